@@ -1,0 +1,31 @@
+# Two commands do all set-up on a fresh machine with Python 3.11+:
+#   make run   — create .venv, migrate the SQLite file in instance/, seed demo data, serve :8080
+#   make test  — create .venv and run the whole suite (TEST_DATABASE_URL=... for PostgreSQL)
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-test.txt | cksum | cut -d' ' -f1)
+FLASK := $(BIN)/flask --app run.py
+HOST ?= 127.0.0.1
+PORT ?= 8080
+
+.PHONY: run test bench setup
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt requirements-test.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-test.txt
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+run: $(STAMP)
+	$(FLASK) db upgrade
+	$(FLASK) demo seed
+	@echo "注协业务管理系统: http://$(HOST):$(PORT)/"
+	SCHEDULER_ENABLED=1 $(BIN)/waitress-serve --host=$(HOST) --port=$(PORT) --threads=8 run:app
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench

@@ -1,0 +1,62 @@
+"""Application factory: config, database, AppBuilder, views, APIs, CLI, scheduler."""
+import logging
+from pathlib import Path
+
+from flask import Flask
+from flask_appbuilder import AppBuilder
+from sqlalchemy import inspect
+
+from config import Config, load_secret_key
+
+log = logging.getLogger(__name__)
+
+
+def schema_ready(db) -> bool:
+    """True once `flask db upgrade` has created FAB's tables."""
+    return "ab_permission_view_role" in inspect(db.engine).get_table_names()
+
+
+def create_app(config_class=Config) -> Flask:
+    from app import audit  # noqa: F401  (registers the audit-log session hook)
+    from app.extensions import csrf, db, migrate
+    from app.roles import FAB_ROLES
+    from app.views import HomeView, register_views
+
+    app = Flask(__name__, instance_path=str(Path(config_class.INSTANCE_DIR).resolve()))
+    app.config.from_object(config_class)
+    app.config["FAB_ROLES"] = FAB_ROLES
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_secret_key(Path(app.instance_path))
+    Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    csrf.init_app(app)
+
+    with app.app_context():
+        ready = schema_ready(db)
+        # Before the first `db upgrade` there are no permission tables to sync into.
+        appbuilder = AppBuilder(indexview=HomeView, update_perms=ready)
+        appbuilder.init_app(app, db.session)
+        register_views(appbuilder, app)
+        if ready:
+            appbuilder.sm.create_db()  # seed built-in roles once the tables exist
+        _protect_api_login(app, appbuilder)
+
+    from app.cli import register_cli
+
+    register_cli(app)
+    if app.config.get("SCHEDULER_ENABLED"):
+        from app.scheduler import start_scheduler
+
+        start_scheduler(app)
+    return app
+
+
+def _protect_api_login(app, appbuilder) -> None:
+    """FAB rate-limits the login form but never the JWT login endpoint: limit it too."""
+    endpoint = "SecurityApi.login"
+    if app.config.get("AUTH_RATE_LIMITED") and endpoint in app.view_functions:
+        app.view_functions[endpoint] = appbuilder.sm.limiter.limit(
+            app.config["AUTH_RATE_LIMIT"], methods=["POST"]
+        )(app.view_functions[endpoint])

@@ -1,0 +1,127 @@
+"""Audit log: every create, change and delete of an audited entity writes one AuditLog row.
+
+Hooked on the SQLAlchemy session (after_flush), so no view or workflow can forget it;
+the row goes in with the same transaction as the change. The actor is whoever
+`acting_as` names (CLI, jobs), else the signed-in user of the request.
+"""
+import contextlib
+import contextvars
+import datetime as dt
+import json
+
+from flask import g, has_app_context
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import event, inspect, insert
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.models import Account, AuditLog, Firm, Person
+
+# entity -> columns never written to the log (secrets, bookkeeping)
+AUDITED = {
+    Firm: set(),
+    Person: set(),
+    Account: {"initial_password_hash"},
+    User: {"password", "last_login", "login_count", "fail_login_count", "changed_on", "created_on"},
+}
+_actor: contextvars.ContextVar = contextvars.ContextVar("audit_actor", default=None)
+
+
+@contextlib.contextmanager
+def acting_as(user):
+    """Attribute changes made inside the block to `user` (a User, or a label like 'system')."""
+    token = _actor.set(user)
+    try:
+        yield
+    finally:
+        _actor.reset(token)
+
+
+def register_audited(model, excluded: set[str] = frozenset()) -> None:
+    """Later domain areas add their entities here."""
+    AUDITED[model] = set(excluded)
+
+
+def _current_actor():
+    actor = _actor.get()
+    if actor is None and has_app_context():
+        actor = getattr(g, "user", None)
+    if isinstance(actor, str):
+        return None, actor
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        return actor.id, actor.username
+    return None, "system"
+
+
+def _plain(value):
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    return str(value)
+
+
+def _changes(obj, excluded, mode):
+    state = inspect(obj)
+    result = {}
+    for attr in state.mapper.column_attrs:
+        key = attr.key
+        if key in excluded:
+            continue
+        history = state.attrs[key].history
+        if mode == "create":
+            value = getattr(obj, key)
+            if value is not None:
+                result[key] = [None, _plain(value)]
+        elif mode == "delete":
+            value = history.unchanged[0] if history.unchanged else (
+                history.deleted[0] if history.deleted else None)
+            if value is not None:
+                result[key] = [_plain(value), None]
+        elif history.has_changes():
+            before = history.deleted[0] if history.deleted else None
+            after = history.added[0] if history.added else None
+            if before != after:
+                result[key] = [_plain(before), _plain(after)]
+    return result
+
+
+def _entity_id(obj):
+    identity = inspect(obj).identity
+    if identity:
+        return ",".join(str(part) for part in identity)
+    return None
+
+
+@event.listens_for(Session, "after_flush")
+def _write_audit_rows(session, flush_context):
+    rows = []
+    now = clock.now()
+    user_id, username = None, None
+    for mode, objects in (("create", session.new), ("update", session.dirty),
+                          ("delete", session.deleted)):
+        for obj in objects:
+            excluded = AUDITED.get(type(obj))
+            if excluded is None:
+                continue
+            if mode == "update" and not session.is_modified(obj, include_collections=False):
+                continue
+            changes = _changes(obj, excluded, mode)
+            if mode == "update" and not changes:
+                continue
+            if username is None:
+                user_id, username = _current_actor()
+            status = changes.get("status")
+            rows.append({
+                "at": now,
+                "user_id": user_id,
+                "username": username,
+                "entity": type(obj).__tablename__,
+                "entity_id": _entity_id(obj),
+                "action": mode,
+                "from_state": status[0] if status else None,
+                "to_state": status[1] if status else None,
+                "changes": json.dumps(changes, ensure_ascii=False),
+            })
+    if rows:
+        session.connection().execute(insert(AuditLog.__table__), rows)

@@ -1,0 +1,5 @@
+"""Domain models, one module per area. Importing this package registers them all."""
+from app.models.account import Account  # noqa: F401
+from app.models.audit import AuditLog  # noqa: F401
+from app.models.firm import Firm, FirmStatus  # noqa: F401
+from app.models.person import Gender, Person, PersonStatus, PersonType  # noqa: F401

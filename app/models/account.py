@@ -1,0 +1,40 @@
+"""What FAB's ab_user does not know: whose account it is and whether it must change its password."""
+import datetime as dt
+from typing import Optional
+
+from flask_appbuilder import Model
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
+
+from app.models.firm import Firm
+from app.models.person import Person
+from app.models.types import UTCDateTime
+
+
+class Account(Model):
+    """Account profile (账号): links an ab_user to its firm and/or person.
+
+    A firm admin has `firm_id`; a member has `person_id` (and the person's firm);
+    staff and admins have neither.
+    """
+
+    __tablename__ = "account"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True
+    )
+    user: Mapped[User] = relationship(
+        User, backref=backref("account", uselist=False, cascade="all, delete-orphan")
+    )
+    firm_id: Mapped[Optional[int]] = mapped_column(ForeignKey("firm.id"), index=True)
+    firm: Mapped[Optional[Firm]] = relationship(Firm)
+    person_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("person.id"), unique=True, index=True
+    )
+    person: Mapped[Optional[Person]] = relationship(
+        Person, backref=backref("account", uselist=False)
+    )
+    must_change_password: Mapped[bool] = mapped_column(default=True)
+    initial_password_hash: Mapped[Optional[str]] = mapped_column(String(256))
+    password_changed_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)

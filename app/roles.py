@@ -1,0 +1,67 @@
+"""Role definitions (FAB_ROLES): which role holds which permission on which view.
+
+Declared as data so that `sync_role_definitions` reproduces the same roles on every
+database. Views are named by their class (``FirmView``), menus by their Chinese label.
+Row scoping (which *rows* a role sees) is separate: see app/workflows/scoping.py.
+"""
+
+ADMIN = "Admin"
+STAFF = "Staff"
+FIRM_ADMIN = "FirmAdmin"
+MEMBER = "Member"
+
+# Menu labels are part of the permission model (menu_access on the label).
+MENU_QUERY = "信息查询"
+MENU_MEMBERS = "会员管理"
+MENU_SYSTEM = "系统管理"
+MENU_FIRMS = "事务所信息"
+MENU_PERSONS = "人员信息"
+MENU_CHANGE_PASSWORD = "修改密码"
+MENU_AUDIT = "审计日志"
+
+_CRUD = "can_(list|show|add|edit|delete|export)"
+_API = "can_(get|post|put|delete|info)"
+
+
+
+def _exact(pattern: str) -> str:
+    # FAB matches builtin-role patterns with re.match (a prefix match): anchor both ends
+    # so that "PersonView" does not also grant "PersonViewSomethingElse".
+    return f"^({pattern})$"
+
+
+_FAB_ROLES = {
+    STAFF: [
+        ["FirmView|PersonView|AuditLogView", _CRUD],
+        ["FirmApi|PersonApi", _API],
+        ["Account", "can_access"],
+        [
+            f"{MENU_QUERY}|{MENU_MEMBERS}|{MENU_SYSTEM}|{MENU_FIRMS}|{MENU_PERSONS}"
+            f"|{MENU_CHANGE_PASSWORD}|{MENU_AUDIT}",
+            "menu_access",
+        ],
+    ],
+    FIRM_ADMIN: [
+        ["FirmView", "can_(list|show|export)"],
+        ["PersonView", _CRUD],
+        ["FirmApi", "can_(get|info)"],
+        ["PersonApi", _API],
+        ["Account", "can_access"],
+        [
+            f"{MENU_QUERY}|{MENU_MEMBERS}|{MENU_SYSTEM}|{MENU_FIRMS}|{MENU_PERSONS}"
+            f"|{MENU_CHANGE_PASSWORD}",
+            "menu_access",
+        ],
+    ],
+    MEMBER: [
+        ["PersonView", "can_(list|show)"],
+        ["PersonApi", "can_(get|info)"],
+        ["Account", "can_access"],
+        [f"{MENU_MEMBERS}|{MENU_SYSTEM}|{MENU_PERSONS}|{MENU_CHANGE_PASSWORD}", "menu_access"],
+    ],
+}
+
+FAB_ROLES = {
+    role: [[_exact(view), _exact(permission)] for view, permission in rules]
+    for role, rules in _FAB_ROLES.items()
+}

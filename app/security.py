@@ -1,0 +1,24 @@
+"""Security manager: FAB's, with Alembic owning the schema."""
+import logging
+
+from flask_appbuilder.security.sqla.manager import SecurityManager as SQLASecurityManager
+from sqlalchemy import inspect
+
+log = logging.getLogger(__name__)
+
+
+class SecurityManager(SQLASecurityManager):
+    """FAB's SQLA security manager, minus `create_all`.
+
+    FAB's `create_db` creates every table it knows at start-up, which hides our
+    models from Alembic. Here the schema comes only from `flask db upgrade`; once the
+    tables exist, the built-in roles (FAB_ROLES) and Admin/Public are seeded.
+    """
+
+    def create_db(self) -> None:
+        engine = self.session.get_bind(mapper=None, clause=None)
+        if "ab_role" not in inspect(engine).get_table_names():
+            log.info("database not migrated yet: run `flask --app run.py db upgrade`")
+            return
+        # skip SQLASecurityManager.create_db (create_all); keep the role seeding
+        super(SQLASecurityManager, self).create_db()

@@ -1,0 +1,32 @@
+"""Registers every view, API and menu entry; called once by create_app()."""
+from flask_appbuilder import IndexView
+
+from app import roles
+from app.views.account import AccountView, enforce_first_login
+from app.views.audit import AuditLogView
+from app.views.registry import FirmApi, FirmView, PersonApi, PersonView
+
+
+class HomeView(IndexView):
+    index_template = "index.html"
+
+
+def register_views(appbuilder, app) -> None:
+    appbuilder.add_view(
+        FirmView, roles.MENU_FIRMS, icon="fa-building", category=roles.MENU_QUERY,
+        category_icon="fa-search",
+    )
+    appbuilder.add_view(
+        PersonView, roles.MENU_PERSONS, icon="fa-users", category=roles.MENU_MEMBERS,
+        category_icon="fa-id-card",
+    )
+    appbuilder.add_view(
+        AccountView, roles.MENU_CHANGE_PASSWORD, href="/account/password/", icon="fa-key",
+        category=roles.MENU_SYSTEM, category_icon="fa-cog",
+    )
+    appbuilder.add_view(
+        AuditLogView, roles.MENU_AUDIT, icon="fa-history", category=roles.MENU_SYSTEM,
+    )
+    appbuilder.add_api(FirmApi)
+    appbuilder.add_api(PersonApi)
+    app.before_request(enforce_first_login)

@@ -1,0 +1,157 @@
+"""导出 CSV / 导出 Excel for every list view.
+
+FAB has no export. This mixin rebuilds the list's search filters from the query
+string, joins the view's base filters (row scoping included), keeps the list's
+order and columns, and streams the whole result (not the page) in batches, so
+memory stays flat however many rows there are. Behind its own `can_export`.
+"""
+import csv
+import datetime as dt
+import io
+import tempfile
+from urllib.parse import quote
+
+from flask import Response, abort, current_app, send_file, stream_with_context
+from flask_appbuilder import expose
+from flask_appbuilder.security.decorators import has_access, permission_name
+from flask_appbuilder.urltools import get_filter_args, get_order_args
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from sqlalchemy.orm import joinedload
+
+from app import clock
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def content_disposition(filename: str) -> str:
+    """attachment header with an ASCII fallback and the UTF-8 name (RFC 6266)."""
+    ascii_name = filename.encode("ascii", "ignore").decode() or "export"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def plain_value(value):
+    """A cell value as users read it: local times, ISO dates, '' for nothing."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = clock.to_local(value)
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (int, float)):
+        return value
+    return str(value)
+
+
+def defuse(value):
+    """Text that a spreadsheet would run as a formula is kept as text (CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+class ExportMixin:
+    """Adds /export/csv/ and /export/xlsx/ to a ModelView."""
+
+    export_columns = None  # default: the list's columns
+    export_title = None  # default: the list's title
+
+    def _export_columns(self):
+        return list(self.export_columns or self.list_columns)
+
+    def _export_value(self, item, column):
+        value = item
+        for part in column.split("."):
+            value = getattr(value, part, None) if value is not None else None
+            if callable(value):
+                value = value()
+        return plain_value(value)
+
+    def _export_query(self):
+        """The list's query: request filters + base filters + the list's order."""
+        filters = self.datamodel.get_filters(self.search_columns)
+        get_filter_args(filters)
+        joined = filters.get_joined_filters(self._base_filters)
+        order_column, order_direction = get_order_args().get(
+            self.__class__.__name__, ("", "")
+        )
+        if order_column not in (self.order_columns or []):
+            order_column, order_direction = self.base_order or ("", "")
+        query = self.datamodel.session.query(self.datamodel.obj)
+        for column in self._export_columns():
+            relation = column.split(".")[0]
+            if self.datamodel.is_relation_many_to_one(relation):
+                query = query.options(joinedload(getattr(self.datamodel.obj, relation)))
+        query = self.datamodel.apply_all(query, joined, order_column, order_direction)
+        return query.execution_options(stream_results=True).yield_per(
+            current_app.config.get("EXPORT_BATCH_SIZE", 1000)
+        )
+
+    def _export_rows(self):
+        columns = self._export_columns()
+        yield [self.label_columns.get(c, c) for c in columns]
+        for item in self._export_query():
+            yield [self._export_value(item, c) for c in columns]
+
+    def _export_filename(self, extension: str) -> str:
+        title = str(self.export_title or self.list_title or self.__class__.__name__)
+        stamp = clock.to_local(clock.now()).strftime("%Y%m%d%H%M%S")
+        return f"{title}_{stamp}.{extension}"
+
+    @expose("/export/<string:fmt>/")
+    @has_access
+    @permission_name("export")
+    def export(self, fmt):
+        if fmt == "csv":
+            return self._export_csv()
+        if fmt == "xlsx":
+            return self._export_xlsx()
+        abort(404)
+
+    def _export_csv(self):
+        rows = self._export_rows()
+
+        def generate():
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            yield "\ufeff"  # BOM: Excel opens UTF-8 Chinese correctly
+            for number, row in enumerate(rows):
+                writer.writerow([defuse(v) for v in row])
+                if number % 500 == 0:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+            yield buffer.getvalue()
+
+        response = Response(stream_with_context(generate()), mimetype="text/csv")
+        response.headers["Content-Type"] = "text/csv; charset=utf-8"
+        response.headers["Content-Disposition"] = content_disposition(
+            self._export_filename("csv")
+        )
+        return response
+
+    def _export_xlsx(self):
+        # write_only keeps one row in memory at a time; openpyxl spools the sheet to disk
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(title="导出")
+        for row in self._export_rows():
+            cells = []
+            for value in row:
+                cell = WriteOnlyCell(sheet, value=value)
+                if isinstance(value, str):
+                    cell.data_type = "s"  # never a formula, whatever the text
+                cells.append(cell)
+            sheet.append(cells)
+        spool = tempfile.TemporaryFile()
+        workbook.save(spool)
+        spool.seek(0)
+        return send_file(
+            spool,
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            as_attachment=True,
+            download_name=self._export_filename("xlsx"),
+        )

@@ -1,0 +1,192 @@
+"""The row-scoping mixins every ModelView and ModelRestApi of a domain entity uses.
+
+One mechanism (app/workflows/scoping.py) bound to the current user, applied by:
+- a base filter on every query FAB makes (list, show, edit, delete, REST get/put/delete);
+- the places FAB's base filters do not reach (FAB_NOTES): `@action` handlers, bulk
+  actions, file downloads, related-field choices, and submitted data;
+- per-request search filters, because FAB keeps them on the shared view instance.
+
+tests/test_scoping_matrix.py enumerates every registered view and API at run time and
+fails for one that lacks these mixins.
+"""
+from flask import abort, g, has_request_context, request
+from flask_appbuilder import expose
+from flask_appbuilder.api import ModelRestApi
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.views import ModelView
+from sqlalchemy import or_
+
+from app import clock
+from app.views.export import ExportMixin
+from app.workflows.errors import DomainError
+from app.workflows.scoping import enforce_owner, scope_condition
+
+
+def current_user():
+    """The signed-in user of this request (session or JWT), else None."""
+    user = getattr(g, "user", None) if has_request_context() else None
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return user
+
+
+class FilterRowScope(BaseFilter):
+    """Base filter: restricts a query to the rows the current user may see."""
+
+    name = "行范围"
+    arg_name = None
+
+    def apply(self, query, value):
+        return query.filter(scope_condition(self.model, current_user()))
+
+
+ROW_SCOPE = ["id", FilterRowScope, None]
+
+
+class _PerRequestFilters:
+    """FAB stores the user's search filters on the (shared) view instance and
+    mutates them per request; under a threaded server two requests would see each
+    other's filters. Give every request its own Filters object instead."""
+
+    @property
+    def _filters(self):
+        template = self.__dict__.get("_filters_template")
+        if template is None or not has_request_context():
+            return template
+        store = g.__dict__.setdefault("_scoped_view_filters", {})
+        key = id(self)
+        if key not in store:
+            store[key] = self.datamodel.get_filters(
+                template.search_columns, search_filters=getattr(template, "search_filters", None)
+            )
+        return store[key]
+
+    @_filters.setter
+    def _filters(self, value):
+        self.__dict__["_filters_template"] = value
+
+
+def _ensure_row_scope(view) -> None:
+    """Subclasses may declare their own base_filters; the row scope is always added."""
+    base = list(view.base_filters or [])
+    if not any(f[1] is FilterRowScope for f in base):
+        base.append(ROW_SCOPE)
+    view.base_filters = base
+
+
+def _scope_related_fields(view, attr: str) -> None:
+    """Related-field choices (selects in forms, REST /related) show only visible rows."""
+    rel_fields = dict(getattr(view, attr, None) or {})
+    for column in view.datamodel.get_columns_list():
+        if view.datamodel.is_relation(column):
+            filters = list(rel_fields.get(column, []))
+            if not any(f[1] is FilterRowScope for f in filters):
+                filters.append(ROW_SCOPE)
+            rel_fields[column] = filters
+    setattr(view, attr, rel_fields)
+
+
+class ScopedModelView(_PerRequestFilters, ExportMixin, ModelView):
+    """ModelView for a scoped entity, with export. Subclasses put their rules in `clean`."""
+
+    list_template = "scoped_list.html"
+
+    def __init__(self, **kwargs):
+        self.extra_args = {**(self.extra_args or {}), "scoped_view": self}
+        _ensure_row_scope(self)
+        _scope_related_fields(self, "add_query_rel_fields")
+        _scope_related_fields(self, "edit_query_rel_fields")
+        _scope_related_fields(self, "search_form_query_rel_fields")
+        super().__init__(**kwargs)
+
+    # --- submitted data ---------------------------------------------------
+    def clean(self, item, creating: bool) -> None:
+        """Workflow checks for an item about to be saved; raise DomainError to refuse."""
+
+    def pre_add(self, item):
+        enforce_owner(item, current_user())
+        self.clean(item, creating=True)
+
+    def pre_update(self, item):
+        enforce_owner(item, current_user())
+        self.clean(item, creating=False)
+
+    # --- where FAB's base filters do not reach --------------------------------
+    def _visible(self, pk):
+        return self.datamodel.get(pk, self._base_filters)
+
+    @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
+    def action(self, name, pk):
+        if self._visible(self._deserialize_pk_if_composite(pk)) is None:
+            abort(404)
+        return super().action(name, pk)
+
+    @expose("/action_post", methods=["POST"])
+    def action_post(self):
+        for pk in request.form.getlist("rowid"):
+            if self._visible(self._deserialize_pk_if_composite(pk)) is None:
+                abort(404)
+        return super().action_post()
+
+    @expose("/download/<string:filename>")
+    @has_access
+    def download(self, filename):
+        model = self.datamodel.obj
+        file_columns = [
+            c for c in self.datamodel.get_columns_list()
+            if self.datamodel.is_file(c) or self.datamodel.is_image(c)
+        ]
+        if not file_columns:
+            abort(404)
+        query = self.datamodel.session.query(model).filter(
+            or_(*[getattr(model, c) == filename for c in file_columns])
+        )
+        if self._base_filters.apply_all(query).first() is None:
+            abort(404)
+        return super().download(filename)
+
+
+class ScopedModelRestApi(_PerRequestFilters, ModelRestApi):
+    """ModelRestApi for a scoped entity: same scope as the UI; domain errors become 4xx."""
+
+    def __init__(self, **kwargs):
+        _ensure_row_scope(self)
+        _scope_related_fields(self, "add_query_rel_fields")
+        _scope_related_fields(self, "edit_query_rel_fields")
+        super().__init__(**kwargs)
+
+    def clean(self, item, creating: bool) -> None:
+        """Same hook as ScopedModelView.clean; views usually share one function."""
+
+    def pre_add(self, item):
+        enforce_owner(item, current_user())
+        self.clean(item, creating=True)
+
+    def pre_update(self, item):
+        enforce_owner(item, current_user())
+        self.clean(item, creating=False)
+
+    def _domain_errors(self, call, *args):
+        try:
+            return call(*args)
+        except DomainError as error:
+            self.datamodel.session.rollback()
+            body = {"message": error.message}
+            if error.field:
+                body["field"] = error.field
+            return self.response(error.status, **body)
+
+    def post_headless(self):
+        return self._domain_errors(super().post_headless)
+
+    def put_headless(self, pk):
+        return self._domain_errors(super().put_headless, pk)
+
+    def delete_headless(self, pk):
+        return self._domain_errors(super().delete_headless, pk)
+
+
+def now():
+    """The clock the views pass to workflows."""
+    return clock.now()

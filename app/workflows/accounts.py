@@ -1,0 +1,159 @@
+"""Accounts: creating sign-ins for firms and persons, first login, password changes.
+
+Login names and initial passwords follow the manuals (DESIGN §6):
+firm admin ``P`` + firm code, initial password the code's last 6 characters.
+Every initial password must be changed at first login.
+"""
+import datetime as dt
+import re
+
+from flask_appbuilder.security.sqla.models import Role, User
+
+from app.extensions import db
+from app.models import Account, Firm
+from app.passwords import check_password, hash_password
+from app.roles import FIRM_ADMIN
+from app.workflows.errors import ValidationError
+from app.workflows.identifiers import clean_name, validate_mobile
+from app.workflows.scoping import role_names
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def firm_admin_initial_password(code: str) -> str:
+    return code[-6:]
+
+
+def _placeholder_email(username: str) -> str:
+    # ab_user.email is unique and NOT NULL; real addresses are bound later (message centre).
+    return f"{username.lower()}@accounts.invalid"
+
+
+def create_account(
+    *,
+    username: str,
+    display_name: str,
+    role_name: str,
+    password: str,
+    now: dt.datetime,
+    firm: Firm | None = None,
+    person=None,
+    must_change_password: bool = True,
+) -> User:
+    """Create an ab_user with its Account profile; the password is its initial one."""
+    role = db.session.query(Role).filter_by(name=role_name).one_or_none()
+    if role is None:
+        raise ValidationError(f"角色“{role_name}”不存在，请先初始化数据库")
+    if db.session.query(User).filter_by(username=username).first() is not None:
+        raise ValidationError(f"登录名“{username}”已被使用", "username")
+    password_hash = hash_password(password)
+    user = User(
+        first_name=display_name[:64],
+        last_name="",
+        username=username,
+        email=_placeholder_email(username),
+        active=True,
+        password=password_hash,
+        roles=[role],
+        created_on=now.replace(tzinfo=None),
+        changed_on=now.replace(tzinfo=None),
+    )
+    user.account = Account(
+        firm=firm,
+        person=person,
+        must_change_password=must_change_password,
+        initial_password_hash=password_hash,
+    )
+    db.session.add(user)
+    return user
+
+
+def provision_firm_admin(firm: Firm, now: dt.datetime) -> User:
+    """Create the firm's admin account ``P`` + code (initial password: code's last 6)."""
+    return create_account(
+        username=firm.admin_username,
+        display_name=firm.name,
+        role_name=FIRM_ADMIN,
+        password=firm_admin_initial_password(firm.code),
+        now=now,
+        firm=firm,
+    )
+
+
+def check_password_policy(user: User, new: str, repeat: str) -> None:
+    """≥ 8 characters, letters and digits, repeated identically, not the initial password."""
+    if new != repeat:
+        raise ValidationError("两次输入的新密码不一致", "repeat")
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(f"新密码至少{MIN_PASSWORD_LENGTH}位", "new_password")
+    if not (re.search(r"[A-Za-z]", new) and re.search(r"\d", new)):
+        raise ValidationError("新密码须同时包含字母和数字", "new_password")
+    account = user.account
+    if account is not None and check_password(account.initial_password_hash, new):
+        raise ValidationError("新密码不能与初始密码相同", "new_password")
+    if check_password(user.password, new):
+        raise ValidationError("新密码不能与当前密码相同", "new_password")
+
+
+def _set_password(user: User, new: str, now: dt.datetime) -> None:
+    user.password = hash_password(new)
+    user.changed_on = now.replace(tzinfo=None)
+    if user.account is None:
+        user.account = Account(must_change_password=False)
+    user.account.must_change_password = False
+    user.account.password_changed_at = now
+
+
+def change_password(user: User, old: str, new: str, repeat: str, now: dt.datetime) -> None:
+    """系统管理 → 修改密码: old / new / repeat (seed 000 §7)."""
+    if not check_password(user.password, old or ""):
+        raise ValidationError("旧密码不正确", "old_password")
+    check_password_policy(user, new or "", repeat or "")
+    _set_password(user, new, now)
+    db.session.commit()
+
+
+def needs_contact_info(user: User) -> bool:
+    """A firm admin must fill in the firm's contact name and mobile (seed 004 §1)."""
+    account = user.account
+    if account is None or account.firm is None or FIRM_ADMIN not in role_names(user):
+        return False
+    return not (account.firm.contact_name and account.firm.contact_phone)
+
+
+def needs_first_login(user: User) -> bool:
+    account = user.account
+    return bool(account and account.must_change_password) or needs_contact_info(user)
+
+
+def complete_first_login(
+    user: User,
+    now: dt.datetime,
+    *,
+    new_password: str | None,
+    repeat: str | None,
+    contact_name: str | None = None,
+    contact_phone: str | None = None,
+) -> None:
+    """补充信息: set the firm's contact (firm admins) and replace the initial password.
+
+    Both parts are checked before anything is saved, so a bad mobile does not
+    leave the password half-changed.
+    """
+    firm = user.account.firm if needs_contact_info(user) else None
+    if firm is not None:
+        name = clean_name(contact_name)
+        if not name:
+            raise ValidationError("请填写联系人姓名", "contact_name")
+        if len(name) > 64:
+            raise ValidationError("联系人姓名过长（最多64个字符）", "contact_name")
+        phone = validate_mobile(contact_phone, "联系人手机号")
+    must_change = bool(user.account and user.account.must_change_password)
+    if must_change:
+        check_password_policy(user, new_password or "", repeat or "")
+    if firm is not None:
+        firm.contact_name = name
+        firm.contact_phone = phone
+    if must_change:
+        _set_password(user, new_password, now)
+    db.session.commit()

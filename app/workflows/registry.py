@@ -1,0 +1,96 @@
+"""Firms and persons: the rules their CRUD enforces, whichever door (UI, REST, CLI) it comes through."""
+import datetime as dt
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Firm, FirmStatus, Gender, Person, PersonStatus, PersonType
+from app.workflows.accounts import provision_firm_admin
+from app.workflows.errors import ValidationError
+from app.workflows.identifiers import (
+    birth_date_from_id,
+    gender_from_id,
+    clean_name,
+    validate_cert_number,
+    validate_firm_code,
+    validate_id_number,
+    validate_mobile,
+)
+
+
+def _unique(model, column: str, value, item, label: str) -> None:
+    if value in (None, ""):
+        return
+    stmt = select(model.id).where(getattr(model, column) == value)
+    if item.id is not None:
+        stmt = stmt.where(model.id != item.id)
+    if db.session.execute(stmt.limit(1)).first() is not None:
+        raise ValidationError(f"{label}“{value}”已存在", column)
+
+
+def clean_firm(firm: Firm, *, creating: bool) -> None:
+    """Normalise and check a firm before it is saved."""
+    firm.code = validate_firm_code(firm.code)
+    firm.name = clean_name(firm.name)
+    if not firm.name:
+        raise ValidationError("请填写事务所名称", "name")
+    if firm.contact_phone:
+        firm.contact_phone = validate_mobile(firm.contact_phone, "联系人手机号")
+    firm.status = firm.status or FirmStatus.ACTIVE
+    if firm.status not in FirmStatus.ALL:
+        raise ValidationError("事务所状态只能是：" + "、".join(FirmStatus.ALL), "status")
+    _unique(Firm, "code", firm.code, firm, "事务所编号")
+    _unique(Firm, "name", firm.name, firm, "事务所名称")
+
+
+def on_firm_created(firm: Firm, now: dt.datetime) -> None:
+    """Creating a firm creates its admin account P+code, in the same transaction."""
+    if firm.created_at is None:
+        firm.created_at = now
+    provision_firm_admin(firm, now)
+
+
+def check_firm_deletable(firm: Firm) -> None:
+    stmt = select(Person.id).where(Person.firm_id == firm.id).limit(1)
+    if db.session.execute(stmt).first() is not None:
+        raise ValidationError(f"事务所“{firm.name}”下还有人员，不能删除；可将其状态改为注销")
+
+
+def delete_firm_accounts(firm: Firm) -> None:
+    """The firm's admin account goes with the firm."""
+    from app.models import Account
+
+    for account in db.session.query(Account).filter_by(firm_id=firm.id, person_id=None):
+        db.session.delete(account.user)
+
+
+def clean_person(person: Person, now: dt.datetime) -> None:
+    """Normalise and check a person; derive birth date and gender from the 身份证号."""
+    person.name = clean_name(person.name)
+    if not person.name:
+        raise ValidationError("请填写姓名", "name")
+    person.person_type = person.person_type or PersonType.OTHER
+    if person.person_type not in PersonType.ALL:
+        raise ValidationError("人员类型只能是：" + "、".join(PersonType.ALL), "person_type")
+    person.status = person.status or PersonStatus.ACTIVE
+    if person.status not in PersonStatus.ALL:
+        raise ValidationError("状态只能是：" + "、".join(PersonStatus.ALL), "status")
+    if person.gender and person.gender not in Gender.ALL:
+        raise ValidationError("性别只能是：男、女", "gender")
+    if person.id_number:
+        person.id_number = validate_id_number(person.id_number)
+        person.birth_date = person.birth_date or birth_date_from_id(person.id_number)
+        person.gender = person.gender or gender_from_id(person.id_number)
+    else:
+        person.id_number = None
+    person.phone = validate_mobile(person.phone) if person.phone else None
+    person.cert_number = validate_cert_number(person.cert_number) if person.cert_number else None
+    if person.person_type == PersonType.CPA and not person.cert_number:
+        raise ValidationError("注册会计师须填写证书编号", "cert_number")
+    for column in ("ethnicity", "position"):
+        setattr(person, column, clean_name(getattr(person, column)) or None)
+    _unique(Person, "id_number", person.id_number, person, "身份证号")
+    _unique(Person, "phone", person.phone, person, "手机号")
+    _unique(Person, "cert_number", person.cert_number, person, "证书编号")
+    if person.created_at is None:
+        person.created_at = now

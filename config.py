@@ -1,0 +1,117 @@
+"""Configuration defaults: embedded SQLite, Simplified Chinese UI.
+
+Every value that differs between machines comes from an environment variable
+(DATABASE_URL, SECRET_KEY, UPLOAD_FOLDER, SMTP_*, ...). Nothing here needs editing
+to deploy; see README.md.
+"""
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_secret_key(instance_dir: Path) -> str:
+    """SECRET_KEY from the environment, else a key generated once into instance/.
+
+    A key generated per process would log every user out on restart and break
+    sessions between several workers, so it is persisted (mode 0600).
+    """
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key_file = instance_dir / "secret_key"
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return key_file.read_text().strip()
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the usual postgres:// spellings and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    APP_NAME = "注协业务管理系统"
+    APP_THEME = ""
+    INSTANCE_DIR = INSTANCE_DIR
+    SECRET_KEY = None  # filled by create_app via load_secret_key
+    SQLALCHEMY_DATABASE_URI = normalize_database_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'app.db'}")
+    )
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 50 * 1024 * 1024))
+
+    # --- Flask-AppBuilder -------------------------------------------------
+    FAB_SECURITY_MANAGER_CLASS = "app.security.SecurityManager"
+    FAB_CREATE_DB = True  # our SecurityManager never runs create_all: Alembic owns the schema
+    FAB_UPDATE_PERMS = True
+    FAB_ADD_SECURITY_API = False
+    FAB_API_SWAGGER_UI = True
+    FAB_API_MAX_PAGE_SIZE = 1000
+    AUTH_TYPE = 1  # AUTH_DB
+    AUTH_ROLE_ADMIN = "Admin"
+    AUTH_ROLE_PUBLIC = "Public"
+    AUTH_USER_REGISTRATION = False
+    FAB_PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
+
+    # Login rate limiting: FAB's switch does nothing unless Flask-Limiter is enabled too.
+    AUTH_RATE_LIMITED = True
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per minute")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+
+    # --- Chinese UI -------------------------------------------------------
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "app" / "translations")
+    LANGUAGES = {"zh": {"flag": "cn", "name": "简体中文"}}
+    TIMEZONE = "Asia/Shanghai"
+
+    # --- Sessions and CSRF --------------------------------------------------
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a wall-clock hour
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # Secure cookies need HTTPS; the embedded default serves plain HTTP on loopback.
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+
+    # --- Mail (used by the message centre) ----------------------------------
+    SMTP_HOST = os.environ.get("SMTP_HOST", "localhost")
+    SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
+    SMTP_USER = os.environ.get("SMTP_USER", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    SMTP_TLS = _env_bool("SMTP_TLS", False)
+    SMTP_FROM = os.environ.get("SMTP_FROM", "noreply@example.org")
+
+    # --- Scheduler -----------------------------------------------------------
+    SCHEDULER_ENABLED = _env_bool("SCHEDULER_ENABLED", False)
+
+    EXPORT_BATCH_SIZE = 1000
+
+
+class TestConfig(Config):
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = normalize_database_url(
+        os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    )
+    FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    SCHEDULER_ENABLED = False
