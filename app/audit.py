@@ -87,10 +87,11 @@ def _changes(obj, excluded, mode):
 
 
 def _entity_id(obj):
-    identity = inspect(obj).identity
-    if identity:
-        return ",".join(str(part) for part in identity)
-    return None
+    # the identity key is not assigned yet inside after_flush; the primary key is
+    key = inspect(obj).mapper.primary_key_from_instance(obj)
+    if any(part is None for part in key):
+        return None
+    return ",".join(str(part) for part in key)
 
 
 @event.listens_for(Session, "after_flush")

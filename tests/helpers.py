@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from types import SimpleNamespace
 
+from app import audit
 from app.extensions import db
 from app.models import Firm, Person, PersonType
 from app.passwords import hash_password
@@ -17,6 +18,7 @@ from app.workflows.identifiers import id_check_char
 
 NOW = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.timezone.utc)
 PASSWORD = "Passw0rd2026"
+B_CLERK = "乙所录入员"
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
@@ -122,7 +124,8 @@ def make_user(app, username, role, *, firm_id=None, person_id=None, activated=Tr
 def build_world(app):
     """Firm A and firm B with three people each, plus staff, admin and a member of A."""
     a = make_firm(app, "11010001", "北京甲会计师事务所（特殊普通合伙）")
-    b = make_firm(app, "11010002", "北京乙会计师事务所有限公司")
+    with audit.acting_as(B_CLERK):  # B's audit rows carry a name no page shows by chance
+        b = make_firm(app, "11010002", "北京乙会计师事务所有限公司")
     a_people = [
         make_person(app, a.id, "张一", phone="13800000001", serial=1,
                     person_type=PersonType.CPA, cert_number="110100010001", position="合伙人"),

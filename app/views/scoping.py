@@ -87,6 +87,15 @@ def _scope_related_fields(view, attr: str) -> None:
     setattr(view, attr, rel_fields)
 
 
+class _OneUnique(list):
+    """FAB appends a `Unique` validator to a column's validator list for every form it
+    builds from it (add, edit), so the message showed twice; keep one of each kind."""
+
+    def append(self, validator):
+        if not any(type(v) is type(validator) for v in self):
+            super().append(validator)
+
+
 class ScopedModelView(_PerRequestFilters, ExportMixin, ModelView):
     """ModelView for a scoped entity, with export. Subclasses put their rules in `clean`."""
 
@@ -94,9 +103,13 @@ class ScopedModelView(_PerRequestFilters, ExportMixin, ModelView):
 
     def __init__(self, **kwargs):
         self.extra_args = {**(self.extra_args or {}), "scoped_view": self}
+        self.validators_columns = {
+            column: _OneUnique(validators)
+            for column, validators in (self.validators_columns or {}).items()
+        }
         _ensure_row_scope(self)
-        _scope_related_fields(self, "add_query_rel_fields")
-        _scope_related_fields(self, "edit_query_rel_fields")
+        _scope_related_fields(self, "add_form_query_rel_fields")
+        _scope_related_fields(self, "edit_form_query_rel_fields")
         _scope_related_fields(self, "search_form_query_rel_fields")
         super().__init__(**kwargs)
 

@@ -34,8 +34,11 @@ def clean_firm(firm: Firm, *, creating: bool) -> None:
     firm.name = clean_name(firm.name)
     if not firm.name:
         raise ValidationError("请填写事务所名称", "name")
-    if firm.contact_phone:
-        firm.contact_phone = validate_mobile(firm.contact_phone, "联系人手机号")
+    firm.contact_name = clean_name(firm.contact_name) or None
+    firm.email = (firm.email or "").strip() or None
+    firm.contact_phone = (
+        validate_mobile(firm.contact_phone, "联系人手机号") if firm.contact_phone else None
+    )
     firm.status = firm.status or FirmStatus.ACTIVE
     if firm.status not in FirmStatus.ALL:
         raise ValidationError("事务所状态只能是：" + "、".join(FirmStatus.ALL), "status")
@@ -75,6 +78,7 @@ def clean_person(person: Person, now: dt.datetime) -> None:
     person.status = person.status or PersonStatus.ACTIVE
     if person.status not in PersonStatus.ALL:
         raise ValidationError("状态只能是：" + "、".join(PersonStatus.ALL), "status")
+    person.gender = person.gender or None
     if person.gender and person.gender not in Gender.ALL:
         raise ValidationError("性别只能是：男、女", "gender")
     if person.id_number:

@@ -1,0 +1,104 @@
+"""事务所 and 人员 through the UI: CRUD, validation messages, writes into another firm."""
+from app.extensions import db
+from app.models import Firm, Person
+from tests.helpers import id_number
+
+
+def _person_form(**overrides):
+    form = {"person_type": "其他从业人员", "name": "王新", "gender": "", "id_number": "",
+            "phone": "13700000009", "birth_date": "", "ethnicity": "汉族", "position": "助理",
+            "cert_number": "", "firm": "", "status": "正常"}
+    form.update(overrides)
+    return form
+
+
+def _count(app, model, **filters):
+    with app.app_context():
+        return db.session.query(model).filter_by(**filters).count()
+
+
+def test_firm_admin_adds_person_into_its_own_firm_by_default(app, world, client):
+    client.login(world.a.admin)
+    response = client.post_form("/personview/add", _person_form())
+    assert response.status_code == 302
+    with app.app_context():
+        person = db.session.query(Person).filter_by(phone="13700000009").one()
+        assert person.firm_id == world.a.id
+
+
+def test_firm_admin_cannot_add_or_move_a_person_into_another_firm(app, world, client):
+    client.login(world.a.admin)
+    client.post_form("/personview/add", _person_form(firm=str(world.b.id)))
+    assert _count(app, Person, phone="13700000009") == 0
+    own = world.a_people[1]
+    client.post_form(f"/personview/edit/{own}", _person_form(name="张二", phone="13800000002",
+                                                              firm=str(world.b.id)))
+    with app.app_context():
+        assert db.session.get(Person, own).firm_id == world.a.id
+
+
+def test_firm_select_offers_only_the_firm_admins_own_firm(app, world, client):
+    client.login(world.a.admin)
+    page = client.get("/personview/add").get_data(as_text=True)
+    assert world.a.name in page
+    assert world.b.name not in page
+
+
+def test_person_form_names_the_bad_field_in_chinese(app, world, client):
+    client.login(world.a.admin)
+    bad_id = id_number(77)[:-1] + ("0" if id_number(77)[-1] != "0" else "1")
+    page = client.post_form("/personview/add", _person_form(id_number=bad_id, phone="12345"))
+    text = page.get_data(as_text=True)
+    assert "身份证号校验位不正确" in text
+    assert "手机号应为11位中国大陆手机号码" in text
+    assert _count(app, Person, name="王新") == 0
+
+
+def test_duplicate_mobile_is_refused_with_a_message(app, world, client):
+    client.login(world.a.admin)
+    response = client.post_form("/personview/add", _person_form(phone="13900000001"))
+    assert response.get_data(as_text=True).count("已经存在") == 1  # under the 手机号 field
+    assert _count(app, Person, phone="13900000001") == 1
+
+
+def test_cpa_needs_a_certificate_number(app, world, client):
+    client.login(world.staff)
+    response = client.post_form("/personview/add", _person_form(person_type="注册会计师"),
+                                follow_redirects=True)
+    assert "注册会计师须填写证书编号" in response.get_data(as_text=True)
+
+
+def test_staff_creates_a_firm_and_its_admin_can_sign_in(app, world, client, make_client):
+    client.login(world.staff)
+    response = client.post_form("/firmview/add", {"code": "11019999", "name": "北京新设会计师事务所",
+                                                  "status": "正常"})
+    assert response.status_code == 302
+    assert _count(app, Firm, code="11019999") == 1
+    admin = make_client()
+    assert admin.login("P11019999", "019999").status_code == 302 and admin.signed_in
+    assert admin.get("/personview/list/").headers["Location"].endswith("/account/first-login/")
+
+
+def test_firm_code_must_be_eight_digits(app, world, client):
+    client.login(world.staff)
+    page = client.post_form("/firmview/add", {"code": "1101", "name": "某所", "status": "正常"})
+    assert "事务所编号应为8位数字" in page.get_data(as_text=True)
+    assert _count(app, Firm, name="某所") == 0
+
+
+def test_firm_with_people_cannot_be_deleted(app, world, client):
+    client.login(world.staff)
+    response = client.post_form(f"/firmview/delete/{world.b.id}", follow_redirects=True)
+    assert "下还有人员，不能删除" in response.get_data(as_text=True)
+    assert _count(app, Firm, id=world.b.id) == 1
+
+
+def test_list_filters_and_orders(app, world, client):
+    client.login(world.staff)
+    page = client.get("/personview/list/?_flt_0_name=张&_oc_PersonView=name&_od_PersonView=desc")
+    html = page.get_data(as_text=True)
+    table = html[html.index("<table"):]
+    assert "张三" in table and "李一" not in table
+    expected = sorted(["张一", "张二", "张三"], reverse=True)  # code-point order, as the database
+    positions = [table.index(name) for name in expected]
+    assert positions == sorted(positions)
