@@ -37,9 +37,22 @@ def acting_as(user):
         _actor.reset(token)
 
 
+def _load_old_values(model) -> None:
+    # After a commit attributes are expired: assigning one would record no "from"
+    # value. active_history loads the old value before the change, so every audit
+    # row has both sides.
+    for attr in inspect(model).column_attrs:
+        getattr(model, attr.key).impl.active_history = True
+
+
 def register_audited(model, excluded: set[str] = frozenset()) -> None:
     """Later domain areas add their entities here."""
     AUDITED[model] = set(excluded)
+    _load_old_values(model)
+
+
+for _model in AUDITED:
+    _load_old_values(_model)
 
 
 def _current_actor():
