@@ -116,3 +116,28 @@ def seed(now: dt.datetime, persons_per_firm: int = 29) -> list[tuple[str, str, s
             created.append(("Member", person.cert_number, password, person.name))
         db.session.commit()
     return created
+
+
+def existing_accounts() -> list[tuple[str, str, str, str]]:
+    """The demo accounts of an already seeded database, for the start-up banner.
+
+    An initial password is shown only while it is still in force.
+    """
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.models import Account
+
+    rows = []
+    users = db.session.query(User).order_by(User.id).limit(40).all()
+    for user in users:
+        role = user.roles[0].name if user.roles else ""
+        account = db.session.get(Account, user.id)
+        if user.username in DEMO_PASSWORDS:
+            password = DEMO_PASSWORDS[user.username]
+        elif account is not None and account.must_change_password:
+            password = (account.firm.code[-6:] if account.firm and not account.person
+                        else account.person.id_number[-6:] if account.person else "")
+        else:
+            password = "（已修改）"
+        rows.append((role, user.username, password, user.first_name))
+    return rows

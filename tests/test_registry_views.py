@@ -102,3 +102,22 @@ def test_list_filters_and_orders(app, world, client):
     expected = sorted(["张一", "张二", "张三"], reverse=True)  # code-point order, as the database
     positions = [table.index(name) for name in expected]
     assert positions == sorted(positions)
+
+
+def test_revoked_member_cannot_sign_in(app, world, client, make_client):
+    client.login(world.staff)
+    member_person = world.a_people[0]
+    response = client.post_form(f"/personview/edit/{member_person}", _person_form(
+        person_type="注册会计师", name="张一", phone="13800000001", id_number=id_number(1),
+        cert_number="110100010001", firm=str(world.a.id), status="撤销"))
+    assert response.status_code == 302
+    member = make_client()
+    assert "/login/" in member.login(world.member).headers["Location"]
+    assert not member.signed_in
+
+
+def test_person_with_an_account_is_not_deleted(app, world, client):
+    client.login(world.staff)
+    page = client.post_form(f"/personview/delete/{world.a_people[0]}", follow_redirects=True)
+    assert "已有登录账号，不能删除" in page.get_data(as_text=True)
+    assert _count(app, Person, id=world.a_people[0]) == 1

@@ -186,3 +186,15 @@ def test_firm_admin_sees_its_own_rows(app, world, make_client):
     for pid in world.a_people:
         assert f"/personview/show/{pid}" in html
     assert client.get(f"/personview/show/{world.a_people[1]}").status_code == 200
+
+
+def test_rest_info_offers_only_visible_related_rows(app, world):
+    """/_info lists the choices of related fields (e.g. the firm of a person)."""
+    http = app.test_client()
+    token = http.post("/api/v1/security/login", json={
+        "username": world.a.admin, "password": PASSWORD, "provider": "db"}).get_json()["access_token"]
+    info = http.get("/api/v1/person/_info", headers={"Authorization": f"Bearer {token}"})
+    assert info.status_code == 200
+    fields = {f["name"]: f for f in info.get_json()["add_columns"]}
+    firm_ids = {v["id"] for v in fields["firm"]["values"]}
+    assert firm_ids == {world.a.id}

@@ -236,3 +236,22 @@ def test_audit_never_records_password_hashes(ctx):
                                                       AuditLog.action == "update")).scalars().all()
     assert any('"must_change_password": [true, false]' in r.changes for r in account_rows)
     assert ctx.get(Account, user.id).must_change_password is False
+
+
+def test_revoking_a_person_stops_its_account_and_restoring_reopens_it(ctx):
+    firm = _firm(ctx)
+    person = Person(person_type=PersonType.CPA, name="甲", firm_id=firm.id, status="正常",
+                    cert_number="110100779999")
+    ctx.add(person)
+    ctx.flush()
+    user = accounts.create_account(username="110100779999", display_name="甲", role_name=MEMBER,
+                                   password="123456", now=NOW, firm=firm, person=person)
+    ctx.commit()
+    person.status = "撤销"
+    registry.clean_person(person, NOW)
+    assert user.active is False
+    with pytest.raises(ValidationError, match="已有登录账号，不能删除"):
+        registry.check_person_deletable(person)
+    person.status = "正常"
+    registry.clean_person(person, NOW)
+    assert user.active is True

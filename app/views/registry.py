@@ -67,6 +67,9 @@ class PersonRules:
     def clean(self, item, creating):
         registry.clean_person(item, now())
 
+    def pre_delete(self, item):
+        registry.check_person_deletable(item)
+
 
 class FirmView(FirmRules, ScopedModelView):
     """事务所 (firms). A firm admin sees only its own firm."""

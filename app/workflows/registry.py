@@ -98,3 +98,12 @@ def clean_person(person: Person, now: dt.datetime) -> None:
     _unique(Person, "cert_number", person.cert_number, person, "证书编号")
     if person.created_at is None:
         person.created_at = now
+    account = getattr(person, "account", None)
+    if account is not None and account.user is not None:
+        # 撤销: the account can no longer sign in; its data stay (seed 000 §3)
+        account.user.active = person.status == PersonStatus.ACTIVE
+
+
+def check_person_deletable(person: Person) -> None:
+    if getattr(person, "account", None) is not None:
+        raise ValidationError(f"“{person.name}”已有登录账号，不能删除；可将状态改为撤销")
