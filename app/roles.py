@@ -20,7 +20,12 @@ MENU_CHANGE_PASSWORD = "修改密码"
 MENU_AUDIT = "审计日志"
 
 _CRUD = "can_(list|show|add|edit|delete|export)"
+# every signed-in role may read the API's OpenAPI document and its Swagger UI
+_OPENAPI = [["OpenApi", "can_get"], ["SwaggerView", "can_show"]]
 _API = "can_(get|post|put|delete|info)"
+# The OpenAPI document (/api/v1/_openapi) describes the REST contract (DESIGN §6), no rows:
+# every role that may call the API may read it (FAB grants it to Admin only).
+_OPENAPI = ["OpenApi", "can_get"]
 
 
 
@@ -34,6 +39,7 @@ _FAB_ROLES = {
     STAFF: [
         ["FirmView|PersonView|AuditLogView", _CRUD],
         ["FirmApi|PersonApi", _API],
+        _OPENAPI,
         ["Account", "can_access"],
         [
             f"{MENU_QUERY}|{MENU_MEMBERS}|{MENU_SYSTEM}|{MENU_FIRMS}|{MENU_PERSONS}"
@@ -46,6 +52,7 @@ _FAB_ROLES = {
         ["PersonView", _CRUD],
         ["FirmApi", "can_(get|info)"],
         ["PersonApi", _API],
+        _OPENAPI,
         ["Account", "can_access"],
         [
             f"{MENU_QUERY}|{MENU_MEMBERS}|{MENU_SYSTEM}|{MENU_FIRMS}|{MENU_PERSONS}"
@@ -56,6 +63,7 @@ _FAB_ROLES = {
     MEMBER: [
         ["PersonView", "can_(list|show)"],
         ["PersonApi", "can_(get|info)"],
+        _OPENAPI,
         ["Account", "can_access"],
         [f"{MENU_MEMBERS}|{MENU_SYSTEM}|{MENU_PERSONS}|{MENU_CHANGE_PASSWORD}", "menu_access"],
     ],

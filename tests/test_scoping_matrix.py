@@ -198,3 +198,14 @@ def test_rest_info_offers_only_visible_related_rows(app, world):
     fields = {f["name"]: f for f in info.get_json()["add_columns"]}
     firm_ids = {v["id"] for v in fields["firm"]["values"]}
     assert firm_ids == {world.a.id}
+
+
+@pytest.mark.parametrize("who", ["staff", "firm_admin", "member"])
+def test_every_role_reads_the_openapi_document(app, world, who):
+    login = {"staff": world.staff, "firm_admin": world.a.admin, "member": world.member}[who]
+    http = app.test_client()
+    token = http.post("/api/v1/security/login", json={
+        "username": login, "password": PASSWORD, "provider": "db"}).get_json()["access_token"]
+    spec = http.get("/api/v1/_openapi", headers={"Authorization": f"Bearer {token}"})
+    assert spec.status_code == 200
+    assert {"/api/v1/person/", "/api/v1/firm/"} <= set(spec.get_json()["paths"])

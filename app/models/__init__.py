@@ -2,4 +2,5 @@
 from app.models.account import Account  # noqa: F401
 from app.models.audit import AuditLog  # noqa: F401
 from app.models.firm import Firm, FirmStatus  # noqa: F401
+from app.models.imports import ImportBatch, ImportStatus  # noqa: F401
 from app.models.person import Gender, Person, PersonStatus, PersonType  # noqa: F401

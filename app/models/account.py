@@ -37,4 +37,7 @@ class Account(Model):
     )
     must_change_password: Mapped[bool] = mapped_column(default=True)
     initial_password_hash: Mapped[Optional[str]] = mapped_column(String(256))
+    # Accounts created in bulk (roster imports) store no hash: while ab_user.password is
+    # NULL the initial password is derived by this rule (e.g. the mobile's last 6 digits).
+    initial_rule: Mapped[Optional[str]] = mapped_column(String(16))
     password_changed_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
