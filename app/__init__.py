@@ -19,6 +19,7 @@ def schema_ready(db) -> bool:
 def create_app(config_class=Config) -> Flask:
     from app import audit  # noqa: F401  (registers the audit-log session hook)
     from app.extensions import csrf, db, migrate
+    from app.i18n import compile_catalogs
     from app.roles import FAB_ROLES
     from app.views import HomeView, register_views
 
@@ -28,6 +29,8 @@ def create_app(config_class=Config) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_secret_key(Path(app.instance_path))
     Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
+    # our catalog fills what FAB's zh catalog lacks; .mo files are generated, not kept in git
+    compile_catalogs(Path(__file__).resolve().parent / "translations")
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))

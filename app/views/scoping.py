@@ -87,6 +87,10 @@ def _scope_related_fields(view, attr: str) -> None:
     setattr(view, attr, rel_fields)
 
 
+def _blank_if_none(value):
+    return "" if value is None else value
+
+
 class _OneUnique(list):
     """FAB appends a `Unique` validator to a column's validator list for every form it
     builds from it (add, edit), so the message showed twice; keep one of each kind."""
@@ -103,6 +107,11 @@ class ScopedModelView(_PerRequestFilters, ExportMixin, ModelView):
 
     def __init__(self, **kwargs):
         self.extra_args = {**(self.extra_args or {}), "scoped_view": self}
+        # FAB prints Python's "None" in empty list and show cells
+        self.formatters_columns = {
+            **{c: _blank_if_none for c in (self.list_columns or []) + (self.show_columns or [])},
+            **(self.formatters_columns or {}),
+        }
         self.validators_columns = {
             column: _OneUnique(validators)
             for column, validators in (self.validators_columns or {}).items()
