@@ -55,6 +55,27 @@ for _model in AUDITED:
     _load_old_values(_model)
 
 
+def record_many(rows: list[dict], session, now) -> None:
+    """Audit rows for changes made with bulk statements, which bypass the session hook.
+
+    Each row: entity, entity_id, action, changes (dict); from_state/to_state optional.
+    """
+    if not rows:
+        return
+    user_id, username = _current_actor()
+    session.execute(insert(AuditLog.__table__), [{
+        "at": now,
+        "user_id": user_id,
+        "username": username,
+        "entity": row["entity"],
+        "entity_id": str(row["entity_id"]),
+        "action": row["action"],
+        "from_state": row.get("from_state"),
+        "to_state": row.get("to_state"),
+        "changes": json.dumps(row.get("changes") or {}, ensure_ascii=False, default=_plain),
+    } for row in rows])
+
+
 def _current_actor():
     actor = _actor.get()
     if actor is None and has_app_context():

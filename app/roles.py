@@ -18,14 +18,13 @@ MENU_FIRMS = "事务所信息"
 MENU_PERSONS = "人员信息"
 MENU_CHANGE_PASSWORD = "修改密码"
 MENU_AUDIT = "审计日志"
+MENU_STAFF_ROSTER = "从业人员管理"
 
 _CRUD = "can_(list|show|add|edit|delete|export)"
 # every signed-in role may read the API's OpenAPI document and its Swagger UI
 _OPENAPI = [["OpenApi", "can_get"], ["SwaggerView", "can_show"]]
 _API = "can_(get|post|put|delete|info)"
-# The OpenAPI document (/api/v1/_openapi) describes the REST contract (DESIGN §6), no rows:
-# every role that may call the API may read it (FAB grants it to Admin only).
-_OPENAPI = ["OpenApi", "can_get"]
+_ROSTER = "can_(list|show|edit|export|reset_password)"
 
 
 
@@ -38,32 +37,36 @@ def _exact(pattern: str) -> str:
 _FAB_ROLES = {
     STAFF: [
         ["FirmView|PersonView|AuditLogView", _CRUD],
+        ["StaffRosterView", _ROSTER],
+        ["StaffImport", "can_import"],
         ["FirmApi|PersonApi", _API],
-        _OPENAPI,
+        *_OPENAPI,
         ["Account", "can_access"],
         [
             f"{MENU_QUERY}|{MENU_MEMBERS}|{MENU_SYSTEM}|{MENU_FIRMS}|{MENU_PERSONS}"
-            f"|{MENU_CHANGE_PASSWORD}|{MENU_AUDIT}",
+            f"|{MENU_CHANGE_PASSWORD}|{MENU_AUDIT}|{MENU_STAFF_ROSTER}",
             "menu_access",
         ],
     ],
     FIRM_ADMIN: [
         ["FirmView", "can_(list|show|export)"],
         ["PersonView", _CRUD],
+        ["StaffRosterView", _ROSTER],
+        ["StaffImport", "can_import"],
         ["FirmApi", "can_(get|info)"],
         ["PersonApi", _API],
-        _OPENAPI,
+        *_OPENAPI,
         ["Account", "can_access"],
         [
             f"{MENU_QUERY}|{MENU_MEMBERS}|{MENU_SYSTEM}|{MENU_FIRMS}|{MENU_PERSONS}"
-            f"|{MENU_CHANGE_PASSWORD}",
+            f"|{MENU_CHANGE_PASSWORD}|{MENU_STAFF_ROSTER}",
             "menu_access",
         ],
     ],
     MEMBER: [
         ["PersonView", "can_(list|show)"],
         ["PersonApi", "can_(get|info)"],
-        _OPENAPI,
+        *_OPENAPI,
         ["Account", "can_access"],
         [f"{MENU_MEMBERS}|{MENU_SYSTEM}|{MENU_PERSONS}|{MENU_CHANGE_PASSWORD}", "menu_access"],
     ],

@@ -15,6 +15,21 @@ class SecurityManager(SQLASecurityManager):
     tables exist, the built-in roles (FAB_ROLES) and Admin/Public are seeded.
     """
 
+    def auth_user_db(self, username, password):
+        """FAB's check, plus accounts created in bulk that store no hash yet: while
+        ab_user.password is NULL, their derived initial password signs them in
+        (and they must change it at once)."""
+        from app.workflows.accounts import verify_password
+
+        user = self.find_user(username=username) if username else None
+        if user is not None and user.password is None:
+            if user.is_active and verify_password(user, password):
+                self.update_user_auth_stat(user, True)
+                return user
+            self.update_user_auth_stat(user, False)
+            return None
+        return super().auth_user_db(username, password)
+
     def create_db(self) -> None:
         engine = self.session.get_bind(mapper=None, clause=None)
         if "ab_role" not in inspect(engine).get_table_names():

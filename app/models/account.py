@@ -24,8 +24,10 @@ class Account(Model):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True
     )
+    # joined: a person's 登录名 comes with the person in one query (no per-row lookups)
     user: Mapped[User] = relationship(
-        User, backref=backref("account", uselist=False, cascade="all, delete-orphan")
+        User, lazy="joined",
+        backref=backref("account", uselist=False, cascade="all, delete-orphan"),
     )
     firm_id: Mapped[Optional[int]] = mapped_column(ForeignKey("firm.id"), index=True)
     firm: Mapped[Optional[Firm]] = relationship(Firm)
@@ -33,7 +35,7 @@ class Account(Model):
         ForeignKey("person.id"), unique=True, index=True
     )
     person: Mapped[Optional[Person]] = relationship(
-        Person, backref=backref("account", uselist=False)
+        Person, backref=backref("account", uselist=False, lazy="joined")
     )
     must_change_password: Mapped[bool] = mapped_column(default=True)
     initial_password_hash: Mapped[Optional[str]] = mapped_column(String(256))
@@ -41,3 +43,4 @@ class Account(Model):
     # NULL the initial password is derived by this rule (e.g. the mobile's last 6 digits).
     initial_rule: Mapped[Optional[str]] = mapped_column(String(16))
     password_changed_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+

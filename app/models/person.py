@@ -62,3 +62,9 @@ class Person(Model):
 
     def __repr__(self) -> str:
         return self.name
+
+    @property
+    def login_name(self) -> str:
+        """登录名: the username of the person's account, if it has one."""
+        account = getattr(self, "account", None)
+        return account.user.username if account is not None and account.user else ""

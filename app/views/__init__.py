@@ -5,6 +5,7 @@ from app import roles
 from app.views.account import AccountView, enforce_first_login
 from app.views.audit import AuditLogView
 from app.views.registry import FirmApi, FirmView, PersonApi, PersonView
+from app.views.staff_roster import StaffImportApi, StaffImportView, StaffRosterView
 
 
 class HomeView(IndexView):
@@ -21,6 +22,11 @@ def register_views(appbuilder, app) -> None:
         category_icon="fa-id-card",
     )
     appbuilder.add_view(
+        StaffRosterView, roles.MENU_STAFF_ROSTER, icon="fa-address-book",
+        category=roles.MENU_MEMBERS,
+    )
+    appbuilder.add_view_no_menu(StaffImportView)
+    appbuilder.add_view(
         AccountView, roles.MENU_CHANGE_PASSWORD, href="/account/password/", icon="fa-key",
         category=roles.MENU_SYSTEM, category_icon="fa-cog",
     )
@@ -29,4 +35,5 @@ def register_views(appbuilder, app) -> None:
     )
     appbuilder.add_api(FirmApi)
     appbuilder.add_api(PersonApi)
+    appbuilder.add_api(StaffImportApi)
     app.before_request(enforce_first_login)

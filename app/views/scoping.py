@@ -104,6 +104,8 @@ class ScopedModelView(_PerRequestFilters, ExportMixin, ModelView):
     """ModelView for a scoped entity, with export. Subclasses put their rules in `clean`."""
 
     list_template = "scoped_list.html"
+    # buttons above the list: (label, endpoint, icon, permission, permission view)
+    list_links = ()
 
     def __init__(self, **kwargs):
         self.extra_args = {**(self.extra_args or {}), "scoped_view": self}

@@ -5,6 +5,7 @@ firm admin ``P`` + firm code, initial password the code's last 6 characters.
 Every initial password must be changed at first login.
 """
 import datetime as dt
+import hmac
 import re
 
 from flask_appbuilder.security.sqla.models import Role, User
@@ -20,8 +21,44 @@ from app.workflows.scoping import role_names
 MIN_PASSWORD_LENGTH = 8
 
 
+MOBILE_RULE = "mobile6"  # initial password = the person's mobile's last 6 digits
+
+
 def firm_admin_initial_password(code: str) -> str:
     return code[-6:]
+
+
+def staff_login(mobile: str) -> str:
+    """Login name of a firm's practitioner: ``kj`` + mobile (seed 000 §3)."""
+    return "kj" + mobile
+
+
+def derived_initial_password(account: Account | None) -> str | None:
+    """The initial password of an account created in bulk (no hash is stored)."""
+    if account is None or account.initial_rule != MOBILE_RULE:
+        return None
+    person = account.person
+    return person.phone[-6:] if person is not None and person.phone else None
+
+
+def verify_password(user: User, password: str) -> bool:
+    """The stored hash, or, while none is stored, the account's derived initial password."""
+    if not password:
+        return False
+    if user.password:
+        return check_password(user.password, password)
+    expected = derived_initial_password(user.account)
+    return expected is not None and hmac.compare_digest(expected, password)
+
+
+def is_initial_password(user: User, password: str) -> bool:
+    account = user.account
+    if account is None:
+        return False
+    if check_password(account.initial_password_hash, password):
+        return True
+    expected = derived_initial_password(account)
+    return expected is not None and hmac.compare_digest(expected, password)
 
 
 def _placeholder_email(username: str) -> str:
@@ -88,10 +125,9 @@ def check_password_policy(user: User, new: str, repeat: str) -> None:
         raise ValidationError(f"新密码至少{MIN_PASSWORD_LENGTH}位", "new_password")
     if not (re.search(r"[A-Za-z]", new) and re.search(r"\d", new)):
         raise ValidationError("新密码须同时包含字母和数字", "new_password")
-    account = user.account
-    if account is not None and check_password(account.initial_password_hash, new):
+    if is_initial_password(user, new):
         raise ValidationError("新密码不能与初始密码相同", "new_password")
-    if check_password(user.password, new):
+    if user.password and check_password(user.password, new):
         raise ValidationError("新密码不能与当前密码相同", "new_password")
 
 
@@ -106,7 +142,7 @@ def _set_password(user: User, new: str, now: dt.datetime) -> None:
 
 def change_password(user: User, old: str, new: str, repeat: str, now: dt.datetime) -> None:
     """系统管理 → 修改密码: old / new / repeat (seed 000 §7)."""
-    if not check_password(user.password, old or ""):
+    if not verify_password(user, old or ""):
         raise ValidationError("旧密码不正确", "old_password")
     check_password_policy(user, new or "", repeat or "")
     _set_password(user, new, now)
@@ -157,3 +193,18 @@ def complete_first_login(
     if must_change:
         _set_password(user, new_password, now)
     db.session.commit()
+
+
+def reset_to_initial_password(user: User, now: dt.datetime) -> None:
+    """重置密码: back to the initial password, to be changed at the next sign-in."""
+    account = user.account
+    if account is None:
+        raise ValidationError("该账号没有初始密码规则，无法重置")
+    if account.initial_rule == MOBILE_RULE:
+        user.password = None
+    elif account.initial_password_hash:
+        user.password = account.initial_password_hash
+    else:
+        raise ValidationError("该账号没有初始密码规则，无法重置")
+    account.must_change_password = True
+    user.changed_on = now.replace(tzinfo=None)

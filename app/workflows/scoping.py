@@ -16,6 +16,19 @@ from app.roles import ADMIN, FIRM_ADMIN, MEMBER, STAFF
 from app.workflows.errors import ForbiddenError
 
 
+class SystemActor:
+    """The actor of command-line tools and scheduled jobs: acts for the institute."""
+
+    is_authenticated = True
+    id = None
+    username = "system"
+    account = None
+
+    def __init__(self, label: str = "system"):
+        self.username = label
+        self.roles = [type("Role", (), {"name": ADMIN})()]
+
+
 def role_names(user) -> set[str]:
     if user is None or not getattr(user, "is_authenticated", False):
         return set()

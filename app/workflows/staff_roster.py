@@ -1,0 +1,413 @@
+"""从业人员管理: the whole-list staff roster import (seed 000 §3).
+
+Rules shown to the user on the import page, enforced here:
+1. the login name is ``kj`` + mobile; 2. the initial password is the mobile's last 6
+digits; 3. a mobile already known keeps its account and has its other fields updated
+(name, firm, type…), even when it moves from another firm; 4. the file is the firm's
+**whole** list: the firm's roster people missing from it are revoked (撤销: no sign-in,
+data kept); a person listed again is restored. Revoking more than 20% of the firm's
+active roster needs a second, explicit confirmation.
+
+A person is on a firm's roster once a roster import listed them (`imported_at` set);
+people entered otherwise (e.g. CPAs registered by the institute) are not revoked by it.
+"""
+import datetime as dt
+import hashlib
+import json
+import secrets
+
+from flask_appbuilder.security.sqla.models import Role, User, assoc_user_role
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import insert as sql_insert
+
+from app import audit
+from app.extensions import db
+from app.models import Account, Firm, ImportBatch, ImportStatus, Person, PersonStatus, PersonType
+from app.roles import FIRM_ADMIN, MEMBER
+from app.workflows import accounts
+from app.workflows.errors import ForbiddenError, NotFoundError, ValidationError
+from app.workflows.importing import Column, FileProblem, Importer, Problem, parse
+from app.workflows.scoping import account_of, can_see, is_institute, role_names
+
+KIND = "staff"
+PREVIEW_TTL = dt.timedelta(minutes=30)
+MASS_REVOKE_SHARE = 0.2
+CHUNK = 500
+TRACKED = ("name", "person_type", "id_number", "position")
+
+IMPORTER = Importer(
+    kind=KIND,
+    title="从业人员名单",
+    sheet_title="从业人员",
+    columns=(
+        Column("姓名", "name", required=True, max_length=64),
+        Column("手机号", "phone", required=True, kind="mobile"),
+        Column("身份证号", "id_number", kind="id_number"),
+        Column("类型", "person_type", kind="choice", choices=PersonType.ALL,
+               default=PersonType.OTHER),
+        Column("职位", "position", max_length=32),
+    ),
+    unique_keys=("phone", "id_number"),
+    example=("张三", "13800138000", "11010519491231002X", "其他从业人员", "审计员"),
+)
+
+RULES = (
+    "从业人员用户名为“kj+手机号”；",
+    "从业人员初始密码为手机号后六位；",
+    "若从业人员手机号已经存在，将保留原账号同时修改其他信息，如姓名、所在执业机构等；",
+    "每次必须导入全部从业人员名单，不在名单中的将会被撤销（撤销后不能登录，数据保留）。",
+)
+
+
+# --- who may import for which firm -------------------------------------------------------
+def authorize(actor, firm: Firm) -> None:
+    """Staff (the institute) import for any firm; a firm admin only for its own."""
+    if is_institute(actor):
+        return
+    account = account_of(actor)
+    if FIRM_ADMIN in role_names(actor) and account is not None and account.firm_id == firm.id:
+        return
+    raise ForbiddenError("只能导入本所的从业人员名单")
+
+
+# --- preview ---------------------------------------------------------------------------
+def _chunks(values):
+    values = list(values)
+    for start in range(0, len(values), CHUNK):
+        yield values[start:start + CHUNK]
+
+
+def _load_people(firm_id: int, phones, id_numbers) -> dict[int, Person]:
+    """Everyone the plan depends on: the firm's roster, and anyone holding a listed
+    mobile or 身份证号 (wherever they work)."""
+    people = {p.id: p for p in db.session.execute(
+        select(Person).where(Person.firm_id == firm_id, Person.imported_at.is_not(None))
+    ).scalars()}
+    for column, values in ((Person.phone, phones), (Person.id_number, id_numbers)):
+        for chunk in _chunks(values):
+            for person in db.session.execute(select(Person).where(column.in_(chunk))).scalars():
+                people[person.id] = person
+    return people
+
+
+def _fingerprint(firm_id: int, people: dict[int, Person], accounts_by_person: dict) -> str:
+    digest = hashlib.sha256(str(firm_id).encode())
+    for pid in sorted(people):
+        p = people[pid]
+        digest.update(repr((p.id, p.phone, p.name, p.firm_id, p.status, p.person_type,
+                            p.id_number, p.position, p.cert_number,
+                            accounts_by_person.get(p.id))).encode())
+    return digest.hexdigest()
+
+
+def _accounts_by_person(person_ids) -> dict[int, int]:
+    found = {}
+    for chunk in _chunks(person_ids):
+        for person_id, user_id in db.session.execute(
+                select(Account.person_id, Account.user_id).where(Account.person_id.in_(chunk))):
+            found[person_id] = user_id
+    return found
+
+
+def _taken_logins(logins) -> set[str]:
+    taken = set()
+    for chunk in _chunks(logins):
+        taken.update(db.session.execute(select(User.username).where(User.username.in_(chunk)))
+                     .scalars())
+    return taken
+
+
+def _plan(firm: Firm, parsed) -> tuple[dict, dict, str]:
+    valid = parsed.valid_rows
+    phones = [r.values["phone"] for r in valid]
+    id_numbers = [r.values["id_number"] for r in valid if r.values.get("id_number")]
+    people = _load_people(firm.id, phones, id_numbers)
+    by_phone = {p.phone: p for p in people.values() if p.phone}
+    by_id_number = {p.id_number: p for p in people.values() if p.id_number}
+    with_account = _accounts_by_person(people)
+    new_logins = [accounts.staff_login(r.values["phone"]) for r in valid
+                  if r.values["phone"] not in by_phone]
+    taken = _taken_logins(new_logins)
+
+    creates, updates, listed = [], [], set()
+    unchanged = restored = 0
+    for row in valid:
+        values = row.values
+        person = by_phone.get(values["phone"])
+        owner = by_id_number.get(values.get("id_number")) if values.get("id_number") else None
+        if owner is not None and (person is None or owner.id != person.id):
+            row.problems.append(Problem(row.number, "身份证号",
+                                        f"身份证号已登记在“{owner.name}”名下（另一个手机号）"))
+            continue
+        if values["person_type"] == PersonType.CPA and (person is None or not person.cert_number):
+            row.problems.append(Problem(
+                row.number, "类型", "注册会计师须有证书编号：请先在人员信息中登记，或填写其他类型"))
+            continue
+        if person is None:
+            if accounts.staff_login(values["phone"]) in taken:
+                row.problems.append(Problem(row.number, "手机号",
+                                            f"登录名 kj{values['phone']} 已被其他账号占用"))
+                continue
+            creates.append({"row": row.number, **values})
+            continue
+        listed.add(person.id)
+        after = {key: values.get(key) for key in TRACKED}
+        if not after["id_number"]:
+            after["id_number"] = person.id_number  # an empty cell keeps what is known
+        changes = {key: [getattr(person, key), after[key]] for key in TRACKED
+                   if getattr(person, key) != after[key]}
+        if person.firm_id != firm.id:
+            changes["firm_id"] = [person.firm_id, firm.id]
+        if person.status != PersonStatus.ACTIVE:
+            changes["status"] = [person.status, PersonStatus.ACTIVE]
+            restored += 1
+        needs_account = person.id not in with_account
+        if changes or needs_account:
+            updates.append({"row": row.number, "id": person.id, "after": after,
+                            "changes": changes, "create_account": needs_account,
+                            "phone": person.phone, "name": after["name"]})
+        else:
+            unchanged += 1
+    roster = [p for p in people.values()
+              if p.firm_id == firm.id and p.imported_at is not None]
+    active_roster = [p for p in roster if p.status == PersonStatus.ACTIVE]
+    revokes = sorted(p.id for p in active_roster if p.id not in listed)
+    plan = {
+        "firm_id": firm.id,
+        "phones": phones,
+        "id_numbers": id_numbers,
+        "create": creates,
+        "update": updates,
+        "revoke": revokes,
+        "listed": sorted(listed),
+    }
+    counts = {
+        "新增": len(creates),
+        "更新": len(updates) - restored,
+        "恢复": restored,
+        "撤销": len(revokes),
+        "不变": unchanged,
+    }
+    share = len(revokes) / len(active_roster) if active_roster else 0.0
+    return plan, {"counts": counts, "revoke_share": share,
+                  "active_roster": len(active_roster)}, _fingerprint(firm.id, people, with_account)
+
+
+def summary_of(batch: ImportBatch) -> dict:
+    """The preview JSON of DESIGN §6 (plus this importer's own totals)."""
+    return json.loads(batch.summary) if batch.summary else {
+        "total": 0, "valid": 0, "errors": [], "counts": {}}
+
+
+def new_batch(actor, now: dt.datetime, firm: Firm, filename: str) -> ImportBatch:
+    authorize(actor, firm)
+    batch = ImportBatch(token=secrets.token_urlsafe(24), kind=KIND, firm_id=firm.id,
+                        actor_id=getattr(actor, "id", None), filename=filename,
+                        status=ImportStatus.PARSING, created_at=now,
+                        expires_at=now + PREVIEW_TTL)
+    db.session.add(batch)
+    db.session.commit()
+    return batch
+
+
+def preview(actor, now: dt.datetime, firm: Firm, filename: str, data: bytes,
+            batch: ImportBatch | None = None, progress=None) -> ImportBatch:
+    """Check the file against the firm's data and persist the plan; change nothing else."""
+    authorize(actor, firm)
+    batch = batch or new_batch(actor, now, firm, filename)
+    try:
+        parsed = parse(IMPORTER, filename, data, progress=progress)
+    except FileProblem as problem:
+        batch.status = ImportStatus.FAILED
+        batch.message = problem.message
+        batch.error_count = 1
+        batch.summary = json.dumps({"total": 0, "valid": 0, "counts": {}, "errors": [
+            {"row": None, "column": None, "message": problem.message}]}, ensure_ascii=False)
+        db.session.commit()
+        return batch
+    plan, totals, fingerprint = _plan(firm, parsed)
+    problems = parsed.problems
+    valid = len(parsed.valid_rows)
+    counts = {"待导入总人数": len(parsed.rows), **totals["counts"], "错误行数": len(parsed.rows) - valid}
+    summary = {
+        "token": batch.token,
+        "firm": firm.code,
+        "total": len(parsed.rows),
+        "valid": valid,
+        "errors": [p.as_dict() for p in problems],
+        "counts": counts,
+        "created": totals["counts"]["新增"],
+        "updated": totals["counts"]["更新"],
+        "restored": totals["counts"]["恢复"],
+        "revoked": totals["counts"]["撤销"],
+        "unchanged": totals["counts"]["不变"],
+        "revoke_share": round(totals["revoke_share"], 4),
+        "needs_confirmation": totals["revoke_share"] > MASS_REVOKE_SHARE,
+        "committable": not problems,
+        "expires_at": batch.expires_at.isoformat(),
+    }
+    batch.file_hash = parsed.file_hash
+    batch.fingerprint = fingerprint
+    batch.total = len(parsed.rows)
+    batch.error_count = len(problems)
+    batch.needs_confirmation = summary["needs_confirmation"]
+    batch.summary = json.dumps(summary, ensure_ascii=False)
+    batch.plan = json.dumps(plan, ensure_ascii=False)
+    if problems:
+        batch.rows = json.dumps([{"row": r.number, "raw": r.raw,
+                                  "problems": [p.message for p in r.problems]}
+                                 for r in parsed.rows], ensure_ascii=False)
+    batch.status = ImportStatus.PREVIEWED if not problems else ImportStatus.FAILED
+    batch.progress = 100
+    db.session.commit()
+    return batch
+
+
+def find_batch(actor, token: str) -> ImportBatch:
+    batch = db.session.execute(
+        select(ImportBatch).where(ImportBatch.token == token, ImportBatch.kind == KIND)
+    ).scalar_one_or_none()
+    if batch is None or not can_see(batch, actor):
+        raise NotFoundError("导入预览不存在或已失效，请重新上传")
+    return batch
+
+
+# --- commit ----------------------------------------------------------------------------
+def commit(actor, now: dt.datetime, token: str, *, confirm_mass_revoke: bool = False) -> dict:
+    """Apply exactly the previewed plan, in one transaction, at most once."""
+    batch = find_batch(actor, token)
+    firm = db.session.get(Firm, batch.firm_id)
+    authorize(actor, firm)
+    if batch.status == ImportStatus.COMMITTED:
+        raise ValidationError("该预览已正式导入，不能重复提交")
+    if batch.status != ImportStatus.PREVIEWED:
+        raise ValidationError(f"该预览不能导入（{batch.status}），请修正文件后重新上传")
+    if now > batch.expires_at:
+        batch.status = ImportStatus.EXPIRED
+        db.session.commit()
+        raise ValidationError("预览已超过30分钟失效，请重新上传文件")
+    if batch.needs_confirmation and not confirm_mass_revoke:
+        raise ValidationError("本次导入将撤销超过20%的在册人员，请勾选再次确认后提交")
+    plan = json.loads(batch.plan)
+    # claim the batch: of two simultaneous commits only one updates the row
+    claimed = db.session.execute(
+        update(ImportBatch)
+        .where(ImportBatch.id == batch.id, ImportBatch.status == ImportStatus.PREVIEWED)
+        .values(status=ImportStatus.COMMITTED, committed_at=now)
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise ValidationError("该预览已正式导入，不能重复提交")
+    people = _load_people(firm.id, plan["phones"], plan["id_numbers"])
+    if _fingerprint(firm.id, people, _accounts_by_person(people)) != batch.fingerprint:
+        db.session.rollback()
+        raise ValidationError("预览之后本所人员数据已有变化，请重新上传预览")
+    try:
+        with audit.acting_as(actor):
+            result = _apply(plan, firm, now)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    summary = summary_of(batch)
+    summary.update(result)
+    return summary
+
+
+def _member_role_id() -> int:
+    return db.session.execute(select(Role.id).where(Role.name == MEMBER)).scalar_one()
+
+
+def _create_accounts(people: list[dict], firm_id: int, now: dt.datetime, role_id: int) -> None:
+    """Bulk accounts with no password hash: the initial password is derived (mobile6)."""
+    if not people:
+        return
+    stamp = now.replace(tzinfo=None)
+    users = db.session.execute(sql_insert(User).returning(User.id, User.username), [{
+        "first_name": p["name"][:64], "last_name": "",
+        "username": accounts.staff_login(p["phone"]),
+        "email": f"kj{p['phone']}@accounts.invalid", "active": True, "password": None,
+        "created_on": stamp, "changed_on": stamp, "created_by_fk": None, "changed_by_fk": None,
+    } for p in people]).all()
+    user_ids = {username: uid for uid, username in users}
+    db.session.execute(sql_insert(Account), [{
+        "user_id": user_ids[accounts.staff_login(p["phone"])], "firm_id": firm_id,
+        "person_id": p["id"], "must_change_password": True,
+        "initial_rule": accounts.MOBILE_RULE,
+    } for p in people])
+    db.session.execute(sql_insert(assoc_user_role), [
+        {"user_id": uid, "role_id": role_id} for uid in user_ids.values()])
+
+
+def _apply(plan: dict, firm: Firm, now: dt.datetime) -> dict:
+    role_id = _member_role_id()
+    audit_rows = []
+    created = []
+    if plan["create"]:
+        rows = db.session.execute(sql_insert(Person).returning(Person.id, Person.phone), [{
+            "person_type": c["person_type"], "name": c["name"], "phone": c["phone"],
+            "id_number": c.get("id_number"), "position": c.get("position"),
+            "firm_id": firm.id, "status": PersonStatus.ACTIVE,
+            "imported_at": now, "created_at": now,
+        } for c in plan["create"]]).all()
+        ids = {phone: pid for pid, phone in rows}
+        created = [{"id": ids[c["phone"]], "phone": c["phone"], "name": c["name"]}
+                   for c in plan["create"]]
+        audit_rows += [{"entity": "person", "entity_id": ids[c["phone"]], "action": "create",
+                        "to_state": PersonStatus.ACTIVE,
+                        "changes": {k: [None, c.get(k)] for k in ("name", "phone", "id_number",
+                                                                    "person_type", "position")}}
+                       for c in plan["create"]]
+    if plan["update"]:
+        db.session.execute(
+            update(Person.__table__).where(Person.__table__.c.id == bindparam("pid")).values(
+                name=bindparam("v_name"), person_type=bindparam("v_type"),
+                id_number=bindparam("v_id"), position=bindparam("v_position"),
+                firm_id=firm.id, status=PersonStatus.ACTIVE),
+            [{"pid": u["id"], "v_name": u["after"]["name"], "v_type": u["after"]["person_type"],
+              "v_id": u["after"]["id_number"], "v_position": u["after"]["position"]}
+             for u in plan["update"]])
+        moved = [u["id"] for u in plan["update"]]
+        for chunk in _chunks(moved):
+            db.session.execute(update(Account).where(Account.person_id.in_(chunk))
+                               .values(firm_id=firm.id))
+            user_ids = select(Account.user_id).where(Account.person_id.in_(chunk))
+            db.session.execute(update(User).where(User.id.in_(user_ids)).values(active=True))
+        audit_rows += [{"entity": "person", "entity_id": u["id"], "action": "update",
+                        "from_state": u["changes"].get("status", [None])[0],
+                        "to_state": u["changes"].get("status", [None, None])[1],
+                        "changes": u["changes"]} for u in plan["update"] if u["changes"]]
+    needing_account = created + [{"id": u["id"], "phone": u["phone"], "name": u["name"]}
+                                 for u in plan["update"] if u["create_account"]]
+    _create_accounts(needing_account, firm.id, now, role_id)
+    for chunk in _chunks(plan["revoke"]):
+        db.session.execute(update(Person).where(Person.id.in_(chunk))
+                           .values(status=PersonStatus.REVOKED))
+        user_ids = select(Account.user_id).where(Account.person_id.in_(chunk))
+        db.session.execute(update(User).where(User.id.in_(user_ids)).values(active=False))
+    audit_rows += [{"entity": "person", "entity_id": pid, "action": "update",
+                    "from_state": PersonStatus.ACTIVE, "to_state": PersonStatus.REVOKED,
+                    "changes": {"status": [PersonStatus.ACTIVE, PersonStatus.REVOKED]}}
+                   for pid in plan["revoke"]]
+    listed = plan["listed"] + [c["id"] for c in created]
+    for chunk in _chunks(listed):
+        db.session.execute(update(Person).where(Person.id.in_(chunk)).values(imported_at=now))
+    audit.record_many(audit_rows, db.session, now)
+    return {"imported": len(plan["create"]) + len(plan["update"]),
+            "accounts_created": len(needing_account)}
+
+
+def firm_by_code(code: str) -> Firm:
+    firm = db.session.execute(select(Firm).where(Firm.code == code)).scalar_one_or_none()
+    if firm is None:
+        raise NotFoundError(f"事务所编号“{code}”不存在")
+    return firm
+
+
+def roster_filter():
+    """The people 从业人员管理 lists: those a roster import has listed."""
+    return Person.imported_at.is_not(None)
+
+
+__all__ = ["IMPORTER", "RULES", "authorize", "commit", "find_batch", "firm_by_code", "new_batch",
+           "preview", "roster_filter", "summary_of", "or_"]
