@@ -18,6 +18,7 @@ import secrets
 
 from flask_appbuilder.security.sqla.models import Role, User, assoc_user_role
 from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy import insert as sql_insert
 
 from app import audit
@@ -306,6 +307,10 @@ def commit(actor, now: dt.datetime, token: str, *, confirm_mass_revoke: bool = F
         with audit.acting_as(actor):
             result = _apply(plan, firm, now)
         db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise ValidationError("导入未生效：名单与预览后新增的数据冲突（如登录名已被占用），"
+                              "请重新上传预览") from None
     except Exception:
         db.session.rollback()
         raise
