@@ -103,7 +103,8 @@ def make_person(app, firm_id, name, *, person_type=PersonType.OTHER, phone=None,
     with app.app_context():
         person = Person(person_type=person_type, name=name, firm_id=firm_id, phone=phone,
                         id_number=id_number(serial) if serial is not None else None,
-                        cert_number=cert_number, position=position, status=status)
+                        cert_number=cert_number, position=position, status=status,
+                        imported_at=NOW if firm_id else None)  # on the firm's roster
         registry.clean_person(person, NOW)
         db.session.add(person)
         db.session.commit()
