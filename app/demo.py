@@ -115,7 +115,34 @@ def seed(now: dt.datetime, persons_per_firm: int = 29) -> list[tuple[str, str, s
                                     firm=person.firm, person=person)
             created.append(("Member", person.cert_number, password, person.name))
         db.session.commit()
+        created += _import_rosters(firms, now)
     return created
+
+
+def _import_rosters(firms, now) -> list[tuple[str, str, str, str]]:
+    """Each firm's non-CPA staff go through the real whole-list import (kj + mobile)."""
+    import csv
+    import io
+
+    from app.workflows import staff_roster
+    from app.workflows.scoping import SystemActor
+
+    actor = SystemActor("demo seed")
+    rows = []
+    for firm in firms:
+        people = [p for p in db.session.query(Person).filter_by(firm_id=firm.id)
+                  if p.person_type != PersonType.CPA and p.status == PersonStatus.ACTIVE]
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(staff_roster.IMPORTER.headers)
+        for p in people:
+            writer.writerow([p.name, p.phone, p.id_number, p.person_type, p.position])
+        batch = staff_roster.preview(actor, now, firm, "demo.csv", buffer.getvalue().encode())
+        staff_roster.commit(actor, now, batch.token, confirm_mass_revoke=True)
+        if people:
+            rows.append(("Member", f"kj{people[0].phone}", people[0].phone[-6:],
+                         f"{people[0].name}（{firm.name}从业人员）"))
+    return rows[:3]
 
 
 def existing_accounts() -> list[tuple[str, str, str, str]]:
@@ -128,16 +155,19 @@ def existing_accounts() -> list[tuple[str, str, str, str]]:
     from app.models import Account
 
     rows = []
-    users = db.session.query(User).order_by(User.id).limit(40).all()
+    users = db.session.query(User).order_by(User.id).limit(25).all()
     for user in users:
         role = user.roles[0].name if user.roles else ""
         account = db.session.get(Account, user.id)
         if user.username in DEMO_PASSWORDS:
             password = DEMO_PASSWORDS[user.username]
-        elif account is not None and account.must_change_password:
-            password = (account.firm.code[-6:] if account.firm and not account.person
-                        else account.person.id_number[-6:] if account.person else "")
-        else:
+        elif account is None or not account.must_change_password:
             password = "（已修改）"
+        elif account.initial_rule:
+            password = accounts.derived_initial_password(account) or ""
+        elif account.person is not None:
+            password = account.person.id_number[-6:]
+        else:
+            password = account.firm.code[-6:] if account.firm else ""
         rows.append((role, user.username, password, user.first_name))
     return rows

@@ -35,6 +35,16 @@ def test_demo_seed_creates_valid_real_looking_data(app):
             assert validate_id_number(person.id_number) == person.id_number
             assert re.fullmatch(r"1[3-9]\d{9}", person.phone)
         assert any(p.firm_id is None for p in people)  # 协会代管 CPAs
+        on_roster = [p for p in people if p.imported_at is not None]
+        assert len(on_roster) > 50 and all(p.login_name == "kj" + p.phone for p in on_roster)
+    kj = re.search(r"(kj1\d{10})\s+(\d{6})", result.output)
+    assert kj, result.output
+    client = app.test_client()
+    page = client.get("/login/").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    signed_in = client.post("/login/", data={"username": kj.group(1), "password": kj.group(2),
+                                             "csrf_token": csrf})
+    assert signed_in.headers["Location"] == "/"
     again = app.test_cli_runner().invoke(args=["demo", "seed"])
     assert "跳过" in again.output
     with app.app_context():
