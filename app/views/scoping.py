@@ -57,8 +57,9 @@ class _PerRequestFilters:
         store = g.__dict__.setdefault("_scoped_view_filters", {})
         key = id(self)
         if key not in store:
+            # a view's own search_filters (REST APIs may declare them) come along
             store[key] = self.datamodel.get_filters(
-                template.search_columns, search_filters=getattr(template, "search_filters", None)
+                template.search_columns, search_filters=getattr(self, "search_filters", None)
             )
         return store[key]
 
