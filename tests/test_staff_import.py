@@ -239,8 +239,8 @@ def test_bad_id_checksum_and_bad_mobile(ctx, firms, staff_user):
 
 def test_numbers_stored_by_excel_as_floats_and_scientific_notation(ctx, firms, staff_user):
     a, _ = firms
-    ok = _preview(ctx, staff_user, a, xlsx([["甲", 13800138000.0, None, None, None]]))
-    assert _summary(ok)["valid"] == 1  # 13800138000.0 is exactly the mobile
+    ok = _preview(ctx, staff_user, a, xlsx([["甲", 13900139000.0, None, None, None]]))
+    assert _summary(ok)["valid"] == 1  # 13900139000.0 is exactly the mobile
     problems = _problem(ctx, staff_user, a, xlsx([
         ["乙", "13800000002", 1.41121e17, None, None],
         ["丙", "13800000003", "1.41121E+17", None, None]]))
@@ -343,3 +343,10 @@ def test_template_has_the_headers_an_example_and_text_cells():
     assert [c.value for c in sheet[1]] == ["姓名", "手机号", "身份证号", "类型", "职位"]
     assert sheet["B2"].value == "13800138000" and sheet["B2"].number_format == "@"
     assert sheet["C10"].number_format == "@"
+
+
+def test_the_templates_example_row_is_not_imported(ctx, firms, staff_user):
+    a, _ = firms
+    problems = _problem(ctx, staff_user, a, xlsx([
+        ["张三", "13800138000", "11010519491231002X", "其他从业人员", "审计员"], ROWS[0]]))
+    assert problems == [(2, "手机号", "这是模板中的示例行，请删除后再上传")]

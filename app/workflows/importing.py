@@ -294,7 +294,22 @@ def parse(importer: Importer, filename: str, data: bytes, progress=None) -> Pars
     if not rows:
         raise FileProblem(f"文件“{filename}”没有数据行（第2行起填写名单）")
     _check_unique(importer, rows)
+    _refuse_example(importer, rows)
     return Parsed(rows=rows, file_hash=hashlib.sha256(data).hexdigest())
+
+
+def _refuse_example(importer: Importer, rows: list) -> None:
+    """The template's example row left in the file would be imported as a real person."""
+    if not importer.example or not importer.unique_keys:
+        return
+    key = importer.unique_keys[0]
+    index = [c.key for c in importer.columns].index(key)
+    column = importer.columns[index]
+    example, _ = cell_value(column, importer.example[index])
+    for row in rows:
+        if example is not None and row.values.get(key) == example:
+            row.problems.append(Problem(row.number, column.header,
+                                        "这是模板中的示例行，请删除后再上传"))
 
 
 def _check_unique(importer: Importer, rows: list) -> None:

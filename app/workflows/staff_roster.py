@@ -319,6 +319,15 @@ def commit(actor, now: dt.datetime, token: str, *, confirm_mass_revoke: bool = F
     return summary
 
 
+def _ids_by(model, key_column, keys) -> dict:
+    """{key: id} for rows just inserted, found by their unique key."""
+    found = {}
+    for chunk in _chunks(keys):
+        found.update({key: row_id for row_id, key in db.session.execute(
+            select(model.id, key_column).where(key_column.in_(chunk)))})
+    return found
+
+
 def _member_role_id() -> int:
     return db.session.execute(select(Role.id).where(Role.name == MEMBER)).scalar_one()
 
@@ -328,13 +337,15 @@ def _create_accounts(people: list[dict], firm_id: int, now: dt.datetime, role_id
     if not people:
         return
     stamp = now.replace(tzinfo=None)
-    users = db.session.execute(sql_insert(User).returning(User.id, User.username), [{
+    # plain executemany + one keyed SELECT: the ORM's bulk INSERT … RETURNING splices
+    # its batches quadratically (14 s for 20,000 rows)
+    db.session.execute(sql_insert(User.__table__), [{
         "first_name": p["name"][:64], "last_name": "",
         "username": accounts.staff_login(p["phone"]),
         "email": f"kj{p['phone']}@accounts.invalid", "active": True, "password": None,
         "created_on": stamp, "changed_on": stamp, "created_by_fk": None, "changed_by_fk": None,
-    } for p in people]).all()
-    user_ids = {username: uid for uid, username in users}
+    } for p in people])
+    user_ids = _ids_by(User, User.username, [accounts.staff_login(p["phone"]) for p in people])
     db.session.execute(sql_insert(Account), [{
         "user_id": user_ids[accounts.staff_login(p["phone"])], "firm_id": firm_id,
         "person_id": p["id"], "must_change_password": True,
@@ -349,13 +360,13 @@ def _apply(plan: dict, firm: Firm, now: dt.datetime) -> dict:
     audit_rows = []
     created = []
     if plan["create"]:
-        rows = db.session.execute(sql_insert(Person).returning(Person.id, Person.phone), [{
+        db.session.execute(sql_insert(Person.__table__), [{
             "person_type": c["person_type"], "name": c["name"], "phone": c["phone"],
             "id_number": c.get("id_number"), "position": c.get("position"),
             "firm_id": firm.id, "status": PersonStatus.ACTIVE,
             "imported_at": now, "created_at": now,
-        } for c in plan["create"]]).all()
-        ids = {phone: pid for pid, phone in rows}
+        } for c in plan["create"]])
+        ids = _ids_by(Person, Person.phone, [c["phone"] for c in plan["create"]])
         created = [{"id": ids[c["phone"]], "phone": c["phone"], "name": c["name"]}
                    for c in plan["create"]]
         audit_rows += [{"entity": "person", "entity_id": ids[c["phone"]], "action": "create",
