@@ -4,3 +4,24 @@ from app.models.audit import AuditLog  # noqa: F401
 from app.models.firm import Firm, FirmStatus  # noqa: F401
 from app.models.imports import ImportBatch, ImportStatus  # noqa: F401
 from app.models.person import Gender, Person, PersonStatus, PersonType  # noqa: F401
+from app.models.messaging import (  # noqa: F401
+    Attachment,
+    Audience,
+    Consultation,
+    ConsultationReply,
+    ConsultationStatus,
+    FaqEntry,
+    HelpDocument,
+    JobLease,
+    JobRun,
+    Message,
+    MessageKind,
+    Notice,
+    NoticeFirm,
+    OutboxMail,
+    OutboxStatus,
+    PasswordResetCode,
+    PolicyText,
+    ReminderLog,
+    Suggestion,
+)

@@ -43,4 +43,6 @@ class Account(Model):
     # NULL the initial password is derived by this rule (e.g. the mobile's last 6 digits).
     initial_rule: Mapped[Optional[str]] = mapped_column(String(16))
     password_changed_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    # bound for notifications and password recovery (WeChat binding's stand-in)
+    notify_email: Mapped[Optional[str]] = mapped_column(String(320))
 
