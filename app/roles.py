@@ -28,6 +28,13 @@ _ROSTER = "can_(list|show|edit|export|reset_password)"
 
 
 
+# Issue 3's areas: each helper edits only its own lists. (view regex, permission regex)
+MESSAGES_RULES = {"Staff": [], "FirmAdmin": [], "Member": []}
+HELP_RULES = {"Staff": [], "FirmAdmin": [], "Member": []}
+SETTINGS_RULES = {"Staff": [], "FirmAdmin": [], "Member": []}
+OPERATIONS_RULES = {"Staff": [], "FirmAdmin": [], "Member": []}
+
+
 def _exact(pattern: str) -> str:
     # FAB matches builtin-role patterns with re.match (a prefix match): anchor both ends
     # so that "PersonView" does not also grant "PersonViewSomethingElse".
@@ -71,6 +78,10 @@ _FAB_ROLES = {
         [f"{MENU_MEMBERS}|{MENU_SYSTEM}|{MENU_PERSONS}|{MENU_CHANGE_PASSWORD}", "menu_access"],
     ],
 }
+
+for _area in (MESSAGES_RULES, HELP_RULES, SETTINGS_RULES, OPERATIONS_RULES):
+    for _role, _rules in _area.items():
+        _FAB_ROLES[_role] = _FAB_ROLES[_role] + list(_rules)
 
 FAB_ROLES = {
     role: [[_exact(view), _exact(permission)] for view, permission in rules]
