@@ -12,9 +12,7 @@ Target: ours ≤ 2.5 × floor, memory under 300 MB.
 """
 import argparse
 import datetime as dt
-import io
 import random
-import resource
 import subprocess
 import sys
 import tempfile

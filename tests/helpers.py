@@ -5,8 +5,15 @@ so tests never hold an app context while making requests (FAB_NOTES: a login can
 leak between clients through a shared `g`).
 """
 import datetime as dt
+import logging
 import re
+import threading
+from contextlib import contextmanager
 from types import SimpleNamespace
+
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import select
+from werkzeug.serving import make_server
 
 from app import audit
 from app.extensions import db
@@ -93,8 +100,6 @@ def make_firm(app, code, name=None, *, activated=True):
 
 
 def _user(username):
-    from flask_appbuilder.security.sqla.models import User
-
     return db.session.query(User).filter_by(username=username).one()
 
 
@@ -144,3 +149,35 @@ def build_world(app):
     member = make_user(app, "110100010001", MEMBER, firm_id=a.id, person_id=a_people[0])
     return SimpleNamespace(a=a, b=b, a_people=a_people, b_people=b_people, staff=staff,
                            admin=admin, member=member)
+
+
+@contextmanager
+def serving(app):
+    """The app on a free 127.0.0.1 port, threaded like production; yields its base URL."""
+    log = logging.getLogger("werkzeug")
+    level = log.level
+    log.setLevel(logging.WARNING)  # not one access-log line per request
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        log.setLevel(level)
+
+
+def new_firm(session, code="11010077"):
+    """A firm (and its admin P+code) through the workflow, inside the caller's app context."""
+    firm = Firm(code=code, name=f"测试所{code}", status="正常")
+    registry.clean_firm(firm, creating=True)
+    registry.on_firm_created(firm, NOW)
+    session.add(firm)
+    session.commit()
+    return firm
+
+
+def admin_of(session, firm):
+    return session.execute(select(User).where(User.username == "P" + firm.code)).scalar_one()

@@ -11,15 +11,14 @@ Without /usr/bin/chromium the test skips on a workstation and fails under CI
 """
 import os
 import re
-import threading
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from werkzeug.serving import make_server
 
 from tests.helpers import make_firm, make_person
+from tests.helpers import serving
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -39,18 +38,6 @@ def _require_chromium():
     pytest.skip(message)
 
 
-@contextmanager
-def serving(app):
-    """The app on a free 127.0.0.1 port, threaded like production; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
 
 
 @contextmanager

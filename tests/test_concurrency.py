@@ -15,21 +15,19 @@ import csv
 import html
 import io
 import json
-import logging
 import re
 import threading
 import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from http.cookiejar import CookieJar
 
 import pytest
 from openpyxl import load_workbook
-from werkzeug.serving import make_server
 
 from tests.helpers import PASSWORD, make_person
+from tests.helpers import serving
 
 THREADS = 8
 REQUESTS_PER_THREAD = 25
@@ -44,22 +42,6 @@ A_NAMES = {"张一", "张二", "张三", "李甲一", "李甲二"}
 B_NAMES = {"李一", "李二", "李三", "张乙一", "张乙二"}
 
 
-@contextmanager
-def serving(app):
-    """The app on a free 127.0.0.1 port, threaded like production; yields its base URL."""
-    log = logging.getLogger("werkzeug")
-    level = log.level
-    log.setLevel(logging.WARNING)  # not one access-log line per request
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        log.setLevel(level)
 
 
 class Browser:

@@ -9,32 +9,21 @@ from flask_appbuilder.security.sqla.models import User
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from app.models import Account, AuditLog, Firm, ImportStatus, Person, PersonType
-from app.roles import FIRM_ADMIN, STAFF
-from app.workflows import accounts, importing, registry, staff_roster
+from app.models import AuditLog, ImportStatus, Person, PersonType
+from app.roles import STAFF
+from app.workflows import accounts, importing, staff_roster
 from app.workflows.errors import ForbiddenError, NotFoundError, ValidationError
-from tests.helpers import NOW, id_number
+from tests.helpers import NOW, admin_of, id_number, new_firm
 from tests.xlsx import csv_bytes, xlsx
 
 LATER = NOW + dt.timedelta(minutes=5)
 
 
-def _firm(ctx, code):
-    firm = Firm(code=code, name=f"测试所{code}", status="正常")
-    registry.clean_firm(firm, creating=True)
-    registry.on_firm_created(firm, NOW)
-    ctx.add(firm)
-    ctx.commit()
-    return firm
-
-
-def _admin(ctx, firm):
-    return ctx.execute(select(User).where(User.username == "P" + firm.code)).scalar_one()
 
 
 @pytest.fixture
 def firms(ctx):
-    return _firm(ctx, "11010051"), _firm(ctx, "11010052")
+    return new_firm(ctx, "11010051"), new_firm(ctx, "11010052")
 
 
 @pytest.fixture
@@ -67,12 +56,12 @@ ROWS = [
 # --- the rules -------------------------------------------------------------------
 def test_first_import_creates_people_and_kj_accounts(ctx, firms, staff_user):
     a, _ = firms
-    batch = _preview(ctx, _admin(ctx, a), a, xlsx(ROWS))
+    batch = _preview(ctx, admin_of(ctx, a), a, xlsx(ROWS))
     summary = _summary(batch)
     assert summary["total"] == 3 and summary["valid"] == 3 and summary["errors"] == []
     assert summary["counts"]["新增"] == 3 and summary["created"] == 3
     assert ctx.query(Person).count() == 0  # the preview changes nothing
-    result = staff_roster.commit(_admin(ctx, a), LATER, batch.token)
+    result = staff_roster.commit(admin_of(ctx, a), LATER, batch.token)
     assert result["counts"]["新增"] == 3
     people = {p.phone: p for p in ctx.query(Person).all()}
     assert people["13800000002"].person_type == PersonType.OTHER  # 类型 defaults
@@ -146,13 +135,13 @@ def test_a_cpa_row_needs_a_registered_certificate(ctx, firms, staff_user):
 
 
 # --- who may import, and the token ----------------------------------------------------
-def test_firm_admin_imports_only_for_its_own_firm(ctx, firms):
+def test_firm_admin_imports_only_for_its_ownnew_firm(ctx, firms):
     a, b = firms
     with pytest.raises(ForbiddenError):
-        _preview(ctx, _admin(ctx, a), b, xlsx(ROWS))
-    batch = _preview(ctx, _admin(ctx, b), b, xlsx(ROWS))
+        _preview(ctx, admin_of(ctx, a), b, xlsx(ROWS))
+    batch = _preview(ctx, admin_of(ctx, b), b, xlsx(ROWS))
     with pytest.raises(NotFoundError):
-        staff_roster.commit(_admin(ctx, a), LATER, batch.token)
+        staff_roster.commit(admin_of(ctx, a), LATER, batch.token)
     assert ctx.query(Person).count() == 0
 
 

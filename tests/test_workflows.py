@@ -4,7 +4,6 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import select
 
 from app import audit
@@ -20,7 +19,7 @@ from app.workflows.identifiers import (
     validate_mobile,
 )
 from app.workflows.scoping import enforce_owner, scope_condition
-from tests.helpers import NOW, id_number
+from tests.helpers import NOW, admin_of, id_number, new_firm
 
 LATER = NOW + dt.timedelta(days=1)
 
@@ -58,22 +57,11 @@ def test_gender_follows_the_seventeenth_digit():
 
 
 # --- accounts ----------------------------------------------------------------
-def _firm(ctx, code="11010077"):
-    firm = Firm(code=code, name=f"测试所{code}", status="正常")
-    registry.clean_firm(firm, creating=True)
-    registry.on_firm_created(firm, NOW)
-    ctx.add(firm)
-    ctx.commit()
-    return firm
-
-
-def _admin_of(ctx, firm):
-    return ctx.execute(select(User).where(User.username == "P" + firm.code)).scalar_one()
 
 
 def test_creating_a_firm_creates_its_admin_with_the_initial_password(ctx):
-    firm = _firm(ctx)
-    user = _admin_of(ctx, firm)
+    firm = new_firm(ctx)
+    user = admin_of(ctx, firm)
     assert [r.name for r in user.roles] == [FIRM_ADMIN]
     assert user.account.firm_id == firm.id and user.account.must_change_password
     assert check_password(user.password, "010077")
@@ -86,7 +74,7 @@ def test_creating_a_firm_creates_its_admin_with_the_initial_password(ctx):
     ("12345678", "12345678", "同时包含字母和数字"),
 ])
 def test_password_policy(ctx, new, repeat, message):
-    user = _admin_of(ctx, _firm(ctx))
+    user = admin_of(ctx, new_firm(ctx))
     with pytest.raises(ValidationError, match=message):
         accounts.change_password(user, "010077", new, repeat, NOW)
     assert check_password(user.password, "010077")
@@ -97,7 +85,7 @@ def test_new_password_may_not_be_the_initial_one(ctx):
     registry.on_firm_created(firm, NOW)
     ctx.add(firm)
     ctx.commit()
-    user = _admin_of(ctx, firm)
+    user = admin_of(ctx, firm)
     accounts.change_password(user, "010088", "abc12345", "abc12345", NOW)
     # the initial password "010088" fails the policy anyway; check the hash comparison directly
     user.account.initial_password_hash = user.password
@@ -106,15 +94,15 @@ def test_new_password_may_not_be_the_initial_one(ctx):
 
 
 def test_wrong_old_password_changes_nothing(ctx):
-    user = _admin_of(ctx, _firm(ctx))
+    user = admin_of(ctx, new_firm(ctx))
     with pytest.raises(ValidationError, match="旧密码不正确"):
         accounts.change_password(user, "wrong", "abc12345", "abc12345", NOW)
     assert user.account.must_change_password
 
 
 def test_first_login_sets_contact_and_password_together(ctx):
-    firm = _firm(ctx)
-    user = _admin_of(ctx, firm)
+    firm = new_firm(ctx)
+    user = admin_of(ctx, firm)
     assert accounts.needs_first_login(user) and accounts.needs_contact_info(user)
     with pytest.raises(ValidationError, match="联系人手机号"):
         accounts.complete_first_login(user, NOW, new_password="abc12345", repeat="abc12345",
@@ -142,7 +130,7 @@ def _visible_ids(ctx, model, user):
 
 
 def test_scope_condition_per_role(ctx):
-    a, b = _firm(ctx, "11010071"), _firm(ctx, "11010072")
+    a, b = new_firm(ctx, "11010071"), new_firm(ctx, "11010072")
     pa = Person(person_type=PersonType.OTHER, name="甲", firm_id=a.id, status="正常")
     pb = Person(person_type=PersonType.OTHER, name="乙", firm_id=b.id, status="正常")
     ctx.add_all([pa, pb])
@@ -157,7 +145,7 @@ def test_scope_condition_per_role(ctx):
 
 
 def test_enforce_owner_stamps_and_refuses(ctx):
-    a, b = _firm(ctx, "11010071"), _firm(ctx, "11010072")
+    a, b = new_firm(ctx, "11010071"), new_firm(ctx, "11010072")
     user = _fake_user(FIRM_ADMIN, firm_id=a.id)
     user.account.firm = a
     new = Person(person_type=PersonType.OTHER, name="新")
@@ -176,7 +164,7 @@ def test_enforce_owner_stamps_and_refuses(ctx):
 
 # --- firm and person rules ---------------------------------------------------------
 def test_clean_person_derives_birth_date_and_gender_and_checks_uniqueness(ctx):
-    firm = _firm(ctx)
+    firm = new_firm(ctx)
     person = Person(person_type=PersonType.CPA, name=" 张　三 ", id_number=id_number(5).lower(),
                     phone="13800000005", cert_number="110100770001", firm_id=firm.id)
     registry.clean_person(person, NOW)
@@ -201,7 +189,7 @@ def test_firm_names_keep_full_width_brackets(ctx):
 
 
 def test_firm_with_people_is_not_deletable(ctx):
-    firm = _firm(ctx)
+    firm = new_firm(ctx)
     ctx.add(Person(person_type=PersonType.OTHER, name="甲", firm_id=firm.id, status="正常"))
     ctx.commit()
     with pytest.raises(ValidationError, match="下还有人员，不能删除"):
@@ -228,7 +216,7 @@ def test_every_change_writes_an_audit_row_with_actor_and_states(ctx):
 
 
 def test_audit_never_records_password_hashes(ctx):
-    user = _admin_of(ctx, _firm(ctx))
+    user = admin_of(ctx, new_firm(ctx))
     accounts.change_password(user, "010077", "abc12345", "abc12345", NOW)
     texts = [r.changes for r in ctx.execute(select(AuditLog)).scalars()]
     assert texts and not any("pbkdf2" in t or "scrypt" in t for t in texts)
@@ -239,7 +227,7 @@ def test_audit_never_records_password_hashes(ctx):
 
 
 def test_revoking_a_person_stops_its_account_and_restoring_reopens_it(ctx):
-    firm = _firm(ctx)
+    firm = new_firm(ctx)
     person = Person(person_type=PersonType.CPA, name="甲", firm_id=firm.id, status="正常",
                     cert_number="110100779999")
     ctx.add(person)
