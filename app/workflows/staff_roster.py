@@ -405,8 +405,7 @@ def _apply(plan: dict, firm: Firm, now: dt.datetime) -> dict:
                     "from_state": PersonStatus.ACTIVE, "to_state": PersonStatus.REVOKED,
                     "changes": {"status": [PersonStatus.ACTIVE, PersonStatus.REVOKED]}}
                    for pid in plan["revoke"]]
-    listed = plan["listed"] + [c["id"] for c in created]
-    for chunk in _chunks(listed):
+    for chunk in _chunks(plan["listed"]):  # created rows got imported_at on insert
         db.session.execute(update(Person).where(Person.id.in_(chunk)).values(imported_at=now))
     audit.record_many(audit_rows, db.session, now)
     return {"imported": len(plan["create"]) + len(plan["update"]),
