@@ -122,3 +122,11 @@ def test_person_with_an_account_is_not_deleted(app, world, client):
     page = client.post_form(f"/personview/delete/{world.a_people[0]}", follow_redirects=True)
     assert "已有登录账号，不能删除" in page.get_data(as_text=True)
     assert _count(app, Person, id=world.a_people[0]) == 1
+
+
+def test_a_made_up_filter_index_is_a_clear_400_not_a_crash(app, world, client):
+    client.login(world.staff)
+    for path in ("/personview/list/?_flt_5_firm=1", "/personview/export/csv/?_flt_5_firm=1"):
+        response = client.get(path)
+        assert response.status_code == 400
+        assert "筛选条件无效" in response.get_data(as_text=True)

@@ -97,6 +97,13 @@ class ExportMixin:
         for item in self._export_query():
             yield [self._export_value(item, c) for c in columns]
 
+    def _check_filters(self) -> None:
+        """Refuse a made-up filter index before the response starts streaming."""
+        try:
+            get_filter_args(self.datamodel.get_filters(self.search_columns))
+        except IndexError:  # same guard as the list: an index the column does not have
+            abort(400, description="筛选条件无效，请从列表页重新设置筛选")
+
     def _export_filename(self, extension: str) -> str:
         title = str(self.export_title or self.list_title or self.__class__.__name__)
         stamp = clock.to_local(clock.now()).strftime("%Y%m%d%H%M%S")
@@ -113,6 +120,7 @@ class ExportMixin:
         abort(404)
 
     def _export_csv(self):
+        self._check_filters()
         rows = self._export_rows()
 
         def generate():
@@ -138,6 +146,7 @@ class ExportMixin:
         # write_only keeps one row in memory at a time; openpyxl spools the sheet to disk
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(title="导出")
+        self._check_filters()
         for row in self._export_rows():
             cells = []
             for value in row:
