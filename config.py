@@ -30,9 +30,18 @@ def load_secret_key(instance_dir: Path) -> str:
     instance_dir.mkdir(parents=True, exist_ok=True)
     key_file = instance_dir / "secret_key"
     if not key_file.exists():
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # written whole to a private temp file, then linked into place: of several
+        # processes starting together one key wins and nobody reads a half-written file
+        temp = instance_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
+        try:
+            os.link(temp, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            temp.unlink()
     return key_file.read_text().strip()
 
 
@@ -74,6 +83,8 @@ class Config:
     AUTH_RATE_LIMITED = True
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per minute")
+    # 找回密码: per IP, for each of its two forms (send a code / enter the code)
+    PASSWORD_RECOVERY_RATE_LIMIT = os.environ.get("PASSWORD_RECOVERY_RATE_LIMIT", "5 per minute")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
 
     # --- Chinese UI -------------------------------------------------------

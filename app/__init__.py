@@ -47,7 +47,9 @@ def create_app(config_class=Config) -> Flask:
         _protect_api_login(app, appbuilder)
 
     from app.cli import register_cli
+    from app.workflows import jobs
 
+    jobs.load_all()  # every @job registered, so the scheduler and `jobs list` see them all
     register_cli(app)
     if app.config.get("SCHEDULER_ENABLED"):
         from app.scheduler import start_scheduler

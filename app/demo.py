@@ -114,6 +114,8 @@ def seed(now: dt.datetime, persons_per_firm: int = 29) -> list[tuple[str, str, s
                                     role_name=MEMBER, password=password, now=now,
                                     firm=person.firm, person=person)
             created.append(("Member", person.cert_number, password, person.name))
+        from app.demo_help import seed_help  # 帮助中心 knowledge base (issue 3)
+        seed_help(now)
         db.session.commit()
         created += _import_rosters(firms, now)
     return created

@@ -19,6 +19,7 @@ MENU_PERSONS = "人员信息"
 MENU_CHANGE_PASSWORD = "修改密码"
 MENU_AUDIT = "审计日志"
 MENU_STAFF_ROSTER = "从业人员管理"
+MENU_SETTINGS = "设置"
 
 _CRUD = "can_(list|show|add|edit|delete|export)"
 # every signed-in role may read the API's OpenAPI document and its Swagger UI
@@ -29,10 +30,63 @@ _ROSTER = "can_(list|show|edit|export|reset_password)"
 
 
 # Issue 3's areas: each helper edits only its own lists. (view regex, permission regex)
-MESSAGES_RULES = {"Staff": [], "FirmAdmin": [], "Member": []}
-HELP_RULES = {"Staff": [], "FirmAdmin": [], "Member": []}
-SETTINGS_RULES = {"Staff": [], "FirmAdmin": [], "Member": []}
-OPERATIONS_RULES = {"Staff": [], "FirmAdmin": [], "Member": []}
+MENU_MESSAGES = "消息中心"
+MENU_MESSAGE_ADMIN = "消息管理"
+MENU_NOTICE_ADMIN = "通知管理"
+MENU_CONSULT_ADMIN = "咨询管理"
+_INBOX = [["MessageCenter", "can_access"], ["MessageApi", "can_(get|info|mark_read)"]]
+MESSAGES_RULES = {
+    "Staff": _INBOX + [
+        ["NoticeAdmin", "can_manage"],
+        ["ConsultationAdminView", "can_(list|export)"],
+        [f"{MENU_MESSAGES}|{MENU_MESSAGE_ADMIN}|{MENU_NOTICE_ADMIN}|{MENU_CONSULT_ADMIN}",
+         "menu_access"],
+    ],
+    "FirmAdmin": _INBOX + [[MENU_MESSAGES, "menu_access"]],
+    "Member": _INBOX + [[f"{MENU_QUERY}|{MENU_MESSAGES}", "menu_access"]],
+}
+# 帮助中心 (app/views/help.py): reader pages for every role, maintenance for Staff
+MENU_HELP = "帮助中心"
+MENU_HELP_MANUALS = "操作手册"
+MENU_HELP_VIDEOS = "演示视频"
+MENU_HELP_POLICIES = "行业政策法规"
+MENU_HELP_ASSISTANT = "智能客服"
+MENU_HELP_SUGGEST = "意见建议"
+MENU_HELP_DOCUMENTS_ADMIN = "手册视频维护"
+MENU_HELP_POLICIES_ADMIN = "政策法规维护"
+MENU_HELP_FAQ_ADMIN = "知识库维护"
+MENU_HELP_SUGGESTIONS_ADMIN = "意见建议处理"
+_HELP_READER_MENUS = "|".join([MENU_HELP, MENU_HELP_MANUALS, MENU_HELP_VIDEOS, MENU_HELP_POLICIES,
+                               MENU_HELP_ASSISTANT, MENU_HELP_SUGGEST])
+_HELP_READER = [["HelpCenter", "can_(read|suggest)"], [_HELP_READER_MENUS, "menu_access"]]
+HELP_RULES = {
+    "Staff": _HELP_READER + [
+        ["HelpDocumentView|PolicyTextView|FaqEntryView", _CRUD],
+        ["SuggestionView", "can_(list|show|export)"],
+        [f"{MENU_HELP_DOCUMENTS_ADMIN}|{MENU_HELP_POLICIES_ADMIN}|{MENU_HELP_FAQ_ADMIN}"
+         f"|{MENU_HELP_SUGGESTIONS_ADMIN}", "menu_access"],
+    ],
+    "FirmAdmin": list(_HELP_READER),
+    "Member": list(_HELP_READER),
+}
+SETTINGS_RULES = {
+    "Staff": [["Settings", "can_access"], [MENU_SETTINGS, "menu_access"],
+              ["FirmView|PersonView", "can_reset_password"]],
+    "FirmAdmin": [["Settings", "can_access"], [MENU_SETTINGS, "menu_access"],
+                  ["PersonView", "can_reset_password"]],  # its own firm's people only (scoped)
+    "Member": [["Settings", "can_access"], [MENU_SETTINGS, "menu_access"]],
+}
+MENU_JOB_RUNS = "定时任务"
+MENU_OUTBOX = "邮件发送记录"
+OPERATIONS_RULES = {
+    "Staff": [
+        ["JobRunView", "can_(list|show|export)"],
+        ["OutboxMailView", "can_(list|show|export)|resend"],
+        [f"{MENU_JOB_RUNS}|{MENU_OUTBOX}", "menu_access"],
+    ],
+    "FirmAdmin": [],
+    "Member": [],
+}
 
 
 def _exact(pattern: str) -> str:

@@ -39,7 +39,92 @@ def _foreign_rows(world, app):
                MEMBER: [(world.b.id, world.b.name), (world.a.id, world.a.name)]},
         Person: {FIRM_ADMIN: b_people, MEMBER: b_people + a_others},
         AuditLog: {FIRM_ADMIN: audit_rows, MEMBER: audit_rows},
+        **_operations_rows(app),
+        **_message_centre_rows(world, app),
+        **_help_centre_rows(app),
     }
+
+
+def _help_centre_rows(app):
+    """Help centre (issue 3): staff maintain these through ScopedModelViews that firm admins
+    and members never reach (they read them through /help/); suggestions are never shown."""
+    import datetime as dt
+
+    from app.models import FaqEntry, HelpDocument, PolicyText, Suggestion
+
+    moment = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.timezone.utc)
+    with app.app_context():
+        suggestion = db.session.query(Suggestion).filter_by(content="乙所的私密建议").first()
+        if suggestion is None:
+            db.session.add_all([
+                Suggestion(content="乙所的私密建议", user_id=None, created_at=moment),
+                HelpDocument(kind="操作手册", title="维护视图中的手册", created_at=moment),
+                PolicyText(title="维护视图中的政策", body="正文", created_at=moment),
+                FaqEntry(question="维护视图中的问答", answer="答案", created_at=moment),
+            ])
+            db.session.commit()
+        rows = {
+            Suggestion: (db.session.query(Suggestion).filter_by(content="乙所的私密建议"), "content"),
+            HelpDocument: (db.session.query(HelpDocument).filter_by(title="维护视图中的手册"), "title"),
+            PolicyText: (db.session.query(PolicyText).filter_by(title="维护视图中的政策"), "title"),
+            FaqEntry: (db.session.query(FaqEntry).filter_by(question="维护视图中的问答"), "question"),
+        }
+        found = {model: [(row.id, getattr(row, column)) for row in query]
+                 for model, (query, column) in rows.items()}
+    return {model: {FIRM_ADMIN: pairs, MEMBER: pairs} for model, pairs in found.items()}
+
+
+def _message_centre_rows(world, app):
+    """Messages and consultations of others (issue 3): B's, and A's other users'."""
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.models import Consultation, Message
+    from app.workflows import messages
+    from tests.helpers import NOW
+
+    def user(username):
+        return db.session.query(User).filter_by(username=username).one()
+
+    with app.app_context():
+        if not db.session.query(Message).filter_by(title="乙所管理员的消息").count():
+            messages.notify([user(world.b.admin)], "乙所管理员的消息", "", NOW)
+            messages.notify([user(world.a.admin)], "甲所管理员的消息", "", NOW)
+            messages.notify([user(world.member)], "甲所会员的消息", "", NOW)
+            messages.start_consultation(user(world.b.admin), NOW, "其他", "乙所的咨询")
+            messages.start_consultation(user(world.a.admin), NOW, "其他", "甲所管理员的咨询")
+            messages.start_consultation(user(world.member), NOW, "其他", "甲所会员的私人咨询")
+            db.session.commit()
+        found = {m.title: m.id for m in db.session.query(Message)}
+        found.update({c.subject: c.id for c in db.session.query(Consultation)})
+    rows = lambda *titles: [(found[t], t) for t in titles]  # noqa: E731
+    return {
+        Message: {FIRM_ADMIN: rows("乙所管理员的消息", "甲所会员的消息"),
+                  MEMBER: rows("乙所管理员的消息", "甲所管理员的消息")},
+        Consultation: {FIRM_ADMIN: rows("乙所的咨询", "甲所会员的私人咨询"),
+                       MEMBER: rows("乙所的咨询", "甲所管理员的咨询")},
+    }
+
+
+def _operations_rows(app):
+    """A job run and an outbox mail: the institute's, never a firm's or a member's."""
+    import datetime as dt
+
+    from app.models import JobRun, OutboxMail
+
+    moment = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.timezone.utc)
+    with app.app_context():
+        run = db.session.query(JobRun).filter_by(job="probe_secret_job").first()
+        mail = db.session.query(OutboxMail).filter_by(subject="乙所机密邮件").first()
+        if run is None:
+            run = JobRun(job="probe_secret_job", trigger="cli", as_of=moment, started_at=moment,
+                         outcome="成功", counts="{}")
+            mail = OutboxMail(to_addr="secret@b.example", subject="乙所机密邮件", body="x",
+                              status="发送失败", attempts=5, next_attempt_at=moment,
+                              created_at=moment)
+            db.session.add_all([run, mail])
+            db.session.commit()
+        rows = {JobRun: [(run.id, "probe_secret_job")], OutboxMail: [(mail.id, "乙所机密邮件")]}
+    return {model: {FIRM_ADMIN: found, MEMBER: found} for model, found in rows.items()}
 
 
 def _role_can(app, role, permission, view_name):

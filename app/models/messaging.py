@@ -7,9 +7,10 @@ import datetime as dt
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app import clock
 from app.models.firm import Firm
 from app.models.types import UTCDateTime
 
@@ -177,6 +178,9 @@ class PolicyText(Model):
     published_on: Mapped[Optional[dt.date]]
     body: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    # bumped on every change: the 智能客服 index is cached keyed by max(updated_at)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False,
+                                                    default=clock.now, onupdate=clock.now)
 
 
 class FaqEntry(Model):
@@ -191,6 +195,8 @@ class FaqEntry(Model):
     answer: Mapped[str] = mapped_column(Text, nullable=False)
     source: Mapped[Optional[str]] = mapped_column(String(200))  # shown with the answer
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False,
+                                                    default=clock.now, onupdate=clock.now)
 
 
 class Suggestion(Model):
@@ -206,14 +212,22 @@ class Suggestion(Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
+class CodePurpose:
+    RESET_PASSWORD = "reset"  # 找回密码
+    BIND_EMAIL = "bind_email"  # 邮箱绑定: proves the address before it is bound
+
+
 class PasswordResetCode(Model):
-    """找回密码: a one-time code mailed to the bound address (hash only)."""
+    """找回密码 (and 邮箱绑定): a one-time code mailed to an address (hash only)."""
 
     __tablename__ = "password_reset_code"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id", ondelete="CASCADE"),
                                          index=True, nullable=False)
+    purpose: Mapped[str] = mapped_column(String(16), nullable=False,
+                                         default=CodePurpose.RESET_PASSWORD)
+    email: Mapped[Optional[str]] = mapped_column(String(320))  # the address the code went to
     code_hash: Mapped[str] = mapped_column(String(256), nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
@@ -293,3 +307,5 @@ class ReminderLog(Model):
     target: Mapped[str] = mapped_column(String(64), nullable=False)
     threshold: Mapped[str] = mapped_column(String(32), nullable=False)
     sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    # an earlier threshold that fell due together with a later one: recorded, never sent
+    superseded: Mapped[bool] = mapped_column(default=False, server_default=false())

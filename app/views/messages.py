@@ -1,5 +1,388 @@
-"""Issue 3 area 'messages' (being built)."""
+"""消息中心 (seed 004 §7, seed 000 §4.4): the inbox of every user, notices staff publish,
+consultation threads, the red dot on the menu, and the `message` REST resource.
+
+Thin: parse the request, call app/workflows/messages.py, render.
+"""
+import datetime as dt
+
+from flask import abort, flash, g, redirect, request, send_file, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import has_access, protect
+from markupsafe import Markup
+from sqlalchemy import func, select
+
+from app import clock, roles
+from app.extensions import db
+from app.models import (
+    Audience,
+    Consultation,
+    ConsultationStatus,
+    Firm,
+    Message,
+    MessageKind,
+    Notice,
+    PersonType,
+)
+from app.views.scoping import ScopedModelRestApi, ScopedModelView, current_user, now
+from app.workflows import messages
+from app.workflows.errors import DomainError, NotFoundError
+from app.workflows.scoping import is_institute
+
+PAGE_SIZE = 20
+TABS = MessageKind.ALL
+
+
+def local_time(value, fmt="%Y-%m-%d %H:%M"):
+    return clock.to_local(value).strftime(fmt) if value else ""
+
+
+def _files(field="attachments"):
+    """Uploaded attachments as (filename, bytes); empty file inputs are skipped."""
+    return [(f.filename, f.read(messages.ATTACHMENT_MAX_BYTES + 1))
+            for f in request.files.getlist(field) if f and f.filename]
+
+
+def _get_or_404(call, *args):
+    try:
+        return call(*args)
+    except NotFoundError:
+        abort(404)
+
+
+class MessageCenterView(BaseView):
+    """消息中心: 系统消息 / 协会通知 / 咨询消息 with unread counts; consultation threads."""
+
+    route_base = "/messages"
+    class_permission_name = "MessageCenter"
+    default_view = "index"
+    method_permission_name = {name: "access" for name in (
+        "index", "show", "attachment", "consultation_new", "consultation", "reply", "close")}
+
+    @expose("/")
+    @has_access
+    def index(self):
+        user = current_user()
+        tab = request.args.get("tab") or MessageKind.SYSTEM
+        if tab not in TABS:
+            tab = MessageKind.SYSTEM
+        page = max(request.args.get("page", 1, type=int), 1)
+        if tab == MessageKind.CONSULTATION:
+            query = messages.consultations_query(user)
+        else:
+            query = messages.inbox_query(user, tab)
+        total = db.session.scalar(select(func.count()).select_from(query.order_by(None)
+                                                                     .subquery()))
+        rows = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+        return self.render_template(
+            "messages/center.html", title=roles.MENU_MESSAGES, tab=tab, tabs=TABS, rows=rows,
+            counts=messages.unread_counts(user), page=page, pages=max(1, -(-total // PAGE_SIZE)),
+            total=total, awaits=lambda c: messages.awaits(user, c), local_time=local_time,
+            statuses=ConsultationStatus, offset=(page - 1) * PAGE_SIZE)
+
+    @expose("/show/<int:pk>")
+    @has_access
+    def show(self, pk):
+        user = current_user()
+        message = _get_or_404(messages.get_message, user, pk)
+        messages.mark_read(user, message, now())
+        db.session.commit()
+        notice, files = None, []
+        if message.notice_id:
+            notice = db.session.get(Notice, message.notice_id)
+            files = messages.attachments_of(messages.OWNER_NOTICE, [notice.id])[notice.id]
+        return self.render_template("messages/show.html", title=message.title, message=message,
+                                    notice=notice, files=files, local_time=local_time)
+
+    @expose("/attachment/<int:pk>")
+    @has_access
+    def attachment(self, pk):
+        attachment, path = _get_or_404(messages.attachment_for, current_user(), pk)
+        if not path.is_file():
+            abort(404)
+        return send_file(path, as_attachment=True, download_name=attachment.original_name,
+                         mimetype=attachment.content_type or "application/octet-stream")
+
+    @expose("/consultation/new", methods=["GET", "POST"])
+    @has_access
+    def consultation_new(self):
+        user = current_user()
+        form = request.form
+        if request.method == "POST":
+            try:
+                consultation = messages.start_consultation(
+                    user, now(), form.get("business_type", ""), form.get("body", ""), _files(),
+                    firm_id=form.get("firm", type=int))
+                db.session.commit()
+                flash("咨询已发送", "success")
+                return redirect(url_for(".consultation", pk=consultation.id))
+            except DomainError as error:
+                db.session.rollback()
+                flash(error.message, "danger")
+        firms = (db.session.scalars(select(Firm).order_by(Firm.code)).all()
+                 if is_institute(user) else None)
+        return self.render_template(
+            "messages/consultation_new.html", title="发起咨询", types=messages.BUSINESS_TYPES,
+            firms=firms, form=form, extensions="、".join(sorted(messages.ATTACHMENT_EXTENSIONS)))
+
+    @expose("/consultation/<int:pk>")
+    @has_access
+    def consultation(self, pk):
+        user = current_user()
+        consultation = _get_or_404(messages.get_consultation, user, pk)
+        files = messages.attachments_of(messages.OWNER_REPLY, [r.id for r in consultation.replies])
+        return self.render_template(
+            "messages/consultation.html", title="咨询消息", c=consultation, files=files,
+            local_time=local_time, can_close=(consultation.status != ConsultationStatus.CLOSED
+                                              and consultation.started_by_id == user.id),
+            is_open=consultation.status != ConsultationStatus.CLOSED,
+            institute=is_institute(user))
+
+    @expose("/consultation/<int:pk>/reply", methods=["POST"])
+    @has_access
+    def reply(self, pk):
+        user = current_user()
+        consultation = _get_or_404(messages.get_consultation, user, pk)
+        try:
+            messages.reply_consultation(user, now(), consultation, request.form.get("body", ""),
+                                        _files())
+            db.session.commit()
+            flash("回复已发送", "success")
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        return redirect(url_for(".consultation", pk=pk))
+
+    @expose("/consultation/<int:pk>/close", methods=["POST"])
+    @has_access
+    def close(self, pk):
+        user = current_user()
+        consultation = _get_or_404(messages.get_consultation, user, pk)
+        try:
+            messages.close_consultation(user, now(), consultation)
+            db.session.commit()
+            flash("咨询已办结", "success")
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        return redirect(url_for(".consultation", pk=pk))
+
+
+def _parse_local(value: str | None) -> dt.datetime | None:
+    """A datetime-local input (Asia/Shanghai) as aware UTC; empty means now."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    for fmt in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
+        try:
+            moment = dt.datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        return moment.replace(tzinfo=clock.LOCAL_TZ).astimezone(dt.timezone.utc)
+    raise DomainError("发布时间格式不正确（例如 2026-01-31 09:00）", "publish_at")
+
+
+class NoticeAdminView(BaseView):
+    """通知管理 (staff): list with 已读/收件人数, create, edit, delete."""
+
+    route_base = "/notice-admin"
+    class_permission_name = "NoticeAdmin"
+    default_view = "list"
+    method_permission_name = {name: "manage" for name in ("list", "new", "edit", "delete")}
+
+    @expose("/")
+    @has_access
+    def list(self):
+        notices = db.session.scalars(select(Notice).order_by(Notice.publish_at.desc(),
+                                                             Notice.id.desc())).all()
+        return self.render_template(
+            "messages/notice_admin_list.html", title=roles.MENU_NOTICE_ADMIN, notices=notices,
+            counts=messages.notice_read_counts(n.id for n in notices), local_time=local_time)
+
+    def _form(self, notice):
+        user = current_user()
+        form = request.form
+        if request.method == "POST":
+            try:
+                data = messages.NoticeInput(
+                    title=form.get("title", ""), body=form.get("body", ""),
+                    audience=form.get("audience", ""),
+                    publish_at=_parse_local(form.get("publish_at")) or now(),
+                    firm_ids=[int(i) for i in form.getlist("firms") if i.isdigit()],
+                    person_types=form.getlist("person_types"))
+                saved = messages.save_notice(user, now(), data, _files(), notice=notice)
+                db.session.commit()
+                flash("通知已发布" if saved.published_at else "通知已保存，将于发布时间自动发布",
+                      "success")
+                return redirect(url_for(".list"))
+            except DomainError as error:
+                db.session.rollback()
+                flash(error.message, "danger")
+            values = {"title": form.get("title", ""), "body": form.get("body", ""),
+                      "audience": form.get("audience", ""),
+                      "publish_at": form.get("publish_at", ""),
+                      "firms": {int(i) for i in form.getlist("firms") if i.isdigit()},
+                      "person_types": set(form.getlist("person_types"))}
+        elif notice is not None:
+            values = {"title": notice.title, "body": notice.body, "audience": notice.audience,
+                      "publish_at": local_time(notice.publish_at, "%Y-%m-%dT%H:%M"),
+                      "firms": {f.id for f in notice.firms},
+                      "person_types": set((notice.person_types or "").split(","))}
+        else:
+            values = {"title": "", "body": "", "audience": Audience.ALL_FIRMS,
+                      "publish_at": local_time(now(), "%Y-%m-%dT%H:%M"), "firms": set(),
+                      "person_types": set()}
+        files = (messages.attachments_of(messages.OWNER_NOTICE, [notice.id])[notice.id]
+                 if notice is not None and notice.id else [])
+        counts = messages.notice_read_counts([notice.id])[notice.id] if notice else None
+        return self.render_template(
+            "messages/notice_form.html", title="修改通知" if notice else "发布通知",
+            notice=notice, values=values, audiences=Audience.ALL, person_types=PersonType.ALL,
+            firms=db.session.scalars(select(Firm).order_by(Firm.code)).all(), files=files,
+            counts=counts, local_time=local_time,
+            extensions="、".join(sorted(messages.ATTACHMENT_EXTENSIONS)))
+
+    @expose("/new", methods=["GET", "POST"])
+    @has_access
+    def new(self):
+        return self._form(None)
+
+    @expose("/edit/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk):
+        notice = db.session.get(Notice, pk)
+        if notice is None:
+            abort(404)
+        return self._form(notice)
+
+    @expose("/delete/<int:pk>", methods=["POST"])
+    @has_access
+    def delete(self, pk):
+        notice = db.session.get(Notice, pk)
+        if notice is None:
+            abort(404)
+        messages.delete_notice(current_user(), notice)
+        db.session.commit()
+        flash("通知已删除", "success")
+        return redirect(url_for(".list"))
+
+
+def _thread_link(pk):
+    return Markup('<a href="{}" class="consultation-link">查看</a>').format(
+        url_for("MessageCenterView.consultation", pk=pk))
+
+
+class ConsultationAdminView(ScopedModelView):
+    """咨询管理 (staff): every consultation, searchable; replies on the thread page."""
+
+    datamodel = SQLAInterface(Consultation)
+    base_permissions = ["can_list", "can_export"]
+    list_title = "咨询管理"
+    label_columns = {"id": "操作", "business_type": "业务类型", "subject": "咨询内容",
+                     "firm": "事务所", "status": "状态", "created_at": "发起时间",
+                     "updated_at": "最后更新", "started_by_institute": "协会发起"}
+    list_columns = ["business_type", "subject", "firm", "status", "created_at", "updated_at",
+                    "id"]
+    export_columns = list_columns[:-1]
+    search_columns = ["business_type", "subject", "firm", "status", "created_at"]
+    order_columns = ["business_type", "status", "created_at", "updated_at"]
+    base_order = ("updated_at", "desc")
+    formatters_columns = {"created_at": local_time, "updated_at": local_time, "id": _thread_link}
+    list_links = [("发起咨询", "MessageCenterView.consultation_new", "fa-plus", "can_access",
+                   "MessageCenter")]
+
+
+class FilterOwnMessages(BaseFilter):
+    """Base filter: a user's inbox is only its own (staff included)."""
+
+    name = "本人消息"
+    arg_name = None
+
+    def apply(self, query, value):
+        user = current_user()
+        return query.filter(Message.user_id == (user.id if user else -1))
+
+
+class MessageApi(ScopedModelRestApi):
+    """REST `message`: the current user's messages; POST /<id>/read marks one read."""
+
+    resource_name = "message"
+    datamodel = SQLAInterface(Message)
+    allow_browser_login = True
+    openapi_spec_tag = "Message"
+    base_permissions = ["can_get", "can_info", "can_mark_read"]
+    method_permission_name = {"get": "get", "get_list": "get", "info": "info",
+                              "read": "mark_read"}
+    base_filters = [["user_id", FilterOwnMessages, None]]
+    list_columns = ["id", "kind", "title", "link", "notice_id", "created_at", "read_at"]
+    show_columns = ["id", "kind", "title", "body", "link", "notice_id", "created_at", "read_at"]
+    search_columns = ["kind", "read_at", "created_at"]
+    order_columns = ["created_at", "read_at", "kind"]
+    base_order = ("created_at", "desc")
+
+    @expose("/<int:pk>/read", methods=["POST"])
+    @protect()
+    def read(self, pk):
+        """Mark one of my messages read.
+        ---
+        post:
+          description: Opening a message marks it read; the first reading time stays.
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: integer}}
+          responses:
+            200: {description: read, with the unread counts per kind}
+            404: {description: not one of my messages}
+        """
+        user = g.user
+        if self.datamodel.get(pk, self._base_filters) is None:
+            return self.response_404()
+        message = messages.get_message(user, pk)
+        messages.mark_read(user, message, now())
+        db.session.commit()
+        return self.response(200, id=message.id, read_at=message.read_at.isoformat(),
+                             unread=messages.unread_counts(user))
+
+
+class _UnreadCounts:
+    """Computed from the database at most once per rendered page, never cached longer."""
+
+    def __init__(self, user):
+        self._user = user
+        self._counts = None
+
+    @property
+    def counts(self):
+        if self._counts is None:
+            self._counts = messages.unread_counts(self._user)
+        return self._counts
+
+    @property
+    def total(self):
+        return sum(self.counts.values())
+
+
+def _unread_context():
+    user = current_user()
+    if user is None:
+        return {}
+    return {"message_unread": _UnreadCounts(user), "message_menu": {
+        "entry": roles.MENU_MESSAGES, "category": roles.MENU_QUERY}}
 
 
 def register(appbuilder, app) -> None:
     """Add this area's views, APIs and menu entries."""
+    appbuilder.add_view(
+        MessageCenterView, roles.MENU_MESSAGES, href="/messages/", icon="fa-envelope",
+        category=roles.MENU_QUERY,
+    )
+    appbuilder.add_view(
+        NoticeAdminView, roles.MENU_NOTICE_ADMIN, href="/notice-admin/", icon="fa-bullhorn",
+        category=roles.MENU_MESSAGE_ADMIN, category_icon="fa-comments",
+    )
+    appbuilder.add_view(
+        ConsultationAdminView, roles.MENU_CONSULT_ADMIN, icon="fa-comments-o",
+        category=roles.MENU_MESSAGE_ADMIN,
+    )
+    appbuilder.add_api(MessageApi)
+    app.context_processor(_unread_context)

@@ -1,5 +1,137 @@
-"""Issue 3 area 'operations' (being built)."""
+"""系统管理 › 定时任务 and 邮件发送记录: the run log of scheduled jobs and the mail outbox.
+
+Both are read-only lists for Admin and Staff (JobRun and OutboxMail have no firm or
+person column, so the row scope shows them to no one else). Mail bodies are never
+shown: they may carry one-time codes.
+"""
+import json
+
+from flask import flash, redirect
+from flask_appbuilder.actions import action
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from markupsafe import Markup, escape
+
+from app.clock import to_local
+from app.extensions import db
+from app.models import JobRun, OutboxMail
+from app.roles import MENU_JOB_RUNS, MENU_OUTBOX, MENU_SYSTEM
+from app.views.scoping import ScopedModelView, now
+from app.workflows import jobs, mail
+
+TRIGGER_LABELS = {jobs.TRIGGER_SCHEDULE: "定时", jobs.TRIGGER_CATCH_UP: "补跑",
+                  jobs.TRIGGER_CLI: "命令行"}
+
+
+def _local_time(value):
+    return to_local(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def _job_label(name):
+    definition = jobs.JOBS.get(name)
+    return f"{name}（{definition.description}）" if definition and definition.description else name
+
+
+def _counts(value):
+    try:
+        counts = json.loads(value or "{}")
+    except ValueError:
+        return value or ""
+    return "，".join(f"{key}: {number}" for key, number in counts.items())
+
+
+def _preformatted(value):
+    return Markup("<pre style='white-space: pre-wrap; max-height: 30em'>%s</pre>") % escape(
+        value or "")
+
+
+class JobRunView(ScopedModelView):
+    """定时任务: every run of every job, newest first."""
+
+    datamodel = SQLAInterface(JobRun)
+    base_permissions = ["can_list", "can_show", "can_export"]
+    list_title = "定时任务运行记录"
+    show_title = "运行详情"
+    label_columns = {
+        "job": "任务",
+        "trigger": "触发方式",
+        "as_of": "按此时间运行",
+        "started_at": "开始时间",
+        "finished_at": "结束时间",
+        "outcome": "结果",
+        "counts": "统计",
+        "error": "错误信息",
+        "host": "运行主机",
+    }
+    list_columns = ["job", "trigger", "as_of", "started_at", "finished_at", "outcome", "counts"]
+    show_columns = list_columns + ["host", "error"]
+    export_columns = show_columns
+    search_columns = ["job", "trigger", "outcome", "started_at", "as_of"]
+    order_columns = ["job", "as_of", "started_at", "outcome"]
+    base_order = ("started_at", "desc")
+    formatters_columns = {
+        "job": _job_label,
+        "trigger": lambda v: TRIGGER_LABELS.get(v, v),
+        "as_of": _local_time,
+        "started_at": _local_time,
+        "finished_at": _local_time,
+        "outcome": lambda v: v or "运行中",
+        "counts": _counts,
+        "error": _preformatted,
+    }
+
+
+class OutboxMailView(ScopedModelView):
+    """邮件发送记录: the outbox; failures can be sent again."""
+
+    datamodel = SQLAInterface(OutboxMail)
+    base_permissions = ["can_list", "can_show", "can_export"]
+    list_title = "邮件发送记录"
+    show_title = "邮件详情"
+    label_columns = {
+        "to_addr": "收件人",
+        "subject": "主题",
+        "status": "状态",
+        "attempts": "尝试次数",
+        "next_attempt_at": "下次尝试",
+        "claimed_at": "开始发送",
+        "claimed_by": "发送进程",
+        "last_error": "最近错误",
+        "created_at": "创建时间",
+        "sent_at": "发送时间",
+    }
+    list_columns = ["created_at", "to_addr", "subject", "status", "attempts", "next_attempt_at",
+                    "sent_at", "last_error"]
+    show_columns = ["created_at", "to_addr", "subject", "status", "attempts", "next_attempt_at",
+                    "claimed_at", "claimed_by", "sent_at", "last_error"]
+    export_columns = show_columns
+    search_columns = ["status", "to_addr", "subject", "created_at", "sent_at", "attempts"]
+    order_columns = ["created_at", "to_addr", "status", "attempts", "next_attempt_at", "sent_at"]
+    base_order = ("created_at", "desc")
+    formatters_columns = {
+        "created_at": _local_time,
+        "next_attempt_at": _local_time,
+        "claimed_at": _local_time,
+        "sent_at": _local_time,
+        "last_error": lambda v: (v or "")[:200],
+    }
+
+    @action("resend", "重新发送",
+            "将选中的发送失败邮件重新放入待发送队列（发送中超过10分钟的邮件可能已经送达，请先核实）？",
+            "fa-repeat", multiple=True, single=True)
+    def resend(self, items):
+        items = items if isinstance(items, list) else [items]
+        count = mail.requeue(items, now())
+        db.session.commit()
+        skipped = len(items) - count
+        if count:
+            flash(f"已重新放入待发送队列：{count} 封", "success")
+        if skipped:
+            flash(f"{skipped} 封未处理：只有发送失败（或发送中超过10分钟）的邮件可以重新发送",
+                  "warning")
+        return redirect(self.get_redirect())
 
 
 def register(appbuilder, app) -> None:
     """Add this area's views, APIs and menu entries."""
+    appbuilder.add_view(JobRunView, MENU_JOB_RUNS, icon="fa-clock-o", category=MENU_SYSTEM)
+    appbuilder.add_view(OutboxMailView, MENU_OUTBOX, icon="fa-envelope-o", category=MENU_SYSTEM)

@@ -140,6 +140,12 @@ def _set_password(user: User, new: str, now: dt.datetime) -> None:
     user.account.password_changed_at = now
 
 
+def set_new_password(user: User, new: str, repeat: str, now: dt.datetime) -> None:
+    """The policy, then the new password (no commit): 找回密码 after its code was checked."""
+    check_password_policy(user, new or "", repeat or "")
+    _set_password(user, new, now)
+
+
 def change_password(user: User, old: str, new: str, repeat: str, now: dt.datetime) -> None:
     """系统管理 → 修改密码: old / new / repeat (seed 000 §7)."""
     if not verify_password(user, old or ""):

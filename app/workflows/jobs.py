@@ -2,7 +2,7 @@
 
 A job module declares:
 
-    @job("deliver_outbox", schedule="interval:60", description="发送待发邮件")
+    @job("deliver_outbox", schedule="interval:30", description="发送待发邮件")
     def deliver_outbox(now):
         ...
         return {"sent": 3}          # counts, stored on the JobRun row
@@ -10,18 +10,53 @@ A job module declares:
 Schedules: "interval:SECONDS" or "daily:HH:MM" (Asia/Shanghai). Every run — scheduled,
 caught up after downtime, or from `flask jobs run NAME [--today …]` — goes through
 `run_job`, which records a JobRun (started, finished, outcome, counts, error).
+
+Who runs the schedule: `tick(now, holder)` is called every few seconds by every
+process that has the scheduler on (app/scheduler.py). Only the holder of the database
+lease "scheduler" runs jobs; the lease expires unless renewed, so a dead holder is
+replaced by another process after LEASE_SECONDS. Each job is additionally run under
+its own short lease ("job:NAME") and its due-ness is read again once that is held, so
+a job's slot runs once even if two processes ever believed they held the schedule.
+
+Due-ness comes from the job's last scheduled run (trigger "schedule" or "catch-up"):
+- interval:S — due when S seconds have passed since the last run's as-of time;
+- daily:HH:MM — due when no run has happened since the latest HH:MM (local) ≤ now.
+A run that is late by more than LATE_AFTER (the service was down at its time) is
+recorded with trigger "catch-up"; however many slots were missed, it runs once.
+Runs from the command line (trigger "cli") do not move the schedule.
 """
 import dataclasses
 import datetime as dt
+import importlib
 import json
+import pkgutil
+import re
 import socket
 import traceback
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import JobRun
+from app.models import JobLease, JobRun
 
 OK = "成功"
 FAILED = "失败"
+
+TRIGGER_SCHEDULE = "schedule"
+TRIGGER_CATCH_UP = "catch-up"
+TRIGGER_CLI = "cli"
+SCHEDULED_TRIGGERS = (TRIGGER_SCHEDULE, TRIGGER_CATCH_UP)
+
+SCHEDULER_LEASE = "scheduler"
+LEASE_SECONDS = 60
+JOB_LEASE_SECONDS = 30 * 60  # a job that crashed its process blocks itself this long at most
+LATE_AFTER = dt.timedelta(minutes=2)
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+_SCHEDULE_RE = re.compile(
+    r"^(?:interval:(?P<seconds>[1-9]\d*)|daily:(?P<hh>[01]\d|2[0-3]):(?P<mm>[0-5]\d))$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +72,7 @@ JOBS: dict[str, Job] = {}
 
 def job(name: str, schedule: str, description: str = ""):
     """Register `func(now) -> dict | None` as a scheduled job."""
+    parse_schedule(schedule)  # a typo fails at import, not at 02:00
 
     def register(func):
         JOBS[name] = Job(name=name, schedule=schedule, func=func, description=description)
@@ -45,10 +81,138 @@ def job(name: str, schedule: str, description: str = ""):
     return register
 
 
-def run_job(name: str, now: dt.datetime, trigger: str = "cli") -> JobRun:
-    """Run one job as of `now` and record the run; a failure is recorded, not raised."""
+def load_all() -> dict[str, Job]:
+    """Import every module of app.workflows, so that every @job is registered.
+
+    Called by create_app: the scheduler and `flask jobs list` see all jobs, whichever
+    views happen to import which workflow.
+    """
+    import app.workflows as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{package.__name__}.{module.name}")
+    return JOBS
+
+
+# --- schedules -------------------------------------------------------------------------------
+def parse_schedule(schedule: str):
+    """("interval", timedelta) or ("daily", time); ValueError for anything else."""
+    match = _SCHEDULE_RE.match(schedule or "")
+    if not match:
+        raise ValueError(f"bad schedule {schedule!r}: use interval:SECONDS or daily:HH:MM")
+    if match["seconds"]:
+        return "interval", dt.timedelta(seconds=int(match["seconds"]))
+    return "daily", dt.time(int(match["hh"]), int(match["mm"]))
+
+
+def due_at(schedule: str, last_as_of: dt.datetime | None, now: dt.datetime) -> dt.datetime | None:
+    """The moment the job became due, if it is due at `now`, else None.
+
+    `last_as_of` is the as-of time of the job's last scheduled run (None: never run).
+    """
+    kind, value = parse_schedule(schedule)
+    if kind == "interval":
+        if last_as_of is None:
+            return now
+        moment = last_as_of + value
+        return moment if moment <= now else None
+    local_now = now.astimezone(LOCAL_TZ)
+    slot = dt.datetime.combine(local_now.date(), value, tzinfo=LOCAL_TZ)
+    if slot > local_now:
+        slot -= dt.timedelta(days=1)
+    slot = slot.astimezone(dt.timezone.utc)
+    if last_as_of is not None and last_as_of >= slot:
+        return None
+    return slot
+
+
+def last_scheduled_run(name: str) -> JobRun | None:
+    return db.session.scalars(
+        select(JobRun).where(JobRun.job == name, JobRun.trigger.in_(SCHEDULED_TRIGGERS))
+        .order_by(JobRun.as_of.desc(), JobRun.id.desc()).limit(1)
+    ).first()
+
+
+def trigger_for(slot: dt.datetime, now: dt.datetime) -> str:
+    return TRIGGER_CATCH_UP if now - slot > LATE_AFTER else TRIGGER_SCHEDULE
+
+
+def due_jobs(now: dt.datetime) -> list[tuple[Job, dt.datetime]]:
+    """(job, slot) for every registered job due at `now`, in name order."""
+    result = []
+    for name in sorted(JOBS):
+        definition = JOBS[name]
+        last = last_scheduled_run(name)
+        slot = due_at(definition.schedule, last.as_of if last else None, now)
+        if slot is not None:
+            result.append((definition, slot))
+    db.session.rollback()  # end the read transaction (SQLite: release the shared lock)
+    return result
+
+
+# --- the lease -------------------------------------------------------------------------------
+def acquire_lease(holder: str, now: dt.datetime, name: str = SCHEDULER_LEASE,
+                  seconds: int = LEASE_SECONDS) -> bool:
+    """Take or renew lease `name` for `holder` until now + seconds; True if held.
+
+    One statement decides: an UPDATE that succeeds only if `holder` already holds it
+    or it has expired (PostgreSQL re-checks the condition after waiting for a
+    concurrent writer's row lock; SQLite runs one writer at a time), else an INSERT
+    that the primary key lets only one contender win.
+    """
+    expires = now + dt.timedelta(seconds=seconds)
+    try:
+        taken = db.session.execute(
+            update(JobLease)
+            .where(JobLease.name == name,
+                   or_(JobLease.holder == holder, JobLease.expires_at <= now))
+            .values(holder=holder, expires_at=expires)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    if taken == 1:
+        return True
+    try:
+        db.session.execute(insert(JobLease).values(name=name, holder=holder, expires_at=expires))
+        db.session.commit()
+        return True
+    except IntegrityError:  # it exists and someone else holds it
+        db.session.rollback()
+        return False
+
+
+def release_lease(holder: str, now: dt.datetime, name: str = SCHEDULER_LEASE) -> bool:
+    """Give the lease up (on shutdown) so another process need not wait for its expiry."""
+    released = db.session.execute(
+        update(JobLease).where(JobLease.name == name, JobLease.holder == holder)
+        .values(expires_at=now).execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return released == 1
+
+
+def lease_holder(now: dt.datetime, name: str = SCHEDULER_LEASE) -> str | None:
+    """Who holds the lease at `now` (None if nobody does)."""
+    lease = db.session.get(JobLease, name, populate_existing=True)
+    db.session.rollback()
+    if lease is None or lease.expires_at <= now:
+        return None
+    return lease.holder
+
+
+# --- running ---------------------------------------------------------------------------------
+def run_job(name: str, now: dt.datetime, trigger: str = TRIGGER_CLI, clock=None) -> JobRun:
+    """Run one job as of `now` and record the run; a failure is recorded, not raised.
+
+    `clock` (optional) gives the wall-clock times stored as started/finished, so that a
+    run as of another date still says when it really ran; without it both are `now`.
+    """
     definition = JOBS[name]
-    run = JobRun(job=name, trigger=trigger, as_of=now, started_at=now,
+    clock = clock or (lambda: now)
+    run = JobRun(job=name, trigger=trigger, as_of=now, started_at=clock(),
                  host=socket.gethostname()[:128])
     db.session.add(run)
     db.session.commit()
@@ -61,9 +225,56 @@ def run_job(name: str, now: dt.datetime, trigger: str = "cli") -> JobRun:
         db.session.rollback()
         counts, outcome, error = {}, FAILED, traceback.format_exc()[-4000:]
     run = db.session.get(JobRun, run_id)
-    run.finished_at = max(now, run.started_at)
+    run.finished_at = max(clock(), run.started_at)
     run.outcome = outcome
     run.counts = json.dumps(counts, ensure_ascii=False)
     run.error = error
     db.session.commit()
     return run
+
+
+def tick(now: dt.datetime, holder: str, clock=None, lease_seconds: int = LEASE_SECONDS,
+         job_lease_seconds: int = JOB_LEASE_SECONDS) -> list[JobRun]:
+    """One beat of the schedule: if `holder` holds (or can take) the lease, run what is due.
+
+    Returns the runs made (empty when another process holds the lease). Each job runs
+    under its own lease and is checked for due-ness again once that is held.
+    """
+    if not acquire_lease(holder, now, seconds=lease_seconds):
+        return []
+    runs = []
+    for definition, _slot in due_jobs(now):
+        if not acquire_lease(holder, now, seconds=lease_seconds):  # renew; stop if lost
+            break
+        job_lease = f"job:{definition.name}"
+        if not acquire_lease(holder, now, name=job_lease, seconds=job_lease_seconds):
+            continue
+        try:
+            last = last_scheduled_run(definition.name)
+            slot = due_at(definition.schedule, last.as_of if last else None, now)
+            db.session.rollback()
+            if slot is not None:
+                runs.append(run_job(definition.name, now, trigger_for(slot, now), clock=clock))
+        finally:
+            db.session.rollback()
+            release_lease(holder, now, name=job_lease)
+    return runs
+
+
+def as_of_date(day: dt.date, now: dt.datetime) -> dt.datetime:
+    """`jobs run --today DAY`: the same local time of day as `now`, on DAY (Asia/Shanghai).
+
+    So `--today` with today's date is the same as no option, and a date-based rule sees
+    DAY as its local date.
+    """
+    local = now.astimezone(LOCAL_TZ)
+    return dt.datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=LOCAL_TZ) \
+        .astimezone(dt.timezone.utc)
+
+
+def latest_runs() -> dict[str, JobRun]:
+    """The most recent run of each job (any trigger), for `jobs list`."""
+    newest = (select(JobRun.job, func.max(JobRun.id).label("id")).group_by(JobRun.job)
+              .subquery())
+    rows = db.session.scalars(select(JobRun).join(newest, JobRun.id == newest.c.id))
+    return {run.job: run for run in rows}

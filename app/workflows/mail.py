@@ -2,15 +2,244 @@
 
 `queue_mail` only adds a row to the session; the caller's commit makes it durable
 together with the event. The delivery job (deliver_outbox) sends it over SMTP.
+
+Delivery never sends one mail twice:
+- a run first *claims* due rows with one conditional UPDATE (待发送 → 发送中, stamped
+  with a token unique to the run); a row is only sent by the run whose token it bears,
+  so two runs at the same time (two processes, or the scheduler and `jobs run`) split
+  the rows between them instead of both sending them;
+- each mail is marked 已发送 in its own commit right after the server accepted it;
+- a row left 发送中 (its process died between sending and marking) is never picked up
+  again automatically — it may or may not have gone out. It is counted as "stuck" in
+  the run log and shown to Admin, who may 重新发送 it after checking.
+A failed attempt puts the row back to 待发送 with an exponential back-off; after
+MAIL_MAX_ATTEMPTS attempts it becomes 发送失败 with the last error.
 """
 import datetime as dt
+import os
+import smtplib
+import socket
+import uuid
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid, parseaddr
+
+from flask import current_app
+from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import OutboxMail, OutboxStatus
+from app.workflows.errors import ValidationError
+from app.workflows.jobs import job
+
+MAX_ATTEMPTS = 5
+BACKOFF_BASE = dt.timedelta(minutes=1)  # 1, 2, 4, 8 … minutes
+BACKOFF_CAP = dt.timedelta(hours=6)
+BATCH_SIZE = 100
+STUCK_AFTER = dt.timedelta(minutes=10)  # a 发送中 row older than this lost its sender
+
+
+def _one_line(text: str) -> str:
+    """Header values never carry line breaks (no header injection)."""
+    return " ".join((text or "").split())
 
 
 def queue_mail(to_addr: str, subject: str, body: str, now: dt.datetime) -> OutboxMail:
-    mail = OutboxMail(to_addr=to_addr, subject=subject, body=body, status=OutboxStatus.PENDING,
-                      attempts=0, next_attempt_at=now, created_at=now)
+    """Add a mail to the outbox in the caller's transaction (the caller commits)."""
+    address = (to_addr or "").strip()
+    local, _at, domain = address.rpartition("@")
+    if not local or "." not in domain or any(c.isspace() or c in "<>,;" for c in address):
+        raise ValidationError("邮箱地址格式不正确", "email")
+    mail = OutboxMail(to_addr=address, subject=_one_line(subject)[:300], body=body or "",
+                      status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now,
+                      created_at=now)
     db.session.add(mail)
     return mail
+
+
+def backoff(attempts: int, base: dt.timedelta = BACKOFF_BASE,
+            cap: dt.timedelta = BACKOFF_CAP) -> dt.timedelta:
+    """Wait before attempt `attempts + 1`: base · 2^(attempts-1), at most `cap`."""
+    return min(base * (2 ** max(attempts - 1, 0)), cap)
+
+
+def _due_ids(now: dt.datetime, limit: int) -> list[int]:
+    return db.session.scalars(
+        select(OutboxMail.id)
+        .where(OutboxMail.status == OutboxStatus.PENDING, OutboxMail.next_attempt_at <= now)
+        .order_by(OutboxMail.next_attempt_at, OutboxMail.id).limit(limit)
+    ).all()
+
+
+def claim_due(now: dt.datetime, token: str, limit: int = BATCH_SIZE) -> list[OutboxMail]:
+    """Claim up to `limit` due rows for the run `token`; only rows this call won."""
+    candidates = _due_ids(now, limit)
+    if not candidates:
+        db.session.rollback()
+        return []
+    # The condition is checked again by the UPDATE itself: a row another run claimed
+    # between the SELECT and here is no longer 待发送 and is left alone.
+    db.session.execute(
+        update(OutboxMail)
+        .where(OutboxMail.id.in_(candidates), OutboxMail.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.SENDING, claimed_by=token, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return list(db.session.scalars(
+        select(OutboxMail)
+        .where(OutboxMail.claimed_by == token, OutboxMail.status == OutboxStatus.SENDING)
+        .order_by(OutboxMail.id)
+    ))
+
+
+def build_message(mail: OutboxMail, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = mail.to_addr
+    message["Subject"] = mail.subject
+    message["Message-ID"] = make_msgid(idstring=f"outbox-{mail.id}",
+                                       domain=parseaddr(sender)[1].partition("@")[2] or None)
+    message.set_content(mail.body)
+    return message
+
+
+class SmtpSettings:
+    """SMTP_* settings of the app, read when a delivery runs."""
+
+    def __init__(self, config):
+        self.host = config.get("SMTP_HOST", "localhost")
+        self.port = int(config.get("SMTP_PORT", 25))
+        self.user = config.get("SMTP_USER") or ""
+        self.password = config.get("SMTP_PASSWORD") or ""
+        self.tls = bool(config.get("SMTP_TLS"))
+        self.sender = config.get("SMTP_FROM") or "noreply@example.org"
+        self.sender_name = config.get("SMTP_FROM_NAME") or ""
+        self.timeout = float(config.get("SMTP_TIMEOUT", 30))
+        self.max_attempts = int(config.get("MAIL_MAX_ATTEMPTS", MAX_ATTEMPTS))
+
+    def connect(self) -> smtplib.SMTP:
+        """An SMTP connection, TLS (implicit on port 465, else STARTTLS) and login as set."""
+        if self.tls and self.port == 465:
+            server = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout)
+        else:
+            server = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.tls:
+                server.starttls()
+        if self.user:
+            server.login(self.user, self.password)
+        return server
+
+    @property
+    def from_header(self) -> str:
+        return formataddr((self.sender_name, self.sender)) if self.sender_name else self.sender
+
+
+def _error_text(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:2000]
+
+
+def _mark_sent(mail_id: int, token: str, now: dt.datetime) -> None:
+    db.session.execute(
+        update(OutboxMail).where(OutboxMail.id == mail_id, OutboxMail.claimed_by == token,
+                                 OutboxMail.status == OutboxStatus.SENDING)
+        .values(status=OutboxStatus.SENT, sent_at=now, attempts=OutboxMail.attempts + 1,
+                last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def _mark_failed(mail_id: int, attempts_before: int, token: str, now: dt.datetime, error: str,
+                 max_attempts: int) -> str:
+    """One failed attempt: back to 待发送 after a back-off, or 发送失败 for good."""
+    attempts = (attempts_before or 0) + 1
+    if attempts >= max_attempts:
+        values = {"status": OutboxStatus.FAILED}
+    else:
+        values = {"status": OutboxStatus.PENDING, "next_attempt_at": now + backoff(attempts)}
+    db.session.execute(
+        update(OutboxMail).where(OutboxMail.id == mail_id, OutboxMail.claimed_by == token,
+                                 OutboxMail.status == OutboxStatus.SENDING)
+        .values(attempts=attempts, last_error=error, **values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return values["status"]
+
+
+def deliver(now: dt.datetime, settings: SmtpSettings, token: str | None = None) -> dict:
+    """Send every due mail once; returns counts for the run log."""
+    token = token or f"{socket.gethostname()[:80]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    claimed = claim_due(now, token)
+    # plain values: each row's commit below expires the ORM objects
+    batch = [(m.id, m.attempts, build_message(m, settings.from_header), m.to_addr)
+             for m in claimed]
+    db.session.rollback()
+    server = None
+    try:
+        for index, (mail_id, attempts, message, to_addr) in enumerate(batch):
+            if server is None:
+                try:
+                    server = settings.connect()
+                except (OSError, smtplib.SMTPException) as error:
+                    # the server cannot be reached: this attempt fails for every mail left
+                    for rest_id, rest_attempts, _message, _to in batch[index:]:
+                        _count(counts, _mark_failed(rest_id, rest_attempts, token, now,
+                                                    _error_text(error), settings.max_attempts))
+                    break
+            try:
+                server.send_message(message, to_addrs=[to_addr])
+            except (OSError, smtplib.SMTPException) as error:
+                if isinstance(error, (OSError, smtplib.SMTPServerDisconnected)):
+                    server = None  # the connection is gone: reconnect for the next mail
+                _count(counts, _mark_failed(mail_id, attempts, token, now, _error_text(error),
+                                            settings.max_attempts))
+                continue
+            _mark_sent(mail_id, token, now)
+            counts["sent"] += 1
+    finally:
+        if server is not None:
+            try:
+                server.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+    counts["stuck"] = stuck_count(now)
+    return counts
+
+
+def _count(counts: dict, status: str) -> None:
+    counts["failed" if status == OutboxStatus.FAILED else "retry"] += 1
+
+
+def stuck_count(now: dt.datetime) -> int:
+    """发送中 rows whose sender has not finished for STUCK_AFTER: shown to Admin."""
+    count = db.session.scalar(
+        select(func.count(OutboxMail.id)).where(OutboxMail.status == OutboxStatus.SENDING,
+                                                OutboxMail.claimed_at < now - STUCK_AFTER))
+    db.session.rollback()
+    return count or 0
+
+
+def is_stuck(mail: OutboxMail, now: dt.datetime) -> bool:
+    return (mail.status == OutboxStatus.SENDING and mail.claimed_at is not None
+            and mail.claimed_at < now - STUCK_AFTER)
+
+
+def requeue(mails, now: dt.datetime) -> int:
+    """重新发送: 发送失败 rows (and 发送中 rows stuck for STUCK_AFTER, which an Admin has
+    checked did not arrive) go back to 待发送 with a fresh count of attempts.
+    The caller commits. Returns how many rows were requeued."""
+    count = 0
+    for mail in mails:
+        if mail.status == OutboxStatus.FAILED or is_stuck(mail, now):
+            mail.status = OutboxStatus.PENDING
+            mail.attempts = 0
+            mail.next_attempt_at = now
+            count += 1
+    return count
+
+
+@job("deliver_outbox", schedule="interval:30", description="发送待发邮件")
+def deliver_outbox(now: dt.datetime) -> dict:
+    return deliver(now, SmtpSettings(current_app.config))

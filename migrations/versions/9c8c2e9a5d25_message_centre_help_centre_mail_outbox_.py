@@ -43,6 +43,7 @@ def upgrade():
     sa.Column('answer', sa.Text(), nullable=False),
     sa.Column('source', sa.String(length=200), nullable=True),
     sa.Column('created_at', app.models.types.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', app.models.types.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('help_document',
@@ -118,6 +119,7 @@ def upgrade():
     sa.Column('published_on', sa.Date(), nullable=True),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('created_at', app.models.types.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', app.models.types.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('reminder_log',
@@ -127,6 +129,7 @@ def upgrade():
     sa.Column('target', sa.String(length=64), nullable=False),
     sa.Column('threshold', sa.String(length=32), nullable=False),
     sa.Column('sent_at', app.models.types.UTCDateTime(), nullable=False),
+    sa.Column('superseded', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('user_id', 'kind', 'target', 'threshold', name='uq_reminder_once')
     )
@@ -147,6 +150,8 @@ def upgrade():
     op.create_table('password_reset_code',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('purpose', sa.String(length=16), nullable=False),
+    sa.Column('email', sa.String(length=320), nullable=True),
     sa.Column('code_hash', sa.String(length=256), nullable=False),
     sa.Column('created_at', app.models.types.UTCDateTime(), nullable=False),
     sa.Column('expires_at', app.models.types.UTCDateTime(), nullable=False),

@@ -1,0 +1,78 @@
+"""One-time verification codes (验证码) mailed to an address: 找回密码 and 邮箱绑定.
+
+A code is random, 6 digits, stored only as a salted hash, valid 15 minutes, used
+once, and burnt after a few wrong tries. Only the latest code of a user and purpose
+is live: issuing a new one retires the ones before it.
+"""
+import datetime as dt
+import secrets
+
+from sqlalchemy import func
+
+from app.extensions import db
+from app.models.messaging import PasswordResetCode
+from app.passwords import check_password, hash_password
+
+CODE_DIGITS = 6
+CODE_TTL = dt.timedelta(minutes=15)
+MAX_ATTEMPTS = 5  # wrong entries before a code is burnt
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def issued_since(user_id: int, purpose: str, since: dt.datetime) -> int:
+    """How many codes of this purpose the user was sent since `since` (rate limit)."""
+    return db.session.query(func.count(PasswordResetCode.id)).filter(
+        PasswordResetCode.user_id == user_id,
+        PasswordResetCode.purpose == purpose,
+        PasswordResetCode.created_at > since,
+    ).scalar()
+
+
+def retire(user_id: int, purpose: str, now: dt.datetime) -> None:
+    """Every outstanding code of this user and purpose stops working."""
+    db.session.query(PasswordResetCode).filter(
+        PasswordResetCode.user_id == user_id,
+        PasswordResetCode.purpose == purpose,
+        PasswordResetCode.used_at.is_(None),
+    ).update({PasswordResetCode.used_at: now}, synchronize_session="fetch")
+
+
+def issue(user_id: int, purpose: str, now: dt.datetime, email: str | None = None) -> str:
+    """A fresh code (returned in clear, to be mailed; only its hash is kept)."""
+    retire(user_id, purpose, now)
+    code = new_code()
+    db.session.add(PasswordResetCode(
+        user_id=user_id, purpose=purpose, email=email, code_hash=hash_password(code),
+        created_at=now, expires_at=now + CODE_TTL, attempts=0,
+    ))
+    return code
+
+
+def live(user_id: int, purpose: str, now: dt.datetime) -> PasswordResetCode | None:
+    """The user's current code of this purpose, if unused, unexpired and not burnt."""
+    return db.session.query(PasswordResetCode).filter(
+        PasswordResetCode.user_id == user_id,
+        PasswordResetCode.purpose == purpose,
+        PasswordResetCode.used_at.is_(None),
+        PasswordResetCode.expires_at > now,
+        PasswordResetCode.attempts < MAX_ATTEMPTS,
+    ).order_by(PasswordResetCode.id.desc()).with_for_update().first()
+
+
+def matches(row: PasswordResetCode, code: str, now: dt.datetime) -> bool:
+    """Check an entered code; a wrong one counts, and the last allowed wrong one burns it."""
+    if check_password(row.code_hash, (code or "").strip()):
+        return True
+    row.attempts = (row.attempts or 0) + 1
+    if row.attempts >= MAX_ATTEMPTS:
+        row.used_at = now
+    return False
+
+
+def burn_time() -> None:
+    """Spend about as long as issuing a code, so that an unknown account answers as slowly
+    as a known one (no account enumeration by timing)."""
+    hash_password(new_code())

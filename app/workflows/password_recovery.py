@@ -1,0 +1,132 @@
+"""找回密码: a one-time code mailed to the account's bound address.
+
+Seed 004 §2 resets with the *initial* password, which anyone knowing a firm's code
+could use; here the proof is a code sent to the address the user bound (设置 → 邮箱绑定).
+
+- Asking for a code answers the same whatever the login (no account enumeration):
+  unknown logins, inactive accounts and accounts without a bound address get no mail.
+- At most CODES_PER_HOUR codes per account per hour; only the latest one works;
+  15 minutes, single use, MAX_ATTEMPTS wrong tries (see app/workflows/codes.py).
+  Per-IP limits are the view's (Flask-Limiter).
+- A successful reset applies the password policy, clears must_change_password and
+  retires every outstanding code of the account.
+"""
+import datetime as dt
+
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import func
+from sqlalchemy.exc import MultipleResultsFound
+
+from app import audit
+from app.extensions import db
+from app.models.messaging import CodePurpose
+from app.roles import FIRM_ADMIN
+from app.workflows import accounts, codes
+from app.workflows.errors import ForbiddenError, ValidationError
+from app.workflows.mail import queue_mail
+from app.workflows.scoping import is_institute, role_names
+
+CODES_PER_HOUR = 3
+BAD_CODE = "验证码不正确或已失效，请重新获取"
+
+
+def find_account(login) -> User | None:
+    """The active user of a login name, compared as the login form does (case-insensitive)."""
+    login = (login or "").strip()
+    if not login:
+        return None
+    try:
+        user = db.session.query(User).filter(
+            func.lower(User.username) == func.lower(login)).one_or_none()
+    except MultipleResultsFound:
+        return None
+    if user is None or not user.active:
+        return None
+    return user
+
+
+def request_code(login, now: dt.datetime) -> None:
+    """Mail a reset code to the bound address of `login`, if there is one. Says nothing."""
+    if not (login or "").strip():
+        raise ValidationError("请填写账号", "login")
+    user = find_account(login)
+    email = user.account.notify_email if user is not None and user.account else None
+    if email is None:
+        codes.burn_time()
+        return
+    since = now - dt.timedelta(hours=1)
+    if codes.issued_since(user.id, CodePurpose.RESET_PASSWORD, since) >= CODES_PER_HOUR:
+        codes.burn_time()
+        return
+    code = codes.issue(user.id, CodePurpose.RESET_PASSWORD, now, email=email)
+    minutes = int(codes.CODE_TTL.total_seconds() // 60)
+    queue_mail(
+        email, "【注协业务管理系统】找回密码验证码",
+        f"您好：\n\n您正在找回账号 {user.username} 的密码，验证码为：{code}\n"
+        f"验证码{minutes}分钟内有效，仅可使用一次。如非本人操作，请忽略本邮件，您的密码不会改变。\n",
+        now,
+    )
+    db.session.commit()
+
+
+def reset_password(login, code, new_password, repeat, now: dt.datetime) -> User:
+    """Set a new password with a mailed code. The code is checked before the policy,
+    so the policy's messages (e.g. "same as the current password") tell nothing to
+    someone without the code."""
+    if not (login or "").strip():
+        raise ValidationError("请填写账号", "login")
+    if not (code or "").strip():
+        raise ValidationError("请填写验证码", "code")
+    user = find_account(login)
+    row = codes.live(user.id, CodePurpose.RESET_PASSWORD, now) if user is not None else None
+    if row is None:
+        db.session.rollback()
+        raise ValidationError(BAD_CODE, "code")
+    if not codes.matches(row, code, now):
+        db.session.commit()  # the wrong attempt counts
+        raise ValidationError(BAD_CODE, "code")
+    with audit.acting_as(f"{user.username}（找回密码）"):
+        try:
+            accounts.set_new_password(user, new_password, repeat, now)
+        except ValidationError:
+            db.session.rollback()  # the code stays usable for a better password
+            raise
+        codes.retire(user.id, CodePurpose.RESET_PASSWORD, now)
+        queue_mail(
+            row.email, "【注协业务管理系统】密码已重置",
+            f"您好：\n\n账号 {user.username} 的密码已通过找回密码重置。"
+            f"如非本人操作，请立即联系协会工作人员。\n",
+            now,
+        )
+        db.session.commit()
+    return user
+
+
+# --- 重置密码 by staff (and by a firm admin for its own people) ---------------------------
+
+def _reset(user: User | None, now: dt.datetime, missing: str) -> None:
+    if user is None:
+        raise ValidationError(missing)
+    accounts.reset_to_initial_password(user, now)
+    codes.retire(user.id, CodePurpose.RESET_PASSWORD, now)
+
+
+def reset_firm_admin(actor: User, firm, now: dt.datetime) -> None:
+    """Staff put a firm's admin account P+code back to its initial password (编号后六位).
+    The caller commits (several rows may be reset together)."""
+    if not is_institute(actor):
+        raise ForbiddenError("只有协会工作人员可以重置事务所管理员的密码")
+    user = db.session.query(User).filter_by(username=firm.admin_username).one_or_none()
+    _reset(user, now, "该事务所没有管理员账号")
+
+
+def reset_person_account(actor: User, person, now: dt.datetime) -> None:
+    """Staff (any person) or a firm admin (its own firm's people) reset a person's account
+    to its initial password. The caller commits."""
+    own_firm = (FIRM_ADMIN in role_names(actor) and actor.account is not None
+                and actor.account.firm_id is not None
+                and person.firm_id == actor.account.firm_id)
+    if not (is_institute(actor) or own_firm):
+        raise ForbiddenError("只能重置本事务所人员的密码")
+    account = getattr(person, "account", None)
+    _reset(account.user if account is not None else None, now, "该人员没有登录账号")

@@ -1,0 +1,144 @@
+"""系统管理 → 设置 (seed 004 §10): 用户信息 (a firm's contact), 修改密码, 邮箱绑定.
+
+E-mail binding takes the place of the seed's WeChat binding: the address receives a
+6-digit code, and only entering that code binds it (Account.notify_email), so nobody
+can have another person's mailbox receive their notifications or password codes.
+"""
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from flask_appbuilder.security.sqla.models import User
+
+from app.extensions import db
+from app.models import Account
+from app.models.messaging import CodePurpose
+from app.roles import FIRM_ADMIN
+from app.workflows import codes
+from app.workflows.errors import ForbiddenError, ValidationError
+from app.workflows.identifiers import clean_name, validate_mobile
+from app.workflows.mail import queue_mail
+from app.workflows.scoping import role_names
+
+CONTACT_NAME_MAX = 64
+EMAIL_MAX = 320
+BIND_CODES_PER_HOUR = 5
+# deliberately simple: one @, a dot in the domain, no spaces; the code proves the rest
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass
+class UserInfo:
+    """What the 用户信息 panel shows."""
+
+    login: str
+    name: str
+    firm_name: str | None = None
+    firm_code: str | None = None
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    can_edit_contact: bool = False
+    notify_email: str | None = None
+
+
+def _account(user: User) -> Account:
+    if user.account is None:  # e.g. an admin made by `fab create-admin`
+        user.account = Account(must_change_password=False)
+    return user.account
+
+
+def is_firm_admin(user: User) -> bool:
+    account = user.account
+    return bool(account and account.firm is not None and FIRM_ADMIN in role_names(user))
+
+
+def user_info(user: User) -> UserInfo:
+    account = user.account
+    person = account.person if account else None
+    info = UserInfo(
+        login=user.username,
+        name=person.name if person is not None else user.get_full_name().strip(),
+        notify_email=account.notify_email if account else None,
+    )
+    if is_firm_admin(user):
+        firm = account.firm
+        info.firm_name, info.firm_code = firm.name, firm.code
+        info.contact_name, info.contact_phone = firm.contact_name, firm.contact_phone
+        info.can_edit_contact = True
+    return info
+
+
+def update_contact(actor: User, now: dt.datetime, contact_name, contact_phone) -> None:
+    """编辑用户信息: a firm admin changes its firm's 联系人姓名 and 联系人手机号."""
+    if not is_firm_admin(actor):
+        raise ForbiddenError("只有事务所管理员可以修改联系人信息")
+    name = clean_name(contact_name)
+    if not name:
+        raise ValidationError("请填写联系人姓名", "contact_name")
+    if len(name) > CONTACT_NAME_MAX:
+        raise ValidationError(f"联系人姓名过长（最多{CONTACT_NAME_MAX}个字符）", "contact_name")
+    try:
+        phone = validate_mobile(contact_phone, "联系人手机号")
+    except ValidationError as error:
+        raise ValidationError(error.message, "contact_phone") from None
+    firm = actor.account.firm
+    firm.contact_name = name
+    firm.contact_phone = phone
+    db.session.commit()
+
+
+def clean_email(value) -> str:
+    email = (value or "").strip()
+    if not email:
+        raise ValidationError("请填写邮箱地址", "email")
+    if len(email) > EMAIL_MAX or not EMAIL_RE.match(email):
+        raise ValidationError("邮箱地址格式不正确", "email")
+    return email
+
+
+def pending_binding(user: User, now: dt.datetime) -> str | None:
+    """The address waiting for its code, if a code is live."""
+    row = codes.live(user.id, CodePurpose.BIND_EMAIL, now)
+    return row.email if row is not None else None
+
+
+def request_email_binding(actor: User, now: dt.datetime, email) -> str:
+    """绑定邮箱, step 1: mail a code to the address. Returns the cleaned address."""
+    email = clean_email(email)
+    since = now - dt.timedelta(hours=1)
+    if codes.issued_since(actor.id, CodePurpose.BIND_EMAIL, since) >= BIND_CODES_PER_HOUR:
+        raise ValidationError("验证码发送过于频繁，请一小时后再试", "email")
+    code = codes.issue(actor.id, CodePurpose.BIND_EMAIL, now, email=email)
+    minutes = int(codes.CODE_TTL.total_seconds() // 60)
+    queue_mail(
+        email, "【注协业务管理系统】邮箱绑定验证码",
+        f"您好：\n\n您正在为账号 {actor.username} 绑定此邮箱，验证码为：{code}\n"
+        f"验证码{minutes}分钟内有效，仅可使用一次。如非本人操作，请忽略本邮件。\n",
+        now,
+    )
+    db.session.commit()
+    return email
+
+
+def confirm_email_binding(actor: User, now: dt.datetime, code) -> str:
+    """绑定邮箱, step 2: the right code binds the address it was sent to."""
+    if not (code or "").strip():
+        raise ValidationError("请填写验证码", "code")
+    row = codes.live(actor.id, CodePurpose.BIND_EMAIL, now)
+    if row is None:
+        db.session.rollback()
+        raise ValidationError("验证码已失效，请重新获取", "code")
+    if not codes.matches(row, code, now):
+        db.session.commit()  # the wrong attempt counts
+        raise ValidationError("验证码不正确", "code")
+    row.used_at = now
+    _account(actor).notify_email = row.email
+    db.session.commit()
+    return row.email
+
+
+def unbind_email(actor: User, now: dt.datetime) -> None:
+    """解除绑定: no more mail to the address (and no password recovery by mail)."""
+    codes.retire(actor.id, CodePurpose.BIND_EMAIL, now)
+    _account(actor).notify_email = None
+    db.session.commit()
