@@ -17,9 +17,9 @@ from app import clock
 from app.extensions import db
 from app.models import Firm, ImportStatus, Person, PersonStatus, PersonType
 from app.views.forms import Checked, choice_field
-from app.views.registry import PersonRules
+from app.views.registry import PersonRules, _reset_passwords
 from app.views.scoping import ScopedModelView, current_user, now
-from app.workflows import accounts, importing, staff_roster
+from app.workflows import importing, password_recovery, staff_roster
 from app.workflows.errors import DomainError
 from app.workflows.identifiers import validate_id_number
 from app.workflows.scoping import is_institute, scope_condition
@@ -72,20 +72,7 @@ class StaffRosterView(PersonRules, ScopedModelView):
     @action("reset_password", "重置密码", "确定将所选人员的密码重置为初始密码（手机号后六位）吗？",
             "fa-key", single=False)
     def reset_password(self, items):
-        items = items if isinstance(items, list) else [items]
-        done = 0
-        for person in items:
-            account = getattr(person, "account", None)
-            if account is None or account.user is None:
-                continue
-            try:
-                accounts.reset_to_initial_password(account.user, now())
-            except DomainError as error:
-                flash(f"{person.name}：{error.message}", "danger")
-                continue
-            done += 1
-        db.session.commit()
-        flash(f"已重置 {done} 人的密码为初始密码，下次登录须修改", "success")
+        _reset_passwords(items, password_recovery.reset_person_account)
         return redirect(url_for(".list"))
 
 
