@@ -12,6 +12,7 @@ from sqlalchemy import func
 from app.extensions import db
 from app.models.messaging import PasswordResetCode
 from app.passwords import check_password, hash_password
+from app.workflows.mail import queue_mail
 
 CODE_DIGITS = 6
 CODE_TTL = dt.timedelta(minutes=15)
@@ -76,3 +77,16 @@ def burn_time() -> None:
     """Spend about as long as issuing a code, so that an unknown account answers as slowly
     as a known one (no account enumeration by timing)."""
     hash_password(new_code())
+
+
+def mail_code(user, purpose: str, email: str, now: dt.datetime, *, subject: str, doing: str,
+              closing: str = "") -> None:
+    """Issue a code and queue the mail that carries it (the caller commits both)."""
+    code = issue(user.id, purpose, now, email=email)
+    minutes = int(CODE_TTL.total_seconds() // 60)
+    queue_mail(
+        email, f"【注协业务管理系统】{subject}",
+        f"您好：\n\n您正在{doing}，验证码为：{code}\n"
+        f"验证码{minutes}分钟内有效，仅可使用一次。如非本人操作，请忽略本邮件。{closing}\n",
+        now,
+    )

@@ -58,14 +58,8 @@ def request_code(login, now: dt.datetime) -> None:
     if codes.issued_since(user.id, CodePurpose.RESET_PASSWORD, since) >= CODES_PER_HOUR:
         codes.burn_time()
         return
-    code = codes.issue(user.id, CodePurpose.RESET_PASSWORD, now, email=email)
-    minutes = int(codes.CODE_TTL.total_seconds() // 60)
-    queue_mail(
-        email, "【注协业务管理系统】找回密码验证码",
-        f"您好：\n\n您正在找回账号 {user.username} 的密码，验证码为：{code}\n"
-        f"验证码{minutes}分钟内有效，仅可使用一次。如非本人操作，请忽略本邮件，您的密码不会改变。\n",
-        now,
-    )
+    codes.mail_code(user, CodePurpose.RESET_PASSWORD, email, now, subject="找回密码验证码",
+                    doing=f"找回账号 {user.username} 的密码", closing="您的密码不会改变。")
     db.session.commit()
 
 

@@ -17,7 +17,6 @@ from app.roles import FIRM_ADMIN
 from app.workflows import codes
 from app.workflows.errors import ForbiddenError, ValidationError
 from app.workflows.identifiers import clean_name, validate_mobile
-from app.workflows.mail import queue_mail
 from app.workflows.scoping import role_names
 
 CONTACT_NAME_MAX = 64
@@ -108,14 +107,8 @@ def request_email_binding(actor: User, now: dt.datetime, email) -> str:
     since = now - dt.timedelta(hours=1)
     if codes.issued_since(actor.id, CodePurpose.BIND_EMAIL, since) >= BIND_CODES_PER_HOUR:
         raise ValidationError("验证码发送过于频繁，请一小时后再试", "email")
-    code = codes.issue(actor.id, CodePurpose.BIND_EMAIL, now, email=email)
-    minutes = int(codes.CODE_TTL.total_seconds() // 60)
-    queue_mail(
-        email, "【注协业务管理系统】邮箱绑定验证码",
-        f"您好：\n\n您正在为账号 {actor.username} 绑定此邮箱，验证码为：{code}\n"
-        f"验证码{minutes}分钟内有效，仅可使用一次。如非本人操作，请忽略本邮件。\n",
-        now,
-    )
+    codes.mail_code(actor, CodePurpose.BIND_EMAIL, email, now, subject="邮箱绑定验证码",
+                    doing=f"为账号 {actor.username} 绑定此邮箱")
     db.session.commit()
     return email
 
