@@ -53,11 +53,12 @@ class StaffRosterView(PersonRules, ScopedModelView):
     label_columns = {"login_name": "登录名", "name": "姓名", "phone": "手机号", "status": "状态",
                      "person_type": "类型", "imported_at": "导入时间", "id_number": "身份证号",
                      "position": "职位", "firm": "所在事务所"}
-    list_columns = ["login_name", "name", "phone", "status", "person_type", "imported_at"]
+    # the manual's columns; 所在事务所 last, for staff who see every firm's roster
+    list_columns = ["login_name", "name", "phone", "status", "person_type", "imported_at", "firm"]
     show_columns = ["login_name", "name", "phone", "id_number", "person_type", "position",
                     "firm", "status", "imported_at"]
     edit_columns = ["name", "id_number", "person_type", "position", "status"]
-    search_columns = ["name", "phone", "status", "person_type", "position", "imported_at"]
+    search_columns = ["name", "phone", "status", "person_type", "position", "imported_at", "firm"]
     order_columns = ["name", "phone", "status", "person_type", "imported_at"]
     base_order = ("imported_at", "desc")
     validators_columns = {"id_number": [Checked(validate_id_number)]}
