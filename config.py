@@ -112,9 +112,15 @@ class Config:
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
     SMTP_TLS = _env_bool("SMTP_TLS", False)
     SMTP_FROM = os.environ.get("SMTP_FROM", "noreply@example.org")
+    SMTP_FROM_NAME = os.environ.get("SMTP_FROM_NAME", "")  # e.g. 北京注册会计师协会
+    SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "30"))
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "5"))
 
     # --- Scheduler -----------------------------------------------------------
     SCHEDULER_ENABLED = _env_bool("SCHEDULER_ENABLED", False)
+    SCHEDULER_TICK_SECONDS = float(os.environ.get("SCHEDULER_TICK_SECONDS", "15"))
+    SCHEDULER_LEASE_SECONDS = int(os.environ.get("SCHEDULER_LEASE_SECONDS", "60"))
+    SCHEDULER_JOB_LEASE_SECONDS = int(os.environ.get("SCHEDULER_JOB_LEASE_SECONDS", "1800"))
 
     EXPORT_BATCH_SIZE = 1000
 
