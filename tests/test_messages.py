@@ -382,3 +382,16 @@ def test_staff_edit_a_published_notice_and_delete_it(app, world, make_client):
     staff.post_form(f"/notice-admin/delete/{notice_id}")
     with app.app_context():
         assert db.session.query(Notice).count() == 0 and db.session.query(Message).count() == 0
+
+
+def test_the_institutes_reply_is_mailed_to_a_bound_user_side(ctx, world):
+    a_admin, staff = _user(world.a.admin), _user(world.staff)
+    a_admin.account.notify_email = "a@example.com"
+    thread = messages.start_consultation(a_admin, NOW, "关系转移", "需要哪些材料？")
+    ctx.commit()
+    assert ctx.scalars(select(OutboxMail)).all() == []  # the user's own question: no mail
+    messages.reply_consultation(staff, NOW + HOUR, thread, "请上传年检二维码")
+    ctx.commit()
+    [mail] = ctx.scalars(select(OutboxMail)).all()
+    assert mail.to_addr == "a@example.com" and "咨询回复" in mail.subject
+    assert "请上传年检二维码" in mail.body

@@ -567,7 +567,13 @@ def reply_consultation(actor, now: dt.datetime, consultation: Consultation, text
     check_attachments(files)
     side = side_of(actor, consultation)
     _fire(consultation, "reply", actor, now)
-    return _add_reply(consultation, actor, now, text, files, side)
+    reply = _add_reply(consultation, actor, now, text, files, side)
+    if side == INSTITUTE and consultation.user_id:
+        # the user side hears of the institute's answer by mail too, if it bound an address
+        user_side = db.session.get(User, consultation.user_id)
+        if user_side is not None:
+            _mail_if_bound(user_side, f"【咨询回复】{consultation.subject}", text, now)
+    return reply
 
 
 @_as_actor
