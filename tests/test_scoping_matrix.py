@@ -280,6 +280,7 @@ def test_rest_info_offers_only_visible_related_rows(app, world):
         "username": world.a.admin, "password": PASSWORD, "provider": "db"}).get_json()["access_token"]
     info = http.get("/api/v1/person/_info", headers={"Authorization": f"Bearer {token}"})
     assert info.status_code == 200
+    assert "Project-Id-Version" not in info.get_data(as_text=True)  # no catalog header leaks
     fields = {f["name"]: f for f in info.get_json()["add_columns"]}
     firm_ids = {v["id"] for v in fields["firm"]["values"]}
     assert firm_ids == {world.a.id}

@@ -198,6 +198,13 @@ class ScopedModelRestApi(_PerRequestFilters, ModelRestApi):
         enforce_owner(item, current_user())
         self.clean(item, creating=False)
 
+    def _get_field_info(self, field, filter_rel_field, *args, **kwargs):
+        info = super()._get_field_info(field, filter_rel_field, *args, **kwargs)
+        if not self.description_columns.get(field.name):
+            # FAB translates an empty description, and gettext("") is the catalog's header
+            info["description"] = ""
+        return info
+
     def _domain_errors(self, call, *args):
         try:
             return call(*args)
