@@ -395,3 +395,22 @@ def test_the_institutes_reply_is_mailed_to_a_bound_user_side(ctx, world):
     [mail] = ctx.scalars(select(OutboxMail)).all()
     assert mail.to_addr == "a@example.com" and "咨询回复" in mail.subject
     assert "请上传年检二维码" in mail.body
+
+
+def test_notice_admin_list_filters_by_title_and_state(app, world, make_client):
+    staff = make_client()
+    staff.login(world.staff)
+    for title, publish_at in (("年度培训计划", ""), ("明年的通知", "2099-01-01 09:00")):
+        response = staff.post_form("/notice-admin/new", {
+            "title": title, "body": "<p>正文</p>", "audience": "全部事务所",
+            "publish_at": publish_at})
+        assert response.status_code == 302, response.get_data(as_text=True)[:1500]
+
+    def titles(query):
+        html = staff.get(f"/notice-admin/?{query}").get_data(as_text=True)
+        return {t for t in ("年度培训计划", "明年的通知") if t in html.split('id="notice-list"')[1]}
+
+    assert titles("") == {"年度培训计划", "明年的通知"}
+    assert titles("q=培训") == {"年度培训计划"}
+    assert titles("state=pending") == {"明年的通知"}
+    assert titles("state=published") == {"年度培训计划"}

@@ -12,6 +12,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, protect
 from markupsafe import Markup
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app import clock, roles
 from app.extensions import db
@@ -194,11 +195,27 @@ class NoticeAdminView(BaseView):
     @expose("/")
     @has_access
     def list(self):
-        notices = db.session.scalars(select(Notice).order_by(Notice.publish_at.desc(),
-                                                             Notice.id.desc())).all()
+        keyword = (request.args.get("q") or "").strip()
+        state = request.args.get("state", "")
+        page = max(request.args.get("page", 1, type=int), 1)
+        query = select(Notice)
+        if keyword:
+            query = query.where(Notice.title.contains(keyword))
+        if state == "published":
+            query = query.where(Notice.published_at.is_not(None))
+        elif state == "pending":
+            query = query.where(Notice.published_at.is_(None))
+        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+        # chosen firms are shown in the list: load them with the page, not per row
+        notices = db.session.scalars(
+            query.options(selectinload(Notice.firms))
+            .order_by(Notice.publish_at.desc(), Notice.id.desc())
+            .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
         return self.render_template(
             "messages/notice_admin_list.html", title=roles.MENU_NOTICE_ADMIN, notices=notices,
-            counts=messages.notice_read_counts(n.id for n in notices), local_time=local_time)
+            counts=messages.notice_read_counts(n.id for n in notices), local_time=local_time,
+            keyword=keyword, state=state, page=page, total=total,
+            pages=max(1, -(-total // PAGE_SIZE)))
 
     def _form(self, notice):
         user = current_user()
