@@ -76,6 +76,15 @@ SETTINGS_RULES = {
                   ["PersonView", "can_reset_password"]],  # its own firm's people only (scoped)
     "Member": [["Settings", "can_access"], [MENU_SETTINGS, "menu_access"]],
 }
+# 人员转入 (security issue: a roster import never moves another firm's person by itself)
+MENU_TRANSFER_CONFIRM = "人员转入确认"
+MENU_TRANSFER_REVIEW = "人员转入审核"
+TRANSFER_RULES = {
+    "Staff": [["PersonTransferView", "can_(list|show|export|decide)"],
+              [MENU_TRANSFER_REVIEW, "menu_access"]],
+    "FirmAdmin": [],
+    "Member": [["TransferConfirm", "can_access"], [MENU_TRANSFER_CONFIRM, "menu_access"]],
+}
 MENU_JOB_RUNS = "定时任务"
 MENU_OUTBOX = "邮件发送记录"
 OPERATIONS_RULES = {
@@ -133,7 +142,7 @@ _FAB_ROLES = {
     ],
 }
 
-for _area in (MESSAGES_RULES, HELP_RULES, SETTINGS_RULES, OPERATIONS_RULES):
+for _area in (MESSAGES_RULES, HELP_RULES, SETTINGS_RULES, OPERATIONS_RULES, TRANSFER_RULES):
     for _role, _rules in _area.items():
         _FAB_ROLES[_role] = _FAB_ROLES[_role] + list(_rules)
 

@@ -188,7 +188,7 @@ def test_firm_admin_imports_staff_roster_through_template_preview_and_commit(app
         expect(page.locator("#import-counts")).to_be_visible()
         expect(page.locator("#import-errors")).to_have_count(0)
         assert _counts(page) == {"待导入总人数": 5, "新增": 2, "更新": 1, "恢复": 0,
-                                 "撤销": 0, "不变": 2, "错误行数": 0}
+                                 "撤销": 0, "不变": 2, "转入待确认": 0, "错误行数": 0}
         # nobody is revoked: no mass-revocation warning, no second confirmation to tick
         expect(page.locator("#mass-revoke-warning")).to_have_count(0)
         expect(page.locator("#confirm-mass-revoke")).to_have_count(0)

@@ -42,7 +42,28 @@ def _foreign_rows(world, app):
         **_operations_rows(app),
         **_message_centre_rows(world, app),
         **_help_centre_rows(app),
+        **_transfer_rows(world, app),
     }
+
+
+def _transfer_rows(world, app):
+    """A move firm A asked for of B's person: A must learn nothing of it (not even the
+    name), nor may another member see it; only the person and staff do."""
+    import datetime as dt
+
+    from app.models import PersonTransfer
+
+    moment = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.timezone.utc)
+    with app.app_context():
+        transfer = db.session.query(PersonTransfer).filter_by(person_id=world.b_people[1]).first()
+        if transfer is None:
+            transfer = PersonTransfer(person_id=world.b_people[1], from_firm_id=world.b.id,
+                                      to_firm_id=world.a.id, requested_at=moment,
+                                      expires_at=moment + dt.timedelta(days=30), status="待确认")
+            db.session.add(transfer)
+            db.session.commit()
+        pairs = [(transfer.id, db.session.get(Person, world.b_people[1]).name)]
+    return {PersonTransfer: {FIRM_ADMIN: pairs, MEMBER: pairs}}
 
 
 def _help_centre_rows(app):

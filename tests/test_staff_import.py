@@ -9,9 +9,9 @@ from flask_appbuilder.security.sqla.models import User
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from app.models import AuditLog, ImportStatus, Person, PersonType
+from app.models import AuditLog, ImportStatus, Person, PersonTransfer, PersonType
 from app.roles import STAFF
-from app.workflows import accounts, importing, staff_roster
+from app.workflows import accounts, importing, staff_roster, transfers
 from app.workflows.errors import ForbiddenError, NotFoundError, ValidationError
 from tests.helpers import NOW, admin_of, id_number, new_firm
 from tests.xlsx import csv_bytes, xlsx
@@ -80,16 +80,22 @@ def test_reimport_updates_moves_revokes_and_restores(ctx, firms, staff_user):
     staff_roster.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(ROWS)).token)
     staff_roster.commit(staff_user, LATER, _preview(
         ctx, staff_user, b, xlsx([["赵六", "13900000009", None, None, None]])).token)
-    # A's new whole list: 张三 renamed, 李四 missing (→ revoked), 赵六 moves in from B
+    # A's new whole list: 张三 renamed, 李四 missing (→ revoked), 赵六 of B listed by A
     second = [["张三丰", "13800000001", id_number(1), "其他从业人员", "项目经理"],
               ["王五", "13800000003", id_number(3), "非执业会员", None],
-              ["赵六", "13900000009", None, None, None]]
+              ["赵六", "13900000009", None, None, "审计员"]]
     batch = _preview(ctx, staff_user, a, xlsx(second))
     counts = _summary(batch)["counts"]
-    assert (counts["新增"], counts["更新"], counts["撤销"], counts["不变"]) == (0, 2, 1, 1)
+    assert (counts["新增"], counts["更新"], counts["撤销"], counts["不变"]) == (0, 1, 1, 1)
+    assert counts["转入待确认"] == 1 and _summary(batch)["transfer_rows"] == [4]
     staff_roster.commit(staff_user, LATER, batch.token, confirm_mass_revoke=True)
     people = {p.phone: p for p in ctx.query(Person).all()}
     assert people["13800000001"].name == "张三丰" and people["13800000001"].position == "项目经理"
+    # a move between firms waits for the person's (or the institute's) consent
+    assert people["13900000009"].firm_id == b.id
+    transfer = ctx.query(PersonTransfer).filter_by(person_id=people["13900000009"].id).one()
+    transfers.approve(staff_user, LATER, transfer.id)
+    ctx.commit()
     assert people["13900000009"].firm_id == a.id  # moved, same account
     assert people["13900000009"].account.firm_id == a.id
     assert people["13800000002"].status == "撤销"

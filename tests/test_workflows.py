@@ -173,7 +173,7 @@ def test_clean_person_derives_birth_date_and_gender_and_checks_uniqueness(ctx):
     ctx.add(person)
     ctx.commit()
     twin = Person(person_type=PersonType.OTHER, name="李四", phone="13800000005")
-    with pytest.raises(ValidationError, match="手机号“13800000005”已存在"):
+    with pytest.raises(ValidationError, match="手机号“13800000005”已被登记"):
         registry.clean_person(twin, NOW)
 
 

@@ -3,7 +3,8 @@ from app.models.account import Account  # noqa: F401
 from app.models.audit import AuditLog  # noqa: F401
 from app.models.firm import Firm, FirmStatus  # noqa: F401
 from app.models.imports import ImportBatch, ImportStatus  # noqa: F401
-from app.models.person import Gender, Person, PersonStatus, PersonType  # noqa: F401
+from app.models.person import (  # noqa: F401
+    Gender, Person, PersonStatus, PersonTransfer, PersonType, TransferStatus)
 from app.models.messaging import (  # noqa: F401
     Attachment,
     Audience,
@@ -19,6 +20,7 @@ from app.models.messaging import (  # noqa: F401
     Notice,
     NoticeFirm,
     OutboxMail,
+    OutboxSms,
     OutboxStatus,
     PasswordResetCode,
     PolicyText,

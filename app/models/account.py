@@ -45,4 +45,7 @@ class Account(Model):
     password_changed_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
     # bound for notifications and password recovery (WeChat binding's stand-in)
     notify_email: Mapped[Optional[str]] = mapped_column(String(320))
+    # when the account last came to its current firm: a firm admin may not reset the
+    # password of someone who joined it in the last 30 days (security issue: takeover)
+    firm_since: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
 

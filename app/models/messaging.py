@@ -309,3 +309,20 @@ class ReminderLog(Model):
     sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     # an earlier threshold that fell due together with a later one: recorded, never sent
     superseded: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class OutboxSms(Model):
+    """Every SMS, written by the gateway interface (workflows/sms.py) in the caller's
+    transaction. No SMS provider is reachable here: the default gateway is this table,
+    which an operator's provider adapter (or a later job) sends from."""
+
+    __tablename__ = "outbox_sms"
+    __firm_column__ = None
+    __person_column__ = None
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_mobile: Mapped[str] = mapped_column(String(11), nullable=False, index=True)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(String(8), nullable=False, default=OutboxStatus.PENDING)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    sent_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)

@@ -68,3 +68,48 @@ class Person(Model):
         """登录名: the username of the person's account, if it has one."""
         account = getattr(self, "account", None)
         return account.user.username if account is not None and account.user else ""
+
+
+class TransferStatus:
+    PENDING = "待确认"
+    CONFIRMED = "已确认"  # by the person, signed in with its own password
+    APPROVED = "协会已批准"
+    REFUSED = "已拒绝"
+    DECLINED = "协会未批准"
+    EXPIRED = "已过期"  # derived: pending past expires_at (see workflows/transfers.py)
+    OPEN = (PENDING,)
+
+
+class PersonTransfer(Model):
+    """转入待确认: another firm listed a known person in its whole-list roster.
+
+    The person is not moved by the roster import: only the person (signed in with
+    its own password) or institute staff may accept the move; refusal or expiry
+    (30 days) leaves the person where it was. The old firm is told either way.
+    """
+
+    __tablename__ = "person_transfer"
+    __table_args__ = (Index("ix_person_transfer_person", "person_id", "status"),)
+    # the person sees its own; the firms involved see nothing of it (the new firm must
+    # not learn who the mobile belongs to); staff decide
+    __firm_column__ = None
+    __person_column__ = "person_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"),
+                                           nullable=False)
+    person: Mapped[Person] = relationship(Person, foreign_keys=[person_id])
+    from_firm_id: Mapped[Optional[int]] = mapped_column(ForeignKey("firm.id"))
+    from_firm: Mapped[Optional[Firm]] = relationship(Firm, foreign_keys=[from_firm_id])
+    to_firm_id: Mapped[int] = mapped_column(ForeignKey("firm.id"), nullable=False, index=True)
+    to_firm: Mapped[Firm] = relationship(Firm, foreign_keys=[to_firm_id])
+    # what the new firm typed for this person (applied only when the move is accepted)
+    position: Mapped[Optional[str]] = mapped_column(String(32))
+    person_type: Mapped[Optional[str]] = mapped_column(String(8))
+    requested_by_id: Mapped[Optional[int]] = mapped_column()
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    status: Mapped[str] = mapped_column(String(8), nullable=False, default=TransferStatus.PENDING)
+    decided_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[Optional[int]] = mapped_column()
+    remark: Mapped[Optional[str]] = mapped_column(String(200))

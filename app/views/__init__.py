@@ -10,6 +10,7 @@ from app.views import help as help_views
 from app.views import messages as message_views
 from app.views import operations as operation_views
 from app.views import settings as settings_views
+from app.views import transfers as transfer_views
 from app.views.account import AccountView, enforce_first_login
 from app.views.audit import AuditLogView
 from app.views.registry import FirmApi, FirmView, PersonApi, PersonView
@@ -34,6 +35,7 @@ def register_views(appbuilder, app) -> None:
         category=roles.MENU_MEMBERS,
     )
     appbuilder.add_view_no_menu(StaffImportView)
+    transfer_views.register(appbuilder, app)
     message_views.register(appbuilder, app)
     help_views.register(appbuilder, app)
     appbuilder.add_view(

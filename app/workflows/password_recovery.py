@@ -110,17 +110,49 @@ def reset_firm_admin(actor: User, firm, now: dt.datetime) -> None:
     The caller commits (several rows may be reset together)."""
     if not is_institute(actor):
         raise ForbiddenError("只有协会工作人员可以重置事务所管理员的密码")
+    from app.workflows.messages import notify
+    from app.workflows.sms import send_sms
+
     user = db.session.query(User).filter_by(username=firm.admin_username).one_or_none()
     _reset(user, now, "该事务所没有管理员账号")
+    text = (f"协会工作人员已将事务所管理员账号 {user.username} 的密码重置为初始密码"
+            f"（事务所编号后六位），下次登录须修改。")
+    notify([user], "【账号安全】密码已重置", text, now)
+    if firm.contact_phone:
+        send_sms(firm.contact_phone, "【北京注协】" + text, now)
 
 
 def reset_person_account(actor: User, person, now: dt.datetime) -> None:
     """Staff (any person) or a firm admin (its own firm's people) reset a person's account
-    to its initial password. The caller commits."""
+    to its initial password. The caller commits.
+
+    A firm admin may not reset (security issue: account takeover) the account of a
+    person who moved to its firm in the last 30 days, nor of one who chose its own
+    password and is not on the firm's roster. The person is always told: a system
+    message, mail where an address is bound, and an SMS to its mobile.
+    """
+    from app.workflows import transfers
+    from app.workflows.messages import notify
+    from app.workflows.sms import send_sms
+
     own_firm = (FIRM_ADMIN in role_names(actor) and actor.account is not None
                 and actor.account.firm_id is not None
                 and person.firm_id == actor.account.firm_id)
     if not (is_institute(actor) or own_firm):
         raise ForbiddenError("只能重置本事务所人员的密码")
     account = getattr(person, "account", None)
-    _reset(account.user if account is not None else None, now, "该人员没有登录账号")
+    if not is_institute(actor) and account is not None:
+        if transfers.recently_joined(account, now):
+            raise ForbiddenError("该人员近30天内转入本所，不能由事务所重置密码，请联系协会")
+        on_roster = person.imported_at is not None and person.status == "正常"
+        if account.password_changed_at is not None and not on_roster:
+            raise ForbiddenError("该人员已自行设置密码且不在本所从业人员名单中，不能由事务所重置，"
+                                 "请联系协会")
+    user = account.user if account is not None else None
+    _reset(user, now, "该人员没有登录账号")
+    who = "协会工作人员" if is_institute(actor) else "您所在事务所的管理员"
+    text = (f"{who}已将您的账号 {user.username} 的密码重置为初始密码，下次登录须修改。"
+            f"如非您本人要求，请立即联系协会。")
+    notify([user], "【账号安全】密码已重置", text, now)
+    if person.phone:
+        send_sms(person.phone, "【北京注协】" + text, now)

@@ -18,14 +18,18 @@ from app.workflows.identifiers import (
 )
 
 
-def _unique(model, column: str, value, item, label: str) -> None:
+PERSON_TAKEN = "{label}“{value}”已被登记，请核对；如有疑问请联系协会"
+
+
+def _unique(model, column: str, value, item, label: str, message: str = "{label}“{value}”已存在"
+            ) -> None:
     if value in (None, ""):
         return
     stmt = select(model.id).where(getattr(model, column) == value)
     if item.id is not None:
         stmt = stmt.where(model.id != item.id)
     if db.session.execute(stmt.limit(1)).first() is not None:
-        raise ValidationError(f"{label}“{value}”已存在", column)
+        raise ValidationError(message.format(label=label, value=value), column)
 
 
 def clean_firm(firm: Firm, *, creating: bool) -> None:
@@ -93,9 +97,10 @@ def clean_person(person: Person, now: dt.datetime) -> None:
         raise ValidationError("注册会计师须填写证书编号", "cert_number")
     for column in ("ethnicity", "position"):
         setattr(person, column, clean_name(getattr(person, column)) or None)
-    _unique(Person, "id_number", person.id_number, person, "身份证号")
-    _unique(Person, "phone", person.phone, person, "手机号")
-    _unique(Person, "cert_number", person.cert_number, person, "证书编号")
+    # a clash may be with a person of another firm: say that the value is taken, never whose
+    _unique(Person, "id_number", person.id_number, person, "身份证号", PERSON_TAKEN)
+    _unique(Person, "phone", person.phone, person, "手机号", PERSON_TAKEN)
+    _unique(Person, "cert_number", person.cert_number, person, "证书编号", PERSON_TAKEN)
     if person.created_at is None:
         person.created_at = now
     account = getattr(person, "account", None)

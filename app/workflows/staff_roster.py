@@ -3,7 +3,10 @@
 Rules shown to the user on the import page, enforced here:
 1. the login name is ``kj`` + mobile; 2. the initial password is the mobile's last 6
 digits; 3. a mobile already known keeps its account and has its other fields updated
-(name, firm, type…), even when it moves from another firm; 4. the file is the firm's
+(name, type, position…); one registered with another firm (or with the institute) is
+转入待确认 — it moves to this firm only when the person or institute staff accept it
+(app/workflows/transfers.py), so a firm can never take over another firm's account
+by listing its mobile; 4. the file is the firm's
 **whole** list: the firm's roster people missing from it are revoked (撤销: no sign-in,
 data kept); a person listed again is restored. Revoking more than 20% of the firm's
 active roster needs a second, explicit confirmation.
@@ -25,7 +28,7 @@ from app import audit
 from app.extensions import db
 from app.models import Account, Firm, ImportBatch, ImportStatus, Person, PersonStatus, PersonType
 from app.roles import FIRM_ADMIN, MEMBER
-from app.workflows import accounts
+from app.workflows import accounts, transfers
 from app.workflows.errors import ForbiddenError, NotFoundError, ValidationError
 from app.workflows.importing import Column, FileProblem, Importer, Problem, parse
 from app.workflows.scoping import account_of, can_see, is_institute, role_names
@@ -34,6 +37,10 @@ KIND = "staff"
 PREVIEW_TTL = dt.timedelta(minutes=30)
 MASS_REVOKE_SHARE = 0.2
 CHUNK = 500
+TRANSFER_LABEL = "转入待确认"
+MAX_STORED_PROBLEMS = 1000
+# a clash with someone this firm may not see: say only that the value is taken
+REGISTERED_ELSEWHERE = "{}已被登记，请核对；如确为本人，请联系协会处理"
 TRACKED = ("name", "person_type", "id_number", "position")
 
 IMPORTER = Importer(
@@ -55,7 +62,8 @@ IMPORTER = Importer(
 RULES = (
     "从业人员用户名为“kj+手机号”；",
     "从业人员初始密码为手机号后六位；",
-    "若从业人员手机号已经存在，将保留原账号同时修改其他信息，如姓名、所在执业机构等；",
+    "若从业人员手机号已经存在，将保留原账号同时修改其他信息，如姓名、所在执业机构等；"
+    "已登记在其他单位的人员显示为“转入待确认”，须本人登录确认或协会审核后才转入本所；",
     "每次必须导入全部从业人员名单，不在名单中的将会被撤销（撤销后不能登录，数据保留）。",
 )
 
@@ -130,15 +138,23 @@ def _plan(firm: Firm, parsed) -> tuple[dict, dict, str]:
                   if r.values["phone"] not in by_phone]
     taken = _taken_logins(new_logins)
 
-    creates, updates, listed = [], [], set()
+    creates, updates, moves, listed = [], [], [], set()
     unchanged = restored = 0
     for row in valid:
         values = row.values
         person = by_phone.get(values["phone"])
         owner = by_id_number.get(values.get("id_number")) if values.get("id_number") else None
         if owner is not None and (person is None or owner.id != person.id):
-            row.problems.append(Problem(row.number, "身份证号",
-                                        f"身份证号已登记在“{owner.name}”名下（另一个手机号）"))
+            # never name (or confirm) a person of another firm
+            message = (f"身份证号已登记在本所“{owner.name}”名下（另一个手机号）"
+                       if owner.firm_id == firm.id else REGISTERED_ELSEWHERE.format("身份证号"))
+            row.problems.append(Problem(row.number, "身份证号", message))
+            continue
+        if person is not None and person.firm_id != firm.id:
+            # 转入待确认: listed by this firm, registered elsewhere; moved only with consent
+            moves.append({"row": row.number, "id": person.id,
+                              "position": values.get("position"),
+                              "person_type": values["person_type"]})
             continue
         if values["person_type"] == PersonType.CPA and (person is None or not person.cert_number):
             row.problems.append(Problem(
@@ -147,7 +163,7 @@ def _plan(firm: Firm, parsed) -> tuple[dict, dict, str]:
         if person is None:
             if accounts.staff_login(values["phone"]) in taken:
                 row.problems.append(Problem(row.number, "手机号",
-                                            f"登录名 kj{values['phone']} 已被其他账号占用"))
+                                            REGISTERED_ELSEWHERE.format("手机号")))
                 continue
             creates.append({"row": row.number, **values})
             continue
@@ -157,8 +173,6 @@ def _plan(firm: Firm, parsed) -> tuple[dict, dict, str]:
             after["id_number"] = person.id_number  # an empty cell keeps what is known
         changes = {key: [getattr(person, key), after[key]] for key in TRACKED
                    if getattr(person, key) != after[key]}
-        if person.firm_id != firm.id:
-            changes["firm_id"] = [person.firm_id, firm.id]
         if person.status != PersonStatus.ACTIVE:
             changes["status"] = [person.status, PersonStatus.ACTIVE]
             restored += 1
@@ -181,6 +195,7 @@ def _plan(firm: Firm, parsed) -> tuple[dict, dict, str]:
         "update": updates,
         "revoke": revokes,
         "listed": sorted(listed),
+        "transfer": moves,
     }
     counts = {
         "新增": len(creates),
@@ -188,6 +203,7 @@ def _plan(firm: Firm, parsed) -> tuple[dict, dict, str]:
         "恢复": restored,
         "撤销": len(revokes),
         "不变": unchanged,
+        TRANSFER_LABEL: len(moves),
     }
     share = len(revokes) / len(active_roster) if active_roster else 0.0
     return plan, {"counts": counts, "revoke_share": share,
@@ -235,13 +251,18 @@ def preview(actor, now: dt.datetime, firm: Firm, filename: str, data: bytes,
         "firm": firm.code,
         "total": len(parsed.rows),
         "valid": valid,
-        "errors": [p.as_dict() for p in problems],
+        # the first problems (the error report holds every row): a bounded summary
+        "errors": [p.as_dict() for p in problems[:MAX_STORED_PROBLEMS]],
+        "error_count": len(problems),
         "counts": counts,
         "created": totals["counts"]["新增"],
         "updated": totals["counts"]["更新"],
         "restored": totals["counts"]["恢复"],
         "revoked": totals["counts"]["撤销"],
         "unchanged": totals["counts"]["不变"],
+        "transfer_pending": totals["counts"][TRANSFER_LABEL],
+        # which rows wait for the person's consent: row numbers only, nothing of the person
+        "transfer_rows": [t["row"] for t in plan["transfer"]],
         "revoke_share": round(totals["revoke_share"], 4),
         "needs_confirmation": totals["revoke_share"] > MASS_REVOKE_SHARE,
         "committable": not problems,
@@ -305,7 +326,7 @@ def commit(actor, now: dt.datetime, token: str, *, confirm_mass_revoke: bool = F
         raise ValidationError("预览之后本所人员数据已有变化，请重新上传预览")
     try:
         with audit.acting_as(actor):
-            result = _apply(plan, firm, now)
+            result = _apply(plan, firm, now, actor)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -355,7 +376,7 @@ def _create_accounts(people: list[dict], firm_id: int, now: dt.datetime, role_id
         {"user_id": uid, "role_id": role_id} for uid in user_ids.values()])
 
 
-def _apply(plan: dict, firm: Firm, now: dt.datetime) -> dict:
+def _apply(plan: dict, firm: Firm, now: dt.datetime, actor=None) -> dict:
     role_id = _member_role_id()
     audit_rows = []
     created = []
@@ -408,8 +429,9 @@ def _apply(plan: dict, firm: Firm, now: dt.datetime) -> dict:
     for chunk in _chunks(plan["listed"]):  # created rows got imported_at on insert
         db.session.execute(update(Person).where(Person.id.in_(chunk)).values(imported_at=now))
     audit.record_many(audit_rows, db.session, now)
+    pending = transfers.request_many(actor, now, firm, plan.get("transfer", []))
     return {"imported": len(plan["create"]) + len(plan["update"]),
-            "accounts_created": len(needing_account)}
+            "accounts_created": len(needing_account), "transfers_requested": pending}
 
 
 def firm_by_code(code: str) -> Firm:

@@ -1,0 +1,231 @@
+"""转入待确认: a person listed by another firm's whole-list roster moves only with consent.
+
+The roster import's rule stays (seed 000 §3: 「若从业人员手机号已经存在，将保留原账号同时修改
+其他信息，如姓名、所在执业机构等」 — people do change jobs), but listing a known mobile must
+not hand that person's account to the listing firm (security issue: account takeover):
+
+- the import records a PersonTransfer instead of moving the person; the preview counts it
+  as 转入待确认 and shows nothing of the person beyond what the listing firm typed;
+- the person accepts it after signing in with a password it chose itself *before* the
+  request (a password the listing firm could have set — the derivable initial one, or one
+  set since — does not count), or institute staff approve it;
+- refusal, or 30 days without a decision, leaves the person where it was;
+- the old firm gets a system message when the person leaves; the listing firm is told
+  the outcome with the mobile masked.
+"""
+import datetime as dt
+
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import (Account, Firm, Person, PersonStatus, PersonTransfer, TransferStatus)
+from app.roles import FIRM_ADMIN
+from app.workflows.errors import ForbiddenError, NotFoundError, ValidationError
+from app.workflows.scoping import account_of, is_institute, role_names
+from app.workflows.sms import mask_mobile, send_sms
+
+TTL = dt.timedelta(days=30)
+LINK = "/transfers/"
+
+
+def effective_status(transfer: PersonTransfer, now: dt.datetime) -> str:
+    """待确认 past its expiry is 已过期, whether or not a job has looked at it."""
+    if transfer.status == TransferStatus.PENDING and now >= transfer.expires_at:
+        return TransferStatus.EXPIRED
+    return transfer.status
+
+
+def _firm_admin(firm_id: int | None) -> User | None:
+    if firm_id is None:
+        return None
+    return db.session.scalars(
+        select(User).join(Account, Account.user_id == User.id)
+        .where(Account.firm_id == firm_id, Account.person_id.is_(None),
+               User.roles.any(name=FIRM_ADMIN)).order_by(User.id)).first()
+
+
+def _person_user(person: Person) -> User | None:
+    account = getattr(person, "account", None)
+    return account.user if account is not None else None
+
+
+def _notify(users, title, body, now, link=None):
+    from app.workflows.messages import notify  # the message centre sits above this module
+
+    return notify([u for u in users if u is not None], title, body, now, link=link)
+
+
+def request_many(actor, now: dt.datetime, firm: Firm, rows: list[dict]) -> int:
+    """Record (or renew) one pending transfer per listed person; tell each person.
+
+    rows: {"id": person id, "position": …, "person_type": …} as the roster plan holds them.
+    """
+    created = 0
+    for row in rows:
+        person = db.session.get(Person, row["id"])
+        if person is None or person.firm_id == firm.id:
+            continue
+        open_request = db.session.scalars(
+            select(PersonTransfer).where(PersonTransfer.person_id == person.id,
+                                         PersonTransfer.to_firm_id == firm.id,
+                                         PersonTransfer.status == TransferStatus.PENDING)
+        ).first()
+        if open_request is not None and effective_status(open_request, now) == \
+                TransferStatus.PENDING:
+            open_request.position = row.get("position")
+            open_request.person_type = row.get("person_type")
+            continue
+        if open_request is not None:  # expired: record it as such, start a new one
+            open_request.status = TransferStatus.EXPIRED
+        db.session.add(PersonTransfer(
+            person_id=person.id, from_firm_id=person.firm_id, to_firm_id=firm.id,
+            position=row.get("position"), person_type=row.get("person_type"),
+            requested_by_id=getattr(actor, "id", None), requested_at=now,
+            expires_at=now + TTL, status=TransferStatus.PENDING))
+        created += 1
+        text = (f"{firm.name}在其从业人员名单中列入了您，申请将您转入该所。"
+                f"请登录系统，在“人员转入确认”中确认或拒绝（{TTL.days}天内有效）；"
+                f"如非本人所知，请拒绝并联系协会。")
+        _notify([_person_user(person)], "【人员转入确认】" + firm.name, text, now, link=LINK)
+        if person.phone:
+            send_sms(person.phone, f"【北京注协】{text}", now)
+    return created
+
+
+def _load(actor, transfer_id: int) -> PersonTransfer:
+    transfer = db.session.get(PersonTransfer, transfer_id)
+    if transfer is None:
+        raise NotFoundError("转入申请不存在")
+    if is_institute(actor):
+        return transfer
+    account = account_of(actor)
+    if account is None or account.person_id != transfer.person_id:
+        raise NotFoundError("转入申请不存在")
+    return transfer
+
+
+def _open(transfer: PersonTransfer, now: dt.datetime) -> None:
+    status = effective_status(transfer, now)
+    if status != TransferStatus.PENDING:
+        raise ValidationError(f"该转入申请{status}，不能再处理")
+
+
+def can_confirm_itself(user: User, transfer: PersonTransfer) -> bool:
+    """Only a password the person set before the request proves it is the person."""
+    account = user.account
+    return bool(user.password and account is not None and not account.must_change_password
+                and account.password_changed_at is not None
+                and account.password_changed_at < transfer.requested_at)
+
+
+def _move(transfer: PersonTransfer, now: dt.datetime, how: str) -> None:
+    person = transfer.person
+    old_firm_id = person.firm_id
+    person.firm_id = transfer.to_firm_id
+    if transfer.position:
+        person.position = transfer.position
+    person.status = PersonStatus.ACTIVE
+    person.imported_at = now  # on the new firm's roster from now on
+    account = getattr(person, "account", None)
+    if account is not None:
+        account.firm_id = transfer.to_firm_id
+        account.firm_since = now
+        if account.user is not None:
+            account.user.active = True
+    _notify([_firm_admin(old_firm_id)], "【人员转出】" + person.name,
+            f"您所人员{person.name}已转入其他事务所（{how}），不再列于本所从业人员名单。", now)
+    _notify([_firm_admin(transfer.to_firm_id)], "【人员转入】转入已生效",
+            f"您所名单中手机号为{mask_mobile(person.phone)}的人员已转入本所（{how}）。", now)
+
+
+def confirm(actor, now: dt.datetime, transfer_id: int) -> PersonTransfer:
+    """The person accepts the move (signed in with its own, earlier password)."""
+    transfer = _load(actor, transfer_id)
+    if is_institute(actor):
+        raise ForbiddenError("协会工作人员请使用“批准转入”")
+    _open(transfer, now)
+    if not can_confirm_itself(actor, transfer):
+        raise ForbiddenError("您的密码是在转入申请之后设置的（或仍为初始密码），为保护您的账号，"
+                             "本次转入须由协会审核，请联系协会工作人员")
+    transfer.status = TransferStatus.CONFIRMED
+    transfer.decided_at, transfer.decided_by_id = now, actor.id
+    _move(transfer, now, "本人确认")
+    return transfer
+
+
+def refuse(actor, now: dt.datetime, transfer_id: int, remark: str | None = None) -> PersonTransfer:
+    """The person refuses: it stays where it was."""
+    transfer = _load(actor, transfer_id)
+    if is_institute(actor):
+        raise ForbiddenError("协会工作人员请使用“不予批准”")
+    _open(transfer, now)
+    transfer.status = TransferStatus.REFUSED
+    transfer.decided_at, transfer.decided_by_id = now, actor.id
+    transfer.remark = (remark or "").strip()[:200] or None
+    _notify([_firm_admin(transfer.to_firm_id)], "【人员转入】转入未被确认",
+            f"您所名单中手机号为{mask_mobile(transfer.person.phone)}的人员未确认转入本所，"
+            f"如有疑问请联系协会。", now)
+    return transfer
+
+
+def approve(actor, now: dt.datetime, transfer_id: int, remark: str | None = None) -> PersonTransfer:
+    """Institute staff approve the move (e.g. the person asked them to)."""
+    if not is_institute(actor):
+        raise ForbiddenError("只有协会工作人员可以批准转入")
+    transfer = _load(actor, transfer_id)
+    _open(transfer, now)
+    transfer.status = TransferStatus.APPROVED
+    transfer.decided_at, transfer.decided_by_id = now, actor.id
+    transfer.remark = (remark or "").strip()[:200] or None
+    _move(transfer, now, "协会批准")
+    return transfer
+
+
+def decline(actor, now: dt.datetime, transfer_id: int, remark: str | None = None) -> PersonTransfer:
+    if not is_institute(actor):
+        raise ForbiddenError("只有协会工作人员可以审核转入")
+    transfer = _load(actor, transfer_id)
+    _open(transfer, now)
+    transfer.status = TransferStatus.DECLINED
+    transfer.decided_at, transfer.decided_by_id = now, actor.id
+    transfer.remark = (remark or "").strip()[:200] or None
+    _notify([_firm_admin(transfer.to_firm_id)], "【人员转入】转入未获批准",
+            f"您所名单中手机号为{mask_mobile(transfer.person.phone)}的人员转入未获协会批准。"
+            + (f"说明：{transfer.remark}" if transfer.remark else ""), now)
+    return transfer
+
+
+def pending_for(actor, now: dt.datetime) -> list[PersonTransfer]:
+    """The signed-in person's open requests (newest first)."""
+    account = account_of(actor)
+    if account is None or account.person_id is None:
+        return []
+    rows = db.session.scalars(
+        select(PersonTransfer).where(PersonTransfer.person_id == account.person_id,
+                                     PersonTransfer.status == TransferStatus.PENDING)
+        .order_by(PersonTransfer.requested_at.desc())).all()
+    return [t for t in rows if effective_status(t, now) == TransferStatus.PENDING]
+
+
+def recently_joined(account: Account | None, now: dt.datetime) -> bool:
+    """Came to its current firm less than 30 days ago."""
+    return bool(account is not None and account.firm_since is not None
+                and now - account.firm_since < TTL)
+
+
+__all__ = ["approve", "can_confirm_itself", "confirm", "decline", "effective_status",
+           "pending_for", "recently_joined", "refuse", "request_many", "role_names"]
+
+
+from app.workflows.jobs import job  # noqa: E402  (the registry imports workflows lazily)
+
+
+@job("expire_transfers", schedule="daily:01:10", description="将逾期未确认的人员转入申请记为已过期")
+def expire_transfers(now: dt.datetime) -> dict:
+    """Record 已过期 on requests past 30 days (decisions already treat them as expired)."""
+    rows = db.session.scalars(select(PersonTransfer).where(
+        PersonTransfer.status == TransferStatus.PENDING, PersonTransfer.expires_at <= now)).all()
+    for transfer in rows:
+        transfer.status = TransferStatus.EXPIRED
+    return {"expired": len(rows)}
