@@ -22,7 +22,7 @@ run: $(STAMP)
 	$(FLASK) db upgrade
 	$(FLASK) demo seed
 	@echo "注协业务管理系统: http://$(HOST):$(PORT)/"
-	SCHEDULER_ENABLED=1 $(BIN)/waitress-serve --host=$(HOST) --port=$(PORT) --threads=8 run:app
+	SCHEDULER_ENABLED=1 $(BIN)/waitress-serve --host=$(HOST) --port=$(PORT) --threads=8 --ident= run:app
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -82,7 +82,10 @@ class Config:
     # Login rate limiting: FAB's switch does nothing unless Flask-Limiter is enabled too.
     AUTH_RATE_LIMITED = True
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    # per account (the login name typed), and separately per address: an office behind
+    # one address does not share ten attempts (app/views/hardening.py)
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per minute")
+    AUTH_IP_RATE_LIMIT = os.environ.get("AUTH_IP_RATE_LIMIT", "100 per minute")
     # 找回密码: per IP, for each of its two forms (send a code / enter the code)
     PASSWORD_RECOVERY_RATE_LIMIT = os.environ.get("PASSWORD_RECOVERY_RATE_LIMIT", "5 per minute")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
@@ -132,3 +135,4 @@ class TestConfig(Config):
     )
     FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     SCHEDULER_ENABLED = False
+    AUTH_IP_RATE_LIMIT = "30 per minute"  # above the per-account 10, fewer logins to test

@@ -21,7 +21,7 @@ def create_app(config_class=Config) -> Flask:
     from app.extensions import csrf, db, migrate
     from app.i18n import compile_catalogs
     from app.roles import FAB_ROLES
-    from app.views import HomeView, register_views
+    from app.views import HomeView, hardening, register_views
 
     app = Flask(__name__, instance_path=str(Path(config_class.INSTANCE_DIR).resolve()))
     app.config.from_object(config_class)
@@ -44,7 +44,7 @@ def create_app(config_class=Config) -> Flask:
         register_views(appbuilder, app)
         if ready:
             appbuilder.sm.create_db()  # seed built-in roles once the tables exist
-        _protect_api_login(app, appbuilder)
+        hardening.install(app, appbuilder)
 
     from app.cli import register_cli
     from app.workflows import jobs
@@ -56,12 +56,3 @@ def create_app(config_class=Config) -> Flask:
 
         start_scheduler(app)
     return app
-
-
-def _protect_api_login(app, appbuilder) -> None:
-    """FAB rate-limits the login form but never the JWT login endpoint: limit it too."""
-    endpoint = "SecurityApi.login"
-    if app.config.get("AUTH_RATE_LIMITED") and endpoint in app.view_functions:
-        app.view_functions[endpoint] = appbuilder.sm.limiter.limit(
-            app.config["AUTH_RATE_LIMIT"], methods=["POST"]
-        )(app.view_functions[endpoint])

@@ -15,6 +15,13 @@ class SecurityManager(SQLASecurityManager):
     tables exist, the built-in roles (FAB_ROLES) and Admin/Public are seeded.
     """
 
+    @property
+    def is_auth_limited(self) -> bool:
+        """FAB would limit the login blueprint per address only (an office behind one
+        address would share 10 attempts a minute); app/views/hardening.py limits both
+        login doors per account and per address instead."""
+        return False
+
     def auth_user_db(self, username, password):
         """FAB's check, plus accounts created in bulk that store no hash yet: while
         ab_user.password is NULL, their derived initial password signs them in

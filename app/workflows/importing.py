@@ -13,14 +13,15 @@ import datetime as dt
 import hashlib
 import io
 import re
+import time
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
+from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
 
+from app.workflows import sheets
 from app.workflows.errors import ValidationError
 from app.workflows.identifiers import clean_name, validate_id_number, validate_mobile
 
@@ -52,6 +53,11 @@ class Problem:
     row: int | None
     column: str | None
     message: str
+
+    def __post_init__(self):
+        # a message may quote what was typed: keep it short whatever was typed
+        if len(self.message) > MAX_MESSAGE:
+            self.message = self.message[:MAX_MESSAGE - 1] + "…"
 
     def as_dict(self) -> dict:
         return {"row": self.row, "column": self.column, "message": self.message}
@@ -99,10 +105,108 @@ class Parsed:
         return [r for r in self.rows if r.ok]
 
 
-# --- reading ---------------------------------------------------------------------
+# --- reading, bounded --------------------------------------------------------------------
+# A small upload can unpack to a huge spreadsheet (blank rows to row 1,048,576, a 60 MB
+# header row, 100 MB of shared strings). Before anything parses it, the zip directory
+# and a streaming scan of the worksheets are checked against these limits, so a hostile
+# file is refused within seconds, in Chinese, naming the limit.
+MAX_COLUMNS = 100
+MAX_ROWS_READ = MAX_ROWS + 10_000  # rows read, blank ones included
+MAX_SHEET_XML = 40 * 1024 * 1024  # one worksheet, uncompressed
+MAX_SHARED_STRINGS = 16 * 1024 * 1024
+MAX_UNCOMPRESSED = 64 * 1024 * 1024  # the whole package, uncompressed
+MAX_ZIP_ENTRIES = 500
+PARSE_SECONDS = 60  # reading and checking, at most
+MAX_MESSAGE = 300  # characters of one problem's message
+MAX_RAW_CELL = 2000  # characters of a cell kept for the error report
+_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)[\s>/]")
+_SCAN_CHUNK = 1024 * 1024
+
+
+def _mb(size: int) -> str:
+    return f"{size // (1024 * 1024)}MB"
+
+
+def _check_package(archive: zipfile.ZipFile, name: str) -> list[str]:
+    """The zip directory within the limits; returns the worksheet entries."""
+    entries = archive.infolist()
+    if len(entries) > MAX_ZIP_ENTRIES:
+        raise FileProblem(f"文件“{name}”包含的部件过多（超过{MAX_ZIP_ENTRIES}个），不像是名单表格，"
+                          f"请使用下载的模板")
+    total = sum(e.file_size for e in entries)
+    if total > MAX_UNCOMPRESSED:
+        raise FileProblem(f"文件“{name}”解压后超过{_mb(MAX_UNCOMPRESSED)}（可能含有大量空行或"
+                          f"格式），请删除多余的行和列，或复制数据到新的模板后再上传")
+    sheets_found = []
+    for entry in entries:
+        lower = entry.filename.lower()
+        if lower.startswith("xl/worksheets/") and lower.endswith(".xml"):
+            if entry.file_size > MAX_SHEET_XML:
+                raise FileProblem(f"文件“{name}”的工作表解压后超过{_mb(MAX_SHEET_XML)}（可能含有"
+                                  f"大量空行、空列或格式），请复制数据到新的模板后再上传")
+            sheets_found.append(entry.filename)
+        elif lower == "xl/sharedstrings.xml" and entry.file_size > MAX_SHARED_STRINGS:
+            raise FileProblem(f"文件“{name}”的文本内容解压后超过{_mb(MAX_SHARED_STRINGS)}，"
+                              f"请删除无关内容后再上传")
+    return sheets_found
+
+
+def _scan_sheet(archive: zipfile.ZipFile, entry: str, name: str) -> int:
+    """Count rows (blank ones included) and cells per row without parsing the XML.
+
+    zipfile never yields more than the size the directory declares, so the limits
+    above hold even for a package that lies about its sizes.
+    """
+    rows = cells = 0
+    carry = b""
+    with archive.open(entry) as stream:
+        while True:
+            chunk = stream.read(_SCAN_CHUNK)
+            if not chunk:
+                break
+            data = carry + chunk
+            cut = data.rfind(b"<")
+            if cut < 0 or len(data) - cut > 1024:
+                cut = len(data)
+            for match in _TAG.finditer(data, 0, cut):
+                if match.group(1) == b"row":
+                    rows += 1
+                    cells = 0
+                    if rows > MAX_ROWS_READ:
+                        raise FileProblem(
+                            f"文件“{name}”超过{MAX_ROWS_READ:,}行（含空行），请删除多余的空行，"
+                            f"或拆分后再上传")
+                else:
+                    cells += 1
+                    if cells > MAX_COLUMNS:
+                        raise FileProblem(
+                            f"文件“{name}”第{max(rows, 1)}行超过{MAX_COLUMNS}列，请删除多余的列，"
+                            f"或复制数据到新的模板后再上传")
+            carry = data[cut:]
+    return rows
+
+
+def inspect_xlsx(data: bytes, name: str) -> int:
+    """Check an .xlsx against every limit before it is parsed; returns its row count."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            worksheets = _check_package(archive, name)
+            return max((_scan_sheet(archive, entry, name) for entry in worksheets), default=0)
+    except zipfile.BadZipFile:
+        raise FileProblem(f"文件“{name}”已损坏，无法作为 Excel 读取") from None
+    except (zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, OSError):
+        raise FileProblem(f"文件“{name}”已损坏或加密，无法作为 Excel 读取") from None
+
+
+def display_name(filename: str | None) -> str:
+    """A file's name as messages show it: its last part, at most 60 characters."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip() or "上传文件"
+    return name if len(name) <= 60 else name[:40] + "…" + name[-15:]
+
+
 def detect_format(filename: str, data: bytes) -> str:
     """'xlsx' or 'csv', judged by content (a renamed file is caught), else FileProblem."""
-    name = filename or "上传文件"
+    name = display_name(filename)
     if not data:
         raise FileProblem(f"文件“{name}”是空文件")
     if len(data) > MAX_BYTES:
@@ -121,24 +225,34 @@ def detect_format(filename: str, data: bytes) -> str:
             raise FileProblem(f"文件“{name}”不是 Excel 工作簿（.xlsx），请使用下载的模板")
         return "xlsx"
     if name.lower().endswith(".csv"):
+        if b"\x00" in data:
+            raise FileProblem(f"文件“{name}”不是文本文件（含有二进制内容），请上传 .xlsx 或"
+                              f"另存为 CSV（UTF-8）")
         return "csv"
     raise FileProblem(f"文件“{name}”的内容不是 Excel 工作簿（可能只是改了扩展名），请上传 .xlsx 文件")
 
 
 def _xlsx_rows(data: bytes, name: str):
+    name = display_name(name)
+    inspect_xlsx(data, name)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception:  # noqa: BLE001 — openpyxl raises many kinds for a broken package
         raise FileProblem(f"文件“{name}”已损坏，无法作为 Excel 读取") from None
     try:
         sheet = workbook.worksheets[0]
-        for cells in sheet.iter_rows():
+        for cells in sheet.iter_rows(max_col=MAX_COLUMNS):
             yield [(c.value, getattr(c, "data_type", None)) for c in cells]
+    except FileProblem:
+        raise
+    except Exception:  # noqa: BLE001 — a broken sheet part
+        raise FileProblem(f"文件“{name}”已损坏，无法作为 Excel 读取") from None
     finally:
         workbook.close()
 
 
 def _csv_rows(data: bytes, name: str):
+    name = display_name(name)
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
@@ -147,8 +261,16 @@ def _csv_rows(data: bytes, name: str):
             continue
     else:
         raise FileProblem(f"文件“{name}”的编码无法识别，请保存为 UTF-8 或 GBK 编码的 CSV，或使用 .xlsx")
-    for record in csv.reader(io.StringIO(text)):
-        yield [(value, "s") for value in record]
+    try:
+        for number, record in enumerate(csv.reader(io.StringIO(text)), start=1):
+            if number > MAX_ROWS_READ:
+                raise FileProblem(f"文件“{name}”超过{MAX_ROWS_READ:,}行（含空行），请拆分后再上传")
+            if len(record) > MAX_COLUMNS:
+                raise FileProblem(f"文件“{name}”第{number}行超过{MAX_COLUMNS}列，请删除多余的列后再上传")
+            yield [(value, "s") for value in record]
+    except csv.Error:
+        raise FileProblem(f"文件“{name}”不是有效的 CSV（某个单元格过长或引号不成对），"
+                          f"请用 Excel 另存为 .xlsx 后上传") from None
 
 
 def _header_text(value) -> str:
@@ -233,14 +355,21 @@ def cell_value(column: Column, value, data_type=None):
 
 
 def raw_text(value) -> str:
-    """A cell as the user typed it, for the error report."""
+    """A cell as the user typed it, for the error report (a huge cell is cut short)."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat()
-    return str(value)
+    return str(value)[:MAX_RAW_CELL]
+
+
+def _listed(names, limit: int = 10) -> str:
+    """Header names for a message: at most `limit`, each at most 20 characters."""
+    shown = [n if len(n) <= 20 else n[:19] + "…" for n in names[:limit]]
+    more = f"等{len(names)}列" if len(names) > limit else ""
+    return "、".join(shown) + more
 
 
 # --- parse the whole file -----------------------------------------------------------
@@ -253,7 +382,7 @@ def parse(importer: Importer, filename: str, data: bytes, progress=None) -> Pars
         header = cells
         break
     if header is None or _is_blank(header):
-        raise FileProblem(f"文件“{filename}”的第一个工作表为空，请使用模板填写（第1行为表头）")
+        raise FileProblem(f"文件“{display_name(filename)}”的第一个工作表为空，请使用模板填写（第1行为表头）")
     headers = [_header_text(v) for v, _ in header]
     positions = {}
     for index, text in enumerate(headers):
@@ -262,16 +391,19 @@ def parse(importer: Importer, filename: str, data: bytes, progress=None) -> Pars
     missing = [h for h in importer.headers if h not in positions]
     unknown = [h for h in headers if h and h not in importer.headers]
     if missing:
-        detail = f"缺少列：{'、'.join(missing)}"
+        detail = f"缺少列：{_listed(missing)}"
         if unknown:
-            detail += f"；无法识别的列：{'、'.join(unknown)}"
+            detail += f"；无法识别的列：{_listed(unknown)}"
         raise FileProblem(f"表头不符合模板（第1行），{detail}。模板表头为：{'、'.join(importer.headers)}")
     rows = []
+    deadline = time.monotonic() + PARSE_SECONDS
     for offset, cells in enumerate(reader, start=2):
+        if offset % 500 == 0 and time.monotonic() > deadline:
+            raise FileProblem(f"文件“{display_name(filename)}”处理超过{PARSE_SECONDS}秒，请拆分后再上传")
         if _is_blank(cells):
             continue
         if len(rows) >= MAX_ROWS:
-            raise FileProblem(f"文件“{filename}”超过{MAX_ROWS:,}行，请拆分后再上传")
+            raise FileProblem(f"文件“{display_name(filename)}”超过{MAX_ROWS:,}行，请拆分后再上传")
         row = Row(number=offset, raw=[raw_text(cells[positions[h]][0])
                                       if positions[h] < len(cells) else ""
                                       for h in importer.headers])
@@ -292,7 +424,7 @@ def parse(importer: Importer, filename: str, data: bytes, progress=None) -> Pars
         if progress and len(rows) % 1000 == 0:
             progress(len(rows))
     if not rows:
-        raise FileProblem(f"文件“{filename}”没有数据行（第2行起填写名单）")
+        raise FileProblem(f"文件“{display_name(filename)}”没有数据行（第2行起填写名单）")
     _check_unique(importer, rows)
     _refuse_example(importer, rows)
     return Parsed(rows=rows, file_hash=hashlib.sha256(data).hexdigest())
@@ -328,61 +460,34 @@ def _check_unique(importer: Importer, rows: list) -> None:
                 first_seen[value] = row.number
 
 
-# --- the files users download ---------------------------------------------------------
-def _workbook_bytes(workbook: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _text_columns(sheet, count: int, rows: int = 2000) -> None:
-    # Cells formatted as text keep IDs and mobiles from being turned into numbers.
-    for column in range(1, count + 1):
-        for row in range(2, rows + 2):
-            sheet.cell(row=row, column=column).number_format = "@"
-
-
+# --- the files users download (through the one formula-safe writer) --------------------
 def template(importer: Importer) -> bytes:
     """The .xlsx template: the header row and one example row, cells formatted as text."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = importer.sheet_title
-    sheet.append(importer.headers)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    _text_columns(sheet, len(importer.headers), rows=500)
-    for index, value in enumerate(importer.example, start=1):
-        sheet.cell(row=2, column=index, value=value).number_format = "@"
-    for index in range(len(importer.headers)):
-        sheet.column_dimensions[chr(ord("A") + index)].width = 22
-    return _workbook_bytes(workbook)
+    return sheets.simple_workbook(importer.sheet_title, importer.headers,
+                                  [importer.example] if importer.example else [],
+                                  widths=[22] * len(importer.headers), text_rows=500)
 
 
 def error_report(importer: Importer, rows: list[dict]) -> bytes:
     """The uploaded rows plus a 错误说明 column: fix the marked rows and upload again.
 
     `rows` are stored preview rows: {"row": n, "raw": [...], "problems": ["…", …]}.
+    What the user typed goes back as text, never as a formula.
     """
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(importer.sheet_title)
-    sheet.append(importer.headers + [ERROR_COLUMN])
+    writer = sheets.XlsxWriter()
+    sheet = writer.sheet(importer.sheet_title)
+    writer.append(sheet, importer.headers + [ERROR_COLUMN], bold=True)
     for row in rows:
-        sheet.append([*row["raw"], "；".join(row["problems"])])
-    return _workbook_bytes(workbook)
+        writer.append(sheet, [*row["raw"], "；".join(row["problems"])], text_format=True)
+    return writer.to_bytes()
 
 
 def estimate_rows(filename: str, data: bytes) -> int:
     """Roughly how many data rows a file holds, for a progress bar (0 if unknown)."""
     try:
         fmt = detect_format(filename, data)
-    except FileProblem:
-        return 0
-    if fmt == "csv":
-        return max(data.count(b"\n") - 1, 0)
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True)
-        rows = (workbook.worksheets[0].max_row or 1) - 1
-        workbook.close()
-        return max(rows, 0)
-    except Exception:  # noqa: BLE001 — parse() reports a broken file properly
+        if fmt == "csv":
+            return max(data.count(b"\n") - 1, 0)
+        return max(inspect_xlsx(data, filename) - 1, 0)
+    except FileProblem:  # parse() reports it properly
         return 0
