@@ -17,7 +17,7 @@ def schema_ready(db) -> bool:
 
 
 def create_app(config_class=Config) -> Flask:
-    from app import audit  # noqa: F401  (registers the audit-log session hook)
+    from app.workflows.core import audit  # noqa: F401  (registers the audit-log session hook)
     from app.extensions import csrf, db, migrate
     from app.i18n import compile_catalogs
     from app.roles import FAB_ROLES
@@ -47,7 +47,7 @@ def create_app(config_class=Config) -> Flask:
         hardening.install(app, appbuilder)
 
     from app.cli import register_cli
-    from app.workflows import jobs
+    from app.workflows.core import jobs
 
     jobs.load_all()  # every @job registered, so the scheduler and `jobs list` see them all
     register_cli(app)

@@ -40,11 +40,11 @@ def register_cli(app: Flask) -> None:
         import json
         from pathlib import Path
 
-        from app import audit
+        from app.workflows.core import audit
         from app.models import ImportStatus
         from app.workflows import staff_roster
-        from app.workflows.errors import DomainError
-        from app.workflows.scoping import SystemActor
+        from app.workflows.core.errors import DomainError
+        from app.workflows.core.scoping import SystemActor
 
         actor = SystemActor("命令行")
         path = Path(file)
@@ -75,7 +75,7 @@ def _jobs_cli() -> AppGroup:
     """`jobs list` and `jobs run NAME [--today YYYY-MM-DD]` (DESIGN §6)."""
     import json
 
-    from app.workflows import jobs
+    from app.workflows.core import jobs
 
     group = AppGroup("jobs", help="定时任务")
 

@@ -6,7 +6,7 @@ Goes through the same workflows as the UI: creating a firm creates its admin.
 import datetime as dt
 import random
 
-from app import audit
+from app.workflows.core import audit
 from app.extensions import db
 from app.models import Firm, Person, PersonStatus, PersonType
 from app.roles import ADMIN, MEMBER, STAFF
@@ -127,7 +127,7 @@ def _import_rosters(firms, now) -> list[tuple[str, str, str, str]]:
     import io
 
     from app.workflows import staff_roster
-    from app.workflows.scoping import SystemActor
+    from app.workflows.core.scoping import SystemActor
 
     actor = SystemActor("demo seed")
     rows = []

@@ -34,7 +34,7 @@ def holder_id() -> str:
 
 def _tick(app, holder: str, lease_seconds: int, job_lease_seconds: int) -> None:
     from app.extensions import db
-    from app.workflows import jobs
+    from app.workflows.core import jobs
 
     with app.app_context():
         try:
@@ -50,7 +50,7 @@ def _tick(app, holder: str, lease_seconds: int, job_lease_seconds: int) -> None:
 def start_scheduler(app) -> BackgroundScheduler:
     import datetime as dt
 
-    from app.workflows import jobs
+    from app.workflows.core import jobs
 
     seconds = float(app.config.get("SCHEDULER_TICK_SECONDS") or DEFAULT_TICK_SECONDS)
     lease_seconds = int(app.config.get("SCHEDULER_LEASE_SECONDS") or jobs.LEASE_SECONDS)
@@ -84,7 +84,7 @@ def _exit_cleanly_on_sigterm() -> None:
 
 def stop_scheduler(app) -> None:
     """Clean shutdown: wait for a running tick, then give the lease up for the next process."""
-    from app.workflows import jobs
+    from app.workflows.core import jobs
 
     scheduler = app.extensions.pop("scheduler", None)
     if scheduler is None:

@@ -87,7 +87,7 @@ def run_ours(path: Path, trace: bool) -> dict:
     from app.extensions import db
     from app.models import Firm, Person
     from app.workflows import staff_roster
-    from app.workflows.scoping import SystemActor
+    from app.workflows.core.scoping import SystemActor
 
     with tempfile.TemporaryDirectory() as tmp:
         app = fresh_app(Path(tmp))

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from config import TestConfig  # noqa: E402
 
-from app.workflows import jobs  # noqa: E402
+from app.workflows.core import jobs  # noqa: E402
 
 
 def _probe(name):

@@ -15,7 +15,7 @@ from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from app import audit
+from app.workflows.core import audit
 from app.extensions import db
 from app.models import Firm, Person, PersonType
 from app.passwords import hash_password

@@ -8,7 +8,7 @@ from app.demo_help import seed_help
 from app.extensions import db
 from app.models import AuditLog, FaqEntry, HelpDocument, PolicyText, Suggestion
 from app.workflows import helpdesk
-from app.workflows.errors import ValidationError
+from app.workflows.core.errors import ValidationError
 from tests.helpers import NOW
 
 

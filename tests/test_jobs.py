@@ -14,7 +14,7 @@ import pytest
 
 from app.extensions import db
 from app.models import JobLease, JobRun
-from app.workflows import jobs
+from app.workflows.core import jobs
 from tests.helpers import NOW
 
 UTC = dt.timezone.utc

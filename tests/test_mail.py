@@ -10,7 +10,7 @@ from aiosmtpd.controller import Controller
 
 from app.extensions import db
 from app.models import OutboxMail, OutboxStatus
-from app.workflows import jobs, mail
+from app.workflows.core import jobs, mail
 from tests.helpers import NOW
 
 
@@ -115,7 +115,7 @@ def test_mail_is_queued_in_the_callers_transaction(app, smtp):
 
 
 def test_queue_mail_refuses_a_malformed_address_and_header_injection(app):
-    from app.workflows.errors import ValidationError
+    from app.workflows.core.errors import ValidationError
 
     with app.app_context():
         for bad in ("", "no-at-sign", "a@b", "x@y.com\nBcc: evil@z.com", "两个 <a@b.com>"):

@@ -20,8 +20,8 @@ from app.models import (
     ReminderLog,
 )
 from app.workflows import messages
-from app.workflows.errors import DomainError, ForbiddenError, NotFoundError
-from app.workflows.jobs import run_job
+from app.workflows.core.errors import DomainError, ForbiddenError, NotFoundError
+from app.workflows.core.jobs import run_job
 from tests.helpers import NOW, PASSWORD
 
 HOUR = dt.timedelta(hours=1)

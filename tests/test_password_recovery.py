@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import OutboxMail, PasswordResetCode
 from app.roles import MEMBER
 from app.workflows import password_recovery
-from app.workflows.errors import ForbiddenError, ValidationError
+from app.workflows.core.errors import ForbiddenError, ValidationError
 from tests.helpers import NOW, PASSWORD, make_user
 
 CODE_RE = re.compile(r"验证码为：(\d{6})")

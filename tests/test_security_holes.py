@@ -16,7 +16,8 @@ from flask_appbuilder.security.sqla.models import User
 
 from app.extensions import db
 from app.models import Firm, ImportBatch, ImportStatus, Person
-from app.workflows import importing, staff_roster
+from app.workflows import staff_roster
+from app.workflows.core import importing
 from tests.helpers import NOW, PASSWORD, id_number
 from tests.xlsx import STAFF_HEADERS, csv_bytes, xlsx
 
@@ -173,7 +174,7 @@ def test_the_template_and_list_exports_write_no_formula(app, world, make_client)
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_csv_cells_starting_like_a_formula_get_an_apostrophe(payload):
-    from app.workflows.sheets import csv_chunks
+    from app.workflows.core.sheets import csv_chunks
 
     import csv
 

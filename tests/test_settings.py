@@ -8,7 +8,7 @@ from flask_appbuilder.security.sqla.models import User
 from app.extensions import db
 from app.models import Firm, OutboxMail
 from app.workflows import settings
-from app.workflows.errors import ForbiddenError, ValidationError
+from app.workflows.core.errors import ForbiddenError, ValidationError
 from tests.helpers import NOW
 
 CODE_RE = re.compile(r"验证码为：(\d{6})")

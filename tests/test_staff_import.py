@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from app.models import AuditLog, ImportStatus, Person, PersonTransfer, PersonType
 from app.roles import STAFF
-from app.workflows import accounts, importing, staff_roster, transfers
-from app.workflows.errors import ForbiddenError, NotFoundError, ValidationError
+from app.workflows import accounts, staff_roster, transfers
+from app.workflows.core import importing
+from app.workflows.core.errors import ForbiddenError, NotFoundError, ValidationError
 from tests.helpers import NOW, admin_of, id_number, new_firm
 from tests.xlsx import csv_bytes, xlsx
 
@@ -302,7 +303,7 @@ def test_too_large_and_too_many_rows(ctx, firms, staff_user, monkeypatch):
     a, _ = firms
     [(_, _, big)] = _problem(ctx, staff_user, a, b"PK" + b"\0" * (10 * 1024 * 1024))
     assert "超过10MB" in big
-    monkeypatch.setattr(importing, "MAX_ROWS", 3)
+    monkeypatch.setattr(importing.reading, "MAX_ROWS", 3)
     [(_, _, many)] = _problem(ctx, staff_user, a, csv_bytes(ROWS + [["赵", "13800000009", None,
                                                                       None, None]]), "名单.csv")
     assert "超过3行" in many

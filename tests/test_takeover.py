@@ -18,7 +18,7 @@ from app.models import (Account, Message, OutboxSms, Person, PersonTransfer, Per
 from app.passwords import hash_password
 from app.roles import MEMBER
 from app.workflows import accounts, password_recovery, staff_roster, transfers
-from app.workflows.errors import ForbiddenError, NotFoundError
+from app.workflows.core.errors import ForbiddenError, NotFoundError
 from tests.helpers import NOW, PASSWORD, id_number, make_user
 from tests.xlsx import xlsx
 

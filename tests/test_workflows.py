@@ -6,19 +6,19 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from app import audit
+from app.workflows.core import audit
 from app.models import Account, AuditLog, Firm, Person, PersonType
 from app.passwords import check_password
 from app.roles import FIRM_ADMIN, MEMBER, STAFF
 from app.workflows import accounts, registry
-from app.workflows.errors import ForbiddenError, ValidationError
+from app.workflows.core.errors import ForbiddenError, ValidationError
 from app.workflows.identifiers import (
     gender_from_id,
     validate_firm_code,
     validate_id_number,
     validate_mobile,
 )
-from app.workflows.scoping import enforce_owner, scope_condition
+from app.workflows.core.scoping import enforce_owner, scope_condition
 from tests.helpers import NOW, admin_of, id_number, new_firm
 
 LATER = NOW + dt.timedelta(days=1)

@@ -8,7 +8,7 @@ from wtforms import PasswordField, StringField
 
 from app.views.scoping import now
 from app.workflows import accounts
-from app.workflows.errors import DomainError
+from app.workflows.core.errors import DomainError
 
 POLICY_TEXT = "密码至少8位，须同时包含字母和数字，且不能与初始密码相同。"
 

@@ -15,7 +15,7 @@ from flask_appbuilder.urltools import get_filter_args, get_order_args
 from sqlalchemy.orm import joinedload
 
 from app import clock
-from app.workflows.sheets import XlsxWriter, csv_chunks
+from app.workflows.core.sheets import XlsxWriter, csv_chunks
 
 
 def content_disposition(filename: str) -> str:

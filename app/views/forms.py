@@ -1,7 +1,7 @@
 """Form helpers shared by the views: domain validators as WTForms validators, choice lists."""
 from wtforms import SelectField, ValidationError as FormValidationError
 
-from app.workflows.errors import DomainError
+from app.workflows.core.errors import DomainError
 
 
 class Checked:

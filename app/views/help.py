@@ -14,13 +14,14 @@ from flask_appbuilder.security.sqla.models import User
 from markupsafe import Markup, escape
 from wtforms import TextAreaField
 
-from app import audit, clock, roles
+from app import clock, roles
+from app.workflows.core import audit
 from app.extensions import db
 from app.models import FaqEntry, HelpDocument, PolicyText, Suggestion
 from app.views.forms import choice_field
 from app.views.scoping import ScopedModelView, current_user, now
 from app.workflows import helpdesk
-from app.workflows.errors import DomainError
+from app.workflows.core.errors import DomainError
 
 # quick questions under the 智能客服 box (seed 004 §9)
 QUICK_QUESTIONS = ["北京市内转所需要哪些材料？", "新办会计师事务所需要哪些材料？",

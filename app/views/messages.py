@@ -28,8 +28,8 @@ from app.models import (
 )
 from app.views.scoping import ScopedModelRestApi, ScopedModelView, current_user, now
 from app.workflows import messages
-from app.workflows.errors import DomainError, NotFoundError
-from app.workflows.scoping import is_institute
+from app.workflows.core.errors import DomainError, NotFoundError
+from app.workflows.core.scoping import is_institute
 
 PAGE_SIZE = 20
 TABS = MessageKind.ALL

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import JobRun, OutboxMail
 from app.roles import MENU_JOB_RUNS, MENU_OUTBOX, MENU_SYSTEM
 from app.views.scoping import ScopedModelView, now
-from app.workflows import jobs, mail
+from app.workflows.core import jobs, mail
 
 TRIGGER_LABELS = {jobs.TRIGGER_SCHEDULE: "定时", jobs.TRIGGER_CATCH_UP: "补跑",
                   jobs.TRIGGER_CLI: "命令行"}

@@ -8,7 +8,7 @@ from app.models import Firm, FirmStatus, Gender, Person, PersonStatus, PersonTyp
 from app.views.forms import Checked, choice_field
 from app.views.scoping import ScopedModelRestApi, ScopedModelView, current_user, now
 from app.workflows import password_recovery, registry
-from app.workflows.errors import DomainError
+from app.workflows.core.errors import DomainError
 from app.workflows.identifiers import (
     validate_cert_number,
     validate_firm_code,

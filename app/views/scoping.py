@@ -19,8 +19,8 @@ from sqlalchemy import or_
 
 from app import clock
 from app.views.export import ExportMixin
-from app.workflows.errors import DomainError
-from app.workflows.scoping import enforce_owner, scope_condition
+from app.workflows.core.errors import DomainError
+from app.workflows.core.scoping import enforce_owner, scope_condition
 
 
 def current_user():

@@ -11,7 +11,7 @@ from app.views.account import POLICY_TEXT, _show_error
 from app.views.scoping import now
 from app.workflows import password_recovery, settings
 from app.workflows.codes import CODE_TTL
-from app.workflows.errors import DomainError, ForbiddenError
+from app.workflows.core.errors import DomainError, ForbiddenError
 
 DEFAULT_RECOVERY_RATE_LIMIT = "5 per minute"
 SENT_TEXT = ("如果该账号已绑定邮箱，验证码已发送至绑定的邮箱，{minutes}分钟内有效。"

@@ -19,10 +19,11 @@ from app.models import Firm, ImportStatus, Person, PersonStatus, PersonType
 from app.views.forms import Checked, choice_field
 from app.views.registry import PersonRules, _reset_passwords
 from app.views.scoping import ScopedModelView, current_user, now
-from app.workflows import importing, password_recovery, staff_roster
-from app.workflows.errors import DomainError
+from app.workflows import password_recovery, staff_roster
+from app.workflows.core import importing
+from app.workflows.core.errors import DomainError
 from app.workflows.identifiers import validate_id_number
-from app.workflows.scoping import is_institute, scope_condition
+from app.workflows.core.scoping import is_institute, scope_condition
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # files above this size are previewed in the background with a progress bar

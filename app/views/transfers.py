@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import PersonTransfer
 from app.views.scoping import ScopedModelView, current_user, now
 from app.workflows import transfers
-from app.workflows.errors import DomainError, NotFoundError
+from app.workflows.core.errors import DomainError, NotFoundError
 
 
 def _local(value):

@@ -14,9 +14,9 @@ from app.extensions import db
 from app.models import Account, Firm
 from app.passwords import check_password, hash_password
 from app.roles import FIRM_ADMIN
-from app.workflows.errors import ValidationError
+from app.workflows.core.errors import ValidationError
 from app.workflows.identifiers import clean_name, validate_mobile
-from app.workflows.scoping import role_names
+from app.workflows.core.scoping import role_names
 
 MIN_PASSWORD_LENGTH = 8
 

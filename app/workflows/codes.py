@@ -12,7 +12,7 @@ from sqlalchemy import func
 from app.extensions import db
 from app.models.messaging import PasswordResetCode
 from app.passwords import check_password, hash_password
-from app.workflows.mail import queue_mail
+from app.workflows.core.mail import queue_mail
 
 CODE_DIGITS = 6
 CODE_TTL = dt.timedelta(minutes=15)

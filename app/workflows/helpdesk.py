@@ -44,7 +44,7 @@ from sqlalchemy import func, select
 from app import clock
 from app.extensions import db
 from app.models import FaqEntry, HelpDocument, PolicyText, Suggestion
-from app.workflows.errors import NotFoundError, ValidationError
+from app.workflows.core.errors import NotFoundError, ValidationError
 
 NOT_FOUND = "未找到相关答案，可发起咨询"
 MIN_COVERAGE = 0.5  # share of the question's weight the best document must contain

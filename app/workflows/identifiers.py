@@ -6,7 +6,7 @@ import datetime as dt
 import re
 import unicodedata
 
-from app.workflows.errors import ValidationError
+from app.workflows.core.errors import ValidationError
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"

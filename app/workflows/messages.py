@@ -22,7 +22,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app import audit
+from app.workflows.core import audit
 from app.extensions import db
 from app.models import (
     Account,
@@ -40,10 +40,10 @@ from app.models import (
     ReminderLog,
 )
 from app.roles import FIRM_ADMIN, MEMBER
-from app.workflows.errors import ForbiddenError, NotFoundError, ValidationError
-from app.workflows.jobs import job
-from app.workflows.mail import queue_mail
-from app.workflows.scoping import (
+from app.workflows.core.errors import ForbiddenError, NotFoundError, ValidationError
+from app.workflows.core.jobs import job
+from app.workflows.core.mail import queue_mail
+from app.workflows.core.scoping import (
     account_of,
     can_see,
     is_institute,

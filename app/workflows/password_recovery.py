@@ -17,14 +17,14 @@ from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import func
 from sqlalchemy.exc import MultipleResultsFound
 
-from app import audit
+from app.workflows.core import audit
 from app.extensions import db
 from app.models.messaging import CodePurpose
 from app.roles import FIRM_ADMIN
 from app.workflows import accounts, codes
-from app.workflows.errors import ForbiddenError, ValidationError
-from app.workflows.mail import queue_mail
-from app.workflows.scoping import is_institute, role_names
+from app.workflows.core.errors import ForbiddenError, ValidationError
+from app.workflows.core.mail import queue_mail
+from app.workflows.core.scoping import is_institute, role_names
 
 CODES_PER_HOUR = 3
 BAD_CODE = "验证码不正确或已失效，请重新获取"
@@ -111,7 +111,7 @@ def reset_firm_admin(actor: User, firm, now: dt.datetime) -> None:
     if not is_institute(actor):
         raise ForbiddenError("只有协会工作人员可以重置事务所管理员的密码")
     from app.workflows.messages import notify
-    from app.workflows.sms import send_sms
+    from app.workflows.core.sms import send_sms
 
     user = db.session.query(User).filter_by(username=firm.admin_username).one_or_none()
     _reset(user, now, "该事务所没有管理员账号")
@@ -133,7 +133,7 @@ def reset_person_account(actor: User, person, now: dt.datetime) -> None:
     """
     from app.workflows import transfers
     from app.workflows.messages import notify
-    from app.workflows.sms import send_sms
+    from app.workflows.core.sms import send_sms
 
     own_firm = (FIRM_ADMIN in role_names(actor) and actor.account is not None
                 and actor.account.firm_id is not None

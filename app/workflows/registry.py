@@ -6,7 +6,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Firm, FirmStatus, Gender, Person, PersonStatus, PersonType
 from app.workflows.accounts import provision_firm_admin
-from app.workflows.errors import ValidationError
+from app.workflows.core.errors import ValidationError
 from app.workflows.identifiers import (
     birth_date_from_id,
     gender_from_id,

@@ -15,9 +15,9 @@ from app.models import Account
 from app.models.messaging import CodePurpose
 from app.roles import FIRM_ADMIN
 from app.workflows import codes
-from app.workflows.errors import ForbiddenError, ValidationError
+from app.workflows.core.errors import ForbiddenError, ValidationError
 from app.workflows.identifiers import clean_name, validate_mobile
-from app.workflows.scoping import role_names
+from app.workflows.core.scoping import role_names
 
 CONTACT_NAME_MAX = 64
 EMAIL_MAX = 320

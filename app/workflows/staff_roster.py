@@ -24,14 +24,14 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy import insert as sql_insert
 
-from app import audit
+from app.workflows.core import audit
 from app.extensions import db
 from app.models import Account, Firm, ImportBatch, ImportStatus, Person, PersonStatus, PersonType
 from app.roles import FIRM_ADMIN, MEMBER
 from app.workflows import accounts, transfers
-from app.workflows.errors import ForbiddenError, NotFoundError, ValidationError
-from app.workflows.importing import Column, FileProblem, Importer, Problem, parse
-from app.workflows.scoping import account_of, can_see, is_institute, role_names
+from app.workflows.core.errors import ForbiddenError, NotFoundError, ValidationError
+from app.workflows.core.importing import Column, FileProblem, Importer, Problem, parse
+from app.workflows.core.scoping import account_of, can_see, is_institute, role_names
 
 KIND = "staff"
 PREVIEW_TTL = dt.timedelta(minutes=30)

@@ -21,9 +21,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import (Account, Firm, Person, PersonStatus, PersonTransfer, TransferStatus)
 from app.roles import FIRM_ADMIN
-from app.workflows.errors import ForbiddenError, NotFoundError, ValidationError
-from app.workflows.scoping import account_of, is_institute, role_names
-from app.workflows.sms import mask_mobile, send_sms
+from app.workflows.core.errors import ForbiddenError, NotFoundError, ValidationError
+from app.workflows.core.scoping import account_of, is_institute, role_names
+from app.workflows.core.sms import mask_mobile, send_sms
 
 TTL = dt.timedelta(days=30)
 LINK = "/transfers/"
@@ -218,7 +218,7 @@ __all__ = ["approve", "can_confirm_itself", "confirm", "decline", "effective_sta
            "pending_for", "recently_joined", "refuse", "request_many", "role_names"]
 
 
-from app.workflows.jobs import job  # noqa: E402  (the registry imports workflows lazily)
+from app.workflows.core.jobs import job  # noqa: E402  (the registry imports workflows lazily)
 
 
 @job("expire_transfers", schedule="daily:01:10", description="将逾期未确认的人员转入申请记为已过期")

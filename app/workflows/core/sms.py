@@ -13,7 +13,7 @@ from flask import current_app, has_app_context
 
 from app.extensions import db
 from app.models import OutboxSms, OutboxStatus
-from app.workflows.errors import ValidationError
+from app.workflows.core.errors import ValidationError
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 MAX_LENGTH = 500

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
 
-from app.workflows import sheets
-from app.workflows.errors import ValidationError
+from app.workflows.core import sheets
+from app.workflows.core.errors import ValidationError
 from app.workflows.identifiers import clean_name, validate_id_number, validate_mobile
 
 MAX_BYTES = 10 * 1024 * 1024

@@ -28,8 +28,8 @@ from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import OutboxMail, OutboxStatus
-from app.workflows.errors import ValidationError
-from app.workflows.jobs import job
+from app.workflows.core.errors import ValidationError
+from app.workflows.core.jobs import job
 
 MAX_ATTEMPTS = 5
 BACKOFF_BASE = dt.timedelta(minutes=1)  # 1, 2, 4, 8 … minutes

@@ -82,15 +82,13 @@ def job(name: str, schedule: str, description: str = ""):
 
 
 def load_all() -> dict[str, Job]:
-    """Import every module of app.workflows, so that every @job is registered.
-
-    Called by create_app: the scheduler and `flask jobs list` see all jobs, whichever
-    views happen to import which workflow.
-    """
+    """Import every module under app.workflows (packages included), so that every @job is
+    registered: the scheduler and `flask jobs list` see all jobs, whichever views happen
+    to import which workflow."""
     import app.workflows as package
 
-    for module in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"{package.__name__}.{module.name}")
+    for module in pkgutil.walk_packages(package.__path__, prefix=f"{package.__name__}."):
+        importlib.import_module(module.name)
     return JOBS
 
 

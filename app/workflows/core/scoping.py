@@ -13,7 +13,7 @@ from sqlalchemy import false, inspect, true
 
 from app.models import Account
 from app.roles import ADMIN, FIRM_ADMIN, MEMBER, STAFF
-from app.workflows.errors import ForbiddenError
+from app.workflows.core.errors import ForbiddenError
 
 
 class SystemActor:
