@@ -33,6 +33,9 @@ def create_app(config_class=Config) -> Flask:
     compile_catalogs(Path(__file__).resolve().parent / "translations")
 
     db.init_app(app)
+    from app.workflows.core.scoping import app_models, check_declarations
+
+    check_declarations(app_models(db.Model.registry))  # a model without a scope stops here
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     csrf.init_app(app)
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
-    Attachment,
+    StoredFile,
     AuditLog,
     Consultation,
     ConsultationStatus,
@@ -310,7 +310,7 @@ def test_attachments_download_only_for_recipients_and_thread_sides(app, world, m
         "attachments": [(_bytes(b"%PDF-1.4 secret"), "甲所材料.pdf")]},
         content_type="multipart/form-data")
     with app.app_context():
-        ids = {a.original_name: a.id for a in db.session.query(Attachment)}
+        ids = {a.original_name: a.id for a in db.session.query(StoredFile)}
     assert set(ids) == {"计划.pdf", "甲所材料.pdf"}
     for name, data in (("计划.pdf", b"%PDF-1.4 plan"), ("甲所材料.pdf", b"%PDF-1.4 secret")):
         response = a_admin.get(f"/messages/attachment/{ids[name]}")

@@ -1,29 +1,16 @@
-"""Domain models, one module per area. Importing this package registers them all."""
-from app.models.account import Account  # noqa: F401
-from app.models.audit import AuditLog  # noqa: F401
-from app.models.firm import Firm, FirmStatus  # noqa: F401
+"""Domain models, one module per domain (registry, accounts, messages, help) plus the
+platform's own (audit, files, imports, jobs, outbox). Importing this package registers them
+all; every model declares its row scope (`__scope__`, app/models/scope.py)."""
+from app.models.scope import Scope  # noqa: F401
+from app.models.registry import (  # noqa: F401
+    Firm, FirmStatus, Gender, Person, PersonStatus, PersonTransfer, PersonType, TransferStatus)
+from app.models.accounts import Account, CodePurpose, PasswordResetCode  # noqa: F401
+from app.models.audit import AuditLog, StatusHistory  # noqa: F401
+from app.models.files import StoredFile  # noqa: F401
 from app.models.imports import ImportBatch, ImportStatus  # noqa: F401
-from app.models.person import (  # noqa: F401
-    Gender, Person, PersonStatus, PersonTransfer, PersonType, TransferStatus)
-from app.models.messaging import (  # noqa: F401
-    Attachment,
-    Audience,
-    Consultation,
-    ConsultationReply,
-    ConsultationStatus,
-    FaqEntry,
-    HelpDocument,
-    JobLease,
-    JobRun,
-    Message,
-    MessageKind,
-    Notice,
-    NoticeFirm,
-    OutboxMail,
-    OutboxSms,
-    OutboxStatus,
-    PasswordResetCode,
-    PolicyText,
-    ReminderLog,
-    Suggestion,
-)
+from app.models.jobs import JobLease, JobRun  # noqa: F401
+from app.models.outbox import OutboxMail, OutboxSms, OutboxStatus  # noqa: F401
+from app.models.messages import (  # noqa: F401
+    Audience, Consultation, ConsultationReply, ConsultationStatus, Message, MessageKind, Notice,
+    NoticeFirm, ReminderLog)
+from app.models.help import FaqEntry, HelpDocument, PolicyText, Suggestion  # noqa: F401

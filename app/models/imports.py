@@ -6,7 +6,8 @@ from flask_appbuilder import Model
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.firm import Firm
+from app.models.registry import Firm
+from app.models.scope import Scope
 from app.models.types import UTCDateTime
 
 
@@ -26,8 +27,7 @@ class ImportBatch(Model):
     """
 
     __tablename__ = "import_batch"
-    __firm_column__ = "firm_id"
-    __person_column__ = None
+    __scope__ = Scope(firm="firm_id")  # a firm admin sees its firm's batches
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
@@ -50,3 +50,11 @@ class ImportBatch(Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     committed_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    params: Mapped[Optional[str]] = mapped_column(Text)  # JSON: what the kind was given
+    file_id: Mapped[Optional[int]] = mapped_column()  # the upload, for background previews
+    worker: Mapped[Optional[str]] = mapped_column(String(128))  # who is parsing it
+    heartbeat_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    version: Mapped[int] = mapped_column(default=1, server_default="1", nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}

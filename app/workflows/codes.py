@@ -10,7 +10,7 @@ import secrets
 from sqlalchemy import func
 
 from app.extensions import db
-from app.models.messaging import PasswordResetCode
+from app.models import PasswordResetCode
 from app.passwords import check_password, hash_password
 from app.workflows.core.mail import queue_mail
 

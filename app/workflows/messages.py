@@ -26,7 +26,7 @@ from app.workflows.core import audit
 from app.extensions import db
 from app.models import (
     Account,
-    Attachment,
+    StoredFile,
     Audience,
     Consultation,
     ConsultationReply,
@@ -196,13 +196,13 @@ def check_attachments(files) -> None:
             raise ValidationError(f"附件“{name}”是空文件", "attachments")
 
 
-def _store_attachments(actor, owner_kind: str, owner_id: int, files, now) -> list[Attachment]:
+def _store_attachments(actor, owner_kind: str, owner_id: int, files, now) -> list[StoredFile]:
     stored = []
     for name, data in files:
         ext = os.path.splitext(name)[1].lower()
         stored_name = f"{uuid.uuid4().hex}{ext}"
         (attachments_dir() / stored_name).write_bytes(data)
-        attachment = Attachment(
+        attachment = StoredFile(
             owner_kind=owner_kind, owner_id=owner_id, stored_name=stored_name,
             original_name=os.path.basename(name)[:255], size=len(data),
             sha256=hashlib.sha256(data).hexdigest(), uploaded_by_id=getattr(actor, "id", None),
@@ -212,21 +212,21 @@ def _store_attachments(actor, owner_kind: str, owner_id: int, files, now) -> lis
     return stored
 
 
-def attachments_of(owner_kind: str, owner_ids) -> dict[int, list[Attachment]]:
+def attachments_of(owner_kind: str, owner_ids) -> dict[int, list[StoredFile]]:
     owner_ids = list(owner_ids)
-    result: dict[int, list[Attachment]] = {i: [] for i in owner_ids}
+    result: dict[int, list[StoredFile]] = {i: [] for i in owner_ids}
     if not owner_ids:
         return result
     for attachment in db.session.scalars(
-            select(Attachment).where(Attachment.owner_kind == owner_kind,
-                                     Attachment.owner_id.in_(owner_ids)).order_by(Attachment.id)):
+            select(StoredFile).where(StoredFile.owner_kind == owner_kind,
+                                     StoredFile.owner_id.in_(owner_ids)).order_by(StoredFile.id)):
         result[attachment.owner_id].append(attachment)
     return result
 
 
-def attachment_for(user, attachment_id: int) -> tuple[Attachment, Path]:
+def attachment_for(user, attachment_id: int) -> tuple[StoredFile, Path]:
     """An attachment the user may download: staff, a notice's recipients, a thread's sides."""
-    attachment = db.session.get(Attachment, attachment_id)
+    attachment = db.session.get(StoredFile, attachment_id)
     if attachment is None:
         raise NotFoundError("附件不存在")
     allowed = False

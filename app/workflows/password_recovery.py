@@ -19,7 +19,7 @@ from sqlalchemy.exc import MultipleResultsFound
 
 from app.workflows.core import audit
 from app.extensions import db
-from app.models.messaging import CodePurpose
+from app.models import CodePurpose
 from app.roles import FIRM_ADMIN
 from app.workflows import accounts, codes
 from app.workflows.core.errors import ForbiddenError, ValidationError

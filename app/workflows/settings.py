@@ -12,7 +12,7 @@ from flask_appbuilder.security.sqla.models import User
 
 from app.extensions import db
 from app.models import Account
-from app.models.messaging import CodePurpose
+from app.models import CodePurpose
 from app.roles import FIRM_ADMIN
 from app.workflows import codes
 from app.workflows.core.errors import ForbiddenError, ValidationError

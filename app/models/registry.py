@@ -1,4 +1,4 @@
-"""Persons (人员): practicing CPAs, non-practicing members and other practitioners."""
+"""Registry (会员管理): accounting firms, persons, and moves of a person between firms."""
 import datetime as dt
 from typing import Optional
 
@@ -6,8 +6,38 @@ from flask_appbuilder import Model
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.firm import Firm
+from app.models.scope import Scope
 from app.models.types import UTCDateTime
+
+
+class FirmStatus:
+    ACTIVE = "正常"
+    CLOSED = "注销"
+    ALL = (ACTIVE, CLOSED)
+
+
+class Firm(Model):
+    """Accounting firm (会计师事务所). `code` is the 8-digit 事务所编号, kept as text."""
+
+    __tablename__ = "firm"
+    __table_args__ = (CheckConstraint("status in ('正常', '注销')", name="ck_firm_status"),)
+    __scope__ = Scope(firm="id")  # a firm admin sees its own firm
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(128), unique=True, nullable=False)
+    contact_name: Mapped[Optional[str]] = mapped_column(String(64))
+    contact_phone: Mapped[Optional[str]] = mapped_column(String(11))
+    email: Mapped[Optional[str]] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(8), nullable=False, default=FirmStatus.ACTIVE)
+    created_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:  # shown in related-field selects and exports
+        return f"{self.name}"
+
+    @property
+    def admin_username(self) -> str:
+        return "P" + self.code
 
 
 class PersonType:
@@ -41,8 +71,7 @@ class Person(Model):
         CheckConstraint("gender is null or gender in ('男', '女')", name="ck_person_gender"),
         Index("ix_person_firm_status", "firm_id", "status"),
     )
-    __firm_column__ = "firm_id"
-    __person_column__ = "id"
+    __scope__ = Scope(firm="firm_id", person="id")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_type: Mapped[str] = mapped_column(String(8), nullable=False)
@@ -92,8 +121,7 @@ class PersonTransfer(Model):
     __table_args__ = (Index("ix_person_transfer_person", "person_id", "status"),)
     # the person sees its own; the firms involved see nothing of it (the new firm must
     # not learn who the mobile belongs to); staff decide
-    __firm_column__ = None
-    __person_column__ = "person_id"
+    __scope__ = Scope(person="person_id")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"),
@@ -113,3 +141,7 @@ class PersonTransfer(Model):
     decided_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[Optional[int]] = mapped_column()
     remark: Mapped[Optional[str]] = mapped_column(String(200))
+    # two deciders at once: the first wins, the second is told (core state machine)
+    version: Mapped[int] = mapped_column(default=1, server_default="1", nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}

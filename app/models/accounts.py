@@ -1,4 +1,5 @@
-"""What FAB's ab_user does not know: whose account it is and whether it must change its password."""
+"""Accounts (账号): what FAB's ab_user does not know — whose account it is, its initial
+password rule, its bound address — and the one-time codes of 找回密码 and 邮箱绑定."""
 import datetime as dt
 from typing import Optional
 
@@ -7,8 +8,8 @@ from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
-from app.models.firm import Firm
-from app.models.person import Person
+from app.models.registry import Firm, Person
+from app.models.scope import Scope
 from app.models.types import UTCDateTime
 
 
@@ -20,6 +21,7 @@ class Account(Model):
     """
 
     __tablename__ = "account"
+    __scope__ = Scope(user="user_id")  # staff manage accounts; a user its own
 
     user_id: Mapped[int] = mapped_column(
         ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True
@@ -49,3 +51,26 @@ class Account(Model):
     # password of someone who joined it in the last 30 days (security issue: takeover)
     firm_since: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
 
+
+class CodePurpose:
+    RESET_PASSWORD = "reset"  # 找回密码
+    BIND_EMAIL = "bind_email"  # 邮箱绑定: proves the address before it is bound
+
+
+class PasswordResetCode(Model):
+    """找回密码 (and 邮箱绑定): a one-time code mailed to an address (hash only)."""
+
+    __tablename__ = "password_reset_code"
+    __scope__ = Scope.institute_only()
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id", ondelete="CASCADE"),
+                                         index=True, nullable=False)
+    purpose: Mapped[str] = mapped_column(String(16), nullable=False,
+                                         default=CodePurpose.RESET_PASSWORD)
+    email: Mapped[Optional[str]] = mapped_column(String(320))  # the address the code went to
+    code_hash: Mapped[str] = mapped_column(String(256), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    used_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
