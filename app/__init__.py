@@ -20,12 +20,17 @@ def create_app(config_class=Config) -> Flask:
     from app.workflows.core import audit  # noqa: F401  (registers the audit-log session hook)
     from app.extensions import csrf, db, migrate
     from app.i18n import compile_catalogs
-    from app.roles import FAB_ROLES
-    from app.views import HomeView, hardening, register_views
+    from app import domains as domain_list
+    from app.roles import fab_roles
+    from app.views import HomeView
+    from app.views import core as core_views
+    from app.views.core import hardening
+
+    domains = domain_list.load()
 
     app = Flask(__name__, instance_path=str(Path(config_class.INSTANCE_DIR).resolve()))
     app.config.from_object(config_class)
-    app.config["FAB_ROLES"] = FAB_ROLES
+    app.config["FAB_ROLES"] = fab_roles(domains, core_views.PERMISSIONS)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_secret_key(Path(app.instance_path))
     Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
@@ -44,7 +49,11 @@ def create_app(config_class=Config) -> Flask:
         # Before the first `db upgrade` there are no permission tables to sync into.
         appbuilder = AppBuilder(indexview=HomeView, update_perms=ready)
         appbuilder.init_app(app, db.session)
-        register_views(appbuilder, app)
+        core_views.register(appbuilder, app)
+        for domain in domains:
+            for model, excluded in domain.audited.items():
+                audit.register_audited(model, excluded)
+            domain.register(appbuilder, app)
         if ready:
             appbuilder.sm.create_db()  # seed built-in roles once the tables exist
         hardening.install(app, appbuilder)
@@ -54,6 +63,9 @@ def create_app(config_class=Config) -> Flask:
 
     jobs.load_all()  # every @job registered, so the scheduler and `jobs list` see them all
     register_cli(app)
+    for domain in domains:
+        if domain.cli is not None:
+            domain.cli(app)
     if app.config.get("SCHEDULER_ENABLED"):
         from app.scheduler import start_scheduler
 

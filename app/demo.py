@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Firm, Person, PersonStatus, PersonType
 from app.roles import ADMIN, MEMBER, STAFF
 from app.workflows import accounts, registry
-from app.workflows.identifiers import id_check_char
+from app.workflows.core.identifiers import id_check_char
 
 FIRM_NAMES = [
     "北京华信会计师事务所（特殊普通合伙）",
@@ -126,7 +126,7 @@ def _import_rosters(firms, now) -> list[tuple[str, str, str, str]]:
     import csv
     import io
 
-    from app.workflows import staff_roster
+    from app.workflows import roster
     from app.workflows.core.scoping import SystemActor
 
     actor = SystemActor("demo seed")
@@ -136,11 +136,11 @@ def _import_rosters(firms, now) -> list[tuple[str, str, str, str]]:
                   if p.person_type != PersonType.CPA and p.status == PersonStatus.ACTIVE]
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(staff_roster.IMPORTER.headers)
+        writer.writerow(roster.IMPORTER.headers)
         for p in people:
             writer.writerow([p.name, p.phone, p.id_number, p.person_type, p.position])
-        batch = staff_roster.preview(actor, now, firm, "demo.csv", buffer.getvalue().encode())
-        staff_roster.commit(actor, now, batch.token, confirm_mass_revoke=True)
+        batch = roster.preview(actor, now, firm, "demo.csv", buffer.getvalue().encode())
+        roster.commit(actor, now, batch.token, confirm_mass_revoke=True)
         if people:
             rows.append(("Member", f"kj{people[0].phone}", people[0].phone[-6:],
                          f"{people[0].name}（{firm.name}从业人员）"))

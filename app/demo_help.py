@@ -7,7 +7,7 @@ import datetime as dt
 
 from app.extensions import db
 from app.models import FaqEntry, HelpDocument, PolicyText
-from app.workflows import helpdesk
+from app.workflows import help
 
 CPE_RULES = "会协〔2021〕46号"
 
@@ -147,14 +147,14 @@ def seed_help(now: dt.datetime) -> None:
     """The 帮助中心's demo knowledge base (on an empty database)."""
     for question, answer, source in FAQ:
         entry = FaqEntry(question=question, answer=answer, source=source)
-        helpdesk.clean_faq(entry, now)
+        help.clean_faq(entry, now)
         db.session.add(entry)
     for fields in POLICIES:
         policy = PolicyText(**fields)
-        helpdesk.clean_policy(policy, now)
+        help.clean_policy(policy, now)
         db.session.add(policy)
     for title, order, description in MANUALS:
-        document = HelpDocument(kind=helpdesk.DocumentKind.MANUAL, title=title,
+        document = HelpDocument(kind=help.DocumentKind.MANUAL, title=title,
                                 description=description, sort_order=order)
-        helpdesk.clean_document(document, now)
+        help.clean_document(document, now)
         db.session.add(document)

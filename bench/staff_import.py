@@ -31,7 +31,7 @@ GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超霞平刚"
 def make_file(rows: int, path: Path) -> Path:
     from openpyxl import Workbook
 
-    from app.workflows.identifiers import id_check_char
+    from app.workflows.core.identifiers import id_check_char
 
     rng = random.Random(20000)
     workbook = Workbook(write_only=True)
@@ -86,7 +86,7 @@ def _firm(app):
 def run_ours(path: Path, trace: bool) -> dict:
     from app.extensions import db
     from app.models import Firm, Person
-    from app.workflows import staff_roster
+    from app.workflows import roster
     from app.workflows.core.scoping import SystemActor
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -100,10 +100,10 @@ def run_ours(path: Path, trace: bool) -> dict:
             if trace:
                 tracemalloc.start()
             started = time.perf_counter()
-            batch = staff_roster.preview(actor, now, firm, path.name, data)
+            batch = roster.preview(actor, now, firm, path.name, data)
             previewed = time.perf_counter()
-            assert batch.error_count == 0, staff_roster.summary_of(batch)["errors"][:3]
-            staff_roster.commit(actor, now, batch.token)
+            assert batch.error_count == 0, roster.summary_of(batch)["errors"][:3]
+            roster.commit(actor, now, batch.token)
             finished = time.perf_counter()
             peak = tracemalloc.get_traced_memory()[1] if trace else None
             if trace:

@@ -21,7 +21,7 @@ from app.models import Firm, Person, PersonType
 from app.passwords import hash_password
 from app.roles import ADMIN, MEMBER, STAFF
 from app.workflows import accounts, registry
-from app.workflows.identifiers import id_check_char
+from app.workflows.core.identifiers import id_check_char
 
 NOW = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.timezone.utc)
 PASSWORD = "Passw0rd2026"

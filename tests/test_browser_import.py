@@ -95,7 +95,7 @@ def _roster_list(page):
 def _upload(page, path):
     page.set_input_files("input[name=file]", str(path))
     page.locator("#upload-submit").click()
-    page.wait_for_url("**/staff-import/preview/**")
+    page.wait_for_url("**/imports/preview/**")
 
 
 def test_firm_admin_imports_staff_roster_through_template_preview_and_commit(app, tmp_path):
@@ -132,7 +132,7 @@ def test_firm_admin_imports_staff_roster_through_template_preview_and_commit(app
 
         # 导入名单 → the upload page with the manual's rules and the template link
         page.get_by_role("link", name="导入名单").click()
-        page.wait_for_url("**/staff-import/")
+        page.wait_for_url("**/imports/staff/")
         expect(page.locator("#import-rules")).to_contain_text("kj+手机号")
         expect(page.locator("#import-rules")).to_contain_text("不在名单中的将会被撤销")
         with page.expect_download() as info:
@@ -182,7 +182,7 @@ def test_firm_admin_imports_staff_roster_through_template_preview_and_commit(app
 
         # fix the mobile and upload the file again
         page.get_by_role("link", name="返回重新上传").click()
-        page.wait_for_url("**/staff-import/")
+        page.wait_for_url("**/imports/staff/")
         fixed_file = _fill(template, _roster_rows(NEW_FIXED[1]), tmp_path / "从业人员名单.xlsx")
         _upload(page, fixed_file)
         expect(page.locator("#import-counts")).to_be_visible()

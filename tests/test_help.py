@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from app.demo_help import seed_help
 from app.extensions import db
 from app.models import AuditLog, FaqEntry, HelpDocument, PolicyText, Suggestion
-from app.workflows import helpdesk
+from app.workflows import help
+from app.workflows.help import search as help_search
 from app.workflows.core.errors import ValidationError
 from tests.helpers import NOW
 
@@ -38,7 +39,7 @@ def _faq(session, question_start):
     ("在协会授课可以折算多少学时", "产出式学时如何计算？"),
 ])
 def test_assistant_answers_paraphrased_questions_from_the_right_entry(kb, question, expected):
-    reply = helpdesk.ask(question)
+    reply = help.ask(question)
     assert reply.found, question
     best = reply.answers[0]
     assert best.kind == "faq" and best.title == expected, (question, best.title)
@@ -48,7 +49,7 @@ def test_assistant_answers_paraphrased_questions_from_the_right_entry(kb, questi
 
 
 def test_assistant_answers_from_a_policy_paragraph_with_its_doc_number(kb):
-    reply = helpdesk.ask("有哪些情形不予注册")
+    reply = help.ask("有哪些情形不予注册")
     best = reply.answers[0]
     assert best.kind == "policy"
     assert "不予注册" in best.text and "刑事处罚" in best.text
@@ -57,7 +58,7 @@ def test_assistant_answers_from_a_policy_paragraph_with_its_doc_number(kb):
 
 
 def test_assistant_shows_the_source_of_each_answer(kb):
-    reply = helpdesk.ask("注册会计师继续教育面授学时有什么要求")
+    reply = help.ask("注册会计师继续教育面授学时有什么要求")
     assert reply.found and len(reply.answers) >= 2
     for answer in reply.answers:
         assert answer.source
@@ -67,56 +68,56 @@ def test_assistant_shows_the_source_of_each_answer(kb):
 
 @pytest.mark.parametrize("question", ["今天中午食堂吃什么", "北京明天天气怎么样", "事务所附近哪里停车方便"])
 def test_assistant_says_honestly_when_nothing_matches(kb, question):
-    reply = helpdesk.ask(question)
+    reply = help.ask(question)
     assert not reply.found
     assert reply.message == "未找到相关答案，可发起咨询"
 
 
 def test_assistant_on_an_empty_knowledge_base_finds_nothing(ctx):
-    assert helpdesk.ask("注册会计师每年要多少学时").message == helpdesk.NOT_FOUND
+    assert help.ask("注册会计师每年要多少学时").message == help.NOT_FOUND
 
 
 def test_assistant_refuses_an_empty_question(kb):
     with pytest.raises(ValidationError, match="请输入您的问题"):
-        helpdesk.ask("   ")
+        help.ask("   ")
 
 
 def test_staff_edits_reach_the_next_answer(kb):
     """The cached index is keyed by the tables' state: an edit is seen at once."""
-    before = helpdesk.indexes().builds
-    helpdesk.ask("注册会计师每年要多少学时")
-    assert helpdesk.indexes().builds == before  # unchanged data: no rebuild
+    before = help.indexes().builds
+    help.ask("注册会计师每年要多少学时")
+    assert help.indexes().builds == before  # unchanged data: no rebuild
     entry = _faq(kb, "忘记密码怎么办")
     entry.answer = "请携带身份证到协会前台办理密码重置。"
-    helpdesk.clean_faq(entry, NOW + dt.timedelta(minutes=5))
+    help.clean_faq(entry, NOW + dt.timedelta(minutes=5))
     kb.commit()
-    reply = helpdesk.ask("忘了登录密码")
+    reply = help.ask("忘了登录密码")
     assert reply.answers[0].text == "请携带身份证到协会前台办理密码重置。"
-    assert helpdesk.indexes().builds == before + 1
+    assert help.indexes().builds == before + 1
     # a new entry is found; a deleted one is gone
     new = FaqEntry(question="年检什么时候开始？", answer="每年3月1日开始年检。", source="年检通知")
-    helpdesk.clean_faq(new, NOW)
+    help.clean_faq(new, NOW)
     kb.add(new)
     kb.commit()
-    assert helpdesk.ask("年检几月份开始").answers[0].id == new.id
+    assert help.ask("年检几月份开始").answers[0].id == new.id
     kb.delete(new)
     kb.commit()
-    assert all(a.id != new.id for a in helpdesk.ask("年检几月份开始").answers)
+    assert all(a.id != new.id for a in help.ask("年检几月份开始").answers)
 
 
 def test_registration_material_questions_go_to_registered_answer_sources(kb, monkeypatch):
     """The hook the registration requirements table will use (DESIGN §3: one table for
     the form, the validator and the help bot)."""
-    monkeypatch.setattr(helpdesk, "_answer_sources", [])
+    monkeypatch.setattr(help_search, "_answer_sources", [])
 
     def from_requirements(question, terms):
         if "材料" in terms and "转所" in terms:
-            return [helpdesk.Answer("requirements", None, "关系转移（市内转所）所需材料",
+            return [help.Answer("requirements", None, "关系转移（市内转所）所需材料",
                                     "1. 解除劳动关系证明", "业务办理材料要求表")]
         return None
 
-    helpdesk.register_answer_source(from_requirements)
-    reply = helpdesk.ask("市内转所要交什么资料")
+    help.register_answer_source(from_requirements)
+    reply = help.ask("市内转所要交什么资料")
     assert reply.answers[0].source == "业务办理材料要求表"
     assert reply.answers[0].kind == "requirements"
 
@@ -124,23 +125,23 @@ def test_registration_material_questions_go_to_registered_answer_sources(kb, mon
 # --- 行业政策法规 ------------------------------------------------------------------------------
 
 def test_policy_search_ranks_by_relevance(kb):
-    hits = helpdesk.search_policies("继续教育 面授")
+    hits = help.search_policies("继续教育 面授")
     assert hits[0].policy.doc_number == "会协〔2021〕46号"
     assert "面授" in hits[0].snippet
-    titles = [h.policy.title for h in helpdesk.search_policies("执业许可 合伙人")]
+    titles = [h.policy.title for h in help.search_policies("执业许可 合伙人")]
     assert titles[0] == "会计师事务所执业许可和监督管理办法（要点摘编）"
 
 
 @pytest.mark.parametrize("query", ["会协〔2021〕46号", "会协[2021]46号", "会协(2021)46号", "2021〕46"])
 def test_policy_search_finds_a_doc_number_in_any_bracket_spelling(kb, query):
-    assert helpdesk.search_policies(query)[0].policy.doc_number == "会协〔2021〕46号"
+    assert help.search_policies(query)[0].policy.doc_number == "会协〔2021〕46号"
 
 
 def test_policy_search_by_issuer_and_nothing_found(kb):
-    issuers = {h.policy.issuer for h in helpdesk.search_policies("北京注册会计师协会")[:1]}
+    issuers = {h.policy.issuer for h in help.search_policies("北京注册会计师协会")[:1]}
     assert issuers == {"北京注册会计师协会"}
-    assert helpdesk.search_policies("量子计算机") == []
-    assert len(helpdesk.search_policies("")) == 4  # an empty query lists the library
+    assert help.search_policies("量子计算机") == []
+    assert len(help.search_policies("")) == 4  # an empty query lists the library
 
 
 # --- 意见建议 ----------------------------------------------------------------------------------
@@ -151,7 +152,7 @@ def test_anonymous_suggestion_stores_no_user_id_and_no_audit_row(app, world, ctx
     user = ctx.execute(select(User).where(User.username == world.member)).scalar_one()
     audit_before = ctx.scalar(select(func.count(AuditLog.id)))
     at = dt.datetime(2026, 11, 23, 7, 41, 13, tzinfo=dt.timezone.utc)
-    suggestion = helpdesk.submit_suggestion(user, at, "建议增加夜间预约时段", anonymous=True)
+    suggestion = help.submit_suggestion(user, at, "建议增加夜间预约时段", anonymous=True)
     ctx.commit()
     row = ctx.get(Suggestion, suggestion.id)
     assert row.user_id is None
@@ -166,7 +167,7 @@ def test_named_suggestion_keeps_its_sender(app, world, ctx):
     from flask_appbuilder.security.sqla.models import User
 
     user = ctx.execute(select(User).where(User.username == world.member)).scalar_one()
-    suggestion = helpdesk.submit_suggestion(user, NOW, "  希望增加直播课程  ", anonymous=False)
+    suggestion = help.submit_suggestion(user, NOW, "  希望增加直播课程  ", anonymous=False)
     ctx.commit()
     assert suggestion.user_id == user.id and suggestion.content == "希望增加直播课程"
     assert suggestion.created_at == NOW
@@ -175,7 +176,7 @@ def test_named_suggestion_keeps_its_sender(app, world, ctx):
 @pytest.mark.parametrize("content, message", [("", "内容：请填写"), ("字" * 2001, "内容：不能超过2000字")])
 def test_suggestion_content_is_checked(ctx, content, message):
     with pytest.raises(ValidationError, match=message) as error:
-        helpdesk.submit_suggestion(None, NOW, content, anonymous=True)
+        help.submit_suggestion(None, NOW, content, anonymous=True)
     assert error.value.field == "content"
 
 
@@ -185,7 +186,7 @@ def test_suggestion_content_is_checked(ctx, content, message):
 def test_help_document_links_must_be_web_addresses(url):
     document = HelpDocument(kind="演示视频", title="预约演示", url=url)
     with pytest.raises(ValidationError, match="链接") as error:
-        helpdesk.clean_document(document, NOW)
+        help.clean_document(document, NOW)
     assert error.value.field == "url"
 
 

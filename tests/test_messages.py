@@ -69,7 +69,7 @@ def test_notice_to_chosen_firms_reaches_only_their_admins(ctx, world):
     assert messages.unread_counts(_user(world.b.admin))[MessageKind.NOTICE] == 0
     assert messages.notice_read_counts([notice.id]) == {notice.id: (0, 1)}
     message = _inbox(world.a.admin)[0]
-    messages.mark_read(_user(world.a.admin), message, NOW + HOUR)
+    messages.mark_read(_user(world.a.admin), NOW + HOUR, message.id)
     ctx.commit()
     assert messages.notice_read_counts([notice.id]) == {notice.id: (1, 1)}
     assert messages.unread_counts(_user(world.a.admin))[MessageKind.NOTICE] == 0
@@ -134,23 +134,23 @@ def test_consultation_goes_back_and_forth_and_the_starter_closes_it(ctx, world):
     assert thread.status == ConsultationStatus.AWAITING_INSTITUTE
     assert messages.unread_counts(staff)[MessageKind.CONSULTATION] == 1
     assert messages.unread_counts(a_admin)[MessageKind.CONSULTATION] == 0
-    messages.reply_consultation(staff, NOW + HOUR, thread, "上传年检二维码就行")
+    messages.reply_consultation(staff, NOW + HOUR, thread.id, "上传年检二维码就行")
     ctx.commit()
     assert thread.status == ConsultationStatus.AWAITING_USER
     assert messages.unread_counts(a_admin)[MessageKind.CONSULTATION] == 1
     assert messages.awaits(a_admin, thread) and not messages.awaits(staff, thread)
     with pytest.raises(NotFoundError):
-        messages.reply_consultation(b_admin, NOW, thread, "我是乙所")
-    messages.reply_consultation(a_admin, NOW + 2 * HOUR, thread, "在哪儿下载年检二维码?")
+        messages.reply_consultation(b_admin, NOW, thread.id, "我是乙所")
+    messages.reply_consultation(a_admin, NOW + 2 * HOUR, thread.id, "在哪儿下载年检二维码?")
     ctx.commit()
     assert thread.status == ConsultationStatus.AWAITING_INSTITUTE
     with pytest.raises(ForbiddenError, match="发起人"):
-        messages.close_consultation(staff, NOW, thread)
-    messages.close_consultation(a_admin, NOW + 3 * HOUR, thread)
+        messages.close_consultation(staff, NOW, thread.id)
+    messages.close_consultation(a_admin, NOW + 3 * HOUR, thread.id)
     ctx.commit()
     assert thread.status == ConsultationStatus.CLOSED and thread.closed_at == NOW + 3 * HOUR
     with pytest.raises(DomainError, match="已办结"):
-        messages.reply_consultation(staff, NOW, thread, "再补充一点")
+        messages.reply_consultation(staff, NOW, thread.id, "再补充一点")
     assert [r.from_institute for r in thread.replies] == [False, True, False]
     states = [(r.from_state, r.to_state, r.username) for r in ctx.scalars(
         select(AuditLog).where(AuditLog.entity == "consultation").order_by(AuditLog.id))]
@@ -171,8 +171,8 @@ def test_staff_starts_a_consultation_with_a_firm(ctx, world):
     assert messages.unread_counts(_user(world.b.admin))[MessageKind.CONSULTATION] == 1
     assert messages.unread_counts(_user(world.a.admin))[MessageKind.CONSULTATION] == 0
     with pytest.raises(ForbiddenError):
-        messages.close_consultation(_user(world.b.admin), NOW, thread)
-    messages.close_consultation(staff, NOW, thread)
+        messages.close_consultation(_user(world.b.admin), NOW, thread.id)
+    messages.close_consultation(staff, NOW, thread.id)
 
 
 def test_reminders_are_sent_once_and_only_the_latest_due(ctx, world):
@@ -390,7 +390,7 @@ def test_the_institutes_reply_is_mailed_to_a_bound_user_side(ctx, world):
     thread = messages.start_consultation(a_admin, NOW, "关系转移", "需要哪些材料？")
     ctx.commit()
     assert ctx.scalars(select(OutboxMail)).all() == []  # the user's own question: no mail
-    messages.reply_consultation(staff, NOW + HOUR, thread, "请上传年检二维码")
+    messages.reply_consultation(staff, NOW + HOUR, thread.id, "请上传年检二维码")
     ctx.commit()
     [mail] = ctx.scalars(select(OutboxMail)).all()
     assert mail.to_addr == "a@example.com" and "咨询回复" in mail.subject

@@ -9,8 +9,8 @@ import config
 from app.extensions import db
 from app.models import OutboxMail, PasswordResetCode
 from app.roles import MEMBER
-from app.workflows import password_recovery
-from app.workflows.core.errors import ForbiddenError, ValidationError
+from app.workflows.accounts import recovery
+from app.workflows.core.errors import ForbiddenError, NotFoundError, ValidationError
 from tests.helpers import NOW, PASSWORD, make_user
 
 CODE_RE = re.compile(r"验证码为：(\d{6})")
@@ -145,7 +145,7 @@ def _change_member_password(app, username):
     with app.app_context():
         from app.workflows import accounts
 
-        accounts.change_password(_user(username), PASSWORD, "Changed2027", "Changed2027", NOW)
+        accounts.change_password(_user(username), NOW, PASSWORD, "Changed2027", "Changed2027")
 
 
 def test_staff_reset_a_person_to_the_initial_password(app, world, make_client):
@@ -202,7 +202,7 @@ def test_firm_admin_resets_its_own_people_but_never_another_firms(app, world, ma
 # --- the workflow, with the clock passed in -----------------------------------------------
 
 def _issue(app, world, at=NOW):
-    password_recovery.request_code(world.member, at)
+    recovery.request_code(recovery.ANONYMOUS, at, world.member)
     return _codes_mailed(app)[-1]
 
 
@@ -211,12 +211,10 @@ def test_a_code_expires_after_15_minutes(app, world, ctx):
     db.session.commit()
     code = _issue(app, world)
     with pytest.raises(ValidationError, match="验证码不正确或已失效"):
-        password_recovery.reset_password(world.member, code, NEW, NEW,
-                                         NOW + dt.timedelta(minutes=15))
+        recovery.reset_password(recovery.ANONYMOUS, NOW + dt.timedelta(minutes=15), world.member, code, NEW, NEW)
     code = _issue(app, world, NOW + dt.timedelta(minutes=20))
-    password_recovery.reset_password(world.member, code, NEW, NEW,
-                                     NOW + dt.timedelta(minutes=34, seconds=59))
-    assert password_recovery.find_account(world.member).account.password_changed_at is not None
+    recovery.reset_password(recovery.ANONYMOUS, NOW + dt.timedelta(minutes=34, seconds=59), world.member, code, NEW, NEW)
+    assert recovery.find_account(world.member).account.password_changed_at is not None
 
 
 def test_wrong_codes_are_limited(app, world, ctx):
@@ -225,43 +223,40 @@ def test_wrong_codes_are_limited(app, world, ctx):
     code = _issue(app, world)
     for _ in range(5):
         with pytest.raises(ValidationError):
-            password_recovery.reset_password(world.member, _other(code), NEW, NEW, NOW)
+            recovery.reset_password(recovery.ANONYMOUS, NOW, world.member, _other(code), NEW, NEW)
     with pytest.raises(ValidationError, match="验证码不正确或已失效"):
-        password_recovery.reset_password(world.member, code, NEW, NEW, NOW)
+        recovery.reset_password(recovery.ANONYMOUS, NOW, world.member, code, NEW, NEW)
 
 
 def test_at_most_three_codes_per_account_per_hour_and_only_the_latest_works(app, world, ctx):
     _user(world.member).account.notify_email = EMAIL
     db.session.commit()
     for minute in range(4):
-        password_recovery.request_code(world.member, NOW + dt.timedelta(minutes=minute))
+        recovery.request_code(recovery.ANONYMOUS, NOW + dt.timedelta(minutes=minute), world.member)
     codes = _codes_mailed(app)
     assert len(codes) == 3
     if codes[0] != codes[2]:
         with pytest.raises(ValidationError):
-            password_recovery.reset_password(world.member, codes[0], NEW, NEW,
-                                             NOW + dt.timedelta(minutes=5))
-    password_recovery.request_code(world.member, NOW + dt.timedelta(minutes=61))
+            recovery.reset_password(recovery.ANONYMOUS, NOW + dt.timedelta(minutes=5), world.member, codes[0], NEW, NEW)
+    recovery.request_code(recovery.ANONYMOUS, NOW + dt.timedelta(minutes=61), world.member)
     assert len(_codes_mailed(app)) == 4
-    password_recovery.reset_password(world.member, _codes_mailed(app)[-1], NEW, NEW,
-                                     NOW + dt.timedelta(minutes=62))
+    recovery.reset_password(recovery.ANONYMOUS, NOW + dt.timedelta(minutes=62), world.member, _codes_mailed(app)[-1], NEW, NEW)
 
 
 def test_unknown_or_unbound_accounts_get_no_mail(app, world, ctx):
-    password_recovery.request_code("no-such-login", NOW)
-    password_recovery.request_code(world.member, NOW)  # no address bound
+    recovery.request_code(recovery.ANONYMOUS, NOW, "no-such-login")
+    recovery.request_code(recovery.ANONYMOUS, NOW, world.member)  # no address bound
     assert db.session.query(OutboxMail).count() == 0
     assert db.session.query(PasswordResetCode).count() == 0
     with pytest.raises(ValidationError, match="验证码不正确或已失效"):
-        password_recovery.reset_password("no-such-login", "123456", NEW, NEW, NOW)
+        recovery.reset_password(recovery.ANONYMOUS, NOW, "no-such-login", "123456", NEW, NEW)
 
 
 def test_a_firm_admin_may_not_reset_another_firms_person(app, world, ctx):
     from app.models import Person
 
     admin = _user(world.a.admin)
+    with pytest.raises(NotFoundError):  # the scoped lookup: another firm's person is not there
+        recovery.reset_person_account(admin, NOW, world.b_people[0])
     with pytest.raises(ForbiddenError):
-        password_recovery.reset_person_account(admin, db.session.get(Person, world.b_people[0]),
-                                               NOW)
-    with pytest.raises(ForbiddenError):
-        password_recovery.reset_firm_admin(admin, _user(world.a.admin).account.firm, NOW)
+        recovery.reset_firm_admin(admin, NOW, world.a.id)

@@ -7,7 +7,7 @@ from alembic.script import ScriptDirectory
 
 from app.extensions import db
 from app.models import Firm, Person, PersonType
-from app.workflows.identifiers import validate_id_number
+from app.workflows.core.identifiers import validate_id_number
 
 
 def test_models_and_migrations_agree(app):

@@ -12,7 +12,7 @@ from flask_appbuilder.baseviews import BaseCRUDView
 from app.extensions import db
 from app.models import AuditLog, Firm, Person
 from app.roles import FIRM_ADMIN, MEMBER
-from app.views.scoping import FilterRowScope, ScopedModelRestApi, ScopedModelView
+from app.views.core.scoping import FilterRowScope, ScopedModelRestApi, ScopedModelView
 from tests.helpers import B_CLERK, PASSWORD
 
 

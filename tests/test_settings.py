@@ -7,7 +7,7 @@ from flask_appbuilder.security.sqla.models import User
 
 from app.extensions import db
 from app.models import Firm, OutboxMail
-from app.workflows import settings
+from app.workflows.accounts import settings
 from app.workflows.core.errors import ForbiddenError, ValidationError
 from tests.helpers import NOW
 

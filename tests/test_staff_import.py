@@ -11,7 +11,9 @@ from sqlalchemy import select
 
 from app.models import AuditLog, ImportStatus, Person, PersonTransfer, PersonType
 from app.roles import STAFF
-from app.workflows import accounts, staff_roster, transfers
+from app.workflows import accounts
+from app.workflows import roster
+from app.workflows.registry import transfers
 from app.workflows.core import importing
 from app.workflows.core.errors import ForbiddenError, NotFoundError, ValidationError
 from tests.helpers import NOW, admin_of, id_number, new_firm
@@ -36,11 +38,11 @@ def staff_user(ctx):
 
 
 def _preview(ctx, actor, firm, data, name="名单.xlsx"):
-    return staff_roster.preview(actor, NOW, firm, name, data)
+    return roster.preview(actor, NOW, firm, name, data)
 
 
 def _summary(batch):
-    return staff_roster.summary_of(batch)
+    return roster.summary_of(batch)
 
 
 def _errors(batch):
@@ -62,7 +64,7 @@ def test_first_import_creates_people_and_kj_accounts(ctx, firms, staff_user):
     assert summary["total"] == 3 and summary["valid"] == 3 and summary["errors"] == []
     assert summary["counts"]["新增"] == 3 and summary["created"] == 3
     assert ctx.query(Person).count() == 0  # the preview changes nothing
-    result = staff_roster.commit(admin_of(ctx, a), LATER, batch.token)
+    result = roster.commit(admin_of(ctx, a), LATER, batch.token)
     assert result["counts"]["新增"] == 3
     people = {p.phone: p for p in ctx.query(Person).all()}
     assert people["13800000002"].person_type == PersonType.OTHER  # 类型 defaults
@@ -78,8 +80,8 @@ def test_first_import_creates_people_and_kj_accounts(ctx, firms, staff_user):
 
 def test_reimport_updates_moves_revokes_and_restores(ctx, firms, staff_user):
     a, b = firms
-    staff_roster.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(ROWS)).token)
-    staff_roster.commit(staff_user, LATER, _preview(
+    roster.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(ROWS)).token)
+    roster.commit(staff_user, LATER, _preview(
         ctx, staff_user, b, xlsx([["赵六", "13900000009", None, None, None]])).token)
     # A's new whole list: 张三 renamed, 李四 missing (→ revoked), 赵六 of B listed by A
     second = [["张三丰", "13800000001", id_number(1), "其他从业人员", "项目经理"],
@@ -89,7 +91,7 @@ def test_reimport_updates_moves_revokes_and_restores(ctx, firms, staff_user):
     counts = _summary(batch)["counts"]
     assert (counts["新增"], counts["更新"], counts["撤销"], counts["不变"]) == (0, 1, 1, 1)
     assert counts["转入待确认"] == 1 and _summary(batch)["transfer_rows"] == [4]
-    staff_roster.commit(staff_user, LATER, batch.token, confirm_mass_revoke=True)
+    roster.commit(staff_user, LATER, batch.token, confirm_mass_revoke=True)
     people = {p.phone: p for p in ctx.query(Person).all()}
     assert people["13800000001"].name == "张三丰" and people["13800000001"].position == "项目经理"
     # a move between firms waits for the person's (or the institute's) consent
@@ -106,7 +108,7 @@ def test_reimport_updates_moves_revokes_and_restores(ctx, firms, staff_user):
     third = second + [["李四", "13800000002", None, None, "助理"]]
     batch = _preview(ctx, staff_user, a, xlsx(third))
     assert _summary(batch)["counts"]["恢复"] == 1
-    staff_roster.commit(staff_user, LATER, batch.token)
+    roster.commit(staff_user, LATER, batch.token)
     ctx.expire_all()
     assert ctx.get(Person, people["13800000002"].id).status == "正常"
     assert ctx.get(User, revoked_user.id).active is True
@@ -114,14 +116,14 @@ def test_reimport_updates_moves_revokes_and_restores(ctx, firms, staff_user):
 
 def test_revoking_more_than_a_fifth_needs_a_second_confirmation(ctx, firms, staff_user):
     a, _ = firms
-    staff_roster.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(ROWS)).token)
+    roster.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(ROWS)).token)
     batch = _preview(ctx, staff_user, a, xlsx(ROWS[:1]))  # 2 of 3 would be revoked
     summary = _summary(batch)
     assert summary["needs_confirmation"] and summary["revoked"] == 2
     with pytest.raises(ValidationError, match="超过20%"):
-        staff_roster.commit(staff_user, LATER, batch.token)
+        roster.commit(staff_user, LATER, batch.token)
     assert ctx.query(Person).filter_by(status="撤销").count() == 0
-    staff_roster.commit(staff_user, LATER, batch.token, confirm_mass_revoke=True)
+    roster.commit(staff_user, LATER, batch.token, confirm_mass_revoke=True)
     assert ctx.query(Person).filter_by(status="撤销").count() == 2
 
 
@@ -131,7 +133,7 @@ def test_people_not_on_the_roster_are_not_revoked(ctx, firms, staff_user):
                  firm_id=a.id, status="正常")
     ctx.add(cpa)
     ctx.commit()
-    staff_roster.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(ROWS)).token)
+    roster.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(ROWS)).token)
     assert ctx.get(Person, cpa.id).status == "正常"
 
 
@@ -148,19 +150,19 @@ def test_firm_admin_imports_only_for_its_ownnew_firm(ctx, firms):
         _preview(ctx, admin_of(ctx, a), b, xlsx(ROWS))
     batch = _preview(ctx, admin_of(ctx, b), b, xlsx(ROWS))
     with pytest.raises(NotFoundError):
-        staff_roster.commit(admin_of(ctx, a), LATER, batch.token)
+        roster.commit(admin_of(ctx, a), LATER, batch.token)
     assert ctx.query(Person).count() == 0
 
 
 def test_a_preview_commits_once_and_expires(ctx, firms, staff_user):
     a, _ = firms
     batch = _preview(ctx, staff_user, a, xlsx(ROWS))
-    staff_roster.commit(staff_user, LATER, batch.token)
+    roster.commit(staff_user, LATER, batch.token)
     with pytest.raises(ValidationError, match="不能重复提交"):
-        staff_roster.commit(staff_user, LATER, batch.token)
+        roster.commit(staff_user, LATER, batch.token)
     late = _preview(ctx, staff_user, a, xlsx(ROWS[:2] + [["钱七", "13800000007", None, None, None]]))
     with pytest.raises(ValidationError, match="30分钟"):
-        staff_roster.commit(staff_user, NOW + dt.timedelta(minutes=31), late.token,
+        roster.commit(staff_user, NOW + dt.timedelta(minutes=31), late.token,
                             confirm_mass_revoke=True)
     assert ctx.query(Person).filter_by(phone="13800000007").count() == 0
     assert ctx.get(type(late), late.id).status == ImportStatus.EXPIRED
@@ -168,13 +170,13 @@ def test_a_preview_commits_once_and_expires(ctx, firms, staff_user):
 
 def test_a_change_after_the_preview_requires_a_new_preview(ctx, firms, staff_user):
     a, _ = firms
-    staff_roster.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(ROWS)).token)
+    roster.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(ROWS)).token)
     batch = _preview(ctx, staff_user, a, xlsx(ROWS + [["钱七", "13800000007", None, None, None]]))
     person = ctx.query(Person).filter_by(phone="13800000002").one()
     person.name = "李四（改）"  # someone edits the firm's data meanwhile
     ctx.commit()
     with pytest.raises(ValidationError, match="请重新上传预览"):
-        staff_roster.commit(staff_user, LATER, batch.token)
+        roster.commit(staff_user, LATER, batch.token)
     assert ctx.query(Person).filter_by(phone="13800000007").count() == 0
     assert ctx.get(type(batch), batch.id).status == ImportStatus.PREVIEWED
 
@@ -187,7 +189,7 @@ def test_commit_is_all_or_nothing(ctx, firms, staff_user):
                             password="Abc12345x", now=NOW)
     ctx.commit()
     with pytest.raises(ValidationError, match="导入未生效"):
-        staff_roster.commit(staff_user, LATER, batch.token)
+        roster.commit(staff_user, LATER, batch.token)
     assert ctx.query(Person).count() == 0
     assert ctx.execute(select(User).where(User.username.like("kj%"))).all() == [
         (ctx.execute(select(User).where(User.username == "kj13800000003")).scalar_one(),)]
@@ -199,7 +201,7 @@ def _problem(ctx, actor, firm, data, name="名单.xlsx"):
     batch = _preview(ctx, actor, firm, data, name)
     assert batch.status == ImportStatus.FAILED
     with pytest.raises(ValidationError):
-        staff_roster.commit(actor, LATER, batch.token)
+        roster.commit(actor, LATER, batch.token)
     assert ctx.query(Person).count() == 0
     return _errors(batch)
 
@@ -248,7 +250,7 @@ def test_full_width_digits_and_spaces_are_normalised(ctx, firms, staff_user):
     a, _ = firms
     batch = _preview(ctx, staff_user, a, xlsx([["  张三 ", "１３８ ００００ ０００１", None, "其他从业人员 ", " 审计员"]]))
     assert _summary(batch)["errors"] == []
-    staff_roster.commit(staff_user, LATER, batch.token)
+    roster.commit(staff_user, LATER, batch.token)
     person = ctx.query(Person).one()
     assert (person.name, person.phone, person.position) == ("张三", "13800000001", "审计员")
 
@@ -327,7 +329,7 @@ def test_error_report_holds_the_original_rows_and_an_explanation(ctx, firms, sta
     a, _ = firms
     batch = _preview(ctx, staff_user, a, xlsx([ROWS[0], ["乙", "12345", None, None, None]]))
     report = load_workbook(io.BytesIO(importing.error_report(
-        staff_roster.IMPORTER, json.loads(batch.rows))), read_only=True)
+        roster.IMPORTER, json.loads(batch.rows))), read_only=True)
     rows = list(report.worksheets[0].iter_rows(values_only=True))
     assert rows[0] == ("姓名", "手机号", "身份证号", "类型", "职位", "错误说明")
     assert rows[1][:2] == ("张三", "13800000001") and not rows[1][5]
@@ -335,7 +337,7 @@ def test_error_report_holds_the_original_rows_and_an_explanation(ctx, firms, sta
 
 
 def test_template_has_the_headers_an_example_and_text_cells():
-    sheet = load_workbook(io.BytesIO(importing.template(staff_roster.IMPORTER))).active
+    sheet = load_workbook(io.BytesIO(importing.template(roster.IMPORTER))).active
     assert [c.value for c in sheet[1]] == ["姓名", "手机号", "身份证号", "类型", "职位"]
     assert sheet["B2"].value == "13800138000" and sheet["B2"].number_format == "@"
     assert sheet["C10"].number_format == "@"

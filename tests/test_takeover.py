@@ -17,7 +17,10 @@ from app.models import (Account, Message, OutboxSms, Person, PersonTransfer, Per
                         TransferStatus)
 from app.passwords import hash_password
 from app.roles import MEMBER
-from app.workflows import accounts, password_recovery, staff_roster, transfers
+from app.workflows import accounts
+from app.workflows.accounts import recovery
+from app.workflows import roster
+from app.workflows.registry import transfers
 from app.workflows.core.errors import ForbiddenError, NotFoundError
 from tests.helpers import NOW, PASSWORD, id_number, make_user
 from tests.xlsx import xlsx
@@ -63,7 +66,7 @@ def _commit(app, client, token):
     """正式导入 through the page; it must have gone through (else nothing is proven)."""
     from app.models import ImportBatch, ImportStatus
 
-    response = client.post_form(f"/staff-import/commit/{token}")
+    response = client.post_form(f"/imports/commit/{token}")
     assert response.status_code == 302
     with app.app_context():
         batch = db.session.query(ImportBatch).filter_by(token=token).one()
@@ -71,7 +74,7 @@ def _commit(app, client, token):
 
 
 def _upload(client, data, name="名单.xlsx"):
-    response = client.post_form("/staff-import/", {"file": (__import__("io").BytesIO(data), name)},
+    response = client.post_form("/imports/staff/", {"file": (__import__("io").BytesIO(data), name)},
                                 content_type="multipart/form-data")
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     token = response.headers["Location"].rstrip("/").split("/")[-1]
@@ -107,8 +110,8 @@ def test_the_reported_takeover_fails_at_every_step(app, world, make_client):
     assert reset.status_code == 404
     with app.app_context():
         actor = db.session.query(User).filter_by(username=world.a.admin).one()
-        with pytest.raises(ForbiddenError):
-            password_recovery.reset_person_account(actor, db.session.get(Person, victim), LATER)
+        with pytest.raises(NotFoundError):  # not A's person: the scoped lookup finds nothing
+            recovery.reset_person_account(actor, LATER, victim)
         db.session.rollback()
     # 4. so the initial password (the mobile's last 6 digits) does not sign A in as the person
     intruder = make_client()
@@ -185,8 +188,7 @@ def test_every_person_type_waits_for_consent_and_moves_when_the_person_confirms(
         # the new firm may not reset its password for 30 days
         actor = db.session.query(User).filter_by(username=world.a.admin).one()
         with pytest.raises(ForbiddenError, match="30天"):
-            password_recovery.reset_person_account(actor, db.session.get(Person, person_id),
-                                                   dt.datetime.now(dt.timezone.utc))
+            recovery.reset_person_account(actor, dt.datetime.now(dt.timezone.utc), person_id)
         db.session.rollback()
 
 
@@ -196,9 +198,9 @@ def test_a_password_set_after_the_request_cannot_confirm_but_staff_can_approve(c
     person_id = world.b_people[1]
     login = _give_account(app, person_id, changed_at=None)  # still the initial password
     a_admin = ctx.query(User).filter_by(username=world.a.admin).one()
-    batch = staff_roster.preview(a_admin, NOW, ctx.get(Person, world.a_people[0]).firm, "a.xlsx",
+    batch = roster.preview(a_admin, NOW, ctx.get(Person, world.a_people[0]).firm, "a.xlsx",
                                  _roster_of_a([["李二", B_MOBILE, None, "其他从业人员", ""]]))
-    staff_roster.commit(a_admin, NOW, batch.token)
+    roster.commit(a_admin, NOW, batch.token)
     transfer = ctx.query(PersonTransfer).filter_by(person_id=person_id).one()
     user = ctx.query(User).filter_by(username=login).one()
     accounts.set_new_password(user, "Brand2026new", "Brand2026new", LATER)  # after the request
@@ -220,7 +222,7 @@ def test_refusal_or_expiry_leaves_the_person_where_it_was(ctx, app, world):
     a_admin = ctx.query(User).filter_by(username=world.a.admin).one()
     firm_a = ctx.get(Person, world.a_people[0]).firm
     rows = _roster_of_a([["李二", B_MOBILE, None, "其他从业人员", ""]])
-    staff_roster.commit(a_admin, NOW, staff_roster.preview(a_admin, NOW, firm_a, "a.xlsx",
+    roster.commit(a_admin, NOW, roster.preview(a_admin, NOW, firm_a, "a.xlsx",
                                                            rows).token)
     user = ctx.query(User).filter_by(username=login).one()
     first = ctx.query(PersonTransfer).filter_by(person_id=person_id).one()
@@ -231,7 +233,7 @@ def test_refusal_or_expiry_leaves_the_person_where_it_was(ctx, app, world):
     assert "139****0002" in ctx.query(Message).filter(
         Message.title.contains("未被确认")).one().body
     # listed again, then 31 days pass: the request has expired, whatever the job did
-    staff_roster.commit(a_admin, LATER, staff_roster.preview(a_admin, LATER, firm_a, "a.xlsx",
+    roster.commit(a_admin, LATER, roster.preview(a_admin, LATER, firm_a, "a.xlsx",
                                                              rows).token)
     second = ctx.query(PersonTransfer).filter_by(person_id=person_id,
                                                  status=TransferStatus.PENDING).one()
@@ -248,7 +250,7 @@ def test_a_person_only_decides_its_own_requests(ctx, app, world):
     _give_account(app, person_id)
     a_admin = ctx.query(User).filter_by(username=world.a.admin).one()
     firm_a = ctx.get(Person, world.a_people[0]).firm
-    staff_roster.commit(a_admin, NOW, staff_roster.preview(
+    roster.commit(a_admin, NOW, roster.preview(
         a_admin, NOW, firm_a, "a.xlsx",
         _roster_of_a([["李二", B_MOBILE, None, "其他从业人员", ""]])).token)
     transfer = ctx.query(PersonTransfer).filter_by(person_id=person_id).one()
@@ -272,11 +274,11 @@ def test_firm_admin_reset_is_refused_for_self_managed_people_off_the_roster(ctx,
         db.session.commit()
     actor = ctx.query(User).filter_by(username=world.a.admin).one()
     with pytest.raises(ForbiddenError, match="不在本所从业人员名单"):
-        password_recovery.reset_person_account(actor, ctx.get(Person, outsider), LATER)
+        recovery.reset_person_account(actor, LATER, outsider)
     ctx.rollback()
     listed = world.a_people[1]
     login = _give_account(app, listed)
-    password_recovery.reset_person_account(actor, ctx.get(Person, listed), LATER)
+    recovery.reset_person_account(actor, LATER, listed)
     ctx.commit()
     user = ctx.query(User).filter_by(username=login).one()
     # back to the initial password, to be changed at the next sign-in

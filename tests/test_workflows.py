@@ -12,7 +12,7 @@ from app.passwords import check_password
 from app.roles import FIRM_ADMIN, MEMBER, STAFF
 from app.workflows import accounts, registry
 from app.workflows.core.errors import ForbiddenError, ValidationError
-from app.workflows.identifiers import (
+from app.workflows.core.identifiers import (
     gender_from_id,
     validate_firm_code,
     validate_id_number,
@@ -76,7 +76,7 @@ def test_creating_a_firm_creates_its_admin_with_the_initial_password(ctx):
 def test_password_policy(ctx, new, repeat, message):
     user = admin_of(ctx, new_firm(ctx))
     with pytest.raises(ValidationError, match=message):
-        accounts.change_password(user, "010077", new, repeat, NOW)
+        accounts.change_password(user, NOW, "010077", new, repeat)
     assert check_password(user.password, "010077")
 
 
@@ -86,7 +86,7 @@ def test_new_password_may_not_be_the_initial_one(ctx):
     ctx.add(firm)
     ctx.commit()
     user = admin_of(ctx, firm)
-    accounts.change_password(user, "010088", "abc12345", "abc12345", NOW)
+    accounts.change_password(user, NOW, "010088", "abc12345", "abc12345")
     # the initial password "010088" fails the policy anyway; check the hash comparison directly
     user.account.initial_password_hash = user.password
     with pytest.raises(ValidationError, match="不能与初始密码相同|不能与当前密码相同"):
@@ -96,7 +96,7 @@ def test_new_password_may_not_be_the_initial_one(ctx):
 def test_wrong_old_password_changes_nothing(ctx):
     user = admin_of(ctx, new_firm(ctx))
     with pytest.raises(ValidationError, match="旧密码不正确"):
-        accounts.change_password(user, "wrong", "abc12345", "abc12345", NOW)
+        accounts.change_password(user, NOW, "wrong", "abc12345", "abc12345")
     assert user.account.must_change_password
 
 
@@ -217,7 +217,7 @@ def test_every_change_writes_an_audit_row_with_actor_and_states(ctx):
 
 def test_audit_never_records_password_hashes(ctx):
     user = admin_of(ctx, new_firm(ctx))
-    accounts.change_password(user, "010077", "abc12345", "abc12345", NOW)
+    accounts.change_password(user, NOW, "010077", "abc12345", "abc12345")
     texts = [r.changes for r in ctx.execute(select(AuditLog)).scalars()]
     assert texts and not any("pbkdf2" in t or "scrypt" in t for t in texts)
     account_rows = ctx.execute(select(AuditLog).where(AuditLog.entity == "account",

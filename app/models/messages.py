@@ -10,7 +10,6 @@ from flask_appbuilder import Model
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app import clock
 from app.models.registry import Firm
 from app.models.scope import Scope
 from app.models.types import UTCDateTime

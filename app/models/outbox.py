@@ -4,11 +4,9 @@ import datetime as dt
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
 
-from app import clock
-from app.models.registry import Firm
 from app.models.scope import Scope
 from app.models.types import UTCDateTime
 

@@ -14,14 +14,26 @@ from flask_appbuilder.security.sqla.models import User
 from markupsafe import Markup, escape
 from wtforms import TextAreaField
 
-from app import clock, roles
-from app.workflows.core import audit
+from app import clock
+from app.domains import Domain
 from app.extensions import db
 from app.models import FaqEntry, HelpDocument, PolicyText, Suggestion
-from app.views.forms import choice_field
-from app.views.scoping import ScopedModelView, current_user, now
-from app.workflows import helpdesk
+from app.views.core.forms import choice_field
+from app.roles import CRUD, FIRM_ADMIN, MEMBER, STAFF
+from app.views.core.scoping import ScopedModelView, current_user, now
+from app.workflows import help
 from app.workflows.core.errors import DomainError
+
+MENU_HELP = "帮助中心"
+MENU_HELP_MANUALS = "操作手册"
+MENU_HELP_VIDEOS = "演示视频"
+MENU_HELP_POLICIES = "行业政策法规"
+MENU_HELP_ASSISTANT = "智能客服"
+MENU_HELP_SUGGEST = "意见建议"
+MENU_HELP_DOCUMENTS_ADMIN = "手册视频维护"
+MENU_HELP_POLICIES_ADMIN = "政策法规维护"
+MENU_HELP_FAQ_ADMIN = "知识库维护"
+MENU_HELP_SUGGESTIONS_ADMIN = "意见建议处理"
 
 # quick questions under the 智能客服 box (seed 004 §9)
 QUICK_QUESTIONS = ["北京市内转所需要哪些材料？", "新办会计师事务所需要哪些材料？",
@@ -66,23 +78,23 @@ class HelpCenterView(BaseView):
 
     def _documents(self, kind, title):
         return self.render_template("help/documents.html", title=title, kind=kind,
-                                    documents=helpdesk.documents(kind))
+                                    documents=help.documents(kind))
 
     @expose("/manuals/")
     @has_access
     def manuals(self):
-        return self._documents(helpdesk.DocumentKind.MANUAL, "操作手册")
+        return self._documents(help.DocumentKind.MANUAL, "操作手册")
 
     @expose("/videos/")
     @has_access
     def videos(self):
-        return self._documents(helpdesk.DocumentKind.VIDEO, "演示视频")
+        return self._documents(help.DocumentKind.VIDEO, "演示视频")
 
     @expose("/policies/")
     @has_access
     def policies(self):
         query = request.args.get("q", "").strip()[:200]
-        hits = helpdesk.search_policies(query)
+        hits = help.search_policies(query)
         return self.render_template("help/policies.html", title="行业政策法规", query=query,
                                     hits=hits, highlight=highlight)
 
@@ -90,11 +102,11 @@ class HelpCenterView(BaseView):
     @has_access
     def policy(self, policy_id):
         try:
-            policy = helpdesk.get_policy(policy_id)
+            policy = help.get_policy(policy_id)
         except DomainError:
             abort(404)
         return self.render_template("help/policy.html", title=policy.title, policy=policy,
-                                    paragraphs=helpdesk.paragraphs(policy.body),
+                                    paragraphs=help.paragraphs(policy.body),
                                     highlight=highlight, terms=request.args.getlist("t"))
 
     @expose("/assistant/")
@@ -104,7 +116,7 @@ class HelpCenterView(BaseView):
         reply, error = None, None
         if question.strip():
             try:
-                reply = helpdesk.ask(question)
+                reply = help.ask(question)
             except DomainError as failure:
                 error = failure.message
         return self.render_template("help/assistant.html", title="智能客服", question=question,
@@ -118,17 +130,15 @@ class HelpCenterView(BaseView):
             content = request.form.get("content", "")
             anonymous = bool(request.form.get("anonymous"))
             try:
-                helpdesk.submit_suggestion(current_user(), now(), content, anonymous)
-                db.session.commit()
+                help.submit_suggestion(current_user(), now(), content, anonymous)
             except DomainError as failure:
-                db.session.rollback()
                 error = failure
             else:
                 flash("感谢您的意见建议，已提交" + ("（匿名）" if anonymous else ""), "success")
                 return redirect(url_for(".suggest"))
         return self.render_template("help/suggest.html", title="意见建议", content=content,
                                     anonymous=anonymous, error=error,
-                                    max_length=helpdesk.MAX_SUGGESTION)
+                                    max_length=help.MAX_SUGGESTION)
 
 
 # --- staff maintenance ----------------------------------------------------------------------
@@ -157,12 +167,12 @@ class HelpDocumentView(ScopedModelView):
         "sort_order": "数字小的排在前面",
     }
     add_form_extra_fields = edit_form_extra_fields = {
-        "kind": choice_field("类别", helpdesk.DocumentKind.ALL),
+        "kind": choice_field("类别", help.DocumentKind.ALL),
     }
     formatters_columns = dict(_TIME)
 
     def clean(self, item, creating):
-        helpdesk.clean_document(item, now())
+        help.clean_document(item, now())
 
 
 class PolicyTextView(ScopedModelView):
@@ -191,7 +201,7 @@ class PolicyTextView(ScopedModelView):
     formatters_columns = dict(_TIME)
 
     def clean(self, item, creating):
-        helpdesk.clean_policy(item, now())
+        help.clean_policy(item, now())
 
 
 class FaqEntryView(ScopedModelView):
@@ -221,7 +231,7 @@ class FaqEntryView(ScopedModelView):
     formatters_columns = dict(_TIME)
 
     def clean(self, item, creating):
-        helpdesk.clean_faq(item, now())
+        help.clean_faq(item, now())
 
 
 def _sender(user_id):
@@ -252,28 +262,45 @@ class SuggestionView(ScopedModelView):
 
 def register(appbuilder, app) -> None:
     """Add this area's views, APIs and menu entries."""
-    # who changed which answer or policy, and when (suggestions are never audited: an
-    # anonymous one must leave no trace of its sender)
-    for model in (HelpDocument, PolicyText, FaqEntry):
-        audit.register_audited(model)
     appbuilder.add_view_no_menu(HelpCenterView)
-    category = roles.MENU_HELP
+    category = MENU_HELP
     first = True
     for label, endpoint, icon in (
-        (roles.MENU_HELP_MANUALS, "manuals", "fa-book"),
-        (roles.MENU_HELP_VIDEOS, "videos", "fa-video-camera"),
-        (roles.MENU_HELP_POLICIES, "policies", "fa-balance-scale"),
-        (roles.MENU_HELP_ASSISTANT, "assistant", "fa-comments"),
-        (roles.MENU_HELP_SUGGEST, "suggest", "fa-lightbulb-o"),
+        (MENU_HELP_MANUALS, "manuals", "fa-book"),
+        (MENU_HELP_VIDEOS, "videos", "fa-video-camera"),
+        (MENU_HELP_POLICIES, "policies", "fa-balance-scale"),
+        (MENU_HELP_ASSISTANT, "assistant", "fa-comments"),
+        (MENU_HELP_SUGGEST, "suggest", "fa-lightbulb-o"),
     ):
         appbuilder.add_link(label, href=f"/help/{endpoint}/", icon=icon, category=category,
                             **({"category_icon": "fa-question-circle"} if first else {}))
         first = False
-    appbuilder.add_view(HelpDocumentView, roles.MENU_HELP_DOCUMENTS_ADMIN, icon="fa-files-o",
+    appbuilder.add_view(HelpDocumentView, MENU_HELP_DOCUMENTS_ADMIN, icon="fa-files-o",
                         category=category)
-    appbuilder.add_view(PolicyTextView, roles.MENU_HELP_POLICIES_ADMIN, icon="fa-gavel",
+    appbuilder.add_view(PolicyTextView, MENU_HELP_POLICIES_ADMIN, icon="fa-gavel",
                         category=category)
-    appbuilder.add_view(FaqEntryView, roles.MENU_HELP_FAQ_ADMIN, icon="fa-database",
+    appbuilder.add_view(FaqEntryView, MENU_HELP_FAQ_ADMIN, icon="fa-database",
                         category=category)
-    appbuilder.add_view(SuggestionView, roles.MENU_HELP_SUGGESTIONS_ADMIN, icon="fa-inbox",
+    appbuilder.add_view(SuggestionView, MENU_HELP_SUGGESTIONS_ADMIN, icon="fa-inbox",
                         category=category)
+
+
+_READER_MENUS = "|".join([MENU_HELP, MENU_HELP_MANUALS, MENU_HELP_VIDEOS, MENU_HELP_POLICIES,
+                          MENU_HELP_ASSISTANT, MENU_HELP_SUGGEST])
+_READER = [["HelpCenter", "can_(read|suggest)"], [_READER_MENUS, "menu_access"]]
+DOMAIN = Domain(
+    name="help",
+    register=register,
+    permissions={
+        STAFF: _READER + [
+            ["HelpDocumentView|PolicyTextView|FaqEntryView", CRUD],
+            ["SuggestionView", "can_(list|show|export)"],
+            [f"{MENU_HELP_DOCUMENTS_ADMIN}|{MENU_HELP_POLICIES_ADMIN}|{MENU_HELP_FAQ_ADMIN}"
+             f"|{MENU_HELP_SUGGESTIONS_ADMIN}", "menu_access"]],
+        FIRM_ADMIN: list(_READER),
+        MEMBER: list(_READER),
+    },
+    # who changed which answer or policy, and when (suggestions are never audited: an
+    # anonymous one must leave no trace of its sender)
+    audited={HelpDocument: set(), PolicyText: set(), FaqEntry: set()},
+)

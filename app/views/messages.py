@@ -5,16 +5,16 @@ Thin: parse the request, call app/workflows/messages.py, render.
 """
 import datetime as dt
 
-from flask import abort, flash, g, redirect, request, send_file, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
-from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, protect
 from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from app import clock, roles
+from app import clock
+from app.domains import Domain
 from app.extensions import db
 from app.models import (
     Audience,
@@ -25,24 +25,26 @@ from app.models import (
     MessageKind,
     Notice,
     PersonType,
+    StoredFile,
 )
-from app.views.scoping import ScopedModelRestApi, ScopedModelView, current_user, now
+from app.roles import FIRM_ADMIN, MEMBER, MENU_QUERY, STAFF
+from app.views.core.scoping import (ScopedModelRestApi, ScopedModelView, current_user, now,
+                                    scoped_id, uploads)
 from app.workflows import messages
+from app.workflows.core import files
 from app.workflows.core.errors import DomainError, NotFoundError
 from app.workflows.core.scoping import is_institute
 
 PAGE_SIZE = 20
+MENU_MESSAGES = "消息中心"
+MENU_MESSAGE_ADMIN = "消息管理"
+MENU_NOTICE_ADMIN = "通知管理"
+MENU_CONSULT_ADMIN = "咨询管理"
 TABS = MessageKind.ALL
 
 
 def local_time(value, fmt="%Y-%m-%d %H:%M"):
     return clock.to_local(value).strftime(fmt) if value else ""
-
-
-def _files(field="attachments"):
-    """Uploaded attachments as (filename, bytes); empty file inputs are skipped."""
-    return [(f.filename, f.read(messages.ATTACHMENT_MAX_BYTES + 1))
-            for f in request.files.getlist(field) if f and f.filename]
 
 
 def _get_or_404(call, *args):
@@ -77,33 +79,28 @@ class MessageCenterView(BaseView):
                                                                      .subquery()))
         rows = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
         return self.render_template(
-            "messages/center.html", title=roles.MENU_MESSAGES, tab=tab, tabs=TABS, rows=rows,
+            "messages/center.html", title=MENU_MESSAGES, tab=tab, tabs=TABS, rows=rows,
             counts=messages.unread_counts(user), page=page, pages=max(1, -(-total // PAGE_SIZE)),
             total=total, awaits=lambda c: messages.awaits(user, c), local_time=local_time,
             statuses=ConsultationStatus, offset=(page - 1) * PAGE_SIZE)
 
     @expose("/show/<int:pk>")
     @has_access
+    @scoped_id(Message)
     def show(self, pk):
-        user = current_user()
-        message = _get_or_404(messages.get_message, user, pk)
-        messages.mark_read(user, message, now())
-        db.session.commit()
-        notice, files = None, []
+        message = messages.mark_read(current_user(), now(), pk)
+        notice, attached = None, []
         if message.notice_id:
             notice = db.session.get(Notice, message.notice_id)
-            files = messages.attachments_of(messages.OWNER_NOTICE, [notice.id])[notice.id]
+            attached = messages.notice_files([notice.id])[notice.id]
         return self.render_template("messages/show.html", title=message.title, message=message,
-                                    notice=notice, files=files, local_time=local_time)
+                                    notice=notice, files=attached, local_time=local_time)
 
     @expose("/attachment/<int:pk>")
     @has_access
+    @scoped_id(StoredFile)
     def attachment(self, pk):
-        attachment, path = _get_or_404(messages.attachment_for, current_user(), pk)
-        if not path.is_file():
-            abort(404)
-        return send_file(path, as_attachment=True, download_name=attachment.original_name,
-                         mimetype=attachment.content_type or "application/octet-stream")
+        return files.send(files.readable(current_user(), pk))
 
     @expose("/consultation/new", methods=["GET", "POST"])
     @has_access
@@ -113,59 +110,54 @@ class MessageCenterView(BaseView):
         if request.method == "POST":
             try:
                 consultation = messages.start_consultation(
-                    user, now(), form.get("business_type", ""), form.get("body", ""), _files(),
-                    firm_id=form.get("firm", type=int))
-                db.session.commit()
+                    user, now(), form.get("business_type", ""), form.get("body", ""),
+                    uploads(), firm_id=form.get("firm", type=int))
                 flash("咨询已发送", "success")
                 return redirect(url_for(".consultation", pk=consultation.id))
             except DomainError as error:
-                db.session.rollback()
                 flash(error.message, "danger")
         firms = (db.session.scalars(select(Firm).order_by(Firm.code)).all()
                  if is_institute(user) else None)
         return self.render_template(
             "messages/consultation_new.html", title="发起咨询", types=messages.BUSINESS_TYPES,
-            firms=firms, form=form, extensions="、".join(sorted(messages.ATTACHMENT_EXTENSIONS)))
+            firms=firms, form=form, attachment=messages.ATTACHMENT)
 
     @expose("/consultation/<int:pk>")
     @has_access
+    @scoped_id(Consultation)
     def consultation(self, pk):
         user = current_user()
-        consultation = _get_or_404(messages.get_consultation, user, pk)
-        files = messages.attachments_of(messages.OWNER_REPLY, [r.id for r in consultation.replies])
+        consultation = messages.get_consultation(user, pk)
+        allowed = {t.event for t in messages.MACHINE.allowed(consultation, user, now())}
         return self.render_template(
-            "messages/consultation.html", title="咨询消息", c=consultation, files=files,
-            local_time=local_time, can_close=(consultation.status != ConsultationStatus.CLOSED
-                                              and consultation.started_by_id == user.id),
-            is_open=consultation.status != ConsultationStatus.CLOSED,
-            institute=is_institute(user))
+            "messages/consultation.html", title="咨询消息", c=consultation,
+            files=messages.reply_files(consultation), local_time=local_time,
+            can_close="close" in allowed, is_open="reply" in allowed,
+            institute=is_institute(user), attachment=messages.ATTACHMENT,
+            history=messages.MACHINE.history(consultation))
 
     @expose("/consultation/<int:pk>/reply", methods=["POST"])
     @has_access
+    @scoped_id(Consultation)
     def reply(self, pk):
-        user = current_user()
-        consultation = _get_or_404(messages.get_consultation, user, pk)
+        messages.get_consultation(current_user(), pk)
         try:
-            messages.reply_consultation(user, now(), consultation, request.form.get("body", ""),
-                                        _files())
-            db.session.commit()
+            messages.reply_consultation(current_user(), now(), pk, request.form.get("body", ""),
+                                        uploads())
             flash("回复已发送", "success")
         except DomainError as error:
-            db.session.rollback()
             flash(error.message, "danger")
         return redirect(url_for(".consultation", pk=pk))
 
     @expose("/consultation/<int:pk>/close", methods=["POST"])
     @has_access
+    @scoped_id(Consultation)
     def close(self, pk):
-        user = current_user()
-        consultation = _get_or_404(messages.get_consultation, user, pk)
+        messages.get_consultation(current_user(), pk)
         try:
-            messages.close_consultation(user, now(), consultation)
-            db.session.commit()
+            messages.close_consultation(current_user(), now(), pk)
             flash("咨询已办结", "success")
         except DomainError as error:
-            db.session.rollback()
             flash(error.message, "danger")
         return redirect(url_for(".consultation", pk=pk))
 
@@ -212,7 +204,7 @@ class NoticeAdminView(BaseView):
             .order_by(Notice.publish_at.desc(), Notice.id.desc())
             .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
         return self.render_template(
-            "messages/notice_admin_list.html", title=roles.MENU_NOTICE_ADMIN, notices=notices,
+            "messages/notice_admin_list.html", title=MENU_NOTICE_ADMIN, notices=notices,
             counts=messages.notice_read_counts(n.id for n in notices), local_time=local_time,
             keyword=keyword, state=state, page=page, total=total,
             pages=max(1, -(-total // PAGE_SIZE)))
@@ -228,13 +220,12 @@ class NoticeAdminView(BaseView):
                     publish_at=_parse_local(form.get("publish_at")) or now(),
                     firm_ids=[int(i) for i in form.getlist("firms") if i.isdigit()],
                     person_types=form.getlist("person_types"))
-                saved = messages.save_notice(user, now(), data, _files(), notice=notice)
-                db.session.commit()
+                saved = messages.save_notice(user, now(), data, uploads(),
+                                             notice_id=notice.id if notice else None)
                 flash("通知已发布" if saved.published_at else "通知已保存，将于发布时间自动发布",
                       "success")
                 return redirect(url_for(".list"))
             except DomainError as error:
-                db.session.rollback()
                 flash(error.message, "danger")
             values = {"title": form.get("title", ""), "body": form.get("body", ""),
                       "audience": form.get("audience", ""),
@@ -250,15 +241,14 @@ class NoticeAdminView(BaseView):
             values = {"title": "", "body": "", "audience": Audience.ALL_FIRMS,
                       "publish_at": local_time(now(), "%Y-%m-%dT%H:%M"), "firms": set(),
                       "person_types": set()}
-        files = (messages.attachments_of(messages.OWNER_NOTICE, [notice.id])[notice.id]
-                 if notice is not None and notice.id else [])
+        attached = (messages.notice_files([notice.id])[notice.id]
+                    if notice is not None and notice.id else [])
         counts = messages.notice_read_counts([notice.id])[notice.id] if notice else None
         return self.render_template(
             "messages/notice_form.html", title="修改通知" if notice else "发布通知",
             notice=notice, values=values, audiences=Audience.ALL, person_types=PersonType.ALL,
-            firms=db.session.scalars(select(Firm).order_by(Firm.code)).all(), files=files,
-            counts=counts, local_time=local_time,
-            extensions="、".join(sorted(messages.ATTACHMENT_EXTENSIONS)))
+            firms=db.session.scalars(select(Firm).order_by(Firm.code)).all(), files=attached,
+            counts=counts, local_time=local_time, attachment=messages.ATTACHMENT)
 
     @expose("/new", methods=["GET", "POST"])
     @has_access
@@ -267,20 +257,15 @@ class NoticeAdminView(BaseView):
 
     @expose("/edit/<int:pk>", methods=["GET", "POST"])
     @has_access
+    @scoped_id(Notice)
     def edit(self, pk):
-        notice = db.session.get(Notice, pk)
-        if notice is None:
-            abort(404)
-        return self._form(notice)
+        return self._form(messages.get_notice(current_user(), pk))
 
     @expose("/delete/<int:pk>", methods=["POST"])
     @has_access
+    @scoped_id(Notice)
     def delete(self, pk):
-        notice = db.session.get(Notice, pk)
-        if notice is None:
-            abort(404)
-        messages.delete_notice(current_user(), notice)
-        db.session.commit()
+        messages.delete_notice(current_user(), now(), pk)
         flash("通知已删除", "success")
         return redirect(url_for(".list"))
 
@@ -310,17 +295,6 @@ class ConsultationAdminView(ScopedModelView):
                    "MessageCenter")]
 
 
-class FilterOwnMessages(BaseFilter):
-    """Base filter: a user's inbox is only its own (staff included)."""
-
-    name = "本人消息"
-    arg_name = None
-
-    def apply(self, query, value):
-        user = current_user()
-        return query.filter(Message.user_id == (user.id if user else -1))
-
-
 class MessageApi(ScopedModelRestApi):
     """REST `message`: the current user's messages; POST /<id>/read marks one read."""
 
@@ -331,7 +305,6 @@ class MessageApi(ScopedModelRestApi):
     base_permissions = ["can_get", "can_info", "can_mark_read"]
     method_permission_name = {"get": "get", "get_list": "get", "info": "info",
                               "read": "mark_read"}
-    base_filters = [["user_id", FilterOwnMessages, None]]
     list_columns = ["id", "kind", "title", "link", "notice_id", "created_at", "read_at"]
     show_columns = ["id", "kind", "title", "body", "link", "notice_id", "created_at", "read_at"]
     search_columns = ["kind", "read_at", "created_at"]
@@ -352,11 +325,10 @@ class MessageApi(ScopedModelRestApi):
             404: {description: not one of my messages}
         """
         user = g.user
-        if self.datamodel.get(pk, self._base_filters) is None:
+        try:
+            message = messages.mark_read(user, now(), pk)
+        except NotFoundError:
             return self.response_404()
-        message = messages.get_message(user, pk)
-        messages.mark_read(user, message, now())
-        db.session.commit()
         return self.response(200, id=message.id, read_at=message.read_at.isoformat(),
                              unread=messages.unread_counts(user))
 
@@ -384,22 +356,38 @@ def _unread_context():
     if user is None:
         return {}
     return {"message_unread": _UnreadCounts(user), "message_menu": {
-        "entry": roles.MENU_MESSAGES, "category": roles.MENU_QUERY}}
+        "entry": MENU_MESSAGES, "category": MENU_QUERY}}
 
 
 def register(appbuilder, app) -> None:
     """Add this area's views, APIs and menu entries."""
     appbuilder.add_view(
-        MessageCenterView, roles.MENU_MESSAGES, href="/messages/", icon="fa-envelope",
-        category=roles.MENU_QUERY,
+        MessageCenterView, MENU_MESSAGES, href="/messages/", icon="fa-envelope",
+        category=MENU_QUERY,
     )
     appbuilder.add_view(
-        NoticeAdminView, roles.MENU_NOTICE_ADMIN, href="/notice-admin/", icon="fa-bullhorn",
-        category=roles.MENU_MESSAGE_ADMIN, category_icon="fa-comments",
+        NoticeAdminView, MENU_NOTICE_ADMIN, href="/notice-admin/", icon="fa-bullhorn",
+        category=MENU_MESSAGE_ADMIN, category_icon="fa-comments",
     )
     appbuilder.add_view(
-        ConsultationAdminView, roles.MENU_CONSULT_ADMIN, icon="fa-comments-o",
-        category=roles.MENU_MESSAGE_ADMIN,
+        ConsultationAdminView, MENU_CONSULT_ADMIN, icon="fa-comments-o",
+        category=MENU_MESSAGE_ADMIN,
     )
     appbuilder.add_api(MessageApi)
     app.context_processor(_unread_context)
+
+
+_INBOX = [["MessageCenter", "can_access"], ["MessageApi", "can_(get|info|mark_read)"]]
+DOMAIN = Domain(
+    name="messages",
+    register=register,
+    permissions={
+        STAFF: _INBOX + [
+            ["NoticeAdmin", "can_manage"], ["ConsultationAdminView", "can_(list|export)"],
+            [f"{MENU_QUERY}|{MENU_MESSAGES}|{MENU_MESSAGE_ADMIN}|{MENU_NOTICE_ADMIN}"
+             f"|{MENU_CONSULT_ADMIN}", "menu_access"]],
+        FIRM_ADMIN: _INBOX + [[MENU_MESSAGES, "menu_access"]],
+        MEMBER: _INBOX + [[f"{MENU_QUERY}|{MENU_MESSAGES}", "menu_access"]],
+    },
+    audited={Notice: set(), Consultation: set()},
+)

@@ -1,8 +1,8 @@
-"""系统管理 › 定时任务 and 邮件发送记录: the run log of scheduled jobs and the mail outbox.
+"""系统管理 › 审计日志, 定时任务 and 邮件发送记录: the audit log, the run log of scheduled jobs
+and the mail outbox.
 
-Both are read-only lists for Admin and Staff (JobRun and OutboxMail have no firm or
-person column, so the row scope shows them to no one else). Mail bodies are never
-shown: they may carry one-time codes.
+All are read-only lists for Admin and Staff (their models are institute-only: the row
+scope shows them to no one else). Mail bodies are never shown: they may carry codes.
 """
 import json
 
@@ -12,11 +12,15 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from markupsafe import Markup, escape
 
 from app.clock import to_local
-from app.extensions import db
-from app.models import JobRun, OutboxMail
-from app.roles import MENU_JOB_RUNS, MENU_OUTBOX, MENU_SYSTEM
-from app.views.scoping import ScopedModelView, now
+from app.domains import Domain
+from app.models import AuditLog, JobRun, OutboxMail
+from app.roles import MENU_SYSTEM, STAFF
+from app.views.core.scoping import ScopedModelView, current_user, now
 from app.workflows.core import jobs, mail
+
+MENU_AUDIT = "审计日志"
+MENU_JOB_RUNS = "定时任务"
+MENU_OUTBOX = "邮件发送记录"
 
 TRIGGER_LABELS = {jobs.TRIGGER_SCHEDULE: "定时", jobs.TRIGGER_CATCH_UP: "补跑",
                   jobs.TRIGGER_CLI: "命令行"}
@@ -120,8 +124,7 @@ class OutboxMailView(ScopedModelView):
             "fa-repeat", multiple=True, single=True)
     def resend(self, items):
         items = items if isinstance(items, list) else [items]
-        count = mail.requeue(items, now())
-        db.session.commit()
+        count = mail.requeue(current_user(), now(), [item.id for item in items])
         skipped = len(items) - count
         if count:
             flash(f"已重新放入待发送队列：{count} 封", "success")
@@ -131,7 +134,44 @@ class OutboxMailView(ScopedModelView):
         return redirect(self.get_redirect())
 
 
+class AuditLogView(ScopedModelView):
+    datamodel = SQLAInterface(AuditLog)
+    base_permissions = ["can_list", "can_show", "can_export"]
+    list_title = "审计日志"
+    show_title = "审计日志详情"
+    label_columns = {
+        "at": "时间",
+        "username": "操作人",
+        "entity": "对象",
+        "entity_id": "对象ID",
+        "action": "操作",
+        "from_state": "原状态",
+        "to_state": "新状态",
+        "changes": "变更内容",
+    }
+    list_columns = ["at", "username", "entity", "entity_id", "action", "from_state", "to_state"]
+    show_columns = list_columns + ["changes"]
+    export_columns = show_columns
+    search_columns = ["at", "username", "entity", "entity_id", "action", "to_state"]
+    order_columns = ["at", "username", "entity", "action"]
+    base_order = ("at", "desc")
+    formatters_columns = {"at": lambda v: to_local(v).strftime("%Y-%m-%d %H:%M:%S") if v else ""}
+
+
 def register(appbuilder, app) -> None:
     """Add this area's views, APIs and menu entries."""
+    appbuilder.add_view(AuditLogView, MENU_AUDIT, icon="fa-history", category=MENU_SYSTEM)
     appbuilder.add_view(JobRunView, MENU_JOB_RUNS, icon="fa-clock-o", category=MENU_SYSTEM)
     appbuilder.add_view(OutboxMailView, MENU_OUTBOX, icon="fa-envelope-o", category=MENU_SYSTEM)
+
+
+DOMAIN = Domain(
+    name="operations",
+    register=register,
+    permissions={STAFF: [
+        ["AuditLogView", "can_(list|show|export)"],
+        ["JobRunView", "can_(list|show|export)"],
+        ["OutboxMailView", "can_(list|show|export)|resend"],
+        [f"{MENU_AUDIT}|{MENU_JOB_RUNS}|{MENU_OUTBOX}", "menu_access"],
+    ]},
+)

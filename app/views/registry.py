@@ -1,20 +1,34 @@
-"""事务所 and 人员: list / show / add / edit / delete, exports, and their REST APIs."""
-from flask import flash, redirect, url_for
+"""会员管理 registry: 事务所 and 人员 (list / show / add / edit / delete, exports, REST APIs),
+and 人员转入确认 (the person) / 人员转入审核 (staff): the consent step of a move between firms
+that a roster import asked for (app/workflows/registry/transfers.py)."""
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import has_access
 
-from app.extensions import db
-from app.models import Firm, FirmStatus, Gender, Person, PersonStatus, PersonType
-from app.views.forms import Checked, choice_field
-from app.views.scoping import ScopedModelRestApi, ScopedModelView, current_user, now
-from app.workflows import password_recovery, registry
-from app.workflows.core.errors import DomainError
-from app.workflows.identifiers import (
+from app import clock
+from app.domains import Domain
+from app.models import Firm, FirmStatus, Gender, Person, PersonStatus, PersonTransfer, PersonType
+from app.roles import API, CRUD, FIRM_ADMIN, MEMBER, MENU_MEMBERS, MENU_QUERY, STAFF
+from app.views.core.forms import Checked, choice_field
+from app.views.core.scoping import (ScopedModelRestApi, ScopedModelView, current_user, now,
+                                    scoped_id)
+from app.workflows import registry
+from app.workflows.accounts import recovery
+from app.workflows.core.errors import DomainError, NotFoundError
+from app.workflows.core.identifiers import (
     validate_cert_number,
     validate_firm_code,
     validate_id_number,
     validate_mobile,
 )
+from app.workflows.registry import transfers
+
+MENU_FIRMS = "事务所信息"
+MENU_PERSONS = "人员信息"
+MENU_TRANSFER_CONFIRM = "人员转入确认"
+MENU_TRANSFER_REVIEW = "人员转入审核"
 
 FIRM_LABELS = {
     "code": "事务所编号",
@@ -76,19 +90,19 @@ class PersonRules:
 
 
 def _reset_passwords(items, reset) -> None:
-    """重置密码 on the selected rows (one workflow call each); the rest go on if one fails."""
+    """重置密码 on the selected rows (one command each); the rest go on if one fails."""
     items = items if isinstance(items, list) else [items]
     done = 0
     for item in items:
         if item is None:
             continue
+        name = item.name
         try:
-            reset(current_user(), item, now())
+            reset(current_user(), now(), item.id)
         except DomainError as error:
-            flash(f"{item.name}：{error.message}", "danger")
+            flash(f"{name}：{error.message}", "danger")
             continue
         done += 1
-    db.session.commit()
     if done:
         flash(f"已将 {done} 个账号的密码重置为初始密码，下次登录须修改", "success")
 
@@ -121,7 +135,7 @@ class FirmView(FirmRules, ScopedModelView):
     @action("reset_password", "重置密码",
             "确定将所选事务所管理员账号（P+编号）的密码重置为初始密码（编号后六位）吗？", "fa-key")
     def reset_password(self, items):
-        _reset_passwords(items, password_recovery.reset_firm_admin)
+        _reset_passwords(items, recovery.reset_firm_admin)
         return redirect(url_for(".list"))
 
 
@@ -157,7 +171,7 @@ class PersonView(PersonRules, ScopedModelView):
 
     @action("reset_password", "重置密码", "确定将所选人员的登录密码重置为初始密码吗？", "fa-key")
     def reset_password(self, items):
-        _reset_passwords(items, password_recovery.reset_person_account)
+        _reset_passwords(items, recovery.reset_person_account)
         return redirect(url_for(".list"))
 
 
@@ -186,3 +200,126 @@ class PersonApi(PersonRules, ScopedModelRestApi):
     search_columns = PERSON_SEARCH
     order_columns = ["name", "person_type", "phone", "cert_number", "status"]
     label_columns = PERSON_LABELS
+
+
+def _local(value):
+    return clock.to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+class TransferConfirmView(BaseView):
+    """The signed-in person's pending transfers: 确认转入 / 拒绝."""
+
+    route_base = "/transfers"
+    class_permission_name = "TransferConfirm"
+    method_permission_name = {"index": "access", "decide": "access"}
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        user = current_user()
+        pending = transfers.pending_for(user, now())
+        return self.render_template(
+            "registry/transfer_confirm.html", title=MENU_TRANSFER_CONFIRM, pending=pending,
+            local=_local, can_confirm=lambda t: transfers.can_confirm_itself(user, t))
+
+    @expose("/<int:pk>/<string:decision>", methods=["POST"])
+    @has_access
+    @scoped_id(PersonTransfer)
+    def decide(self, pk, decision):
+        user = current_user()
+        call = {"confirm": transfers.confirm, "refuse": transfers.refuse}.get(decision)
+        if call is None:
+            abort(404)
+        try:
+            call(user, now(), pk)
+        except NotFoundError:
+            abort(404)
+        except DomainError as error:
+            flash(error.message, "danger")
+        else:
+            flash("已确认转入" if decision == "confirm" else "已拒绝转入，您的信息保持不变",
+                  "success")
+        return redirect(url_for(".index"))
+
+
+def _decide(items, call, label):
+    items = items if isinstance(items, list) else [items]
+    done = 0
+    for item in items:
+        name = item.person.name
+        try:
+            call(current_user(), now(), item.id, request.form.get("remark"))
+            done += 1
+        except DomainError as error:
+            flash(f"{name}：{error.message}", "danger")
+    if done:
+        flash(f"已{label} {done} 条转入申请", "success")
+
+
+class PersonTransferView(ScopedModelView):
+    """人员转入审核 (staff): every move a roster import asked for, with its outcome."""
+
+    datamodel = SQLAInterface(PersonTransfer)
+    base_permissions = ["can_list", "can_show", "can_export", "can_decide"]
+    method_permission_name = {"approve": "decide", "decline": "decide"}
+    list_title = "人员转入审核"
+    show_title = "转入申请详情"
+    label_columns = {"person": "人员", "person.phone": "手机号", "from_firm": "原单位",
+                     "to_firm": "申请转入单位", "position": "新单位填写的职位",
+                     "person_type": "新单位填写的类型", "requested_at": "申请时间",
+                     "expires_at": "有效期至", "status": "状态", "decided_at": "处理时间",
+                     "remark": "说明"}
+    list_columns = ["person", "person.phone", "from_firm", "to_firm", "position", "requested_at",
+                    "expires_at", "status"]
+    show_columns = list_columns + ["person_type", "decided_at", "remark"]
+    export_columns = show_columns
+    search_columns = ["person", "from_firm", "to_firm", "status", "requested_at"]
+    order_columns = ["requested_at", "expires_at", "status"]
+    base_order = ("requested_at", "desc")
+    formatters_columns = {"requested_at": _local, "expires_at": _local, "decided_at": _local,
+                          "from_firm": lambda f: f.name if f else "协会代管"}
+
+    @action("approve", "批准转入", "确定批准所选人员转入申请的单位吗？", "fa-check")
+    def approve(self, items):
+        _decide(items, transfers.approve, "批准")
+        return redirect(self.get_redirect())
+
+    @action("decline", "不予批准", "确定不批准所选转入申请吗？人员将留在原单位。", "fa-times")
+    def decline(self, items):
+        _decide(items, transfers.decline, "不批准")
+        return redirect(self.get_redirect())
+
+
+def register(appbuilder, app) -> None:
+    appbuilder.add_view(FirmView, MENU_FIRMS, icon="fa-building", category=MENU_QUERY,
+                        category_icon="fa-search")
+    appbuilder.add_view(PersonView, MENU_PERSONS, icon="fa-users", category=MENU_MEMBERS,
+                        category_icon="fa-id-card")
+    appbuilder.add_view(TransferConfirmView, MENU_TRANSFER_CONFIRM, href="/transfers/",
+                        icon="fa-exchange", category=MENU_MEMBERS)
+    appbuilder.add_view(PersonTransferView, MENU_TRANSFER_REVIEW, icon="fa-exchange",
+                        category=MENU_MEMBERS)
+    appbuilder.add_api(FirmApi)
+    appbuilder.add_api(PersonApi)
+
+
+DOMAIN = Domain(
+    name="registry",
+    register=register,
+    permissions={
+        STAFF: [["FirmView|PersonView", CRUD], ["FirmApi|PersonApi", API],
+                ["FirmView|PersonView", "can_reset_password"],
+                ["PersonTransferView", "can_(list|show|export|decide)"],
+                [f"{MENU_QUERY}|{MENU_MEMBERS}|{MENU_FIRMS}|{MENU_PERSONS}|{MENU_TRANSFER_REVIEW}",
+                 "menu_access"]],
+        FIRM_ADMIN: [["FirmView", "can_(list|show|export)"], ["PersonView", CRUD],
+                     ["FirmApi", "can_(get|info)"], ["PersonApi", API],
+                     ["PersonView", "can_reset_password"],  # its own firm's people (scoped)
+                     [f"{MENU_QUERY}|{MENU_MEMBERS}|{MENU_FIRMS}|{MENU_PERSONS}", "menu_access"]],
+        MEMBER: [["PersonView", "can_(list|show)"], ["PersonApi", "can_(get|info)"],
+                 ["TransferConfirm", "can_access"],
+                 [f"{MENU_MEMBERS}|{MENU_PERSONS}|{MENU_TRANSFER_CONFIRM}", "menu_access"]],
+    },
+    audited={Firm: set(), Person: set(), PersonTransfer: set()},
+)

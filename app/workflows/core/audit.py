@@ -10,20 +10,15 @@ import datetime as dt
 import json
 
 from flask import g, has_app_context
-from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import event, inspect, insert
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.models import Account, AuditLog, Firm, Person
+from app.models import AuditLog
 
-# entity -> columns never written to the log (secrets, bookkeeping)
-AUDITED = {
-    Firm: set(),
-    Person: set(),
-    Account: {"initial_password_hash"},
-    User: {"password", "last_login", "login_count", "fail_login_count", "changed_on", "created_on"},
-}
+# entity -> columns never written to the log; each domain declares its audited models
+# (app/domains.py, DOMAIN.audited) and create_app registers them here
+AUDITED: dict = {}
 _actor: contextvars.ContextVar = contextvars.ContextVar("audit_actor", default=None)
 
 
@@ -49,10 +44,6 @@ def register_audited(model, excluded: set[str] = frozenset()) -> None:
     """Later domain areas add their entities here."""
     AUDITED[model] = set(excluded)
     _load_old_values(model)
-
-
-for _model in AUDITED:
-    _load_old_values(_model)
 
 
 def record_many(rows: list[dict], session, now) -> None:
@@ -160,3 +151,19 @@ def _write_audit_rows(session, flush_context):
             })
     if rows:
         session.connection().execute(insert(AuditLog.__table__), rows)
+
+
+def actor_name(actor) -> str:
+    """How a person reads who did something: a member's name, a firm admin's firm, a staff
+    member's name, or the label a CLI or job acts under."""
+    if actor is None:
+        return "系统"
+    if isinstance(actor, str):
+        return actor
+    account = getattr(actor, "account", None)
+    if account is not None and account.person is not None:
+        return account.person.name
+    if account is not None and account.firm is not None:
+        return account.firm.name
+    full = f"{getattr(actor, 'first_name', '') or ''}{getattr(actor, 'last_name', '') or ''}"
+    return full.strip() or getattr(actor, "username", "") or "系统"

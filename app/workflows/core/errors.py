@@ -6,10 +6,13 @@ class DomainError(Exception):
 
     status = 400
 
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(self, message: str, field: str | None = None, *, keep_changes: bool = False):
         super().__init__(message)
         self.message = message
         self.field = field
+        # the refusal itself is recorded (e.g. a wrong one-time code counts as an attempt):
+        # the command commits what was done before raising instead of rolling it back
+        self.keep_changes = keep_changes
 
     def __str__(self) -> str:
         return self.message
@@ -31,3 +34,9 @@ class NotFoundError(DomainError):
     """No such row, or not one the actor may see (never tell which)."""
 
     status = 404
+
+
+class ConflictError(DomainError):
+    """Someone else changed the row first (optimistic locking): nothing was saved."""
+
+    status = 409

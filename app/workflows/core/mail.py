@@ -29,7 +29,9 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from app.models import OutboxMail, OutboxStatus
 from app.workflows.core.errors import ValidationError
+from app.workflows.core.commands import command
 from app.workflows.core.jobs import job
+from app.workflows.core.scoping import scoped_select
 
 MAX_ATTEMPTS = 5
 BACKOFF_BASE = dt.timedelta(minutes=1)  # 1, 2, 4, 8 … minutes
@@ -226,12 +228,14 @@ def is_stuck(mail: OutboxMail, now: dt.datetime) -> bool:
             and mail.claimed_at < now - STUCK_AFTER)
 
 
-def requeue(mails, now: dt.datetime) -> int:
+@command
+def requeue(actor, now: dt.datetime, mail_ids) -> int:
     """重新发送: 发送失败 rows (and 发送中 rows stuck for STUCK_AFTER, which an Admin has
     checked did not arrive) go back to 待发送 with a fresh count of attempts.
-    The caller commits. Returns how many rows were requeued."""
+    Returns how many rows were requeued."""
     count = 0
-    for mail in mails:
+    for mail in db.session.scalars(scoped_select(OutboxMail, actor).where(
+            OutboxMail.id.in_(list(mail_ids)))):
         if mail.status == OutboxStatus.FAILED or is_stuck(mail, now):
             mail.status = OutboxStatus.PENDING
             mail.attempts = 0

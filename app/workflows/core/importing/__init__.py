@@ -1,6 +1,7 @@
 """Spreadsheet imports: bounded reading (reading.py), import kinds and the batch lifecycle
 every importer shares (kinds.py, batches.py)."""
 from app.workflows.core.importing.reading import (  # noqa: F401
+    Scan,
     ERROR_COLUMN,
     MAX_BYTES,
     MAX_COLUMNS,

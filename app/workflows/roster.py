@@ -16,48 +16,29 @@ people entered otherwise (e.g. CPAs registered by the institute) are not revoked
 """
 import datetime as dt
 import hashlib
-import json
-import secrets
 
 from flask_appbuilder.security.sqla.models import Role, User, assoc_user_role
-from sqlalchemy import bindparam, or_, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy import insert as sql_insert
+from sqlalchemy import bindparam, insert as sql_insert, select, update
 
-from app.workflows.core import audit
 from app.extensions import db
-from app.models import Account, Firm, ImportBatch, ImportStatus, Person, PersonStatus, PersonType
+from app.models import Account, Firm, Person, PersonStatus, PersonType
 from app.roles import FIRM_ADMIN, MEMBER
-from app.workflows import accounts, transfers
+from app.workflows import accounts
+from app.workflows.core import audit
 from app.workflows.core.errors import ForbiddenError, NotFoundError, ValidationError
-from app.workflows.core.importing import Column, FileProblem, Importer, Problem, parse
-from app.workflows.core.scoping import account_of, can_see, is_institute, role_names
+from app.workflows.core.importing import Column, Problem
+from app.workflows.core.importing import batches
+from app.workflows.core.importing.kinds import ImportKind, Param, Plan, register_kind
+from app.workflows.core.scoping import account_of, is_institute, role_names
+from app.workflows.registry import transfers
 
 KIND = "staff"
-PREVIEW_TTL = dt.timedelta(minutes=30)
 MASS_REVOKE_SHARE = 0.2
 CHUNK = 500
 TRANSFER_LABEL = "转入待确认"
-MAX_STORED_PROBLEMS = 1000
 # a clash with someone this firm may not see: say only that the value is taken
 REGISTERED_ELSEWHERE = "{}已被登记，请核对；如确为本人，请联系协会处理"
 TRACKED = ("name", "person_type", "id_number", "position")
-
-IMPORTER = Importer(
-    kind=KIND,
-    title="从业人员名单",
-    sheet_title="从业人员",
-    columns=(
-        Column("姓名", "name", required=True, max_length=64),
-        Column("手机号", "phone", required=True, kind="mobile"),
-        Column("身份证号", "id_number", kind="id_number"),
-        Column("类型", "person_type", kind="choice", choices=PersonType.ALL,
-               default=PersonType.OTHER),
-        Column("职位", "position", max_length=32),
-    ),
-    unique_keys=("phone", "id_number"),
-    example=("张三", "13800138000", "11010519491231002X", "其他从业人员", "审计员"),
-)
 
 RULES = (
     "从业人员用户名为“kj+手机号”；",
@@ -210,136 +191,6 @@ def _plan(firm: Firm, parsed) -> tuple[dict, dict, str]:
                   "active_roster": len(active_roster)}, _fingerprint(firm.id, people, with_account)
 
 
-def summary_of(batch: ImportBatch) -> dict:
-    """The preview JSON of DESIGN §6 (plus this importer's own totals)."""
-    return json.loads(batch.summary) if batch.summary else {
-        "total": 0, "valid": 0, "errors": [], "counts": {}}
-
-
-def new_batch(actor, now: dt.datetime, firm: Firm, filename: str) -> ImportBatch:
-    authorize(actor, firm)
-    batch = ImportBatch(token=secrets.token_urlsafe(24), kind=KIND, firm_id=firm.id,
-                        actor_id=getattr(actor, "id", None), filename=filename,
-                        status=ImportStatus.PARSING, created_at=now,
-                        expires_at=now + PREVIEW_TTL)
-    db.session.add(batch)
-    db.session.commit()
-    return batch
-
-
-def preview(actor, now: dt.datetime, firm: Firm, filename: str, data: bytes,
-            batch: ImportBatch | None = None, progress=None) -> ImportBatch:
-    """Check the file against the firm's data and persist the plan; change nothing else."""
-    authorize(actor, firm)
-    batch = batch or new_batch(actor, now, firm, filename)
-    try:
-        parsed = parse(IMPORTER, filename, data, progress=progress)
-    except FileProblem as problem:
-        batch.status = ImportStatus.FAILED
-        batch.message = problem.message
-        batch.error_count = 1
-        batch.summary = json.dumps({"total": 0, "valid": 0, "counts": {}, "errors": [
-            {"row": None, "column": None, "message": problem.message}]}, ensure_ascii=False)
-        db.session.commit()
-        return batch
-    plan, totals, fingerprint = _plan(firm, parsed)
-    problems = parsed.problems
-    valid = len(parsed.valid_rows)
-    counts = {"待导入总人数": len(parsed.rows), **totals["counts"], "错误行数": len(parsed.rows) - valid}
-    summary = {
-        "token": batch.token,
-        "firm": firm.code,
-        "total": len(parsed.rows),
-        "valid": valid,
-        # the first problems (the error report holds every row): a bounded summary
-        "errors": [p.as_dict() for p in problems[:MAX_STORED_PROBLEMS]],
-        "error_count": len(problems),
-        "counts": counts,
-        "created": totals["counts"]["新增"],
-        "updated": totals["counts"]["更新"],
-        "restored": totals["counts"]["恢复"],
-        "revoked": totals["counts"]["撤销"],
-        "unchanged": totals["counts"]["不变"],
-        "transfer_pending": totals["counts"][TRANSFER_LABEL],
-        # which rows wait for the person's consent: row numbers only, nothing of the person
-        "transfer_rows": [t["row"] for t in plan["transfer"]],
-        "revoke_share": round(totals["revoke_share"], 4),
-        "needs_confirmation": totals["revoke_share"] > MASS_REVOKE_SHARE,
-        "committable": not problems,
-        "expires_at": batch.expires_at.isoformat(),
-    }
-    batch.file_hash = parsed.file_hash
-    batch.fingerprint = fingerprint
-    batch.total = len(parsed.rows)
-    batch.error_count = len(problems)
-    batch.needs_confirmation = summary["needs_confirmation"]
-    batch.summary = json.dumps(summary, ensure_ascii=False)
-    batch.plan = json.dumps(plan, ensure_ascii=False)
-    if problems:
-        batch.rows = json.dumps([{"row": r.number, "raw": r.raw,
-                                  "problems": [p.message for p in r.problems]}
-                                 for r in parsed.rows], ensure_ascii=False)
-    batch.status = ImportStatus.PREVIEWED if not problems else ImportStatus.FAILED
-    batch.progress = 100
-    db.session.commit()
-    return batch
-
-
-def find_batch(actor, token: str) -> ImportBatch:
-    batch = db.session.execute(
-        select(ImportBatch).where(ImportBatch.token == token, ImportBatch.kind == KIND)
-    ).scalar_one_or_none()
-    if batch is None or not can_see(batch, actor):
-        raise NotFoundError("导入预览不存在或已失效，请重新上传")
-    return batch
-
-
-# --- commit ----------------------------------------------------------------------------
-def commit(actor, now: dt.datetime, token: str, *, confirm_mass_revoke: bool = False) -> dict:
-    """Apply exactly the previewed plan, in one transaction, at most once."""
-    batch = find_batch(actor, token)
-    firm = db.session.get(Firm, batch.firm_id)
-    authorize(actor, firm)
-    if batch.status == ImportStatus.COMMITTED:
-        raise ValidationError("该预览已正式导入，不能重复提交")
-    if batch.status != ImportStatus.PREVIEWED:
-        raise ValidationError(f"该预览不能导入（{batch.status}），请修正文件后重新上传")
-    if now > batch.expires_at:
-        batch.status = ImportStatus.EXPIRED
-        db.session.commit()
-        raise ValidationError("预览已超过30分钟失效，请重新上传文件")
-    if batch.needs_confirmation and not confirm_mass_revoke:
-        raise ValidationError("本次导入将撤销超过20%的在册人员，请勾选再次确认后提交")
-    plan = json.loads(batch.plan)
-    # claim the batch: of two simultaneous commits only one updates the row
-    claimed = db.session.execute(
-        update(ImportBatch)
-        .where(ImportBatch.id == batch.id, ImportBatch.status == ImportStatus.PREVIEWED)
-        .values(status=ImportStatus.COMMITTED, committed_at=now)
-    ).rowcount
-    if claimed != 1:
-        db.session.rollback()
-        raise ValidationError("该预览已正式导入，不能重复提交")
-    people = _load_people(firm.id, plan["phones"], plan["id_numbers"])
-    if _fingerprint(firm.id, people, _accounts_by_person(people)) != batch.fingerprint:
-        db.session.rollback()
-        raise ValidationError("预览之后本所人员数据已有变化，请重新上传预览")
-    try:
-        with audit.acting_as(actor):
-            result = _apply(plan, firm, now, actor)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise ValidationError("导入未生效：名单与预览后新增的数据冲突（如登录名已被占用），"
-                              "请重新上传预览") from None
-    except Exception:
-        db.session.rollback()
-        raise
-    summary = summary_of(batch)
-    summary.update(result)
-    return summary
-
-
 def _ids_by(model, key_column, keys) -> dict:
     """{key: id} for rows just inserted, found by their unique key."""
     found = {}
@@ -446,5 +297,111 @@ def roster_filter():
     return Person.imported_at.is_not(None)
 
 
-__all__ = ["IMPORTER", "RULES", "authorize", "commit", "find_batch", "firm_by_code", "new_batch",
-           "preview", "roster_filter", "summary_of", "or_"]
+def _firm_choices(actor):
+    return [(f.code, f"{f.code} {f.name}") for f in
+            db.session.scalars(select(Firm).order_by(Firm.code))]
+
+
+class StaffRoster(ImportKind):
+    """从业人员名单: the firm's whole list (seed 000 §3)."""
+
+    name = KIND
+    cli_name = "staff"
+    title = "从业人员名单"
+    sheet_title = "从业人员"
+    columns = (
+        Column("姓名", "name", required=True, max_length=64),
+        Column("手机号", "phone", required=True, kind="mobile"),
+        Column("身份证号", "id_number", kind="id_number"),
+        Column("类型", "person_type", kind="choice", choices=PersonType.ALL,
+               default=PersonType.OTHER),
+        Column("职位", "position", max_length=32),
+    )
+    unique_keys = ("phone", "id_number")
+    example = ("张三", "13800138000", "11010519491231002X", "其他从业人员", "审计员")
+    rules = RULES
+    params = (Param("firm", "事务所", choices=_firm_choices, institute_only=True,
+                    help="协会工作人员选择为哪家事务所导入；事务所管理员导入本所名单"),)
+    done_endpoint = "StaffRosterView.list"
+
+    def authorize(self, actor) -> None:
+        if not (is_institute(actor) or FIRM_ADMIN in role_names(actor)):
+            raise ForbiddenError("只有事务所管理员或协会工作人员可以导入名单")
+
+    def context(self, actor, params: dict) -> dict:
+        """Staff choose the firm; a firm admin always imports for its own."""
+        if is_institute(actor):
+            code = (params.get("firm") or "").strip()
+            if not code:
+                raise ValidationError("请选择事务所", "firm")
+            firm = firm_by_code(code)
+        else:
+            account = account_of(actor)
+            if account is None or account.firm is None:
+                raise ForbiddenError("只有事务所管理员或协会工作人员可以导入名单")
+            firm = account.firm
+            named = (params.get("firm") or "").strip()
+            if named and named != firm.code:
+                raise ForbiddenError("只能导入本所的从业人员名单")
+        authorize(actor, firm)
+        return {"firm_id": firm.id, "firm_code": firm.code}
+
+    def plan(self, ctx, parsed, actor, now) -> Plan:
+        firm = db.session.get(Firm, ctx["firm_id"])
+        data, totals, fingerprint = _plan(firm, parsed)
+        counts = totals["counts"]
+        notes = []
+        if data["transfer"]:
+            rows = "、".join(str(t["row"]) for t in data["transfer"])
+            notes.append(f"第 {rows} 行的人员已登记在其他单位（或由协会代管）：正式导入后将通知其本人，"
+                         f"本人登录确认或协会审核通过后才转入本所，在此之前不会列入本所名单。")
+        share = totals["revoke_share"]
+        confirmation = None
+        if share > MASS_REVOKE_SHARE:
+            confirmation = (f"本次导入将撤销{counts['撤销']}人，占本所在册从业人员的"
+                            f"{share * 100:.0f}%（超过20%），请勾选再次确认后提交")
+        return Plan(
+            data=data, counts=counts, fingerprint=fingerprint, notes=notes,
+            confirmation=confirmation,
+            totals={"created": counts["新增"], "updated": counts["更新"],
+                    "restored": counts["恢复"], "revoked": counts["撤销"],
+                    "unchanged": counts["不变"], "transfer_pending": counts[TRANSFER_LABEL]},
+            # which rows wait for the person's consent: row numbers only, nothing of the person
+            extra={"firm": firm.code, "revoke_share": round(share, 4),
+                   "transfer_rows": [t["row"] for t in data["transfer"]]})
+
+    def fingerprint(self, ctx, data) -> str:
+        people = _load_people(ctx["firm_id"], data["phones"], data["id_numbers"])
+        return _fingerprint(ctx["firm_id"], people, _accounts_by_person(people))
+
+    def apply(self, ctx, data, actor, now, options) -> dict:
+        firm = db.session.get(Firm, ctx["firm_id"])
+        return _apply(data, firm, now, actor)
+
+    def done_message(self, result) -> str:
+        counts = result["counts"]
+        return "正式导入完成：新增{新增}人，更新{更新}人，恢复{恢复}人，撤销{撤销}人，不变{不变}人".format(
+            **counts) + (f"，转入待确认{counts[TRANSFER_LABEL]}人" if counts[TRANSFER_LABEL] else "")
+
+
+IMPORTER = register_kind(StaffRoster())
+
+
+# --- the kind on the generic batch, as the demo, the bench and the tests call it ----------
+
+def preview(actor, now: dt.datetime, firm: Firm, filename: str, data: bytes):
+    """Preview a whole-list file for `firm` (in this request); change nothing else."""
+    return batches.upload(actor, now, KIND, filename, data, {"firm": firm.code},
+                          background=False)
+
+
+def commit(actor, now: dt.datetime, token: str, *, confirm_mass_revoke: bool = False) -> dict:
+    """正式导入 of a staff preview: exactly its plan, once, in one transaction."""
+    return batches.commit(actor, now, token, confirm=confirm_mass_revoke, kind_name=KIND)
+
+
+def find_batch(actor, token: str):
+    return batches.find(actor, token, KIND)
+
+
+summary_of = batches.summary_of

@@ -14,8 +14,9 @@ from app.extensions import db
 from app.models import Account, Firm
 from app.passwords import check_password, hash_password
 from app.roles import FIRM_ADMIN
+from app.workflows.core.commands import command
 from app.workflows.core.errors import ValidationError
-from app.workflows.identifiers import clean_name, validate_mobile
+from app.workflows.core.identifiers import clean_name, validate_mobile
 from app.workflows.core.scoping import role_names
 
 MIN_PASSWORD_LENGTH = 8
@@ -146,13 +147,13 @@ def set_new_password(user: User, new: str, repeat: str, now: dt.datetime) -> Non
     _set_password(user, new, now)
 
 
-def change_password(user: User, old: str, new: str, repeat: str, now: dt.datetime) -> None:
+@command
+def change_password(user: User, now: dt.datetime, old: str, new: str, repeat: str) -> None:
     """系统管理 → 修改密码: old / new / repeat (seed 000 §7)."""
     if not verify_password(user, old or ""):
         raise ValidationError("旧密码不正确", "old_password")
     check_password_policy(user, new or "", repeat or "")
     _set_password(user, new, now)
-    db.session.commit()
 
 
 def needs_contact_info(user: User) -> bool:
@@ -168,6 +169,7 @@ def needs_first_login(user: User) -> bool:
     return bool(account and account.must_change_password) or needs_contact_info(user)
 
 
+@command
 def complete_first_login(
     user: User,
     now: dt.datetime,
@@ -198,7 +200,6 @@ def complete_first_login(
         firm.contact_phone = phone
     if must_change:
         _set_password(user, new_password, now)
-    db.session.commit()
 
 
 def reset_to_initial_password(user: User, now: dt.datetime) -> None:

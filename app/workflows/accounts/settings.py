@@ -10,13 +10,13 @@ from dataclasses import dataclass
 
 from flask_appbuilder.security.sqla.models import User
 
-from app.extensions import db
 from app.models import Account
 from app.models import CodePurpose
 from app.roles import FIRM_ADMIN
-from app.workflows import codes
+from app.workflows.accounts import codes
+from app.workflows.core.commands import command
 from app.workflows.core.errors import ForbiddenError, ValidationError
-from app.workflows.identifiers import clean_name, validate_mobile
+from app.workflows.core.identifiers import clean_name, validate_mobile
 from app.workflows.core.scoping import role_names
 
 CONTACT_NAME_MAX = 64
@@ -67,6 +67,7 @@ def user_info(user: User) -> UserInfo:
     return info
 
 
+@command
 def update_contact(actor: User, now: dt.datetime, contact_name, contact_phone) -> None:
     """编辑用户信息: a firm admin changes its firm's 联系人姓名 and 联系人手机号."""
     if not is_firm_admin(actor):
@@ -83,7 +84,6 @@ def update_contact(actor: User, now: dt.datetime, contact_name, contact_phone) -
     firm = actor.account.firm
     firm.contact_name = name
     firm.contact_phone = phone
-    db.session.commit()
 
 
 def clean_email(value) -> str:
@@ -101,6 +101,7 @@ def pending_binding(user: User, now: dt.datetime) -> str | None:
     return row.email if row is not None else None
 
 
+@command
 def request_email_binding(actor: User, now: dt.datetime, email) -> str:
     """绑定邮箱, step 1: mail a code to the address. Returns the cleaned address."""
     email = clean_email(email)
@@ -109,29 +110,26 @@ def request_email_binding(actor: User, now: dt.datetime, email) -> str:
         raise ValidationError("验证码发送过于频繁，请一小时后再试", "email")
     codes.mail_code(actor, CodePurpose.BIND_EMAIL, email, now, subject="邮箱绑定验证码",
                     doing=f"为账号 {actor.username} 绑定此邮箱")
-    db.session.commit()
     return email
 
 
+@command
 def confirm_email_binding(actor: User, now: dt.datetime, code) -> str:
     """绑定邮箱, step 2: the right code binds the address it was sent to."""
     if not (code or "").strip():
         raise ValidationError("请填写验证码", "code")
     row = codes.live(actor.id, CodePurpose.BIND_EMAIL, now)
     if row is None:
-        db.session.rollback()
         raise ValidationError("验证码已失效，请重新获取", "code")
     if not codes.matches(row, code, now):
-        db.session.commit()  # the wrong attempt counts
-        raise ValidationError("验证码不正确", "code")
+        raise ValidationError("验证码不正确", "code", keep_changes=True)  # the attempt counts
     row.used_at = now
     _account(actor).notify_email = row.email
-    db.session.commit()
     return row.email
 
 
+@command
 def unbind_email(actor: User, now: dt.datetime) -> None:
     """解除绑定: no more mail to the address (and no password recovery by mail)."""
     codes.retire(actor.id, CodePurpose.BIND_EMAIL, now)
     _account(actor).notify_email = None
-    db.session.commit()

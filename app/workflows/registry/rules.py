@@ -7,7 +7,7 @@ from app.extensions import db
 from app.models import Firm, FirmStatus, Gender, Person, PersonStatus, PersonType
 from app.workflows.accounts import provision_firm_admin
 from app.workflows.core.errors import ValidationError
-from app.workflows.identifiers import (
+from app.workflows.core.identifiers import (
     birth_date_from_id,
     gender_from_id,
     clean_name,

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import (Account, Firm, Person, PersonStatus, PersonTransfer, TransferStatus)
 from app.roles import FIRM_ADMIN
+from app.workflows.core.commands import command
 from app.workflows.core.errors import ForbiddenError, NotFoundError, ValidationError
 from app.workflows.core.scoping import account_of, is_institute, role_names
 from app.workflows.core.sms import mask_mobile, send_sms
@@ -139,6 +140,7 @@ def _move(transfer: PersonTransfer, now: dt.datetime, how: str) -> None:
             f"您所名单中手机号为{mask_mobile(person.phone)}的人员已转入本所（{how}）。", now)
 
 
+@command
 def confirm(actor, now: dt.datetime, transfer_id: int) -> PersonTransfer:
     """The person accepts the move (signed in with its own, earlier password)."""
     transfer = _load(actor, transfer_id)
@@ -154,6 +156,7 @@ def confirm(actor, now: dt.datetime, transfer_id: int) -> PersonTransfer:
     return transfer
 
 
+@command
 def refuse(actor, now: dt.datetime, transfer_id: int, remark: str | None = None) -> PersonTransfer:
     """The person refuses: it stays where it was."""
     transfer = _load(actor, transfer_id)
@@ -169,6 +172,7 @@ def refuse(actor, now: dt.datetime, transfer_id: int, remark: str | None = None)
     return transfer
 
 
+@command
 def approve(actor, now: dt.datetime, transfer_id: int, remark: str | None = None) -> PersonTransfer:
     """Institute staff approve the move (e.g. the person asked them to)."""
     if not is_institute(actor):
@@ -182,6 +186,7 @@ def approve(actor, now: dt.datetime, transfer_id: int, remark: str | None = None
     return transfer
 
 
+@command
 def decline(actor, now: dt.datetime, transfer_id: int, remark: str | None = None) -> PersonTransfer:
     if not is_institute(actor):
         raise ForbiddenError("只有协会工作人员可以审核转入")

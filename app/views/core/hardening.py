@@ -30,7 +30,7 @@ def error_page(heading: str, message: str, status: int):
         from flask_login import current_user
 
         g.user = current_user._get_current_object()
-    body = render_template("errors/error.html", appbuilder=appbuilder,
+    body = render_template("core/error.html", appbuilder=appbuilder,
                            base_template=appbuilder.base_template, heading=heading,
                            message=message)
     return current_app.response_class(body, status=status, mimetype="text/html")

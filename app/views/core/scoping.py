@@ -6,9 +6,13 @@ One mechanism (app/workflows/scoping.py) bound to the current user, applied by:
   actions, file downloads, related-field choices, and submitted data;
 - per-request search filters, because FAB keeps them on the shared view instance.
 
-tests/test_scoping_matrix.py enumerates every registered view and API at run time and
-fails for one that lacks these mixins.
+Custom pages whose URL carries an id declare what it is an id of with `@scoped_id(Model)`:
+the workflow they call loads the row through the scoped lookup, and a NotFoundError is a
+404. The isolation matrix (tests/core/test_isolation.py) finds every URL rule with an id at
+run time and fails for one without the declaration, then tries foreign rows on it.
 """
+import functools
+
 from flask import abort, g, has_request_context, request
 from flask_appbuilder import expose
 from flask_appbuilder.api import ModelRestApi
@@ -18,8 +22,9 @@ from flask_appbuilder.views import ModelView
 from sqlalchemy import or_
 
 from app import clock
-from app.views.export import ExportMixin
-from app.workflows.core.errors import DomainError
+from app.views.core.export import ExportMixin
+from app.workflows.core import files
+from app.workflows.core.errors import DomainError, NotFoundError
 from app.workflows.core.scoping import enforce_owner, scope_condition
 
 
@@ -29,6 +34,28 @@ def current_user():
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     return user
+
+
+def scoped_id(model, arg: str = "pk"):
+    """Mark a custom page whose URL argument `arg` is an id of `model`; not found → 404."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            try:
+                return view(*args, **kwargs)
+            except NotFoundError:
+                abort(404)
+
+        wrapper._scoped_id = (model, arg)
+        return wrapper
+
+    return decorate
+
+
+def uploads(field: str = "attachments") -> list:
+    """The files of a multipart field, as streams for the file store (empty inputs skipped)."""
+    return [files.Upload.of(f) for f in request.files.getlist(field) if f and f.filename]
 
 
 class FilterRowScope(BaseFilter):

@@ -19,12 +19,14 @@ from sqlalchemy.exc import MultipleResultsFound
 
 from app.workflows.core import audit
 from app.extensions import db
-from app.models import CodePurpose
+from app.models import CodePurpose, Firm, Person
 from app.roles import FIRM_ADMIN
-from app.workflows import accounts, codes
+from app.workflows import accounts
+from app.workflows.accounts import codes
+from app.workflows.core.commands import command
 from app.workflows.core.errors import ForbiddenError, ValidationError
 from app.workflows.core.mail import queue_mail
-from app.workflows.core.scoping import is_institute, role_names
+from app.workflows.core.scoping import get_scoped, is_institute, role_names
 
 CODES_PER_HOUR = 3
 BAD_CODE = "验证码不正确或已失效，请重新获取"
@@ -45,7 +47,11 @@ def find_account(login) -> User | None:
     return user
 
 
-def request_code(login, now: dt.datetime) -> None:
+ANONYMOUS = "匿名用户（找回密码）"  # the actor of the public 找回密码 pages
+
+
+@command
+def request_code(actor, now: dt.datetime, login) -> None:
     """Mail a reset code to the bound address of `login`, if there is one. Says nothing."""
     if not (login or "").strip():
         raise ValidationError("请填写账号", "login")
@@ -60,13 +66,14 @@ def request_code(login, now: dt.datetime) -> None:
         return
     codes.mail_code(user, CodePurpose.RESET_PASSWORD, email, now, subject="找回密码验证码",
                     doing=f"找回账号 {user.username} 的密码", closing="您的密码不会改变。")
-    db.session.commit()
 
 
-def reset_password(login, code, new_password, repeat, now: dt.datetime) -> User:
+@command
+def reset_password(actor, now: dt.datetime, login, code, new_password, repeat) -> User:
     """Set a new password with a mailed code. The code is checked before the policy,
     so the policy's messages (e.g. "same as the current password") tell nothing to
-    someone without the code."""
+    someone without the code. A wrong code counts as an attempt (kept); a refused new
+    password leaves the code usable for a better one (rolled back)."""
     if not (login or "").strip():
         raise ValidationError("请填写账号", "login")
     if not (code or "").strip():
@@ -74,17 +81,11 @@ def reset_password(login, code, new_password, repeat, now: dt.datetime) -> User:
     user = find_account(login)
     row = codes.live(user.id, CodePurpose.RESET_PASSWORD, now) if user is not None else None
     if row is None:
-        db.session.rollback()
         raise ValidationError(BAD_CODE, "code")
     if not codes.matches(row, code, now):
-        db.session.commit()  # the wrong attempt counts
-        raise ValidationError(BAD_CODE, "code")
+        raise ValidationError(BAD_CODE, "code", keep_changes=True)  # the attempt counts
     with audit.acting_as(f"{user.username}（找回密码）"):
-        try:
-            accounts.set_new_password(user, new_password, repeat, now)
-        except ValidationError:
-            db.session.rollback()  # the code stays usable for a better password
-            raise
+        accounts.set_new_password(user, new_password, repeat, now)
         codes.retire(user.id, CodePurpose.RESET_PASSWORD, now)
         queue_mail(
             row.email, "【注协业务管理系统】密码已重置",
@@ -92,7 +93,6 @@ def reset_password(login, code, new_password, repeat, now: dt.datetime) -> User:
             f"如非本人操作，请立即联系协会工作人员。\n",
             now,
         )
-        db.session.commit()
     return user
 
 
@@ -105,13 +105,15 @@ def _reset(user: User | None, now: dt.datetime, missing: str) -> None:
     codes.retire(user.id, CodePurpose.RESET_PASSWORD, now)
 
 
-def reset_firm_admin(actor: User, firm, now: dt.datetime) -> None:
-    """Staff put a firm's admin account P+code back to its initial password (编号后六位).
-    The caller commits (several rows may be reset together)."""
+@command
+def reset_firm_admin(actor: User, now: dt.datetime, firm_id) -> None:
+    """Staff put a firm's admin account P+code back to its initial password (编号后六位)."""
     if not is_institute(actor):
         raise ForbiddenError("只有协会工作人员可以重置事务所管理员的密码")
-    from app.workflows.messages import notify
     from app.workflows.core.sms import send_sms
+    from app.workflows.messages import notify
+
+    firm = get_scoped(db.session, Firm, firm_id, actor, "事务所不存在")
 
     user = db.session.query(User).filter_by(username=firm.admin_username).one_or_none()
     _reset(user, now, "该事务所没有管理员账号")
@@ -122,19 +124,21 @@ def reset_firm_admin(actor: User, firm, now: dt.datetime) -> None:
         send_sms(firm.contact_phone, "【北京注协】" + text, now)
 
 
-def reset_person_account(actor: User, person, now: dt.datetime) -> None:
+@command
+def reset_person_account(actor: User, now: dt.datetime, person_id) -> None:
     """Staff (any person) or a firm admin (its own firm's people) reset a person's account
-    to its initial password. The caller commits.
+    to its initial password.
 
     A firm admin may not reset (security issue: account takeover) the account of a
     person who moved to its firm in the last 30 days, nor of one who chose its own
     password and is not on the firm's roster. The person is always told: a system
     message, mail where an address is bound, and an SMS to its mobile.
     """
-    from app.workflows import transfers
-    from app.workflows.messages import notify
     from app.workflows.core.sms import send_sms
+    from app.workflows.messages import notify
+    from app.workflows.registry import transfers
 
+    person = get_scoped(db.session, Person, person_id, actor, "人员不存在")
     own_firm = (FIRM_ADMIN in role_names(actor) and actor.account is not None
                 and actor.account.firm_id is not None
                 and person.firm_id == actor.account.firm_id)

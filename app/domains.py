@@ -1,0 +1,34 @@
+"""The business domains, in menu order. The factory loops over this list and nothing else:
+adding a domain is one line here plus the domain's own modules (models/<name>.py,
+workflows/<name>/, views/<name>.py, templates/<name>/, tests/<name>/, demo/<name>.py).
+
+Each `app/views/<name>.py` declares its `DOMAIN`: the permissions its roles hold, the
+models whose changes the audit log records, `register(appbuilder, app)` for its views,
+APIs and menus, and optionally `cli(app)` for its commands.
+"""
+import dataclasses
+import importlib
+from typing import Callable
+
+DOMAINS = ("registry", "roster", "messages", "help", "accounts", "operations")
+
+
+@dataclasses.dataclass(frozen=True)
+class Domain:
+    name: str
+    register: Callable
+    # role -> [[view name (regex), permission (regex)], …]; menus as [label, "menu_access"]
+    permissions: dict = dataclasses.field(default_factory=dict)
+    # model -> columns never written to the audit log
+    audited: dict = dataclasses.field(default_factory=dict)
+    cli: Callable | None = None
+
+
+def load() -> list[Domain]:
+    domains = []
+    for name in DOMAINS:
+        domain = importlib.import_module(f"app.views.{name}").DOMAIN
+        if domain.name != name:
+            raise RuntimeError(f"app/views/{name}.py declares DOMAIN named {domain.name!r}")
+        domains.append(domain)
+    return domains

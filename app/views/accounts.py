@@ -1,0 +1,307 @@
+"""系统管理 → 修改密码 and 设置 (用户信息, 邮箱绑定), the forced first-login page (补充信息 +
+new password), and 找回密码 on the login page."""
+from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.security.sqla.models import User
+from flask_appbuilder.utils.limit import Limit
+from flask_jwt_extended import get_current_user, verify_jwt_in_request
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+
+from app.domains import Domain
+from app.models import Account
+from app.roles import FIRM_ADMIN, MEMBER, MENU_SYSTEM, STAFF
+from app.views.core.scoping import now
+from app.workflows import accounts
+from app.workflows.accounts import recovery, settings
+from app.workflows.accounts.codes import CODE_TTL
+from app.workflows.core.errors import DomainError, ForbiddenError
+
+MENU_CHANGE_PASSWORD = "修改密码"
+MENU_SETTINGS = "设置"
+
+POLICY_TEXT = "密码至少8位，须同时包含字母和数字，且不能与初始密码相同。"
+
+
+class ChangePasswordForm(FlaskForm):
+    old_password = PasswordField("旧密码")
+    new_password = PasswordField("新密码")
+    repeat = PasswordField("重复密码")
+
+
+class FirstLoginForm(FlaskForm):
+    contact_name = StringField("联系人姓名")
+    contact_phone = StringField("联系人手机号")
+    new_password = PasswordField("新密码")
+    repeat = PasswordField("确认新密码")
+
+
+def _show_error(form, error: DomainError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors or []) + [error.message]
+    flash(error.message, "danger")
+
+
+class AccountView(BaseView):
+    """Pages every signed-in role has (permission `can_access` on `Account`)."""
+
+    route_base = "/account"
+    class_permission_name = "Account"
+    method_permission_name = {"password": "access", "first_login": "access"}
+    default_view = "password"
+
+    @expose("/password/", methods=["GET", "POST"])
+    @has_access
+    def password(self):
+        form = ChangePasswordForm()
+        if request.method == "POST" and form.validate_on_submit():
+            try:
+                accounts.change_password(g.user, now(), form.old_password.data,
+                                         form.new_password.data, form.repeat.data)
+            except DomainError as error:
+                _show_error(form, error)
+            else:
+                flash("密码修改成功", "success")
+                return redirect(url_for("AccountView.password"))
+        return self.render_template(
+            "accounts/password.html", form=form, title="修改密码", policy=POLICY_TEXT
+        )
+
+    @expose("/first-login/", methods=["GET", "POST"])
+    @has_access
+    def first_login(self):
+        user = g.user
+        if not accounts.needs_first_login(user):
+            return redirect(self.appbuilder.get_url_for_index)
+        form = FirstLoginForm()
+        need_contact = accounts.needs_contact_info(user)
+        if request.method == "POST" and form.validate_on_submit():
+            try:
+                accounts.complete_first_login(
+                    user, now(),
+                    new_password=form.new_password.data, repeat=form.repeat.data,
+                    contact_name=form.contact_name.data, contact_phone=form.contact_phone.data,
+                )
+            except DomainError as error:
+                _show_error(form, error)
+            else:
+                flash("信息已保存，欢迎使用", "success")
+                return redirect(self.appbuilder.get_url_for_index)
+        return self.render_template(
+            "accounts/first_login.html", form=form, title="补充信息",
+            firm=user.account.firm if user.account else None,
+            need_contact=need_contact,
+            need_password=bool(user.account and user.account.must_change_password),
+            policy=POLICY_TEXT,
+        )
+
+
+# Endpoints a user who has not finished the first login may still reach.
+_FIRST_LOGIN_OPEN = {"AccountView.first_login", "AuthDBView.logout", "AuthDBView.login",
+                     "static", "appbuilder.static"}
+
+
+def enforce_first_login():
+    """Until the initial password is replaced (and a firm's contact filled in),
+    every page leads to the first-login form and the API answers 403."""
+    if request.path.startswith("/api/"):
+        if request.path.startswith(("/api/v1/security/", "/api/v1/_openapi")):
+            return None
+        if "Authorization" not in request.headers:
+            return None
+        try:
+            verify_jwt_in_request(optional=True)
+        except Exception:  # noqa: BLE001 — FAB's own check answers bad tokens
+            return None
+        user = get_current_user()
+        if user is not None and accounts.needs_first_login(user):
+            return jsonify(message="请先登录网页修改初始密码并补充信息"), 403
+        return None
+    user = getattr(g, "user", None)
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    if request.endpoint in _FIRST_LOGIN_OPEN or (request.endpoint or "").endswith(".static"):
+        return None
+    if accounts.needs_first_login(user):
+        return redirect(url_for("AccountView.first_login"))
+    return None
+
+
+DEFAULT_RECOVERY_RATE_LIMIT = "5 per minute"
+SENT_TEXT = ("如果该账号已绑定邮箱，验证码已发送至绑定的邮箱，{minutes}分钟内有效。"
+             "未绑定邮箱的账号请联系协会工作人员重置密码。")
+
+
+class ContactForm(FlaskForm):
+    contact_name = StringField("联系人姓名")
+    contact_phone = StringField("联系人手机号")
+
+
+class EmailForm(FlaskForm):
+    email = StringField("邮箱地址")
+
+
+class EmailCodeForm(FlaskForm):
+    code = StringField("验证码")
+
+
+class ForgotForm(FlaskForm):
+    login = StringField("账号")
+
+
+class ResetForm(FlaskForm):
+    login = StringField("账号")
+    code = StringField("验证码")
+    new_password = PasswordField("新密码")
+    repeat = PasswordField("确认新密码")
+
+
+class SettingsView(BaseView):
+    """设置: every signed-in role (permission `can_access` on `Settings`)."""
+
+    route_base = "/settings"
+    class_permission_name = "Settings"
+    method_permission_name = {name: "access" for name in (
+        "index", "contact", "email", "email_confirm", "email_unbind")}
+    default_view = "index"
+
+    def _page(self, email_form=None, code_form=None):
+        user = g.user
+        return self.render_template(
+            "accounts/index.html", title="设置", info=settings.user_info(user),
+            pending=settings.pending_binding(user, now()),
+            email_form=email_form or EmailForm(), code_form=code_form or EmailCodeForm(),
+            minutes=int(CODE_TTL.total_seconds() // 60),
+        )
+
+    @expose("/")
+    @has_access
+    def index(self):
+        return self._page()
+
+    @expose("/contact/", methods=["GET", "POST"])
+    @has_access
+    def contact(self):
+        user = g.user
+        info = settings.user_info(user)
+        if not info.can_edit_contact:
+            abort(404)
+        form = ContactForm(data={"contact_name": info.contact_name,
+                                 "contact_phone": info.contact_phone})
+        if request.method == "POST" and form.validate_on_submit():
+            try:
+                settings.update_contact(user, now(), form.contact_name.data,
+                                        form.contact_phone.data)
+            except ForbiddenError:
+                abort(404)
+            except DomainError as error:
+                _show_error(form, error)
+            else:
+                flash("用户信息已保存", "success")
+                return redirect(url_for(".index"))
+        return self.render_template("accounts/contact.html", title="编辑信息", form=form,
+                                    info=info)
+
+    @expose("/email/", methods=["POST"])
+    @has_access
+    def email(self):
+        form = EmailForm()
+        if form.validate_on_submit():
+            try:
+                address = settings.request_email_binding(g.user, now(), form.email.data)
+            except DomainError as error:
+                _show_error(form, error)
+                return self._page(email_form=form)
+            flash(f"验证码已发送至 {address}，请查收邮件并输入验证码", "success")
+        return redirect(url_for(".index"))
+
+    @expose("/email/confirm/", methods=["POST"])
+    @has_access
+    def email_confirm(self):
+        form = EmailCodeForm()
+        if form.validate_on_submit():
+            try:
+                address = settings.confirm_email_binding(g.user, now(), form.code.data)
+            except DomainError as error:
+                _show_error(form, error)
+                return self._page(code_form=form)
+            flash(f"邮箱 {address} 绑定成功", "success")
+        return redirect(url_for(".index"))
+
+    @expose("/email/unbind/", methods=["POST"])
+    @has_access
+    def email_unbind(self):
+        if FlaskForm().validate_on_submit():
+            settings.unbind_email(g.user, now())
+            flash("已解除邮箱绑定", "success")
+        return redirect(url_for(".index"))
+
+
+def _recovery_rate_limit() -> str:
+    return current_app.config.get("PASSWORD_RECOVERY_RATE_LIMIT", DEFAULT_RECOVERY_RATE_LIMIT)
+
+
+class PasswordRecoveryView(BaseView):
+    """找回密码: public pages, rate-limited per IP (POSTs share one budget)."""
+
+    route_base = "/forgot-password"
+    default_view = "request_code"
+    limits = [Limit(limit_value=_recovery_rate_limit, key_func=None, methods=("POST",),
+                    error_message="操作过于频繁，请稍后再试")]
+
+    @expose("/", methods=["GET", "POST"])
+    def request_code(self):
+        form = ForgotForm()
+        if request.method == "POST" and form.validate_on_submit():
+            try:
+                recovery.request_code(recovery.ANONYMOUS, now(), form.login.data)
+            except DomainError as error:
+                _show_error(form, error)
+            else:
+                flash(SENT_TEXT.format(minutes=int(CODE_TTL.total_seconds() // 60)), "info")
+                return redirect(url_for(".reset", login=form.login.data.strip()))
+        return self.render_template("accounts/forgot.html", title="找回密码", form=form)
+
+    @expose("/reset/", methods=["GET", "POST"])
+    def reset(self):
+        form = ResetForm()
+        if request.method == "GET":
+            form.login.data = request.args.get("login", "")
+        if request.method == "POST" and form.validate_on_submit():
+            try:
+                recovery.reset_password(recovery.ANONYMOUS, now(), form.login.data,
+                                        form.code.data, form.new_password.data,
+                                        form.repeat.data)
+            except DomainError as error:
+                _show_error(form, error)
+            else:
+                flash("密码已重置，请使用新密码登录", "success")
+                return redirect(self.appbuilder.get_url_for_login)
+        return self.render_template("accounts/reset.html", title="找回密码", form=form,
+                                    policy=POLICY_TEXT)
+
+
+def register(appbuilder, app) -> None:
+    """Add this area's views, APIs and menu entries."""
+    appbuilder.add_view(AccountView, MENU_CHANGE_PASSWORD, href="/account/password/",
+                        icon="fa-key", category=MENU_SYSTEM, category_icon="fa-cog")
+    appbuilder.add_view(
+        SettingsView, MENU_SETTINGS, href="/settings/", icon="fa-sliders",
+        category=MENU_SYSTEM,
+    )
+    appbuilder.add_view_no_menu(PasswordRecoveryView)
+    app.before_request(enforce_first_login)
+
+
+_EVERY_ROLE = [["Account|Settings", "can_access"],
+               [f"{MENU_SYSTEM}|{MENU_CHANGE_PASSWORD}|{MENU_SETTINGS}", "menu_access"]]
+DOMAIN = Domain(
+    name="accounts",
+    register=register,
+    permissions={STAFF: _EVERY_ROLE, FIRM_ADMIN: _EVERY_ROLE, MEMBER: _EVERY_ROLE},
+    audited={Account: {"initial_password_hash"},
+             User: {"password", "last_login", "login_count", "fail_login_count", "changed_on",
+                    "created_on"}},
+)

@@ -1,0 +1,18 @@
+"""The view machinery every domain shares: row scoping, exports, forms, the generic import
+pages, file downloads and what every response goes through (hardening)."""
+from app.roles import FIRM_ADMIN, STAFF
+
+# permissions on the core views (each domain adds its own in its DOMAIN)
+PERMISSIONS = {
+    STAFF: [["Import", "can_import"]],
+    FIRM_ADMIN: [["Import", "can_import"]],
+}
+
+
+def register(appbuilder, app) -> None:
+    """The core's own pages and APIs (no menu entries: domains link to them)."""
+    from app.views.core.imports import ImportApi, ImportView, import_cli
+
+    appbuilder.add_view_no_menu(ImportView)
+    appbuilder.add_api(ImportApi)
+    app.cli.add_command(import_cli())

@@ -1,0 +1,340 @@
+"""One upload / preview / 正式导入 page, one REST resource and one CLI verb for every import
+kind (app/workflows/core/importing): a kind brings its columns, params and rules; these
+views only parse the request, call the batch commands and render.
+
+Pages:  /imports/<kind>/            upload (the kind's params, template link, rules)
+        /imports/<kind>/template.xlsx
+        /imports/preview/<token>    counts by the manual's categories, notes, errors, 正式导入
+        /imports/status/<token>     progress of a background preview (JSON, polled)
+        /imports/commit/<token>     POST
+        /imports/report/<token>.xlsx  the uploaded rows plus 错误说明
+REST:   POST /api/v1/import/<kind>/preview (multipart file + params) → the preview JSON
+        GET /api/v1/import/<token>; POST /api/v1/import/<token>/commit {"confirm": bool}
+        GET /api/v1/import/<kind>/template
+CLI:    flask --app run.py import <cli_name> [--<param> …] FILE [--commit] [--confirm]
+"""
+import io
+import json
+from pathlib import Path
+
+import click
+from flask import Response, abort, flash, g, jsonify, redirect, request, send_file, url_for
+from flask.cli import AppGroup, with_appcontext
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.api import BaseApi
+from flask_appbuilder.security.decorators import has_access, protect
+
+from app import clock
+from app.models import ImportStatus
+from app.views.core.scoping import current_user, now
+from app.workflows.core.errors import DomainError, NotFoundError
+from app.workflows.core.importing import MAX_BYTES, error_report, template
+from app.workflows.core.importing import batches
+from app.workflows.core.importing.kinds import KINDS, kind_named
+from app.workflows.core.scoping import SystemActor, is_institute
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SHOWN_ERRORS = 200
+SHOWN_LISTING = 200
+
+
+def _kind_or_404(name):
+    try:
+        return kind_named(name)
+    except NotFoundError:
+        abort(404)
+
+
+def _params_from(values, kind) -> dict:
+    params = {}
+    for param in kind.params:
+        if param.multiple:
+            chosen = [v for raw in values.getlist(param.name) for v in str(raw).split(",") if v]
+            params[param.name] = chosen
+        else:
+            params[param.name] = (values.get(param.name) or "").strip()
+    return params
+
+
+def _read_upload(field="file"):
+    upload = request.files.get(field)
+    if upload is None or not upload.filename:
+        raise DomainError("请选择要上传的文件", field)
+    return upload.filename, upload.read(MAX_BYTES + 1)
+
+
+class ImportView(BaseView):
+    """The generic pages of every import kind (permission can_import on Import)."""
+
+    route_base = "/imports"
+    class_permission_name = "Import"
+    method_permission_name = {name: "import" for name in (
+        "upload", "template_file", "preview", "status", "commit", "report")}
+    default_view = "upload"
+
+    def _param_fields(self, kind, user):
+        fields = []
+        for param in kind.params:
+            if param.institute_only and not is_institute(user):
+                continue
+            choices = param.choices(user) if param.choices else None
+            fields.append({"param": param, "choices": choices,
+                           "selected": request.values.getlist(param.name) if param.multiple
+                           else request.values.get(param.name, "")})
+        return fields
+
+    @expose("/<string:kind_name>/", methods=["GET", "POST"])
+    @has_access
+    def upload(self, kind_name):
+        kind = _kind_or_404(kind_name)
+        user = current_user()
+        try:
+            kind.authorize(user)
+        except DomainError:
+            abort(403)
+        if request.method == "POST":
+            try:
+                filename, data = _read_upload()
+                batch = batches.upload(user, now(), kind.name, filename, data,
+                                       _params_from(request.form, kind))
+                if batch.status == ImportStatus.PARSING:
+                    batches.start_worker(batch)
+                return redirect(url_for(".preview", token=batch.token))
+            except DomainError as error:
+                flash(error.message, "danger")
+        own_firm = None if is_institute(user) else getattr(user.account, "firm", None)
+        return self.render_template(
+            "core/import_upload.html", title=f"导入{kind.title}", kind=kind,
+            fields=self._param_fields(kind, user), own_firm=own_firm)
+
+    @expose("/<string:kind_name>/template.xlsx")
+    @has_access
+    def template_file(self, kind_name):
+        kind = _kind_or_404(kind_name)
+        return send_file(io.BytesIO(template(kind)), mimetype=XLSX, as_attachment=True,
+                         download_name=f"{kind.title}模板.xlsx")
+
+    def _batch(self, token):
+        try:
+            return batches.find(current_user(), token)
+        except DomainError:
+            abort(404)
+
+    @expose("/preview/<string:token>")
+    @has_access
+    def preview(self, token):
+        batch = self._batch(token)
+        kind = kind_named(batch.kind)
+        summary = batches.summary_of(batch)
+        return self.render_template(
+            "core/import_preview.html", title=f"{kind.title}导入预览", batch=batch, kind=kind,
+            summary=summary, errors=summary.get("errors", [])[:SHOWN_ERRORS],
+            listing=summary.get("listing", [])[:SHOWN_LISTING], statuses=ImportStatus,
+            params={k: v for k, v in batches.params_of(batch).items() if v},
+            local=lambda v: clock.to_local(v).strftime("%Y-%m-%d %H:%M:%S") if v else "")
+
+    @expose("/status/<string:token>")
+    @has_access
+    def status(self, token):
+        batch = self._batch(token)
+        return jsonify(status=batch.status, progress=batch.progress,
+                       done=batch.status != ImportStatus.PARSING)
+
+    @expose("/commit/<string:token>", methods=["POST"])
+    @has_access
+    def commit(self, token):
+        batch = self._batch(token)
+        kind = kind_named(batch.kind)
+        try:
+            result = batches.commit(current_user(), now(), token,
+                                    confirm=bool(request.form.get("confirm")))
+        except DomainError as error:
+            flash(error.message, "danger")
+            return redirect(url_for(".preview", token=token))
+        flash(kind.done_message(result), "success")
+        return redirect(url_for(kind.done_endpoint) if kind.done_endpoint
+                        else url_for(".preview", token=token))
+
+    @expose("/report/<string:token>.xlsx")
+    @has_access
+    def report(self, token):
+        batch = self._batch(token)
+        if not batch.rows:
+            abort(404)
+        kind = kind_named(batch.kind)
+        data = error_report(kind, json.loads(batch.rows))
+        return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
+                         download_name=f"{kind.title}_错误说明_{batch.id}.xlsx")
+
+
+class ImportApiMixin:
+    """The REST verbs of an import, shared by the generic `import` resource and aliases."""
+
+    def _fail(self, error: DomainError):
+        return self.response(error.status, message=error.message,
+                             **({"field": error.field} if error.field else {}))
+
+    def _preview(self, kind_name):
+        user = g.user
+        try:
+            kind = kind_named(kind_name)
+            upload = request.files.get("file")
+            if upload is None:
+                raise DomainError("请上传文件（字段 file）", "file")
+            # a script waits for its answer: the preview is always made in the request
+            batch = batches.upload(user, now(), kind.name, upload.filename,
+                                   upload.read(MAX_BYTES + 1), _params_from(request.form, kind),
+                                   background=False)
+        except DomainError as error:
+            return self._fail(error)
+        return self.response(200, **batches.summary_of(batch))
+
+    def _get(self, token, kind_name=None):
+        try:
+            batch = batches.find(g.user, token, kind_name)
+        except DomainError as error:
+            return self._fail(error)
+        return self.response(200, **batches.summary_of(batch))
+
+    def _commit(self, token, kind_name=None):
+        body = request.get_json(silent=True) or {}
+        confirm = bool(body.get("confirm") or body.get("confirm_mass_revoke"))
+        try:
+            result = batches.commit(g.user, now(), token, confirm=confirm, kind_name=kind_name)
+        except DomainError as error:
+            return self._fail(error)
+        return self.response(200, **result)
+
+    def _template(self, kind_name):
+        try:
+            kind = kind_named(kind_name)
+        except DomainError as error:
+            return self._fail(error)
+        return Response(template(kind), mimetype=XLSX, headers={
+            "Content-Disposition": f"attachment; filename={kind.name}_template.xlsx"})
+
+
+class ImportApi(ImportApiMixin, BaseApi):
+    """REST `import`: preview, read and commit a batch of any import kind."""
+
+    resource_name = "import"
+    class_permission_name = "Import"
+    method_permission_name = {"preview": "import", "get": "import", "commit": "import",
+                              "template": "import"}
+    allow_browser_login = True
+    openapi_spec_tag = "Import"
+
+    @expose("/<string:kind_name>/preview", methods=["POST"])
+    @protect()
+    def preview(self, kind_name):
+        """Check a file for an import kind; change nothing.
+        ---
+        post:
+          description: >-
+            multipart field `file`, plus the kind's params (e.g. `firm` for staff, the
+            class ids for in-house rosters). Returns the preview JSON with its token.
+          parameters:
+          - {in: path, name: kind_name, required: true, schema: {type: string}}
+          requestBody:
+            content:
+              multipart/form-data:
+                schema:
+                  type: object
+                  properties:
+                    file: {type: string, format: binary}
+          responses:
+            200: {description: the preview}
+            400: {description: bad input, in Chinese}
+            403: {description: not yours to import}
+        """
+        return self._preview(kind_name)
+
+    @expose("/<string:token>", methods=["GET"])
+    @protect()
+    def get(self, token):
+        """The preview of a token.
+        ---
+        get:
+          parameters:
+          - {in: path, name: token, required: true, schema: {type: string}}
+          responses:
+            200: {description: the preview}
+            404: {description: no such preview for you}
+        """
+        return self._get(token)
+
+    @expose("/<string:token>/commit", methods=["POST"])
+    @protect()
+    def commit(self, token):
+        """Apply the previewed plan, once.
+        ---
+        post:
+          parameters:
+          - {in: path, name: token, required: true, schema: {type: string}}
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    confirm: {type: boolean}
+          responses:
+            200: {description: imported}
+            400: {description: refused, with the reason}
+            404: {description: no such preview for you}
+            409: {description: committed by someone else at the same moment}
+        """
+        return self._commit(token)
+
+    @expose("/<string:kind_name>/template", methods=["GET"])
+    @protect()
+    def template(self, kind_name):
+        """The .xlsx template of a kind.
+        ---
+        get:
+          parameters:
+          - {in: path, name: kind_name, required: true, schema: {type: string}}
+          responses:
+            200: {description: the template}
+        """
+        return self._template(kind_name)
+
+
+def import_cli() -> AppGroup:
+    """`import <cli_name>` for every registered kind: prints the preview JSON, changes
+    nothing unless --commit (DESIGN §6)."""
+    group = AppGroup("import", help="导入（先预览；加 --commit 才会写入）")
+    for kind in KINDS.values():
+        group.add_command(_kind_command(kind))
+    return group
+
+
+def _kind_command(kind):
+    def run(file, do_commit, confirm, **params):
+        actor = SystemActor("命令行")
+        path = Path(file)
+        chosen = {name: ([v for v in value.split(",") if v] if isinstance(value, str)
+                         and any(p.multiple and p.name == name for p in kind.params)
+                         else value) for name, value in params.items() if value is not None}
+        try:
+            batch = batches.upload(actor, clock.now(), kind.name, path.name, path.read_bytes(),
+                                   chosen, background=False)
+            result = batches.summary_of(batch)
+            if do_commit and batch.status == ImportStatus.PREVIEWED:
+                result = batches.commit(actor, clock.now(), batch.token, confirm=confirm)
+        except DomainError as error:
+            click.echo(json.dumps({"error": error.message}, ensure_ascii=False), err=True)
+            raise SystemExit(1) from None
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+        if result.get("errors") or (do_commit and result["status"] != ImportStatus.COMMITTED):
+            raise SystemExit(1)
+
+    command = click.argument("file", type=click.Path(exists=True, dir_okay=False))(
+        with_appcontext(run))
+    command = click.option("--commit", "do_commit", is_flag=True, help="预览无误后正式导入")(command)
+    command = click.option("--confirm", "--confirm-mass-revoke", "confirm", is_flag=True,
+                           help="确认预览要求再次确认的内容（如撤销超过20%的在册人员）")(command)
+    for param in reversed(kind.params):
+        command = click.option(f"--{param.name.replace('_', '-')}", param.name,
+                               required=param.required, help=param.label)(command)
+    return click.command(kind.cli_name or kind.name, help=f"导入{kind.title}")(command)

@@ -1,0 +1,173 @@
+"""会员管理 → 从业人员管理 (seed 000 §3): the roster list, 修改 and 重置密码. 导入名单 is the
+generic import page of the staff roster kind (app/workflows/roster.py); `staff_import` is
+its REST alias."""
+from flask import redirect, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.actions import action
+from flask_appbuilder.api import BaseApi
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import protect
+
+from app import clock
+from app.domains import Domain
+from app.models import Person, PersonStatus, PersonType
+from app.roles import FIRM_ADMIN, MENU_MEMBERS, STAFF
+from app.views.core.forms import Checked, choice_field
+from app.views.core.imports import ImportApiMixin
+from app.views.core.scoping import ScopedModelView
+from app.views.registry import PersonRules, _reset_passwords
+from app.workflows import roster
+from app.workflows.accounts import recovery
+from app.workflows.core.identifiers import validate_id_number
+
+
+class FilterOnRoster(BaseFilter):
+    """Base filter: people a roster import has listed (从业人员)."""
+
+    name = "从业人员"
+    arg_name = None
+
+    def apply(self, query, value):
+        return query.filter(roster.roster_filter())
+
+
+class StaffRosterView(PersonRules, ScopedModelView):
+    """从业人员管理 (seed 000 §3): the firm's roster, 修改 and 重置密码."""
+
+    datamodel = SQLAInterface(Person)
+    list_title = "从业人员管理"
+    show_title = "从业人员详情"
+    edit_title = "修改从业人员"
+    base_permissions = ["can_list", "can_show", "can_edit", "can_export", "can_reset_password"]
+    method_permission_name = {"reset_password": "reset_password"}
+    base_filters = [["imported_at", FilterOnRoster, None]]
+    label_columns = {"login_name": "登录名", "name": "姓名", "phone": "手机号", "status": "状态",
+                     "person_type": "类型", "imported_at": "导入时间", "id_number": "身份证号",
+                     "position": "职位", "firm": "所在事务所"}
+    # the manual's columns; 所在事务所 last, for staff who see every firm's roster
+    list_columns = ["login_name", "name", "phone", "status", "person_type", "imported_at", "firm"]
+    show_columns = ["login_name", "name", "phone", "id_number", "person_type", "position",
+                    "firm", "status", "imported_at"]
+    edit_columns = ["name", "id_number", "person_type", "position", "status"]
+    search_columns = ["name", "phone", "status", "person_type", "position", "imported_at", "firm"]
+    order_columns = ["name", "phone", "status", "person_type", "imported_at"]
+    base_order = ("imported_at", "desc")
+    validators_columns = {"id_number": [Checked(validate_id_number)]}
+    edit_form_extra_fields = {
+        "person_type": choice_field("类型", PersonType.ALL),
+        "status": choice_field("状态", PersonStatus.ALL),
+    }
+    formatters_columns = {"imported_at": lambda v: clock.to_local(v).strftime(
+        "%Y-%m-%d %H:%M:%S") if v else ""}
+    list_links = [("导入名单", "ImportView.upload", "fa-upload", "can_import", "Import",
+                   {"kind_name": roster.KIND})]
+
+    @action("reset_password", "重置密码", "确定将所选人员的密码重置为初始密码（手机号后六位）吗？",
+            "fa-key", single=False)
+    def reset_password(self, items):
+        _reset_passwords(items, recovery.reset_person_account)
+        return redirect(url_for(".list"))
+
+
+class StaffImportApi(ImportApiMixin, BaseApi):
+    """REST `staff_import` (DESIGN §6, kept for scripts that use it): the generic import
+    resource bound to the staff roster kind."""
+
+    resource_name = "staff_import"
+    class_permission_name = "Import"
+    method_permission_name = {"preview": "import", "commit": "import", "get": "import",
+                              "template": "import"}
+    allow_browser_login = True
+    openapi_spec_tag = "Staff roster import"
+
+    @expose("/preview", methods=["POST"])
+    @protect()
+    def preview(self):
+        """Check a whole-list staff file; change nothing.
+        ---
+        post:
+          description: >-
+            Upload the firm's whole staff list (multipart field `file`; staff also send
+            `firm`, the firm code). Returns the preview JSON with a token to commit.
+          requestBody:
+            content:
+              multipart/form-data:
+                schema:
+                  type: object
+                  properties:
+                    file: {type: string, format: binary}
+                    firm: {type: string}
+          responses:
+            200: {description: the preview}
+            400: {description: bad input}
+            403: {description: not your firm}
+        """
+        return self._preview(roster.KIND)
+
+    @expose("/<string:token>", methods=["GET"])
+    @protect()
+    def get(self, token):
+        """The preview of a token.
+        ---
+        get:
+          parameters:
+          - {in: path, name: token, required: true, schema: {type: string}}
+          responses:
+            200: {description: the preview}
+            404: {description: no such preview for you}
+        """
+        return self._get(token, roster.KIND)
+
+    @expose("/<string:token>/commit", methods=["POST"])
+    @protect()
+    def commit(self, token):
+        """Apply the previewed plan, once.
+        ---
+        post:
+          parameters:
+          - {in: path, name: token, required: true, schema: {type: string}}
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    confirm_mass_revoke: {type: boolean}
+          responses:
+            200: {description: imported}
+            400: {description: refused, with the reason}
+            404: {description: no such preview for you}
+        """
+        return self._commit(token, roster.KIND)
+
+    @expose("/template", methods=["GET"])
+    @protect()
+    def template(self):
+        """The .xlsx template.
+        ---
+        get:
+          responses:
+            200: {description: the template}
+        """
+        return self._template(roster.KIND)
+
+
+MENU_STAFF_ROSTER = "从业人员管理"
+_ROSTER = "can_(list|show|edit|export|reset_password)"
+
+
+def register(appbuilder, app) -> None:
+    appbuilder.add_view(StaffRosterView, MENU_STAFF_ROSTER, icon="fa-address-book",
+                        category=MENU_MEMBERS)
+    appbuilder.add_api(StaffImportApi)
+
+
+DOMAIN = Domain(
+    name="roster",
+    register=register,
+    permissions={
+        STAFF: [["StaffRosterView", _ROSTER], [MENU_STAFF_ROSTER, "menu_access"]],
+        FIRM_ADMIN: [["StaffRosterView", _ROSTER], [MENU_STAFF_ROSTER, "menu_access"]],
+    },
+)

@@ -1,0 +1,176 @@
+"""咨询消息 (seed 004 §7): threads between a firm or a member and the institute.
+
+The thread's status moves on the core state machine: a reply hands it to the other side
+(待协会回复 ⇄ 待用户回复); only whoever started it closes it (已办结). Every step is in
+the history; replies carry attachments through the file store.
+"""
+import datetime as dt
+
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import and_, select
+
+from app.extensions import db
+from app.models import Account, Consultation, ConsultationReply, ConsultationStatus, Firm
+from app.roles import FIRM_ADMIN, MEMBER
+from app.workflows.core import files
+from app.workflows.core.audit import actor_name
+from app.workflows.core.commands import command
+from app.workflows.core.errors import ForbiddenError, NotFoundError, ValidationError
+from app.workflows.core.scoping import (account_of, can_see, get_scoped, is_institute,
+                                        role_names, scope_condition)
+from app.workflows.core.states import Machine, T, Who, institute, not_institute
+from app.workflows.messages.notices import ATTACHMENT, with_role
+from app.workflows.messages.notify import mail_if_bound
+
+BUSINESS_TYPES = ("注册申请", "注销(撤销)", "关系转移", "信息变更", "其他变更", "信息补录",
+                  "证书补办", "任职资格检查", "继续教育", "培训报名", "执业机构内培", "其他")
+OWNER_REPLY = "consultation_reply"
+OPEN = (ConsultationStatus.AWAITING_INSTITUTE, ConsultationStatus.AWAITING_USER)
+
+
+def _reply_readable(actor, reply_id: int) -> bool:
+    reply = db.session.get(ConsultationReply, reply_id)
+    return reply is not None and can_see(reply.consultation, actor)
+
+
+files.register_owner(OWNER_REPLY, _reply_readable)
+
+the_starter = Who("咨询发起人", lambda actor, c: c.started_by_id == getattr(actor, "id", None))
+
+MACHINE = Machine("consultation", Consultation, [
+    T("reply", OPEN, ConsultationStatus.AWAITING_USER, "回复", who=institute),
+    T("reply", OPEN, ConsultationStatus.AWAITING_INSTITUTE, "回复", who=not_institute),
+    T("close", OPEN, ConsultationStatus.CLOSED, "办结", who=the_starter),
+])
+
+
+def _author_name(actor) -> str:
+    if is_institute(actor):
+        return f"{getattr(actor, 'first_name', '') or actor.username}（协会）"
+    return actor_name(actor)
+
+
+def _check_text(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError("请填写咨询内容", "body")
+    if len(text) > 5000:
+        raise ValidationError("咨询内容不能超过5000个字", "body")
+    return text
+
+
+def _firm_admin_user(firm_id: int) -> User | None:
+    return db.session.scalars(
+        with_role(select(User), FIRM_ADMIN).join(Account, Account.user_id == User.id)
+        .where(Account.firm_id == firm_id).order_by(User.id)).first()
+
+
+def get_consultation(user, consultation_id) -> Consultation:
+    """A thread the user may see (the institute sees all), else NotFoundError."""
+    return get_scoped(db.session, Consultation, consultation_id, user, "咨询不存在")
+
+
+def _add_reply(consultation, actor, now, text, uploads) -> ConsultationReply:
+    reply = ConsultationReply(consultation=consultation, author_id=actor.id,
+                              author_name=_author_name(actor)[:128],
+                              from_institute=is_institute(actor), body=text, created_at=now)
+    db.session.add(reply)
+    db.session.flush()
+    for upload in uploads:
+        files.store(actor, now, ATTACHMENT, upload, OWNER_REPLY, reply.id)
+    return reply
+
+
+@command
+def start_consultation(actor, now: dt.datetime, business_type: str, text: str, uploads=(),
+                       firm_id: int | None = None) -> Consultation:
+    """A firm admin or member asks the institute; staff may open a thread with a firm."""
+    if business_type not in BUSINESS_TYPES:
+        raise ValidationError("请选择业务类型", "business_type")
+    text = _check_text(text)
+    for upload in uploads:
+        files.check(ATTACHMENT, upload)
+    roles = role_names(actor)
+    account = account_of(actor)
+    consultation = Consultation(business_type=business_type, subject=text.splitlines()[0][:200],
+                                started_by_id=actor.id, created_at=now, updated_at=now)
+    if is_institute(actor):
+        firm = db.session.get(Firm, firm_id) if firm_id else None
+        if firm is None:
+            raise ValidationError("请选择事务所", "firm")
+        user_side = _firm_admin_user(firm.id)
+        consultation.firm_id = firm.id
+        consultation.user_id = user_side.id if user_side else None
+        consultation.started_by_institute = True
+        consultation.status = ConsultationStatus.AWAITING_USER
+    elif FIRM_ADMIN in roles and account is not None and account.firm_id is not None:
+        consultation.firm_id = account.firm_id
+        consultation.user_id = actor.id
+        consultation.status = ConsultationStatus.AWAITING_INSTITUTE
+    elif MEMBER in roles and account is not None and account.person_id is not None:
+        # a member's own question: private between the member and the institute
+        consultation.person_id = account.person_id
+        consultation.user_id = actor.id
+        consultation.status = ConsultationStatus.AWAITING_INSTITUTE
+    else:
+        raise ForbiddenError("当前账号不能发起咨询")
+    db.session.add(consultation)
+    MACHINE.start(consultation, actor, now, remark="发起咨询")
+    _add_reply(consultation, actor, now, text, uploads)
+    return consultation
+
+
+@command
+def reply_consultation(actor, now: dt.datetime, consultation_id, text: str,
+                       uploads=()) -> ConsultationReply:
+    """A reply hands the thread to the other side (待协会回复 ⇄ 待用户回复)."""
+    consultation = get_consultation(actor, consultation_id)
+    text = _check_text(text)
+    for upload in uploads:
+        files.check(ATTACHMENT, upload)
+    consultation.updated_at = now
+    MACHINE.fire(consultation, "reply", actor, now)
+    reply = _add_reply(consultation, actor, now, text, uploads)
+    if is_institute(actor) and consultation.user_id:
+        # the user side hears of the institute's answer by mail too, if it bound an address
+        user_side = db.session.get(User, consultation.user_id)
+        if user_side is not None:
+            mail_if_bound(user_side, f"【咨询回复】{consultation.subject}", text, now)
+    return reply
+
+
+@command
+def close_consultation(actor, now: dt.datetime, consultation_id) -> Consultation:
+    """办结: only whoever started the thread closes it."""
+    consultation = get_consultation(actor, consultation_id)
+    consultation.updated_at = consultation.closed_at = now
+    MACHINE.fire(consultation, "close", actor, now)
+    return consultation
+
+
+def reply_files(consultation: Consultation) -> dict:
+    return files.of_owner(OWNER_REPLY, [r.id for r in consultation.replies])
+
+
+def consultations_query(user):
+    return select(Consultation).where(scope_condition(Consultation, user)) \
+        .order_by(Consultation.updated_at.desc(), Consultation.id.desc())
+
+
+def awaiting_condition(user):
+    """Consultations waiting for the user's side to answer (shown as 新消息)."""
+    if is_institute(user):
+        return Consultation.status == ConsultationStatus.AWAITING_INSTITUTE
+    return and_(scope_condition(Consultation, user),
+                Consultation.status == ConsultationStatus.AWAITING_USER)
+
+
+def awaits(user, consultation: Consultation) -> bool:
+    wanted = (ConsultationStatus.AWAITING_INSTITUTE if is_institute(user)
+              else ConsultationStatus.AWAITING_USER)
+    return consultation.status == wanted
+
+
+__all__ = ["BUSINESS_TYPES", "MACHINE", "NotFoundError", "awaiting_condition", "awaits",
+           "close_consultation", "consultations_query", "get_consultation",
+           "reply_consultation", "reply_files", "start_consultation"]

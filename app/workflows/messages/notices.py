@@ -1,0 +1,220 @@
+"""协会通知 (seed 004 §7, seed 000 §4.4): notices staff publish to an audience, now or at a
+time set in advance, with attachments and read counts."""
+import dataclasses
+import datetime as dt
+
+from flask_appbuilder.security.sqla.models import Role, User
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from app.extensions import db
+from app.models import (Account, Audience, Firm, Message, MessageKind, Notice, Person,
+                        PersonType)
+from app.roles import FIRM_ADMIN, MEMBER
+from app.workflows.core import files
+from app.workflows.core.commands import command
+from app.workflows.core.errors import ForbiddenError, NotFoundError, ValidationError
+from app.workflows.core.jobs import job
+from app.workflows.core.scoping import get_scoped, is_institute
+from app.workflows.messages.notify import mail_if_bound, message_row, plain_text, sanitize_html
+
+OWNER_NOTICE = "notice"
+ATTACHMENT = files.doc_type(
+    "message_attachment", "附件",
+    ("pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "jpg", "png", "txt", "zip", "rar"),
+    max_mb=20)
+
+
+def _notice_recipient(actor, notice_id: int) -> bool:
+    return db.session.scalar(select(func.count()).select_from(Message).where(
+        Message.notice_id == notice_id, Message.user_id == actor.id)) > 0
+
+
+files.register_owner(OWNER_NOTICE, _notice_recipient)
+
+
+@dataclasses.dataclass
+class NoticeInput:
+    title: str
+    body: str
+    audience: str
+    publish_at: dt.datetime
+    firm_ids: list[int] = dataclasses.field(default_factory=list)
+    person_types: list[str] = dataclasses.field(default_factory=list)
+
+
+def _check_notice(data: NoticeInput) -> None:
+    if not (data.title or "").strip():
+        raise ValidationError("请填写通知标题", "title")
+    if len(data.title.strip()) > 200:
+        raise ValidationError("通知标题不能超过200个字", "title")
+    if not plain_text(sanitize_html(data.body)):
+        raise ValidationError("请填写通知内容", "body")
+    if data.audience not in Audience.ALL:
+        raise ValidationError("请选择发送对象", "audience")
+    if data.audience == Audience.FIRMS and not data.firm_ids:
+        raise ValidationError("发送对象为指定事务所时，请选择至少一个事务所", "firms")
+    if data.audience == Audience.PERSON_TYPES:
+        if not data.person_types:
+            raise ValidationError("发送对象为指定人员类型时，请选择至少一种人员类型",
+                                  "person_types")
+        unknown = [t for t in data.person_types if t not in PersonType.ALL]
+        if unknown:
+            raise ValidationError(f"人员类型“{unknown[0]}”不存在", "person_types")
+    if data.publish_at is None:
+        raise ValidationError("请填写发布时间", "publish_at")
+
+
+def _require_institute(actor) -> None:
+    if not is_institute(actor):
+        raise ForbiddenError("只有协会工作人员可以发布通知")
+
+
+def get_notice(actor, notice_id) -> Notice:
+    _require_institute(actor)
+    return get_scoped(db.session, Notice, notice_id, actor, "通知不存在")
+
+
+@command
+def save_notice(actor, now: dt.datetime, data: NoticeInput, uploads=(),
+                notice_id: int | None = None) -> Notice:
+    """Create or edit a notice; publish it at once when its time has come.
+
+    Once published, the audience is fixed (recipients already have their copy);
+    title, body and attachments may still be corrected.
+    """
+    _require_institute(actor)
+    _check_notice(data)
+    for upload in uploads:
+        files.check(ATTACHMENT, upload)
+    notice = get_notice(actor, notice_id) if notice_id is not None else None
+    creating = notice is None
+    if creating:
+        notice = Notice(created_by_id=getattr(actor, "id", None), created_at=now)
+        db.session.add(notice)
+    notice.title = data.title.strip()
+    notice.body = sanitize_html(data.body)
+    if notice.published_at is None:
+        notice.audience = data.audience
+        notice.publish_at = data.publish_at
+        notice.person_types = (",".join(data.person_types)
+                               if data.audience == Audience.PERSON_TYPES else None)
+        firm_ids = data.firm_ids if data.audience == Audience.FIRMS else []
+        firms = db.session.scalars(select(Firm).where(Firm.id.in_(firm_ids))).all()
+        if len(firms) != len(set(firm_ids)):
+            raise ValidationError("所选事务所不存在", "firms")
+        notice.firms = list(firms)
+    elif not creating and data.audience != notice.audience:
+        raise ValidationError("通知已发布，不能再修改发送对象", "audience")
+    db.session.flush()
+    for upload in uploads:
+        files.store(actor, now, ATTACHMENT, upload, OWNER_NOTICE, notice.id)
+    if not creating:
+        # recipients see the corrected title in their list
+        db.session.execute(Message.__table__.update().where(Message.notice_id == notice.id)
+                           .values(title=notice.title))
+    if notice.published_at is None and notice.publish_at <= now:
+        publish_notice(notice, now)
+    return notice
+
+
+@command
+def delete_notice(actor, now: dt.datetime, notice_id) -> None:
+    notice = get_notice(actor, notice_id)
+    for attachment in files.of_owner(OWNER_NOTICE, [notice.id])[notice.id]:
+        files.remove(attachment)
+    db.session.execute(Message.__table__.delete().where(Message.notice_id == notice.id))
+    db.session.delete(notice)
+
+
+def notice_files(notice_ids) -> dict:
+    return files.of_owner(OWNER_NOTICE, notice_ids)
+
+
+def _active_users():
+    return select(User).where(User.active.is_(True))
+
+
+def with_role(query, role_name: str):
+    return query.where(User.roles.any(Role.name == role_name))
+
+
+def recipients_query(notice: Notice):
+    """The users a notice goes to, by its audience."""
+    query = _active_users()
+    if notice.audience == Audience.EVERYONE:
+        return query
+    if notice.audience in (Audience.ALL_FIRMS, Audience.FIRMS):
+        query = with_role(query, FIRM_ADMIN).join(Account, Account.user_id == User.id) \
+            .where(Account.firm_id.is_not(None))
+        if notice.audience == Audience.FIRMS:
+            firm_ids = [f.id for f in notice.firms]
+            query = query.where(Account.firm_id.in_(firm_ids))
+        return query
+    types = [t for t in (notice.person_types or "").split(",") if t]
+    return with_role(query, MEMBER).join(Account, Account.user_id == User.id) \
+        .join(Person, Person.id == Account.person_id) \
+        .where(Person.person_type.in_(types), Person.status == "正常")
+
+
+def _insert_ignoring_duplicates(rows: list[dict]) -> int:
+    if not rows:
+        return 0
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    # RETURNING counts what went in on both databases (psycopg may report rowcount -1)
+    statement = insert(Message.__table__).values(rows).on_conflict_do_nothing(
+        index_elements=["notice_id", "user_id"]).returning(Message.__table__.c.id)
+    return len(db.session.execute(statement).all())
+
+
+def publish_notice(notice: Notice, now: dt.datetime) -> int:
+    """Fan a due notice out to its recipients, once: (notice, user) is unique."""
+    users = db.session.scalars(recipients_query(notice)).unique().all()
+    rows = [message_row(u, MessageKind.NOTICE, notice.title, "", now, notice_id=notice.id)
+            for u in users]
+    created = 0
+    for start in range(0, len(rows), 500):
+        created += _insert_ignoring_duplicates(rows[start:start + 500])
+    already_mailed = notice.published_at is not None
+    notice.published_at = notice.published_at or now
+    if not already_mailed:
+        for user in users:
+            mail_if_bound(user, f"【协会通知】{notice.title}", notice.body, now)
+    db.session.flush()
+    return created
+
+
+@job("publish_notices", schedule="interval:60", description="发布到期的协会通知")
+def publish_notices(now: dt.datetime) -> dict:
+    """Publish every notice whose time has come and that has not gone out yet."""
+    due = db.session.scalars(select(Notice).where(Notice.published_at.is_(None),
+                                                  Notice.publish_at <= now)
+                             .order_by(Notice.publish_at)).all()
+    messages = 0
+    for notice in due:
+        messages += publish_notice(notice, now)
+    return {"notices": len(due), "messages": messages}
+
+
+def notice_read_counts(notice_ids) -> dict[int, tuple[int, int]]:
+    """notice id -> (read, recipients)."""
+    notice_ids = list(notice_ids)
+    counts = {i: (0, 0) for i in notice_ids}
+    if not notice_ids:
+        return counts
+    rows = db.session.execute(
+        select(Message.notice_id, func.count(Message.read_at), func.count())
+        .where(Message.notice_id.in_(notice_ids)).group_by(Message.notice_id)).all()
+    for notice_id, read, total in rows:
+        counts[notice_id] = (read, total)
+    return counts
+
+
+def notice_for_reader(user, notice_id) -> Notice:
+    """A notice its reader may open: staff, or one of its recipients."""
+    notice = db.session.get(Notice, int(notice_id)) if str(notice_id).isdigit() else None
+    if notice is None or not (is_institute(user) or _notice_recipient(user, notice.id)):
+        raise NotFoundError("通知不存在")
+    return notice
