@@ -12,6 +12,7 @@ from app.domains import Domain
 from app.models import Firm, FirmStatus, Gender, Person, PersonStatus, PersonTransfer, PersonType
 from app.roles import API, CRUD, FIRM_ADMIN, MEMBER, MENU_MEMBERS, MENU_QUERY, STAFF
 from app.views.core.forms import Checked, choice_field
+from app.views.core.machines import MachineVerbsMixin
 from app.views.core.scoping import (ScopedModelRestApi, ScopedModelView, current_user, now,
                                     scoped_id)
 from app.workflows import registry
@@ -291,6 +292,25 @@ class PersonTransferView(ScopedModelView):
         return redirect(self.get_redirect())
 
 
+class PersonTransferApi(MachineVerbsMixin, ScopedModelRestApi):
+    """REST `person_transfer`: the person's own requests (staff: all), read-only, and the
+    verbs confirm / refuse (the person) and approve / decline (staff)."""
+
+    resource_name = "person_transfer"
+    datamodel = SQLAInterface(PersonTransfer)
+    allow_browser_login = True
+    openapi_spec_tag = "Person transfer"
+    base_permissions = ["can_get", "can_info", "can_act"]
+    machine = transfers.MACHINE
+    verb_commands = transfers.COMMANDS
+    list_columns = ["id", "person.name", "to_firm.name", "position", "requested_at",
+                    "expires_at", "status", "version"]
+    show_columns = list_columns + ["decided_at", "remark"]
+    search_columns = ["status", "requested_at"]
+    order_columns = ["requested_at", "status"]
+    base_order = ("requested_at", "desc")
+
+
 def register(appbuilder, app) -> None:
     appbuilder.add_view(FirmView, MENU_FIRMS, icon="fa-building", category=MENU_QUERY,
                         category_icon="fa-search")
@@ -302,6 +322,7 @@ def register(appbuilder, app) -> None:
                         category=MENU_MEMBERS)
     appbuilder.add_api(FirmApi)
     appbuilder.add_api(PersonApi)
+    appbuilder.add_api(PersonTransferApi)
 
 
 DOMAIN = Domain(
@@ -311,6 +332,7 @@ DOMAIN = Domain(
         STAFF: [["FirmView|PersonView", CRUD], ["FirmApi|PersonApi", API],
                 ["FirmView|PersonView", "can_reset_password"],
                 ["PersonTransferView", "can_(list|show|export|decide)"],
+                ["PersonTransferApi", "can_(get|info|act)"],
                 [f"{MENU_QUERY}|{MENU_MEMBERS}|{MENU_FIRMS}|{MENU_PERSONS}|{MENU_TRANSFER_REVIEW}",
                  "menu_access"]],
         FIRM_ADMIN: [["FirmView", "can_(list|show|export)"], ["PersonView", CRUD],
@@ -318,7 +340,7 @@ DOMAIN = Domain(
                      ["PersonView", "can_reset_password"],  # its own firm's people (scoped)
                      [f"{MENU_QUERY}|{MENU_MEMBERS}|{MENU_FIRMS}|{MENU_PERSONS}", "menu_access"]],
         MEMBER: [["PersonView", "can_(list|show)"], ["PersonApi", "can_(get|info)"],
-                 ["TransferConfirm", "can_access"],
+                 ["TransferConfirm", "can_access"], ["PersonTransferApi", "can_(get|info|act)"],
                  [f"{MENU_MEMBERS}|{MENU_PERSONS}|{MENU_TRANSFER_CONFIRM}", "menu_access"]],
     },
     audited={Firm: set(), Person: set(), PersonTransfer: set()},

@@ -22,8 +22,9 @@ from app.extensions import db
 from app.models import (Account, Firm, Person, PersonStatus, PersonTransfer, TransferStatus)
 from app.roles import FIRM_ADMIN
 from app.workflows.core.commands import command
-from app.workflows.core.errors import ForbiddenError, NotFoundError, ValidationError
-from app.workflows.core.scoping import account_of, is_institute, role_names
+from app.workflows.core.errors import ForbiddenError
+from app.workflows.core.scoping import SystemActor, account_of, get_scoped, is_institute, role_names
+from app.workflows.core.states import Guard, Machine, T, Who, institute, system
 from app.workflows.core.sms import mask_mobile, send_sms
 
 TTL = dt.timedelta(days=30)
@@ -78,12 +79,14 @@ def request_many(actor, now: dt.datetime, firm: Firm, rows: list[dict]) -> int:
             open_request.person_type = row.get("person_type")
             continue
         if open_request is not None:  # expired: record it as such, start a new one
-            open_request.status = TransferStatus.EXPIRED
-        db.session.add(PersonTransfer(
+            MACHINE.fire(open_request, "expire", SystemActor("人员名单导入"), now)
+        transfer = PersonTransfer(
             person_id=person.id, from_firm_id=person.firm_id, to_firm_id=firm.id,
             position=row.get("position"), person_type=row.get("person_type"),
             requested_by_id=getattr(actor, "id", None), requested_at=now,
-            expires_at=now + TTL, status=TransferStatus.PENDING))
+            expires_at=now + TTL, status=TransferStatus.PENDING)
+        db.session.add(transfer)
+        MACHINE.start(transfer, actor, now, remark=f"{firm.name}的从业人员名单列入此人")
         created += 1
         text = (f"{firm.name}在其从业人员名单中列入了您，申请将您转入该所。"
                 f"请登录系统，在“人员转入确认”中确认或拒绝（{TTL.days}天内有效）；"
@@ -94,30 +97,32 @@ def request_many(actor, now: dt.datetime, firm: Firm, rows: list[dict]) -> int:
     return created
 
 
-def _load(actor, transfer_id: int) -> PersonTransfer:
-    transfer = db.session.get(PersonTransfer, transfer_id)
-    if transfer is None:
-        raise NotFoundError("转入申请不存在")
-    if is_institute(actor):
-        return transfer
-    account = account_of(actor)
-    if account is None or account.person_id != transfer.person_id:
-        raise NotFoundError("转入申请不存在")
-    return transfer
-
-
-def _open(transfer: PersonTransfer, now: dt.datetime) -> None:
-    status = effective_status(transfer, now)
-    if status != TransferStatus.PENDING:
-        raise ValidationError(f"该转入申请{status}，不能再处理")
+def load(actor, transfer_id) -> PersonTransfer:
+    """The person's own request (staff: any), through the scoped lookup."""
+    return get_scoped(db.session, PersonTransfer, transfer_id, actor, "转入申请不存在")
 
 
 def can_confirm_itself(user: User, transfer: PersonTransfer) -> bool:
     """Only a password the person set before the request proves it is the person."""
-    account = user.account
-    return bool(user.password and account is not None and not account.must_change_password
+    account = getattr(user, "account", None)
+    return bool(getattr(user, "password", None) and account is not None
+                and not account.must_change_password
                 and account.password_changed_at is not None
                 and account.password_changed_at < transfer.requested_at)
+
+
+the_person = Who("本人", lambda actor, t: not is_institute(actor) and getattr(
+    account_of(actor), "person_id", None) == t.person_id)
+still_open = Guard("still_open", lambda t, actor, now: None if now < t.expires_at
+                   else f"申请已过期（{TTL.days}天内未处理）")
+OPEN = (TransferStatus.PENDING,)
+MACHINE = Machine("person_transfer", PersonTransfer, [
+    T("confirm", OPEN, TransferStatus.CONFIRMED, "确认转入", who=the_person, guards=[still_open]),
+    T("refuse", OPEN, TransferStatus.REFUSED, "拒绝转入", who=the_person, guards=[still_open]),
+    T("approve", OPEN, TransferStatus.APPROVED, "批准转入", who=institute, guards=[still_open]),
+    T("decline", OPEN, TransferStatus.DECLINED, "不予批准", who=institute, guards=[still_open]),
+    T("expire", OPEN, TransferStatus.EXPIRED, "过期", who=system),
+])
 
 
 def _move(transfer: PersonTransfer, now: dt.datetime, how: str) -> None:
@@ -140,32 +145,30 @@ def _move(transfer: PersonTransfer, now: dt.datetime, how: str) -> None:
             f"您所名单中手机号为{mask_mobile(person.phone)}的人员已转入本所（{how}）。", now)
 
 
+def _decide(actor, now, transfer_id, event, remark=None) -> PersonTransfer:
+    transfer = load(actor, transfer_id)
+    MACHINE.fire(transfer, event, actor, now, remark=remark)
+    transfer.decided_at, transfer.decided_by_id = now, getattr(actor, "id", None)
+    transfer.remark = (remark or "").strip()[:200] or None
+    return transfer
+
+
 @command
-def confirm(actor, now: dt.datetime, transfer_id: int) -> PersonTransfer:
+def confirm(actor, now: dt.datetime, transfer_id, remark: str | None = None) -> PersonTransfer:
     """The person accepts the move (signed in with its own, earlier password)."""
-    transfer = _load(actor, transfer_id)
-    if is_institute(actor):
-        raise ForbiddenError("协会工作人员请使用“批准转入”")
-    _open(transfer, now)
-    if not can_confirm_itself(actor, transfer):
+    transfer = load(actor, transfer_id)
+    if the_person(actor, transfer) and not can_confirm_itself(actor, transfer):
         raise ForbiddenError("您的密码是在转入申请之后设置的（或仍为初始密码），为保护您的账号，"
                              "本次转入须由协会审核，请联系协会工作人员")
-    transfer.status = TransferStatus.CONFIRMED
-    transfer.decided_at, transfer.decided_by_id = now, actor.id
+    _decide(actor, now, transfer_id, "confirm", remark)
     _move(transfer, now, "本人确认")
     return transfer
 
 
 @command
-def refuse(actor, now: dt.datetime, transfer_id: int, remark: str | None = None) -> PersonTransfer:
+def refuse(actor, now: dt.datetime, transfer_id, remark: str | None = None) -> PersonTransfer:
     """The person refuses: it stays where it was."""
-    transfer = _load(actor, transfer_id)
-    if is_institute(actor):
-        raise ForbiddenError("协会工作人员请使用“不予批准”")
-    _open(transfer, now)
-    transfer.status = TransferStatus.REFUSED
-    transfer.decided_at, transfer.decided_by_id = now, actor.id
-    transfer.remark = (remark or "").strip()[:200] or None
+    transfer = _decide(actor, now, transfer_id, "refuse", remark)
     _notify([_firm_admin(transfer.to_firm_id)], "【人员转入】转入未被确认",
             f"您所名单中手机号为{mask_mobile(transfer.person.phone)}的人员未确认转入本所，"
             f"如有疑问请联系协会。", now)
@@ -173,32 +176,24 @@ def refuse(actor, now: dt.datetime, transfer_id: int, remark: str | None = None)
 
 
 @command
-def approve(actor, now: dt.datetime, transfer_id: int, remark: str | None = None) -> PersonTransfer:
+def approve(actor, now: dt.datetime, transfer_id, remark: str | None = None) -> PersonTransfer:
     """Institute staff approve the move (e.g. the person asked them to)."""
-    if not is_institute(actor):
-        raise ForbiddenError("只有协会工作人员可以批准转入")
-    transfer = _load(actor, transfer_id)
-    _open(transfer, now)
-    transfer.status = TransferStatus.APPROVED
-    transfer.decided_at, transfer.decided_by_id = now, actor.id
-    transfer.remark = (remark or "").strip()[:200] or None
+    transfer = _decide(actor, now, transfer_id, "approve", remark)
     _move(transfer, now, "协会批准")
     return transfer
 
 
 @command
-def decline(actor, now: dt.datetime, transfer_id: int, remark: str | None = None) -> PersonTransfer:
-    if not is_institute(actor):
-        raise ForbiddenError("只有协会工作人员可以审核转入")
-    transfer = _load(actor, transfer_id)
-    _open(transfer, now)
-    transfer.status = TransferStatus.DECLINED
-    transfer.decided_at, transfer.decided_by_id = now, actor.id
-    transfer.remark = (remark or "").strip()[:200] or None
+def decline(actor, now: dt.datetime, transfer_id, remark: str | None = None) -> PersonTransfer:
+    transfer = _decide(actor, now, transfer_id, "decline", remark)
     _notify([_firm_admin(transfer.to_firm_id)], "【人员转入】转入未获批准",
             f"您所名单中手机号为{mask_mobile(transfer.person.phone)}的人员转入未获协会批准。"
             + (f"说明：{transfer.remark}" if transfer.remark else ""), now)
     return transfer
+
+
+# the REST verbs (POST /api/v1/person_transfer/<id>/<verb>) call these
+COMMANDS = {"confirm": confirm, "refuse": refuse, "approve": approve, "decline": decline}
 
 
 def pending_for(actor, now: dt.datetime) -> list[PersonTransfer]:
@@ -232,5 +227,5 @@ def expire_transfers(now: dt.datetime) -> dict:
     rows = db.session.scalars(select(PersonTransfer).where(
         PersonTransfer.status == TransferStatus.PENDING, PersonTransfer.expires_at <= now)).all()
     for transfer in rows:
-        transfer.status = TransferStatus.EXPIRED
+        MACHINE.fire(transfer, "expire", SystemActor("定时任务"), now)
     return {"expired": len(rows)}

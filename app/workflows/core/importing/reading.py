@@ -17,6 +17,7 @@ import time
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
@@ -42,10 +43,12 @@ class Column:
     header: str
     key: str
     required: bool = False
-    kind: str = "text"  # text | digits | id_number | mobile | choice | date | number
+    kind: str = "text"  # text | digits | id_number | mobile | choice | date | decimal
     choices: tuple = ()
     default: str | None = None
     max_length: int | None = None
+    places: int = 1  # decimal: at most this many decimal places (学时: one)
+    minimum: float | None = None  # decimal: smallest value allowed (e.g. 0 for hours)
 
 
 @dataclass
@@ -338,6 +341,8 @@ def cell_value(column: Column, value, data_type=None):
         return None, None
     if isinstance(value, bool):
         value = "是" if value else "否"
+    if column.kind == "decimal":
+        return _decimal_value(column, value)
     if column.kind == "date":
         if isinstance(value, dt.datetime):
             return value.date(), None
@@ -395,6 +400,35 @@ def cell_value(column: Column, value, data_type=None):
     if column.max_length and len(text) > column.max_length:
         return None, f"“{column.header}”过长（最多{column.max_length}个字）"
     return text, None
+
+
+def _decimal_value(column: Column, value):
+    """A number with at most `places` decimals, as Decimal (never float: 0.1 + 0.2)."""
+    wrong = f"“{column.header}”须为数字，最多{column.places}位小数"
+    if isinstance(value, bool):
+        return None, wrong
+    if isinstance(value, float):
+        text = repr(value) if not value.is_integer() else str(int(value))
+    else:
+        text = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "")
+    if not text:
+        return None, None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None, wrong
+    if not number.is_finite():
+        return None, wrong
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > column.places and \
+            number != number.quantize(Decimal(1).scaleb(-column.places)):
+        return None, wrong
+    number = number.quantize(Decimal(1).scaleb(-column.places))
+    if column.minimum is not None and number < Decimal(str(column.minimum)):
+        return None, f"“{column.header}”不能小于{column.minimum:g}"
+    if abs(number) >= Decimal(10) ** 9:
+        return None, f"“{column.header}”数值过大"
+    return number, None
 
 
 def raw_text(value) -> str:

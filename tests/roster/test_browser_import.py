@@ -18,7 +18,8 @@ from openpyxl import load_workbook
 
 from app.roles import MEMBER
 from tests.helpers import PASSWORD, id_number, make_firm, make_person, make_user
-from tests.test_browser import _require_chromium, browser_page, serving
+from tests.browser import browser_page, require_chromium as _require_chromium
+from tests.helpers import serving
 
 TEMPLATE_HEADERS = ["姓名", "手机号", "身份证号", "类型", "职位"]
 ERROR_COLUMN = "错误说明"

@@ -10,7 +10,7 @@ from app.extensions import db
 from app.roles import STAFF
 from app.workflows import messages
 from tests.helpers import NOW, PASSWORD, make_firm, make_user, serving
-from tests.test_browser import _require_chromium, browser_page
+from tests.browser import browser_page, require_chromium as _require_chromium
 
 
 def _publish_notice_to(app, firm_id):

@@ -21,7 +21,7 @@ from app.workflows.core import importing
 from tests.helpers import NOW, PASSWORD, id_number
 from tests.xlsx import STAFF_HEADERS, csv_bytes, xlsx
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EVIL = {"Origin": "http://evil.example", "Referer": "http://evil.example/attack.html"}
 
 

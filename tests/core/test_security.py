@@ -15,7 +15,7 @@ from app.models import Person
 from app.roles import FIRM_ADMIN
 from tests.helpers import PASSWORD, make_firm, make_user
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NEW_PASSWORD = "Newpass2027"
 
 

@@ -236,8 +236,8 @@ def test_jobs_list_shows_every_registered_job(app):
 
 
 # --- two real processes ---------------------------------------------------------------------
-ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = Path(__file__).resolve().parent / "_scheduler_process.py"
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = Path(__file__).resolve().parents[1] / "_scheduler_process.py"
 
 
 def _start_processes(app, tmp_path, count, seconds):

@@ -7,7 +7,6 @@ from openpyxl import load_workbook
 
 from app.extensions import db
 from app.models import ImportBatch, Person
-from app.views import roster as roster_views
 from tests.helpers import PASSWORD
 from tests.xlsx import xlsx
 

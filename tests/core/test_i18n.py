@@ -13,7 +13,7 @@ from babel.support import Translations
 
 from app.i18n import compile_catalogs
 
-APP_DIR = Path(__file__).resolve().parent.parent / "app"
+APP_DIR = Path(__file__).resolve().parents[2] / "app"
 TRANSLATIONS = APP_DIR / "translations"
 FAB_DIR = Path(flask_appbuilder.__file__).resolve().parent
 

@@ -9,59 +9,14 @@ search widget, exports Excel and the file holds exactly the firm's filtered rows
 Without /usr/bin/chromium the test skips on a workstation and fails under CI
 (CI set), so a CI machine that lost its browser cannot pass silently.
 """
-import os
 import re
-from contextlib import contextmanager
-from pathlib import Path
 
-import pytest
 from openpyxl import load_workbook
 
-from tests.helpers import make_firm, make_person
-from tests.helpers import serving
+from tests.browser import browser_page, require_chromium as _require_chromium
+from tests.helpers import make_firm, make_person, serving
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-results"
 PERSON_HEADERS = ["姓名", "人员类型", "性别", "手机号", "证书编号", "所在事务所", "职位/级别", "状态"]
-
-
-def _require_chromium():
-    if os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK):
-        return
-    message = f"{CHROMIUM} not found (apt-get install -y chromium)"
-    if os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}:
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-
-
-@contextmanager
-def browser_page(name):
-    """A fresh headless Chromium page; a screenshot lands in test-results/ on failure."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(accept_downloads=True, locale="zh-CN")
-            page = context.new_page()
-            page.set_default_timeout(15_000)
-            try:
-                yield page
-            except BaseException:
-                ARTIFACTS.mkdir(exist_ok=True)
-                page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-                (ARTIFACTS / f"{name}.html").write_text(page.content(), encoding="utf-8")
-                raise
-            finally:
-                context.close()
-        finally:
-            browser.close()
 
 
 def test_firm_admin_first_login_filter_and_export_excel(app, tmp_path):

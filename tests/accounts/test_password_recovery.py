@@ -253,7 +253,6 @@ def test_unknown_or_unbound_accounts_get_no_mail(app, world, ctx):
 
 
 def test_a_firm_admin_may_not_reset_another_firms_person(app, world, ctx):
-    from app.models import Person
 
     admin = _user(world.a.admin)
     with pytest.raises(NotFoundError):  # the scoped lookup: another firm's person is not there

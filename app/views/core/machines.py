@@ -1,0 +1,111 @@
+"""REST verbs of a state machine: `POST /api/v1/<resource>/<id>/<verb>` (DESIGN §6).
+
+A ModelRestApi of an entity with a machine mixes this in and names its commands:
+
+    class TransferApi(MachineVerbsMixin, ScopedModelRestApi):
+        machine = transfers.MACHINE
+        verb_commands = transfers.COMMANDS      # verb -> command(actor, now, id, remark=…)
+
+Each verb appears in the OpenAPI document as a path of its own. The body may carry
+`remark` (required where the transition says so) and `version` (the version the client
+saw: a decision on a row changed since is refused). `GET /<id>/_verbs` lists the verbs the
+caller may use now — what a page shows as buttons.
+"""
+from flask import g, request
+from flask_appbuilder import expose
+from flask_appbuilder.security.decorators import protect
+
+from app.views.core.scoping import now
+from app.workflows.core.errors import DomainError, NotFoundError, ValidationError
+
+
+class MachineVerbsMixin:
+    machine = None
+    verb_commands: dict = {}
+
+    def __init__(self, **kwargs):
+        self.method_permission_name = {**(self.method_permission_name or {}),
+                                       "fire_verb": "act", "verbs": "get"}
+        super().__init__(**kwargs)
+
+    def _verb_error(self, error: DomainError):
+        body = {"message": error.message}
+        if error.field:
+            body["field"] = error.field
+        return self.response(error.status, **body)
+
+    @expose("/<int:pk>/<string:verb>", methods=["POST"])
+    @protect()
+    def fire_verb(self, pk, verb):
+        """One step of the entity's state machine (the verbs are listed separately)."""
+        command = self.verb_commands.get(verb)
+        if command is None:
+            return self.response(404, message=f"没有名为“{verb}”的操作")
+        body = request.get_json(silent=True) or {}
+        version = body.get("version")
+        try:
+            if version is not None:
+                item = self.datamodel.get(pk, self._base_filters)
+                if item is None:
+                    raise NotFoundError("记录不存在")
+                if getattr(item, "version", version) != version:
+                    raise ValidationError(f"该记录已被他人处理（当前状态："
+                                          f"{self.machine.state(item)}），请刷新后再操作")
+            item = command(g.user, now(), pk, remark=body.get("remark"))
+        except DomainError as error:
+            self.datamodel.session.rollback()
+            return self._verb_error(error)
+        return self.response(200, id=item.id, status=self.machine.state(item),
+                             version=getattr(item, "version", None),
+                             verbs=[t.event for t in self.machine.allowed(item, g.user, now())])
+
+    @expose("/<int:pk>/_verbs", methods=["GET"])
+    @protect()
+    def verbs(self, pk):
+        """The verbs the caller may use on this row now.
+        ---
+        get:
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: integer}}
+          responses:
+            200: {description: "{verbs: [...], status, version}"}
+            404: {description: not a row you may see}
+        """
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            return self.response_404()
+        return self.response(200, id=item.id, status=self.machine.state(item),
+                             version=getattr(item, "version", None),
+                             verbs=[{"verb": t.event, "label": t.label, "remark": t.remark}
+                                    for t in self.machine.allowed(item, g.user, now())])
+
+    def add_api_spec(self, api_spec):
+        """One OpenAPI path per verb instead of the generic /{pk}/{verb}."""
+        super().add_api_spec(api_spec)
+        generic = f"{self.route_base}/{{pk}}/{{verb}}"
+        api_spec._paths.pop(generic, None)
+        tag = self.openapi_spec_tag or self.__class__.__name__
+        for verb in self.verb_commands:
+            transitions = self.machine.events[verb]
+            sources = sorted({s for t in transitions for s in t.sources})
+            needs_remark = any(t.remark for t in transitions)
+            api_spec.path(path=f"{self.route_base}/{{pk}}/{verb}", operations={"post": {
+                "tags": [tag],
+                "summary": f"{transitions[0].label}（{verb}）",
+                "description": f"状态为{'、'.join(sources)}时可用，之后为"
+                               f"{'、'.join(sorted({t.target for t in transitions}))}。"
+                               + ("须填写 remark（原因）。" if needs_remark else ""),
+                "security": [{"jwt": []}],
+                "parameters": [{"in": "path", "name": "pk", "required": True,
+                                "schema": {"type": "integer"}}],
+                "requestBody": {"content": {"application/json": {"schema": {
+                    "type": "object", "properties": {
+                        "remark": {"type": "string"}, "version": {"type": "integer"}}}}}},
+                "responses": {
+                    "200": {"description": "done: {id, status, version, verbs}"},
+                    "400": {"description": "refused, with the reason in Chinese"},
+                    "403": {"description": "not yours to decide"},
+                    "404": {"description": "not a row you may see"},
+                    "409": {"description": "decided by someone else at the same moment"},
+                },
+            }})
