@@ -16,7 +16,7 @@ class HelpDocument(Model):
     """操作手册 / 演示视频: documents and links staff maintain."""
 
     __tablename__ = "help_document"
-    __scope__ = Scope.institute_only()  # readers use the 帮助中心 pages
+    __scope__ = Scope.public_read()  # every signed-in user reads it; staff maintain it
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(8), nullable=False)  # 操作手册 | 演示视频
@@ -31,7 +31,7 @@ class PolicyText(Model):
     """行业政策法规: a searchable library of policy texts (also feeds 智能客服)."""
 
     __tablename__ = "policy_text"
-    __scope__ = Scope.institute_only()
+    __scope__ = Scope.public_read()  # every signed-in user reads it; staff maintain it
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(300), nullable=False)
@@ -49,7 +49,7 @@ class FaqEntry(Model):
     """智能客服 knowledge base: questions and answers staff maintain."""
 
     __tablename__ = "faq_entry"
-    __scope__ = Scope.institute_only()
+    __scope__ = Scope.public_read()  # every signed-in user reads it; staff maintain it
 
     id: Mapped[int] = mapped_column(primary_key=True)
     question: Mapped[str] = mapped_column(String(500), nullable=False)

@@ -20,7 +20,7 @@ from app.extensions import db
 from app.models import FaqEntry, HelpDocument, PolicyText, Suggestion
 from app.views.core.forms import choice_field
 from app.roles import CRUD, FIRM_ADMIN, MEMBER, STAFF
-from app.views.core.scoping import ScopedModelView, current_user, now
+from app.views.core.scoping import ScopedModelView, current_user, now, scoped_id
 from app.workflows import help
 from app.workflows.core.errors import DomainError
 
@@ -100,11 +100,9 @@ class HelpCenterView(BaseView):
 
     @expose("/policies/<int:policy_id>")
     @has_access
+    @scoped_id(PolicyText, "policy_id")
     def policy(self, policy_id):
-        try:
-            policy = help.get_policy(policy_id)
-        except DomainError:
-            abort(404)
+        policy = help.get_policy(current_user(), policy_id)
         return self.render_template("help/policy.html", title=policy.title, policy=policy,
                                     paragraphs=help.paragraphs(policy.body),
                                     highlight=highlight, terms=request.args.getlist("t"))

@@ -1,200 +1,236 @@
-"""The isolation proof: every registered view and API, enumerated at run time.
+"""The isolation proof: every registered view, API and id-taking URL, found at run time.
 
-For each ModelView and ModelRestApi on a domain model, a firm admin of firm A (and a
-member of A) must not list, show, edit, delete, export, download or act on a row
-it may not see. A future view that forgets the scoping mixins, or a domain model
-with a view but no entry in FOREIGN_ROWS below, fails this suite.
+For each actor (a firm admin of A, a member of A) every domain contributes, in
+tests/<domain>/isolation.py, rows the actor must never reach and rows it must see:
+
+- ModelViews and ModelRestApis: list, show, edit, delete, export, actions, downloads and
+  REST get/put/delete never reach a foreign row, and a foreign row keeps every column
+  after the attempts to edit and delete it;
+- every other URL rule with an id argument (custom pages, REST verbs) must declare what
+  it is an id of (`@scoped_id(Model)`, or the API's model); each is tried with the
+  foreign rows by GET and POST, and the rows stay as they were;
+- the download leg uses real stored files (a refused download is the scope's doing);
+- the positive leg: the actor does see its own rows wherever its role may look, so a
+  wrong scope declaration (one that hides everything) fails here too.
+A model with a view but no rows declared by any domain fails the suite.
 """
+import importlib
+import io
+import re
+
 import pytest
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.baseviews import BaseCRUDView
+from flask_appbuilder.views import ModelView
+from sqlalchemy import inspect
 
+from app.domains import DOMAINS
 from app.extensions import db
-from app.models import AuditLog, Firm, Person
 from app.roles import FIRM_ADMIN, MEMBER
 from app.views.core.scoping import FilterRowScope, ScopedModelRestApi, ScopedModelView
-from tests.helpers import B_CLERK, PASSWORD
+from app.workflows.core.scoping import app_models
+from tests.helpers import PASSWORD
 
-
-def domain_models():
-    return {m.class_ for m in db.Model.registry.mappers if m.class_.__module__.startswith("app.")}
+ID_ARGUMENTS = re.compile(r"^(pk|id|\w+_id)$")
+REFUSED = (302, 400, 403, 404, 405)
 
 
 def domain_views(app):
-    models = domain_models()
+    models = set(app_models(db.Model.registry))
     return [v for v in app.appbuilder.baseviews
             if getattr(getattr(v, "datamodel", None), "obj", None) in models]
 
 
-# model -> (actor -> rows that actor must never reach: (pk, text that would betray it))
-def _foreign_rows(world, app):
+def _matrix(world, app) -> dict:
+    """{Model: {role: {"foreign": [(pk, marker)], "own": [(pk, marker)]}}} of every domain."""
+    found = {}
+    for name in (*DOMAINS, "core"):
+        try:
+            module = importlib.import_module(f"tests.{name}.isolation")
+        except ModuleNotFoundError:
+            continue
+        for model, roles in module.rows(world, app).items():
+            assert model not in found, f"{model.__name__} declared by two domains"
+            found[model] = roles
+    return found
+
+
+def _snapshot(app, model, pk):
     with app.app_context():
-        audit_rows = [(r.id, r.username) for r in
-                      db.session.query(AuditLog).filter_by(username=B_CLERK).limit(3)]
-        people = {p.id: p.name for p in db.session.query(Person)}
-    b_people = [(pid, people[pid]) for pid in world.b_people]
-    a_others = [(pid, people[pid]) for pid in world.a_people[1:]]
-    return {
-        Firm: {FIRM_ADMIN: [(world.b.id, world.b.name)],
-               MEMBER: [(world.b.id, world.b.name), (world.a.id, world.a.name)]},
-        Person: {FIRM_ADMIN: b_people, MEMBER: b_people + a_others},
-        AuditLog: {FIRM_ADMIN: audit_rows, MEMBER: audit_rows},
-        **_operations_rows(app),
-        **_message_centre_rows(world, app),
-        **_help_centre_rows(app),
-        **_transfer_rows(world, app),
-    }
-
-
-def _transfer_rows(world, app):
-    """A move firm A asked for of B's person: A must learn nothing of it (not even the
-    name), nor may another member see it; only the person and staff do."""
-    import datetime as dt
-
-    from app.models import PersonTransfer
-
-    moment = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.timezone.utc)
-    with app.app_context():
-        transfer = db.session.query(PersonTransfer).filter_by(person_id=world.b_people[1]).first()
-        if transfer is None:
-            transfer = PersonTransfer(person_id=world.b_people[1], from_firm_id=world.b.id,
-                                      to_firm_id=world.a.id, requested_at=moment,
-                                      expires_at=moment + dt.timedelta(days=30), status="待确认")
-            db.session.add(transfer)
-            db.session.commit()
-        pairs = [(transfer.id, db.session.get(Person, world.b_people[1]).name)]
-    return {PersonTransfer: {FIRM_ADMIN: pairs, MEMBER: pairs}}
-
-
-def _help_centre_rows(app):
-    """Help centre (issue 3): staff maintain these through ScopedModelViews that firm admins
-    and members never reach (they read them through /help/); suggestions are never shown."""
-    import datetime as dt
-
-    from app.models import FaqEntry, HelpDocument, PolicyText, Suggestion
-
-    moment = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.timezone.utc)
-    with app.app_context():
-        suggestion = db.session.query(Suggestion).filter_by(content="乙所的私密建议").first()
-        if suggestion is None:
-            db.session.add_all([
-                Suggestion(content="乙所的私密建议", user_id=None, created_at=moment),
-                HelpDocument(kind="操作手册", title="维护视图中的手册", created_at=moment),
-                PolicyText(title="维护视图中的政策", body="正文", created_at=moment),
-                FaqEntry(question="维护视图中的问答", answer="答案", created_at=moment),
-            ])
-            db.session.commit()
-        rows = {
-            Suggestion: (db.session.query(Suggestion).filter_by(content="乙所的私密建议"), "content"),
-            HelpDocument: (db.session.query(HelpDocument).filter_by(title="维护视图中的手册"), "title"),
-            PolicyText: (db.session.query(PolicyText).filter_by(title="维护视图中的政策"), "title"),
-            FaqEntry: (db.session.query(FaqEntry).filter_by(question="维护视图中的问答"), "question"),
-        }
-        found = {model: [(row.id, getattr(row, column)) for row in query]
-                 for model, (query, column) in rows.items()}
-    return {model: {FIRM_ADMIN: pairs, MEMBER: pairs} for model, pairs in found.items()}
-
-
-def _message_centre_rows(world, app):
-    """Messages and consultations of others (issue 3): B's, and A's other users'."""
-    from flask_appbuilder.security.sqla.models import User
-
-    from app.models import Consultation, Message
-    from app.workflows import messages
-    from tests.helpers import NOW
-
-    def user(username):
-        return db.session.query(User).filter_by(username=username).one()
-
-    with app.app_context():
-        if not db.session.query(Message).filter_by(title="乙所管理员的消息").count():
-            messages.notify([user(world.b.admin)], "乙所管理员的消息", "", NOW)
-            messages.notify([user(world.a.admin)], "甲所管理员的消息", "", NOW)
-            messages.notify([user(world.member)], "甲所会员的消息", "", NOW)
-            messages.start_consultation(user(world.b.admin), NOW, "其他", "乙所的咨询")
-            messages.start_consultation(user(world.a.admin), NOW, "其他", "甲所管理员的咨询")
-            messages.start_consultation(user(world.member), NOW, "其他", "甲所会员的私人咨询")
-            db.session.commit()
-        found = {m.title: m.id for m in db.session.query(Message)}
-        found.update({c.subject: c.id for c in db.session.query(Consultation)})
-    rows = lambda *titles: [(found[t], t) for t in titles]  # noqa: E731
-    return {
-        Message: {FIRM_ADMIN: rows("乙所管理员的消息", "甲所会员的消息"),
-                  MEMBER: rows("乙所管理员的消息", "甲所管理员的消息")},
-        Consultation: {FIRM_ADMIN: rows("乙所的咨询", "甲所会员的私人咨询"),
-                       MEMBER: rows("乙所的咨询", "甲所管理员的咨询")},
-    }
-
-
-def _operations_rows(app):
-    """A job run and an outbox mail: the institute's, never a firm's or a member's."""
-    import datetime as dt
-
-    from app.models import JobRun, OutboxMail
-
-    moment = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.timezone.utc)
-    with app.app_context():
-        run = db.session.query(JobRun).filter_by(job="probe_secret_job").first()
-        mail = db.session.query(OutboxMail).filter_by(subject="乙所机密邮件").first()
-        if run is None:
-            run = JobRun(job="probe_secret_job", trigger="cli", as_of=moment, started_at=moment,
-                         outcome="成功", counts="{}")
-            mail = OutboxMail(to_addr="secret@b.example", subject="乙所机密邮件", body="x",
-                              status="发送失败", attempts=5, next_attempt_at=moment,
-                              created_at=moment)
-            db.session.add_all([run, mail])
-            db.session.commit()
-        rows = {JobRun: [(run.id, "probe_secret_job")], OutboxMail: [(mail.id, "乙所机密邮件")]}
-    return {model: {FIRM_ADMIN: found, MEMBER: found} for model, found in rows.items()}
+        row = db.session.get(model, pk)
+        assert row is not None, f"{model.__name__} {pk} was deleted by a foreign actor"
+        return {attr.key: getattr(row, attr.key) for attr in inspect(model).column_attrs}
 
 
 def _role_can(app, role, permission, view_name):
     sm = app.appbuilder.sm
     with app.app_context():
-        role_obj = sm.find_role(role)
-        return sm._has_access_builtin_roles(role_obj, permission, view_name)
+        return sm._has_access_builtin_roles(sm.find_role(role), permission, view_name)
 
+
+def _actors(world):
+    return {FIRM_ADMIN: world.a.admin, MEMBER: world.member}
+
+
+def _xlsx_text(data):
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(data), read_only=True)
+    return "\n".join(str(c) for ws in workbook.worksheets for row in ws.iter_rows(values_only=True)
+                     for c in row if c is not None)
+
+
+# --- the views and APIs are all scoped, and every model with one has rows declared ----------
 
 def test_every_domain_view_and_api_uses_the_scoping_mixins(app):
     views = domain_views(app)
-    names = {type(v).__name__ for v in views}
-    assert {"FirmView", "PersonView", "AuditLogView", "FirmApi", "PersonApi"} <= names
+    assert {"FirmView", "PersonView", "AuditLogView", "FirmApi", "PersonApi"} <= {
+        type(v).__name__ for v in views}
     for view in views:
         assert isinstance(view, (ScopedModelView, ScopedModelRestApi)), type(view).__name__
         assert any(isinstance(flt, FilterRowScope) for flt in view._base_filters.filters), \
             f"{type(view).__name__} has no row-scope base filter"
-    # FAB CRUD views or APIs on domain models that bypass the mixins would be missed above
+    models = set(app_models(db.Model.registry))
     for view in app.appbuilder.baseviews:
         model = getattr(getattr(view, "datamodel", None), "obj", None)
-        if isinstance(view, (BaseCRUDView, ModelRestApi)) and model in domain_models():
+        if isinstance(view, (BaseCRUDView, ModelRestApi)) and model in models:
             assert isinstance(view, (ScopedModelView, ScopedModelRestApi))
 
 
-def test_every_domain_model_with_a_view_has_foreign_rows_declared(app, world):
-    declared = _foreign_rows(world, app)
-    for view in domain_views(app):
-        assert view.datamodel.obj in declared, (
-            f"{view.datamodel.obj.__name__}: add it to FOREIGN_ROWS in this test")
+def test_every_model_with_a_view_or_an_id_page_has_rows_declared(app, world):
+    declared = _matrix(world, app)
+    needed = {v.datamodel.obj for v in domain_views(app)}
+    needed |= {model for _rule, model, _view in _id_rules(app)}
+    missing = sorted(m.__name__ for m in needed if m not in declared)
+    assert not missing, f"declare rows for {missing} in tests/<domain>/isolation.py"
 
 
-def _actors(world):
-    return [(FIRM_ADMIN, world.a.admin), (MEMBER, world.member)]
+# --- URL rules that carry an id ---------------------------------------------------------------
+
+def _view_of(app, endpoint):
+    name = endpoint.split(".")[0]
+    for view in app.appbuilder.baseviews:
+        if type(view).__name__ == name:
+            return view
+    return None
+
+
+CRUD_METHODS = {"show", "edit", "delete", "action", "get", "put"}  # covered by the CRUD legs
+
+
+def _id_rules(app):
+    """(rule, model, view) for every custom URL rule taking an id; fails for one that does
+    not say what the id is of."""
+    models = set(app_models(db.Model.registry))
+    undeclared = []
+    for rule in app.url_map.iter_rules():
+        ids = [a for a in rule.arguments if ID_ARGUMENTS.match(a)]
+        if not ids or rule.endpoint.startswith(("static", "appbuilder")):
+            continue
+        view = _view_of(app, rule.endpoint)
+        if view is None:
+            continue
+        function = app.view_functions[rule.endpoint]
+        declared = getattr(function, "_scoped_id", None)
+        model = declared[0] if declared else None
+        if model is None and isinstance(view, (ModelView, ModelRestApi)):
+            if rule.endpoint.split(".")[1] in CRUD_METHODS:
+                continue
+            model = view.datamodel.obj
+        if model is None:
+            if getattr(view, "datamodel", None) is None and type(view).__module__.startswith(
+                    "flask_appbuilder"):
+                continue  # FAB's own pages (security views): Admin-only by permission
+            undeclared.append(rule.endpoint)
+            continue
+        if model in models:
+            yield rule, model, view
+    assert not undeclared, f"custom pages taking an id without @scoped_id(Model): {undeclared}"
+
+
+def test_every_custom_page_with_an_id_declares_its_model(app):
+    found = {rule.endpoint for rule, _model, _view in _id_rules(app)}
+    assert {"MessageCenterView.show", "MessageCenterView.attachment",
+            "MessageCenterView.consultation", "NoticeAdminView.edit",
+            "TransferConfirmView.decide", "HelpCenterView.policy",
+            "PersonTransferApi.fire_verb", "MessageApi.read"} <= found
+
+
+def _fill(rule, pk):
+    values = {}
+    for argument in rule.arguments:
+        converter = type(rule._converters[argument]).__name__
+        if ID_ARGUMENTS.match(argument):
+            values[argument] = pk
+        elif argument == "verb":
+            values[argument] = "approve"
+        elif argument == "decision":
+            values[argument] = "confirm"
+        else:
+            values[argument] = 1 if "Integer" in converter else "x"
+    url = rule.rule
+    for argument, value in values.items():
+        url = re.sub(rf"<[^>]*\b{argument}>", str(value), url)
+    return url
+
+
+def _jwt(app, login):
+    http = app.test_client()
+    token = http.post("/api/v1/security/login", json={
+        "username": login, "password": PASSWORD, "provider": "db"}).get_json()["access_token"]
+    return http, {"Authorization": f"Bearer {token}"}
 
 
 @pytest.mark.parametrize("actor", [FIRM_ADMIN, MEMBER])
+def test_id_pages_and_verbs_never_reach_foreign_rows_and_show_own_ones(app, world,
+                                                                        make_client, actor):
+    login = _actors(world)[actor]
+    matrix = _matrix(world, app)
+    web = make_client()
+    assert web.login(login).status_code == 302 and web.signed_in
+    http, bearer = _jwt(app, login)
+    tried = seen = 0
+    for rule, model, _view in _id_rules(app):
+        api = rule.rule.startswith("/api/")
+        for pk, marker in matrix[model][actor]["foreign"]:
+            before = _snapshot(app, model, pk)
+            url = _fill(rule, pk)
+            for method in sorted((rule.methods or set()) & {"GET", "POST"}):
+                if api:
+                    response = http.open(url, method=method, headers=bearer, json={})
+                elif method == "POST":
+                    response = web.post_form(url, {"body": "越权", "remark": "越权"})
+                else:
+                    response = web.get(url)
+                assert response.status_code in REFUSED, (url, method, response.status_code)
+                assert marker not in response.get_data(as_text=True), (url, method)
+                tried += 1
+            assert _snapshot(app, model, pk) == before, (url, "changed a foreign row")
+        if "GET" in (rule.methods or set()) and not rule.endpoint.endswith("verbs"):
+            for pk, marker in matrix[model][actor]["own"]:
+                url = _fill(rule, pk)
+                response = http.get(url, headers=bearer) if api else web.get(url)
+                if response.status_code in (302, 403):
+                    continue  # the role may not use this page at all
+                assert response.status_code == 200, (url, response.status_code)
+                seen += 1
+    assert tried >= 10 and seen >= 3, (tried, seen)
+
+
+# --- ModelViews -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("actor", [FIRM_ADMIN, MEMBER])
 def test_ui_views_never_reach_foreign_rows(app, world, make_client, actor):
-    login = dict(_actors(world))[actor]
-    foreign = _foreign_rows(world, app)
+    login = _actors(world)[actor]
+    matrix = _matrix(world, app)
     client = make_client()
     assert client.login(login).status_code == 302 and client.signed_in
     checked = 0
     for view in domain_views(app):
         if not isinstance(view, ScopedModelView):
             continue
-        base = view.route_base
-        name = type(view).__name__
-        rows = foreign[view.datamodel.obj][actor]
-        assert rows, f"no foreign rows to try on {name}"
+        base, name = view.route_base, type(view).__name__
+        rows = matrix[view.datamodel.obj][actor]["foreign"]
         listing = client.get(f"{base}/list/")
         can_list = _role_can(app, actor, "can_list", name)
         assert (listing.status_code == 200) == can_list, (name, listing.status_code)
@@ -204,14 +240,12 @@ def test_ui_views_never_reach_foreign_rows(app, world, make_client, actor):
             assert (response.status_code == 200) == _role_can(app, actor, "can_export", name)
             if response.status_code == 200:
                 body = response.get_data()
-                if export == "xlsx":
-                    body = _xlsx_text(body)
-                else:
-                    body = body.decode("utf-8-sig")
+                text = _xlsx_text(body) if export == "xlsx" else body.decode("utf-8-sig")
                 for _pk, marker in rows:
-                    assert marker not in body, (name, export, marker)
+                    assert marker not in text, (name, export, marker)
         for pk, marker in rows:
             checked += 1
+            before = _snapshot(app, view.datamodel.obj, pk)
             if can_list:
                 assert f"/show/{pk}\"" not in html and marker not in html, (name, pk)
             for path in (f"{base}/show/{pk}", f"{base}/edit/{pk}"):
@@ -220,99 +254,98 @@ def test_ui_views_never_reach_foreign_rows(app, world, make_client, actor):
                 assert marker not in response.get_data(as_text=True)
                 if _role_can(app, actor, "can_" + path.split("/")[-2], name):
                     assert response.status_code == 404, path
-            assert client.post_form(f"{base}/edit/{pk}", {"name": "篡改"}).status_code in (
-                302, 403, 404)
-            assert client.post_form(f"{base}/delete/{pk}").status_code in (302, 403, 404)
-            assert client.get(f"{base}/action/muldelete/{pk}").status_code in (302, 404)
-            response = client.post_form(f"{base}/action_post",
-                                        {"action": "muldelete", "rowid": str(pk)})
-            assert response.status_code in (302, 403, 404)
-            assert client.get(f"{base}/download/{pk}.pdf").status_code in (302, 403, 404)
-            _assert_unchanged(app, view.datamodel.obj, pk, marker)
-    assert checked >= 4
-
-
-def _xlsx_text(data):
-    import io
-
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(io.BytesIO(data), read_only=True)
-    return "\n".join(str(c) for ws in workbook.worksheets for row in ws.iter_rows(values_only=True)
-                     for c in row if c is not None)
-
-
-def _assert_unchanged(app, model, pk, marker):
-    with app.app_context():
-        row = db.session.get(model, pk)
-        assert row is not None, f"{model.__name__} {pk} was deleted by a foreign actor"
-        if hasattr(row, "name"):
-            assert row.name == marker
+            assert client.post_form(f"{base}/edit/{pk}", {"name": "篡改", "title": "篡改"}
+                                    ).status_code in REFUSED
+            assert client.post_form(f"{base}/delete/{pk}").status_code in REFUSED
+            for action in ("muldelete", *getattr(view, "actions", {}).keys()):
+                assert client.get(f"{base}/action/{action}/{pk}").status_code in REFUSED
+                assert client.post_form(f"{base}/action_post",
+                                        {"action": action, "rowid": str(pk)}
+                                        ).status_code in REFUSED
+            assert client.get(f"{base}/download/{pk}.pdf").status_code in REFUSED
+            assert _snapshot(app, view.datamodel.obj, pk) == before, (name, pk)
+    assert checked >= 8
 
 
 @pytest.mark.parametrize("actor", [FIRM_ADMIN, MEMBER])
-def test_rest_apis_never_reach_foreign_rows(app, world, actor):
-    login = dict(_actors(world))[actor]
-    foreign = _foreign_rows(world, app)
-    http = app.test_client()
-    token = http.post("/api/v1/security/login", json={
-        "username": login, "password": PASSWORD, "provider": "db"}).get_json()["access_token"]
-    headers = {"Authorization": f"Bearer {token}"}
-    checked = 0
+def test_ui_views_show_the_actors_own_rows(app, world, make_client, actor):
+    """The positive side: a scope that hid everything would pass the legs above."""
+    login = _actors(world)[actor]
+    matrix = _matrix(world, app)
+    client = make_client()
+    client.login(login)
+    shown = 0
+    for view in domain_views(app):
+        if not isinstance(view, ScopedModelView):
+            continue
+        name = type(view).__name__
+        own = matrix[view.datamodel.obj][actor]["own"]
+        if not _role_can(app, actor, "can_list", name):
+            continue
+        html = client.get(f"{view.route_base}/list/").get_data(as_text=True)
+        for pk, marker in own:
+            assert marker in html, (name, pk, marker)
+            if _role_can(app, actor, "can_show", name):
+                assert client.get(f"{view.route_base}/show/{pk}").status_code == 200
+            shown += 1
+    assert shown >= {FIRM_ADMIN: 4, MEMBER: 1}[actor]
+
+
+# --- REST -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("actor", [FIRM_ADMIN, MEMBER])
+def test_rest_apis_never_reach_foreign_rows_and_show_own_ones(app, world, actor):
+    login = _actors(world)[actor]
+    matrix = _matrix(world, app)
+    http, headers = _jwt(app, login)
+    checked = seen = 0
     for view in domain_views(app):
         if not isinstance(view, ScopedModelRestApi):
             continue
-        name = type(view).__name__
-        url = f"/api/v1/{view.resource_name}/"
-        rows = foreign[view.datamodel.obj][actor]
+        name, url = type(view).__name__, f"/api/v1/{view.resource_name}/"
+        rows = matrix[view.datamodel.obj][actor]
         listing = http.get(url, headers=headers)
         if _role_can(app, actor, "can_get", name):
             assert listing.status_code == 200, (url, listing.status_code)
             ids = set(listing.get_json()["ids"])
-            assert not ids & {pk for pk, _ in rows}, (name, ids)
+            assert not ids & {pk for pk, _ in rows["foreign"]}, (name, ids)
+            for pk, _marker in rows["own"]:
+                assert pk in ids, (name, pk, "own row hidden: is the scope declared right?")
+                assert http.get(f"{url}{pk}", headers=headers).status_code == 200
+                seen += 1
         else:
             assert listing.status_code in (401, 403)
-        for pk, marker in rows:
+        for pk, marker in rows["foreign"]:
             checked += 1
+            before = _snapshot(app, view.datamodel.obj, pk)
             for method in ("get", "put", "delete"):
                 kwargs = {"json": {"name": "篡改"}} if method == "put" else {}
                 response = getattr(http, method)(f"{url}{pk}", headers=headers, **kwargs)
-                assert response.status_code in (401, 403, 404), (method, url, pk,
-                                                                 response.status_code)
+                assert response.status_code in (401, 403, 404, 405), (method, url, pk,
+                                                                      response.status_code)
                 assert marker not in response.get_data(as_text=True)
-            _assert_unchanged(app, view.datamodel.obj, pk, marker)
-    assert checked >= 3
-
-
-def test_firm_admin_sees_its_own_rows(app, world, make_client):
-    """The positive side: scoping must not hide a firm's own rows (else the above proves nothing)."""
-    client = make_client()
-    client.login(world.a.admin)
-    html = client.get("/personview/list/").get_data(as_text=True)
-    for pid in world.a_people:
-        assert f"/personview/show/{pid}" in html
-    assert client.get(f"/personview/show/{world.a_people[1]}").status_code == 200
+            assert _snapshot(app, view.datamodel.obj, pk) == before
+    assert checked >= 3 and seen >= 2
 
 
 def test_rest_info_offers_only_visible_related_rows(app, world):
     """/_info lists the choices of related fields (e.g. the firm of a person)."""
-    http = app.test_client()
-    token = http.post("/api/v1/security/login", json={
-        "username": world.a.admin, "password": PASSWORD, "provider": "db"}).get_json()["access_token"]
-    info = http.get("/api/v1/person/_info", headers={"Authorization": f"Bearer {token}"})
+    http, headers = _jwt(app, world.a.admin)
+    info = http.get("/api/v1/person/_info", headers=headers)
     assert info.status_code == 200
     assert "Project-Id-Version" not in info.get_data(as_text=True)  # no catalog header leaks
     fields = {f["name"]: f for f in info.get_json()["add_columns"]}
-    firm_ids = {v["id"] for v in fields["firm"]["values"]}
-    assert firm_ids == {world.a.id}
+    assert {v["id"] for v in fields["firm"]["values"]} == {world.a.id}
 
 
 @pytest.mark.parametrize("who", ["staff", "firm_admin", "member"])
 def test_every_role_reads_the_openapi_document(app, world, who):
     login = {"staff": world.staff, "firm_admin": world.a.admin, "member": world.member}[who]
-    http = app.test_client()
-    token = http.post("/api/v1/security/login", json={
-        "username": login, "password": PASSWORD, "provider": "db"}).get_json()["access_token"]
-    spec = http.get("/api/v1/_openapi", headers={"Authorization": f"Bearer {token}"})
+    http, headers = _jwt(app, login)
+    spec = http.get("/api/v1/_openapi", headers=headers)
     assert spec.status_code == 200
-    assert {"/api/v1/person/", "/api/v1/firm/"} <= set(spec.get_json()["paths"])
+    paths = set(spec.get_json()["paths"])
+    assert {"/api/v1/person/", "/api/v1/firm/"} <= paths
+    # one path per state-machine verb, not a generic /{pk}/{verb}
+    assert {"/api/v1/person_transfer/{pk}/approve", "/api/v1/person_transfer/{pk}/confirm"
+            } <= paths and "/api/v1/person_transfer/{pk}/{verb}" not in paths

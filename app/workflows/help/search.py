@@ -43,6 +43,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import FaqEntry, PolicyText
 from app.workflows.core.errors import NotFoundError, ValidationError
+from app.workflows.core.scoping import get_scoped
 
 NOT_FOUND = "未找到相关答案，可发起咨询"
 MIN_COVERAGE = 0.5  # share of the question's weight the best document must contain
@@ -434,8 +435,6 @@ def _snippet(body: str, terms: list[str], width: int = 120) -> str:
     return ("…" if start else "") + text + ("…" if start + width < len(best) else "")
 
 
-def get_policy(policy_id: int, session=None) -> PolicyText:
-    policy = (session or db.session).get(PolicyText, policy_id)
-    if policy is None:
-        raise NotFoundError("没有找到该政策法规")
-    return policy
+def get_policy(actor, policy_id) -> PolicyText:
+    """A policy text (every signed-in user reads them), through the scoped lookup."""
+    return get_scoped(db.session, PolicyText, policy_id, actor, "没有找到该政策法规")
