@@ -1,0 +1,239 @@
+"""The platform without HTTP: scope declarations, commands, the state machine."""
+import datetime as dt
+import threading
+
+import pytest
+from flask_appbuilder.security.sqla.models import User
+
+from app.extensions import db
+from app.models import (AuditLog, Consultation, ConsultationReply, ConsultationStatus,
+                        Person, PersonTransfer, Scope, StatusHistory)
+from app.workflows import messages
+from app.workflows.core import scoping
+from app.workflows.core.commands import command
+from app.workflows.core.errors import (ConflictError, ForbiddenError, NotFoundError,
+                                       ValidationError)
+from app.workflows.core.states import Guard, Machine, T, institute
+from tests.helpers import NOW
+
+
+def _user(ctx, username):
+    return ctx.query(User).filter_by(username=username).one()
+
+
+# --- scope declarations ------------------------------------------------------------------
+
+def test_a_model_without_a_scope_stops_the_app_naming_it():
+    class Undeclared:  # stands for a mapped class someone forgot to declare
+        __name__ = "Undeclared"
+        __tablename__ = "undeclared"
+
+    with pytest.raises(scoping.ScopeDeclarationError, match="Undeclared.*没有声明行范围"):
+        scoping.check_declarations([Undeclared])
+
+
+def test_a_scope_path_that_does_not_resolve_stops_the_app(monkeypatch):
+    monkeypatch.setattr(Person, "__scope__", Scope(firm="frim_id"))
+    with pytest.raises(scoping.ScopeDeclarationError, match="frim_id"):
+        scoping.check_declarations([Person])
+    monkeypatch.setattr(ConsultationReply, "__scope__", Scope(firm="thread.firm_id"))
+    with pytest.raises(scoping.ScopeDeclarationError, match="thread"):
+        scoping.check_declarations([ConsultationReply])
+
+
+def test_every_model_of_the_app_declares_a_scope(app):
+    models = scoping.app_models(db.Model.registry)
+    assert len(models) >= 20
+    scoping.check_declarations(models)  # raises on the first that does not
+
+
+def test_a_path_through_a_relationship_scopes_sql_and_one_row_alike(ctx, world):
+    """A reply belongs to a thread that belongs to a firm: one declaration, two checks."""
+    a_admin, b_admin = _user(ctx, world.a.admin), _user(ctx, world.b.admin)
+    thread = messages.start_consultation(a_admin, NOW, "其他", "甲所的问题")
+    other = messages.start_consultation(b_admin, NOW, "其他", "乙所的问题")
+    visible = set(ctx.scalars(scoping.scoped_select(ConsultationReply, a_admin)))
+    assert {r.consultation_id for r in visible} == {thread.id}
+    for reply in ctx.query(ConsultationReply):
+        assert scoping.can_see(reply, a_admin) == (reply in visible)
+    with pytest.raises(NotFoundError):
+        scoping.get_scoped(ctx, ConsultationReply, other.replies[0].id, a_admin)
+
+
+def test_the_scoped_lookup_refuses_ids_it_cannot_hold(ctx, world):
+    staff = _user(ctx, world.staff)
+    for pk in ("x", None, 2**40, -(2**40), "99999999999999999999"):
+        with pytest.raises(NotFoundError):
+            scoping.get_scoped(ctx, Person, pk, staff)
+
+
+def test_a_members_new_rows_are_stamped_with_its_person(ctx, world):
+    member = _user(ctx, world.member)
+    row = Consultation(business_type="其他", subject="x", status="待协会回复",
+                       created_at=NOW, updated_at=NOW)
+    scoping.enforce_owner(row, member)
+    assert row.person_id == member.account.person_id
+    stranger = Consultation(business_type="其他", subject="x", status="待协会回复",
+                            person_id=world.b_people[0], created_at=NOW, updated_at=NOW)
+    with pytest.raises(ForbiddenError, match="他人名下"):
+        scoping.enforce_owner(stranger, member)
+
+
+# --- commands -------------------------------------------------------------------------------
+
+def test_a_command_commits_on_success_and_attributes_the_audit_rows(ctx, world):
+    staff = _user(ctx, world.staff)
+
+    @command
+    def rename(actor, now, person_id, name):
+        ctx.get(Person, person_id).name = name
+
+    rename(staff, NOW, world.a_people[1], "张二改")
+    ctx.rollback()  # nothing pending: it was committed
+    assert ctx.get(Person, world.a_people[1]).name == "张二改"
+    row = ctx.query(AuditLog).filter_by(entity="person", entity_id=str(world.a_people[1]),
+                                        action="update").one()
+    assert row.username == world.staff
+
+
+def test_a_command_that_refuses_leaves_nothing_half_saved(ctx, world):
+    staff = _user(ctx, world.staff)
+
+    @command
+    def half(actor, now, person_id):
+        ctx.get(Person, person_id).name = "半途"
+        ctx.flush()
+        raise ValidationError("第二步不合规则")
+
+    with pytest.raises(ValidationError):
+        half(staff, NOW, world.a_people[1])
+    assert ctx.get(Person, world.a_people[1]).name == "张二"
+
+
+def test_a_refusal_may_keep_what_it_records_and_nested_commands_commit_once(ctx, world):
+    staff = _user(ctx, world.staff)
+    commits = []
+    from sqlalchemy import event
+
+    event.listen(ctx(), "after_commit", lambda s: commits.append(1))
+
+    @command
+    def inner(actor, now, person_id):
+        ctx.get(Person, person_id).position = "内层"
+
+    @command
+    def outer(actor, now, person_id):
+        inner(actor, now, person_id)
+        ctx.get(Person, person_id).name = "外层"
+
+    outer(staff, NOW, world.a_people[2])
+    assert len(commits) == 1 and ctx.get(Person, world.a_people[2]).position == "内层"
+
+    @command
+    def attempt(actor, now, person_id):
+        ctx.get(Person, person_id).position = "记下的尝试"
+        raise ValidationError("验证码不正确", keep_changes=True)
+
+    with pytest.raises(ValidationError):
+        attempt(staff, NOW, world.a_people[2])
+    ctx.rollback()
+    assert ctx.get(Person, world.a_people[2]).position == "记下的尝试"
+
+
+# --- the state machine ----------------------------------------------------------------------
+
+@pytest.fixture
+def scratch_machines():
+    """Machines a test declares are forgotten afterwards (MACHINES is process-wide)."""
+    from app.workflows.core.states import MACHINES
+
+    before = set(MACHINES)
+    yield
+    for name in set(MACHINES) - before:
+        MACHINES.pop(name)
+
+
+def test_fire_checks_source_who_guard_and_remark_and_writes_history(ctx, world,
+                                                                     scratch_machines):
+    staff, a_admin = _user(ctx, world.staff), _user(ctx, world.a.admin)
+    thread = messages.start_consultation(a_admin, NOW, "其他", "问")
+    ready = Guard("has_reply", lambda item, actor, now: None if item.replies else "还没有内容")
+    machine = Machine("test_consultation", Consultation, [
+        T("hold", ConsultationStatus.AWAITING_INSTITUTE, ConsultationStatus.AWAITING_USER,
+          "挂起", who=institute, guards=[ready], remark=True),
+    ])
+    with pytest.raises(ForbiddenError, match="当前状态为“待协会回复”，只有协会工作人员可以挂起"):
+        machine.fire(thread, "hold", a_admin, NOW)
+    with pytest.raises(ValidationError, match="挂起须填写原因"):
+        machine.fire(thread, "hold", staff, NOW)
+    with pytest.raises(ValidationError, match="没有名为"):
+        machine.fire(thread, "nonsense", staff, NOW)
+    assert [t.event for t in machine.allowed(thread, staff, NOW)] == ["hold"]
+    assert machine.allowed(thread, a_admin, NOW) == []
+    machine.fire(thread, "hold", staff, NOW + dt.timedelta(hours=1), remark="等材料")
+    ctx.commit()
+    history = machine.history(thread)
+    assert [(h.from_state, h.to_state, h.event, h.actor_name, h.remark) for h in history] == [
+        ("待协会回复", "待用户回复", "hold", staff.first_name, "等材料")]
+    with pytest.raises(ValidationError, match="当前状态为“待用户回复”，不能挂起"):
+        machine.fire(thread, "hold", staff, NOW)
+
+
+def test_two_reviewers_deciding_at_once_the_first_wins_the_second_is_told(app, world):
+    """Optimistic locking (version_id_col), with two real connections."""
+    from app.workflows.registry import transfers
+
+    with app.app_context():
+        transfer = PersonTransfer(person_id=world.b_people[1], from_firm_id=world.b.id,
+                                  to_firm_id=world.a.id, requested_at=NOW,
+                                  expires_at=NOW + dt.timedelta(days=30), status="待确认")
+        db.session.add(transfer)
+        db.session.commit()
+        transfer_id = transfer.id
+    loaded = threading.Barrier(2)
+    outcomes = {}
+
+    def decide(event):
+        with app.app_context():
+            staff = db.session.query(User).filter_by(username=world.staff).one()
+            item = db.session.get(PersonTransfer, transfer_id)
+            item.version  # loaded before the other commits
+            loaded.wait()
+            if event == "decline":
+                loaded_again.wait()  # the approver commits first
+
+            @command
+            def act(actor, now):
+                transfers.MACHINE.fire(item, event, actor, now, remark="审核")
+
+            try:
+                act(staff, NOW)
+                outcomes[event] = "ok"
+            except (ConflictError, ValidationError) as error:
+                outcomes[event] = error
+            finally:
+                if event == "approve":
+                    loaded_again.wait()
+                db.session.remove()
+
+    loaded_again = threading.Barrier(2)
+    threads = [threading.Thread(target=decide, args=(e,)) for e in ("approve", "decline")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert outcomes["approve"] == "ok"
+    assert isinstance(outcomes["decline"], ConflictError), outcomes
+    assert "已被他人处理" in outcomes["decline"].message
+    with app.app_context():
+        assert db.session.get(PersonTransfer, transfer_id).status == "协会已批准"
+        assert db.session.query(StatusHistory).filter_by(
+            entity="person_transfer", entity_id=transfer_id).count() == 1
+
+
+def test_history_is_readable_only_through_its_entity(ctx, world):
+    """流程跟踪 rows are shown with their entity (whose scope is checked), never alone."""
+    a_admin = _user(ctx, world.a.admin)
+    messages.start_consultation(a_admin, NOW, "其他", "问")
+    assert ctx.query(StatusHistory).count() >= 1
+    assert ctx.scalars(scoping.scoped_select(StatusHistory, a_admin)).all() == []
