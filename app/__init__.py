@@ -16,6 +16,23 @@ def schema_ready(db) -> bool:
     return "ab_permission_view_role" in inspect(db.engine).get_table_names()
 
 
+def sync_permissions(app) -> bool:
+    """Write every view's permissions and the built-in roles (FAB_ROLES) into the database.
+
+    Run by `flask db upgrade` after the migrations, so a deployment (and `make run`) always
+    has them; False when the schema is not there yet.
+    """
+    from app.extensions import db
+
+    if not schema_ready(db):
+        return False
+    appbuilder = app.appbuilder
+    appbuilder.sm.create_db()  # Admin, Public and the built-in roles (no create_all: ours)
+    appbuilder.add_permissions(update_perms=True)  # every view's permissions, given to Admin
+    db.session.commit()
+    return True
+
+
 def create_app(config_class=Config) -> Flask:
     from app.workflows.core import audit  # noqa: F401  (registers the audit-log session hook)
     from app.extensions import csrf, db, migrate
@@ -45,17 +62,16 @@ def create_app(config_class=Config) -> Flask:
     csrf.init_app(app)
 
     with app.app_context():
-        ready = schema_ready(db)
-        # Before the first `db upgrade` there are no permission tables to sync into.
-        appbuilder = AppBuilder(indexview=HomeView, update_perms=ready)
+        # Permissions and roles are synced by `flask db upgrade` (migrations/env.py calls
+        # sync_permissions), not at every start: a CLI command or a worker starts in well
+        # under two seconds instead of re-writing every permission each time.
+        appbuilder = AppBuilder(indexview=HomeView, update_perms=False)
         appbuilder.init_app(app, db.session)
         core_views.register(appbuilder, app)
         for domain in domains:
             for model, excluded in domain.audited.items():
                 audit.register_audited(model, excluded)
             domain.register(appbuilder, app)
-        if ready:
-            appbuilder.sm.create_db()  # seed built-in roles once the tables exist
         hardening.install(app, appbuilder)
 
     from app.cli import register_cli

@@ -111,3 +111,8 @@ if context.is_offline_mode():
     run_migrations_offline()
 else:
     run_migrations_online()
+    # the app's permissions and built-in roles follow the schema (not every start-up)
+    from app import sync_permissions
+
+    if getattr(current_app, "appbuilder", None) is not None:
+        sync_permissions(current_app)

@@ -17,6 +17,8 @@ from flask import abort, g, has_request_context, request
 from flask_appbuilder import expose
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.filters import SQLAFilterConverter
+from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import ModelView
 from sqlalchemy import or_
@@ -34,6 +36,24 @@ def current_user():
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     return user
+
+
+class _CachedFilterConverter(SQLAFilterConverter):
+    """FAB converts every column of a model into its search filters each time it builds a
+    Filters object: at start-up for every view, and (with per-request filters) on every
+    request. The result depends only on the datamodel and the column, and the filter
+    instances are never mutated (values live beside them), so convert each pair once."""
+
+    _cache: dict = {}
+
+    def convert(self, col_name):
+        key = (id(self.datamodel), col_name)
+        if key not in self._cache:
+            self._cache[key] = super().convert(col_name)
+        return self._cache[key]
+
+
+SQLAInterface.filter_converter_class = _CachedFilterConverter
 
 
 def scoped_id(model, arg: str = "pk"):

@@ -7,7 +7,6 @@ together with the event that caused them.
 """
 import datetime as dt
 
-import nh3
 from flask_appbuilder.security.sqla.models import User
 
 from app.extensions import db
@@ -25,11 +24,15 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "td": {"colspan", "rowspan"},
 
 def sanitize_html(html: str) -> str:
     """Rich text a notice may carry: formatting and links, never scripts or handlers."""
+    import nh3
+
     return nh3.clean(html or "", tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
                      url_schemes={"http", "https", "mailto"})
 
 
 def plain_text(html: str) -> str:
+    import nh3
+
     return nh3.clean(html or "", tags=set()).strip()
 
 

@@ -19,8 +19,6 @@ import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from openpyxl import load_workbook
-from openpyxl.utils.datetime import from_excel
 
 from app.workflows.core import sheets
 from app.workflows.core.errors import ValidationError
@@ -255,6 +253,8 @@ def _xlsx_rows(data: bytes, name: str):
     if not inspect_xlsx(data, name).formulas:
         yield from _calamine_rows(data, name)
         return
+    from openpyxl import load_workbook  # only for sheets with formulas (lazy: start-up time)
+
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception:  # noqa: BLE001 — openpyxl raises many kinds for a broken package
@@ -349,6 +349,8 @@ def cell_value(column: Column, value, data_type=None):
         if isinstance(value, dt.date):
             return value, None
         if isinstance(value, (int, float)):
+            from openpyxl.utils.datetime import from_excel
+
             try:
                 return from_excel(value).date(), None
             except (ValueError, OverflowError):
