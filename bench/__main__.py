@@ -304,6 +304,14 @@ def staff_import(args):
     staff_bench.main(["--rows", str(args.import_rows)])
 
 
+@benchmark
+def startup(args):
+    """`flask --app run.py jobs list`, whole process, vs. importing the framework alone."""
+    from bench import startup as startup_bench
+
+    startup_bench.main([])
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["_export_worker"]:  # internal: one measured export in a child process

@@ -6,7 +6,8 @@ Measures, each on a fresh database migrated by Alembic:
   run the tracemalloc peak of Python allocations and the process's peak RSS;
 - the floor: reading the same file with openpyxl read-only plus one bulk INSERT of
   the same rows into `person` with SQLAlchemy Core.
-Target: ours ≤ 2.5 × floor, memory under 300 MB.
+Target (platform issue): ours ≤ 1.2 × floor, peak RSS ≤ 250 MB (the untraced run;
+tracemalloc's own bookkeeping inflates the traced one, reported separately).
 
     python -m bench.staff_import [--rows 20000]
 """
@@ -174,9 +175,10 @@ def main(argv=None) -> None:
     print(f"{'ours: preview':32}{ours['preview']:>10.2f}")
     print(f"{'ours: commit':32}{ours['commit']:>10.2f}")
     print(f"{'ours: preview + commit':32}{ours['total']:>10.2f}{ours['rss_mb']:>14.0f}")
-    print(f"ratio ours/floor: {ratio:.2f} (target ≤ 2.5)   "
-          f"tracemalloc peak: {traced['py_peak'] / 2**20:.0f} MB   "
-          f"peak RSS: {max(ours['rss_mb'], traced['rss_mb']):.0f} MB (target < 300)")
+    print(f"ratio ours/floor: {ratio:.2f} (target ≤ 1.2)   "
+          f"peak RSS: {ours['rss_mb']:.0f} MB (target ≤ 250)   "
+          f"tracemalloc peak: {traced['py_peak'] / 2**20:.0f} MB "
+          f"(traced run's RSS {traced['rss_mb']:.0f} MB)")
     assert ours["rows"] == args.rows and floor["rows"] == args.rows
 
 

@@ -6,7 +6,7 @@ the scoped ModelViews show them to Admin and Staff only (the maintenance side).
 """
 import re
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access

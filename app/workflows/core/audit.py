@@ -53,8 +53,10 @@ def record_many(rows: list[dict], session, now) -> None:
     """
     if not rows:
         return
+    from app.workflows.core.bulk import insert_rows
+
     user_id, username = _current_actor()
-    session.execute(insert(AuditLog.__table__), [{
+    insert_rows(AuditLog.__table__, [{
         "at": now,
         "user_id": user_id,
         "username": username,

@@ -42,7 +42,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import FaqEntry, PolicyText
-from app.workflows.core.errors import NotFoundError, ValidationError
+from app.workflows.core.errors import ValidationError
 from app.workflows.core.scoping import get_scoped
 
 NOT_FOUND = "未找到相关答案，可发起咨询"
