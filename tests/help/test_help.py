@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from app.demo_help import seed_help
+from app.demo.help import seed_help
 from app.extensions import db
 from app.models import AuditLog, FaqEntry, HelpDocument, PolicyText, Suggestion
 from app.workflows import help

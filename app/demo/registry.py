@@ -1,4 +1,4 @@
-"""Demo data for the embedded default: 10 firms, ~300 persons, one account of each role.
+"""Demo data of the registry: 10 firms, ~300 persons, one account of each role.
 
 Deterministic (fixed seed) so that README and screenshots match what users see.
 Goes through the same workflows as the UI: creating a firm creates its admin.
@@ -6,7 +6,6 @@ Goes through the same workflows as the UI: creating a firm creates its admin.
 import datetime as dt
 import random
 
-from app.workflows.core import audit
 from app.extensions import db
 from app.models import Firm, Person, PersonStatus, PersonType
 from app.roles import ADMIN, MEMBER, STAFF
@@ -72,79 +71,50 @@ def _person(rng, used_phones, person_type, firm, serial, now):
 
 
 def seed(now: dt.datetime, persons_per_firm: int = 29) -> list[tuple[str, str, str, str]]:
-    """Create the demo data on an empty database; returns (role, login, password, note) rows."""
+    """Admin and staff, 10 firms (each with its admin P+code), ~300 persons, one CPA member
+    account per firm; returns (role, login, password, note) rows."""
     rng = random.Random(2026)
     created = []
-    with audit.acting_as("demo seed"):
-        accounts.create_account(username="admin", display_name="系统管理员", role_name=ADMIN,
-                                password=DEMO_PASSWORDS["admin"], now=now,
-                                must_change_password=False)
-        accounts.create_account(username="staff", display_name="协会工作人员", role_name=STAFF,
-                                password=DEMO_PASSWORDS["staff"], now=now,
-                                must_change_password=False)
-        created += [("Admin", "admin", DEMO_PASSWORDS["admin"], "系统管理员"),
-                    ("Staff", "staff", DEMO_PASSWORDS["staff"], "协会工作人员")]
-        firms = []
-        for index, name in enumerate(FIRM_NAMES):
-            firm = Firm(code=f"1101{index + 1:04d}", name=name, status="正常", created_at=now)
-            registry.clean_firm(firm, creating=True)
-            registry.on_firm_created(firm, now)
-            db.session.add(firm)
-            firms.append(firm)
-            created.append(("FirmAdmin", firm.admin_username,
-                            accounts.firm_admin_initial_password(firm.code), name))
-        used_phones: set[str] = set()
-        members: dict[str, Person] = {}  # one CPA per firm gets a member account
-        for firm in firms:
-            for serial in range(persons_per_firm):
-                roll = rng.random()
-                person_type = (PersonType.CPA if roll < 0.45 else
-                               PersonType.NON_PRACTICING if roll < 0.6 else PersonType.OTHER)
-                person = _person(rng, used_phones, person_type, firm, serial + 1, now)
-                db.session.add(person)
-                if person_type == PersonType.CPA and person.status == PersonStatus.ACTIVE:
-                    members.setdefault(firm.code, person)
-        for serial in range(10):  # 协会代管 CPAs: no firm
-            db.session.add(_person(rng, used_phones, PersonType.CPA, None, 9000 + serial, now))
-        db.session.flush()
-        # one member account per firm: login is the certificate number (DESIGN §6)
-        for person in members.values():
-            password = person.id_number[-6:]
-            accounts.create_account(username=person.cert_number, display_name=person.name,
-                                    role_name=MEMBER, password=password, now=now,
-                                    firm=person.firm, person=person)
-            created.append(("Member", person.cert_number, password, person.name))
-        from app.demo_help import seed_help  # 帮助中心 knowledge base (issue 3)
-        seed_help(now)
-        db.session.commit()
-        created += _import_rosters(firms, now)
-    return created
-
-
-def _import_rosters(firms, now) -> list[tuple[str, str, str, str]]:
-    """Each firm's non-CPA staff go through the real whole-list import (kj + mobile)."""
-    import csv
-    import io
-
-    from app.workflows import roster
-    from app.workflows.core.scoping import SystemActor
-
-    actor = SystemActor("demo seed")
-    rows = []
+    accounts.create_account(username="admin", display_name="系统管理员", role_name=ADMIN,
+                            password=DEMO_PASSWORDS["admin"], now=now,
+                            must_change_password=False)
+    accounts.create_account(username="staff", display_name="协会工作人员", role_name=STAFF,
+                            password=DEMO_PASSWORDS["staff"], now=now,
+                            must_change_password=False)
+    created += [("Admin", "admin", DEMO_PASSWORDS["admin"], "系统管理员"),
+                ("Staff", "staff", DEMO_PASSWORDS["staff"], "协会工作人员")]
+    firms = []
+    for index, name in enumerate(FIRM_NAMES):
+        firm = Firm(code=f"1101{index + 1:04d}", name=name, status="正常", created_at=now)
+        registry.clean_firm(firm, creating=True)
+        registry.on_firm_created(firm, now)
+        db.session.add(firm)
+        firms.append(firm)
+        created.append(("FirmAdmin", firm.admin_username,
+                        accounts.firm_admin_initial_password(firm.code), name))
+    used_phones: set[str] = set()
+    members: dict[str, Person] = {}  # one CPA per firm gets a member account
     for firm in firms:
-        people = [p for p in db.session.query(Person).filter_by(firm_id=firm.id)
-                  if p.person_type != PersonType.CPA and p.status == PersonStatus.ACTIVE]
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(roster.IMPORTER.headers)
-        for p in people:
-            writer.writerow([p.name, p.phone, p.id_number, p.person_type, p.position])
-        batch = roster.preview(actor, now, firm, "demo.csv", buffer.getvalue().encode())
-        roster.commit(actor, now, batch.token, confirm_mass_revoke=True)
-        if people:
-            rows.append(("Member", f"kj{people[0].phone}", people[0].phone[-6:],
-                         f"{people[0].name}（{firm.name}从业人员）"))
-    return rows[:3]
+        for serial in range(persons_per_firm):
+            roll = rng.random()
+            person_type = (PersonType.CPA if roll < 0.45 else
+                           PersonType.NON_PRACTICING if roll < 0.6 else PersonType.OTHER)
+            person = _person(rng, used_phones, person_type, firm, serial + 1, now)
+            db.session.add(person)
+            if person_type == PersonType.CPA and person.status == PersonStatus.ACTIVE:
+                members.setdefault(firm.code, person)
+    for serial in range(10):  # 协会代管 CPAs: no firm
+        db.session.add(_person(rng, used_phones, PersonType.CPA, None, 9000 + serial, now))
+    db.session.flush()
+    # one member account per firm: login is the certificate number (DESIGN §6)
+    for person in members.values():
+        password = person.id_number[-6:]
+        accounts.create_account(username=person.cert_number, display_name=person.name,
+                                role_name=MEMBER, password=password, now=now,
+                                firm=person.firm, person=person)
+        created.append(("Member", person.cert_number, password, person.name))
+    db.session.commit()
+    return created
 
 
 def existing_accounts() -> list[tuple[str, str, str, str]]:
