@@ -77,13 +77,14 @@ def test_every_migration_upgrades_a_populated_database(app, test_config, tmp_pat
     assert revisions, "expected at least one migration after the initial schema"
     url = f"sqlite:///{tmp_path / 'migrations.db'}"
     if test_config.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
-        base, _, _name = test_config.SQLALCHEMY_DATABASE_URI.rpartition("/")
+        base, _, name = test_config.SQLALCHEMY_DATABASE_URI.rpartition("/")
+        scratch = f"{name}_migrations"  # beside the test database: parallel runs do not collide
         admin = create_engine(test_config.SQLALCHEMY_DATABASE_URI, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS zhuxie_migrations"))
-            conn.execute(text("CREATE DATABASE zhuxie_migrations"))
+            conn.execute(text(f"DROP DATABASE IF EXISTS {scratch}"))
+            conn.execute(text(f"CREATE DATABASE {scratch}"))
         admin.dispose()
-        url = f"{base}/zhuxie_migrations"
+        url = f"{base}/{scratch}"
 
     class Config(TestConfig):
         INSTANCE_DIR = tmp_path
