@@ -1,5 +1,9 @@
 """从业人员管理: the whole-list staff roster import (seed 000 §3).
 
+The manual's rules, word for word: 「1. 从业人员用户名为“kj+手机号”; 2. 从业人员初始密码为手机号后六位;
+3. 若从业人员手机号已经存在, 将保留原账号同时修改其他信息, 如姓名、所在执业机构等; 4. 每次必须导入全部从业人员名单,
+不在名单中的将会被撤销。」
+
 Rules shown to the user on the import page, enforced here:
 1. the login name is ``kj`` + mobile; 2. the initial password is the mobile's last 6
 digits; 3. a mobile already known keeps its account and has its other fields updated

@@ -94,6 +94,7 @@ def test_new_password_may_not_be_the_initial_one(ctx):
 
 
 def test_wrong_old_password_changes_nothing(ctx):
+    """「修改密码输入原密码、新密码、确认新密码，验证通过后密码将改为新密码。」 (seed 004 §10)"""
     user = admin_of(ctx, new_firm(ctx))
     with pytest.raises(ValidationError, match="旧密码不正确"):
         accounts.change_password(user, NOW, "wrong", "abc12345", "abc12345")
@@ -101,6 +102,7 @@ def test_wrong_old_password_changes_nothing(ctx):
 
 
 def test_first_login_sets_contact_and_password_together(ctx):
+    """「首次登录须补充登记会计师事务所联系人姓名及手机号，并修改登录密码。」 (seed 004 §1)"""
     firm = new_firm(ctx)
     user = admin_of(ctx, firm)
     assert accounts.needs_first_login(user) and accounts.needs_contact_info(user)

@@ -58,6 +58,7 @@ ROWS = [
 
 # --- the rules -------------------------------------------------------------------
 def test_first_import_creates_people_and_kj_accounts(ctx, firms, staff_user):
+    """「从业人员用户名为“kj+手机号”; 从业人员初始密码为手机号后六位」 (seed 000 §3)."""
     a, _ = firms
     batch = _preview(ctx, admin_of(ctx, a), a, xlsx(ROWS))
     summary = _summary(batch)
@@ -79,6 +80,8 @@ def test_first_import_creates_people_and_kj_accounts(ctx, firms, staff_user):
 
 
 def test_reimport_updates_moves_revokes_and_restores(ctx, firms, staff_user):
+    """「若从业人员手机号已经存在, 将保留原账号同时修改其他信息」; 「每次必须导入全部从业人员名单,
+    不在名单中的将会被撤销。」 (seed 000 §3) — and a person of another firm waits for consent."""
     a, b = firms
     roster.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(ROWS)).token)
     roster.commit(staff_user, LATER, _preview(

@@ -26,6 +26,8 @@ MOBILE_RULE = "mobile6"  # initial password = the person's mobile's last 6 digit
 
 
 def firm_admin_initial_password(code: str) -> str:
+    """Seed 000 §1: 「用户名为：P+会计师事务所编号，初始密码为：会计师事务所编号后六位。
+    【首次登录后需修改密码】」"""
     return code[-6:]
 
 
@@ -149,7 +151,8 @@ def set_new_password(user: User, new: str, repeat: str, now: dt.datetime) -> Non
 
 @command
 def change_password(user: User, now: dt.datetime, old: str, new: str, repeat: str) -> None:
-    """系统管理 → 修改密码: old / new / repeat (seed 000 §7)."""
+    """系统管理 → 修改密码 (seed 000 §7, seed 004 §10): 「修改密码输入原密码、新密码、确认新密码，
+    验证通过后密码将改为新密码。」"""
     if not verify_password(user, old or ""):
         raise ValidationError("旧密码不正确", "old_password")
     check_password_policy(user, new or "", repeat or "")
@@ -157,7 +160,8 @@ def change_password(user: User, now: dt.datetime, old: str, new: str, repeat: st
 
 
 def needs_contact_info(user: User) -> bool:
-    """A firm admin must fill in the firm's contact name and mobile (seed 004 §1)."""
+    """A firm admin must fill in the firm's contact name and mobile. Seed 004 §1:
+    「首次登录须补充登记会计师事务所联系人姓名及手机号，并修改登录密码。」"""
     account = user.account
     if account is None or account.firm is None or FIRM_ADMIN not in role_names(user):
         return False

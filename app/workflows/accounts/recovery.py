@@ -1,7 +1,9 @@
 """找回密码: a one-time code mailed to the account's bound address.
 
-Seed 004 §2 resets with the *initial* password, which anyone knowing a firm's code
-could use; here the proof is a code sent to the address the user bound (设置 → 邮箱绑定).
+Seed 004 §2 resets with the *initial* password — 「如果忘记登录密码，可以在登录页点击“找回密码”，
+输入账号、初始密码、新密码、确认新密码，可完成密码重置。」 — which anyone knowing a firm's code (or a
+person's mobile) could use; here the proof is a code sent to the address the user bound
+(设置 → 邮箱绑定).
 
 - Asking for a code answers the same whatever the login (no account enumeration):
   unknown logins, inactive accounts and accounts without a bound address get no mail.
