@@ -148,7 +148,23 @@ class _OneUnique(list):
             super().append(validator)
 
 
-class ScopedModelView(_PerRequestFilters, ExportMixin, ModelView):
+class _SubmittedData:
+    """What the UI and REST both do with a row about to be saved: stamp or refuse its owner
+    (enforce_owner), then the view's own rules in `clean` (raise DomainError to refuse)."""
+
+    def clean(self, item, creating: bool) -> None:
+        """Workflow checks for an item about to be saved (views usually share one function)."""
+
+    def pre_add(self, item):
+        enforce_owner(item, current_user())
+        self.clean(item, creating=True)
+
+    def pre_update(self, item):
+        enforce_owner(item, current_user())
+        self.clean(item, creating=False)
+
+
+class ScopedModelView(_SubmittedData, _PerRequestFilters, ExportMixin, ModelView):
     """ModelView for a scoped entity, with export. Subclasses put their rules in `clean`."""
 
     list_template = "scoped_list.html"
@@ -171,18 +187,6 @@ class ScopedModelView(_PerRequestFilters, ExportMixin, ModelView):
         _scope_related_fields(self, "edit_form_query_rel_fields")
         _scope_related_fields(self, "search_form_query_rel_fields")
         super().__init__(**kwargs)
-
-    # --- submitted data ---------------------------------------------------
-    def clean(self, item, creating: bool) -> None:
-        """Workflow checks for an item about to be saved; raise DomainError to refuse."""
-
-    def pre_add(self, item):
-        enforce_owner(item, current_user())
-        self.clean(item, creating=True)
-
-    def pre_update(self, item):
-        enforce_owner(item, current_user())
-        self.clean(item, creating=False)
 
     def _list(self, **kwargs):
         try:
@@ -225,7 +229,7 @@ class ScopedModelView(_PerRequestFilters, ExportMixin, ModelView):
         return super().download(filename)
 
 
-class ScopedModelRestApi(_PerRequestFilters, ModelRestApi):
+class ScopedModelRestApi(_SubmittedData, _PerRequestFilters, ModelRestApi):
     """ModelRestApi for a scoped entity: same scope as the UI; domain errors become 4xx."""
 
     def __init__(self, **kwargs):
@@ -233,17 +237,6 @@ class ScopedModelRestApi(_PerRequestFilters, ModelRestApi):
         _scope_related_fields(self, "add_query_rel_fields")
         _scope_related_fields(self, "edit_query_rel_fields")
         super().__init__(**kwargs)
-
-    def clean(self, item, creating: bool) -> None:
-        """Same hook as ScopedModelView.clean; views usually share one function."""
-
-    def pre_add(self, item):
-        enforce_owner(item, current_user())
-        self.clean(item, creating=True)
-
-    def pre_update(self, item):
-        enforce_owner(item, current_user())
-        self.clean(item, creating=False)
 
     def _get_field_info(self, field, filter_rel_field, *args, **kwargs):
         info = super()._get_field_info(field, filter_rel_field, *args, **kwargs)
