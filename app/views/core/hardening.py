@@ -118,7 +118,16 @@ def too_many_requests(error):
     return response
 
 
+def _request_user():
+    from flask import has_request_context
+
+    return getattr(g, "user", None) if has_request_context() else None
+
+
 def install(app, appbuilder) -> None:
+    from app.workflows.core import audit
+
+    audit.set_default_actor(_request_user)
     app.before_request(protect_api_writes)
     app.after_request(no_store)
     app.register_error_handler(CSRFError, csrf_error)

@@ -9,7 +9,6 @@ import contextvars
 import datetime as dt
 import json
 
-from flask import g, has_app_context
 from sqlalchemy import event, inspect, insert
 from sqlalchemy.orm import Session
 
@@ -19,6 +18,16 @@ from app.models import AuditLog
 # entity -> columns never written to the log; each domain declares its audited models
 # (app/domains.py, DOMAIN.audited) and create_app registers them here
 AUDITED: dict = {}
+_default_actor = None  # set by the web layer: the signed-in user of the request
+
+
+def set_default_actor(provider) -> None:
+    """Who changed a row when no command named an actor (FAB's generated CRUD): the web
+    layer registers `provider() -> user or None` (workflows never read the request)."""
+    global _default_actor
+    _default_actor = provider
+
+
 _actor: contextvars.ContextVar = contextvars.ContextVar("audit_actor", default=None)
 
 
@@ -71,8 +80,8 @@ def record_many(rows: list[dict], session, now) -> None:
 
 def _current_actor():
     actor = _actor.get()
-    if actor is None and has_app_context():
-        actor = getattr(g, "user", None)
+    if actor is None and _default_actor is not None:
+        actor = _default_actor()
     if isinstance(actor, str):
         return None, actor
     if actor is not None and getattr(actor, "is_authenticated", False):
