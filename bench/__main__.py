@@ -305,6 +305,14 @@ def staff_import(args):
 
 
 @benchmark
+def files(args):
+    """A 300 MB file stored and downloaded with flat memory (see bench/files.py)."""
+    from bench import files as files_bench
+
+    files_bench.main([])
+
+
+@benchmark
 def startup(args):
     """`flask --app run.py jobs list`, whole process, vs. importing the framework alone."""
     from bench import startup as startup_bench
