@@ -5,10 +5,32 @@ from pathlib import Path
 from flask import Flask
 from flask_appbuilder import AppBuilder
 from sqlalchemy import inspect
+from werkzeug.routing import Rule
 
 from config import Config, load_secret_key
 
 log = logging.getLogger(__name__)
+
+
+class LazyBuilderRule(Rule):
+    """Werkzeug's Rule, compiling its two URL builders on first use instead of at start.
+
+    Werkzeug compiles both builders of every rule (Python source through `ast` and
+    `compile`) as the rule is added: for our ~250 rules that was about a third of a CLI
+    command's or a worker's start-up, which builds a handful of URLs at most. Matching is
+    unchanged; `url_for` compiles a rule's builder the first time it is asked for it.
+    """
+
+    def _compile_builder(self, append_unknown: bool = True):
+        rule = self
+        attribute = "_build_unknown" if append_unknown else "_build"
+
+        def build_on_first_use(_self, **values):
+            compiled = Rule._compile_builder(rule, append_unknown).__get__(rule, None)
+            setattr(rule, attribute, compiled)
+            return compiled(**values)
+
+        return build_on_first_use
 
 
 def schema_ready(db) -> bool:
@@ -27,7 +49,7 @@ def sync_permissions(app) -> bool:
     if not schema_ready(db):
         return False
     appbuilder = app.appbuilder
-    appbuilder.sm.create_db()  # Admin, Public and the built-in roles (no create_all: ours)
+    appbuilder.sm.seed_roles()  # Admin, Public and the built-in roles (no create_all: ours)
     appbuilder.add_permissions(update_perms=True)  # every view's permissions, given to Admin
     db.session.commit()
     return True
@@ -46,6 +68,7 @@ def create_app(config_class=Config) -> Flask:
     domains = domain_list.load()
 
     app = Flask(__name__, instance_path=str(Path(config_class.INSTANCE_DIR).resolve()))
+    app.url_rule_class = LazyBuilderRule
     app.config.from_object(config_class)
     app.config["FAB_ROLES"] = fab_roles(domains, core_views.PERMISSIONS)
     if not app.config.get("SECRET_KEY"):

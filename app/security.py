@@ -11,8 +11,11 @@ class SecurityManager(SQLASecurityManager):
     """FAB's SQLA security manager, minus `create_all`.
 
     FAB's `create_db` creates every table it knows at start-up, which hides our
-    models from Alembic. Here the schema comes only from `flask db upgrade`; once the
-    tables exist, the built-in roles (FAB_ROLES) and Admin/Public are seeded.
+    models from Alembic. Here the schema comes only from `flask db upgrade`, and the
+    built-in roles (FAB_ROLES) and Admin/Public are seeded by `seed_roles`, which
+    `flask db upgrade` runs (app.sync_permissions) — not at every start, where FAB's
+    create_db would look up every built-in permission (about 60 queries) each time a
+    CLI command or a worker starts.
     """
 
     @property
@@ -38,6 +41,9 @@ class SecurityManager(SQLASecurityManager):
         return super().auth_user_db(username, password)
 
     def create_db(self) -> None:
+        """Called by FAB at every start: nothing to do (see `seed_roles`)."""
+
+    def seed_roles(self) -> None:
         engine = self.session.get_bind(mapper=None, clause=None)
         if "ab_role" not in inspect(engine).get_table_names():
             log.info("database not migrated yet: run `flask --app run.py db upgrade`")

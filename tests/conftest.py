@@ -56,7 +56,7 @@ def app(test_config):
     with bootstrap.app_context():
         flask_migrate.upgrade()
         db.engine.dispose()
-    application = create_app(test_config)  # now syncs permissions and seeds roles
+    application = create_app(test_config)  # permissions and roles: written by the upgrade above
     return application
 
 
