@@ -14,3 +14,5 @@ from app.models.messages import (  # noqa: F401
     Audience, Consultation, ConsultationReply, ConsultationStatus, Message, MessageKind, Notice,
     NoticeFirm, ReminderLog)
 from app.models.help import FaqEntry, HelpDocument, PolicyText, Suggestion  # noqa: F401
+from app.models.hours import (  # noqa: F401
+    Category, CpeExemption, CpeRequirement, Delivery, HourRecord, SourceKind)

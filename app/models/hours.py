@@ -1,0 +1,119 @@
+"""继续教育学时: the hour ledger (HourRecord), the yearly requirements (CpeRequirement) and
+confirmed exemptions (CpeExemption). Rules live in app/workflows/hours/."""
+import datetime as dt
+from decimal import Decimal
+from typing import Optional
+
+from flask_appbuilder import Model
+from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.registry import Person
+from app.models.scope import Scope
+from app.models.types import UTCDateTime
+
+
+class Category:
+    PROFESSIONAL = "专业课"
+    ETHICS = "职业道德"
+    SIZHENG = "思政"
+    ALL = (PROFESSIONAL, ETHICS, SIZHENG)
+
+
+class Delivery:
+    ONLINE = "网络课程"
+    FACE_TO_FACE = "面授"
+    IN_HOUSE = "执业机构内培"
+    TEACHING = "授课"
+    DEEMED_F2F = "面授(视同)"
+    INPUT = "投入式"
+    OUTPUT = "产出式"
+    ALL = (ONLINE, FACE_TO_FACE, IN_HOUSE, TEACHING, DEEMED_F2F, INPUT, OUTPUT)
+    FACE_TO_FACE_KINDS = (FACE_TO_FACE, IN_HOUSE, TEACHING, DEEMED_F2F)  # DESIGN §3a
+
+
+class SourceKind:
+    TRAINING_RESULT = "training_result"
+    INHOUSE_ROSTER = "inhouse_roster"
+    APPLICATION = "application"
+    IMPORT = "import"
+    MANUAL = "manual"
+
+
+HOURS = Numeric(6, 1)
+
+
+class HourRecord(Model):
+    """学时记录: one credited line; every record has exactly one source (kind, id)."""
+
+    __tablename__ = "hour_record"
+    __table_args__ = (
+        UniqueConstraint("source_kind", "source_id", name="uq_hour_record_source"),
+        # per-person detail and per-person-year lookups
+        Index("ix_hour_record_person_year", "person_id", "year"),
+        # year-wide aggregates (firm / institute): the index covers what the sums read
+        Index("ix_hour_record_year_person_cover", "year", "person_id", "delivery", "category",
+              "hours"),
+    )
+    __scope__ = Scope(firm="person.firm_id", person="person_id")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    category: Mapped[str] = mapped_column(String(8), nullable=False)
+    delivery: Mapped[str] = mapped_column(String(8), nullable=False)
+    hours: Mapped[Decimal] = mapped_column(HOURS, nullable=False)
+    obtained_at: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    acquisition: Mapped[str] = mapped_column(String(32), nullable=False, default="正常")
+    source_kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    source_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    reason: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    created_by_id: Mapped[Optional[int]] = mapped_column()
+    person: Mapped[Person] = relationship(Person)
+
+    def __repr__(self) -> str:
+        return f"{self.title} {self.hours}"
+
+
+class CpeRequirement(Model):
+    """学时要求 per year and person type; a year without a row uses DEFAULTS (rules.py)."""
+
+    __tablename__ = "cpe_requirement"
+    __table_args__ = (UniqueConstraint("year", "person_type", name="uq_cpe_requirement"),)
+    __scope__ = Scope.institute_only()
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    person_type: Mapped[str] = mapped_column(String(8), nullable=False)
+    min_total: Mapped[Decimal] = mapped_column(HOURS, nullable=False, default=Decimal(40))
+    min_face_to_face: Mapped[Decimal] = mapped_column(HOURS, nullable=False, default=Decimal(16))
+    min_input: Mapped[Decimal] = mapped_column(HOURS, nullable=False, default=Decimal(0))
+    min_ethics: Mapped[Decimal] = mapped_column(HOURS, nullable=False, default=Decimal(4))
+    min_sizheng: Mapped[Decimal] = mapped_column(HOURS, nullable=False, default=Decimal(0))
+    cap_online: Mapped[Decimal] = mapped_column(HOURS, nullable=False, default=Decimal(24))
+    cap_output: Mapped[Decimal] = mapped_column(HOURS, nullable=False, default=Decimal(24))
+
+    def __repr__(self) -> str:
+        return f"{self.year} {self.person_type}"
+
+
+class CpeExemption(Model):
+    """A confirmed 豁免 for one person and year: CPA → no requirement; 非执业会员 → halved."""
+
+    __tablename__ = "cpe_exemption"
+    __table_args__ = (
+        UniqueConstraint("source_kind", "source_id", name="uq_cpe_exemption_source"),
+        Index("ix_cpe_exemption_year_person", "year", "person_id"),
+    )
+    __scope__ = Scope(firm="person.firm_id", person="person_id")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    condition: Mapped[str] = mapped_column(String(64), nullable=False)
+    source_kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    source_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    person: Mapped[Person] = relationship(Person)

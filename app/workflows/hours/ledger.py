@@ -1,0 +1,105 @@
+"""The hour ledger: the one way hours enter or leave HourRecord.
+
+- `credit(...)`: idempotent per source (source_kind, source_id) — crediting the same source
+  again with the same values changes nothing; with changed values it updates that one record.
+- `withdraw(...)`: removes exactly the record of that source (no-op when there is none).
+- `add_correction(...)`: staff's manual correction (source "manual", a reason required,
+  audited). Corrections may be negative (to take back wrongly credited hours) but not zero;
+  every other source must credit a positive amount.
+Hours are Decimal with at most one decimal place.
+"""
+import datetime as dt
+import uuid
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.hours import Category, Delivery, HourRecord, SourceKind
+from app.models.registry import Person
+from app.workflows.core.commands import command
+from app.workflows.core.errors import ValidationError
+
+
+def parse_hours(value, *, allow_negative: bool = False) -> Decimal:
+    """A number with at most one decimal place (Chinese message otherwise)."""
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        hours = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationError("学时须为数字，最多一位小数", "hours") from None
+    if not hours.is_finite() or hours.as_tuple().exponent < -1 and hours != hours.quantize(
+            Decimal("0.1")):
+        raise ValidationError("学时须为数字，最多一位小数", "hours")
+    hours = hours.quantize(Decimal("0.1"))
+    if abs(hours) >= Decimal("100000"):
+        raise ValidationError("学时数值过大", "hours")
+    if hours == 0 or (hours < 0 and not allow_negative):
+        raise ValidationError("学时须大于0" if not allow_negative else "更正学时不能为0", "hours")
+    return hours
+
+
+def _check(category, delivery, title, obtained_at):
+    if category not in Category.ALL:
+        raise ValidationError(f"分类须为{'、'.join(Category.ALL)}之一", "category")
+    if delivery not in Delivery.ALL:
+        raise ValidationError(f"学时类型须为{'、'.join(Delivery.ALL)}之一", "delivery")
+    if not (title or "").strip():
+        raise ValidationError("请填写课程/培训班名称", "title")
+    if not isinstance(obtained_at, dt.date):
+        raise ValidationError("获得时间须为日期", "obtained_at")
+
+
+@command
+def credit(actor, now, *, source_kind: str, source_id, person_id: int, year: int, title: str,
+           category: str, delivery: str, hours, obtained_at: dt.date,
+           acquisition: str = "正常", reason: str | None = None) -> HourRecord:
+    """Credit (or re-credit) the hours of one source; returns its record."""
+    hours = parse_hours(hours, allow_negative=source_kind == SourceKind.MANUAL)
+    if isinstance(obtained_at, dt.datetime):
+        obtained_at = obtained_at.date()
+    _check(category, delivery, title, obtained_at)
+    if db.session.get(Person, person_id) is None:
+        raise ValidationError("人员不存在", "person")
+    values = dict(person_id=person_id, year=int(year), title=title.strip()[:200],
+                  category=category, delivery=delivery, hours=hours, obtained_at=obtained_at,
+                  acquisition=acquisition or "正常", reason=reason)
+    record = db.session.execute(select(HourRecord).filter_by(
+        source_kind=source_kind, source_id=str(source_id))).scalar_one_or_none()
+    if record is None:
+        record = HourRecord(source_kind=source_kind, source_id=str(source_id), created_at=now,
+                            created_by_id=getattr(actor, "id", None), **values)
+        db.session.add(record)
+    else:
+        for key, value in values.items():
+            current = getattr(record, key)
+            if key == "hours":
+                current = Decimal(current).quantize(Decimal("0.1"))
+            if current != value:
+                setattr(record, key, value)
+    db.session.flush()
+    return record
+
+
+@command
+def withdraw(actor, now, source_kind: str, source_id) -> bool:
+    """Remove the hours of exactly this source; True when there were some."""
+    record = db.session.execute(select(HourRecord).filter_by(
+        source_kind=source_kind, source_id=str(source_id))).scalar_one_or_none()
+    if record is None:
+        return False
+    db.session.delete(record)
+    return True
+
+
+@command
+def add_correction(actor, now, *, person_id: int, year: int, title: str, category: str,
+                   delivery: str, hours, obtained_at: dt.date, reason: str) -> HourRecord:
+    """Staff's manual correction: reason required; may be negative, never zero."""
+    if not (reason or "").strip():
+        raise ValidationError("请填写更正原因", "reason")
+    return credit(actor, now, source_kind=SourceKind.MANUAL, source_id=uuid.uuid4().hex,
+                  person_id=person_id, year=year, title=title, category=category,
+                  delivery=delivery, hours=hours, obtained_at=obtained_at,
+                  acquisition="人工更正", reason=reason.strip())

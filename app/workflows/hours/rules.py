@@ -1,0 +1,224 @@
+"""The yearly continuing-education verdict (DESIGN §3a, seed 000 §4.2).
+
+One rule set, two forms that must agree (tests/hours/test_rules.py compares them):
+- `person_year(session, person, year)`: one person, in Python, with reasons and the sentence;
+- `year_select(session, year)` / `firm_summary(session, year)`: the same numbers as SQL
+  aggregates over persons (no Python loop over people), to page, order and export.
+
+Counting: 有效学时 (counted) = hours not 网络课程/产出式 + min(网络课程, cap_online)
++ min(产出式, cap_output). 面授 = 面授, 执业机构内培, 授课, 面授(视同). 投入式及课程 (min_input,
+非执业会员) = everything except 产出式. Ethics and 思政 are by category, uncapped.
+Exemptions (confirmed CpeExemption): 注册会计师 → no requirement that year (passed);
+非执业会员 → every minimum halved. A year without a CpeRequirement row uses DEFAULTS; 其他从业人员
+has no requirement by default (all minima 0).
+"""
+from dataclasses import asdict, dataclass, field, replace
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import and_, case, exists, func, literal, select
+from sqlalchemy.types import Boolean, Numeric
+
+from app.models.hours import Category, CpeExemption, CpeRequirement, Delivery, HourRecord
+from app.models.registry import Person, PersonType
+
+ZERO = Decimal("0.0")
+TENTH = Decimal("0.1")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    min_total: Decimal = Decimal(40)
+    min_face_to_face: Decimal = Decimal(16)
+    min_input: Decimal = Decimal(0)
+    min_ethics: Decimal = Decimal(4)
+    min_sizheng: Decimal = Decimal(0)
+    cap_online: Decimal = Decimal(24)
+    cap_output: Decimal = Decimal(24)
+
+    def halved(self) -> "Requirement":
+        half = lambda v: (v / 2).quantize(TENTH, ROUND_HALF_UP)  # noqa: E731
+        return replace(self, min_total=half(self.min_total),
+                       min_face_to_face=half(self.min_face_to_face),
+                       min_input=half(self.min_input), min_ethics=half(self.min_ethics),
+                       min_sizheng=half(self.min_sizheng))
+
+    def none(self) -> "Requirement":
+        return replace(self, min_total=ZERO, min_face_to_face=ZERO, min_input=ZERO,
+                       min_ethics=ZERO, min_sizheng=ZERO)
+
+
+DEFAULTS = {
+    PersonType.CPA: Requirement(),
+    PersonType.NON_PRACTICING: Requirement(min_face_to_face=Decimal(0), min_input=Decimal(16),
+                                           min_ethics=Decimal(0)),
+    PersonType.OTHER: Requirement().none(),
+}
+FIELDS = ("min_total", "min_face_to_face", "min_input", "min_ethics", "min_sizheng",
+          "cap_online", "cap_output")
+
+
+def requirement_for(session, year: int, person_type: str) -> Requirement:
+    row = session.execute(select(CpeRequirement).filter_by(
+        year=year, person_type=person_type)).scalar_one_or_none()
+    if row is None:
+        return DEFAULTS.get(person_type, DEFAULTS[PersonType.OTHER])
+    return Requirement(**{f: Decimal(getattr(row, f)) for f in FIELDS})
+
+
+def effective_requirement(requirement: Requirement, person_type: str, exempt: bool):
+    if not exempt:
+        return requirement
+    return requirement.halved() if person_type == PersonType.NON_PRACTICING else requirement.none()
+
+
+def fmt(value: Decimal) -> str:
+    """Hours as the manual prints them: 0 → 「0」, otherwise one decimal (4.0, 46.5)."""
+    value = Decimal(value).quantize(TENTH, ROUND_HALF_UP)
+    return "0" if value == 0 else f"{value:.1f}"
+
+
+def fmt_min(value: Decimal) -> str:
+    value = Decimal(value)
+    return str(int(value)) if value == value.to_integral_value() else f"{value:.1f}"
+
+
+@dataclass
+class YearResult:
+    year: int
+    obtained: Decimal = ZERO
+    counted: Decimal = ZERO
+    face_to_face: Decimal = ZERO
+    ethics: Decimal = ZERO
+    sizheng: Decimal = ZERO
+    input_hours: Decimal = ZERO
+    exempt: bool = False
+    passed: bool = False
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def sentence(self) -> str:
+        verdict = "已通过" if self.passed else "未通过"
+        return (f"您{self.year}年继续教育{verdict}，已获{fmt(self.obtained)}学时，"
+                f"其中面授课程{fmt(self.face_to_face)}学时，职业道德{fmt(self.ethics)}学时，"
+                f"思政课程{fmt(self.sizheng)}学时。")
+
+    def as_json(self) -> dict:
+        data = {k: v for k, v in asdict(self).items() if k != "input_hours"}
+        for k in ("obtained", "counted", "face_to_face", "ethics", "sizheng"):
+            data[k] = float(Decimal(data[k]).quantize(TENTH))
+        data["sentence"] = self.sentence
+        return data
+
+
+def compute(year: int, records, requirement: Requirement) -> YearResult:
+    """`records`: (category, delivery, hours) triples; `requirement` already effective."""
+    total = online = output = f2f = ethics = sizheng = ZERO
+    for category, delivery, hours in records:
+        hours = Decimal(hours)
+        total += hours
+        if delivery == Delivery.ONLINE:
+            online += hours
+        elif delivery == Delivery.OUTPUT:
+            output += hours
+        if delivery in Delivery.FACE_TO_FACE_KINDS:
+            f2f += hours
+        if category == Category.ETHICS:
+            ethics += hours
+        elif category == Category.SIZHENG:
+            sizheng += hours
+    counted = total - online - output + min(online, requirement.cap_online) \
+        + min(output, requirement.cap_output)
+    result = YearResult(year=year, obtained=total, counted=counted, face_to_face=f2f,
+                        ethics=ethics, sizheng=sizheng, input_hours=total - output)
+    r = requirement
+    checks = ((counted, r.min_total, "有效学时"), (f2f, r.min_face_to_face, "面授学时"),
+              (total - output, r.min_input, "投入式及课程学时"), (ethics, r.min_ethics, "职业道德学时"),
+              (sizheng, r.min_sizheng, "思政学时"))
+    result.reasons = [f"{name}不足{fmt_min(minimum)}学时"
+                      for value, minimum, name in checks if value < minimum]
+    result.passed = not result.reasons
+    return result
+
+
+def person_year(session, person: Person, year: int) -> YearResult:
+    records = session.execute(select(HourRecord.category, HourRecord.delivery, HourRecord.hours)
+                              .where(HourRecord.person_id == person.id, HourRecord.year == year)).all()
+    exempt = session.execute(select(exists().where(
+        CpeExemption.person_id == person.id, CpeExemption.year == year))).scalar()
+    requirement = effective_requirement(requirement_for(session, year, person.person_type),
+                                        person.person_type, exempt)
+    result = compute(year, records, requirement)
+    result.exempt = bool(exempt)
+    return result
+
+
+# ---- the same as SQL -------------------------------------------------------------------
+
+HOURS_T = Numeric(8, 1)
+
+
+def _sum_where(condition):
+    return func.coalesce(func.sum(case((condition, HourRecord.hours), else_=0)), 0)
+
+
+def _per_type(session, year, attribute, exempt_col):
+    """CASE over person_type (3 values, resolved once) → the effective threshold/cap."""
+    whens = []
+    for person_type in PersonType.ALL:
+        base = requirement_for(session, year, person_type)
+        exempted = effective_requirement(base, person_type, True)
+        whens.append((and_(Person.person_type == person_type, exempt_col),
+                      literal(getattr(exempted, attribute), HOURS_T)))
+        whens.append((Person.person_type == person_type,
+                      literal(getattr(base, attribute), HOURS_T)))
+    return case(*whens, else_=literal(Decimal(0), HOURS_T))
+
+
+def _least(a, b):
+    return case((a > b, b), else_=a)
+
+
+def year_select(session, year: int):
+    """Per-person rows for `year` over every person (filter with .where on Person columns:
+    Person.firm_id == …, Person.person_type == …): person_id, obtained, counted, face_to_face,
+    ethics, sizheng, passed. No Python loop over people; order, page and export it freely."""
+    sums = (select(
+        HourRecord.person_id.label("person_id"),
+        func.sum(HourRecord.hours).label("total"),
+        _sum_where(HourRecord.delivery == Delivery.ONLINE).label("online"),
+        _sum_where(HourRecord.delivery == Delivery.OUTPUT).label("output"),
+        _sum_where(HourRecord.delivery.in_(Delivery.FACE_TO_FACE_KINDS)).label("f2f"),
+        _sum_where(HourRecord.category == Category.ETHICS).label("ethics"),
+        _sum_where(HourRecord.category == Category.SIZHENG).label("sizheng"),
+    ).where(HourRecord.year == year).group_by(HourRecord.person_id).subquery("hour_sums"))
+    exempt = exists().where(CpeExemption.person_id == Person.id, CpeExemption.year == year)
+    r1 = lambda col: func.round(func.coalesce(col, 0), 1)  # noqa: E731
+    total, online, output = r1(sums.c.total), r1(sums.c.online), r1(sums.c.output)
+    f2f, ethics, sizheng = r1(sums.c.f2f), r1(sums.c.ethics), r1(sums.c.sizheng)
+    req = lambda name: _per_type(session, year, name, exempt)  # noqa: E731
+    counted = (total - online - output + _least(online, req("cap_online"))
+               + _least(output, req("cap_output")))
+    passed = and_(counted >= req("min_total"), f2f >= req("min_face_to_face"),
+                  total - output >= req("min_input"), ethics >= req("min_ethics"),
+                  sizheng >= req("min_sizheng"))
+    return (select(
+        Person.id.label("person_id"),
+        total.cast(HOURS_T).label("obtained"),
+        counted.cast(HOURS_T).label("counted"),
+        f2f.cast(HOURS_T).label("face_to_face"),
+        ethics.cast(HOURS_T).label("ethics"),
+        sizheng.cast(HOURS_T).label("sizheng"),
+        case((passed, True), else_=False).cast(Boolean).label("passed"),
+    ).select_from(Person).outerjoin(sums, sums.c.person_id == Person.id))
+
+
+def firm_summary(session, year: int):
+    """事务所培训概况: per firm and person type — people, people who studied (any hours that
+    year), people who passed. Filter with .where(rows.c.firm_id == …) on the returned select."""
+    rows = year_select(session, year).add_columns(
+        Person.firm_id.label("firm_id"), Person.person_type.label("person_type")).subquery("rows")
+    return (select(rows.c.firm_id, rows.c.person_type,
+                   func.count().label("people"),
+                   func.sum(case((rows.c.obtained > 0, 1), else_=0)).label("studied"),
+                   func.sum(case((rows.c.passed, 1), else_=0)).label("passed"))
+            .group_by(rows.c.firm_id, rows.c.person_type))
