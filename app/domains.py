@@ -10,7 +10,7 @@ import dataclasses
 import importlib
 from typing import Callable
 
-DOMAINS = ("registry", "roster", "messages", "help", "accounts", "operations")
+DOMAINS = ("registry", "roster", "messages", "help", "accounts", "operations", "hours")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,64 @@
+"""Demo hours: the yearly requirements of this year and last (DESIGN §3a defaults, with a
+思政 minimum set by staff for CPAs this year), and a year of plausible hours for the demo
+persons — most pass, some fail for each reason (total after caps, face-to-face, ethics,
+思政) — credited through the ledger like any other source."""
+import datetime as dt
+import random
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import CpeRequirement, Person, PersonType
+from app.workflows import hours
+from app.workflows.hours.rules import DEFAULTS, FIELDS
+
+COURSES = {  # (title, category, delivery, hours)
+    "f2f": [("新收入准则审计实务", "专业课", "面授", "8.0"), ("集团财务报表审计", "专业课", "面授", "8.0"),
+            ("事务所内部质量管理培训", "专业课", "执业机构内培", "6.0")],
+    "online": [("数据分析在审计中的应用（网络）", "专业课", "网络课程", "12.0"),
+               ("税法最新变化解读（网络）", "专业课", "网络课程", "10.5"),
+               ("企业内部控制审计（网络）", "专业课", "网络课程", "8.0")],
+    "ethics": [("注册会计师职业道德守则", "职业道德", "面授", "4.0")],
+    "sizheng": [("学习贯彻党的二十大精神", "思政", "网络课程", "4.0")],
+}
+# what each demo person studies: a full year, or a year missing one kind
+PLANS = ["full", "full", "full", "no_f2f", "no_ethics", "online_only", "full", "short", "full",
+         "no_sizheng"]
+
+
+def _records(plan):
+    f2f, online = COURSES["f2f"], COURSES["online"]
+    full = f2f[:2] + online[:2] + COURSES["ethics"] + COURSES["sizheng"]
+    return {"full": full,
+            "no_f2f": online + COURSES["ethics"] + COURSES["sizheng"],
+            "no_ethics": f2f + online[:2] + COURSES["sizheng"],
+            "online_only": online + online[:1] + COURSES["sizheng"],
+            "short": f2f[:1] + COURSES["ethics"],
+            "no_sizheng": f2f + online[:2] + COURSES["ethics"]}[plan]
+
+
+def seed(now: dt.datetime):
+    year = now.year
+    for y in (year - 1, year):
+        for person_type in PersonType.ALL:
+            values = {f: getattr(DEFAULTS[person_type], f) for f in FIELDS}
+            if y == year and person_type == PersonType.CPA:
+                values["min_sizheng"] = Decimal(2)
+            db.session.add(CpeRequirement(year=y, person_type=person_type, **values))
+    db.session.flush()
+    rng = random.Random(2026)
+    people = db.session.execute(
+        select(Person).where(Person.person_type != PersonType.OTHER).order_by(Person.id)).scalars()
+    for index, person in enumerate(people):
+        for y in (year - 1, year):
+            plan = PLANS[(index + y) % len(PLANS)]
+            for number, (title, category, delivery, amount) in enumerate(_records(plan)):
+                obtained = dt.date(y, rng.randint(1, 11 if y == year else 12), rng.randint(1, 28))
+                if obtained > now.date():
+                    obtained = now.date()
+                hours.credit(None, now, source_kind="import", source_id=f"demo:{person.id}:{y}:{number}",
+                             person_id=person.id, year=y, title=title, category=category,
+                             delivery=delivery, hours=amount, obtained_at=obtained,
+                             acquisition="正常")
+    return []
