@@ -26,6 +26,7 @@ from app.workflows.core.scoping import get_scoped
 
 MENU_HOURS_ADMIN = "学时管理"
 MENU_REQUIREMENTS = "学时要求设置"
+MENU_IMPORT = "历史学时导入"
 
 HOUR_LABELS = {
     "person.name": "真实姓名", "person.cert_number": "证书编号", "year": "年度", "title": "课程名称",
@@ -158,6 +159,8 @@ def _register_core(appbuilder, app) -> None:
     appbuilder.add_api(HourRecordApi)
     appbuilder.add_view(CpeRequirementView, MENU_REQUIREMENTS, icon="fa-sliders",
                         category=MENU_HOURS_ADMIN, category_icon="fa-graduation-cap")
+    appbuilder.add_link(MENU_IMPORT, href="/imports/hours/", icon="fa-upload",
+                        category=MENU_HOURS_ADMIN)
 
 
 # ---- CORE: CLI `cpe year` --------------------------------------------------------------
@@ -201,7 +204,7 @@ DOMAIN = Domain(
     register=register,
     permissions={
         STAFF: [["HourRecordApi", "can_(get|info|correct)"], ["CpeRequirementView", CRUD],
-                [f"{MENU_HOURS_ADMIN}|{MENU_REQUIREMENTS}", "menu_access"]],
+                [f"{MENU_HOURS_ADMIN}|{MENU_REQUIREMENTS}|{MENU_IMPORT}", "menu_access"]],
         FIRM_ADMIN: [["HourRecordApi", "can_(get|info)"]],
         MEMBER: [["HourRecordApi", "can_(get|info)"]],
     },
