@@ -177,18 +177,21 @@ def test_hours_validation(ctx, value, message):
     assert error.value.message == message
 
 
-def test_category_and_delivery_validation_and_corrections(ctx):
+def test_category_and_delivery_validation_and_corrections(ctx, world):
+    from flask_appbuilder.security.sqla.models import User
+
+    staff = ctx.query(User).filter_by(username="staff1").one()
     p = person(ctx)
     with pytest.raises(ValidationError, match="分类须为"):
         give(ctx, p, "其他", "面授", "1")
     with pytest.raises(ValidationError, match="学时类型须为"):
         give(ctx, p, "专业课", "直播", "1")
     with pytest.raises(ValidationError, match="请填写更正原因"):
-        hours.add_correction(None, NOW, person_id=p.id, year=2025, title="更正",
+        hours.add_correction(staff, NOW, person_id=p.id, year=2025, title="更正",
                              category="专业课", delivery="面授", hours="-1",
                              obtained_at=dt.date(2025, 1, 1), reason=" ")
     give(ctx, p, "专业课", "面授", "3")
-    hours.add_correction(None, NOW, person_id=p.id, year=2025, title="更正", category="专业课",
+    hours.add_correction(staff, NOW, person_id=p.id, year=2025, title="更正", category="专业课",
                          delivery="面授", hours="-1", obtained_at=dt.date(2025, 1, 1),
                          reason="重复计入")
     assert hours.person_year(ctx, p, 2025).obtained == Decimal("2")
@@ -224,3 +227,22 @@ def test_sql_aggregate_matches_person_function_on_generated_cases(ctx):
     firm_rows = [r for r in summary if r.firm_id == firm.id]
     assert sum(r.people for r in firm_rows) == 30
     assert sum(r.passed for r in firm_rows) == passed_in_firm
+
+
+def test_only_the_institute_corrects_hours(ctx, world):
+    """学时更正 is the institute's: the workflow refuses anyone else, whatever the view allows."""
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.workflows.core.errors import ForbiddenError
+
+    for login in ("P11010001", "110100010001"):
+        actor = db.session.query(User).filter_by(username=login).one()
+        with pytest.raises(ForbiddenError):
+            hours.add_correction(actor, NOW, person_id=world.a_people[0], year=2026,
+                                 title="更正", category="专业课", delivery="面授", hours="1",
+                                 obtained_at=dt.date(2026, 1, 5), reason="测试")
+    staff = db.session.query(User).filter_by(username="staff1").one()
+    record = hours.add_correction(staff, NOW, person_id=world.a_people[0], year=2026,
+                                  title="更正", category="专业课", delivery="面授", hours="1",
+                                  obtained_at=dt.date(2026, 1, 5), reason="测试")
+    assert record.source_kind == "manual" and record.created_by_id == staff.id

@@ -18,7 +18,8 @@ from app.extensions import db
 from app.models.hours import Category, Delivery, HourRecord, SourceKind
 from app.models.registry import Person
 from app.workflows.core.commands import command
-from app.workflows.core.errors import ValidationError
+from app.workflows.core.errors import ForbiddenError, ValidationError
+from app.workflows.core.scoping import is_institute
 
 
 def parse_hours(value, *, allow_negative: bool = False) -> Decimal:
@@ -97,6 +98,8 @@ def withdraw(actor, now, source_kind: str, source_id) -> bool:
 def add_correction(actor, now, *, person_id: int, year: int, title: str, category: str,
                    delivery: str, hours, obtained_at: dt.date, reason: str) -> HourRecord:
     """Staff's manual correction: reason required; may be negative, never zero."""
+    if not is_institute(actor):
+        raise ForbiddenError("只有协会工作人员可以更正学时")
     if not (reason or "").strip():
         raise ValidationError("请填写更正原因", "reason")
     return credit(actor, now, source_kind=SourceKind.MANUAL, source_id=uuid.uuid4().hex,
