@@ -55,10 +55,32 @@ def sync_permissions(app) -> bool:
     return True
 
 
-def create_app(config_class=Config) -> Flask:
+# `flask --app run.py <command>` commands that serve no page: their app is built without
+# views, APIs and menus (pages=False), the largest part of start-up (platform issue: a
+# command starts in <= 1.5 s). Workflows never need a view (imports flow views → workflows).
+PAGELESS_COMMANDS = frozenset({"jobs", "cpe", "import", "export"})
+
+
+def pages_needed(argv) -> bool:
+    """False when `argv` is the flask CLI running one of PAGELESS_COMMANDS."""
+    if not argv or Path(argv[0]).name != "flask":
+        return True
+    words = iter(argv[1:])
+    for word in words:
+        if word in ("--app", "-A", "--env-file", "-e"):
+            next(words, None)
+        elif not word.startswith("-"):
+            return word not in PAGELESS_COMMANDS
+    return True
+
+
+def create_app(config_class=Config, pages: bool = True) -> Flask:
+    """The application. `pages=False` (CLI commands that serve no page) registers no
+    views, APIs or menus; everything else — models, scopes, audit, jobs, commands — is
+    the same."""
     from app.workflows.core import audit  # noqa: F401  (registers the audit-log session hook)
     from app.extensions import csrf, db, migrate
-    from app.i18n import compile_catalogs
+    from app.i18n import compile_catalogs, skip_translation_for_private_names
     from app import domains as domain_list
     from app.roles import fab_roles
     from app.views import HomeView
@@ -76,6 +98,7 @@ def create_app(config_class=Config) -> Flask:
     Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
     # our catalog fills what FAB's zh catalog lacks; .mo files are generated, not kept in git
     compile_catalogs(Path(__file__).resolve().parent / "translations")
+    skip_translation_for_private_names()
 
     db.init_app(app)
     from app.workflows.core.scoping import app_models, check_declarations
@@ -90,18 +113,21 @@ def create_app(config_class=Config) -> Flask:
         # under two seconds instead of re-writing every permission each time.
         appbuilder = AppBuilder(indexview=HomeView, update_perms=False)
         appbuilder.init_app(app, db.session)
-        core_views.register(appbuilder, app)
         for domain in domains:
             for model, excluded in domain.audited.items():
                 audit.register_audited(model, excluded)
-            domain.register(appbuilder, app)
-        hardening.install(app, appbuilder)
+        if pages:
+            core_views.register(appbuilder, app)
+            for domain in domains:
+                domain.register(appbuilder, app)
+            hardening.install(app, appbuilder)
 
     from app.cli import register_cli
     from app.workflows.core import jobs
 
     jobs.load_all()  # every @job registered, so the scheduler and `jobs list` see them all
     register_cli(app)
+    core_views.cli(app)
     for domain in domains:
         if domain.cli is not None:
             domain.cli(app)

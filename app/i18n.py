@@ -56,3 +56,29 @@ def _write_atomically(mo_path: Path, catalog) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def skip_translation_for_private_names() -> None:
+    """Looking up a `_private` attribute on a lazy string no longer translates it first.
+
+    Flask-Babel's LazyString answers every unknown attribute by translating itself and
+    asking the resulting `str`. FAB's BaseView, at start-up, asks each attribute of every
+    view whether it has `_permission_name`, `_extra`, `_limit` or `_urls`; the views' titles
+    and labels are lazy strings, so every start translated about 1,100 of them (a tenth of
+    a CLI command's start-up) only to learn that a `str` has no such attribute. `str` has
+    no attribute whose name starts with a single underscore, so the answer is known
+    without translating; dunder names still go through the original lookup.
+    """
+    from flask_babel.speaklater import LazyString
+
+    original = LazyString.__getattr__
+    if getattr(original, "_skips_private", False):
+        return
+
+    def __getattr__(self, attr):
+        if attr.startswith("_") and not attr.startswith("__"):
+            raise AttributeError(attr)
+        return original(self, attr)
+
+    __getattr__._skips_private = True
+    LazyString.__getattr__ = __getattr__

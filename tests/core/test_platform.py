@@ -237,3 +237,41 @@ def test_history_is_readable_only_through_its_entity(ctx, world):
     messages.start_consultation(a_admin, NOW, "其他", "问")
     assert ctx.query(StatusHistory).count() >= 1
     assert ctx.scalars(scoping.scoped_select(StatusHistory, a_admin)).all() == []
+
+
+# --- start-up: commands that serve no page ---------------------------------------------------
+
+@pytest.mark.parametrize("argv, pages", [
+    (["/x/.venv/bin/flask", "--app", "run.py", "jobs", "list"], False),
+    (["flask", "--app", "run.py", "jobs", "run", "deliver_outbox"], False),
+    (["flask", "-A", "run.py", "cpe", "year", "--person", "1", "--year", "2026"], False),
+    (["flask", "--app", "run.py", "import", "hours", "f.xlsx"], False),
+    (["flask", "--app", "run.py", "db", "upgrade"], True),  # syncs every view's permissions
+    (["flask", "--app", "run.py", "fab", "list-views"], True),
+    (["flask", "--app", "run.py", "demo", "seed"], True),
+    (["flask", "--app", "run.py", "routes"], True),
+    (["/x/bin/gunicorn", "run:app"], True),
+    (["waitress-serve", "--port=8080", "run:app"], True),
+    ([], True),
+])
+def test_only_the_commands_that_serve_no_page_start_without_views(argv, pages):
+    from app import pages_needed
+
+    assert pages_needed(argv) is pages
+
+
+def test_a_pageless_app_runs_the_commands_and_serves_no_page(app, test_config, world):
+    """The app `flask jobs|cpe|import|export` get: same models, jobs and commands, no views."""
+    from app import create_app
+
+    headless = create_app(test_config, pages=False)
+    endpoints = {rule.endpoint for rule in headless.url_map.iter_rules()}
+    assert "PersonView.list" not in endpoints and "HourRecordApi.get_list" not in endpoints
+    assert "PersonView.list" in {rule.endpoint for rule in app.url_map.iter_rules()}
+    runner = headless.test_cli_runner()
+    listed = runner.invoke(args=["jobs", "list"])
+    assert listed.exit_code == 0 and "deliver_outbox" in listed.output
+    year = runner.invoke(args=["cpe", "year", "--person", "110100010001", "--year", "2026"])
+    assert year.exit_code == 0 and '"sentence"' in year.output
+    imported = runner.invoke(args=["import", "hours", "/nonexistent.xlsx"])
+    assert imported.exit_code != 0 and "Traceback" not in imported.output

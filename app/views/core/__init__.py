@@ -11,8 +11,14 @@ PERMISSIONS = {
 
 def register(appbuilder, app) -> None:
     """The core's own pages and APIs (no menu entries: domains link to them)."""
-    from app.views.core.imports import ImportApi, ImportView, import_cli
+    from app.views.core.imports import ImportApi, ImportView
 
     appbuilder.add_view_no_menu(ImportView)
     appbuilder.add_api(ImportApi)
+
+
+def cli(app) -> None:
+    """The core's commands: `import <kind> … FILE [--commit]`."""
+    from app.views.core.imports import import_cli
+
     app.cli.add_command(import_cli())
