@@ -10,7 +10,7 @@ import dataclasses
 import importlib
 from typing import Callable
 
-DOMAINS = ("registry", "roster", "messages", "help", "accounts", "operations", "hours")
+DOMAINS = ("registry", "roster", "hours", "messages", "help", "accounts", "operations")
 
 
 @dataclasses.dataclass(frozen=True)

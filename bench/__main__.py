@@ -313,6 +313,14 @@ def files(args):
 
 
 @benchmark
+def hours(args):
+    """学员年度学时 / 事务所培训概况 on 60,000 persons and 2,400,000 records (bench/hours.py)."""
+    from bench import hours as hours_bench
+
+    hours_bench.main(["--runs", "7"])
+
+
+@benchmark
 def startup(args):
     """`flask --app run.py jobs list`, whole process, vs. importing the framework alone."""
     from bench import startup as startup_bench

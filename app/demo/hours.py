@@ -60,5 +60,7 @@ def seed(now: dt.datetime):
                 hours.credit(None, now, source_kind="import", source_id=f"demo:{person.id}:{y}:{number}",
                              person_id=person.id, year=y, title=title, category=category,
                              delivery=delivery, hours=amount, obtained_at=obtained,
-                             acquisition="正常")
+                             acquisition="正常",
+                             # 课程时长: online lessons report their minutes (about 45 an hour)
+                             minutes=round(float(amount) * 45) if delivery == "网络课程" else None)
     return []

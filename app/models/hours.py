@@ -41,6 +41,7 @@ class SourceKind:
 
 
 HOURS = Numeric(6, 1)
+TOTALS = Numeric(8, 1)
 
 
 class HourRecord(Model):
@@ -69,12 +70,44 @@ class HourRecord(Model):
     source_kind: Mapped[str] = mapped_column(String(20), nullable=False)
     source_id: Mapped[str] = mapped_column(String(64), nullable=False)
     reason: Mapped[Optional[str]] = mapped_column(Text)
+    # 课程时长 in minutes, as the manual's detail shows it (online lessons report it)
+    minutes: Mapped[Optional[int]] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     created_by_id: Mapped[Optional[int]] = mapped_column()
     person: Mapped[Person] = relationship(Person)
 
     def __repr__(self) -> str:
         return f"{self.title} {self.hours}"
+
+
+class HourYearTotal(Model):
+    """A person's sums for one year, kept by the ledger in the same transaction as every
+    credit and withdrawal (app/workflows/hours/ledger.py), so that the yearly queries of a
+    firm or of the whole institute read one row per person instead of summing every
+    record (60,000 persons, 2,400,000 records). `records` counts the year's records; the
+    sums are what the rules need: all hours, 网络课程, 产出式, face-to-face kinds, 职业道德,
+    思政. `flask --app run.py cpe rebuild` recomputes them from the records."""
+
+    __tablename__ = "hour_year_total"
+    __table_args__ = (
+        UniqueConstraint("person_id", "year", name="uq_hour_year_total"),
+        Index("ix_hour_year_total_year_person", "year", "person_id"),
+    )
+    __scope__ = Scope(firm="person.firm_id", person="person_id")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    records: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    total: Mapped[Decimal] = mapped_column(TOTALS, nullable=False, default=Decimal(0))
+    online: Mapped[Decimal] = mapped_column(TOTALS, nullable=False, default=Decimal(0))
+    output: Mapped[Decimal] = mapped_column(TOTALS, nullable=False, default=Decimal(0))
+    face_to_face: Mapped[Decimal] = mapped_column(TOTALS, nullable=False, default=Decimal(0))
+    ethics: Mapped[Decimal] = mapped_column(TOTALS, nullable=False, default=Decimal(0))
+    sizheng: Mapped[Decimal] = mapped_column(TOTALS, nullable=False, default=Decimal(0))
+    person: Mapped[Person] = relationship(Person)
+
+    SUMS = ("total", "online", "output", "face_to_face", "ethics", "sizheng")
 
 
 class CpeRequirement(Model):

@@ -17,7 +17,7 @@ from app.domains import Domain
 from app.extensions import db
 from app.models import Account, Category, CpeExemption, CpeRequirement, Delivery, HourRecord
 from app.models import Person, PersonType
-from app.roles import CRUD, FIRM_ADMIN, MEMBER, STAFF
+from app.roles import CRUD, FIRM_ADMIN, MEMBER, MENU_QUERY, STAFF
 from app.views.core.forms import choice_field
 from app.views.core.scoping import ScopedModelRestApi, ScopedModelView, now
 from app.workflows import hours
@@ -191,22 +191,50 @@ def _cli(app) -> None:
         click.echo(json.dumps(hours.person_year(db.session, person, year).as_json(),
                               ensure_ascii=False))
 
+    @group.command("rebuild")
+    @click.option("--year", "year", type=int, default=None, help="只重算该年度（默认全部年度）")
+    def rebuild_command(year):
+        """Recompute the yearly sums (hour_year_total) from the hour records."""
+        rows = hours.rebuild_totals(db.session, year)
+        db.session.commit()
+        click.echo(f"已重算{'全部年度' if year is None else f'{year}年'}学时汇总：{rows}行")
+
     app.cli.add_command(group)
 
 
-def register(appbuilder, app) -> None:
-    _register_core(appbuilder, app)
-    # hours-pages: register the query pages, certificate and verification page here
+def _register_queries(appbuilder) -> None:
+    """信息查询 → 事务所培训概况 / 学员年度学时 / 学员学时明细 (staff, firm admins, seed 000 §4),
+    学时查询 (members, seed 001)."""
+    from app.views.hours_queries import (MENU_ANNUAL, MENU_DETAILS, MENU_MINE, MENU_OVERVIEW,
+                                         HourQueryView)
 
+    appbuilder.add_view_no_menu(HourQueryView)
+    for label, endpoint, icon in ((MENU_OVERVIEW, "overview", "fa-pie-chart"),
+                                  (MENU_ANNUAL, "annual", "fa-table"),
+                                  (MENU_DETAILS, "details", "fa-list"),
+                                  (MENU_MINE, "mine", "fa-clock-o")):
+        appbuilder.add_link(label, href=f"/hours/{endpoint}/", icon=icon, category=MENU_QUERY,
+                            category_icon="fa-search")
+
+
+def register(appbuilder, app) -> None:
+    _register_queries(appbuilder)
+    _register_core(appbuilder, app)
+
+
+_QUERY_MENUS = f"{MENU_QUERY}|事务所培训概况|学员年度学时|学员学时明细"
 
 DOMAIN = Domain(
     name="hours",
     register=register,
     permissions={
         STAFF: [["HourRecordApi", "can_(get|info|correct)"], ["CpeRequirementView", CRUD],
-                [f"{MENU_HOURS_ADMIN}|{MENU_REQUIREMENTS}|{MENU_IMPORT}", "menu_access"]],
-        FIRM_ADMIN: [["HourRecordApi", "can_(get|info)"]],
-        MEMBER: [["HourRecordApi", "can_(get|info)"]],
+                [f"{MENU_HOURS_ADMIN}|{MENU_REQUIREMENTS}|{MENU_IMPORT}", "menu_access"],
+                ["HourQuery", "can_(query|detail)"], [_QUERY_MENUS, "menu_access"]],
+        FIRM_ADMIN: [["HourRecordApi", "can_(get|info)"],
+                     ["HourQuery", "can_(query|detail)"], [_QUERY_MENUS, "menu_access"]],
+        MEMBER: [["HourRecordApi", "can_(get|info)"],
+                 ["HourQuery", "can_(own|detail)"], [f"{MENU_QUERY}|学时查询", "menu_access"]],
     },
     audited={HourRecord: set(), CpeRequirement: set(), CpeExemption: set()},
     cli=_cli,

@@ -246,3 +246,57 @@ def test_only_the_institute_corrects_hours(ctx, world):
                                   title="更正", category="专业课", delivery="面授", hours="1",
                                   obtained_at=dt.date(2026, 1, 5), reason="测试")
     assert record.source_kind == "manual" and record.created_by_id == staff.id
+
+
+def _totals(session, year=None):
+    from app.models.hours import HourYearTotal
+
+    rows = session.query(HourYearTotal)
+    if year is not None:
+        rows = rows.filter_by(year=year)
+    return {(t.person_id, t.year): (t.records, *(Decimal(getattr(t, k)).quantize(Decimal("0.1"))
+                                                 for k in HourYearTotal.SUMS))
+            for t in rows if t.records}
+
+
+def test_the_yearly_sums_follow_every_credit_change_and_withdrawal(ctx):
+    """The ledger keeps HourYearTotal equal to the records' sums through credits, re-credits
+    that move a record to another person, year, category or amount, and withdrawals."""
+    rng = random.Random(11)
+    people = [person(ctx, PersonType.CPA) for _ in range(6)]
+    live = {}
+    for step in range(160):
+        action = rng.random()
+        if live and action < 0.25:
+            source = rng.choice(sorted(live))
+            assert hours.withdraw(None, NOW, "import", source) is True
+            del live[source]
+            continue
+        source = rng.choice(sorted(live)) if live and action < 0.5 else f"sum:{step}"
+        year = rng.choice((2024, 2025))
+        hours.credit(None, NOW, source_kind="import", source_id=source,
+                     person_id=rng.choice(people).id, year=year, title="课程",
+                     category=rng.choice(("专业课", "职业道德", "思政")),
+                     delivery=rng.choice(("网络课程", "面授", "执业机构内培", "授课", "面授(视同)",
+                                          "投入式", "产出式")),
+                     hours=f"{rng.randrange(1, 200) / 10:.1f}", obtained_at=dt.date(year, 3, 1))
+        live[source] = True
+    kept = _totals(ctx)
+    assert sum(v[0] for v in kept.values()) == len(live)
+    hours.rebuild_totals(ctx)
+    ctx.commit()
+    assert _totals(ctx) == kept
+
+
+def test_crediting_the_same_source_twice_moves_the_sums_once(ctx):
+    p = person(ctx)
+    for _ in range(3):
+        give_fixed = hours.credit(None, NOW, source_kind="import", source_id="once", person_id=p.id,
+                                  year=2025, title="课程", category="职业道德", delivery="面授",
+                                  hours="4", obtained_at=dt.date(2025, 7, 1))
+    assert give_fixed.hours == Decimal("4.0")
+    assert _totals(ctx, 2025)[(p.id, 2025)] == (1, Decimal("4.0"), Decimal("0.0"), Decimal("0.0"),
+                                                 Decimal("4.0"), Decimal("4.0"), Decimal("0.0"))
+    hours.withdraw(None, NOW, "import", "once")
+    assert (p.id, 2025) not in _totals(ctx, 2025)
+    assert hours.person_year(ctx, p, 2025).obtained == 0

@@ -41,6 +41,35 @@ def plain_value(value):
     return str(value)
 
 
+def export_filename(title: str, extension: str) -> str:
+    stamp = clock.to_local(clock.now()).strftime("%Y%m%d%H%M%S")
+    return f"{title}_{stamp}.{extension}"
+
+
+def send_table(fmt: str, rows, title: str, sheet: str = "导出"):
+    """Stream `rows` (an iterable of lists, the header first) as CSV or Excel; memory flat.
+    Every export of the app goes through here (list views and the query pages)."""
+    if fmt == "csv":
+        response = Response(stream_with_context(csv_chunks(rows)), mimetype="text/csv")
+        response.headers["Content-Type"] = "text/csv; charset=utf-8"
+        response.headers["Content-Disposition"] = content_disposition(
+            export_filename(title, "csv"))
+        return response
+    if fmt != "xlsx":
+        abort(404)
+    # write_only keeps one row in memory at a time; openpyxl spools the sheet to disk
+    writer = XlsxWriter()
+    target = writer.sheet(sheet)
+    for row in rows:
+        writer.append(target, row)
+    return send_file(
+        writer.to_file(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=export_filename(title, "xlsx"),
+    )
+
+
 class ExportMixin:
     """Adds /export/csv/ and /export/xlsx/ to a ModelView."""
 
@@ -91,41 +120,12 @@ class ExportMixin:
         except IndexError:  # same guard as the list: an index the column does not have
             abort(400, description="筛选条件无效，请从列表页重新设置筛选")
 
-    def _export_filename(self, extension: str) -> str:
-        title = str(self.export_title or self.list_title or self.__class__.__name__)
-        stamp = clock.to_local(clock.now()).strftime("%Y%m%d%H%M%S")
-        return f"{title}_{stamp}.{extension}"
-
     @expose("/export/<string:fmt>/")
     @has_access
     @permission_name("export")
     def export(self, fmt):
-        if fmt == "csv":
-            return self._export_csv()
-        if fmt == "xlsx":
-            return self._export_xlsx()
-        abort(404)
-
-    def _export_csv(self):
+        if fmt not in ("csv", "xlsx"):
+            abort(404)
         self._check_filters()
-        response = Response(stream_with_context(csv_chunks(self._export_rows())),
-                            mimetype="text/csv")
-        response.headers["Content-Type"] = "text/csv; charset=utf-8"
-        response.headers["Content-Disposition"] = content_disposition(
-            self._export_filename("csv")
-        )
-        return response
-
-    def _export_xlsx(self):
-        # write_only keeps one row in memory at a time; openpyxl spools the sheet to disk
-        self._check_filters()
-        writer = XlsxWriter()
-        sheet = writer.sheet("导出")
-        for row in self._export_rows():
-            writer.append(sheet, row)
-        return send_file(
-            writer.to_file(),
-            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            as_attachment=True,
-            download_name=self._export_filename("xlsx"),
-        )
+        title = str(self.export_title or self.list_title or self.__class__.__name__)
+        return send_table(fmt, self._export_rows(), title)

@@ -1,5 +1,6 @@
 """继续教育学时 workflows: the ledger (ledger.py) and the yearly rules (rules.py)."""
-from app.workflows.hours.ledger import add_correction, credit, parse_hours, withdraw  # noqa: F401
+from app.workflows.hours.ledger import (  # noqa: F401
+    add_correction, credit, parse_hours, rebuild_totals, withdraw)
 from app.workflows.hours.rules import (  # noqa: F401
     DEFAULTS, Requirement, YearResult, firm_summary, fmt, person_year, requirement_for,
     year_select)

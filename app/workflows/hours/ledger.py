@@ -7,15 +7,20 @@
   audited). Corrections may be negative (to take back wrongly credited hours) but not zero;
   every other source must credit a positive amount.
 Hours are Decimal with at most one decimal place.
+
+Every change also moves the person's yearly sums (HourYearTotal) by exactly the record's
+contribution, in the same transaction, as one upsert that adds to the stored sums (so two
+transactions crediting the same person at once both count: neither reads and rewrites).
+`rebuild_totals` recomputes them from the records (`flask --app run.py cpe rebuild`).
 """
 import datetime as dt
 import uuid
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import case, delete, func, insert, select
 
 from app.extensions import db
-from app.models.hours import Category, Delivery, HourRecord, SourceKind
+from app.models.hours import Category, Delivery, HourRecord, HourYearTotal, SourceKind
 from app.models.registry import Person
 from app.workflows.core.commands import command
 from app.workflows.core.errors import ForbiddenError, ValidationError
@@ -52,10 +57,62 @@ def _check(category, delivery, title, obtained_at):
         raise ValidationError("获得时间须为日期", "obtained_at")
 
 
+ZERO = Decimal(0)
+
+
+def contribution(category: str, delivery: str, hours: Decimal) -> dict:
+    """What one record adds to its person's yearly sums (HourYearTotal.SUMS + records)."""
+    hours = Decimal(hours)
+    return {"records": 1, "total": hours,
+            "online": hours if delivery == Delivery.ONLINE else ZERO,
+            "output": hours if delivery == Delivery.OUTPUT else ZERO,
+            "face_to_face": hours if delivery in Delivery.FACE_TO_FACE_KINDS else ZERO,
+            "ethics": hours if category == Category.ETHICS else ZERO,
+            "sizheng": hours if category == Category.SIZHENG else ZERO}
+
+
+def _move_totals(person_id: int, year: int, category: str, delivery: str, hours,
+                 sign: int) -> None:
+    """Add (sign 1) or take away (sign -1) one record's contribution, as one upsert."""
+    values = {k: v * sign for k, v in contribution(category, delivery, hours).items()}
+    table = HourYearTotal.__table__
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    statement = upsert(table).values(person_id=person_id, year=year, **values)
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=["person_id", "year"],
+        set_={k: table.c[k] + statement.excluded[k] for k in values}))
+
+
+def rebuild_totals(session, year: int | None = None) -> int:
+    """Recompute HourYearTotal from the records (all years, or one); returns the rows."""
+    table, r = HourYearTotal.__table__, HourRecord
+    sums = lambda condition: func.coalesce(func.sum(case((condition, r.hours), else_=0)), 0)  # noqa: E731
+    source = select(
+        r.person_id, r.year, func.count(), func.sum(r.hours),
+        sums(r.delivery == Delivery.ONLINE), sums(r.delivery == Delivery.OUTPUT),
+        sums(r.delivery.in_(Delivery.FACE_TO_FACE_KINDS)), sums(r.category == Category.ETHICS),
+        sums(r.category == Category.SIZHENG)).group_by(r.person_id, r.year)
+    gone = delete(table)
+    if year is not None:
+        source, gone = source.where(r.year == year), gone.where(table.c.year == year)
+    session.execute(gone)
+    session.execute(insert(table).from_select(
+        ["person_id", "year", "records", *HourYearTotal.SUMS], source))
+    counted = select(func.count()).select_from(table)
+    if year is not None:
+        counted = counted.where(table.c.year == year)
+    return session.execute(counted).scalar()
+
+
 @command
 def credit(actor, now, *, source_kind: str, source_id, person_id: int, year: int, title: str,
            category: str, delivery: str, hours, obtained_at: dt.date,
-           acquisition: str = "正常", reason: str | None = None) -> HourRecord:
+           acquisition: str = "正常", reason: str | None = None,
+           minutes: int | None = None) -> HourRecord:
     """Credit (or re-credit) the hours of one source; returns its record."""
     hours = parse_hours(hours, allow_negative=source_kind == SourceKind.MANUAL)
     if isinstance(obtained_at, dt.datetime):
@@ -65,7 +122,8 @@ def credit(actor, now, *, source_kind: str, source_id, person_id: int, year: int
         raise ValidationError("人员不存在", "person")
     values = dict(person_id=person_id, year=int(year), title=title.strip()[:200],
                   category=category, delivery=delivery, hours=hours, obtained_at=obtained_at,
-                  acquisition=acquisition or "正常", reason=reason)
+                  acquisition=acquisition or "正常", reason=reason,
+                  minutes=int(minutes) if minutes is not None else None)
     record = db.session.execute(select(HourRecord).filter_by(
         source_kind=source_kind, source_id=str(source_id))).scalar_one_or_none()
     if record is None:
@@ -73,12 +131,20 @@ def credit(actor, now, *, source_kind: str, source_id, person_id: int, year: int
                             created_by_id=getattr(actor, "id", None), **values)
         db.session.add(record)
     else:
+        before = (record.person_id, record.year, record.category, record.delivery,
+                  Decimal(record.hours).quantize(Decimal("0.1")))
         for key, value in values.items():
             current = getattr(record, key)
             if key == "hours":
                 current = Decimal(current).quantize(Decimal("0.1"))
             if current != value:
                 setattr(record, key, value)
+        after = (record.person_id, record.year, record.category, record.delivery, hours)
+        if before == after:
+            db.session.flush()
+            return record
+        _move_totals(*before, sign=-1)
+    _move_totals(record.person_id, record.year, category, delivery, hours, sign=1)
     db.session.flush()
     return record
 
@@ -90,6 +156,8 @@ def withdraw(actor, now, source_kind: str, source_id) -> bool:
         source_kind=source_kind, source_id=str(source_id))).scalar_one_or_none()
     if record is None:
         return False
+    _move_totals(record.person_id, record.year, record.category, record.delivery,
+                 record.hours, sign=-1)
     db.session.delete(record)
     return True
 

@@ -3,7 +3,8 @@
 One rule set, two forms that must agree (tests/hours/test_rules.py compares them):
 - `person_year(session, person, year)`: one person, in Python, with reasons and the sentence;
 - `year_select(session, year)` / `firm_summary(session, year)`: the same numbers as SQL
-  aggregates over persons (no Python loop over people), to page, order and export.
+  aggregates over persons (no Python loop over people), to page, order and export, read
+  from the yearly sums the ledger keeps (HourYearTotal).
 
 Counting: 有效学时 (counted) = hours not 网络课程/产出式 + min(网络课程, cap_online)
 + min(产出式, cap_output). 面授 = 面授, 执业机构内培, 授课, 面授(视同). 投入式及课程 (min_input,
@@ -15,10 +16,11 @@ has no requirement by default (all minima 0).
 from dataclasses import asdict, dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, exists, func, literal, select
+from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.types import Boolean, Numeric
 
-from app.models.hours import Category, CpeExemption, CpeRequirement, Delivery, HourRecord
+from app.models.hours import (Category, CpeExemption, CpeRequirement, Delivery, HourRecord,
+                              HourYearTotal)
 from app.models.registry import Person, PersonType
 
 ZERO = Decimal("0.0")
@@ -53,6 +55,7 @@ DEFAULTS = {
                                            min_ethics=Decimal(0)),
     PersonType.OTHER: Requirement().none(),
 }
+MINIMA = ("min_total", "min_face_to_face", "min_input", "min_ethics", "min_sizheng")
 FIELDS = ("min_total", "min_face_to_face", "min_input", "min_ethics", "min_sizheng",
           "cap_online", "cap_output")
 
@@ -92,6 +95,7 @@ class YearResult:
     sizheng: Decimal = ZERO
     input_hours: Decimal = ZERO
     exempt: bool = False
+    required: bool = True
     passed: bool = False
     reasons: list[str] = field(default_factory=list)
 
@@ -136,6 +140,7 @@ def compute(year: int, records, requirement: Requirement) -> YearResult:
               (sizheng, r.min_sizheng, "思政学时"))
     result.reasons = [f"{name}不足{fmt_min(minimum)}学时"
                       for value, minimum, name in checks if value < minimum]
+    result.required = any(getattr(r, name) > 0 for name in MINIMA)
     result.passed = not result.reasons
     return result
 
@@ -155,10 +160,6 @@ def person_year(session, person: Person, year: int) -> YearResult:
 # ---- the same as SQL -------------------------------------------------------------------
 
 HOURS_T = Numeric(8, 1)
-
-
-def _sum_where(condition):
-    return func.coalesce(func.sum(case((condition, HourRecord.hours), else_=0)), 0)
 
 
 def _per_type(session, year, attribute, exempt_col):
@@ -181,26 +182,24 @@ def _least(a, b):
 def year_select(session, year: int):
     """Per-person rows for `year` over every person (filter with .where on Person columns:
     Person.firm_id == …, Person.person_type == …): person_id, obtained, counted, face_to_face,
-    ethics, sizheng, passed. No Python loop over people; order, page and export it freely."""
-    sums = (select(
-        HourRecord.person_id.label("person_id"),
-        func.sum(HourRecord.hours).label("total"),
-        _sum_where(HourRecord.delivery == Delivery.ONLINE).label("online"),
-        _sum_where(HourRecord.delivery == Delivery.OUTPUT).label("output"),
-        _sum_where(HourRecord.delivery.in_(Delivery.FACE_TO_FACE_KINDS)).label("f2f"),
-        _sum_where(HourRecord.category == Category.ETHICS).label("ethics"),
-        _sum_where(HourRecord.category == Category.SIZHENG).label("sizheng"),
-    ).where(HourRecord.year == year).group_by(HourRecord.person_id).subquery("hour_sums"))
-    exempt = exists().where(CpeExemption.person_id == Person.id, CpeExemption.year == year)
+    ethics, sizheng, passed. Reads the sums the ledger keeps (HourYearTotal: one row per
+    person and year), never the records; no Python loop over people; order, page and
+    export it freely."""
+    t = HourYearTotal
+    # exemptions joined once (not an EXISTS repeated in every threshold's CASE)
+    exempted = (select(CpeExemption.person_id).where(CpeExemption.year == year).distinct()
+                .subquery("exempted"))
+    exempt = exempted.c.person_id.is_not(None)
     r1 = lambda col: func.round(func.coalesce(col, 0), 1)  # noqa: E731
-    total, online, output = r1(sums.c.total), r1(sums.c.online), r1(sums.c.output)
-    f2f, ethics, sizheng = r1(sums.c.f2f), r1(sums.c.ethics), r1(sums.c.sizheng)
+    total, online, output = r1(t.total), r1(t.online), r1(t.output)
+    f2f, ethics, sizheng = r1(t.face_to_face), r1(t.ethics), r1(t.sizheng)
     req = lambda name: _per_type(session, year, name, exempt)  # noqa: E731
     counted = (total - online - output + _least(online, req("cap_online"))
                + _least(output, req("cap_output")))
     passed = and_(counted >= req("min_total"), f2f >= req("min_face_to_face"),
                   total - output >= req("min_input"), ethics >= req("min_ethics"),
                   sizheng >= req("min_sizheng"))
+    required = or_(*(req(name) > 0 for name in MINIMA))
     return (select(
         Person.id.label("person_id"),
         total.cast(HOURS_T).label("obtained"),
@@ -209,16 +208,23 @@ def year_select(session, year: int):
         ethics.cast(HOURS_T).label("ethics"),
         sizheng.cast(HOURS_T).label("sizheng"),
         case((passed, True), else_=False).cast(Boolean).label("passed"),
-    ).select_from(Person).outerjoin(sums, sums.c.person_id == Person.id))
+        # whether the year asks anything of this person (其他从业人员 by default, and an
+        # exempted CPA, have nothing to pass)
+        case((required, True), else_=False).cast(Boolean).label("required"),
+        case((exempt, True), else_=False).cast(Boolean).label("exempt"),
+    ).select_from(Person).outerjoin(t, and_(t.person_id == Person.id, t.year == year))
+        .outerjoin(exempted, exempted.c.person_id == Person.id))
 
 
-def firm_summary(session, year: int):
+def firm_summary(session, year: int, *where):
     """事务所培训概况: per firm and person type — people, people who studied (any hours that
-    year), people who passed. Filter with .where(rows.c.firm_id == …) on the returned select."""
-    rows = year_select(session, year).add_columns(
+    year), people who passed, people the year asks something of. `where`: conditions on
+    Person (the actor's scope, a chosen firm) applied before grouping."""
+    rows = year_select(session, year).where(*where).add_columns(
         Person.firm_id.label("firm_id"), Person.person_type.label("person_type")).subquery("rows")
     return (select(rows.c.firm_id, rows.c.person_type,
                    func.count().label("people"),
                    func.sum(case((rows.c.obtained > 0, 1), else_=0)).label("studied"),
-                   func.sum(case((rows.c.passed, 1), else_=0)).label("passed"))
+                   func.sum(case((rows.c.passed, 1), else_=0)).label("passed"),
+                   func.sum(case((rows.c.required, 1), else_=0)).label("required"))
             .group_by(rows.c.firm_id, rows.c.person_type))

@@ -1,0 +1,256 @@
+"""The hour queries of seed 000 §4.1–4.3 (信息查询), scoped to the actor, as SQL:
+
+- `overview(session, actor, year, firm_id=None)` — 事务所培训概况: per person type, 人数,
+  参与学习人数 (any hours that year), 通过人数;
+- `annual(session, actor, criteria)` — 学员年度学时: one row per person with 已获学时, 有效学时,
+  面授学时, 思政学时, 职业道德学时 and the verdict, from the yearly sums the ledger keeps;
+- `person_detail(session, actor, person_id, year)` — the person's records of the year and the
+  verdict sentence under them (the manual's dialog behind 已获学时);
+- `details(session, actor, criteria)` — 学员学时明细: one row per record with the manual's
+  filters (年度, 会员类型, 课程, 面授 / 职业道德 / 思政, 学时 range, 通过日期 range, 用户名, 真实姓名,
+  账号状态).
+
+Staff see every firm and may choose one (`firm_id`); a firm admin sees its own people
+whatever it asks for; a member only itself. Every function returns SELECTs (or rows) that
+the pages page, order and export without a Python loop over people.
+"""
+import dataclasses
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import Integer, and_, case, func, or_, select
+
+from app.models import Account, Firm, HourRecord, Person, PersonType
+from app.models.hours import Category, Delivery
+from app.workflows.core.errors import ValidationError
+from app.workflows.core.scoping import get_scoped, is_institute, scope_condition
+from app.workflows.hours.rules import firm_summary, person_year, year_select
+
+PASSED, FAILED, NOT_REQUIRED, EXEMPT = "通过", "未通过", "无要求", "豁免"
+VERDICTS = (PASSED, FAILED, NOT_REQUIRED)
+# 学员学时明细's three ticks: 面授 (the face-to-face deliveries), 职业道德, 思政
+KINDS = {"面授": HourRecord.delivery.in_(Delivery.FACE_TO_FACE_KINDS),
+         "职业道德": HourRecord.category == Category.ETHICS,
+         "思政": HourRecord.category == Category.SIZHENG}
+
+
+def _people(actor, firm_id):
+    """The condition on Person for what the actor may see, narrowed to a chosen firm."""
+    condition = scope_condition(Person, actor)
+    if firm_id is not None:
+        condition = and_(condition, Person.firm_id == firm_id)
+    return condition
+
+
+def _login():
+    """用户名: the login of the person's account (outer-joined: not everyone has one)."""
+    return User.username.label("username")
+
+
+def _with_login(query):
+    return (query.outerjoin(Account, Account.person_id == Person.id)
+            .outerjoin(User, User.id == Account.user_id))
+
+
+# --- criteria parsed from a page's query string -----------------------------------------
+
+def parse_year(value, default: int) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        year = int(str(value).strip())
+    except ValueError:
+        raise ValidationError("年度须为四位数字年份", "year") from None
+    if not 2000 <= year <= 2100:
+        raise ValidationError("年度须在2000至2100之间", "year")
+    return year
+
+
+def parse_decimal(value, field: str, label: str):
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValidationError(f"{label}须为数字", field) from None
+    if not number.is_finite() or abs(number) >= 100000:
+        raise ValidationError(f"{label}须为数字", field)
+    return number
+
+
+def parse_date(value, field: str, label: str):
+    if value in (None, ""):
+        return None
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValidationError(f"{label}须为日期（如 2025-08-05）", field) from None
+
+
+def parse_firm(session, actor, value):
+    """Staff's chosen firm (id), else None; anyone else's choice is ignored (scope holds)."""
+    if value in (None, "") or not is_institute(actor):
+        return None
+    try:
+        firm_id = int(value)
+    except ValueError:
+        raise ValidationError("请选择事务所", "firm") from None
+    if session.get(Firm, firm_id) is None:
+        raise ValidationError("所选事务所不存在", "firm")
+    return firm_id
+
+
+def _text(value) -> str | None:
+    value = (value or "").strip()
+    return value[:64] or None
+
+
+# --- 事务所培训概况 -----------------------------------------------------------------------
+
+def overview(session, actor, year: int, firm_id: int | None = None):
+    """Per person type: people, studied (any hours that year), passed — for the actor's
+    scope (staff: every firm, or the chosen one). Rows ordered by person type."""
+    rows = firm_summary(session, year, _people(actor, firm_id)).subquery("per_firm")
+    count = lambda column: func.sum(column).cast(Integer)  # noqa: E731  (numeric on PostgreSQL)
+    return (select(rows.c.person_type, count(rows.c.people).label("people"),
+                   count(rows.c.studied).label("studied"),
+                   count(rows.c.passed).label("passed"),
+                   count(rows.c.required).label("required"))
+            .group_by(rows.c.person_type).order_by(_type_order(rows.c.person_type)))
+
+
+def _type_order(column):
+    """注册会计师, 非执业会员, 其他从业人员 — the manuals' order, not the alphabet's."""
+    return case(*((column == t, n) for n, t in enumerate(PersonType.ALL)), else_=len(PersonType.ALL))
+
+
+# --- 学员年度学时 -------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class AnnualCriteria:
+    year: int
+    firm_id: int | None = None
+    person_type: str | None = None
+    name: str | None = None
+    cert_number: str | None = None
+    username: str | None = None
+    verdict: str | None = None  # 通过 / 未通过
+
+
+def annual(session, actor, criteria: AnnualCriteria):
+    """One row per person the actor may see: who, and the year's sums and verdict."""
+    sums = year_select(session, criteria.year).add_columns(
+        Person.person_type.label("person_type"), Person.name.label("name"),
+        Person.cert_number.label("cert_number"), Person.status.label("status"),
+        Firm.name.label("firm_name"), _login())
+    sums = _with_login(sums.outerjoin(Firm, Firm.id == Person.firm_id))
+    sums = sums.where(_people(actor, criteria.firm_id))
+    if criteria.person_type:
+        sums = sums.where(Person.person_type == criteria.person_type)
+    if criteria.name:
+        sums = sums.where(Person.name.contains(criteria.name, autoescape=True))
+    if criteria.cert_number:
+        sums = sums.where(Person.cert_number.startswith(criteria.cert_number, autoescape=True))
+    if criteria.username:
+        sums = sums.where(User.username == criteria.username)
+    if criteria.verdict in VERDICTS:
+        rows = sums.subquery("annual")
+        wanted = {PASSED: and_(rows.c.required.is_(True), rows.c.passed.is_(True)),
+                  FAILED: rows.c.passed.is_(False),
+                  NOT_REQUIRED: rows.c.required.is_(False)}[criteria.verdict]
+        return select(rows).where(wanted)
+    return sums
+
+
+def annual_order(query, column: str | None, descending: bool):
+    """Order the annual rows by one of its columns (unknown → by firm, then name)."""
+    columns = query.selected_columns
+    if column in ("obtained", "counted", "face_to_face", "ethics", "sizheng", "name",
+                  "cert_number", "person_type"):
+        key = columns[column]
+        return query.order_by(key.desc() if descending else key.asc(), columns["person_id"])
+    # firms by name, 协会代管 (no firm) last on every database
+    return query.order_by(case((columns["firm_name"].is_(None), 1), else_=0),
+                          columns["firm_name"], columns["name"], columns["person_id"])
+
+
+def page(session, query, number: int, size: int):
+    """(rows of page `number` (1-based), total rows)."""
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar()
+    rows = session.execute(query.limit(size).offset((number - 1) * size)).all()
+    return rows, total
+
+
+def person_detail(session, actor, person_id: int, year: int):
+    """(person, the year's records newest first, YearResult) — a person the actor may see."""
+    person = get_scoped(session, Person, person_id, actor)
+    records = session.execute(
+        select(HourRecord).where(HourRecord.person_id == person.id, HourRecord.year == year)
+        .order_by(HourRecord.obtained_at.desc(), HourRecord.id.desc())).scalars().all()
+    return person, records, person_year(session, person, year)
+
+
+def person_years(session, actor, person_id: int):
+    """Every year a person has hours in, newest first, each with its YearResult."""
+    person = get_scoped(session, Person, person_id, actor)
+    years = session.execute(select(HourRecord.year).where(HourRecord.person_id == person.id)
+                            .distinct().order_by(HourRecord.year.desc())).scalars().all()
+    return person, [person_year(session, person, year) for year in years]
+
+
+# --- 学员学时明细 -------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class DetailCriteria:
+    year: int | None = None
+    firm_id: int | None = None
+    person_type: str | None = None
+    title: str | None = None
+    kinds: tuple = ()  # any of 面授 / 职业道德 / 思政
+    hours_from: Decimal | None = None
+    hours_to: Decimal | None = None
+    passed_from: dt.date | None = None
+    passed_to: dt.date | None = None
+    username: str | None = None
+    name: str | None = None
+    status: str | None = None  # 账号状态: 正常 / 撤销
+    person_id: int | None = None
+
+
+def details(session, actor, criteria: DetailCriteria):
+    """One row per hour record of the people the actor may see, newest first."""
+    query = _with_login(select(
+        HourRecord.id, Person.id.label("person_id"), Person.person_type, _login(),
+        Person.name, Person.status, HourRecord.title, HourRecord.hours, HourRecord.delivery,
+        HourRecord.category, HourRecord.obtained_at, HourRecord.acquisition, HourRecord.year,
+        HourRecord.minutes,
+    ).select_from(HourRecord).join(Person, Person.id == HourRecord.person_id))
+    query = query.where(_people(actor, criteria.firm_id))
+    c = criteria
+    wanted = (
+        (c.year is not None, lambda: HourRecord.year == c.year),
+        (bool(c.person_type), lambda: Person.person_type == c.person_type),
+        (bool(c.title), lambda: HourRecord.title.contains(c.title, autoescape=True)),
+        (c.hours_from is not None, lambda: HourRecord.hours >= c.hours_from),
+        (c.hours_to is not None, lambda: HourRecord.hours <= c.hours_to),
+        (c.passed_from is not None, lambda: HourRecord.obtained_at >= c.passed_from),
+        (c.passed_to is not None, lambda: HourRecord.obtained_at <= c.passed_to),
+        (bool(c.username), lambda: User.username == c.username),
+        (bool(c.name), lambda: Person.name.contains(c.name, autoescape=True)),
+        (bool(c.status), lambda: Person.status == c.status),
+        (c.person_id is not None, lambda: Person.id == c.person_id),
+    )
+    query = query.where(*[condition() for given, condition in wanted if given])
+    chosen = [KINDS[k] for k in c.kinds if k in KINDS]
+    if chosen:
+        query = query.where(or_(*chosen))
+    return query.order_by(HourRecord.obtained_at.desc(), HourRecord.id.desc())
+
+
+def verdict_label(passed, required=True, exempt=False) -> str:
+    """通过 / 未通过; 豁免 for a confirmed exemption that leaves nothing to pass; 无要求 when
+    the year asks nothing of the person (其他从业人员 by default)."""
+    if not required:
+        return EXEMPT if exempt else NOT_REQUIRED
+    return PASSED if passed else FAILED
