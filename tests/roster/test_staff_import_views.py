@@ -210,3 +210,21 @@ def test_cli_prints_the_preview_and_commits_only_when_asked(app, world, tmp_path
         assert db.session.query(Person).filter_by(phone="13700000001").count() == 1
     unknown = runner.invoke(args=["import", "staff", "--firm", "99999999", str(path)])
     assert unknown.exit_code == 1 and "不存在" in unknown.output
+
+
+def test_the_preview_page_names_people_pages_them_and_the_confirmation_names_them(
+        app, world, client):
+    client.login(world.a.admin)
+    many = [[f"新人{n:03d}", f"137{n:08d}", None, None, None] for n in range(1, 61)]
+    token = _token(_upload(client, xlsx(many)))  # A's three people would all be revoked
+    page = client.get(f"/imports/preview/{token}").get_data(as_text=True)
+    assert 'id="import-listing"' in page and "新人001" in page and "新人050" in page
+    assert "新人051" not in page and 'id="import-listing-pages"' in page  # 50 a page
+    second = client.get(f"/imports/preview/{token}?page=2").get_data(as_text=True)
+    assert "新人051" in second and "新人060" in second and "新人001" not in second
+    # the revocation warning names whom it revokes, and so does the 撤销 tab
+    names = re.search(r'id="confirm-names">(.*?)</p>', page).group(1)
+    assert names == "将撤销：张一、张三、张二" or set(names[4:].split("、")) == {"张一", "张二", "张三"}
+    revoked = client.get(f"/imports/preview/{token}?category=撤销").get_data(as_text=True)
+    assert "张二" in revoked and "新人001" not in revoked
+    assert client.get(f"/imports/preview/{token}?page=999").status_code == 200  # clamped

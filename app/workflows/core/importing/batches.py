@@ -128,6 +128,7 @@ def _check(kind: ImportKind, batch: ImportBatch, ctx: dict, filename: str, data:
         "listing": plan.listing,
         "needs_confirmation": plan.confirmation is not None,
         "confirmation": plan.confirmation,
+        "confirmation_category": plan.confirmation_category,
         "committable": not problems,
         "expires_at": batch.expires_at.isoformat(),
     }
