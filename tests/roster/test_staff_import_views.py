@@ -228,3 +228,28 @@ def test_the_preview_page_names_people_pages_them_and_the_confirmation_names_the
     revoked = client.get(f"/imports/preview/{token}?category=撤销").get_data(as_text=True)
     assert "张二" in revoked and "新人001" not in revoked
     assert client.get(f"/imports/preview/{token}?page=999").status_code == 200  # clamped
+
+
+def test_the_roster_list_has_per_row_edit_and_reset_links(app, world, client, make_client):
+    """Seed 000 §3: the list's 操作 column — 修改 重置密码 — on each row."""
+    client.login(world.a.admin)
+    token = _token(_upload(client, xlsx(_a_roster(world))))
+    client.post_form(f"/imports/commit/{token}", {"confirm": "1"})
+    with app.app_context():
+        pid = db.session.query(Person).filter_by(phone="13700000001").one().id
+        other = db.session.query(Person).filter_by(firm_id=world.b.id).first().id
+    page = client.get("/staffrosterview/list/").get_data(as_text=True)
+    assert "<th>操作</th>" in page
+    assert f'href="/staffrosterview/edit/{pid}" class="row-link">修改</a>' in page
+    assert f'href="/staffrosterview/reset/{pid}" class="row-link">重置密码</a>' in page
+    confirm = client.get(f"/staffrosterview/reset/{pid}").get_data(as_text=True)
+    assert "确定将 <strong>新一</strong>" in confirm
+    assert client.get(f"/staffrosterview/reset/{other}").status_code == 404  # not its firm
+    assert client.post_form(f"/staffrosterview/reset/{other}").status_code == 404
+    person = make_client()
+    person.login("kj13700000001", "000001")
+    person.post_form("/account/first-login/", {"new_password": "abc12345", "repeat": "abc12345"})
+    person.logout()
+    done = client.post_form(f"/staffrosterview/reset/{pid}", follow_redirects=True)
+    assert "已将 1 个账号的密码重置为初始密码" in done.get_data(as_text=True)
+    assert person.login("kj13700000001", "000001").status_code == 302 and person.signed_in
