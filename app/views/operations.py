@@ -32,7 +32,7 @@ def _local_time(value):
 
 def _job_label(name):
     definition = jobs.JOBS.get(name)
-    return f"{name}（{definition.description}）" if definition and definition.description else name
+    return definition.description if definition and definition.description else name
 
 
 def _counts(value):
@@ -40,7 +40,12 @@ def _counts(value):
         counts = json.loads(value or "{}")
     except ValueError:
         return value or ""
-    return "，".join(f"{key}: {number}" for key, number in counts.items())
+    return jobs.count_labels(None, counts) if isinstance(counts, dict) else value
+
+
+def _schedule_label(schedule):
+    kind, _, value = schedule.partition(":")
+    return f"每 {value} 秒" if kind == "interval" else f"每天 {value}"
 
 
 def _preformatted(value):
@@ -69,6 +74,7 @@ class JobRunView(ScopedModelView):
     list_columns = ["job", "trigger", "as_of", "started_at", "finished_at", "outcome", "counts"]
     show_columns = list_columns + ["host", "error"]
     export_columns = show_columns
+    list_template = "operations/job_runs.html"
     search_columns = ["job", "trigger", "outcome", "started_at", "as_of"]
     order_columns = ["job", "as_of", "started_at", "outcome"]
     base_order = ("started_at", "desc")
@@ -82,6 +88,16 @@ class JobRunView(ScopedModelView):
         "counts": _counts,
         "error": _preformatted,
     }
+
+    def render_template(self, template, **kwargs):
+        if template == self.list_template:  # the jobs, with their last idle run
+            states = jobs.idle_states()
+            kwargs["job_table"] = [{
+                "label": _job_label(name), "schedule": _schedule_label(jobs.JOBS[name].schedule),
+                "last_idle": _local_time(states[name].last_idle_at) if name in states else "",
+                "idle_runs": states[name].idle_runs if name in states else 0,
+            } for name in sorted(jobs.JOBS)]
+        return super().render_template(template, **kwargs)
 
 
 class OutboxMailView(ScopedModelView):
