@@ -5,6 +5,7 @@ All are read-only lists for Admin and Staff (their models are institute-only: th
 scope shows them to no one else). Mail bodies are never shown: they may carry codes.
 """
 import json
+import re
 
 from flask import flash, redirect
 from flask_appbuilder.actions import action
@@ -189,8 +190,10 @@ def _entity_label(table):
 
 
 def _field_label(table, key):
-    known = _entity_labels().get(table, {}).get("fields", {})
-    return known.get(key) or FIELD_LABELS.get(key) or key
+    known = _entity_labels().get(table, {}).get("fields", {}).get(key) or ""
+    if not re.search(r"[\u4e00-\u9fff]", known):  # FAB's prettified English ("Changed By Fk")
+        known = ""
+    return FIELD_LABELS.get(key) or known or key
 
 
 def _shown_value(value):

@@ -35,3 +35,11 @@ def test_seeding_and_system_actors_have_chinese_names(app, world, client):
     client.login(world.staff)
     listing = client.get("/auditlogview/list/").get_data(as_text=True)
     assert "系统（演示数据）" in listing
+
+
+def test_fab_prettified_english_field_names_are_not_shown(app):
+    from app.views.operations import _field_label
+
+    with app.test_request_context():
+        assert _field_label("ab_user", "changed_by_fk") == "修改人ID"
+        assert _field_label("person", "position") == "职位"
