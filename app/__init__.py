@@ -121,6 +121,9 @@ def create_app(config_class=Config, pages: bool = True) -> Flask:
             for domain in domains:
                 domain.register(appbuilder, app)
             hardening.install(app, appbuilder)
+        from app.views.core import security as security_views
+
+        security_views.install_labels(app)
 
     from app.cli import register_cli
     from app.workflows.core import jobs

@@ -43,13 +43,18 @@ def _jobs_cli() -> AppGroup:
     def jobs_list():
         """Every registered job: name, schedule, last run and its outcome."""
         latest = jobs.latest_runs()
-        click.echo(f"{'任务':<22}{'计划':<16}{'最近运行（北京时间）':<16}{'结果':<6}说明")
+        idle = jobs.idle_states()
+        click.echo(f"{'任务':<22}{'计划':<16}{'最近运行（北京时间）':<16}{'结果':<6}"
+                   f"{'最近无事可做':<14}说明")
         for name in sorted(jobs.JOBS):
             definition = jobs.JOBS[name]
             run = latest.get(name)
             when = clock.to_local(run.started_at).strftime("%Y-%m-%d %H:%M:%S") if run else "-"
             outcome = (run.outcome or "运行中") if run else "-"
-            click.echo(f"{name:<24}{definition.schedule:<18}{when:<22}{outcome:<8}"
+            state = idle.get(name)
+            quiet = (clock.to_local(state.last_idle_at).strftime("%Y-%m-%d %H:%M:%S")
+                     if state is not None and state.last_idle_at else "-")
+            click.echo(f"{name:<24}{definition.schedule:<18}{when:<22}{outcome:<8}{quiet:<22}"
                        f"{definition.description}")
 
     @group.command("run")

@@ -7,6 +7,9 @@ from sqlalchemy import inspect
 log = logging.getLogger(__name__)
 
 
+from app.views.core import security as views  # noqa: E402
+
+
 class SecurityManager(SQLASecurityManager):
     """FAB's SQLA security manager, minus `create_all`.
 
@@ -18,6 +21,16 @@ class SecurityManager(SQLASecurityManager):
     CLI command or a worker starts.
     """
 
+    # 用户权限 in Chinese (app/views/core/security.py)
+    userdbmodelview = views.UserView
+    rolemodelview = views.RoleView
+    groupmodelview = views.GroupView
+    permissionmodelview = views.PermissionNamesView
+    viewmenumodelview = views.ViewNamesView
+    permissionviewmodelview = views.PermissionOnViewsView
+    userstatschartview = views.UserStatsView
+    authdbview = views.AuthDBView
+
     @property
     def is_auth_limited(self) -> bool:
         """FAB would limit the login blueprint per address only (an office behind one
@@ -28,10 +41,15 @@ class SecurityManager(SQLASecurityManager):
     def auth_user_db(self, username, password):
         """FAB's check, plus accounts created in bulk that store no hash yet: while
         ab_user.password is NULL, their derived initial password signs them in
-        (and they must change it at once)."""
-        from app.workflows.accounts import verify_password
+        (and they must change it at once). A stopped account whose right password was
+        typed leaves the reason in `g.login_refusal` (e.g. 已撤销, whom to ask)."""
+        from flask import g
+
+        from app.workflows.accounts import refusal_of_inactive, verify_password
 
         user = self.find_user(username=username) if username else None
+        if user is not None and not user.is_active:
+            g.login_refusal = refusal_of_inactive(user, password)
         if user is not None and user.password is None:
             if user.is_active and verify_password(user, password):
                 self.update_user_auth_stat(user, True)

@@ -8,7 +8,7 @@ from app.models.accounts import Account, CodePurpose, PasswordResetCode  # noqa:
 from app.models.audit import AuditLog, StatusHistory  # noqa: F401
 from app.models.files import StoredFile  # noqa: F401
 from app.models.imports import ImportBatch, ImportStatus  # noqa: F401
-from app.models.jobs import JobLease, JobRun  # noqa: F401
+from app.models.jobs import JobLease, JobRun, JobState  # noqa: F401
 from app.models.outbox import OutboxMail, OutboxSms, OutboxStatus  # noqa: F401
 from app.models.messages import (  # noqa: F401
     Audience, Consultation, ConsultationReply, ConsultationStatus, Message, MessageKind, Notice,

@@ -130,8 +130,9 @@ def enforce_first_login():
 
 
 DEFAULT_RECOVERY_RATE_LIMIT = "5 per minute"
-SENT_TEXT = ("如果该账号已绑定邮箱，验证码已发送至绑定的邮箱，{minutes}分钟内有效。"
-             "未绑定邮箱的账号请联系协会工作人员重置密码。")
+SENT_TEXT = ("如果该账号已登记手机号或已绑定邮箱，验证码已通过短信发送至登记的手机号、"
+             "并发送至绑定的邮箱，{minutes}分钟内有效。两者都没有的账号请联系协会工作人员"
+             "（事务所从业人员也可请本所管理员）重置密码。")
 
 
 class ContactForm(FlaskForm):

@@ -5,6 +5,7 @@ All are read-only lists for Admin and Staff (their models are institute-only: th
 scope shows them to no one else). Mail bodies are never shown: they may carry codes.
 """
 import json
+import re
 
 from flask import flash, redirect
 from flask_appbuilder.actions import action
@@ -32,7 +33,7 @@ def _local_time(value):
 
 def _job_label(name):
     definition = jobs.JOBS.get(name)
-    return f"{name}（{definition.description}）" if definition and definition.description else name
+    return definition.description if definition and definition.description else name
 
 
 def _counts(value):
@@ -40,7 +41,12 @@ def _counts(value):
         counts = json.loads(value or "{}")
     except ValueError:
         return value or ""
-    return "，".join(f"{key}: {number}" for key, number in counts.items())
+    return jobs.count_labels(None, counts) if isinstance(counts, dict) else value
+
+
+def _schedule_label(schedule):
+    kind, _, value = schedule.partition(":")
+    return f"每 {value} 秒" if kind == "interval" else f"每天 {value}"
 
 
 def _preformatted(value):
@@ -69,6 +75,7 @@ class JobRunView(ScopedModelView):
     list_columns = ["job", "trigger", "as_of", "started_at", "finished_at", "outcome", "counts"]
     show_columns = list_columns + ["host", "error"]
     export_columns = show_columns
+    list_template = "operations/job_runs.html"
     search_columns = ["job", "trigger", "outcome", "started_at", "as_of"]
     order_columns = ["job", "as_of", "started_at", "outcome"]
     base_order = ("started_at", "desc")
@@ -82,6 +89,16 @@ class JobRunView(ScopedModelView):
         "counts": _counts,
         "error": _preformatted,
     }
+
+    def render_template(self, template, **kwargs):
+        if template == self.list_template:  # the jobs, with their last idle run
+            states = jobs.idle_states()
+            kwargs["job_table"] = [{
+                "label": _job_label(name), "schedule": _schedule_label(jobs.JOBS[name].schedule),
+                "last_idle": _local_time(states[name].last_idle_at) if name in states else "",
+                "idle_runs": states[name].idle_runs if name in states else 0,
+            } for name in sorted(jobs.JOBS)]
+        return super().render_template(template, **kwargs)
 
 
 class OutboxMailView(ScopedModelView):
@@ -134,6 +151,88 @@ class OutboxMailView(ScopedModelView):
         return redirect(self.get_redirect())
 
 
+ACTION_LABELS = {"create": "新增", "update": "修改", "delete": "删除"}
+# tables no view of their own names (or names differently from how the log should read)
+ENTITY_LABELS = {"ab_user": "用户", "account": "账号", "person": "人员", "firm": "事务所",
+                 "person_transfer": "人员转入申请", "hour_record": "学时记录",
+                 "cpe_requirement": "学时要求", "cpe_exemption": "学时豁免", "notice": "协会通知",
+                 "consultation": "咨询", "help_document": "操作手册和视频",
+                 "policy_text": "政策法规", "faq_entry": "知识库条目"}
+FIELD_LABELS = {"id": "ID", "status": "状态", "created_at": "创建时间", "updated_at": "修改时间",
+                "first_name": "姓名", "last_name": "姓", "username": "登录名", "email": "电子邮箱",
+                "active": "是否启用", "user_id": "用户ID", "firm_id": "事务所ID",
+                "person_id": "人员ID", "must_change_password": "须修改密码",
+                "password_changed_at": "密码修改时间", "notify_email": "绑定邮箱",
+                "initial_rule": "初始密码规则", "firm_since": "转入本所时间", "version": "版本",
+                "changed_by_fk": "修改人ID", "created_by_fk": "创建人ID"}
+_SYSTEM_ACTORS = {"system": "系统"}
+
+
+def _entity_labels():
+    """table → how users read it; field labels per table from the views that show it."""
+    from flask import current_app
+
+    cache = current_app.extensions.setdefault("audit_labels", {})
+    if not cache:
+        for view in current_app.appbuilder.baseviews:
+            datamodel = getattr(view, "datamodel", None)
+            table = getattr(getattr(datamodel, "obj", None), "__tablename__", None)
+            if not table:
+                continue
+            fields = cache.setdefault(table, {"label": None, "fields": {}})["fields"]
+            for key, label in (getattr(view, "label_columns", None) or {}).items():
+                fields.setdefault(key, str(label))
+    return cache
+
+
+def _entity_label(table):
+    return ENTITY_LABELS.get(table) or table
+
+
+def _field_label(table, key):
+    known = _entity_labels().get(table, {}).get("fields", {}).get(key) or ""
+    if not re.search(r"[\u4e00-\u9fff]", known):  # FAB's prettified English ("Changed By Fk")
+        known = ""
+    return FIELD_LABELS.get(key) or known or key
+
+
+def _shown_value(value):
+    if value is None or value == "":
+        return "（空）"
+    if value is True:
+        return "是"
+    if value is False:
+        return "否"
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        try:
+            import datetime as dt
+
+            return _local_time(dt.datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return str(value)
+
+
+def _actor_label(username):
+    """The actor's display name (a person's name, a firm's name, a staff member's name)."""
+    from flask import g
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.extensions import db
+    from app.workflows.core import audit
+
+    if not username:
+        return "系统"
+    if username in _SYSTEM_ACTORS:
+        return _SYSTEM_ACTORS[username]
+    names = g.setdefault("audit_actor_names", {})
+    if username not in names:
+        user = db.session.query(User).filter_by(username=username).one_or_none()
+        names[username] = (f"{audit.actor_name(user)}（{username}）" if user is not None
+                           else username)
+    return names[username]
+
+
 class AuditLogView(ScopedModelView):
     datamodel = SQLAInterface(AuditLog)
     base_permissions = ["can_list", "can_show", "can_export"]
@@ -150,12 +249,38 @@ class AuditLogView(ScopedModelView):
         "changes": "变更内容",
     }
     list_columns = ["at", "username", "entity", "entity_id", "action", "from_state", "to_state"]
-    show_columns = list_columns + ["changes"]
+    show_columns = list_columns
     export_columns = show_columns
     search_columns = ["at", "username", "entity", "entity_id", "action", "to_state"]
     order_columns = ["at", "username", "entity", "action"]
     base_order = ("at", "desc")
-    formatters_columns = {"at": lambda v: to_local(v).strftime("%Y-%m-%d %H:%M:%S") if v else ""}
+    formatters_columns = {
+        "at": lambda v: to_local(v).strftime("%Y-%m-%d %H:%M:%S") if v else "",
+        "action": lambda v: ACTION_LABELS.get(v, v),
+        "entity": _entity_label,
+        "username": _actor_label,
+    }
+    show_template = "operations/audit_show.html"
+
+    def render_template(self, template, **kwargs):
+        if template == self.show_template and kwargs.get("pk") is not None:
+            row = self.datamodel.get(kwargs["pk"], self._base_filters)
+            kwargs["change_rows"] = _change_rows(row) if row is not None else []
+        return super().render_template(template, **kwargs)
+
+
+def _change_rows(row):
+    """变更内容 as a table: 字段, 原值 → 新值."""
+    try:
+        changes = json.loads(row.changes or "{}")
+    except ValueError:
+        return [{"field": "变更内容", "before": "", "after": row.changes}]
+    result = []
+    for key, pair in (changes.items() if isinstance(changes, dict) else []):
+        before, after = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+        result.append({"field": _field_label(row.entity, key), "before": _shown_value(before),
+                       "after": _shown_value(after)})
+    return result
 
 
 def register(appbuilder, app) -> None:

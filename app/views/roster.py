@@ -1,13 +1,14 @@
 """会员管理 → 从业人员管理 (seed 000 §3): the roster list, 修改 and 重置密码. 导入名单 is the
 generic import page of the staff roster kind (app/workflows/roster.py); `staff_import` is
 its REST alias."""
-from flask import redirect, url_for
+from flask import abort, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.api import BaseApi
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.security.decorators import protect
+from flask_appbuilder.security.decorators import has_access, protect
+from flask_wtf import FlaskForm
 
 from app import clock
 from app.domains import Domain
@@ -15,7 +16,7 @@ from app.models import Person, PersonStatus, PersonType
 from app.roles import FIRM_ADMIN, MENU_MEMBERS, STAFF
 from app.views.core.forms import Checked, choice_field
 from app.views.core.imports import ImportApiMixin
-from app.views.core.scoping import ScopedModelView
+from app.views.core.scoping import ScopedModelView, row_links_widget, scoped_id
 from app.views.registry import PersonRules, _reset_passwords
 from app.workflows import roster
 from app.workflows.accounts import recovery
@@ -40,7 +41,12 @@ class StaffRosterView(PersonRules, ScopedModelView):
     show_title = "从业人员详情"
     edit_title = "修改从业人员"
     base_permissions = ["can_list", "can_show", "can_edit", "can_export", "can_reset_password"]
-    method_permission_name = {"reset_password": "reset_password"}
+    method_permission_name = {"reset_password": "reset_password", "reset_one": "reset_password"}
+    # seed 000 §3's list: 操作 修改 重置密码, on every row
+    list_widget = row_links_widget([
+        ("修改", "StaffRosterView.edit", "can_edit", "StaffRosterView"),
+        ("重置密码", "StaffRosterView.reset_one", "can_reset_password", "StaffRosterView"),
+    ])
     base_filters = [["imported_at", FilterOnRoster, None]]
     label_columns = {"login_name": "登录名", "name": "姓名", "phone": "手机号", "status": "状态",
                      "person_type": "类型", "imported_at": "导入时间", "id_number": "身份证号",
@@ -68,6 +74,20 @@ class StaffRosterView(PersonRules, ScopedModelView):
     def reset_password(self, items):
         _reset_passwords(items, recovery.reset_person_account)
         return redirect(url_for(".list"))
+
+    @expose("/reset/<pk>", methods=["GET", "POST"])
+    @has_access
+    @scoped_id(Person)
+    def reset_one(self, pk):
+        """重置密码 on one row: a confirmation page, then the reset (POST)."""
+        person = self._visible(pk)
+        if person is None:
+            abort(404)
+        if request.method == "POST" and FlaskForm().validate_on_submit():
+            _reset_passwords([person], recovery.reset_person_account)
+            return redirect(url_for(".list"))
+        return self.render_template("roster/reset_confirm.html", title="重置密码", person=person,
+                                    back=url_for(".list"))
 
 
 class StaffImportApi(ImportApiMixin, BaseApi):

@@ -43,6 +43,14 @@ TRANSFER_LABEL = "转入待确认"
 # a clash with someone this firm may not see: say only that the value is taken
 REGISTERED_ELSEWHERE = "{}已被登记，请核对；如确为本人，请联系协会处理"
 TRACKED = ("name", "person_type", "id_number", "position")
+FIELD_LABELS = {"name": "姓名", "person_type": "类型", "id_number": "身份证号", "position": "职位",
+                "status": "状态"}
+
+
+def _changed(changes: dict) -> str:
+    """职位：审计员 → 项目经理；姓名：张三 → 张三丰 (what the preview shows of an update)."""
+    return "；".join(f"{FIELD_LABELS.get(key, key)}：{before or '（空）'} → {after or '（空）'}"
+                    for key, (before, after) in changes.items())
 
 RULES = (
     "从业人员用户名为“kj+手机号”；",
@@ -137,7 +145,7 @@ def _plan(firm: Firm, parsed) -> tuple[dict, dict, str]:
             continue
         if person is not None and person.firm_id != firm.id:
             # 转入待确认: listed by this firm, registered elsewhere; moved only with consent
-            moves.append({"row": row.number, "id": person.id,
+            moves.append({"row": row.number, "id": person.id, "typed_name": values["name"],
                               "position": values.get("position"),
                               "person_type": values["person_type"]})
             continue
@@ -171,7 +179,25 @@ def _plan(firm: Firm, parsed) -> tuple[dict, dict, str]:
     roster = [p for p in people.values()
               if p.firm_id == firm.id and p.imported_at is not None]
     active_roster = [p for p in roster if p.status == PersonStatus.ACTIVE]
-    revokes = sorted(p.id for p in active_roster if p.id not in listed)
+    revoked_people = sorted((p for p in active_roster if p.id not in listed),
+                            key=lambda p: (p.name or "", p.id))
+    revokes = sorted(p.id for p in revoked_people)
+    # the people behind each count (this firm's own people only; a 转入待确认 row shows
+    # only what this firm typed)
+    listing = [{"category": "新增", "row": c["row"], "name": c["name"],
+                "detail": f"手机号 {c['phone']}，登录名 {accounts.staff_login(c['phone'])}"}
+               for c in creates]
+    for u in updates:
+        restoring = "status" in u["changes"]
+        listing.append({"category": "恢复" if restoring else "更新", "row": u["row"],
+                        "name": u["name"],
+                        "detail": _changed(u["changes"]) or "补建登录账号"})
+    listing.sort(key=lambda item: (("新增", "更新", "恢复").index(item["category"]), item["row"]))
+    listing += [{"category": "撤销", "row": None, "name": p.name,
+                 "detail": f"手机号 {p.phone}，不在本次名单中，撤销后不能登录"}
+                for p in revoked_people]
+    listing += [{"category": TRANSFER_LABEL, "row": m["row"], "name": m["typed_name"],
+                 "detail": "已登记在其他单位（或由协会代管），须本人确认或协会审核"} for m in moves]
     plan = {
         "firm_id": firm.id,
         "phones": phones,
@@ -191,7 +217,7 @@ def _plan(firm: Firm, parsed) -> tuple[dict, dict, str]:
         TRANSFER_LABEL: len(moves),
     }
     share = len(revokes) / len(active_roster) if active_roster else 0.0
-    return plan, {"counts": counts, "revoke_share": share,
+    return plan, {"counts": counts, "revoke_share": share, "listing": listing,
                   "active_roster": len(active_roster)}, _fingerprint(firm.id, people, with_account)
 
 
@@ -362,7 +388,8 @@ class StaffRoster(ImportKind):
                             f"{share * 100:.0f}%（超过20%），请勾选再次确认后提交")
         return Plan(
             data=data, counts=counts, fingerprint=fingerprint, notes=notes,
-            confirmation=confirmation,
+            confirmation=confirmation, confirmation_category="撤销",
+            listing=totals["listing"],
             totals={"created": counts["新增"], "updated": counts["更新"],
                     "restored": counts["恢复"], "revoked": counts["撤销"],
                     "unchanged": counts["不变"], "transfer_pending": counts[TRANSFER_LABEL]},

@@ -64,7 +64,7 @@ def test_a_mailed_code_resets_the_password_once(app, world, make_client):
     assert response.status_code == 302 and "/forgot-password/reset/" in response.headers["Location"]
     (code,) = _codes_mailed(app)
     page = anonymous.get(response.headers["Location"]).get_data(as_text=True)
-    assert "验证码已发送至绑定的邮箱" in page
+    assert "验证码已通过短信发送至登记的手机号、并发送至绑定的邮箱" in page
 
     response = _reset(anonymous, world.member, code)
     assert response.status_code == 302 and "/login/" in response.headers["Location"]
@@ -87,11 +87,12 @@ def test_a_mailed_code_resets_the_password_once(app, world, make_client):
 def test_the_answer_is_the_same_for_unknown_and_unbound_accounts(app, world, make_client):
     _bind(app, world.member)
     answers = []
-    for login in (world.member, "no-such-login", world.a.admin):  # known+bound, unknown, unbound
+    # known+bound, unknown, with neither mobile nor address (staff)
+    for login in (world.member, "no-such-login", world.staff):
         client = make_client()
         response = _request(client, login)
         follow = client.get(response.headers["Location"]).get_data(as_text=True)
-        flashed = re.search(r"如果该账号已绑定邮箱[^<]*", follow).group(0)
+        flashed = re.search(r"如果该账号已登记手机号或已绑定邮箱[^<]*", follow).group(0)
         answers.append((response.status_code, response.headers["Location"].split("?")[0],
                         flashed))
     assert answers[0] == answers[1] == answers[2]
@@ -245,7 +246,7 @@ def test_at_most_three_codes_per_account_per_hour_and_only_the_latest_works(app,
 
 def test_unknown_or_unbound_accounts_get_no_mail(app, world, ctx):
     recovery.request_code(recovery.ANONYMOUS, NOW, "no-such-login")
-    recovery.request_code(recovery.ANONYMOUS, NOW, world.member)  # no address bound
+    recovery.request_code(recovery.ANONYMOUS, NOW, world.staff)  # no address, no mobile
     assert db.session.query(OutboxMail).count() == 0
     assert db.session.query(PasswordResetCode).count() == 0
     with pytest.raises(ValidationError, match="验证码不正确或已失效"):
@@ -259,3 +260,67 @@ def test_a_firm_admin_may_not_reset_another_firms_person(app, world, ctx):
         recovery.reset_person_account(admin, NOW, world.b_people[0])
     with pytest.raises(ForbiddenError):
         recovery.reset_firm_admin(admin, NOW, world.a.id)
+
+
+# --- 找回密码 by a code texted to the registered mobile (issue 14) -------------------------
+SMS_CODE_RE = re.compile(r"验证码：(\d{6})")
+
+
+def _texted(app, mobile):
+    from app.models import OutboxSms
+
+    with app.app_context():
+        return [m.body for m in db.session.query(OutboxSms).filter_by(to_mobile=mobile)
+                .order_by(OutboxSms.id)]
+
+
+def test_recovery_by_a_code_texted_to_the_registered_mobile_end_to_end(app, world, make_client):
+    """A member with no bound address: the code goes through the SMS gateway's outbox."""
+    anonymous = make_client()
+    response = _request(anonymous, world.member)
+    assert response.status_code == 302
+    (body,) = _texted(app, "13800000001")  # 张一's 手机号 in the registry
+    code = SMS_CODE_RE.search(body).group(1)
+    assert world.member in body and "15分钟内有效" in body
+    assert _codes_mailed(app) == []  # no address bound: no mail
+    assert _reset(anonymous, world.member, _other(code)).status_code == 200  # wrong code
+    response = _reset(anonymous, world.member, code)
+    assert response.status_code == 302 and "/login/" in response.headers["Location"]
+    assert anonymous.login(world.member, NEW).status_code == 302 and anonymous.signed_in
+    assert "密码已通过找回密码重置" in _texted(app, "13800000001")[-1]  # the owner is told
+    anonymous.logout()
+    # single use
+    assert _reset(make_client(), world.member, code, new="Other2028pass").status_code == 200
+
+
+def test_a_firm_admin_recovers_through_the_contact_mobile(app, world, ctx):
+    from app.models import Firm
+
+    firm = db.session.get(Firm, world.a.id)
+    recovery.request_code(recovery.ANONYMOUS, NOW, world.a.admin)
+    db.session.commit()
+    (body,) = _texted(app, firm.contact_phone)
+    recovery.reset_password(recovery.ANONYMOUS, NOW + dt.timedelta(minutes=1), world.a.admin,
+                            SMS_CODE_RE.search(body).group(1), NEW, NEW)
+    assert recovery.find_account(world.a.admin).account.password_changed_at is not None
+
+
+def test_texted_codes_share_the_rate_limit_and_expiry(app, world, ctx):
+    for minute in range(4):
+        recovery.request_code(recovery.ANONYMOUS, NOW + dt.timedelta(minutes=minute), world.member)
+    db.session.commit()
+    texts = _texted(app, "13800000001")
+    assert len(texts) == 3  # at most three an hour
+    code = SMS_CODE_RE.search(texts[-1]).group(1)
+    with pytest.raises(ValidationError, match="验证码不正确或已失效"):
+        recovery.reset_password(recovery.ANONYMOUS, NOW + dt.timedelta(minutes=18), world.member,
+                                code, NEW, NEW)
+
+
+def test_the_initial_password_is_no_proof_for_recovery(app, world, ctx):
+    """Seed 004 §2's flow (account + initial password) stays refused."""
+    recovery.request_code(recovery.ANONYMOUS, NOW, world.a.admin)
+    db.session.commit()
+    with pytest.raises(ValidationError, match="验证码不正确或已失效"):
+        recovery.reset_password(recovery.ANONYMOUS, NOW, world.a.admin, world.a.code[-6:],
+                                NEW, NEW)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.extensions import db
-from app.models import JobLease, JobRun
+from app.models import JobLease, JobRun, JobState
 from app.workflows.core import jobs
 from tests.helpers import NOW
 
@@ -280,6 +280,9 @@ def _assert_each_slot_ran_once(app, executions, killed=False):
         recorded = {job: count for job, count in db.session.query(
             JobRun.job, db.func.count(JobRun.id)).group_by(JobRun.job)}
         outbox = db.session.query(JobRun).filter_by(job="deliver_outbox").all()
+        # a run with nothing to send is no row of the log: it is counted on job_state
+        state = db.session.get(JobState, "deliver_outbox")
+        outbox += [state] * (state.idle_runs if state is not None else 0)
     assert recorded["probe_daily"] == 1
     # every execution has its run row (committed before the job starts); a process killed
     # between that commit and the job leaves a row with no execution, never the reverse
@@ -321,3 +324,33 @@ def test_when_the_holder_is_killed_the_other_process_takes_over(app, tmp_path):
     assert any(name == "probe_interval" for name, _pid, _at in after), \
         "the survivor never took over the schedule"
     _assert_each_slot_ran_once(app, _executions(log), killed=True)
+
+
+def test_an_idle_scheduled_run_is_no_row_but_the_jobs_last_idle_time(app):
+    """deliver_outbox every 30 s with nothing to send: no run-log rows, one job_state; the
+    schedule still counts it as the last run (issue 14)."""
+    with app.app_context():
+        first = jobs.run_job("deliver_outbox", NOW, jobs.TRIGGER_SCHEDULE)
+        later = NOW + dt.timedelta(seconds=30)
+        jobs.run_job("deliver_outbox", later, jobs.TRIGGER_SCHEDULE)
+        assert first.outcome == jobs.OK
+        assert db.session.query(JobRun).filter_by(job="deliver_outbox").count() == 0
+        state = db.session.get(JobState, "deliver_outbox")
+        assert state.idle_runs == 2 and state.last_idle_at == later
+        assert jobs.last_scheduled_run("deliver_outbox").as_of == later
+        assert "deliver_outbox" not in [d.name for d, _ in jobs.due_jobs(
+            later + dt.timedelta(seconds=10))]
+        # a run from the command line is always a row
+        jobs.run_job("deliver_outbox", later, jobs.TRIGGER_CLI)
+        assert db.session.query(JobRun).filter_by(job="deliver_outbox").count() == 1
+
+
+def test_the_job_log_reads_in_chinese(app, world, client):
+    with app.app_context():
+        jobs.run_job("deliver_outbox", NOW, jobs.TRIGGER_SCHEDULE)  # idle: folded
+        jobs.run_job("deliver_outbox", NOW, jobs.TRIGGER_CLI)
+    client.login(world.staff)
+    page = client.get("/jobrunview/list/").get_data(as_text=True)
+    assert "发送待发邮件" in page and "已发送 0" in page and "命令行" in page
+    assert "deliver_outbox" not in page and '"sent"' not in page and "sent:" not in page
+    assert 'id="job-table"' in page and "每 30 秒" in page

@@ -284,7 +284,7 @@ def test_anonymous_is_sent_to_login_and_admin_opens_the_security_views(app, worl
     assert users.status_code == 200
     assert world.staff in users.get_data(as_text=True)
     roles = client.get("/roles/list/")
-    assert roles.status_code == 200 and FIRM_ADMIN in roles.get_data(as_text=True)
+    assert roles.status_code == 200 and "事务所管理员" in roles.get_data(as_text=True)  # FirmAdmin, in Chinese (issue 14)
 
 
 # --- 系统管理 → 修改密码 --------------------------------------------------------------------

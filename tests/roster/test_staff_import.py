@@ -351,3 +351,50 @@ def test_the_templates_example_row_is_not_imported(ctx, firms, staff_user):
     problems = _problem(ctx, staff_user, a, xlsx([
         ["张三", "13800138000", "11010519491231002X", "其他从业人员", "审计员"], ROWS[0]]))
     assert problems == [(2, "手机号", "这是模板中的示例行，请删除后再上传")]
+
+
+# --- the preview names the people behind each count (issue 14) ----------------------
+def test_the_preview_lists_who_is_added_updated_restored_and_revoked(ctx, firms, staff_user):
+    a, _ = firms
+    roster.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(ROWS)).token)
+    # 张三 renamed and promoted, 李四 left out (revoked), 王五 unchanged, 钱七 new
+    second = [["张三丰", "13800000001", id_number(1), "其他从业人员", "项目经理"],
+              ["王五", "13800000003", id_number(3), "非执业会员", None],
+              ["钱七", "13800000007", None, None, None]]
+    roster.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(second)).token,
+                  confirm_mass_revoke=True)
+    third = second + [["李四", "13800000002", None, None, "助理"]]
+    listing = _summary(_preview(ctx, staff_user, a, xlsx(third[:1] + third[2:])))["listing"]
+    by_name = {item["name"]: item for item in listing}
+    assert by_name["李四"]["category"] == "恢复" and "状态：撤销 → 正常" in by_name["李四"]["detail"]
+    assert by_name["王五"]["category"] == "撤销" and by_name["王五"]["row"] is None
+    assert "钱七" not in by_name and "张三丰" not in by_name  # unchanged: not listed
+
+    listing = _summary(_preview(ctx, staff_user, a, xlsx(
+        [["张三", "13800000001", id_number(1), "其他从业人员", "合伙人"],
+         ["孙八", "13800000008", None, None, None]] + third[1:3])))["listing"]
+    by_name = {item["name"]: item for item in listing}
+    assert by_name["张三"]["category"] == "更新" and by_name["张三"]["row"] == 2
+    assert "姓名：张三丰 → 张三" in by_name["张三"]["detail"]
+    assert "职位：项目经理 → 合伙人" in by_name["张三"]["detail"]
+    assert by_name["孙八"]["category"] == "新增" and "kj13800000008" in by_name["孙八"]["detail"]
+
+
+def test_the_mass_revocation_names_whom_it_revokes(ctx, firms, staff_user):
+    a, _ = firms
+    roster.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(ROWS)).token)
+    summary = _summary(_preview(ctx, staff_user, a, xlsx(ROWS[:1])))
+    assert summary["needs_confirmation"] and summary["confirmation_category"] == "撤销"
+    revoked = [item["name"] for item in summary["listing"] if item["category"] == "撤销"]
+    assert sorted(revoked) == ["李四", "王五"]
+
+
+def test_the_error_report_carries_the_listing_of_the_valid_rows(ctx, firms, staff_user):
+    a, _ = firms
+    batch = _preview(ctx, staff_user, a, xlsx([ROWS[0], ["乙", "12345", None, None, None]]))
+    report = load_workbook(io.BytesIO(importing.error_report(
+        roster.IMPORTER, json.loads(batch.rows), _summary(batch)["listing"])), read_only=True)
+    assert report.sheetnames[1] == "预览名单"
+    rows = list(report.worksheets[1].iter_rows(values_only=True))
+    assert rows[0] == ("分类", "行号", "姓名", "说明")
+    assert rows[1][0] == "新增" and rows[1][2] == "张三"

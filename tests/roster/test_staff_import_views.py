@@ -210,3 +210,46 @@ def test_cli_prints_the_preview_and_commits_only_when_asked(app, world, tmp_path
         assert db.session.query(Person).filter_by(phone="13700000001").count() == 1
     unknown = runner.invoke(args=["import", "staff", "--firm", "99999999", str(path)])
     assert unknown.exit_code == 1 and "不存在" in unknown.output
+
+
+def test_the_preview_page_names_people_pages_them_and_the_confirmation_names_them(
+        app, world, client):
+    client.login(world.a.admin)
+    many = [[f"新人{n:03d}", f"137{n:08d}", None, None, None] for n in range(1, 61)]
+    token = _token(_upload(client, xlsx(many)))  # A's three people would all be revoked
+    page = client.get(f"/imports/preview/{token}").get_data(as_text=True)
+    assert 'id="import-listing"' in page and "新人001" in page and "新人050" in page
+    assert "新人051" not in page and 'id="import-listing-pages"' in page  # 50 a page
+    second = client.get(f"/imports/preview/{token}?page=2").get_data(as_text=True)
+    assert "新人051" in second and "新人060" in second and "新人001" not in second
+    # the revocation warning names whom it revokes, and so does the 撤销 tab
+    names = re.search(r'id="confirm-names">(.*?)</p>', page).group(1)
+    assert names == "将撤销：张一、张三、张二" or set(names[4:].split("、")) == {"张一", "张二", "张三"}
+    revoked = client.get(f"/imports/preview/{token}?category=撤销").get_data(as_text=True)
+    assert "张二" in revoked and "新人001" not in revoked
+    assert client.get(f"/imports/preview/{token}?page=999").status_code == 200  # clamped
+
+
+def test_the_roster_list_has_per_row_edit_and_reset_links(app, world, client, make_client):
+    """Seed 000 §3: the list's 操作 column — 修改 重置密码 — on each row."""
+    client.login(world.a.admin)
+    token = _token(_upload(client, xlsx(_a_roster(world))))
+    client.post_form(f"/imports/commit/{token}", {"confirm": "1"})
+    with app.app_context():
+        pid = db.session.query(Person).filter_by(phone="13700000001").one().id
+        other = db.session.query(Person).filter_by(firm_id=world.b.id).first().id
+    page = client.get("/staffrosterview/list/").get_data(as_text=True)
+    assert "<th>操作</th>" in page
+    assert f'href="/staffrosterview/edit/{pid}" class="row-link">修改</a>' in page
+    assert f'href="/staffrosterview/reset/{pid}" class="row-link">重置密码</a>' in page
+    confirm = client.get(f"/staffrosterview/reset/{pid}").get_data(as_text=True)
+    assert "确定将 <strong>新一</strong>" in confirm
+    assert client.get(f"/staffrosterview/reset/{other}").status_code == 404  # not its firm
+    assert client.post_form(f"/staffrosterview/reset/{other}").status_code == 404
+    person = make_client()
+    person.login("kj13700000001", "000001")
+    person.post_form("/account/first-login/", {"new_password": "abc12345", "repeat": "abc12345"})
+    person.logout()
+    done = client.post_form(f"/staffrosterview/reset/{pid}", follow_redirects=True)
+    assert "已将 1 个账号的密码重置为初始密码" in done.get_data(as_text=True)
+    assert person.login("kj13700000001", "000001").status_code == 302 and person.signed_in

@@ -35,7 +35,7 @@ from app.workflows.core.scoping import SystemActor, is_institute
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHOWN_ERRORS = 200
-SHOWN_LISTING = 200
+LISTING_PAGE = 50  # people per page of the preview's listing
 
 
 def _kind_or_404(name):
@@ -126,10 +126,25 @@ class ImportView(BaseView):
         batch = self._batch(token)
         kind = kind_named(batch.kind)
         summary = batches.summary_of(batch)
+        listing = summary.get("listing") or []
+        categories = list(dict.fromkeys(item["category"] for item in listing))
+        category = request.args.get("category", "")
+        if category in categories:
+            listing = [item for item in listing if item["category"] == category]
+        else:
+            category = ""
+        pages = max((len(listing) + LISTING_PAGE - 1) // LISTING_PAGE, 1)
+        page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+        confirm_category = summary.get("confirmation_category")
         return self.render_template(
             "core/import_preview.html", title=f"{kind.title}导入预览", batch=batch, kind=kind,
             summary=summary, errors=summary.get("errors", [])[:SHOWN_ERRORS],
-            listing=summary.get("listing", [])[:SHOWN_LISTING], statuses=ImportStatus,
+            listing=listing[(page - 1) * LISTING_PAGE:page * LISTING_PAGE],
+            listing_total=len(listing), page=page, pages=pages, category=category,
+            categories=categories,
+            confirm_names=[item["name"] for item in summary.get("listing") or []
+                           if confirm_category and item["category"] == confirm_category],
+            statuses=ImportStatus,
             params={k: v for k, v in batches.params_of(batch).items() if v},
             local=lambda v: clock.to_local(v).strftime("%Y-%m-%d %H:%M:%S") if v else "")
 
@@ -162,7 +177,8 @@ class ImportView(BaseView):
         if not batch.rows:
             abort(404)
         kind = kind_named(batch.kind)
-        data = error_report(kind, json.loads(batch.rows))
+        data = error_report(kind, json.loads(batch.rows),
+                            batches.summary_of(batch).get("listing"))
         return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
                          download_name=f"{kind.title}_错误说明_{batch.id}.xlsx")
 

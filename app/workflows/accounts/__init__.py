@@ -4,4 +4,5 @@ from app.workflows.accounts.logins import (  # noqa: F401
     MIN_PASSWORD_LENGTH, MOBILE_RULE, change_password, check_password_policy,
     complete_first_login, create_account, derived_initial_password, firm_admin_initial_password,
     is_initial_password, needs_contact_info, needs_first_login, provision_firm_admin,
+    refusal_of_inactive,
     reset_to_initial_password, set_new_password, staff_login, verify_password)

@@ -1,4 +1,5 @@
-"""One-time verification codes (验证码) mailed to an address: 找回密码 and 邮箱绑定.
+"""One-time verification codes (验证码) mailed to an address or texted to a mobile:
+找回密码 and 邮箱绑定.
 
 A code is random, 6 digits, stored only as a salted hash, valid 15 minutes, used
 once, and burnt after a few wrong tries. Only the latest code of a user and purpose
@@ -82,7 +83,22 @@ def burn_time() -> None:
 def mail_code(user, purpose: str, email: str, now: dt.datetime, *, subject: str, doing: str,
               closing: str = "") -> None:
     """Issue a code and queue the mail that carries it (the caller commits both)."""
-    code = issue(user.id, purpose, now, email=email)
+    mail_issued(issue(user.id, purpose, now, email=email), email, now, subject=subject,
+                doing=doing, closing=closing)
+
+
+def text_issued(code: str, mobile: str, now: dt.datetime, *, doing: str) -> None:
+    """Queue an issued code as an SMS through the gateway (default: the outbox_sms table)."""
+    from app.workflows.core.sms import send_sms
+
+    minutes = int(CODE_TTL.total_seconds() // 60)
+    send_sms(mobile, f"【北京注协】您正在{doing}，验证码：{code}，{minutes}分钟内有效，仅可使用一次。"
+                     f"如非本人操作，请忽略本短信。", now)
+
+
+def mail_issued(code: str, email: str, now: dt.datetime, *, subject: str, doing: str,
+                closing: str = "") -> None:
+    """Queue the mail that carries an issued code."""
     minutes = int(CODE_TTL.total_seconds() // 60)
     queue_mail(
         email, f"【注协业务管理系统】{subject}",

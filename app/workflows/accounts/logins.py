@@ -219,3 +219,22 @@ def reset_to_initial_password(user: User, now: dt.datetime) -> None:
         raise ValidationError("该账号没有初始密码规则，无法重置")
     account.must_change_password = True
     user.changed_on = now.replace(tzinfo=None)
+
+
+def refusal_of_inactive(user: User | None, password: str) -> str | None:
+    """What a stopped account is told when its *right* password is typed (else None, and
+    the login form says only 无效的用户名或密码: nothing is revealed without the password).
+
+    A person revoked by the firm's roster import (撤销) learns that, and whom to ask: the
+    firm's administrator (for a person still of a firm) or the institute.
+    """
+    if user is None or user.active or not verify_password(user, password or ""):
+        return None
+    account = user.account
+    person = account.person if account is not None else None
+    if person is not None and person.status == "撤销":
+        if person.firm is not None:
+            return (f"该账号已撤销（不在{person.firm.name}的从业人员名单中），不能登录。"
+                    f"如有疑问，请联系本所管理员恢复，或联系协会工作人员。")
+        return "该账号已撤销，不能登录。如有疑问，请联系协会工作人员。"
+    return "该账号已停用，不能登录。如有疑问，请联系协会工作人员。"

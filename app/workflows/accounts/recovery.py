@@ -1,12 +1,15 @@
-"""找回密码: a one-time code mailed to the account's bound address.
+"""找回密码: a one-time code texted to the account's registered mobile (through the SMS
+gateway, app/workflows/core/sms.py) and mailed to its bound address, where it has them.
 
 Seed 004 §2 resets with the *initial* password — 「如果忘记登录密码，可以在登录页点击“找回密码”，
 输入账号、初始密码、新密码、确认新密码，可完成密码重置。」 — which anyone knowing a firm's code (or a
 person's mobile) could use; here the proof is a code sent to the address the user bound
-(设置 → 邮箱绑定).
+(设置 → 邮箱绑定) or the mobile registered for it: a person's 手机号 in the registry or roster,
+a firm admin's 联系人手机号 (filled in at first login). Both carry the same one code.
 
 - Asking for a code answers the same whatever the login (no account enumeration):
-  unknown logins, inactive accounts and accounts without a bound address get no mail.
+  unknown logins, inactive accounts and accounts with neither a mobile nor a bound
+  address get nothing, and the page says the same for all.
 - At most CODES_PER_HOUR codes per account per hour; only the latest one works;
   15 minutes, single use, MAX_ATTEMPTS wrong tries (see app/workflows/codes.py).
   Per-IP limits are the view's (Flask-Limiter).
@@ -52,22 +55,42 @@ def find_account(login) -> User | None:
 ANONYMOUS = "匿名用户（找回密码）"  # the actor of the public 找回密码 pages
 
 
+def registered_mobile(user: User | None) -> str | None:
+    """The mobile an account's codes go to: a person's own 手机号, or for a firm admin the
+    firm's 联系人手机号. Staff and admins have none (they ask an administrator)."""
+    account = user.account if user is not None else None
+    if account is None:
+        return None
+    if account.person is not None:
+        return account.person.phone or None
+    if account.firm is not None and FIRM_ADMIN in role_names(user):
+        return account.firm.contact_phone or None
+    return None
+
+
 @command
 def request_code(actor, now: dt.datetime, login) -> None:
-    """Mail a reset code to the bound address of `login`, if there is one. Says nothing."""
+    """Text (and mail) a reset code to the registered mobile (and bound address) of
+    `login`, where it has them. Says nothing either way."""
     if not (login or "").strip():
         raise ValidationError("请填写账号", "login")
     user = find_account(login)
     email = user.account.notify_email if user is not None and user.account else None
-    if email is None:
+    mobile = registered_mobile(user)
+    if email is None and mobile is None:
         codes.burn_time()
         return
     since = now - dt.timedelta(hours=1)
     if codes.issued_since(user.id, CodePurpose.RESET_PASSWORD, since) >= CODES_PER_HOUR:
         codes.burn_time()
         return
-    codes.mail_code(user, CodePurpose.RESET_PASSWORD, email, now, subject="找回密码验证码",
-                    doing=f"找回账号 {user.username} 的密码", closing="您的密码不会改变。")
+    code = codes.issue(user.id, CodePurpose.RESET_PASSWORD, now, email=email)
+    doing = f"找回账号 {user.username} 的密码"
+    if mobile is not None:
+        codes.text_issued(code, mobile, now, doing=doing)
+    if email is not None:
+        codes.mail_issued(code, email, now, subject="找回密码验证码", doing=doing,
+                          closing="您的密码不会改变。")
 
 
 @command
@@ -89,12 +112,14 @@ def reset_password(actor, now: dt.datetime, login, code, new_password, repeat) -
     with audit.acting_as(f"{user.username}（找回密码）"):
         accounts.set_new_password(user, new_password, repeat, now)
         codes.retire(user.id, CodePurpose.RESET_PASSWORD, now)
-        queue_mail(
-            row.email, "【注协业务管理系统】密码已重置",
-            f"您好：\n\n账号 {user.username} 的密码已通过找回密码重置。"
-            f"如非本人操作，请立即联系协会工作人员。\n",
-            now,
-        )
+        told = f"账号 {user.username} 的密码已通过找回密码重置。如非本人操作，请立即联系协会工作人员。"
+        if row.email:
+            queue_mail(row.email, "【注协业务管理系统】密码已重置", f"您好：\n\n{told}\n", now)
+        mobile = registered_mobile(user)
+        if mobile:
+            from app.workflows.core.sms import send_sms
+
+            send_sms(mobile, "【北京注协】" + told, now)
     return user
 
 

@@ -39,7 +39,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import JobLease, JobRun
+from app.models import JobLease, JobRun, JobState
 
 OK = "成功"
 FAILED = "失败"
@@ -64,18 +64,21 @@ class Job:
     name: str
     schedule: str
     func: object
-    description: str = ""
+    description: str = ""  # its name as users read it (定时任务)
+    labels: dict = dataclasses.field(default_factory=dict)  # count key -> Chinese label
 
 
 JOBS: dict[str, Job] = {}
 
 
-def job(name: str, schedule: str, description: str = ""):
-    """Register `func(now) -> dict | None` as a scheduled job."""
+def job(name: str, schedule: str, description: str = "", labels: dict | None = None):
+    """Register `func(now) -> dict | None` as a scheduled job; `labels` names its counts
+    in Chinese ({"sent": "已发送"}) for 定时任务."""
     parse_schedule(schedule)  # a typo fails at import, not at 02:00
 
     def register(func):
-        JOBS[name] = Job(name=name, schedule=schedule, func=func, description=description)
+        JOBS[name] = Job(name=name, schedule=schedule, func=func, description=description,
+                         labels=dict(labels or {}))
         return func
 
     return register
@@ -125,10 +128,34 @@ def due_at(schedule: str, last_as_of: dt.datetime | None, now: dt.datetime) -> d
 
 
 def last_scheduled_run(name: str) -> JobRun | None:
-    return db.session.scalars(
+    """The job's last scheduled run: a run-log row, or its last idle run (job_state), which
+    is not a row of the log (an unsaved JobRun carrying its as-of time)."""
+    run = db.session.scalars(
         select(JobRun).where(JobRun.job == name, JobRun.trigger.in_(SCHEDULED_TRIGGERS))
         .order_by(JobRun.as_of.desc(), JobRun.id.desc()).limit(1)
     ).first()
+    state = db.session.get(JobState, name)
+    if state is not None and state.last_idle_at is not None and (
+            run is None or state.last_idle_at > run.as_of):
+        return JobRun(job=name, trigger=TRIGGER_SCHEDULE, as_of=state.last_idle_at, outcome=OK)
+    return run
+
+
+def is_idle(counts: dict) -> bool:
+    """A run that found nothing to do: every count is zero."""
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) and v == 0
+               for v in (counts or {}).values())
+
+
+def _fold_idle_run(run_id: int, name: str, now: dt.datetime) -> None:
+    """Replace an idle scheduled run's row by the job's last-idle time."""
+    db.session.execute(JobRun.__table__.delete().where(JobRun.id == run_id))
+    updated = db.session.execute(
+        update(JobState).where(JobState.name == name)
+        .values(last_idle_at=now, idle_runs=JobState.idle_runs + 1)
+        .execution_options(synchronize_session=False)).rowcount
+    if not updated:
+        db.session.add(JobState(name=name, last_idle_at=now, idle_runs=1))
 
 
 def trigger_for(slot: dt.datetime, now: dt.datetime) -> str:
@@ -227,8 +254,31 @@ def run_job(name: str, now: dt.datetime, trigger: str = TRIGGER_CLI, clock=None)
     run.outcome = outcome
     run.counts = json.dumps(counts, ensure_ascii=False)
     run.error = error
+    if outcome == OK and trigger in SCHEDULED_TRIGGERS and is_idle(counts):
+        # nothing to do: not a row of the run log, the job keeps the time instead
+        done = JobRun(job=name, trigger=trigger, as_of=now, started_at=run.started_at,
+                      finished_at=run.finished_at, outcome=OK, counts=run.counts)
+        db.session.expunge(run)
+        _fold_idle_run(run_id, name, now)
+        db.session.commit()
+        return done
     db.session.commit()
     return run
+
+
+def count_labels(name: str | None, counts: dict) -> str:
+    """{"sent": 3, "stuck": 0} → 已发送 3，发送中未确认 0: the job's labels (any job's when
+    `name` is None), else the key."""
+    if name in JOBS:
+        labels = JOBS[name].labels
+    else:
+        labels = {k: v for job in JOBS.values() for k, v in job.labels.items()}
+    return "，".join(f"{labels.get(key, key)} {number}" for key, number in counts.items())
+
+
+def idle_states() -> dict[str, JobState]:
+    """Each job's last idle run (for 定时任务 and `jobs list`)."""
+    return {state.name: state for state in db.session.scalars(select(JobState))}
 
 
 def tick(now: dt.datetime, holder: str, clock=None, lease_seconds: int = LEASE_SECONDS,

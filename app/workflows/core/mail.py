@@ -244,6 +244,7 @@ def requeue(actor, now: dt.datetime, mail_ids) -> int:
     return count
 
 
-@job("deliver_outbox", schedule="interval:30", description="发送待发邮件")
+@job("deliver_outbox", schedule="interval:30", description="发送待发邮件",
+     labels={"sent": "已发送", "retry": "待重试", "failed": "发送失败", "stuck": "发送中未确认"})
 def deliver_outbox(now: dt.datetime) -> dict:
     return deliver(now, SmtpSettings(current_app.config))

@@ -186,7 +186,8 @@ def publish_notice(notice: Notice, now: dt.datetime) -> int:
     return created
 
 
-@job("publish_notices", schedule="interval:60", description="发布到期的协会通知")
+@job("publish_notices", schedule="interval:60", description="发布到期的协会通知",
+     labels={"notices": "发布通知", "messages": "系统消息"})
 def publish_notices(now: dt.datetime) -> dict:
     """Publish every notice whose time has come and that has not gone out yet."""
     due = db.session.scalars(select(Notice).where(Notice.published_at.is_(None),

@@ -221,7 +221,8 @@ __all__ = ["approve", "can_confirm_itself", "confirm", "decline", "effective_sta
 from app.workflows.core.jobs import job  # noqa: E402  (the registry imports workflows lazily)
 
 
-@job("expire_transfers", schedule="daily:01:10", description="将逾期未确认的人员转入申请记为已过期")
+@job("expire_transfers", schedule="daily:01:10", description="将逾期未确认的人员转入申请记为已过期",
+     labels={"expired": "已过期"})
 def expire_transfers(now: dt.datetime) -> dict:
     """Record 已过期 on requests past 30 days (decisions already treat them as expired)."""
     rows = db.session.scalars(select(PersonTransfer).where(

@@ -128,6 +128,7 @@ def _check(kind: ImportKind, batch: ImportBatch, ctx: dict, filename: str, data:
         "listing": plan.listing,
         "needs_confirmation": plan.confirmation is not None,
         "confirmation": plan.confirmation,
+        "confirmation_category": plan.confirmation_category,
         "committable": not problems,
         "expires_at": batch.expires_at.isoformat(),
     }
@@ -265,7 +266,8 @@ def start_worker(batch: ImportBatch) -> None:
 
 
 @job("sweep_import_batches", schedule="interval:60",
-     description="重新处理中断的导入预览，记录过期的预览")
+     description="重新处理中断的导入预览，记录过期的预览",
+     labels={"retried": "重新处理", "abandoned": "放弃处理", "expired": "已过期"})
 def sweep_import_batches(now: dt.datetime) -> dict:
     """A 解析中 batch whose worker went quiet is run again (at most MAX_ATTEMPTS times, then
     refused with a message); a 待确认 preview past its time is recorded as 已失效."""

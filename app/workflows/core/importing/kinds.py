@@ -50,6 +50,8 @@ class Plan:
     extra: dict = dataclasses.field(default_factory=dict)  # more preview fields
     # the people (or records) behind each count: {"category", "row", "name", "detail"}
     listing: list = dataclasses.field(default_factory=list)
+    # the listing category the confirmation is about (e.g. "撤销"): its names are shown with it
+    confirmation_category: str | None = None
 
 
 class ImportKind:

@@ -550,17 +550,28 @@ def template(importer: Importer) -> bytes:
                                   widths=[22] * len(importer.headers), text_rows=500)
 
 
-def error_report(importer: Importer, rows: list[dict]) -> bytes:
+LISTING_SHEET = "预览名单"
+LISTING_HEADERS = ["分类", "行号", "姓名", "说明"]
+
+
+def error_report(importer: Importer, rows: list[dict], listing: list[dict] | None = None) -> bytes:
     """The uploaded rows plus a 错误说明 column: fix the marked rows and upload again.
 
     `rows` are stored preview rows: {"row": n, "raw": [...], "problems": ["…", …]}.
-    What the user typed goes back as text, never as a formula.
+    `listing` (the plan's, optional) adds a second sheet 预览名单: who the valid rows would
+    add, update, restore or revoke. What the user typed goes back as text, never as a formula.
     """
     writer = sheets.XlsxWriter()
     sheet = writer.sheet(importer.sheet_title)
     writer.append(sheet, importer.headers + [ERROR_COLUMN], bold=True)
     for row in rows:
         writer.append(sheet, [*row["raw"], "；".join(row["problems"])], text_format=True)
+    if listing:
+        names = writer.sheet(LISTING_SHEET)
+        writer.append(names, LISTING_HEADERS, bold=True)
+        for item in listing:
+            writer.append(names, [item.get("category"), item.get("row"), item.get("name"),
+                                  item.get("detail")], text_format=True)
     return writer.to_bytes()
 
 
