@@ -16,8 +16,10 @@ from sqlalchemy import or_, select
 from app.domains import Domain
 from app.extensions import db
 from app.models import Account, Category, CpeExemption, CpeRequirement, Delivery, HourRecord
+from app.models import HourCertificate
 from app.models import Person, PersonType
 from app.roles import CRUD, FIRM_ADMIN, MEMBER, STAFF
+from app.views import hours_certificates
 from app.views.core.forms import choice_field
 from app.views.core.scoping import ScopedModelRestApi, ScopedModelView, now
 from app.workflows import hours
@@ -197,6 +199,7 @@ def _cli(app) -> None:
 def register(appbuilder, app) -> None:
     _register_core(appbuilder, app)
     # hours-pages: register the query pages, certificate and verification page here
+    hours_certificates.register(appbuilder, app)
 
 
 DOMAIN = Domain(
@@ -204,10 +207,12 @@ DOMAIN = Domain(
     register=register,
     permissions={
         STAFF: [["HourRecordApi", "can_(get|info|correct)"], ["CpeRequirementView", CRUD],
-                [f"{MENU_HOURS_ADMIN}|{MENU_REQUIREMENTS}|{MENU_IMPORT}", "menu_access"]],
-        FIRM_ADMIN: [["HourRecordApi", "can_(get|info)"]],
-        MEMBER: [["HourRecordApi", "can_(get|info)"]],
+                [f"{MENU_HOURS_ADMIN}|{MENU_REQUIREMENTS}|{MENU_IMPORT}", "menu_access"]]
+        + hours_certificates.permissions(),
+        FIRM_ADMIN: [["HourRecordApi", "can_(get|info)"]] + hours_certificates.permissions(),
+        MEMBER: [["HourRecordApi", "can_(get|info)"]] + hours_certificates.permissions(),
     },
-    audited={HourRecord: set(), CpeRequirement: set(), CpeExemption: set()},
+    audited={HourRecord: set(), CpeRequirement: set(), CpeExemption: set(),
+             HourCertificate: set()},
     cli=_cli,
 )
