@@ -30,7 +30,7 @@ from app.views.core.scoping import ScopedModelView, current_user, now, scoped_id
 from app.workflows.core.errors import DomainError
 from app.workflows.core.scoping import account_of, get_scoped, is_institute, scoped_select
 from app.workflows.hours import certificates
-from app.workflows.hours.rules import fmt, person_year
+from app.workflows.hours.rules import person_year
 
 MENU_CERTIFICATE = "学时证明下载"
 MENU_CERTIFICATES = "学时证明查询"
@@ -81,11 +81,9 @@ class HourCertificatePages(BaseView):
         if person is not None:
             for year in certificates.years_with_hours(db.session, person):
                 result = person_year(db.session, person, year)
-                years.append({"year": year, "obtained": fmt(result.obtained),
-                              "counted": fmt(result.counted),
-                              "face_to_face": fmt(result.face_to_face),
-                              "ethics": fmt(result.ethics), "sizheng": fmt(result.sizheng),
-                              "passed": result.passed})
+                hours_of = {k: certificates.one_place(getattr(result, k)) for k in (
+                    "obtained", "counted", "face_to_face", "ethics", "sizheng")}
+                years.append({"year": year, "passed": result.passed, **hours_of})
             issued = db.session.scalars(
                 select(HourCertificate).where(HourCertificate.person_id == person.id)
                 .order_by(HourCertificate.issued_at.desc(), HourCertificate.id.desc())
@@ -146,8 +144,13 @@ def _totals_text(value):
 
 
 def _download_link(pk):
-    return Markup('<a href="%s" class="certificate-pdf"><i class="fa fa-file-pdf-o"></i> 下载PDF</a>'
+    return Markup('<a href="%s" class="certificate-pdf" style="white-space:nowrap">'
+                  '<i class="fa fa-file-pdf-o"></i> 下载PDF</a>'
                   ) % url_for("HourCertificatePages.pdf", pk=pk)
+
+
+def _nowrap(text):
+    return Markup('<span style="white-space:nowrap">%s</span>') % (text or "")
 
 
 class HourCertificateView(ScopedModelView):
@@ -168,9 +171,21 @@ class HourCertificateView(ScopedModelView):
                      "firm_name": "所在单位", "years": "证明年度", "totals": "学时",
                      "issued_at": "开具时间", "issued_by_name": "开具人", "id": "证明文件"}
     description_columns = {"code": "按验证码查询时输入不含短横线的16位验证码"}
-    formatters_columns = {"code": certificates.group_code, "issued_at": _local,
+    list_template = "hours/certificate_list.html"
+    formatters_columns = {"code": lambda c: _nowrap(certificates.group_code(c or "")),
+                          "person_name": _nowrap, "issued_at": lambda v: _nowrap(_local(v)),
                           "totals": _totals_text, "id": _download_link,
                           "years": lambda v: "、".join(f"{y}年" for y in (v or "").split(",") if y)}
+
+    @expose("/list/")
+    @has_access
+    def list(self):
+        """`?code=` (as printed, with dashes, any case): the list filtered to that code."""
+        typed = request.args.get("code")
+        if typed is not None:
+            code = certificates.normalize_code(typed) or typed.strip().upper()[:40]
+            return redirect(url_for(".list", _flt_0_code=code))
+        return super().list()
 
 
 def _verify_rate_limit() -> str:

@@ -319,3 +319,19 @@ def test_the_verification_page_is_rate_limited_per_address(app, studied, client,
         assert client.get(f"/verify/hours/ABCDABCDABCDABC{attempt + 2}").status_code == 200
     refused = client.get("/verify/hours/ABCDABCDABCDABCD")
     assert refused.status_code == 429 and "操作过于频繁" in refused.get_data(as_text=True)
+
+
+def test_staff_find_a_certificate_by_the_code_as_printed(app, studied, client):
+    with app.app_context():
+        code = certificates.issue_certificate(_user(studied.staff), NOW, studied.b_people[0],
+                                              [2026]).code
+        other = certificates.issue_certificate(_user(studied.staff), NOW, studied.a_people[0],
+                                               [2026]).code
+    client.login(studied.staff)
+    response = client.get("/hourcertificateview/list/?code=" + certificates.group_code(code).lower())
+    assert response.status_code == 302
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert certificates.group_code(code) in html and certificates.group_code(other) not in html
+    missing = client.get("/hourcertificateview/list/?code=nothing", follow_redirects=True)
+    assert missing.status_code == 200
+    assert certificates.group_code(code) not in missing.get_data(as_text=True)

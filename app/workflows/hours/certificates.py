@@ -66,7 +66,7 @@ def find_by_code(session, text: str | None) -> HourCertificate | None:
 
 # ---- what a certificate says ---------------------------------------------------------------
 
-def _h(value) -> str:
+def one_place(value) -> str:
     return str(Decimal(value or 0).quantize(TENTH))
 
 
@@ -89,11 +89,11 @@ def year_totals(session, person: Person, year: int) -> dict:
     for category, delivery, hours in rows:
         by_category[category] = by_category.get(category, ZERO) + Decimal(hours)
         by_delivery[delivery] = by_delivery.get(delivery, ZERO) + Decimal(hours)
-    return {"year": year, "obtained": _h(result.obtained), "counted": _h(result.counted),
-            "face_to_face": _h(result.face_to_face), "ethics": _h(result.ethics),
-            "sizheng": _h(result.sizheng),
-            "by_category": {k: _h(v) for k, v in by_category.items()},
-            "by_delivery": {k: _h(v) for k, v in by_delivery.items()},
+    return {"year": year, "obtained": one_place(result.obtained), "counted": one_place(result.counted),
+            "face_to_face": one_place(result.face_to_face), "ethics": one_place(result.ethics),
+            "sizheng": one_place(result.sizheng),
+            "by_category": {k: one_place(v) for k, v in by_category.items()},
+            "by_delivery": {k: one_place(v) for k, v in by_delivery.items()},
             "passed": result.passed, "reasons": list(result.reasons),
             "sentence": result.sentence}
 
