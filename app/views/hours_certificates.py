@@ -74,7 +74,7 @@ class HourCertificatePages(BaseView):
         if person is None and query:
             found = db.session.scalars(
                 scoped_select(Person, user).where(or_(Person.cert_number == query,
-                                                      Person.name.contains(query)))
+                                                      Person.name.contains(query, autoescape=True)))
                 .order_by(Person.name, Person.id).limit(SEARCH_LIMIT)).all()
         years = []
         issued = []

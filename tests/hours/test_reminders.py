@@ -76,7 +76,8 @@ def _messages(app):
 
 def _mails(app):
     with app.app_context():
-        return [(m.to_addr, m.subject) for m in db.session.query(OutboxMail).order_by(OutboxMail.id)]
+        rows = db.session.query(OutboxMail).order_by(OutboxMail.id)
+        return [(m.to_addr, m.subject) for m in rows]
 
 
 def test_nothing_before_october(app, people):

@@ -89,7 +89,8 @@ def year_totals(session, person: Person, year: int) -> dict:
     for category, delivery, hours in rows:
         by_category[category] = by_category.get(category, ZERO) + Decimal(hours)
         by_delivery[delivery] = by_delivery.get(delivery, ZERO) + Decimal(hours)
-    return {"year": year, "obtained": one_place(result.obtained), "counted": one_place(result.counted),
+    return {"year": year, "obtained": one_place(result.obtained),
+            "counted": one_place(result.counted),
             "face_to_face": one_place(result.face_to_face), "ethics": one_place(result.ethics),
             "sizheng": one_place(result.sizheng),
             "by_category": {k: one_place(v) for k, v in by_category.items()},
