@@ -63,4 +63,24 @@ def seed(now: dt.datetime):
                              acquisition="正常",
                              # 课程时长: online lessons report their minutes (about 45 an hour)
                              minutes=round(float(amount) * 45) if delivery == "网络课程" else None)
+    _certificates(now)
     return []
+
+
+def _certificates(now: dt.datetime) -> None:
+    """学时证明: the first demo CPA downloaded one for both years, and staff issued one for
+    another firm's CPA; both verify at /verify/hours/<code>."""
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.workflows.hours import certificates
+
+    users = {u.username: u for u in db.session.scalars(
+        select(User).where(User.username.in_(["110100010001", "110100020001", "staff"])))}
+    for login, actor in (("110100010001", "110100010001"), ("110100020001", "staff")):
+        person = db.session.execute(select(Person).where(Person.cert_number == login)).scalar()
+        if person is None or actor not in users:
+            continue
+        years = certificates.years_with_hours(db.session, person)
+        if years:
+            certificates.issue_certificate(users[actor], now - dt.timedelta(days=3),
+                                           person.id, years[:2] if login == actor else years[1:2])

@@ -15,4 +15,5 @@ from app.models.messages import (  # noqa: F401
     NoticeFirm, ReminderLog)
 from app.models.help import FaqEntry, HelpDocument, PolicyText, Suggestion  # noqa: F401
 from app.models.hours import (  # noqa: F401
-    Category, CpeExemption, CpeRequirement, Delivery, HourRecord, HourYearTotal, SourceKind)
+    Category, CpeExemption, CpeRequirement, Delivery, HourCertificate, HourRecord, HourYearTotal,
+    SourceKind)

@@ -150,3 +150,29 @@ class CpeExemption(Model):
     source_id: Mapped[str] = mapped_column(String(64), nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     person: Mapped[Person] = relationship(Person)
+
+
+class HourCertificate(Model):
+    """学时证明: one issued certificate of a person's hours for chosen years. The totals are a
+    snapshot taken at issue (the PDF and the public 学时证明验证 page show what was certified,
+    even after later corrections); `code` is the random verification code (16 characters of
+    CODE_ALPHABET, app/workflows/hours/certificates.py)."""
+
+    __tablename__ = "hour_certificate"
+    __scope__ = Scope(firm="person.firm_id", person="person_id")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), nullable=False, unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), nullable=False, index=True)
+    years: Mapped[str] = mapped_column(String(100), nullable=False)  # "2025,2026"
+    person_name: Mapped[str] = mapped_column(String(64), nullable=False)
+    cert_number: Mapped[Optional[str]] = mapped_column(String(32))
+    firm_name: Mapped[Optional[str]] = mapped_column(String(200))
+    totals: Mapped[str] = mapped_column(Text, nullable=False)  # JSON: one object per year
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    issued_by_id: Mapped[Optional[int]] = mapped_column()
+    issued_by_name: Mapped[Optional[str]] = mapped_column(String(64))
+    person: Mapped[Person] = relationship(Person)
+
+    def __repr__(self) -> str:
+        return f"学时证明 {self.code}"

@@ -16,8 +16,10 @@ from sqlalchemy import or_, select
 from app.domains import Domain
 from app.extensions import db
 from app.models import Account, Category, CpeExemption, CpeRequirement, Delivery, HourRecord
+from app.models import HourCertificate
 from app.models import Person, PersonType
 from app.roles import CRUD, FIRM_ADMIN, MEMBER, MENU_QUERY, STAFF
+from app.views import hours_certificates
 from app.views.core.forms import choice_field
 from app.views.core.scoping import ScopedModelRestApi, ScopedModelView, now
 from app.workflows import hours
@@ -219,6 +221,7 @@ def _register_queries(appbuilder) -> None:
 
 def register(appbuilder, app) -> None:
     _register_queries(appbuilder)
+    hours_certificates.register(appbuilder, app)
     _register_core(appbuilder, app)
 
 
@@ -230,12 +233,16 @@ DOMAIN = Domain(
     permissions={
         STAFF: [["HourRecordApi", "can_(get|info|correct)"], ["CpeRequirementView", CRUD],
                 [f"{MENU_HOURS_ADMIN}|{MENU_REQUIREMENTS}|{MENU_IMPORT}", "menu_access"],
-                ["HourQuery", "can_(query|detail)"], [_QUERY_MENUS, "menu_access"]],
+                ["HourQuery", "can_(query|detail)"], [_QUERY_MENUS, "menu_access"]]
+        + hours_certificates.permissions(),
         FIRM_ADMIN: [["HourRecordApi", "can_(get|info)"],
-                     ["HourQuery", "can_(query|detail)"], [_QUERY_MENUS, "menu_access"]],
+                     ["HourQuery", "can_(query|detail)"], [_QUERY_MENUS, "menu_access"]]
+        + hours_certificates.permissions(),
         MEMBER: [["HourRecordApi", "can_(get|info)"],
-                 ["HourQuery", "can_(own|detail)"], [f"{MENU_QUERY}|学时查询", "menu_access"]],
+                 ["HourQuery", "can_(own|detail)"], [f"{MENU_QUERY}|学时查询", "menu_access"]]
+        + hours_certificates.permissions(),
     },
-    audited={HourRecord: set(), CpeRequirement: set(), CpeExemption: set()},
+    audited={HourRecord: set(), CpeRequirement: set(), CpeExemption: set(),
+             HourCertificate: set()},
     cli=_cli,
 )

@@ -5,3 +5,4 @@ from app.workflows.hours.rules import (  # noqa: F401
     DEFAULTS, Requirement, YearResult, firm_summary, fmt, person_year, requirement_for,
     year_select)
 from app.workflows.hours import importing  # noqa: F401,E402  (registers the 历史学时 import)
+from app.workflows.hours import certificates, reminders  # noqa: F401,E402  (学时证明, the monthly job)
