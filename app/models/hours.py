@@ -41,7 +41,6 @@ class SourceKind:
 
 
 HOURS = Numeric(6, 1)
-TOTALS = Numeric(8, 1)
 
 
 class HourRecord(Model):
@@ -99,12 +98,14 @@ class HourYearTotal(Model):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), nullable=False)
     year: Mapped[int] = mapped_column(Integer, nullable=False)
     records: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    total: Mapped[Decimal] = mapped_column(TOTALS, nullable=False, default=Decimal(0))
-    online: Mapped[Decimal] = mapped_column(TOTALS, nullable=False, default=Decimal(0))
-    output: Mapped[Decimal] = mapped_column(TOTALS, nullable=False, default=Decimal(0))
-    face_to_face: Mapped[Decimal] = mapped_column(TOTALS, nullable=False, default=Decimal(0))
-    ethics: Mapped[Decimal] = mapped_column(TOTALS, nullable=False, default=Decimal(0))
-    sizheng: Mapped[Decimal] = mapped_column(TOTALS, nullable=False, default=Decimal(0))
+    # sums in tenths of an hour (46.5 学时 → 465): exact integer arithmetic on every
+    # database (SQLite keeps NUMERIC as floating point), and cheap to compare
+    total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    online: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    output: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    face_to_face: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    ethics: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    sizheng: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     person: Mapped[Person] = relationship(Person)
 
     SUMS = ("total", "online", "output", "face_to_face", "ethics", "sizheng")

@@ -148,10 +148,10 @@ class HourQueryView(BaseView):
     @has_access
     def annual(self):
         actor, criteria, problems = self._annual_criteria()
-        query = queries.annual_order(queries.annual(db.session, actor, criteria),
-                                     request.args.get("order"), request.args.get("desc") == "1")
         number = _page_number()
-        rows, total = queries.page(db.session, query, number, PAGE_SIZE)
+        rows, total = queries.annual_page(db.session, actor, criteria, number, PAGE_SIZE,
+                                          request.args.get("order"),
+                                          request.args.get("desc") == "1")
         return self.render_template(
             "hours/annual.html", title=MENU_ANNUAL, rows=rows, total=total, page=number,
             pages=max(1, -(-total // PAGE_SIZE)), offset=(number - 1) * PAGE_SIZE,

@@ -5,8 +5,8 @@ Revises: b7c1e2d3a4f5
 Create Date: 2026-12-03 08:20:00
 
 The yearly queries (学员年度学时 for a firm, 事务所培训概况 for the institute) read one row
-per person and year instead of summing every hour record. The sums of a populated
-database are computed here from its records, exactly as the ledger keeps them after.
+per person and year instead of summing every hour record. The sums (in tenths of an
+hour, exact integers) of a populated database are computed here from its records, exactly as the ledger keeps them after.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -21,7 +21,8 @@ FACE_TO_FACE = ('面授', '执业机构内培', '授课', '面授(视同)')
 
 
 def _sum(name):
-    return sa.Column(name, sa.Numeric(8, 1), nullable=False, server_default='0')
+    """A sum in tenths of an hour (46.5 → 465)."""
+    return sa.Column(name, sa.Integer(), nullable=False, server_default='0')
 
 
 def upgrade():
@@ -43,13 +44,15 @@ def upgrade():
     op.execute(f"""
         INSERT INTO hour_year_total
             (person_id, year, records, total, online, output, face_to_face, ethics, sizheng)
-        SELECT person_id, year, count(*), sum(hours),
-               sum(CASE WHEN delivery = '{ONLINE}' THEN hours ELSE 0 END),
-               sum(CASE WHEN delivery = '{OUTPUT}' THEN hours ELSE 0 END),
-               sum(CASE WHEN delivery IN ({f2f}) THEN hours ELSE 0 END),
-               sum(CASE WHEN category = '职业道德' THEN hours ELSE 0 END),
-               sum(CASE WHEN category = '思政' THEN hours ELSE 0 END)
-        FROM hour_record GROUP BY person_id, year
+        SELECT person_id, year, count(*), sum(tenths),
+               sum(CASE WHEN delivery = '{ONLINE}' THEN tenths ELSE 0 END),
+               sum(CASE WHEN delivery = '{OUTPUT}' THEN tenths ELSE 0 END),
+               sum(CASE WHEN delivery IN ({f2f}) THEN tenths ELSE 0 END),
+               sum(CASE WHEN category = '职业道德' THEN tenths ELSE 0 END),
+               sum(CASE WHEN category = '思政' THEN tenths ELSE 0 END)
+        FROM (SELECT person_id, year, delivery, category,
+                     CAST(round(hours * 10) AS INTEGER) AS tenths FROM hour_record) r
+        GROUP BY person_id, year
     """)
 
 

@@ -108,10 +108,11 @@ def test_every_migration_upgrades_a_populated_database(app, test_config, tmp_pat
             assert after == counts, (revision, counts, after)
             # the yearly sums (computed by a migration, or kept by the ledger) match the records
             assert db.session.execute(text(
-                "select count(*), coalesce(sum(records), 0), round(sum(total), 1), round(sum(ethics), 1) "
-                "from hour_year_total where records > 0")).one() == db.session.execute(text(
+                "select count(*), coalesce(sum(records), 0), coalesce(sum(total), 0), "
+                "coalesce(sum(ethics), 0) from hour_year_total where records > 0")).one() == \
+                db.session.execute(text(
                     "select count(distinct person_id || '-' || year), count(*), "
-                    "round(sum(hours), 1), round(sum(case when category = '职业道德' then hours "
-                    "else 0 end), 1) from hour_record")).one(), revision
+                    "coalesce(round(sum(hours) * 10), 0), coalesce(round(sum(case when category = "
+                    "'职业道德' then hours else 0 end) * 10), 0) from hour_record")).one(), revision
             db.session.remove()
         db.engine.dispose()

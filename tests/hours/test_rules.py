@@ -254,8 +254,7 @@ def _totals(session, year=None):
     rows = session.query(HourYearTotal)
     if year is not None:
         rows = rows.filter_by(year=year)
-    return {(t.person_id, t.year): (t.records, *(Decimal(getattr(t, k)).quantize(Decimal("0.1"))
-                                                 for k in HourYearTotal.SUMS))
+    return {(t.person_id, t.year): (t.records, *(getattr(t, k) for k in HourYearTotal.SUMS))
             for t in rows if t.records}
 
 
@@ -295,8 +294,8 @@ def test_crediting_the_same_source_twice_moves_the_sums_once(ctx):
                                   year=2025, title="课程", category="职业道德", delivery="面授",
                                   hours="4", obtained_at=dt.date(2025, 7, 1))
     assert give_fixed.hours == Decimal("4.0")
-    assert _totals(ctx, 2025)[(p.id, 2025)] == (1, Decimal("4.0"), Decimal("0.0"), Decimal("0.0"),
-                                                 Decimal("4.0"), Decimal("4.0"), Decimal("0.0"))
+    # records, then total, online, output, face-to-face, ethics, 思政 in tenths of an hour
+    assert _totals(ctx, 2025)[(p.id, 2025)] == (1, 40, 0, 0, 40, 40, 0)
     hours.withdraw(None, NOW, "import", "once")
     assert (p.id, 2025) not in _totals(ctx, 2025)
     assert hours.person_year(ctx, p, 2025).obtained == 0

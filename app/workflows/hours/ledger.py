@@ -17,7 +17,7 @@ import datetime as dt
 import uuid
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy import Integer, case, delete, func, insert, select
 
 from app.extensions import db
 from app.models.hours import Category, Delivery, HourRecord, HourYearTotal, SourceKind
@@ -57,18 +57,20 @@ def _check(category, delivery, title, obtained_at):
         raise ValidationError("获得时间须为日期", "obtained_at")
 
 
-ZERO = Decimal(0)
+def tenths(hours) -> int:
+    """Hours as the yearly sums keep them: whole tenths (46.5 → 465)."""
+    return int((Decimal(hours) * 10).to_integral_value())
 
 
-def contribution(category: str, delivery: str, hours: Decimal) -> dict:
+def contribution(category: str, delivery: str, hours) -> dict:
     """What one record adds to its person's yearly sums (HourYearTotal.SUMS + records)."""
-    hours = Decimal(hours)
-    return {"records": 1, "total": hours,
-            "online": hours if delivery == Delivery.ONLINE else ZERO,
-            "output": hours if delivery == Delivery.OUTPUT else ZERO,
-            "face_to_face": hours if delivery in Delivery.FACE_TO_FACE_KINDS else ZERO,
-            "ethics": hours if category == Category.ETHICS else ZERO,
-            "sizheng": hours if category == Category.SIZHENG else ZERO}
+    t = tenths(hours)
+    return {"records": 1, "total": t,
+            "online": t if delivery == Delivery.ONLINE else 0,
+            "output": t if delivery == Delivery.OUTPUT else 0,
+            "face_to_face": t if delivery in Delivery.FACE_TO_FACE_KINDS else 0,
+            "ethics": t if category == Category.ETHICS else 0,
+            "sizheng": t if category == Category.SIZHENG else 0}
 
 
 def _move_totals(person_id: int, year: int, category: str, delivery: str, hours,
@@ -90,9 +92,10 @@ def _move_totals(person_id: int, year: int, category: str, delivery: str, hours,
 def rebuild_totals(session, year: int | None = None) -> int:
     """Recompute HourYearTotal from the records (all years, or one); returns the rows."""
     table, r = HourYearTotal.__table__, HourRecord
-    sums = lambda condition: func.coalesce(func.sum(case((condition, r.hours), else_=0)), 0)  # noqa: E731
+    t = func.round(r.hours * 10).cast(Integer)
+    sums = lambda condition: func.coalesce(func.sum(case((condition, t), else_=0)), 0)  # noqa: E731
     source = select(
-        r.person_id, r.year, func.count(), func.sum(r.hours),
+        r.person_id, r.year, func.count(), func.sum(t),
         sums(r.delivery == Delivery.ONLINE), sums(r.delivery == Delivery.OUTPUT),
         sums(r.delivery.in_(Delivery.FACE_TO_FACE_KINDS)), sums(r.category == Category.ETHICS),
         sums(r.category == Category.SIZHENG)).group_by(r.person_id, r.year)

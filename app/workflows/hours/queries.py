@@ -25,7 +25,7 @@ from app.models import Account, Firm, HourRecord, Person, PersonType
 from app.models.hours import Category, Delivery
 from app.workflows.core.errors import ValidationError
 from app.workflows.core.scoping import get_scoped, is_institute, scope_condition
-from app.workflows.hours.rules import firm_summary, person_year, year_select
+from app.workflows.hours.rules import person_year, year_select
 
 PASSED, FAILED, NOT_REQUIRED, EXEMPT = "通过", "未通过", "无要求", "豁免"
 VERDICTS = (PASSED, FAILED, NOT_REQUIRED)
@@ -111,10 +111,11 @@ def _text(value) -> str | None:
 def overview(session, actor, year: int, firm_id: int | None = None):
     """Per person type: people, studied (any hours that year), passed — for the actor's
     scope (staff: every firm, or the chosen one). Rows ordered by person type."""
-    rows = firm_summary(session, year, _people(actor, firm_id)).subquery("per_firm")
-    count = lambda column: func.sum(column).cast(Integer)  # noqa: E731  (numeric on PostgreSQL)
-    return (select(rows.c.person_type, count(rows.c.people).label("people"),
-                   count(rows.c.studied).label("studied"),
+    rows = year_select(session, year).add_columns(Person.person_type.label("person_type")) \
+        .where(_people(actor, firm_id)).subquery("people")
+    count = lambda condition: func.sum(case((condition, 1), else_=0)).cast(Integer)  # noqa: E731
+    return (select(rows.c.person_type, func.count().label("people"),
+                   count(rows.c.obtained > 0).label("studied"),
                    count(rows.c.passed).label("passed"),
                    count(rows.c.required).label("required"))
             .group_by(rows.c.person_type).order_by(_type_order(rows.c.person_type)))
@@ -138,6 +139,20 @@ class AnnualCriteria:
     verdict: str | None = None  # 通过 / 未通过
 
 
+def _who(actor, criteria: AnnualCriteria) -> list:
+    """The conditions on Person (and its login) of the annual criteria, scope first."""
+    conditions = [_people(actor, criteria.firm_id)]
+    if criteria.person_type:
+        conditions.append(Person.person_type == criteria.person_type)
+    if criteria.name:
+        conditions.append(Person.name.contains(criteria.name, autoescape=True))
+    if criteria.cert_number:
+        conditions.append(Person.cert_number.startswith(criteria.cert_number, autoescape=True))
+    if criteria.username:
+        conditions.append(User.username == criteria.username)
+    return conditions
+
+
 def annual(session, actor, criteria: AnnualCriteria):
     """One row per person the actor may see: who, and the year's sums and verdict."""
     sums = year_select(session, criteria.year).add_columns(
@@ -145,15 +160,7 @@ def annual(session, actor, criteria: AnnualCriteria):
         Person.cert_number.label("cert_number"), Person.status.label("status"),
         Firm.name.label("firm_name"), _login())
     sums = _with_login(sums.outerjoin(Firm, Firm.id == Person.firm_id))
-    sums = sums.where(_people(actor, criteria.firm_id))
-    if criteria.person_type:
-        sums = sums.where(Person.person_type == criteria.person_type)
-    if criteria.name:
-        sums = sums.where(Person.name.contains(criteria.name, autoescape=True))
-    if criteria.cert_number:
-        sums = sums.where(Person.cert_number.startswith(criteria.cert_number, autoescape=True))
-    if criteria.username:
-        sums = sums.where(User.username == criteria.username)
+    sums = sums.where(*_who(actor, criteria))
     if criteria.verdict in VERDICTS:
         rows = sums.subquery("annual")
         wanted = {PASSED: and_(rows.c.required.is_(True), rows.c.passed.is_(True)),
@@ -161,6 +168,26 @@ def annual(session, actor, criteria: AnnualCriteria):
                   NOT_REQUIRED: rows.c.required.is_(False)}[criteria.verdict]
         return select(rows).where(wanted)
     return sums
+
+
+def annual_total(session, actor, criteria: AnnualCriteria) -> int:
+    """How many rows `annual` gives: without a verdict to filter on, the people in question
+    are counted alone (no sums computed only to be counted)."""
+    if criteria.verdict in VERDICTS:
+        return session.execute(select(func.count()).select_from(
+            annual(session, actor, criteria).subquery())).scalar()
+    people = select(func.count()).select_from(Person)
+    if criteria.username:
+        people = _with_login(people)
+    return session.execute(people.where(*_who(actor, criteria))).scalar()
+
+
+def annual_page(session, actor, criteria: AnnualCriteria, number: int, size: int,
+                order: str | None = None, descending: bool = False):
+    """(rows of page `number`, total) of 学员年度学时."""
+    query = annual_order(annual(session, actor, criteria), order, descending)
+    rows = session.execute(query.limit(size).offset((number - 1) * size)).all()
+    return rows, annual_total(session, actor, criteria)
 
 
 def annual_order(query, column: str | None, descending: bool):
@@ -176,8 +203,10 @@ def annual_order(query, column: str | None, descending: bool):
 
 
 def page(session, query, number: int, size: int):
-    """(rows of page `number` (1-based), total rows)."""
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar()
+    """(rows of page `number` (1-based), total rows). The total counts the query without
+    its ORDER BY (sorting every row only to count them was most of a firm's first page)."""
+    total = session.execute(select(func.count()).select_from(
+        query.order_by(None).subquery())).scalar()
     rows = session.execute(query.limit(size).offset((number - 1) * size)).all()
     return rows, total
 

@@ -13,10 +13,11 @@ Exemptions (confirmed CpeExemption): 注册会计师 → no requirement that yea
 非执业会员 → every minimum halved. A year without a CpeRequirement row uses DEFAULTS; 其他从业人员
 has no requirement by default (all minima 0).
 """
+import functools
 from dataclasses import asdict, dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import and_, case, exists, func, literal, select, union_all
 from sqlalchemy.types import Boolean, Numeric
 
 from app.models.hours import (Category, CpeExemption, CpeRequirement, Delivery, HourRecord,
@@ -162,58 +163,87 @@ def person_year(session, person: Person, year: int) -> YearResult:
 HOURS_T = Numeric(8, 1)
 
 
-def _per_type(session, year, attribute, exempt_col):
-    """CASE over person_type (3 values, resolved once) → the effective threshold/cap."""
-    whens = []
-    for person_type in PersonType.ALL:
-        base = requirement_for(session, year, person_type)
-        exempted = effective_requirement(base, person_type, True)
-        whens.append((and_(Person.person_type == person_type, exempt_col),
-                      literal(getattr(exempted, attribute), HOURS_T)))
-        whens.append((Person.person_type == person_type,
-                      literal(getattr(base, attribute), HOURS_T)))
-    return case(*whens, else_=literal(Decimal(0), HOURS_T))
+def _tenths(value: Decimal) -> int:
+    return int((Decimal(value) * 10).to_integral_value())
+
+
+def requirements_of_year(session, year: int) -> tuple:
+    """((person type, Requirement), …) for every type, in one query (defaults where unset)."""
+    stored = {row.person_type: Requirement(**{f: Decimal(getattr(row, f)) for f in FIELDS})
+              for row in session.execute(select(CpeRequirement).filter_by(year=year)).scalars()}
+    return tuple((t, stored.get(t) or DEFAULTS.get(t, DEFAULTS[PersonType.OTHER]))
+                 for t in PersonType.ALL)
+
+
+def requirement_rows(requirements: tuple):
+    """The year's effective requirement of every (person type, exempted?) pair — six rows
+    of literals, in tenths of an hour like the sums — as a subquery to join, so that each
+    person's row compares integers with integers instead of walking a CASE per threshold."""
+    rows = []
+    for person_type, base in requirements:
+        for exempted in (0, 1):
+            r = effective_requirement(base, person_type, bool(exempted))
+            values = [literal(person_type).label("person_type"),
+                      literal(exempted).label("exempt")]
+            values += [literal(_tenths(getattr(r, name))).label(name) for name in FIELDS]
+            values.append(literal(1 if any(getattr(r, n) > 0 for n in MINIMA) else 0)
+                          .label("required"))
+            rows.append(select(*values))
+    return union_all(*rows).subquery("requirement")
 
 
 def _least(a, b):
     return case((a > b, b), else_=a)
 
 
+def _hours(tenths):
+    """Tenths of an hour (integer) → hours, one decimal, on every database."""
+    return func.round(tenths * literal(Decimal("0.1"), Numeric(2, 1)), 1).cast(HOURS_T)
+
+
 def year_select(session, year: int):
     """Per-person rows for `year` over every person (filter with .where on Person columns:
     Person.firm_id == …, Person.person_type == …): person_id, obtained, counted, face_to_face,
-    ethics, sizheng, passed. Reads the sums the ledger keeps (HourYearTotal: one row per
-    person and year), never the records; no Python loop over people; order, page and
-    export it freely."""
+    ethics, sizheng, passed, required, exempt. Reads the sums the ledger keeps
+    (HourYearTotal: one row per person and year, in tenths of an hour), never the records;
+    joins the year's requirement per (type, exempted) as six literal rows; no Python loop
+    over people; order, page and export it freely. The statement is built once per year and
+    set of requirements."""
+    return _year_select(year, requirements_of_year(session, year))
+
+
+@functools.lru_cache(maxsize=64)
+def _year_select(year: int, requirements: tuple):
     t = HourYearTotal
-    # exemptions joined once (not an EXISTS repeated in every threshold's CASE)
-    exempted = (select(CpeExemption.person_id).where(CpeExemption.year == year).distinct()
-                .subquery("exempted"))
-    exempt = exempted.c.person_id.is_not(None)
-    r1 = lambda col: func.round(func.coalesce(col, 0), 1)  # noqa: E731
-    total, online, output = r1(t.total), r1(t.online), r1(t.output)
-    f2f, ethics, sizheng = r1(t.face_to_face), r1(t.ethics), r1(t.sizheng)
-    req = lambda name: _per_type(session, year, name, exempt)  # noqa: E731
-    counted = (total - online - output + _least(online, req("cap_online"))
-               + _least(output, req("cap_output")))
-    passed = and_(counted >= req("min_total"), f2f >= req("min_face_to_face"),
-                  total - output >= req("min_input"), ethics >= req("min_ethics"),
-                  sizheng >= req("min_sizheng"))
-    required = or_(*(req(name) > 0 for name in MINIMA))
+    # an index probe per person (ix_cpe_exemption_year_person); a joined DISTINCT subquery
+    # was scanned whole for every person by SQLite's planner (seconds at 60,000 persons)
+    exempt_flag = case((exists().where(CpeExemption.year == year,
+                                       CpeExemption.person_id == Person.id), 1), else_=0)
+    r = requirement_rows(requirements)
+    z = lambda col: func.coalesce(col, 0)  # noqa: E731
+    total, online, output = z(t.total), z(t.online), z(t.output)
+    f2f, ethics, sizheng = z(t.face_to_face), z(t.ethics), z(t.sizheng)
+    counted = (total - online - output + _least(online, r.c.cap_online)
+               + _least(output, r.c.cap_output))
+    passed = and_(counted >= r.c.min_total, f2f >= r.c.min_face_to_face,
+                  total - output >= r.c.min_input, ethics >= r.c.min_ethics,
+                  sizheng >= r.c.min_sizheng)
     return (select(
         Person.id.label("person_id"),
-        total.cast(HOURS_T).label("obtained"),
-        counted.cast(HOURS_T).label("counted"),
-        f2f.cast(HOURS_T).label("face_to_face"),
-        ethics.cast(HOURS_T).label("ethics"),
-        sizheng.cast(HOURS_T).label("sizheng"),
+        _hours(total).label("obtained"),
+        _hours(counted).label("counted"),
+        _hours(f2f).label("face_to_face"),
+        _hours(ethics).label("ethics"),
+        _hours(sizheng).label("sizheng"),
         case((passed, True), else_=False).cast(Boolean).label("passed"),
         # whether the year asks anything of this person (其他从业人员 by default, and an
         # exempted CPA, have nothing to pass)
-        case((required, True), else_=False).cast(Boolean).label("required"),
-        case((exempt, True), else_=False).cast(Boolean).label("exempt"),
+        (r.c.required == 1).label("required"),
+        (r.c.exempt == 1).label("exempt"),
     ).select_from(Person).outerjoin(t, and_(t.person_id == Person.id, t.year == year))
-        .outerjoin(exempted, exempted.c.person_id == Person.id))
+        # an outer join keeps the planner from putting the six rows first (every person
+        # matches exactly one of them)
+        .outerjoin(r, and_(r.c.person_type == Person.person_type, r.c.exempt == exempt_flag)))
 
 
 def firm_summary(session, year: int, *where):
