@@ -225,7 +225,8 @@ class HourQueryView(BaseView):
         yield (["所在事务所"] if institute else []) + [
             "会员类型", "用户名", "真实姓名", "证书编号", "已获学时", "有效学时", "面授学时", "思政学时",
             "职业道德学时", "结论"]
-        query = queries.annual_order(queries.annual(db.session, actor, criteria), None, False)
+        query = queries.annual_order(queries.annual(db.session, actor, criteria), None, False,
+                                     by_firm=queries.spans_firms(actor, criteria))
         for r in db.session.execute(query.execution_options(yield_per=1000)):
             yield ([r.firm_name or "协会代管"] if institute else []) + [
                 r.person_type, r.username or "", r.name, r.cert_number or "", _hours(r.obtained),

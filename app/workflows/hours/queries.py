@@ -185,18 +185,28 @@ def annual_total(session, actor, criteria: AnnualCriteria) -> int:
 def annual_page(session, actor, criteria: AnnualCriteria, number: int, size: int,
                 order: str | None = None, descending: bool = False):
     """(rows of page `number`, total) of 学员年度学时."""
-    query = annual_order(annual(session, actor, criteria), order, descending)
+    query = annual_order(annual(session, actor, criteria), order, descending,
+                         by_firm=spans_firms(actor, criteria))
     rows = session.execute(query.limit(size).offset((number - 1) * size)).all()
     return rows, annual_total(session, actor, criteria)
 
 
-def annual_order(query, column: str | None, descending: bool):
-    """Order the annual rows by one of its columns (unknown → by firm, then name)."""
+def spans_firms(actor, criteria) -> bool:
+    """Whether the rows may come from several firms (staff who chose no firm)."""
+    return is_institute(actor) and criteria.firm_id is None
+
+
+def annual_order(query, column: str | None, descending: bool, by_firm: bool = True):
+    """Order the annual rows by one of its columns; else by name — within each firm when
+    the rows span firms (ordering one firm's people by their name alone lets PostgreSQL walk
+    the name index and stop at the page)."""
     columns = query.selected_columns
     if column in ("obtained", "counted", "face_to_face", "ethics", "sizheng", "name",
                   "cert_number", "person_type"):
         key = columns[column]
         return query.order_by(key.desc() if descending else key.asc(), columns["person_id"])
+    if not by_firm:
+        return query.order_by(columns["name"], columns["person_id"])
     # firms by name, 协会代管 (no firm) last on every database
     return query.order_by(case((columns["firm_name"].is_(None), 1), else_=0),
                           columns["firm_name"], columns["name"], columns["person_id"])
