@@ -261,3 +261,40 @@ def test_rest_500_is_chinese(app, world, monkeypatch):
     response = app.test_client().get("/api/v1/person/", headers=_bearer(app, world.staff))
     body = _assert_chinese_json(response, 500)
     assert "Fatal" not in body["message"]
+
+
+# --- what schemathesis found -------------------------------------------------------------
+
+def test_rest_put_with_another_persons_phone_is_a_400_not_a_500(app, world):
+    response = app.test_client().put(f"/api/v1/person/{world.a_people[0]}",
+                                     json={"phone": "13900000002"}, headers=_bearer(app, world.staff))
+    body = _assert_chinese_json(response, 400)
+    assert "13900000002" in body["message"]
+
+
+@pytest.mark.parametrize("firm", [{"id": 999999}, {"nonsense": 1}, {"id": HUGE}, [1], True])
+def test_rest_references_to_rows_that_do_not_exist_are_refused(app, world, firm):
+    from app.extensions import db
+    from app.models import Firm
+
+    with app.app_context():
+        firms = db.session.query(Firm).count()
+    response = app.test_client().put(f"/api/v1/person/{world.a_people[1]}", json={"firm": firm},
+                                     headers=_bearer(app, world.staff))
+    assert response.status_code in (400, 422), response.get_data(as_text=True)
+    assert CJK.search(response.get_json()["message"])
+    with app.app_context():
+        assert db.session.query(Firm).count() == firms  # no firm made up from the reference
+
+
+def test_hour_correction_with_a_number_for_a_text_field_is_a_400(app, world):
+    response = app.test_client().post("/api/v1/hour_record/correction", json={
+        "person_id": world.a_people[0], "year": 2026, "title": "t", "category": "x",
+        "delivery": "y", "hours": "1", "obtained_at": "2026-05-01", "reason": 1.5},
+        headers=_bearer(app, world.staff))
+    assert _assert_chinese_json(response, 400)["field"] == "reason"
+
+
+def test_a_malformed_bearer_header_is_not_a_500(app, world):
+    response = app.test_client().get("/api/v1/person/", headers={"Authorization": "Basic abc"})
+    assert response.status_code in (401, 403, 422)

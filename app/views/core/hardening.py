@@ -313,9 +313,10 @@ def _request_user():
 
 
 def install(app, appbuilder) -> None:
-    from app.views.core import bad_input
+    from app.views.core import bad_input, times
     from app.workflows.core import audit
 
+    times.install(app, appbuilder)
     audit.set_default_actor(_request_user)
     app.before_request(protect_api_writes)
     bad_input.install(app)

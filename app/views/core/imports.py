@@ -131,7 +131,7 @@ class ImportView(BaseView):
             summary=summary, errors=summary.get("errors", [])[:SHOWN_ERRORS],
             listing=summary.get("listing", [])[:SHOWN_LISTING], statuses=ImportStatus,
             params={k: v for k, v in batches.params_of(batch).items() if v},
-            local=lambda v: clock.to_local(v).strftime("%Y-%m-%d %H:%M:%S") if v else "")
+            local=clock.display)
 
     @expose("/status/<string:token>")
     @has_access
