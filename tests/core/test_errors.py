@@ -27,7 +27,7 @@ def _assert_chinese_page(response, status, *, contains=None):
     message = re.search(r'<p id="error-message">(.*?)</p>', page, re.S).group(1)
     assert CJK.search(message), message
     assert "Traceback" not in page and "Exception" not in page
-    assert 'id="error-back"' in page and 'href="/"' in page  # a way back, and home
+    assert re.search(r'href="/"[^>]*id="error-home"', page)  # a way back: home (and see below)
     if contains:
         assert contains in message, message
     return message
@@ -211,6 +211,17 @@ def test_404_page_for_anonymous_and_signed_in(app, world, make_client):
     assert body["message"]
 
 
+def test_the_error_page_links_back_to_the_page_the_user_came_from(app, world, make_client):
+    client = _signed_in(make_client, world.staff)
+    response = client.get("/personview/list/?page_PersonView=x",
+                          headers={"Referer": "http://localhost/personview/list/"})
+    _assert_chinese_page(response, 400)
+    assert re.search(r'href="/personview/list/"[^>]*id="error-back"', response.get_data(as_text=True))
+    foreign = client.get("/personview/list/?page_PersonView=x",
+                         headers={"Referer": "http://evil.example/x"})
+    assert 'id="error-back"' not in foreign.get_data(as_text=True)  # only our own pages
+
+
 def test_405_page(app, world, make_client):
     response = _signed_in(make_client, world.staff).get("/imports/commit/abc")
     _assert_chinese_page(response, 405)
@@ -221,7 +232,7 @@ def test_413_page(app, world, make_client, monkeypatch):
     client = _signed_in(make_client, world.staff)
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 2048)
     response = client.post_form("/personview/add", {"name": "x" * 5000})
-    _assert_chinese_page(response, 413, contains="MB")
+    _assert_chinese_page(response, 413, contains="2 KB")
     response = client.post("/api/v1/person/", data=json.dumps({"name": "x" * 5000}),
                            content_type="application/json", headers={"X-CSRFToken": client.token()})
     _assert_chinese_json(response, 413)

@@ -42,8 +42,17 @@ def error_page(heading: str, message: str, status: int):
         g.user = current_user._get_current_object()
     body = render_template("core/error.html", appbuilder=appbuilder,
                            base_template=appbuilder.base_template, heading=heading,
-                           message=message)
+                           message=message, back_url=_back_url())
     return current_app.response_class(body, status=status, mimetype="text/html")
+
+
+def _back_url():
+    """The page the user came from, if it is ours and not this one (no script needed)."""
+    referrer = request.referrer or ""
+    origin = request.host_url.rstrip("/")
+    if referrer.startswith(origin + "/") and referrer.split("#")[0] != request.url:
+        return referrer[len(origin):]
+    return None
 
 
 def _is_api(path: str) -> bool:
@@ -82,7 +91,8 @@ def _message(status: int, description=None) -> tuple[str, str]:
     heading, default = ERRORS.get(status, (f"请求未完成（{status}）", "请求未能完成，请返回后重试。"))
     if status == 413:
         limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH") or 0
-        default = default.format(limit=f"{limit / 1024 / 1024:.0f} MB")
+        size = f"{limit / 1024 / 1024:g} MB" if limit >= 1024 * 1024 else f"{limit / 1024:.0f} KB"
+        default = default.format(limit=size)
     if isinstance(description, str) and CJK.search(description):
         return heading, description
     return heading, default
@@ -313,10 +323,11 @@ def _request_user():
 
 
 def install(app, appbuilder) -> None:
-    from app.views.core import bad_input, times
+    from app.views.core import bad_input, headers, times
     from app.workflows.core import audit
 
     times.install(app, appbuilder)
+    headers.install(app)
     audit.set_default_actor(_request_user)
     app.before_request(protect_api_writes)
     bad_input.install(app)
