@@ -28,11 +28,28 @@ def _csp_problems(problems):
     return [p for p in problems if "Failed to load resource" not in p]
 
 
+def _notice(app, world):
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.extensions import db
+    from app.workflows import messages
+    from tests.helpers import NOW
+
+    with app.app_context():
+        staff = db.session.query(User).filter_by(username=world.staff).one()
+        notice = messages.save_notice(staff, NOW, messages.NoticeInput(
+            title="CSP 测试通知", body="<p>正文</p>", audience="指定事务所", publish_at=NOW,
+            firm_ids=[world.a.id]))
+        db.session.commit()
+        return notice.id
+
+
 @pytest.mark.slow
 def test_pages_work_under_the_csp(app, world):
     require_chromium()
     from playwright.sync_api import expect
 
+    notice_id = _notice(app, world)
     problems = []
     with serving(app) as base, browser_page("csp_walk") as page:
         _watch(page, problems)
@@ -72,6 +89,15 @@ def test_pages_work_under_the_csp(app, world):
         page.goto(f"{base}/messages/")
         expect(page.locator("#message-tabs")).to_be_visible()
         screenshot(page, "csp_messages")
+
+        # an inline confirm handler (allowed by its hash): the dialog shows, dismissing it
+        # keeps the notice
+        dialogs = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.goto(f"{base}/notice-admin/")
+        page.locator(f"tr[data-notice='{notice_id}'] button[type=submit]").click()
+        expect(page.locator(f"tr[data-notice='{notice_id}']")).to_be_visible()
+        assert dialogs and "确定删除此通知吗" in dialogs[0]
 
     assert not _csp_problems(problems), problems
 

@@ -309,3 +309,15 @@ def test_hour_correction_with_a_number_for_a_text_field_is_a_400(app, world):
 def test_a_malformed_bearer_header_is_not_a_500(app, world):
     response = app.test_client().get("/api/v1/person/", headers={"Authorization": "Basic abc"})
     assert response.status_code in (401, 403, 422)
+
+
+def test_a_request_that_recursed_to_pythons_limit_is_a_chinese_400(app, world, make_client,
+                                                                    monkeypatch, caplog):
+    def recurse(*args, **kwargs):
+        return recurse(*args, **kwargs)
+
+    monkeypatch.setitem(app.view_functions, "HomeView.index", recurse)
+    with caplog.at_level(logging.WARNING):
+        response = make_client().get("/")
+    _assert_chinese_page(response, 400, contains="嵌套过深")
+    assert any("recursion" in r.getMessage() and r.exc_info is None for r in caplog.records)
