@@ -106,7 +106,8 @@ def _crud_views() -> dict:
 
 def _number_arg(name: str, value: str, maximum: int, minimum: int) -> None:
     if not re.fullmatch(r"\d{1,7}", value or "") or not minimum <= int(value) <= maximum:
-        refuse(BadInput, f"参数 {name} 无效：须为 {minimum}–{maximum} 之间的整数")
+        label = "页码" if name.startswith("page_") else "每页条数"
+        refuse(BadInput, f"{label}（参数 {name[:60]}）无效：须为 {minimum}–{maximum} 之间的整数")
 
 
 def check_list_args() -> None:
@@ -156,7 +157,7 @@ def guard_actions():
     sm = current_app.appbuilder.sm
     resource = view.class_permission_name
     if not any(sm.has_access(p, resource) for p in view.base_permissions or []):
-        refuse(Forbidden, "您没有此页面的操作权限")
+        refuse(Forbidden, "您没有此页面的操作权限；如需开通，请联系协会系统管理员。")
     if method == "action":
         name, ids = request.view_args.get("name"), [request.view_args.get("pk")]
     else:
@@ -165,7 +166,7 @@ def guard_actions():
     if action is None:
         refuse(NotFound, f"没有名为“{(name or '')[:40]}”的操作")
     if not sm.has_access(view.get_action_permission_name(name), resource):
-        refuse(Forbidden, f"您没有执行“{action.text}”的权限")
+        refuse(Forbidden, f"您没有执行“{action.text}”的权限；如需开通，请联系协会系统管理员。")
     if not ids:
         refuse(BadInput, "请先勾选要操作的记录")
     if _integer_pk(view.datamodel) and any(as_db_int(pk) is None for pk in ids):
