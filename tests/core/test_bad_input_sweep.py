@@ -5,8 +5,11 @@ integer, a negative one, a non-numeric one, an unknown action / format / kind na
 with the hostile list parameters (unknown order column, non-numeric page and page size,
 unknown filter column and index, broken Rison), by GET and by every other method it
 accepts (with a valid CSRF token, a form for pages and a JSON body that is not an object
-for the API). Any 5xx is a failure; all failures are listed at once.
+for the API). Any 5xx is a failure, and so is a 4xx that says nothing in Chinese; all
+failures are listed at once.
 """
+import json
+import re
 from urllib.parse import urlencode
 
 import pytest
@@ -14,6 +17,7 @@ import pytest
 from tests.helpers import WebClient
 
 HUGE = "99999999999999999999"
+CJK = re.compile(r"[\u4e00-\u9fff]")
 ARG_VALUES = [HUGE, "-1", "x'1"]
 SKIP_ENDPOINTS = {"static", "appbuilder.static", "AuthDBView.logout", "LocaleView.index"}
 ROLES = ["anonymous", "member", "firm_admin", "staff", "admin"]
@@ -95,6 +99,10 @@ def _sweep(app, client, role, failures):
             except Exception as error:  # noqa: BLE001
                 failures.append(f"{role} {method} {url} → {type(error).__name__}: {error}"[:300])
                 continue
+            text = (json.dumps(response.get_json(silent=True), ensure_ascii=False)
+                    if response.is_json else response.get_data(as_text=True)[:20000])
+            if 400 <= response.status_code < 500 and not CJK.search(text):
+                failures.append(f"{role} {method} {url} → {response.status_code} without Chinese")
             if response.status_code >= 500:
                 failures.append(f"{role} {method} {url} → {response.status_code}")
 
