@@ -72,6 +72,7 @@ class Config:
     FAB_UPDATE_PERMS = True
     FAB_ADD_SECURITY_API = False
     FAB_API_SWAGGER_UI = True
+    FAB_BASE_TEMPLATE = "layout.html"  # FAB's layout plus the app's icon (app/templates)
     FAB_API_MAX_PAGE_SIZE = 1000
     AUTH_TYPE = 1  # AUTH_DB
     AUTH_ROLE_ADMIN = "Admin"

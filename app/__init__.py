@@ -85,12 +85,13 @@ def create_app(config_class=Config, pages: bool = True) -> Flask:
     from app.roles import fab_roles
     from app.views import HomeView
     from app.views import core as core_views
-    from app.views.core import hardening
+    from app.views.core import bad_input, hardening
 
     domains = domain_list.load()
 
     app = Flask(__name__, instance_path=str(Path(config_class.INSTANCE_DIR).resolve()))
     app.url_rule_class = LazyBuilderRule
+    bad_input.install_converters(app)  # before any rule is added
     app.config.from_object(config_class)
     app.config["FAB_ROLES"] = fab_roles(domains, core_views.PERMISSIONS)
     if not app.config.get("SECRET_KEY"):

@@ -1,7 +1,9 @@
 """Security manager: FAB's, with Alembic owning the schema."""
 import logging
 
+from flask import g, has_request_context
 from flask_appbuilder.security.sqla.manager import SecurityManager as SQLASecurityManager
+from flask_appbuilder.security.sqla.models import assoc_permissionview_role
 from sqlalchemy import inspect
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,34 @@ class SecurityManager(SQLASecurityManager):
         address would share 10 attempts a minute); app/views/hardening.py limits both
         login doors per account and per address instead."""
         return False
+
+    def _has_access_builtin_roles(self, role, permission_name: str, view_name: str) -> bool:
+        """FAB matches every regular expression of a built-in role (FAB_ROLES, fixed at
+        start) on each check; the answer depends only on the three names: remember it."""
+        key = (role.name, permission_name, view_name)
+        cache = self.__dict__.setdefault("_builtin_access_cache", {})
+        if key not in cache:
+            cache[key] = super()._has_access_builtin_roles(role, permission_name, view_name)
+        return cache[key]
+
+    def exist_permission_on_roles(self, view_name, permission_name, role_ids) -> bool:
+        """FAB asks the database once per check, and a page's menu alone checks about 30
+        items; here the roles' (view, permission) pairs are read once per request."""
+        if not has_request_context():
+            return super().exist_permission_on_roles(view_name, permission_name, role_ids)
+        cache = g.__dict__.setdefault("_role_permissions", {})
+        key = tuple(sorted(role_ids))
+        if key not in cache:
+            pv, perm, view = self.permissionview_model, self.permission_model, self.viewmenu_model
+            rows = (self.session.query(view.name, perm.name)
+                    .select_from(pv)
+                    .join(assoc_permissionview_role,
+                          pv.id == assoc_permissionview_role.c.permission_view_id)
+                    .join(perm, perm.id == pv.permission_id)
+                    .join(view, view.id == pv.view_menu_id)
+                    .filter(assoc_permissionview_role.c.role_id.in_(key)))
+            cache[key] = {(v, p) for v, p in rows}
+        return (view_name, permission_name) in cache[key]
 
     def auth_user_db(self, username, password):
         """FAB's check, plus accounts created in bulk that store no hash yet: while

@@ -113,9 +113,10 @@ def enforce_first_login():
             return None
         try:
             verify_jwt_in_request(optional=True)
+            # without a usable bearer token there is no JWT user: it raises (was a 500)
+            user = get_current_user()
         except Exception:  # noqa: BLE001 — FAB's own check answers bad tokens
             return None
-        user = get_current_user()
         if user is not None and accounts.needs_first_login(user):
             return jsonify(message="请先登录网页修改初始密码并补充信息"), 403
         return None

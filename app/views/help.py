@@ -40,8 +40,8 @@ QUICK_QUESTIONS = ["北京市内转所需要哪些材料？", "新办会计师�
                    "非执业会员转执业会员如何办理？", "注册会计师每年需要完成多少继续教育学时？"]
 
 
-def _local_time(value, fmt="%Y-%m-%d %H:%M"):
-    return clock.to_local(value).strftime(fmt) if value else ""
+def _local_time(value):
+    return clock.display(value)
 
 
 def highlight(text: str, terms) -> Markup:

@@ -43,8 +43,8 @@ MENU_CONSULT_ADMIN = "咨询管理"
 TABS = MessageKind.ALL
 
 
-def local_time(value, fmt="%Y-%m-%d %H:%M"):
-    return clock.to_local(value).strftime(fmt) if value else ""
+def local_time(value, fmt=clock.DISPLAY_FORMAT):
+    return clock.display(value, fmt)
 
 
 def _get_or_404(call, *args):

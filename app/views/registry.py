@@ -204,7 +204,7 @@ class PersonApi(PersonRules, ScopedModelRestApi):
 
 
 def _local(value):
-    return clock.to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
+    return clock.display(value)
 
 
 class TransferConfirmView(BaseView):

@@ -64,8 +64,7 @@ class StaffRosterView(PersonRules, ScopedModelView):
         "person_type": choice_field("类型", PersonType.ALL),
         "status": choice_field("状态", PersonStatus.ALL),
     }
-    formatters_columns = {"imported_at": lambda v: clock.to_local(v).strftime(
-        "%Y-%m-%d %H:%M:%S") if v else ""}
+    formatters_columns = {"imported_at": clock.display}
     list_links = [("导入名单", "ImportView.upload", "fa-upload", "can_import", "Import",
                    {"kind_name": roster.KIND})]
 

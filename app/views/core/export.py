@@ -29,9 +29,7 @@ def plain_value(value):
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = clock.to_local(value)
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+        return clock.display(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, bool):

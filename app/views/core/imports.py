@@ -146,7 +146,7 @@ class ImportView(BaseView):
                            if confirm_category and item["category"] == confirm_category],
             statuses=ImportStatus,
             params={k: v for k, v in batches.params_of(batch).items() if v},
-            local=lambda v: clock.to_local(v).strftime("%Y-%m-%d %H:%M:%S") if v else "")
+            local=clock.display)
 
     @expose("/status/<string:token>")
     @has_access

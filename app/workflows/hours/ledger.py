@@ -171,6 +171,10 @@ def add_correction(actor, now, *, person_id: int, year: int, title: str, categor
     """Staff's manual correction: reason required; may be negative, never zero."""
     if not is_institute(actor):
         raise ForbiddenError("只有协会工作人员可以更正学时")
+    for field, label, value in (("title", "名称", title), ("category", "类别", category),
+                                ("delivery", "形式", delivery), ("reason", "更正原因", reason)):
+        if value is not None and not isinstance(value, str):
+            raise ValidationError(f"{label}须为文本", field)
     if not (reason or "").strip():
         raise ValidationError("请填写更正原因", "reason")
     return credit(actor, now, source_kind=SourceKind.MANUAL, source_id=uuid.uuid4().hex,

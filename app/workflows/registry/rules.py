@@ -28,7 +28,11 @@ def _unique(model, column: str, value, item, label: str, message: str = "{label}
     stmt = select(model.id).where(getattr(model, column) == value)
     if item.id is not None:
         stmt = stmt.where(model.id != item.id)
-    if db.session.execute(stmt.limit(1)).first() is not None:
+    # no autoflush: the item's own pending change would be written (and violate the
+    # unique index, a 500) before the check could refuse it
+    with db.session.no_autoflush:
+        taken = db.session.execute(stmt.limit(1)).first() is not None
+    if taken:
         raise ValidationError(message.format(label=label, value=value), column)
 
 
