@@ -38,8 +38,9 @@ DEFAULT_VERIFY_RATE_LIMIT = "20 per minute"
 SEARCH_LIMIT = 50
 
 
-def _local(value, pattern="%Y-%m-%d %H:%M"):
-    return clock.to_local(value).strftime(pattern) if value else ""
+def _local(value):
+    """The one clock (app/clock.display): Beijing time to the second."""
+    return clock.display(value)
 
 
 def _own_person_id(user):

@@ -30,11 +30,7 @@ def _hours(value) -> str:
 
 
 def _when(value) -> str:
-    if value is None:
-        return ""
-    if hasattr(value, "hour"):
-        return clock.to_local(value).strftime("%Y-%m-%d %H:%M:%S")
-    return value.isoformat()
+    return clock.display(value)
 
 
 def _page_link(endpoint: str):

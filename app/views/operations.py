@@ -12,7 +12,7 @@ from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from markupsafe import Markup, escape
 
-from app.clock import to_local
+from app.clock import display
 from app.domains import Domain
 from app.models import AuditLog, JobRun, OutboxMail
 from app.roles import MENU_SYSTEM, STAFF
@@ -28,7 +28,7 @@ TRIGGER_LABELS = {jobs.TRIGGER_SCHEDULE: "定时", jobs.TRIGGER_CATCH_UP: "补�
 
 
 def _local_time(value):
-    return to_local(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+    return display(value)
 
 
 def _job_label(name):
@@ -255,7 +255,7 @@ class AuditLogView(ScopedModelView):
     order_columns = ["at", "username", "entity", "action"]
     base_order = ("at", "desc")
     formatters_columns = {
-        "at": lambda v: to_local(v).strftime("%Y-%m-%d %H:%M:%S") if v else "",
+        "at": _local_time,
         "action": lambda v: ACTION_LABELS.get(v, v),
         "entity": _entity_label,
         "username": _actor_label,

@@ -70,9 +70,9 @@ def test_a_valid_order_and_page_still_work(app, world, make_client):
 
 def test_the_security_views_get_the_same_checks(app, world, make_client):
     admin = _signed_in(make_client, world.admin)
-    _assert_chinese_page(admin.get("/users/list/?_oc_UserDBModelView=password&_od_UserDBModelView=asc"),
+    _assert_chinese_page(admin.get("/users/list/?_oc_UserView=password&_od_UserView=asc"),
                          400, contains="排序字段")
-    _assert_chinese_page(admin.get("/roles/list/?page_RoleModelView=x"), 400)
+    _assert_chinese_page(admin.get("/roles/list/?page_RoleView=x"), 400)
     _assert_chinese_page(admin.get(f"/users/show/{HUGE}"), 404)
     _assert_chinese_page(admin.get(f"/roles/edit/{HUGE}"), 404)
 

@@ -19,6 +19,7 @@ import io
 import re
 
 import pytest
+from werkzeug.routing import IntegerConverter
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.baseviews import BaseCRUDView
 from flask_appbuilder.views import ModelView
@@ -159,7 +160,7 @@ def test_every_custom_page_with_an_id_declares_its_model(app):
 def _fill(rule, pk):
     values = {}
     for argument in rule.arguments:
-        converter = type(rule._converters[argument]).__name__
+        converter = rule._converters[argument]
         if ID_ARGUMENTS.match(argument):
             values[argument] = pk
         elif argument == "verb":
@@ -167,7 +168,7 @@ def _fill(rule, pk):
         elif argument == "decision":
             values[argument] = "confirm"
         else:
-            values[argument] = 1 if "Integer" in converter else "x"
+            values[argument] = 1 if isinstance(converter, IntegerConverter) else "x"
     url = rule.rule
     for argument, value in values.items():
         url = re.sub(rf"<[^>]*\b{argument}>", str(value), url)
