@@ -28,24 +28,15 @@ from app.roles import MENU_QUERY
 from app.views.core.export import content_disposition
 from app.views.core.scoping import ScopedModelView, current_user, now, scoped_id
 from app.workflows.core.errors import DomainError
-from app.workflows.core.scoping import account_of, get_scoped, is_institute, scoped_select
+from app.workflows.core.scoping import get_scoped, is_institute, person_id_of, scoped_select
 from app.workflows.hours import certificates
-from app.workflows.hours.rules import person_year
+from app.workflows.hours.queries import verdict_label
+from app.workflows.hours.rules import year_results
 
 MENU_CERTIFICATE = "学时证明下载"
 MENU_CERTIFICATES = "学时证明查询"
 DEFAULT_VERIFY_RATE_LIMIT = "20 per minute"
 SEARCH_LIMIT = 50
-
-
-def _local(value):
-    """The one clock (app/clock.display): Beijing time to the second."""
-    return clock.display(value)
-
-
-def _own_person_id(user):
-    account = account_of(user)
-    return account.person_id if account is not None else None
 
 
 class HourCertificatePages(BaseView):
@@ -69,7 +60,7 @@ class HourCertificatePages(BaseView):
             if person_arg:
                 person = self._person(person_arg)
             elif self._is_member(user):
-                person = self._person(_own_person_id(user))
+                person = self._person(person_id_of(user))
         except DomainError:
             abort(404)
         if person is None and query:
@@ -80,11 +71,11 @@ class HourCertificatePages(BaseView):
         years = []
         issued = []
         if person is not None:
-            for year in certificates.years_with_hours(db.session, person):
-                result = person_year(db.session, person, year)
+            for result in year_results(db.session, person):
                 hours_of = {k: certificates.one_place(getattr(result, k)) for k in (
                     "obtained", "counted", "face_to_face", "ethics", "sizheng")}
-                years.append({"year": year, "passed": result.passed, **hours_of})
+                years.append({"year": result.year, **hours_of, "verdict": verdict_label(
+                    result.passed, result.required, result.exempt)})
             issued = db.session.scalars(
                 select(HourCertificate).where(HourCertificate.person_id == person.id)
                 .order_by(HourCertificate.issued_at.desc(), HourCertificate.id.desc())
@@ -92,12 +83,12 @@ class HourCertificatePages(BaseView):
         return self.render_template(
             "hours/certificate_index.html", title=MENU_CERTIFICATE, person=person,
             years=years, issued=issued, found=found, query=query, form=FlaskForm(),
-            searching=not self._is_member(user), local=_local, group=certificates.group_code,
+            searching=not self._is_member(user), local=clock.display, group=certificates.group_code,
             max_years=certificates.MAX_YEARS)
 
     @staticmethod
     def _is_member(user):
-        return not is_institute(user) and _own_person_id(user) is not None
+        return not is_institute(user) and person_id_of(user) is not None
 
     @expose("/issue", methods=["POST"])
     @has_access
@@ -174,7 +165,7 @@ class HourCertificateView(ScopedModelView):
     description_columns = {"code": "按验证码查询时输入不含短横线的16位验证码"}
     list_template = "hours/certificate_list.html"
     formatters_columns = {"code": lambda c: _nowrap(certificates.group_code(c or "")),
-                          "person_name": _nowrap, "issued_at": lambda v: _nowrap(_local(v)),
+                          "person_name": _nowrap, "issued_at": lambda v: _nowrap(clock.display(v)),
                           "totals": _totals_text, "id": _download_link,
                           "years": lambda v: "、".join(f"{y}年" for y in (v or "").split(",") if y)}
 

@@ -13,7 +13,7 @@ from app.models import Firm, Person, PersonStatus, PersonType
 from app.views.core.export import send_table
 from app.views.core.scoping import current_user, scoped_id
 from app.workflows.core.errors import ValidationError
-from app.workflows.core.scoping import account_of, is_institute
+from app.workflows.core.scoping import is_institute, person_id_of
 from app.workflows.hours import queries
 from app.workflows.hours.rules import fmt
 
@@ -88,9 +88,9 @@ class HourQueryView(BaseView):
         criteria = queries.AnnualCriteria(
             year=year, firm_id=firm_id,
             person_type=person_type if person_type in PersonType.ALL else None,
-            name=queries._text(request.args.get("name")),
-            cert_number=queries._text(request.args.get("cert")),
-            username=queries._text(request.args.get("username")),
+            name=queries.text_criterion(request.args.get("name")),
+            cert_number=queries.text_criterion(request.args.get("cert")),
+            username=queries.text_criterion(request.args.get("username")),
             verdict=verdict if verdict in queries.VERDICTS else None)
         return actor, criteria, problems
 
@@ -118,10 +118,10 @@ class HourQueryView(BaseView):
             criteria.year = clock.local_today(clock.now()).year
         person_type = args.get("type") or None
         criteria.person_type = person_type if person_type in PersonType.ALL else None
-        criteria.title = queries._text(args.get("title"))
+        criteria.title = queries.text_criterion(args.get("title"))
         criteria.kinds = tuple(k for k in args.getlist("kind") if k in queries.KINDS)
-        criteria.username = queries._text(args.get("username"))
-        criteria.name = queries._text(args.get("name"))
+        criteria.username = queries.text_criterion(args.get("username"))
+        criteria.name = queries.text_criterion(args.get("name"))
         status = args.get("status") or None
         criteria.status = status if status in PersonStatus.ALL else None
         return actor, criteria, problems
@@ -240,8 +240,7 @@ class HourQueryView(BaseView):
     # -- 学时查询 (a member's own) -----------------------------------------------------------
 
     def _own_person_id(self):
-        account = account_of(current_user())
-        return account.person_id if account is not None else None
+        return person_id_of(current_user())
 
     @expose("/mine/")
     @has_access

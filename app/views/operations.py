@@ -27,10 +27,6 @@ TRIGGER_LABELS = {jobs.TRIGGER_SCHEDULE: "定时", jobs.TRIGGER_CATCH_UP: "补�
                   jobs.TRIGGER_CLI: "命令行"}
 
 
-def _local_time(value):
-    return display(value)
-
-
 def _job_label(name):
     definition = jobs.JOBS.get(name)
     return definition.description if definition and definition.description else name
@@ -82,9 +78,9 @@ class JobRunView(ScopedModelView):
     formatters_columns = {
         "job": _job_label,
         "trigger": lambda v: TRIGGER_LABELS.get(v, v),
-        "as_of": _local_time,
-        "started_at": _local_time,
-        "finished_at": _local_time,
+        "as_of": display,
+        "started_at": display,
+        "finished_at": display,
         "outcome": lambda v: v or "运行中",
         "counts": _counts,
         "error": _preformatted,
@@ -95,7 +91,7 @@ class JobRunView(ScopedModelView):
             states = jobs.idle_states()
             kwargs["job_table"] = [{
                 "label": _job_label(name), "schedule": _schedule_label(jobs.JOBS[name].schedule),
-                "last_idle": _local_time(states[name].last_idle_at) if name in states else "",
+                "last_idle": display(states[name].last_idle_at) if name in states else "",
                 "idle_runs": states[name].idle_runs if name in states else 0,
             } for name in sorted(jobs.JOBS)]
         return super().render_template(template, **kwargs)
@@ -129,10 +125,10 @@ class OutboxMailView(ScopedModelView):
     order_columns = ["created_at", "to_addr", "status", "attempts", "next_attempt_at", "sent_at"]
     base_order = ("created_at", "desc")
     formatters_columns = {
-        "created_at": _local_time,
-        "next_attempt_at": _local_time,
-        "claimed_at": _local_time,
-        "sent_at": _local_time,
+        "created_at": display,
+        "next_attempt_at": display,
+        "claimed_at": display,
+        "sent_at": display,
         "last_error": lambda v: (v or "")[:200],
     }
 
@@ -207,7 +203,7 @@ def _shown_value(value):
         try:
             import datetime as dt
 
-            return _local_time(dt.datetime.fromisoformat(value))
+            return display(dt.datetime.fromisoformat(value))
         except ValueError:
             return value
     return str(value)
@@ -255,7 +251,7 @@ class AuditLogView(ScopedModelView):
     order_columns = ["at", "username", "entity", "action"]
     base_order = ("at", "desc")
     formatters_columns = {
-        "at": _local_time,
+        "at": display,
         "action": lambda v: ACTION_LABELS.get(v, v),
         "entity": _entity_label,
         "username": _actor_label,

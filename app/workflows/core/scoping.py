@@ -58,6 +58,12 @@ def account_of(user) -> Account | None:
     return getattr(user, "account", None)
 
 
+def person_id_of(user) -> int | None:
+    """The person a signed-in member acts as (None for staff, firm admins, nobody)."""
+    account = account_of(user)
+    return account.person_id if account is not None else None
+
+
 # --- declarations --------------------------------------------------------------------------
 
 class ScopeDeclarationError(RuntimeError):

@@ -26,7 +26,7 @@ from app.models import Category, Delivery, HourCertificate, HourRecord, Person
 from app.workflows.core.commands import command
 from app.workflows.core.errors import ValidationError
 from app.workflows.core.scoping import get_scoped
-from app.workflows.hours.rules import TENTH, ZERO, person_year
+from app.workflows.hours.rules import TENTH, ZERO, person_year, years_with_hours  # noqa: F401
 
 # no 0/O, 1/I/L: a code read aloud or retyped from paper is not misread
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -68,12 +68,6 @@ def find_by_code(session, text: str | None) -> HourCertificate | None:
 
 def one_place(value) -> str:
     return str(Decimal(value or 0).quantize(TENTH))
-
-
-def years_with_hours(session, person: Person) -> list[int]:
-    """Years in which the person has hour records, newest first."""
-    return list(session.scalars(select(HourRecord.year).where(HourRecord.person_id == person.id)
-                                .group_by(HourRecord.year).order_by(HourRecord.year.desc())))
 
 
 def year_totals(session, person: Person, year: int) -> dict:

@@ -25,7 +25,7 @@ from app.models import Account, Firm, HourRecord, Person, PersonType
 from app.models.hours import Category, Delivery
 from app.workflows.core.errors import ValidationError
 from app.workflows.core.scoping import get_scoped, is_institute, scope_condition
-from app.workflows.hours.rules import person_year, year_select
+from app.workflows.hours.rules import person_year, year_results, year_select
 
 PASSED, FAILED, NOT_REQUIRED, EXEMPT = "通过", "未通过", "无要求", "豁免"
 VERDICTS = (PASSED, FAILED, NOT_REQUIRED)
@@ -101,7 +101,8 @@ def parse_firm(session, actor, value):
     return firm_id
 
 
-def _text(value) -> str | None:
+def text_criterion(value) -> str | None:
+    """A typed text criterion, trimmed and bounded (None when empty)."""
     value = (value or "").strip()
     return value[:64] or None
 
@@ -233,9 +234,7 @@ def person_detail(session, actor, person_id: int, year: int):
 def person_years(session, actor, person_id: int):
     """Every year a person has hours in, newest first, each with its YearResult."""
     person = get_scoped(session, Person, person_id, actor)
-    years = session.execute(select(HourRecord.year).where(HourRecord.person_id == person.id)
-                            .distinct().order_by(HourRecord.year.desc())).scalars().all()
-    return person, [person_year(session, person, year) for year in years]
+    return person, year_results(session, person)
 
 
 # --- 学员学时明细 -------------------------------------------------------------------------

@@ -158,6 +158,17 @@ def person_year(session, person: Person, year: int) -> YearResult:
     return result
 
 
+def years_with_hours(session, person: Person) -> list[int]:
+    """Years in which the person has hour records, newest first."""
+    return list(session.scalars(select(HourRecord.year).where(HourRecord.person_id == person.id)
+                                .group_by(HourRecord.year).order_by(HourRecord.year.desc())))
+
+
+def year_results(session, person: Person) -> list[YearResult]:
+    """The verdict of every year the person has hours in, newest first (学时查询, 学时证明)."""
+    return [person_year(session, person, year) for year in years_with_hours(session, person)]
+
+
 # ---- the same as SQL -------------------------------------------------------------------
 
 HOURS_T = Numeric(8, 1)
