@@ -19,6 +19,7 @@ class Account(Model):
     A firm admin has `firm_id`; a member has `person_id` (and the person's firm);
     staff and admins have neither.
     """
+    __label__ = "账号"  # how the audit log names it
 
     __tablename__ = "account"
     __scope__ = Scope(user="user_id")  # staff manage accounts; a user its own

@@ -14,6 +14,7 @@ from app.models.types import UTCDateTime
 
 class HelpDocument(Model):
     """操作手册 / 演示视频: documents and links staff maintain."""
+    __label__ = "操作手册和视频"  # how the audit log names it
 
     __tablename__ = "help_document"
     __scope__ = Scope.public_read()  # every signed-in user reads it; staff maintain it
@@ -29,6 +30,7 @@ class HelpDocument(Model):
 
 class PolicyText(Model):
     """行业政策法规: a searchable library of policy texts (also feeds 智能客服)."""
+    __label__ = "政策法规"  # how the audit log names it
 
     __tablename__ = "policy_text"
     __scope__ = Scope.public_read()  # every signed-in user reads it; staff maintain it
@@ -47,6 +49,7 @@ class PolicyText(Model):
 
 class FaqEntry(Model):
     """智能客服 knowledge base: questions and answers staff maintain."""
+    __label__ = "知识库条目"  # how the audit log names it
 
     __tablename__ = "faq_entry"
     __scope__ = Scope.public_read()  # every signed-in user reads it; staff maintain it

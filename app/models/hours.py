@@ -45,6 +45,7 @@ HOURS = Numeric(6, 1)
 
 class HourRecord(Model):
     """学时记录: one credited line; every record has exactly one source (kind, id)."""
+    __label__ = "学时记录"  # how the audit log names it
 
     __tablename__ = "hour_record"
     __table_args__ = (
@@ -113,6 +114,7 @@ class HourYearTotal(Model):
 
 class CpeRequirement(Model):
     """学时要求 per year and person type; a year without a row uses DEFAULTS (rules.py)."""
+    __label__ = "学时要求"  # how the audit log names it
 
     __tablename__ = "cpe_requirement"
     __table_args__ = (UniqueConstraint("year", "person_type", name="uq_cpe_requirement"),)
@@ -135,6 +137,7 @@ class CpeRequirement(Model):
 
 class CpeExemption(Model):
     """A confirmed 豁免 for one person and year: CPA → no requirement; 非执业会员 → halved."""
+    __label__ = "学时豁免"  # how the audit log names it
 
     __tablename__ = "cpe_exemption"
     __table_args__ = (
@@ -158,6 +161,7 @@ class HourCertificate(Model):
     snapshot taken at issue (the PDF and the public 学时证明验证 page show what was certified,
     even after later corrections); `code` is the random verification code (16 characters of
     CODE_ALPHABET, app/workflows/hours/certificates.py)."""
+    __label__ = "学时证明"  # how the audit log names it
 
     __tablename__ = "hour_certificate"
     __scope__ = Scope(firm="person.firm_id", person="person_id")

@@ -38,6 +38,7 @@ class ConsultationStatus:
 
 class Notice(Model):
     """协会通知: published to an audience at `publish_at` (may be in the future)."""
+    __label__ = "协会通知"  # how the audit log names it
 
     __tablename__ = "notice"
     __scope__ = Scope.institute_only()  # recipients read their Message rows
@@ -92,6 +93,7 @@ class Message(Model):
 
 class Consultation(Model):
     """咨询消息: a thread between a firm or member and the institute."""
+    __label__ = "咨询"  # how the audit log names it
 
     __tablename__ = "consultation"
     __scope__ = Scope(firm="firm_id", person="person_id")

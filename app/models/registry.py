@@ -18,6 +18,7 @@ class FirmStatus:
 
 class Firm(Model):
     """Accounting firm (会计师事务所). `code` is the 8-digit 事务所编号, kept as text."""
+    __label__ = "事务所"  # how the audit log names it
 
     __tablename__ = "firm"
     __table_args__ = (CheckConstraint("status in ('正常', '注销')", name="ck_firm_status"),)
@@ -61,6 +62,7 @@ class Gender:
 
 class Person(Model):
     """Person (人员) of a firm, or a CPA under the institute's care (firm is null: 协会代管)."""
+    __label__ = "人员"  # how the audit log names it
 
     __tablename__ = "person"
     __table_args__ = (
@@ -116,6 +118,7 @@ class PersonTransfer(Model):
     its own password) or institute staff may accept the move; refusal or expiry
     (30 days) leaves the person where it was. The old firm is told either way.
     """
+    __label__ = "人员转入申请"  # how the audit log names it
 
     __tablename__ = "person_transfer"
     __table_args__ = (Index("ix_person_transfer_person", "person_id", "status"),)

@@ -17,7 +17,7 @@ from app.domains import Domain
 from app.models import AuditLog, JobRun, OutboxMail
 from app.roles import MENU_SYSTEM, STAFF
 from app.views.core.scoping import ScopedModelView, current_user, now
-from app.workflows.core import jobs, mail
+from app.workflows.core import audit, jobs, mail
 
 MENU_AUDIT = "审计日志"
 MENU_JOB_RUNS = "定时任务"
@@ -148,12 +148,6 @@ class OutboxMailView(ScopedModelView):
 
 
 ACTION_LABELS = {"create": "新增", "update": "修改", "delete": "删除"}
-# tables no view of their own names (or names differently from how the log should read)
-ENTITY_LABELS = {"ab_user": "用户", "account": "账号", "person": "人员", "firm": "事务所",
-                 "person_transfer": "人员转入申请", "hour_record": "学时记录",
-                 "cpe_requirement": "学时要求", "cpe_exemption": "学时豁免", "notice": "协会通知",
-                 "consultation": "咨询", "help_document": "操作手册和视频",
-                 "policy_text": "政策法规", "faq_entry": "知识库条目"}
 FIELD_LABELS = {"id": "ID", "status": "状态", "created_at": "创建时间", "updated_at": "修改时间",
                 "first_name": "姓名", "last_name": "姓", "username": "登录名", "email": "电子邮箱",
                 "active": "是否启用", "user_id": "用户ID", "firm_id": "事务所ID",
@@ -182,7 +176,7 @@ def _entity_labels():
 
 
 def _entity_label(table):
-    return ENTITY_LABELS.get(table) or table
+    return audit.LABELS.get(table) or table
 
 
 def _field_label(table, key):

@@ -43,3 +43,35 @@ def test_fab_prettified_english_field_names_are_not_shown(app):
     with app.test_request_context():
         assert _field_label("ab_user", "changed_by_fk") == "修改人ID"
         assert _field_label("person", "position").startswith("职位")  # 人员信息's label
+
+
+def test_every_audited_entity_is_named_in_chinese(app):
+    """Each domain's audited models name themselves (`__label__`): the log never shows a
+    table name such as hour_certificate."""
+    import re
+
+    from app.views.operations import _entity_label
+
+    with app.app_context():
+        assert len(audit.AUDITED) >= 12
+        for model in audit.AUDITED:
+            label = _entity_label(model.__tablename__)
+            assert re.search(r"[\u4e00-\u9fff]", label), (model.__name__, label)
+        assert _entity_label("hour_certificate") == "学时证明"
+
+
+def test_an_audited_model_without_a_chinese_label_is_refused():
+    import pytest
+    from sqlalchemy import Integer
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Unnamed(Base):
+        __tablename__ = "unnamed_thing"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+    with pytest.raises(RuntimeError, match="Unnamed"):
+        audit.register_audited(Unnamed)
+    assert Unnamed not in audit.AUDITED

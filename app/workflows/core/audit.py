@@ -8,6 +8,7 @@ import contextlib
 import contextvars
 import datetime as dt
 import json
+import re
 
 from sqlalchemy import event, inspect, insert
 from sqlalchemy.orm import Session
@@ -18,6 +19,10 @@ from app.models import AuditLog
 # entity -> columns never written to the log; each domain declares its audited models
 # (app/domains.py, DOMAIN.audited) and create_app registers them here
 AUDITED: dict = {}
+# table -> how the audit log names it (the model's `__label__`, in Chinese)
+LABELS: dict = {}
+# tables of FAB's own models, which cannot carry a `__label__`
+_FOREIGN_LABELS = {"ab_user": "用户"}
 _default_actor = None  # set by the web layer: the signed-in user of the request
 
 
@@ -50,8 +55,14 @@ def _load_old_values(model) -> None:
 
 
 def register_audited(model, excluded: set[str] = frozenset()) -> None:
-    """Later domain areas add their entities here."""
+    """Later domain areas add their entities here. An audited model names itself in Chinese
+    (`__label__ = "学时记录"`): the audit log shows that name, never the table's."""
+    table = model.__tablename__
+    label = model.__dict__.get("__label__") or _FOREIGN_LABELS.get(table)
+    if not label or not re.search(r"[\u4e00-\u9fff]", label):
+        raise RuntimeError(f"audited model {model.__name__} declares no Chinese __label__")
     AUDITED[model] = set(excluded)
+    LABELS[table] = label
     _load_old_values(model)
 
 
