@@ -24,6 +24,7 @@ from sqlalchemy import false, inspect, or_, select, true
 from app.models import Account, Scope
 from app.roles import ADMIN, FIRM_ADMIN, MEMBER, STAFF
 from app.workflows.core.errors import ForbiddenError, NotFoundError
+from app.workflows.core.sql import inline
 
 
 class SystemActor:
@@ -147,7 +148,9 @@ def grants(model, user) -> tuple[Grant, ...]:
 
 def _path_condition(model, path: str, value):
     hops, column = _resolve(model, path)
-    condition = column == value
+    # a firm's or person's id is written into the SQL: PostgreSQL plans each firm's query
+    # for that firm's size, once (app/workflows/core/sql.py)
+    condition = column == (inline(value) if type(value) is int else value)
     for attribute, uselist in reversed(hops):
         condition = attribute.any(condition) if uselist else attribute.has(condition)
     return condition

@@ -25,6 +25,7 @@ from app.models import Account, Firm, HourRecord, Person, PersonType
 from app.models.hours import Category, Delivery
 from app.workflows.core.errors import ValidationError
 from app.workflows.core.scoping import get_scoped, is_institute, scope_condition
+from app.workflows.core.sql import limited
 from app.workflows.hours.rules import person_year, year_results, year_select
 
 PASSED, FAILED, NOT_REQUIRED, EXEMPT = "通过", "未通过", "无要求", "豁免"
@@ -188,7 +189,7 @@ def annual_page(session, actor, criteria: AnnualCriteria, number: int, size: int
     """(rows of page `number`, total) of 学员年度学时."""
     query = annual_order(annual(session, actor, criteria), order, descending,
                          by_firm=spans_firms(actor, criteria))
-    rows = session.execute(query.limit(size).offset((number - 1) * size)).all()
+    rows = session.execute(limited(query, size, (number - 1) * size)).all()
     return rows, annual_total(session, actor, criteria)
 
 
@@ -218,7 +219,7 @@ def page(session, query, number: int, size: int):
     its ORDER BY (sorting every row only to count them was most of a firm's first page)."""
     total = session.execute(select(func.count()).select_from(
         query.order_by(None).subquery())).scalar()
-    rows = session.execute(query.limit(size).offset((number - 1) * size)).all()
+    rows = session.execute(limited(query, size, (number - 1) * size)).all()
     return rows, total
 
 
