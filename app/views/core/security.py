@@ -34,7 +34,8 @@ PERMISSION_LABELS = {
     "can_access": "使用", "can_import": "导入", "can_reset_password": "重置密码",
     "can_chart": "查看图表", "can_act": "办理", "can_correct": "更正", "can_decide": "审核",
     "can_manage": "管理", "can_mark_read": "标为已读", "can_read": "阅读", "can_suggest": "提交建议",
-    "can_userinfo": "查看本人信息", "can_this_form_get": "打开表单", "can_this_form_post": "提交表单",
+    "can_userinfo": "查看本人信息", "can_query": "查询", "can_detail": "查看个人明细",
+    "can_own": "查看本人", "can_this_form_get": "打开表单", "can_this_form_post": "提交表单",
     "copyrole": "复制角色", "resend": "重新发送", "resetmypassword": "重置本人密码",
     "resetpasswords": "重置密码", "userinfoedit": "修改本人信息",
 }
