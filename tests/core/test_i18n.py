@@ -109,3 +109,16 @@ def test_modal_buttons_are_chinese(client, world):
     page = client.get("/personview/list/").get_data(as_text=True)
     assert ">Cancel<" not in page
     assert ">OK<" not in page
+
+
+def test_an_optional_select_offers_请选择_not___None(client, world):
+    """The blank choice of an optional relation (人员's 所在事务所) in the add and edit
+    forms and in the list's filter reads 请选择; the value sent stays FAB's marker."""
+    client.login(world.staff)
+    for url in ("/personview/add", f"/personview/edit/{world.a_people[0]}", "/personview/list/"):
+        page = client.get(url).get_data(as_text=True)
+        assert ">__None<" not in page and "u003e__None\\u003c" not in page, url
+        # the list's filter form travels as JSON with < > escaped
+        assert ">请选择<" in page or "\\u003e\\u8bf7\\u9009\\u62e9\\u003c" in page, url
+    form = client.get("/personview/add").get_data(as_text=True)
+    assert re.search(r'<option[^>]*value="__None"[^>]*>请选择</option>', form)

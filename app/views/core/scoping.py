@@ -16,6 +16,7 @@ import functools
 from flask import abort, current_app, g, has_request_context, request
 from flask_appbuilder import expose
 from flask_appbuilder.api import ModelRestApi
+from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import SQLAFilterConverter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -23,12 +24,15 @@ from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import ModelView
 from flask_appbuilder.widgets import ListWidget
 from sqlalchemy import or_
+from wtforms.fields.core import UnboundField
 
 from app import clock
 from app.views.core.export import ExportMixin
 from app.workflows.core import files
 from app.workflows.core.errors import DomainError, NotFoundError
 from app.workflows.core.scoping import enforce_owner, scope_condition
+
+BLANK_CHOICE = "请选择"
 
 
 def current_user():
@@ -155,6 +159,18 @@ def _scope_related_fields(view, attr: str) -> None:
     setattr(view, attr, rel_fields)
 
 
+def _blank_choice_in_chinese(form_class) -> None:
+    """FAB's optional relation selects offer a blank choice whose text is empty, which WTForms
+    renders as its value: users saw "__None" above the firms. Name it 请选择."""
+    if form_class is None:
+        return
+    for attribute in vars(form_class).values():
+        if isinstance(attribute, UnboundField) and issubclass(attribute.field_class,
+                                                              QuerySelectField) \
+                and attribute.kwargs.get("allow_blank"):
+            attribute.kwargs["blank_text"] = BLANK_CHOICE
+
+
 def _blank_if_none(value):
     return "" if value is None else value
 
@@ -207,6 +223,8 @@ class ScopedModelView(_SubmittedData, _PerRequestFilters, ExportMixin, ModelView
         _scope_related_fields(self, "edit_form_query_rel_fields")
         _scope_related_fields(self, "search_form_query_rel_fields")
         super().__init__(**kwargs)
+        for form_class in (self.add_form, self.edit_form, self.search_form):
+            _blank_choice_in_chinese(form_class)
 
     def _list(self, **kwargs):
         try:
