@@ -230,7 +230,7 @@ class RoleView(RoleModelView):
     show_title = "角色详情"
     add_title = "新增角色"
     edit_title = "修改角色"
-    label_columns = {"name": "角色", "permissions": "权限", "user": "用户"}
+    label_columns = {"name": "角色", "permissions": "权限", "user": "用户", "groups": "用户组"}
     # the name stays raw for FAB's templates (they look the built-in roles up by it): the
     # role templates (app/templates/appbuilder/general/widgets/roles/) say it in Chinese
 
@@ -264,7 +264,7 @@ class ViewNamesView(ViewMenuModelView):
 class PermissionOnViewsView(PermissionViewModelView):
     class_permission_name = "PermissionViewModelView"
     list_title = "视图和菜单的权限"
-    label_columns = {"permission": "权限", "view_menu": "视图或菜单"}
+    label_columns = {"permission": "权限", "view_menu": "视图或菜单", "role": "角色"}
     list_columns = ["view_menu", "permission"]
 
 
