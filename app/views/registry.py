@@ -156,7 +156,8 @@ class PersonView(PersonRules, ScopedModelView):
     search_columns = PERSON_SEARCH
     order_columns = ["name", "person_type", "gender", "phone", "cert_number", "position", "status"]
     base_order = ("name", "asc")
-    description_columns = {"firm": "事务所管理员无需选择，默认为本所"}
+    description_columns = {"firm": "不选择即为协会代管人员"}
+    institute_only_columns = ("firm",)  # a firm admin's people are its own
     validators_columns = {
         "id_number": [Checked(validate_id_number)],
         "phone": [Checked(validate_mobile)],

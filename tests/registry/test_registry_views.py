@@ -28,8 +28,10 @@ def test_firm_admin_adds_person_into_its_own_firm_by_default(app, world, client)
 
 def test_firm_admin_cannot_add_or_move_a_person_into_another_firm(app, world, client):
     client.login(world.a.admin)
+    # the form has no firm field for a firm admin: a firm slipped into the post is not read
     client.post_form("/personview/add", _person_form(firm=str(world.b.id)))
-    assert _count(app, Person, phone="13700000009") == 0
+    assert _count(app, Person, phone="13700000009", firm_id=world.b.id) == 0
+    assert _count(app, Person, phone="13700000009", firm_id=world.a.id) == 1
     own = world.a_people[1]
     client.post_form(f"/personview/edit/{own}", _person_form(name="张二", phone="13800000002",
                                                               firm=str(world.b.id)))
@@ -37,11 +39,19 @@ def test_firm_admin_cannot_add_or_move_a_person_into_another_firm(app, world, cl
         assert db.session.get(Person, own).firm_id == world.a.id
 
 
-def test_firm_select_offers_only_the_firm_admins_own_firm(app, world, client):
+def test_the_firm_field_and_its_hint_are_for_staff_only(app, world, client, make_client):
+    """A firm admin's people are its own: its person form has no 所在事务所 (nor the hint
+    about it); staff choose any firm or none (协会代管)."""
     client.login(world.a.admin)
-    page = client.get("/personview/add").get_data(as_text=True)
-    assert world.a.name in page
-    assert world.b.name not in page
+    for url in ("/personview/add", f"/personview/edit/{world.a_people[1]}"):
+        page = client.get(url).get_data(as_text=True)
+        assert 'name="firm"' not in page and "协会代管" not in page, url
+        assert world.b.name not in page, url
+    staff = make_client()
+    staff.login(world.staff)
+    page = staff.get("/personview/add").get_data(as_text=True)
+    assert 'name="firm"' in page and "不选择即为协会代管人员" in page
+    assert world.a.name in page and world.b.name in page
 
 
 def test_person_form_names_the_bad_field_in_chinese(app, world, client):

@@ -30,7 +30,7 @@ from app import clock
 from app.views.core.export import ExportMixin
 from app.workflows.core import files
 from app.workflows.core.errors import DomainError, NotFoundError
-from app.workflows.core.scoping import enforce_owner, scope_condition
+from app.workflows.core.scoping import enforce_owner, is_institute, scope_condition
 
 BLANK_CHOICE = "请选择"
 
@@ -171,6 +171,27 @@ def _blank_choice_in_chinese(form_class) -> None:
             attribute.kwargs["blank_text"] = BLANK_CHOICE
 
 
+def _for_institute_only(form_class, columns):
+    """The form without `columns` for anyone but staff: a firm admin does not choose the
+    firm its rows belong to (they are stamped with its own), so the field and its hint are
+    not shown and a submitted value is not read."""
+    if form_class is None or not columns:
+        return form_class
+
+    class Form(form_class):
+        @classmethod
+        def refresh(cls, obj=None):
+            form = super().refresh(obj)
+            if not is_institute(current_user()):
+                for column in columns:
+                    if column in form:
+                        del form[column]
+            return form
+
+    Form.__name__ = form_class.__name__
+    return Form
+
+
 def _blank_if_none(value):
     return "" if value is None else value
 
@@ -206,6 +227,8 @@ class ScopedModelView(_SubmittedData, _PerRequestFilters, ExportMixin, ModelView
     list_template = "scoped_list.html"
     # buttons above the list: (label, endpoint, icon, permission, permission view)
     list_links = ()
+    # form fields (and their hints) only staff see and set, e.g. the firm of a person
+    institute_only_columns = ()
 
     def __init__(self, **kwargs):
         self.extra_args = {**(self.extra_args or {}), "scoped_view": self}
@@ -225,6 +248,26 @@ class ScopedModelView(_SubmittedData, _PerRequestFilters, ExportMixin, ModelView
         super().__init__(**kwargs)
         for form_class in (self.add_form, self.edit_form, self.search_form):
             _blank_choice_in_chinese(form_class)
+        self.add_form = _for_institute_only(self.add_form, self.institute_only_columns)
+        self.edit_form = _for_institute_only(self.edit_form, self.institute_only_columns)
+
+    # forms without their institute-only fields: render only the fields the form has
+    def _absent(self, form, exclude_cols):
+        return list(exclude_cols or []) + [c for c in self.institute_only_columns if c not in form]
+
+    def _get_add_widget(self, form, exclude_cols=None, widgets=None):
+        widgets = widgets or {}
+        widgets["add"] = self.add_widget(
+            form=form, include_cols=[c for c in self.add_columns if c in form],
+            exclude_cols=self._absent(form, exclude_cols), fieldsets=self.add_fieldsets)
+        return widgets
+
+    def _get_edit_widget(self, form, exclude_cols=None, widgets=None):
+        widgets = widgets or {}
+        widgets["edit"] = self.edit_widget(
+            form=form, include_cols=[c for c in self.edit_columns if c in form],
+            exclude_cols=self._absent(form, exclude_cols), fieldsets=self.edit_fieldsets)
+        return widgets
 
     def _list(self, **kwargs):
         try:
