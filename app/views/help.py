@@ -23,6 +23,7 @@ from app.roles import CRUD, FIRM_ADMIN, MEMBER, STAFF
 from app.views.core.scoping import ScopedModelView, current_user, now, scoped_id
 from app.workflows import help
 from app.workflows.core.errors import DomainError
+from app.workflows.core.scoping import is_institute
 
 MENU_HELP = "帮助中心"
 MENU_HELP_MANUALS = "操作手册"
@@ -78,7 +79,8 @@ class HelpCenterView(BaseView):
 
     def _documents(self, kind, title):
         return self.render_template("help/documents.html", title=title, kind=kind,
-                                    documents=help.documents(kind))
+                                    documents=help.documents(kind),
+                                    maintainer=is_institute(current_user()))
 
     @expose("/manuals/")
     @has_access

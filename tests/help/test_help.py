@@ -347,3 +347,18 @@ def test_empty_suggestion_names_the_field(app, world, make_client):
     assert "内容：请填写您的意见建议" in html
     with app.app_context():
         assert db.session.scalar(select(func.count(Suggestion.id))) == 0
+
+
+def test_an_empty_document_list_tells_each_role_what_it_can_do(app, world, make_client):
+    """Staff maintain the manuals themselves (where to add them); everyone else is told
+    that the institute will upload them — not the other way round."""
+    expected = {world.staff: "可在“帮助中心 → 手册视频维护”中添加",
+                world.a.admin: "协会工作人员上传后将在此显示",
+                world.member: "协会工作人员上传后将在此显示"}
+    for login, hint in expected.items():
+        client = make_client()
+        client.login(login)
+        page = client.get("/help/manuals/").get_data(as_text=True)
+        assert 'id="help-documents-empty"' in page and hint in page, login
+        other = set(expected.values()) - {hint}
+        assert not any(h in page for h in other), login
