@@ -20,6 +20,25 @@
       cert.disabled = other;
       group.style.opacity = other ? "0.5" : "1";
     };
+    var note = document.getElementById("cert-note");
+    cert.addEventListener("change", function () {
+      var value = cert.value.trim();
+      if (!value || cert.disabled) { return; }
+      fetch(form.getAttribute("data-lookup") + "?cert=" + encodeURIComponent(value),
+            {credentials: "same-origin"})
+        .then(function (r) { return r.json().then(function (body) { return [r.ok, body]; }); })
+        .then(function (pair) {
+          var body = pair[1];
+          if (!pair[0]) { if (note) { note.textContent = body.message || ""; } return; }
+          if (note) { note.textContent = ""; }
+          document.getElementById("name").value = body.name;
+          var position = document.getElementById("position");
+          if (!position.value) { position.value = body.position; }
+          var gender = form.querySelector("input[name=gender][value='" + body.gender + "']");
+          if (gender) { gender.checked = true; }
+        })
+        .catch(function () {});
+    });
     var kinds = form.querySelectorAll("input[name=person_kind]");
     for (var k = 0; k < kinds.length; k++) { kinds[k].addEventListener("change", sync); }
     sync();

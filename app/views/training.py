@@ -84,7 +84,7 @@ class TrainingView(BaseView):
     method_permission_name = {
         "catalogue": "browse", "intro": "browse", "handouts": "browse",
         "handout_files": "browse", "handout_download": "browse",
-        "enroll_form": "enroll", "tick": "enroll", "roster": "enroll", "delete": "enroll",
+        "enroll_form": "enroll", "tick": "enroll", "cert_lookup": "enroll", "roster": "enroll", "delete": "enroll",
         "roster_export": "enroll", "enroll_self": "self",
         "waitlist": "wait", "join": "wait", "accept": "wait", "decline": "wait",
     }
@@ -135,6 +135,26 @@ class TrainingView(BaseView):
         return self.render_template(
             "training/enroll_form.html", title="面授班报名", item=item, row=row, values=values,
             kinds=PersonKind.ALL, reminder=enrollment.REMINDER, firm=firm, **_helpers())
+
+    @expose("/cert-lookup")
+    @has_access
+    def cert_lookup(self):
+        """姓名 and 性别 of a CPA of the firm by 证书编号 (the form fills them as the manual says)."""
+        from flask import jsonify
+
+        from app.models import Person, PersonStatus, PersonType
+        from app.workflows.core.scoping import scoped_select
+
+        cert = (request.args.get("cert") or "").strip()[:20]
+        person = db.session.scalars(scoped_select(Person, current_user()).where(
+            Person.cert_number == cert, Person.person_type == PersonType.CPA,
+            Person.status == PersonStatus.ACTIVE)).first() if cert else None
+        if person is None:
+            response = jsonify(message=f"证书编号“{cert}”不是本所在册的注册会计师，请核对")
+            response.status_code = 404
+            return response
+        return jsonify(name=person.name, gender=person.gender or "",
+                       position=person.position or "")
 
     @expose("/classes/<int:pk>/tick", methods=["GET", "POST"])
     @has_access

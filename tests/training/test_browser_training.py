@@ -58,7 +58,13 @@ def test_firm_admin_enrolls_by_the_form_and_by_ticking(app, world):
         expect(page.locator("#cert_number")).to_be_disabled()
         page.locator("input[name=person_kind][value=注册会计师]").check()
         expect(page.locator("#cert_number")).to_be_enabled()
+        page.fill("#cert_number", "110100020001")  # another firm's CPA: not found
+        page.locator("#cert_number").dispatch_event("change")
+        expect(page.locator("#cert-note")).to_contain_text("不是本所在册的注册会计师")
         page.fill("#cert_number", "110100010001")
+        page.locator("#cert_number").dispatch_event("change")
+        expect(page.locator("#name")).to_have_value("张一")  # filled from the registry
+        expect(page.locator("#cert-note")).to_have_text("")
         page.fill("#phone", "13800000001")
         page.fill("#travel", "G101")
         page.locator("#submit-enroll").click()
