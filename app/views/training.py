@@ -308,7 +308,13 @@ class TrainingView(BaseView):
     @scoped_id(WaitlistEntry)
     def accept(self, pk):
         actor = current_user()
-        entry = waitlist._own_entry(actor, pk)
+        try:
+            entry = waitlist.own_entry(actor, pk)
+        except NotFoundError:
+            raise
+        except DomainError as error:
+            flash(error.message, "danger")
+            return redirect(url_for(".waitlist"))
         if entry.person_id is None:  # a firm: the form, where the held seat is used
             if waitlist.state(entry, now()) != waitlist.OFFERED:
                 flash("该候补名额已失效", "danger")

@@ -291,3 +291,33 @@ def test_the_api_waiting_list(app, world):
     with app.app_context():
         assert db.session.get(Enrollment, accepted.get_json()["enrollment_id"]).person_id \
             == world.a_people[0]
+
+
+def test_a_firm_accepts_its_offer_through_the_form_and_never_another_entry(app, world,
+                                                                         make_client):
+    from app.models import WaitlistEntry
+    from app.workflows.training import waitlist
+
+    with app.app_context():
+        full = make_class(capacity="1")
+        taken = enrollment.enroll(user(world.b.admin), NOW, full, form()).id
+        firm_entry = waitlist.join(user(world.a.admin), NOW, full).id
+        member_entry = waitlist.join(user(world.member), NOW + dt.timedelta(minutes=1), full).id
+        review.reject(user("staff1"), NOW, taken, remark="调整")
+    client = _signed_in(make_client, world.a.admin)
+    with _at(NOW):
+        page = client.get("/training/waitlist/").get_data(as_text=True)
+        assert "待确认" in page and "候补中（第1位）" in page
+        # the member's entry is visible to its firm but not the firm's to decide
+        refused = client.post_form(f"/training/waitlist/{member_entry}/accept",
+                                   follow_redirects=True)
+        assert refused.status_code == 200 and "只能处理本单位或本人的候补" in refused.get_data(
+            as_text=True)
+        go = client.post_form(f"/training/waitlist/{firm_entry}/accept")
+        assert go.headers["Location"].endswith(f"/training/classes/{full}/enroll")
+        done = client.post_form(f"/training/classes/{full}/enroll", form(name="候补人", phone="18800002222"),
+                                follow_redirects=True)
+        assert "已为候补人报名" in done.get_data(as_text=True)
+    with app.app_context():
+        entry = db.session.get(WaitlistEntry, firm_entry)
+        assert entry.accepted_at is not None and entry.enrollment_id is not None

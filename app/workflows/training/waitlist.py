@@ -169,7 +169,7 @@ def join(actor, now, class_id: int) -> WaitlistEntry:
     return entry
 
 
-def _own_entry(actor, entry_id) -> WaitlistEntry:
+def own_entry(actor, entry_id) -> WaitlistEntry:
     entry = get_scoped(db.session, W, entry_id, actor, "候补记录不存在")
     mine = _owner_condition(actor)
     if mine is None or db.session.scalar(select(func.count()).select_from(W).where(
@@ -184,7 +184,7 @@ def accept(actor, now, entry_id: int, data: dict | None = None):
     form (`data`, the manual's form fields)."""
     from app.workflows.training import enrollment
 
-    entry = _own_entry(actor, entry_id)
+    entry = own_entry(actor, entry_id)
     current = state(entry, now)
     if current != OFFERED:
         raise ValidationError(f"该候补当前为“{current}”，不能接受", "waitlist")
@@ -198,7 +198,7 @@ def accept(actor, now, entry_id: int, data: dict | None = None):
 @command
 def decline(actor, now, entry_id: int, remark=None) -> WaitlistEntry:
     """Give up the offer (or leave the list): the seat goes to the next in line."""
-    entry = _own_entry(actor, entry_id)
+    entry = own_entry(actor, entry_id)
     current = state(entry, now)
     if current not in (WAITING, OFFERED):
         raise ValidationError(f"该候补当前为“{current}”，不能放弃", "waitlist")
