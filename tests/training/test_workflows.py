@@ -34,6 +34,8 @@ def test_staff_create_a_class_and_bad_input_names_the_field(ctx, world):
     # 2026-11-20 00:00 in Beijing is 2026-11-19 16:00 UTC
     assert item.enroll_start == dt.datetime(2026, 11, 19, 16, 0, tzinfo=dt.timezone.utc)
     for key, value, words in (("name", "", "培训班名称"), ("hours", "abc", "学时"),
+                              ("hours", "1e100", "学时"),
+                              ("hours", "123456789012345678901234567890.12", "学时"),
                               ("category", "体育", "学时类别"), ("capacity", "0", "最大报名人数"),
                               ("end_date", "2026-11-01", "结束日期"),
                               ("enroll_end", "2026-11-01 00:00", "报名结束时间"),
