@@ -355,9 +355,15 @@ def _emails(person_ids) -> dict[int, str]:
 
     if not person_ids:
         return {}
-    return dict(db.session.execute(
-        select(Account.person_id, User.email).join(User, User.id == Account.user_id)
-        .where(Account.person_id.in_(person_ids))).all())
+    found = {}
+    for person_id, bound, email in db.session.execute(
+            select(Account.person_id, Account.notify_email, User.email)
+            .join(User, User.id == Account.user_id).where(Account.person_id.in_(person_ids))):
+        # the bound address, else the account's own; never the system's placeholder
+        shown = bound or (email if email and not email.endswith(".invalid") else "")
+        if shown:
+            found[person_id] = shown
+    return found
 
 
 # --- 培训班管理 (staff) -------------------------------------------------------------------
