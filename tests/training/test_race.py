@@ -72,3 +72,48 @@ def test_fifty_requests_for_one_person_enroll_it_once(app, world):
     assert outcomes.count("seated") == 1, outcomes
     assert all("不能重复报名" in o for o in outcomes if o != "seated"), set(outcomes)
     assert _count(app, class_id) == 1
+
+
+def test_fifty_http_requests_for_the_last_seats(app, world):
+    """The same through the served app: 50 POST /api/v1/enrollment/ at once from two firms'
+    admins (JWT), over real HTTP to a threaded server, as production serves them."""
+    import json
+    import urllib.error
+    import urllib.request
+    from unittest import mock
+
+    from tests.helpers import PASSWORD, serving
+
+    with app.app_context():
+        class_id = make_class(capacity="4")
+    with mock.patch("app.views.training.now", return_value=NOW), serving(app) as base:
+        def call(path, body, token=None):
+            request = urllib.request.Request(base + path, data=json.dumps(body).encode(),
+                                             headers={"Content-Type": "application/json"})
+            if token:
+                request.add_header("Authorization", f"Bearer {token}")
+            try:
+                with urllib.request.urlopen(request, timeout=120) as response:
+                    return response.status, json.loads(response.read())
+            except urllib.error.HTTPError as error:
+                return error.code, json.loads(error.read() or b"{}")
+
+        tokens = [call("/api/v1/security/login", {"username": login, "password": PASSWORD,
+                                                  "provider": "db"})[1]["access_token"]
+                  for login in (world.a.admin, world.b.admin)]
+        start = threading.Barrier(REQUESTS)
+
+        def attempt(n):
+            start.wait(timeout=60)
+            return call("/api/v1/enrollment/", {"class_id": class_id,
+                                                **form(name=f"并发{n}", phone=f"187{n:08d}")},
+                        tokens[n % 2])
+
+        with ThreadPoolExecutor(max_workers=REQUESTS) as pool:
+            results = list(pool.map(attempt, range(REQUESTS)))
+    statuses = [status for status, _ in results]
+    assert statuses.count(201) == 4, statuses
+    refused = [body["message"] for status, body in results if status != 201]
+    assert all(status in (201, 400) for status in statuses), statuses
+    assert all("已报满" in m for m in refused), set(refused)
+    assert _count(app, class_id) == 4
