@@ -380,7 +380,7 @@ class TrainingAdminView(BaseView):
     default_view = "list"
     method_permission_name = {name: "manage" for name in (
         "list", "new", "edit", "detail", "decide", "results", "remove_handout", "export",
-        "cicpa")}
+        "cicpa", "enrollment")}
 
     @expose("/")
     @has_access
@@ -450,6 +450,18 @@ class TrainingAdminView(BaseView):
             files=classes.handouts_of([item.id])[item.id],
             waiting=waitlist.entries(actor, moment, item.id),
             wstate=lambda e: waitlist.state(e, moment), **_helpers())
+
+    @expose("/enrollment/<int:pk>")
+    @has_access
+    @scoped_id(Enrollment)
+    def enrollment(self, pk):
+        """One enrollment: what was typed, and its 流程跟踪 (the state machine's history)."""
+        from app.workflows.core.scoping import get_scoped
+
+        row = get_scoped(db.session, Enrollment, pk, current_user(), "报名记录不存在")
+        return self.render_template(
+            "training/admin_enrollment.html", title=f"{row.name}-报名详情", row=row,
+            history=review.MACHINE.history(row), local_time=clock.display, **_helpers())
 
     @expose("/<int:pk>/decide", methods=["POST"])
     @has_access

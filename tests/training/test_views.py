@@ -160,6 +160,9 @@ def test_staff_create_a_class_with_a_handout_review_record_results_by_sheet_expo
                         {"event": "approve", "rowid": [str(cpa_id), str(other_id)]})
         page = staff.get(f"/training-admin/{class_id}").get_data(as_text=True)
     assert page.count("审核通过（已确认）") == 2
+    detail = staff.get(f"/training-admin/enrollment/{cpa_id}").get_data(as_text=True)
+    assert "流程跟踪" in detail and "未审核" in detail and "审核通过" in detail
+    assert firm.get(f"/training-admin/enrollment/{cpa_id}").status_code in (302, 403)
     # results by sheet through the generic import
     sheet = xlsx([["110100010001", "张一", None, "合格"], [None, "孙助理", "18827250001", "不合格"]],
                  ["证书编号", "姓名", "联系电话", "培训结果"])
