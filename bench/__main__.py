@@ -313,6 +313,14 @@ def files(args):
 
 
 @benchmark
+def training(args):
+    """A 300 MB class handout stored and downloaded with flat memory (bench/training.py)."""
+    from bench import training as training_bench
+
+    training_bench.main([])
+
+
+@benchmark
 def hours(args):
     """学员年度学时 / 事务所培训概况 on 60,000 persons and 2,400,000 records (bench/hours.py)."""
     from bench import hours as hours_bench

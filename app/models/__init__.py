@@ -17,3 +17,6 @@ from app.models.help import FaqEntry, HelpDocument, PolicyText, Suggestion  # no
 from app.models.hours import (  # noqa: F401
     Category, CpeExemption, CpeRequirement, Delivery, HourCertificate, HourRecord, HourYearTotal,
     SourceKind)
+from app.models.training import (  # noqa: F401
+    Audience as TrainingAudience, Enrollment, EnrollmentStatus, PersonKind, TrainingClass,
+    TrainingResult, WaitlistEntry)

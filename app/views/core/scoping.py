@@ -97,6 +97,26 @@ def scoped_id(model, arg: str = "pk"):
     return decorate
 
 
+def upload_limit(max_bytes: int):
+    """Mark a page that takes files larger than MAX_CONTENT_LENGTH (a 500 MB handout): the
+    request's own limit is raised before anything reads the body (the CSRF check reads the
+    form first, so the limit must be in place before it: `raise_upload_limit` runs first)."""
+
+    def decorate(view):
+        view._max_content_length = int(max_bytes)
+        return view
+
+    return decorate
+
+
+def raise_upload_limit():
+    """before_request, installed ahead of every other: the page's own upload limit."""
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    limit = getattr(view, "_max_content_length", None)
+    if limit:
+        request.max_content_length = limit
+
+
 def uploads(field: str = "attachments") -> list:
     """The files of a multipart field, as streams for the file store (empty inputs skipped)."""
     return [files.Upload.of(f) for f in request.files.getlist(field) if f and f.filename]

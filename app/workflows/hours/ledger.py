@@ -35,12 +35,13 @@ def parse_hours(value, *, allow_negative: bool = False) -> Decimal:
         hours = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
         raise ValidationError("学时须为数字，最多一位小数", "hours") from None
-    if not hours.is_finite() or hours.as_tuple().exponent < -1 and hours != hours.quantize(
-            Decimal("0.1")):
+    if not hours.is_finite():
+        raise ValidationError("学时须为数字，最多一位小数", "hours")
+    if abs(hours) >= Decimal("100000"):  # before quantize: 1E+100 has no tenths to round to
+        raise ValidationError("学时数值过大", "hours")
+    if hours.as_tuple().exponent < -1 and hours != hours.quantize(Decimal("0.1")):
         raise ValidationError("学时须为数字，最多一位小数", "hours")
     hours = hours.quantize(Decimal("0.1"))
-    if abs(hours) >= Decimal("100000"):
-        raise ValidationError("学时数值过大", "hours")
     if hours == 0 or (hours < 0 and not allow_negative):
         raise ValidationError("学时须大于0" if not allow_negative else "更正学时不能为0", "hours")
     return hours

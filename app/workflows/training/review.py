@@ -1,0 +1,123 @@
+"""审核 and 培训结果 (seed 000 §5.1): staff decide enrollments through the state machine
+(未审核 → 审核通过 / 审核未通过 with the reason), one or many at once, and after the class
+record 合格 / 不合格 per person. 合格 credits the class's hours (面授, the class's category)
+to a CPA with a certificate number through the hour ledger, idempotently (source
+training_result:<enrollment id>); changing the result back withdraws exactly that credit."""
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import (Delivery, Enrollment, EnrollmentStatus, Person, SourceKind,
+                        TrainingClass, TrainingResult)
+from app.workflows.core.commands import command
+from app.workflows.core.errors import ForbiddenError, ValidationError
+from app.workflows.core.scoping import get_scoped, is_institute
+from app.workflows.core.states import Guard, Machine, T, institute
+from app.workflows.hours import ledger
+from app.workflows.training import seats
+from app.workflows.training.classes import class_started
+
+PENDING, APPROVED, REJECTED = (EnrollmentStatus.PENDING, EnrollmentStatus.APPROVED,
+                               EnrollmentStatus.REJECTED)
+no_result = Guard("尚未记录培训结果",
+                  lambda item, actor, now: "已记录培训结果" if item.result != TrainingResult.NOT_YET
+                  else None)
+
+MACHINE = Machine("training_enrollment", Enrollment, [
+    T("approve", PENDING, APPROVED, "审核通过", who=institute),
+    T("reject", (PENDING, APPROVED), REJECTED, "审核未通过", who=institute, remark=True,
+      guards=[no_result]),
+])
+
+
+def _load(actor, enrollment_id) -> Enrollment:
+    return get_scoped(db.session, Enrollment, enrollment_id, actor, "报名记录不存在")
+
+
+@command
+def approve(actor, now, enrollment_id, remark=None) -> Enrollment:
+    row = _load(actor, enrollment_id)
+    MACHINE.fire(row, "approve", actor, now, remark=remark)
+    return row
+
+
+@command
+def reject(actor, now, enrollment_id, remark=None) -> Enrollment:
+    from app.workflows.training import waitlist
+
+    row = _load(actor, enrollment_id)
+    MACHINE.fire(row, "reject", actor, now, remark=remark)
+    seats.lock_class(row.class_id)
+    db.session.flush()
+    waitlist.offer_free_seats(actor, now, row.training_class)
+    return row
+
+
+@command
+def decide_many(actor, now, event: str, enrollment_ids, remark=None) -> int:
+    """Approve or reject several at once: all or none, the refusal naming the person."""
+    if event not in ("approve", "reject"):
+        raise ValidationError("未知的审核操作")
+    ids = [i for i in dict.fromkeys(enrollment_ids or [])]
+    if not ids:
+        raise ValidationError("请先勾选报名人员", "enrollment")
+    command_ = approve if event == "approve" else reject
+    for pk in ids:
+        row = _load(actor, pk)
+        try:
+            command_(actor, now, row.id, remark=remark)
+        except ValidationError as error:
+            raise ValidationError(f"{row.name}：{error.message}，本次未处理任何人",
+                                  error.field) from None
+    return len(ids)
+
+
+def _credit(actor, now, row: Enrollment, item: TrainingClass) -> bool:
+    """Credit (合格, a CPA with a number) or withdraw this enrollment's hours."""
+    person = db.session.get(Person, row.person_id) if row.person_id else None
+    if row.result == TrainingResult.PASSED and person is not None and person.cert_number:
+        ledger.credit(actor, now, source_kind=SourceKind.TRAINING_RESULT, source_id=row.id,
+                      person_id=person.id, year=item.end_date.year, title=item.name,
+                      category=item.category, delivery=Delivery.FACE_TO_FACE, hours=item.hours,
+                      obtained_at=item.end_date, acquisition="协会面授班")
+        return True
+    ledger.withdraw(actor, now, SourceKind.TRAINING_RESULT, row.id)
+    return False
+
+
+@command
+def set_result(actor, now, enrollment_id, result: str) -> Enrollment:
+    """合格 / 不合格 / 尚未参加培训 for one approved enrollment, after the class started."""
+    if not is_institute(actor):
+        raise ForbiddenError("只有协会工作人员可以记录培训结果")
+    if result not in TrainingResult.ALL:
+        raise ValidationError(f"培训结果须为{'、'.join(TrainingResult.ALL)}之一", "result")
+    row = _load(actor, enrollment_id)
+    if row.status != APPROVED:
+        raise ValidationError(f"{row.name}的报名状态为“{row.status}”，只有审核通过的报名可以记录培训结果",
+                              "result")
+    item = row.training_class
+    if not class_started(item, now):
+        raise ValidationError("培训班尚未开始，不能记录培训结果", "result")
+    if row.result != result:
+        row.result = result
+        db.session.flush()
+    _credit(actor, now, row, item)
+    return row
+
+
+@command
+def set_results(actor, now, results: dict) -> int:
+    """Several results at once ({enrollment id: result}), all or none."""
+    for pk, result in results.items():
+        set_result(actor, now, pk, result)
+    return len(results)
+
+
+def recredit_class(actor, now, item: TrainingClass) -> int:
+    """The class's hours, category or dates changed: re-credit everyone 合格."""
+    rows = db.session.scalars(select(Enrollment).where(
+        Enrollment.class_id == item.id, Enrollment.result == TrainingResult.PASSED)).all()
+    return sum(1 for row in rows if _credit(actor, now, row, item))
+
+
+COMMANDS = {"approve": approve, "reject": reject}
