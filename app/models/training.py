@@ -53,6 +53,7 @@ class TrainingResult:
 class TrainingClass(Model):
     """培训班: one class of the institute's catalogue. Every signed-in user reads the
     catalogue; only staff write it (permissions)."""
+    __label__ = "协会培训班"  # how the audit log names it
 
     __tablename__ = "training_class"
     __table_args__ = (Index("ix_training_class_start", "start_date"),)
@@ -89,6 +90,7 @@ class Enrollment(Model):
 
     A CPA's row names the registry person (person_id); 其他 persons are typed in. The
     dedupe key (person:<id> or phone:<mobile>) is unique per class: nobody twice."""
+    __label__ = "培训报名"  # how the audit log names it
 
     __tablename__ = "training_enrollment"
     __table_args__ = (
@@ -138,6 +140,7 @@ class WaitlistEntry(Model):
     """候补: a firm or a member waiting for a seat of a full class, first come first served.
     When a seat frees the first in line is offered it until `offer_expires_at`; the offer's
     state is derived from the timestamps (app/workflows/training/waitlist.py)."""
+    __label__ = "候补登记"  # how the audit log names it
 
     __tablename__ = "training_waitlist"
     __table_args__ = (Index("ix_training_waitlist_class", "class_id", "joined_at"),)

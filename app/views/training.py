@@ -80,6 +80,9 @@ class TrainingView(BaseView):
 
     route_base = "/training"
     class_permission_name = "Training"
+    chinese_name = "CPA专题培训"  # 用户权限 names the view and its permission so
+    permission_labels = {"can_browse": "浏览培训班", "can_enroll": "报名", "can_self": "本人报名",
+                         "can_wait": "登记候补", "can_respond": "答复候补"}
     default_view = "catalogue"
     method_permission_name = {
         "catalogue": "browse", "intro": "browse", "handouts": "browse",
@@ -377,6 +380,7 @@ class TrainingAdminView(BaseView):
 
     route_base = "/training-admin"
     class_permission_name = "TrainingAdmin"
+    chinese_name = "培训班管理"
     default_view = "list"
     method_permission_name = {name: "manage" for name in (
         "list", "new", "edit", "detail", "decide", "results", "remove_handout", "export",
@@ -625,6 +629,7 @@ class EnrollmentApi(MachineVerbsMixin, ScopedModelRestApi):
                         "can_result"]
     method_permission_name = {"get": "get", "get_list": "get", "info": "info", "post": "post",
                               "delete": "delete", "set_result": "result"}
+    permission_labels = {"can_result": "登记培训结果"}
     list_columns = ENROLLMENT_COLUMNS
     show_columns = ENROLLMENT_COLUMNS
     add_columns = ["class_id", "person_kind", "name", "age", "position", "phone", "cert_number",

@@ -35,8 +35,10 @@ def test_every_permission_of_every_domain_reads_in_chinese(app):
     with app.app_context():
         pvs = db.session.query(PermissionView).all()
         assert len(pvs) > 100
+        # CPA / CICPA as the manuals write them (CPA专题培训)
         english = sorted({permission_view_label(pv) for pv in pvs
-                          if re.search(r"[A-Za-z]{2,}", permission_view_label(pv))})
+                          if re.search(r"[A-Za-z]{2,}", re.sub(r"(CI)?CPA", "",
+                                                               permission_view_label(pv)))})
         assert english == []
         assert permission_label("can_query") == "查询"
 

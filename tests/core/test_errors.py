@@ -321,3 +321,18 @@ def test_a_request_that_recursed_to_pythons_limit_is_a_chinese_400(app, world, m
         response = make_client().get("/")
     _assert_chinese_page(response, 400, contains="嵌套过深")
     assert any("recursion" in r.getMessage() and r.exc_info is None for r in caplog.records)
+
+
+def test_a_rule_refusal_no_page_caught_is_its_chinese_message_not_a_500(app, world):
+    """A DomainError escaping a custom page or API answers with its own status and text."""
+    from app.views.core import hardening
+    from app.workflows.core.errors import ConflictError, ForbiddenError
+
+    assert app.error_handler_spec[None][None][hardening.DomainError] is hardening.domain_error
+    with app.test_request_context("/training/"):
+        response = hardening.domain_error(ConflictError("该记录已被他人处理，请刷新后重试"))
+        assert response.status_code == 409
+        assert "该记录已被他人处理" in response.get_data(as_text=True)
+    with app.test_request_context("/api/v1/enrollment/1/approve", method="POST"):
+        response = hardening.domain_error(ForbiddenError("无权审核"))
+        assert response.status_code == 403 and response.get_json() == {"message": "无权审核"}

@@ -23,6 +23,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
+from app.workflows.core.errors import DomainError
+
 log = logging.getLogger(__name__)
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
@@ -125,6 +127,16 @@ def bad_value(error):
     log.warning("refused %s %s: %s", request.method, request.full_path,
                 str(error).splitlines()[0][:200])
     return error_response(400, "提交的数值超出范围或格式不对，请检查后重试")
+
+
+def domain_error(error):
+    """A rule's refusal (DomainError) that a page did not catch: its Chinese message with its
+    status (400 / 403 / 404 / 409), never a 500; nothing of the refused change is kept."""
+    from app.extensions import db
+
+    db.session.rollback()
+    log.info("refused %s %s: %s", request.method, request.full_path, error.message[:200])
+    return error_response(error.status, error.message)
 
 
 def too_deep(error):
@@ -339,6 +351,7 @@ def install(app, appbuilder) -> None:
     app.register_error_handler(OverflowError, bad_value)
     app.register_error_handler(DataError, bad_value)
     app.register_error_handler(RecursionError, too_deep)
+    app.register_error_handler(DomainError, domain_error)
     app.register_error_handler(500, server_error)
     if app.config.get("RATELIMIT_ENABLED"):
         limit_logins(app, appbuilder)

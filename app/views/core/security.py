@@ -12,6 +12,7 @@ import re
 
 from flask import current_app, g, has_app_context
 from flask_appbuilder import BaseView, expose
+from flask_appbuilder.api import BaseApi
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, User, ViewMenu
 from flask_appbuilder.security.views import AuthDBView as FabAuthDBView
@@ -60,10 +61,25 @@ VIEW_LABELS = {
 }
 
 _labels_from_app: dict[str, str] = {}
+_permission_labels_from_app: dict[str, str] = {}
 
 
 def learn_view_labels(appbuilder) -> None:
-    """Name each view by the menu entry that opens it (else its list title)."""
+    """Name each view by what it declares (`chinese_name`; a REST API of a model by the
+    model's `__label__` + 接口), else the menu entry that opens it, else its list title;
+    a view's own permissions by its `permission_labels` ({"can_result": "登记结果"})."""
+    for view in appbuilder.baseviews:
+        name = getattr(view, "class_permission_name", None)
+        declared = getattr(view, "chinese_name", None)
+        model = getattr(getattr(view, "datamodel", None), "obj", None)
+        if not declared and isinstance(view, BaseApi) and model is not None \
+                and model.__dict__.get("__label__"):
+            declared = f"{model.__label__}接口"
+        if name and declared:
+            _labels_from_app.setdefault(name, declared)
+        for permission, label in (getattr(view, "permission_labels", None) or {}).items():
+            _permission_labels_from_app.setdefault(permission, label)
+
     def walk(items):
         for item in items:
             view = getattr(item, "baseview", None)
@@ -105,6 +121,10 @@ def _alternatives(pattern: str) -> list[str] | None:
 def _one_permission(name: str) -> str:
     if name in PERMISSION_LABELS:
         return PERMISSION_LABELS[name]
+    if not _labels_from_app and has_app_context():
+        learn_view_labels(current_app.appbuilder)
+    if name in _permission_labels_from_app:
+        return _permission_labels_from_app[name]
     return "操作：" + name.removeprefix("can_")
 
 
