@@ -231,12 +231,12 @@ def tell_booked(appointment: Appointment, now) -> None:
 def book(actor, now, case_ids, day, start) -> Appointment:
     """预约: several approved cases of one type into one slot, one seat per person."""
     found = _cases(actor, case_ids)
-    day, slot = _slot(day, start)
-    _check_day(day, now, found)
-    for case in found:  # the 30-day guard, before any seat is taken
+    for case in found:  # the 30-day guard first: derived, whether or not the job ran
         reason = C.in_time(case, actor, now)
         if reason:
             raise ValidationError(f"{case.name}的{case.case_type}业务{reason}", "cases")
+    day, slot = _slot(day, start)
+    _check_day(day, now, found)
     take_seats(day, slot, len(found))
     first = found[0]
     account = account_of(actor)
