@@ -819,6 +819,30 @@ def register(appbuilder, app) -> None:
     appbuilder.add_api(AppointmentApi)
 
 
+def _cli(app) -> None:
+    import click
+    from flask.cli import AppGroup
+
+    group = AppGroup("registration", help="注册业务")
+
+    @group.command("managed-accounts")
+    def managed_accounts():
+        """Open sign-ins for 协会代管注册会计师 without one (login 证书编号, password 身份证号)."""
+        from app.models import Account, Person, PersonStatus, PersonType
+        from app.workflows import accounts
+        people = db.session.scalars(select(Person).where(
+            Person.firm_id.is_(None), Person.person_type == PersonType.CPA,
+            Person.status == PersonStatus.ACTIVE, Person.cert_number.is_not(None),
+            Person.id_number.is_not(None),
+            ~select(Account.user_id).where(Account.person_id == Person.id).exists())).all()
+        for person in people:
+            accounts.provision_managed_cpa(person, now())
+        db.session.commit()
+        click.echo(f"已开通协会代管注册会计师账号：{len(people)}个")
+
+    app.cli.add_command(group)
+
+
 _FILER_MENUS = f"{MENU}|{MENU_APPLY}|{MENU_RECORDS}|{MENU_APPOINTMENTS}"
 
 DOMAIN = Domain(
@@ -840,4 +864,5 @@ DOMAIN = Domain(
     },
     audited={RegistrationCase: set(), DocRequirement: set(), SlotTemplate: set(),
              CalendarDay: set(), Appointment: set()},
+    cli=_cli,
 )
