@@ -233,6 +233,7 @@ class RegistrationView(BaseView):
             "registration/form.html", title=f"{case_type}业务办理", case_type=case_type,
             case=case, fields=TY.fields_of(case_type), values=values, person_id=person_id,
             rows=rows, applies=requirements.applies, answers=answers, present=present,
+            words=requirements.condition_words,
             accept=cases.DOCUMENT.accept,
             managed=cases.managed_person(g.user) is not None)
 
@@ -730,6 +731,10 @@ class AppointmentApi(MachineVerbsMixin, ScopedModelRestApi):
 
 # ---- staff settings ----------------------------------------------------------------------------
 
+def _yes_no(value) -> str:
+    return "是" if value else "否"
+
+
 class DocRequirementView(ScopedModelView):
     """所需材料设置: the one table the form, the submit check and 智能客服 read."""
 
@@ -753,6 +758,8 @@ class DocRequirementView(ScopedModelView):
         "condition": "留空表示总是需要；否则写“字段=值”，多个条件用英文分号分隔，例如 retired=是、"
                      "transfer_type!=转入协会代管、items~姓名 (证书信息)",
         "doc_key": "英文字母、数字或下划线；同一业务类型的同一材料在不同条件下使用同一代码"}
+    formatters_columns = {"required": _yes_no, "has_template": _yes_no,
+                          "condition": lambda c: requirements.condition_words(c) or "总是需要"}
     add_form_extra_fields = {"case_type": choice_field("业务类型", TY.ALL)}
     edit_form_extra_fields = add_form_extra_fields
 
@@ -777,6 +784,7 @@ class SlotTemplateView(ScopedModelView):
     order_columns = ["start"]
     base_order = ("start", "asc")
     label_columns = {"start": "开始时间", "end": "结束时间", "seats": "名额", "active": "启用"}
+    formatters_columns = {"active": _yes_no}
     description_columns = {"start": "HH:MM，例如 09:00", "end": "HH:MM，例如 10:00",
                            "seats": "每个时段可预约的人数"}
     validators_columns = {
@@ -799,6 +807,7 @@ class CalendarDayView(ScopedModelView):
     order_columns = ["day"]
     base_order = ("day", "desc")
     label_columns = {"day": "日期", "open": "工作日（不勾选为公休日）", "note": "说明"}
+    formatters_columns = {"open": lambda v: "工作日" if v else "公休日"}
     description_columns = {"open": "法定节假日和周末已按国家安排自动为公休日；此处录入临时闭馆（不勾选）"
                                    "或调休上班（勾选）的日期"}
 

@@ -108,6 +108,11 @@ def missing(case_type: str, answers: dict, present_keys, session=None) -> list[s
             if row.required and row.doc_key not in present]
 
 
+def condition_words(condition: str) -> str:
+    """“人员类型为“非退休”” for ``retired=非退休``: how the form and the settings show it."""
+    return "且".join(_words(c.strip()) for c in (condition or "").split(";") if c.strip())
+
+
 def describe(case_type: str, session=None) -> str:
     """What a type asks for, as a sentence (智能客服): conditions in words."""
     parts = []
