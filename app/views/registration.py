@@ -759,7 +759,7 @@ class DocRequirementView(ScopedModelView):
                      "transfer_type!=转入协会代管、items~姓名 (证书信息)",
         "doc_key": "英文字母、数字或下划线；同一业务类型的同一材料在不同条件下使用同一代码"}
     formatters_columns = {"required": _yes_no, "has_template": _yes_no,
-                          "condition": lambda c: requirements.condition_words(c) or "总是需要"}
+                          "condition": lambda c: c or "（总是需要）"}
     add_form_extra_fields = {"case_type": choice_field("业务类型", TY.ALL)}
     edit_form_extra_fields = add_form_extra_fields
 

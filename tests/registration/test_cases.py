@@ -168,3 +168,23 @@ def test_an_institute_managed_cpa_files_its_own_reissue(ctx, actors):
         cases.get_case(b_admin, case.id)
     assert ctx.query(StatusHistory).filter_by(entity="registration_case",
                                               entity_id=case.id).count() == 3
+
+
+def test_a_cpa_of_the_firm_sees_its_case_but_does_not_act_on_it(ctx, actors, world):
+    """The member is the person of the firm's case: it reads it, the firm acts on it."""
+    from app.workflows.registration import booking
+    a_admin, _b, staff = actors
+    member = user(ctx, world.member)
+    case = register_case(ctx, a_admin, name="张一", person_id=world.a_people[0])
+    assert cases.get_case(member, case.id).id == case.id
+    with pytest.raises(ForbiddenError, match="提交该业务的事务所或注册会计师本人"):
+        cases.submit(member, NOW, case.id)
+    with pytest.raises(ForbiddenError):
+        cases.save_case(member, NOW, case.id, data={"name": "张一"})
+    cases.submit(a_admin, NOW, case.id)
+    with pytest.raises(ForbiddenError):
+        cases.withdraw(member, NOW, case.id)
+    cases.approve(staff, NOW, case.id)
+    with pytest.raises(ForbiddenError, match="预约"):
+        booking.book(member, NOW, [case.id], "2026-12-04", "09:00")
+    assert case.status == S.APPROVED

@@ -22,9 +22,10 @@ from app.models import (Appointment, AppointmentStatus, CalendarDay, CaseStatus,
                         SlotTemplate, SlotUsage, StatusHistory)
 from app.workflows.core.audit import actor_name
 from app.workflows.core.commands import command
-from app.workflows.core.errors import ConflictError, ValidationError
+from app.workflows.core.errors import ConflictError, ForbiddenError, ValidationError
 from app.workflows.core.jobs import job
-from app.workflows.core.scoping import SystemActor, account_of, get_scoped, scoped_select
+from app.workflows.core.scoping import (SystemActor, account_of, get_scoped, is_institute,
+                                        scoped_select)
 from app.workflows.core.sms import send_sms
 from app.workflows.core.states import Guard, Machine, T, Who, institute
 from app.workflows.messages import remind
@@ -40,7 +41,9 @@ DEFAULT_SEATS = 12
 PLACE = "北京注协会员服务部602"
 
 system_or_institute = C.system_or_institute
-filer_or_institute = Who("申请方或协会工作人员", lambda actor, item: True)
+filer_or_institute = Who(
+    "预约的事务所、注册会计师本人或协会工作人员",
+    lambda actor, item: is_institute(actor) or any(C.is_filer_of(actor, c) for c in item.cases))
 
 
 def _before_the_day(item, actor, now):
@@ -194,6 +197,8 @@ def _cases(actor, case_ids) -> list[RegistrationCase]:
     if len({c.case_type for c in found}) > 1:
         raise ValidationError("不同事项不能同时预约，请选择同一事项的注册会计师", "cases")
     for case in found:
+        if not (is_institute(actor) or C.is_filer_of(actor, case)):
+            raise ForbiddenError(f"{case.name}的{case.case_type}业务由提交该业务的事务所或注册会计师本人预约")
         if case.status != CaseStatus.APPROVED:
             raise ValidationError(f"{case.name}的{case.case_type}业务当前状态为“{case.status}”，"
                                   f"不能预约", "cases")
@@ -267,6 +272,8 @@ def reschedule(actor, now, appointment_id, day, start) -> Appointment:
     appointment = get_appointment(actor, appointment_id)
     if appointment.status != A.BOOKED:
         raise ValidationError(f"当前状态为“{appointment.status}”，不能改约")
+    if not filer_or_institute(actor, appointment):
+        raise ForbiddenError("只有预约的事务所、注册会计师本人或协会工作人员可以改约")
     reason = _before_the_day(appointment, actor, now)
     if reason:
         raise ValidationError(f"不能改约：{reason}")

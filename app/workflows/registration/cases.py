@@ -23,7 +23,7 @@ from app.workflows.core.errors import ForbiddenError, NotFoundError, ValidationE
 from app.workflows.core.identifiers import (clean_name, validate_cert_number, validate_id_number,
                                             validate_mobile)
 from app.workflows.core.scoping import account_of, get_scoped, is_institute, role_names
-from app.workflows.core.states import Guard, Machine, T, Who, institute, not_institute
+from app.workflows.core.states import Guard, Machine, T, Who, institute
 from app.workflows.messages import notify
 from app.workflows.registration import requirements
 from app.workflows.registration import types as TY
@@ -62,6 +62,17 @@ def require_filer(actor) -> str:
             raise ForbiddenError("业务办理由会计师事务所或协会代管注册会计师提交，协会工作人员负责审核")
         raise ForbiddenError("您所在事务所的注册业务请由事务所账号办理")
     return kind
+
+
+def is_filer_of(actor, case) -> bool:
+    """The firm's admin for a firm's case; the CPA itself for its own (协会代管) case. A CPA of
+    a firm sees cases about itself but does not act on them."""
+    kind = filer_kind(actor)
+    if kind == "firm":
+        return case.firm_id is not None and account_of(actor).firm_id == case.firm_id
+    if kind == "managed":
+        return case.firm_id is None and case.person_id == managed_person(actor).id
+    return False
 
 
 # --- the machine ---------------------------------------------------------------------------
@@ -142,14 +153,16 @@ in_time = Guard("30天内", _in_time)
 certificate = Guard("制作证书", _certificate)
 no_certificate = Guard("不制作证书", _no_certificate)
 past_deadline = Guard("已满30天", _expired)
-filer_or_institute = Who("申请方或协会工作人员", lambda actor, item: True)
+filer = Who("提交该业务的事务所或注册会计师本人", lambda actor, item: is_filer_of(actor, item))
+filer_or_institute = Who("提交该业务的事务所、注册会计师本人或协会工作人员",
+                         lambda actor, item: is_institute(actor) or is_filer_of(actor, item))
 system_or_institute = Who("系统或协会工作人员",
                           lambda actor, item: is_institute(actor) or getattr(actor, "id", 0) is None)
 
 MACHINE = Machine("registration_case", RegistrationCase, [
-    T("submit", (S.DRAFT, S.REJECTED, S.EXPIRED), S.SUBMITTED, "提交审核", who=not_institute,
+    T("submit", (S.DRAFT, S.REJECTED, S.EXPIRED), S.SUBMITTED, "提交审核", who=filer,
       guards=[complete]),
-    T("withdraw", S.SUBMITTED, S.DRAFT, "撤回", who=not_institute),
+    T("withdraw", S.SUBMITTED, S.DRAFT, "撤回", who=filer),
     T("approve", S.SUBMITTED, S.APPROVED, "审核通过", who=institute, guards=[complete, onsite]),
     T("approve", S.SUBMITTED, S.DONE, "审核通过", who=institute, guards=[complete, not_onsite]),
     T("reject", S.SUBMITTED, S.REJECTED, "审核不通过", who=institute, remark=True),
@@ -278,6 +291,8 @@ def save_case(actor, now: dt.datetime, case_id=None, *, case_type: str | None = 
         db.session.add(case)
     else:
         case = get_case(actor, case_id)
+        if not is_filer_of(actor, case):
+            raise ForbiddenError("只有提交该业务的事务所或注册会计师本人可以修改")
         if case.status not in S.EDITABLE:
             raise ValidationError(f"当前状态为“{case.status}”，不能修改；如需修改请先撤回")
     columns, answers = _clean_fields(case.case_type, data, kind, actor)

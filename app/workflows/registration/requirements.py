@@ -108,9 +108,11 @@ def missing(case_type: str, answers: dict, present_keys, session=None) -> list[s
             if row.required and row.doc_key not in present]
 
 
-def condition_words(condition: str) -> str:
-    """“人员类型为“非退休”” for ``retired=非退休``: how the form and the settings show it."""
-    return "且".join(_words(c.strip()) for c in (condition or "").split(";") if c.strip())
+def condition_words(condition: str, case_type: str | None = None) -> str:
+    """“人员类型为“非退休”” for ``retired=非退休`` (关系转移): how the form, the settings and
+    智能客服 show a condition, in the type's own field labels."""
+    return "且".join(_words(c.strip(), case_type) for c in (condition or "").split(";")
+                    if c.strip())
 
 
 def describe(case_type: str, session=None) -> str:
@@ -119,17 +121,15 @@ def describe(case_type: str, session=None) -> str:
     for row in rows_of(case_type, session):
         text = row.label + ("" if row.required else "（选填）")
         if row.condition:
-            text += "（" + "、".join(_words(c) for c in row.condition.split(";") if c.strip()) + "时）"
+            text += f"（{condition_words(row.condition, case_type)}时）"
         parts.append(text)
     return "；".join(parts)
 
 
-_FIELD_LABELS = {f.key: f.label for fields in T.FIELDS.values() for f in fields}
-
-
-def _words(clause: str) -> str:
+def _words(clause: str, case_type: str | None) -> str:
+    labels = {f.key: f.label for f in T.FIELDS.get(case_type, ())}
     for op, word in (("!=", "不为"), ("~", "包含"), ("=", "为")):
         if op in clause:
             key, value = (part.strip() for part in clause.split(op, 1))
-            return f"{_FIELD_LABELS.get(key, key)}{word}“{value}”"
+            return f"{labels.get(key, key)}{word}“{value}”"
     return clause
