@@ -28,7 +28,7 @@ from app.views.core.forms import choice_field
 from app.views.core.scoping import ScopedModelRestApi, ScopedModelView, now, scoped_id
 from app.views.core.machines import MachineVerbsMixin
 from app.workflows.core import files
-from app.workflows.core.errors import DomainError, NotFoundError, ValidationError
+from app.workflows.core.errors import DomainError, ValidationError
 from app.workflows.core.scoping import is_institute
 from app.workflows.registration import booking, cases, documents, requirements
 from app.workflows.registration import types as TY

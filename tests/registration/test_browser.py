@@ -1,7 +1,6 @@
 """End to end in a real browser: a firm files a 注册申请 (承诺书, 选择办理人员 → 直接录入, the
 form with its seven documents, 提交审核), staff approve it, the firm books it on the 7-day grid
 and sees it in 预约记录. Chromium at /usr/bin/chromium (skips without it, fails under CI)."""
-import pytest
 
 from app.extensions import db
 from app.models import CaseStatus, RegistrationCase

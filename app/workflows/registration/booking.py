@@ -24,7 +24,7 @@ from app.workflows.core.audit import actor_name
 from app.workflows.core.commands import command
 from app.workflows.core.errors import ConflictError, ForbiddenError, ValidationError
 from app.workflows.core.jobs import job
-from app.workflows.core.scoping import (SystemActor, account_of, get_scoped, is_institute,
+from app.workflows.core.scoping import (SystemActor, get_scoped, is_institute,
                                         scoped_select)
 from app.workflows.core.sms import send_sms
 from app.workflows.core.states import Guard, Machine, T, Who, institute
@@ -244,12 +244,11 @@ def book(actor, now, case_ids, day, start) -> Appointment:
     _check_day(day, now, found)
     take_seats(day, slot, len(found))
     first = found[0]
-    account = account_of(actor)
     appointment = Appointment(
         case_type=first.case_type, day=day, start=slot.start, end=slot.end, seats=len(found),
         names="、".join(c.name for c in found)[:500], status=A.BOOKED, firm_id=first.firm_id,
         person_id=first.person_id if first.firm_id is None else None,
-        filer_id=first.filer_id if account is None or not account.firm_id else actor.id,
+        filer_id=first.filer_id,
         created_at=now)
     db.session.add(appointment)
     db.session.flush()
