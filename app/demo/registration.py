@@ -117,6 +117,15 @@ def seed(now) -> list[tuple[str, str, str, str]]:
         cases.approve(staff, now - dt.timedelta(days=1), cancelled.id)
         appointment = booking.book(filer, now, [cancelled.id], days[-1], "14:30")
         booking.cancel(filer, now, appointment.id)
+    # booked yesterday for today: staff check them in on 现场办理
+    today = clock.local_today(now)
+    if booking.is_open(today):
+        yesterday = now - dt.timedelta(days=1)
+        todays = [reg(n, s, yesterday - dt.timedelta(days=1)) for n, s in (("蒋今", 117),)]
+        for case in todays:
+            cases.submit(filer, yesterday - dt.timedelta(days=1), case.id)
+            cases.approve(staff, yesterday - dt.timedelta(days=1), case.id)
+        booking.book(filer, yesterday, [c.id for c in todays], today, "15:30")
     # visited 10 days ago: 已办理待制证, 已制证待取证, 办理完成
     visited = [reg(n, s, earlier) for n, s in (("周九", 110), ("吴十", 111), ("郑一", 112))]
     for case in visited:

@@ -298,6 +298,10 @@ def save_case(actor, now: dt.datetime, case_id=None, *, case_type: str | None = 
     columns, answers = _clean_fields(case.case_type, data, kind, actor)
     for key, value in columns.items():
         setattr(case, key, value)
+    person = db.session.get(Person, case.person_id) if case.person_id else None
+    if person is not None:  # what the type's form does not ask is known from the person
+        case.cert_number = case.cert_number or person.cert_number
+        case.id_number = case.id_number or person.id_number
     case.answers = json.dumps(answers, ensure_ascii=False)
     if case.id is None:
         db.session.flush()
