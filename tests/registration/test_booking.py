@@ -124,6 +124,8 @@ def test_cancel_frees_the_seats_and_the_case_waits_again(ctx, actors):
     booking.cancel(a_admin, NOW, appointment.id)
     assert appointment.status == "已取消" and case.status == S.APPROVED
     assert _taken(ctx, FRIDAY, "09:00") == 0
+    assert any("已取消2026-12-04 星期五 09:00的预约" in m.body
+               for m in ctx.query(Message).filter_by(user_id=a_admin.id))
     booking.book(a_admin, NOW, [case.id], "2026-12-04", "09:00")
     assert case.status == S.BOOKED
 

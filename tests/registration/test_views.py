@@ -192,3 +192,13 @@ def test_the_cancellation_form_comes_back_pre_filled(app, ready, make_client):
     other.login(world.b.admin)
     assert other.get(f"/registration/template/cancel_form?case={case.id}").status_code == 404
     assert firm.get("/registration/template/nonsense").status_code == 404
+
+
+def test_firm_names_are_suggested_for_the_transfer_form(app, ready, make_client):
+    world = ready
+    firm = make_client()
+    firm.login(world.a.admin)
+    names = firm.get("/registration/suggest?q=乙会计师").get_json()
+    assert names == ["北京乙会计师事务所有限公司"]
+    assert firm.get("/registration/suggest?q=").get_json() == []
+    assert firm.get("/registration/suggest?q=%25").get_json() == []  # a typed % is literal

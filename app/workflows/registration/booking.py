@@ -298,9 +298,14 @@ def cancel(actor, now, appointment_id, remark=None) -> Appointment:
     appointment = get_appointment(actor, appointment_id)
     MACHINE.fire(appointment, "cancel", actor, now, remark=remark)
     free_seats(appointment.day, appointment.start, appointment.seats)
-    for case in list(appointment.cases):
+    released = list(appointment.cases)
+    for case in released:
         C.MACHINE.fire(case, "unbook", actor, now, remark="取消预约")
         case.appointment = None
+    if released:
+        C.tell(released, f"您提交的{C.who_and_what(released)}业务已取消"
+                         f"{slot_label(appointment.day, appointment.start)}的预约，"
+                         f"请在办理期限内重新预约。", now)
     return appointment
 
 

@@ -359,6 +359,7 @@ def submit(actor, now, case_id, remark=None) -> RegistrationCase:
 def withdraw(actor, now, case_id, remark=None) -> RegistrationCase:
     case = get_case(actor, case_id)
     MACHINE.fire(case, "withdraw", actor, now, remark=remark or "用户主动撤回")
+    tell([case], f"您提交的{who_and_what([case])}业务申请已撤回，修改后可重新提交审核。", now)
     return case
 
 
