@@ -20,3 +20,6 @@ from app.models.hours import (  # noqa: F401
 from app.models.training import (  # noqa: F401
     Audience as TrainingAudience, Enrollment, EnrollmentStatus, PersonKind, TrainingClass,
     TrainingResult, WaitlistEntry)
+from app.models.registration import (  # noqa: F401
+    Appointment, AppointmentStatus, CalendarDay, CaseDocument, CaseStatus, DocRequirement,
+    RegistrationCase, SlotTemplate, SlotUsage)

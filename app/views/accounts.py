@@ -33,6 +33,7 @@ class ChangePasswordForm(FlaskForm):
 class FirstLoginForm(FlaskForm):
     contact_name = StringField("联系人姓名")
     contact_phone = StringField("联系人手机号")
+    mobile = StringField("本人手机号")
     new_password = PasswordField("新密码")
     repeat = PasswordField("确认新密码")
 
@@ -83,6 +84,7 @@ class AccountView(BaseView):
                     user, now(),
                     new_password=form.new_password.data, repeat=form.repeat.data,
                     contact_name=form.contact_name.data, contact_phone=form.contact_phone.data,
+                    mobile=form.mobile.data,
                 )
             except DomainError as error:
                 _show_error(form, error)
@@ -92,7 +94,8 @@ class AccountView(BaseView):
         return self.render_template(
             "accounts/first_login.html", form=form, title="补充信息",
             firm=user.account.firm if user.account else None,
-            need_contact=need_contact,
+            need_contact=need_contact, need_mobile=accounts.needs_own_mobile(user),
+            person=user.account.person if user.account else None,
             need_password=bool(user.account and user.account.must_change_password),
             policy=POLICY_TEXT,
         )

@@ -179,6 +179,34 @@ def test_fire_checks_source_who_guard_and_remark_and_writes_history(ctx, world,
         machine.fire(thread, "hold", staff, NOW)
 
 
+def test_one_event_from_one_state_takes_the_first_transition_whose_guards_pass(
+        ctx, world, scratch_machines):
+    """审核通过 goes to 待预约 or 办理完成 by the case: guards choose among same-event rows."""
+    staff, a_admin = _user(ctx, world.staff), _user(ctx, world.a.admin)
+    thread = messages.start_consultation(a_admin, NOW, "其他", "问")
+    long_text = Guard("long", lambda item, actor, now: None if item.business_type == "长" else "不长")
+    never = Guard("never", lambda item, actor, now: "永不")
+    machine = Machine("test_split", Consultation, [
+        T("go", ConsultationStatus.AWAITING_INSTITUTE, ConsultationStatus.AWAITING_USER, "前进",
+          who=institute, guards=[long_text]),
+        T("go", ConsultationStatus.AWAITING_INSTITUTE, ConsultationStatus.CLOSED, "前进",
+          who=institute),
+    ])
+    assert machine.fire(thread, "go", staff, NOW).target == ConsultationStatus.CLOSED
+    assert thread.status == ConsultationStatus.CLOSED
+    ctx.rollback()
+    blocked = Machine("test_blocked", Consultation, [
+        T("go", ConsultationStatus.AWAITING_INSTITUTE, ConsultationStatus.AWAITING_USER, "前进",
+          who=institute, guards=[long_text]),
+        T("go", ConsultationStatus.AWAITING_INSTITUTE, ConsultationStatus.CLOSED, "前进",
+          who=institute, guards=[never]),
+    ])
+    thread = messages.start_consultation(a_admin, NOW, "其他", "问二")
+    with pytest.raises(ValidationError, match="不能前进：不长"):
+        blocked.fire(thread, "go", staff, NOW)
+    assert thread.status == ConsultationStatus.AWAITING_INSTITUTE
+
+
 def test_two_reviewers_deciding_at_once_the_first_wins_the_second_is_told(app, world):
     """Optimistic locking (version_id_col), with two real connections."""
     from app.workflows.registry import transfers

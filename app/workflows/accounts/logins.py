@@ -11,9 +11,9 @@ import re
 from flask_appbuilder.security.sqla.models import Role, User
 
 from app.extensions import db
-from app.models import Account, Firm
+from app.models import Account, Firm, Person, PersonType
 from app.passwords import check_password, hash_password
-from app.roles import FIRM_ADMIN
+from app.roles import FIRM_ADMIN, MEMBER
 from app.workflows.core.commands import command
 from app.workflows.core.errors import ValidationError
 from app.workflows.core.identifiers import clean_name, validate_mobile
@@ -120,6 +120,36 @@ def provision_firm_admin(firm: Firm, now: dt.datetime) -> User:
     )
 
 
+def managed_cpa_initial_password(person) -> str:
+    """Seed 004 §1: 「协会代管注册会计师用户账号为本人注册会计师证书编号，初始密码为本人身份证号。」"""
+    return person.id_number or ""
+
+
+def is_managed_cpa(user: User) -> bool:
+    """协会代管注册会计师: a member whose person is a CPA of no firm (the institute manages it)."""
+    account = getattr(user, "account", None)
+    person = account.person if account is not None else None
+    return bool(person is not None and person.firm_id is None and MEMBER in role_names(user)
+                and person.person_type == PersonType.CPA)
+
+
+def provision_managed_cpa(person, now: dt.datetime) -> User:
+    """The sign-in of a CPA under the institute's care: login = its 注册会计师证书编号,
+    initial password = its 身份证号 (changed at first login, with its own mobile)."""
+    if person.firm_id is not None or person.person_type != PersonType.CPA:
+        raise ValidationError(f"{person.name}不是协会代管注册会计师")
+    if not person.cert_number or not person.id_number:
+        raise ValidationError(f"{person.name}缺少注册会计师证书编号或身份证号，无法开通账号")
+    return create_account(username=person.cert_number, display_name=person.name,
+                          role_name=MEMBER, password=managed_cpa_initial_password(person),
+                          now=now, person=person)
+
+
+def needs_own_mobile(user: User) -> bool:
+    """Seed 004 §1: 「首次登录须补充登记本人手机号，并修改登录密码。」"""
+    return is_managed_cpa(user) and not user.account.person.phone
+
+
 def check_password_policy(user: User, new: str, repeat: str) -> None:
     """≥ 8 characters, letters and digits, repeated identically, not the initial password."""
     if new != repeat:
@@ -170,7 +200,8 @@ def needs_contact_info(user: User) -> bool:
 
 def needs_first_login(user: User) -> bool:
     account = user.account
-    return bool(account and account.must_change_password) or needs_contact_info(user)
+    return (bool(account and account.must_change_password) or needs_contact_info(user)
+            or needs_own_mobile(user))
 
 
 @command
@@ -182,8 +213,10 @@ def complete_first_login(
     repeat: str | None,
     contact_name: str | None = None,
     contact_phone: str | None = None,
+    mobile: str | None = None,
 ) -> None:
-    """补充信息: set the firm's contact (firm admins) and replace the initial password.
+    """补充信息: set the firm's contact (firm admins) or one's own mobile (协会代管注册会计师)
+    and replace the initial password.
 
     Both parts are checked before anything is saved, so a bad mobile does not
     leave the password half-changed.
@@ -196,12 +229,21 @@ def complete_first_login(
         if len(name) > 64:
             raise ValidationError("联系人姓名过长（最多64个字符）", "contact_name")
         phone = validate_mobile(contact_phone, "联系人手机号")
+    person = user.account.person if needs_own_mobile(user) else None
+    if person is not None:
+        own = validate_mobile(mobile, "本人手机号")
+        taken = db.session.query(Person.id).filter(Person.phone == own,
+                                                   Person.id != person.id).first()
+        if taken is not None:
+            raise ValidationError("该手机号已被其他人员使用，请填写本人手机号", "mobile")
     must_change = bool(user.account and user.account.must_change_password)
     if must_change:
         check_password_policy(user, new_password or "", repeat or "")
     if firm is not None:
         firm.contact_name = name
         firm.contact_phone = phone
+    if person is not None:
+        person.phone = own
     if must_change:
         _set_password(user, new_password, now)
 

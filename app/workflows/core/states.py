@@ -137,8 +137,16 @@ class Machine:
         if not permitted:
             who = "、".join(dict.fromkeys(t.who.label for t in fitting))
             raise ForbiddenError(f"当前状态为“{state}”，只有{who}可以{label}")
-        transition = permitted[0]
-        reason = self._blocked(transition, item, actor, now)
+        # an event may have several transitions from one state told apart by their guards
+        # (e.g. 审核通过 → 待预约 for on-site types, → 办理完成 for the others): the first
+        # whose guards pass is taken; if none passes, the first one's reason is given
+        transition, reason = permitted[0], None
+        for candidate in permitted:
+            blocked = self._blocked(candidate, item, actor, now)
+            if blocked is None:
+                transition, reason = candidate, None
+                break
+            reason = reason or blocked
         if reason:
             raise ValidationError(f"当前状态为“{state}”，不能{label}：{reason}")
         remark = (remark or "").strip() or None

@@ -1,0 +1,476 @@
+"""业务办理 and 办理记录 (seed 004 §3–§4): a case is saved as a draft with whatever documents it
+has, submitted only when the requirements table's documents are all there, reviewed by
+staff (reasons per document), and moves on one machine whose history is the 流程跟踪.
+
+Who files: a firm admin for its firm's CPAs (the case carries the firm), or a CPA managed
+by the institute (协会代管, a member whose person has no firm) for itself. Every step sends
+the manual's 【进度提醒】 system message to the filer.
+"""
+import datetime as dt
+import json
+
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import select
+
+from app import clock
+from app.extensions import db
+from app.models import CaseDocument, CaseStatus, Person, RegistrationCase
+from app.roles import FIRM_ADMIN, MEMBER
+from app.workflows.core import files
+from app.workflows.core.audit import actor_name
+from app.workflows.core.commands import command
+from app.workflows.core.errors import ForbiddenError, NotFoundError, ValidationError
+from app.workflows.core.identifiers import (clean_name, validate_cert_number, validate_id_number,
+                                            validate_mobile)
+from app.workflows.core.scoping import account_of, get_scoped, is_institute, role_names
+from app.workflows.core.states import Guard, Machine, T, Who, institute
+from app.workflows.messages import notify
+from app.workflows.registration import requirements
+from app.workflows.registration import types as TY
+
+S = CaseStatus
+VALID_DAYS = 30
+OWNER_KIND = "registration_case"
+DOCUMENT = files.doc_type("registration_document", "业务办理材料", ("jpg", "png", "pdf"), max_mb=5)
+ADDRESS = "北京注协会员服务部（北京市海淀区西四环中路16号院7号楼602室）"
+
+
+# --- who files ---------------------------------------------------------------------------
+
+def managed_person(actor) -> Person | None:
+    """The person of a 协会代管注册会计师 signed in as itself (a member without a firm)."""
+    account = account_of(actor)
+    if account is None or MEMBER not in role_names(actor) or account.person is None:
+        return None
+    return account.person if account.person.firm_id is None else None
+
+
+def filer_kind(actor) -> str | None:
+    """"firm", "managed" or None (staff, firm members: they do not file)."""
+    if is_institute(actor):
+        return None
+    account = account_of(actor)
+    if FIRM_ADMIN in role_names(actor) and account is not None and account.firm_id:
+        return "firm"
+    return "managed" if managed_person(actor) is not None else None
+
+
+def require_filer(actor) -> str:
+    kind = filer_kind(actor)
+    if kind is None:
+        if is_institute(actor):
+            raise ForbiddenError("业务办理由会计师事务所或协会代管注册会计师提交，协会工作人员负责审核")
+        raise ForbiddenError("您所在事务所的注册业务请由事务所账号办理")
+    return kind
+
+
+def is_filer_of(actor, case) -> bool:
+    """The firm's admin for a firm's case; the CPA itself for its own (协会代管) case. A CPA of
+    a firm sees cases about itself but does not act on them."""
+    kind = filer_kind(actor)
+    if kind == "firm":
+        return case.firm_id is not None and account_of(actor).firm_id == case.firm_id
+    if kind == "managed":
+        return case.firm_id is None and case.person_id == managed_person(actor).id
+    return False
+
+
+# --- the machine ---------------------------------------------------------------------------
+
+def answers_of(case: RegistrationCase) -> dict:
+    try:
+        value = json.loads(case.answers or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def deadline(case: RegistrationCase) -> dt.datetime | None:
+    """办理期限: 30 days from approval (derived, whatever the daily job did)."""
+    if case.approved_at is None:
+        return None
+    return case.approved_at + dt.timedelta(days=VALID_DAYS)
+
+
+def missing_documents(case: RegistrationCase) -> list[str]:
+    return requirements.missing(case.case_type, answers_of(case),
+                                {d.doc_key for d in case.documents})
+
+
+def missing_fields(case: RegistrationCase) -> list[str]:
+    answers = answers_of(case)
+    values = {"name": case.name, "id_number": case.id_number, "cert_number": case.cert_number,
+              "mobile": case.mobile}
+    gaps = []
+    for field in TY.fields_of(case.case_type):
+        value = values[field.key] if field.key in values else answers.get(field.key)
+        if field.required and not value:
+            gaps.append(field.label)
+    return gaps
+
+
+def _complete(case, actor, now):
+    fields, docs = missing_fields(case), missing_documents(case)
+    parts = []
+    if fields:
+        parts.append("请填写" + "、".join(fields))
+    if docs:
+        parts.append("请上传" + "、".join(f"【{label}】" for label in docs))
+    return "；".join(parts) or None
+
+
+def _onsite(case, actor, now):
+    return None if TY.is_onsite(case.case_type, answers_of(case)) else "该业务无需现场办理"
+
+
+def _not_onsite(case, actor, now):
+    return "该业务须预约到现场办理" if TY.is_onsite(case.case_type, answers_of(case)) else None
+
+
+def _in_time(case, actor, now):
+    end = deadline(case)
+    if end is not None and now >= end:
+        return f"审核通过已满{VALID_DAYS}天（办理期限至{clock.display(end)}），已过期，请重新提交办理材料"
+    return None
+
+
+def _certificate(case, actor, now):
+    return None if TY.makes_certificate(case.case_type) else "该业务不制作证书"
+
+
+def _no_certificate(case, actor, now):
+    return "该业务须制作证书" if TY.makes_certificate(case.case_type) else None
+
+
+def _expired(case, actor, now):
+    return None if deadline(case) is not None and now >= deadline(case) else "尚未到期"
+
+
+complete = Guard("材料齐全", _complete)
+onsite = Guard("须现场办理", _onsite)
+not_onsite = Guard("无需现场办理", _not_onsite)
+in_time = Guard("30天内", _in_time)
+certificate = Guard("制作证书", _certificate)
+no_certificate = Guard("不制作证书", _no_certificate)
+past_deadline = Guard("已满30天", _expired)
+filer = Who("提交该业务的事务所或注册会计师本人", lambda actor, item: is_filer_of(actor, item))
+filer_or_institute = Who("提交该业务的事务所、注册会计师本人或协会工作人员",
+                         lambda actor, item: is_institute(actor) or is_filer_of(actor, item))
+system_or_institute = Who("系统或协会工作人员",
+                          lambda actor, item: is_institute(actor) or getattr(actor, "id", 0) is None)
+
+MACHINE = Machine("registration_case", RegistrationCase, [
+    T("submit", (S.DRAFT, S.REJECTED, S.EXPIRED), S.SUBMITTED, "提交审核", who=filer,
+      guards=[complete]),
+    T("withdraw", S.SUBMITTED, S.DRAFT, "撤回", who=filer),
+    T("approve", S.SUBMITTED, S.APPROVED, "审核通过", who=institute, guards=[complete, onsite]),
+    T("approve", S.SUBMITTED, S.DONE, "审核通过", who=institute, guards=[complete, not_onsite]),
+    T("reject", S.SUBMITTED, S.REJECTED, "审核不通过", who=institute, remark=True),
+    T("book", S.APPROVED, S.BOOKED, "预约", who=filer_or_institute, guards=[in_time]),
+    T("unbook", S.BOOKED, S.APPROVED, "取消预约", who=filer_or_institute),
+    T("no_show", S.BOOKED, S.APPROVED, "未到场", who=system_or_institute),
+    T("handle", S.BOOKED, S.PROCESSED, "现场办理", who=institute, guards=[certificate]),
+    T("handle", S.BOOKED, S.DONE, "现场办理", who=institute, guards=[no_certificate]),
+    T("make_certificate", S.PROCESSED, S.CERT_READY, "制证完成", who=institute),
+    T("collect", S.CERT_READY, S.DONE, "取证", who=institute),
+    T("expire", S.APPROVED, S.EXPIRED, "已过期", who=system_or_institute, guards=[past_deadline]),
+])
+
+
+# --- messages ------------------------------------------------------------------------------
+
+def filer_user(case) -> User | None:
+    return db.session.get(User, case.filer_id) if case.filer_id else None
+
+
+def who_and_what(cases) -> str:
+    cases = list(cases)
+    first = cases[0]
+    names = first.name if len(cases) == 1 else f"{first.name}等{len(cases)}人"
+    return f"注册会计师[{names}][{first.case_type}]"
+
+
+def tell(cases, text: str, now) -> None:
+    """One 【进度提醒】 per filer (mail where bound)."""
+    cases = list(cases)
+    users = {c.filer_id: filer_user(c) for c in cases if c.filer_id}
+    body = f"【进度提醒】{text}"
+    notify(list(users.values()), body[:200], body, now)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def get_case(actor, case_id) -> RegistrationCase:
+    return get_scoped(db.session, RegistrationCase, case_id, actor, "业务记录不存在")
+
+
+def can_read_document(actor, case_id) -> bool:
+    try:
+        get_case(actor, case_id)
+    except NotFoundError:
+        return False
+    return True
+
+
+files.register_owner(OWNER_KIND, can_read_document)
+
+
+def history(case):
+    return MACHINE.history(case)
+
+
+# --- filling in ------------------------------------------------------------------------------
+
+def _clean_fields(case_type: str, data: dict, kind: str, actor) -> tuple[dict, dict]:
+    """(columns, answers) from the form; each field checked, named in the message."""
+    columns, answers = {}, {}
+    for field in TY.fields_of(case_type):
+        raw = data.get(field.key)
+        if field.kind == "checks":
+            values = raw if isinstance(raw, (list, tuple)) else ([raw] if raw else [])
+            bad = [v for v in values if v not in field.choices]
+            if bad:
+                raise ValidationError(f"{field.label}中的“{str(bad[0])[:30]}”不是可选项", field.key)
+            answers[field.key] = [c for c in field.choices if c in values]
+            continue
+        value = clean_name(raw if isinstance(raw, str) else ("" if raw is None else str(raw)))
+        if not value:
+            (columns if field.key in ("name", "id_number", "cert_number", "mobile")
+             else answers)[field.key] = None
+            continue
+        if field.kind == "id_number":
+            value = validate_id_number(value, field.label)
+        elif field.kind == "mobile":
+            value = validate_mobile(value, field.label)
+        elif field.kind == "cert":
+            value = validate_cert_number(value, field.label)
+        elif field.kind in ("radio", "select") and value not in field.choices:
+            raise ValidationError(f"{field.label}请从选项中选择", field.key)
+        elif len(value) > (64 if field.key == "name" else 100):
+            raise ValidationError(f"{field.label}过长", field.key)
+        if field.key in ("name", "id_number", "cert_number", "mobile"):
+            columns[field.key] = value
+        else:
+            answers[field.key] = value
+    if not columns.get("name"):
+        raise ValidationError("请填写姓名", "name")
+    return columns, answers
+
+
+def _person_for(actor, kind: str, person_id) -> Person | None:
+    if kind == "managed":
+        return managed_person(actor)
+    if person_id in (None, ""):
+        return None
+    return get_scoped(db.session, Person, person_id, actor, "人员不存在")
+
+
+@command
+def save_case(actor, now: dt.datetime, case_id=None, *, case_type: str | None = None,
+              data: dict | None = None, pledged_at: dt.datetime | None = None, person_id=None,
+              uploads: dict | None = None, remove=()) -> RegistrationCase:
+    """保存: create or update a draft (未提交 / 审核不通过 / 已过期) with its fields and files;
+    missing documents are allowed until 提交审核."""
+    kind = require_filer(actor)
+    data = dict(data or {})
+    if case_id is None:
+        if case_type not in TY.ALL:
+            raise ValidationError("请选择业务类型", "case_type")
+        if pledged_at is None:
+            raise ValidationError("请先阅读并同意承诺书", "pledge")
+        person = _person_for(actor, kind, person_id)
+        account = account_of(actor)
+        case = RegistrationCase(
+            case_type=case_type, status=S.DRAFT, pledged_at=pledged_at, created_at=now,
+            firm_id=account.firm_id if kind == "firm" else None,
+            person_id=person.id if person is not None else None, filer_id=actor.id,
+            filer_name=actor_name(actor)[:128])
+        if kind == "managed":  # its own case: the person's own data, not typed
+            data.update(name=person.name, id_number=person.id_number or data.get("id_number"),
+                        cert_number=person.cert_number or data.get("cert_number"))
+        db.session.add(case)
+    else:
+        case = get_case(actor, case_id)
+        if not is_filer_of(actor, case):
+            raise ForbiddenError("只有提交该业务的事务所或注册会计师本人可以修改")
+        if case.status not in S.EDITABLE:
+            raise ValidationError(f"当前状态为“{case.status}”，不能修改；如需修改请先撤回")
+    columns, answers = _clean_fields(case.case_type, data, kind, actor)
+    for key, value in columns.items():
+        setattr(case, key, value)
+    person = db.session.get(Person, case.person_id) if case.person_id else None
+    if person is not None:  # what the type's form does not ask is known from the person
+        case.cert_number = case.cert_number or person.cert_number
+        case.id_number = case.id_number or person.id_number
+    case.answers = json.dumps(answers, ensure_ascii=False)
+    if case.id is None:
+        db.session.flush()
+        MACHINE.start(case, actor, now)
+    _remove_documents(case, remove)
+    _attach(actor, now, case, uploads or {})
+    return case
+
+
+def _remove_documents(case, document_ids) -> None:
+    wanted = {str(d) for d in document_ids or ()}
+    for document in list(case.documents):
+        if str(document.id) in wanted:
+            case.documents.remove(document)
+
+
+def _attach(actor, now, case, uploads: dict) -> None:
+    """Each upload replaces the document of its key; keys outside the table are refused."""
+    if not uploads:
+        return
+    allowed = {row.doc_key: row for row in requirements.documents_for(
+        case.case_type, answers_of(case))}
+    for key, upload in uploads.items():
+        if upload is None:
+            continue
+        row = allowed.get(key)
+        if row is None:
+            raise ValidationError(f"该业务不需要上传“{str(key)[:32]}”材料", "documents")
+        try:
+            stored = files.store(actor, now, DOCUMENT, upload, OWNER_KIND, case.id)
+        except ValidationError as error:
+            raise ValidationError(f"【{row.label}】{error.message}（支持 .jpg,.png,.pdf 格式，"
+                                  f"大小不超过 5MB）", key) from None
+        for document in list(case.documents):
+            if document.doc_key == key:
+                case.documents.remove(document)
+        case.documents.append(CaseDocument(doc_key=key, label=row.label, file=stored,
+                                           uploaded_at=now))
+
+
+# --- the steps -------------------------------------------------------------------------------
+
+@command
+def submit(actor, now, case_id, remark=None) -> RegistrationCase:
+    case = get_case(actor, case_id)
+    MACHINE.fire(case, "submit", actor, now, remark=remark)
+    case.submitted_at = now
+    for document in case.documents:
+        document.reject_reason = None
+    tell([case], f"您提交的{who_and_what([case])}业务申请已提交，请等待北注协审核。", now)
+    return case
+
+
+@command
+def withdraw(actor, now, case_id, remark=None) -> RegistrationCase:
+    case = get_case(actor, case_id)
+    MACHINE.fire(case, "withdraw", actor, now, remark=remark or "用户主动撤回")
+    tell([case], f"您提交的{who_and_what([case])}业务申请已撤回，修改后可重新提交审核。", now)
+    return case
+
+
+@command
+def approve(actor, now, case_id, remark=None) -> RegistrationCase:
+    case = get_case(actor, case_id)
+    transition = MACHINE.fire(case, "approve", actor, now, remark=remark)
+    case.decided_at = now
+    if transition.target == S.APPROVED:
+        case.approved_at = now
+        tell([case], f"您提交的{who_and_what([case])}业务申请材料已审核通过，请在{VALID_DAYS}天内"
+                     f"通过本系统电子预约后到现场办理（办理期限至{clock.display(deadline(case))}），"
+                     f"逾期须重新提交办理材料。", now)
+    else:
+        tell([case], f"您提交的{who_and_what([case])}业务已办理完成。", now)
+    return case
+
+
+@command
+def reject(actor, now, case_id, remark=None, reasons: dict | None = None) -> RegistrationCase:
+    """审核不通过: reasons per document ({document id: reason}) and/or a general remark; the
+    流程跟踪 shows 「【存档证明】没有单位的盖章；…」."""
+    case = get_case(actor, case_id)
+    by_id = {str(d.id): d for d in case.documents}
+    parts = []
+    for key, reason in (reasons or {}).items():
+        reason = clean_name(reason)[:200]
+        if not reason:
+            continue
+        document = by_id.get(str(key))
+        if document is None:
+            raise ValidationError("不通过原因对应的材料不属于该业务", "reasons")
+        document.reject_reason = reason
+        parts.append(f"【{document.label}】{reason}")
+    general = clean_name(remark)
+    if general:
+        parts.append(general)
+    text = "；".join(parts)
+    if len(text) > 1000:
+        raise ValidationError("不通过原因过长（最多1000个字符）", "remark")
+    MACHINE.fire(case, "reject", actor, now, remark=text or None)
+    case.decided_at = now
+    tell([case], f"您提交的{who_and_what([case])}业务申请材料审核未通过，原因：{text}。"
+                 f"请修改后重新提交。", now)
+    return case
+
+
+@command
+def handle(actor, now, case_id, remark=None) -> RegistrationCase:
+    case = get_case(actor, case_id)
+    transition = MACHINE.fire(case, "handle", actor, now, remark=remark)
+    if transition.target == S.DONE:
+        tell([case], f"您提交的{who_and_what([case])}业务已办理完成。", now)
+    else:
+        tell([case], f"您提交的{who_and_what([case])}业务已现场办理，证书制作中。", now)
+    from app.workflows.registration import booking  # the visit closes the appointment
+    booking.close_if_handled(case.appointment, actor, now)
+    return case
+
+
+@command
+def make_certificate(actor, now, case_id, remark=None) -> RegistrationCase:
+    case = get_case(actor, case_id)
+    MACHINE.fire(case, "make_certificate", actor, now, remark=remark)
+    tell([case], f"请事务所或注师本人到{ADDRESS}领取{who_and_what([case])}业务的注册会计师证书。",
+         now)
+    return case
+
+
+@command
+def collect(actor, now, case_id, remark=None) -> RegistrationCase:
+    case = get_case(actor, case_id)
+    MACHINE.fire(case, "collect", actor, now, remark=remark)
+    tell([case], f"您提交的{who_and_what([case])}业务已办理完成。", now)
+    return case
+
+
+COMMANDS = {"submit": submit, "withdraw": withdraw, "approve": approve, "reject": reject,
+            "handle": handle, "make_certificate": make_certificate, "collect": collect}
+
+
+def waiting_days(case, now) -> int | None:
+    if case.status != S.SUBMITTED or case.submitted_at is None:
+        return None
+    return (clock.local_today(now) - clock.local_today(case.submitted_at)).days
+
+
+def cases_select(actor):
+    from app.workflows.core.scoping import scoped_select
+    return scoped_select(RegistrationCase, actor)
+
+
+def person_choices(actor, query: str = "", limit: int = 50) -> list[Person]:
+    """选择办理人员: the firm's CPAs, searched by 姓名, 注册会计师证号 or 身份证号."""
+    from sqlalchemy import or_
+
+    from app.models import PersonType
+    from app.workflows.core.scoping import scoped_select
+    statement = scoped_select(Person, actor).where(Person.person_type == PersonType.CPA)
+    query = (query or "").strip()[:50]
+    if query:
+        statement = statement.where(or_(Person.name.contains(query, autoescape=True),
+                                        Person.cert_number == query, Person.id_number == query))
+    return list(db.session.scalars(statement.order_by(Person.name, Person.id).limit(limit)))
+
+
+def firm_suggestions(text: str, limit: int = 10) -> list[str]:
+    """转出/转入事务所 suggestions: firm names containing the typed words (names are public)."""
+    from app.models import Firm
+    text = (text or "").strip()[:40]
+    if not text:
+        return []
+    return list(db.session.scalars(select(Firm.name).where(
+        Firm.name.contains(text, autoescape=True)).order_by(Firm.name).limit(limit)))

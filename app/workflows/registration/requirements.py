@@ -1,0 +1,135 @@
+"""所需材料: the one requirements table (reg_doc_requirement) that the form, the submit check
+and 智能客服 read. `DEFAULTS` is what the migration installs (seed 004 §3); staff edit rows
+afterwards. A row's `condition` is empty (always) or clauses joined by ``;``, each
+``key=value``, ``key!=value`` or ``key~value`` (the answer, a list, contains the value)."""
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import DocRequirement
+from app.workflows.registration import types as T
+
+# (case_type, doc_key, label, required, condition, has_template)
+DEFAULTS = [
+    (T.REGISTER, "application_form", "注册会计师注册申请表", True, "", True),
+    (T.REGISTER, "exam_certificate", "全科合格证（或考核通过文件）扫描件", True, "", False),
+    (T.REGISTER, "labor_contract", "与现所在会计师事务所签订的在有效期内的劳动合同扫描件", True,
+     "retired=否", False),
+    (T.REGISTER, "hire_agreement", "与现所在会计师事务所签订的在有效期内的聘用协议扫描件", True,
+     "retired=是", False),
+    (T.REGISTER, "retirement_proof", "退休证或退休证明扫描件", True, "retired=是", False),
+    (T.REGISTER, "id_card", "有效身份证正反面扫描件", True, "", False),
+    (T.REGISTER, "social_security", "在会计师事务所累计两年的社保记录", True, "retired=否", False),
+    (T.REGISTER, "insurance_record", "注册前一月在本事务所的参保记录或劳动备案统一登记表", True,
+     "retired=否", False),
+    (T.REGISTER, "archive_proof", "存档证明", True, "retired=否", False),
+    (T.CANCEL, "cancel_form", "注册会计师注销注册申请表", True, "", True),
+    (T.CANCEL, "certificate", "注册会计师证书扫描件", True, "", False),
+    (T.CANCEL, "agent_ids", "委托人及受托人身份证扫描件", True, "", False),
+    (T.CANCEL, "other", "其他补充材料", False, "", False),
+    (T.TRANSFER, "transfer_form", "转所表", True, "", True),
+    (T.TRANSFER, "certificate", "注册会计师证书扫描件", True, "", False),
+    (T.TRANSFER, "annual_qr", "年检二维码", True, "", False),
+    (T.TRANSFER, "labor_contract", "与转入所签订的在有效期内的劳动合同扫描件", True,
+     "retired=非退休", False),
+    (T.TRANSFER, "hire_agreement", "与转入所签订的在有效期内的聘用协议扫描件", True,
+     "retired=退休", False),
+    (T.TRANSFER, "social_rights", "社保权益记录", True, "retired=非退休", False),
+    (T.TRANSFER, "archive_proof", "存档证明", True, "retired=非退休", False),
+    (T.CHANGE, "exam_certificate", "全科合格证扫描件", True, "", False),
+    (T.CHANGE, "certificate", "注册会计师证书扫描件", True, "", False),
+    (T.CHANGE, "id_card", "有效身份证正反面扫描件", True, "items~身份证号 (证书信息)", False),
+    (T.CHANGE, "name_change_proof", "公安机关出具的姓名变更证明", True, "items~姓名 (证书信息)",
+     False),
+    (T.OTHER_CHANGE, "matters_form", "注册会计师相关事项申请表", True, "", True),
+    (T.OTHER_CHANGE, "id_card", "有效身份证正反面扫描件", True, "", False),
+    (T.SUPPLEMENT, "supplement_request", "补录申请（包含本人基本信息及补录原因）", True, "", False),
+    (T.SUPPLEMENT, "exam_certificate", "全科合格证扫描件", True, "", False),
+    (T.SUPPLEMENT, "id_card", "有效身份证正反面扫描件", True, "", False),
+    (T.SUPPLEMENT, "certificate", "注册会计师证书扫描件", False, "", False),
+    (T.REISSUE, "reissue_request", "补办申请", True, "", True),
+    (T.REISSUE, "loss_notice", "登报挂失声明", True, "", False),
+    (T.QUALIFICATION, "check_form", "任职资格检查申请表", True, "", True),
+    (T.QUALIFICATION, "certificate", "注册会计师证书扫描件", True, "", False),
+    (T.QUALIFICATION, "practice_proof", "近三年执业经历证明", True, "", False),
+]
+
+
+def install_defaults(session=None) -> int:
+    """Add the default rows when the table is empty (migration, demo, tests)."""
+    session = session or db.session
+    if session.scalar(select(DocRequirement.id).limit(1)) is not None:
+        return 0
+    for sort, (case_type, key, label, required, condition, template) in enumerate(DEFAULTS):
+        session.add(DocRequirement(case_type=case_type, doc_key=key, label=label,
+                                   required=required, condition=condition,
+                                   has_template=template, sort=sort))
+    session.flush()
+    return len(DEFAULTS)
+
+
+def _clause_holds(clause: str, answers: dict) -> bool:
+    for op in ("!=", "~", "="):
+        if op in clause:
+            key, value = (part.strip() for part in clause.split(op, 1))
+            answer = answers.get(key)
+            if op == "~":
+                return value in (answer or [])
+            text = "" if answer is None else str(answer)
+            return text != value if op == "!=" else text == value
+    return False  # a clause without an operator never holds (staff typo: shown nowhere)
+
+
+def applies(condition: str, answers: dict) -> bool:
+    clauses = [c.strip() for c in (condition or "").split(";") if c.strip()]
+    return all(_clause_holds(clause, answers) for clause in clauses)
+
+
+def rows_of(case_type: str, session=None) -> list[DocRequirement]:
+    session = session or db.session
+    return list(session.scalars(select(DocRequirement).where(
+        DocRequirement.case_type == case_type).order_by(DocRequirement.sort, DocRequirement.id)))
+
+
+def documents_for(case_type: str, answers: dict, session=None) -> list[DocRequirement]:
+    """The documents a case of this type with these answers asks for (required and optional),
+    one per doc_key, in the table's order."""
+    found, seen = [], set()
+    for row in rows_of(case_type, session):
+        if row.doc_key not in seen and applies(row.condition, answers):
+            seen.add(row.doc_key)
+            found.append(row)
+    return found
+
+
+def missing(case_type: str, answers: dict, present_keys, session=None) -> list[str]:
+    """Labels of the required documents not attached yet."""
+    present = set(present_keys)
+    return [row.label for row in documents_for(case_type, answers, session)
+            if row.required and row.doc_key not in present]
+
+
+def condition_words(condition: str, case_type: str | None = None) -> str:
+    """“人员类型为“非退休”” for ``retired=非退休`` (关系转移): how the form, the settings and
+    智能客服 show a condition, in the type's own field labels."""
+    return "且".join(_words(c.strip(), case_type) for c in (condition or "").split(";")
+                    if c.strip())
+
+
+def describe(case_type: str, session=None) -> str:
+    """What a type asks for, as a sentence (智能客服): conditions in words."""
+    parts = []
+    for row in rows_of(case_type, session):
+        text = row.label + ("" if row.required else "（选填）")
+        if row.condition:
+            text += f"（{condition_words(row.condition, case_type)}时）"
+        parts.append(text)
+    return "；".join(parts)
+
+
+def _words(clause: str, case_type: str | None) -> str:
+    labels = {f.key: f.label for f in T.FIELDS.get(case_type, ())}
+    for op, word in (("!=", "不为"), ("~", "包含"), ("=", "为")):
+        if op in clause:
+            key, value = (part.strip() for part in clause.split(op, 1))
+            return f"{labels.get(key, key)}{word}“{value}”"
+    return clause
