@@ -10,7 +10,7 @@ import dataclasses
 import importlib
 from typing import Callable
 
-DOMAINS = ("registry", "roster", "hours", "messages", "help", "accounts", "operations")
+DOMAINS = ("registry", "roster", "hours", "inhouse", "messages", "help", "accounts", "operations")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,3 +17,6 @@ from app.models.help import FaqEntry, HelpDocument, PolicyText, Suggestion  # no
 from app.models.hours import (  # noqa: F401
     Category, CpeExemption, CpeRequirement, Delivery, HourCertificate, HourRecord, HourYearTotal,
     SourceKind)
+from app.models.inhouse import (  # noqa: F401
+    Acquisition, EntryStatus, InhouseClass, InhouseQualification, InhouseRosterEntry,
+    InhouseYearReport, ReviewStatus)
