@@ -140,11 +140,8 @@ class InhouseClassesView(BaseView):
     @has_access
     def qualification(self):
         user = current_user()
-        try:
-            firm = rules.firm_of(user)
-        except DomainError as error:
-            abort(403, description=error.message)
-        if request.method == "POST":
+        firm = self._firm_or_institute(user)
+        if request.method == "POST" and firm is not None:
             chosen = {doc.name: (uploads(doc.name) or [None])[0] for doc in rules.ATTACHMENTS}
             try:
                 rules.apply_qualification(user, now(), request.form.get("year"), chosen)
@@ -154,14 +151,24 @@ class InhouseClassesView(BaseView):
                 flash("数据保存成功，等待协会审核", "success")
                 return redirect(url_for(".qualification"))
         rows = list(db.session.scalars(scoped_select(InhouseQualification, user).order_by(
-            InhouseQualification.year.desc())))
+            InhouseQualification.year.desc(), InhouseQualification.id.desc()).limit(200)))
         attached = rules.attachments_of([r.id for r in rows])
-        history = {r.id: rules.QUALIFICATION.history(r) for r in rows}
+        history = {r.id: rules.QUALIFICATION.history(r) for r in rows} if firm else {}
         return self.render_template(
             "inhouse/qualification.html", title=MENU_QUALIFICATION, rows=rows, firm=firm,
             attached=attached, docs=rules.ATTACHMENTS, years=rules.qualification_years(now()),
             history=history, local_time=clock.display,
             year=request.form.get("year") or rules.qualification_years(now())[0])
+
+    @staticmethod
+    def _firm_or_institute(user):
+        """The firm admin's firm; None for institute staff (they read every firm's rows)."""
+        if is_institute(user):
+            return None
+        try:
+            return rules.firm_of(user)
+        except DomainError as error:
+            abort(403, description=error.message)
 
     @expose("/qualification/template.docx")
     @has_access
@@ -174,10 +181,8 @@ class InhouseClassesView(BaseView):
     @has_access
     @scoped_id(StoredFile)
     def attachment(self, pk):
-        row = files.readable(current_user(), pk)
-        if row.owner_kind not in (rules.OWNER_QUALIFICATION, rules.OWNER_REPORT):
-            abort(404)
-        return files.send(row)
+        # who may read which file is its owner kind's policy (files.register_owner)
+        return files.send(files.readable(current_user(), pk))
 
     # -- 培训班列表 ------------------------------------------------------------------------
 
@@ -451,11 +456,8 @@ class InhouseClassesView(BaseView):
     @has_access
     def year_report(self):
         user = current_user()
-        try:
-            rules.firm_of(user)
-        except DomainError as error:
-            abort(403, description=error.message)
-        if request.method == "POST":
+        firm = self._firm_or_institute(user)
+        if request.method == "POST" and firm is not None:
             try:
                 reports.upload_report(user, now(), request.form.get("year"),
                                       (uploads(rules.REPORT.name) or [None])[0])
@@ -465,11 +467,11 @@ class InhouseClassesView(BaseView):
                 flash("年终总结报告已上传", "success")
                 return redirect(url_for(".year_report"))
         rows = list(db.session.scalars(scoped_select(InhouseYearReport, user).order_by(
-            InhouseYearReport.year.desc())))
+            InhouseYearReport.year.desc(), InhouseYearReport.id.desc()).limit(200)))
         found = {r.id: reports.report_file(r.id) for r in rows}
         local = clock.local_today(now())
         return self.render_template(
-            "inhouse/report.html", title=MENU_REPORT, rows=rows, found=found,
+            "inhouse/report.html", title=MENU_REPORT, rows=rows, found=found, firm=firm,
             years=[local.year, local.year - 1], doc=rules.REPORT, local_time=clock.display,
             closes_on=reports.closes_on, today=local)
 
