@@ -228,7 +228,7 @@ class ImportApiMixin:
             kind = kind_named(kind_name)
         except DomainError as error:
             return self._fail(error)
-        return Response(template(kind), mimetype=XLSX, headers={
+        return Response(template(kind.reader(_params_from(request.args, kind))), mimetype=XLSX, headers={
             "Content-Disposition": f"attachment; filename={kind.name}_template.xlsx"})
 
 

@@ -26,7 +26,7 @@ from app.workflows.core import bulk
 from app.workflows.core.errors import ForbiddenError, ValidationError
 from app.workflows.core.importing import Column, Problem
 from app.workflows.core.importing.kinds import ImportKind, Param, Plan, register_kind
-from app.workflows.core.scoping import is_institute, role_names
+from app.workflows.core.scoping import SystemActor, is_institute, role_names
 from app.workflows.inhouse import rules
 from app.workflows.inhouse.rules import (DUPLICATE, MISMATCH, NO, UNKNOWN_CERT, YES, firm_of,
                                          roster_open)
@@ -151,6 +151,8 @@ class InhouseRoster(ImportKind):
         return READERS.get(mode or BULK, READERS[BULK])
 
     def authorize(self, actor) -> None:
+        if isinstance(actor, SystemActor):
+            return  # the command line (`import inhouse-roster`) reports for the classes' firm
         if is_institute(actor) or FIRM_ADMIN not in role_names(actor):
             raise ForbiddenError("只有事务所管理员可以上报学员名单")
 
@@ -173,10 +175,16 @@ class InhouseRoster(ImportKind):
             raise ValidationError("请选择要上报学员名单的培训班", "class")
         if mode == SPECIAL and len(ids) > 1:
             raise ValidationError(ONE_CLASS, "class")
-        firm = firm_of(actor)
-        for class_id in ids:
-            rules.load_class(actor, class_id)  # the firm's own (else 404); the window: plan()
-        return {"firm_id": firm.id, "classes": ids, "mode": mode}
+        # the firm's own classes (else 404); the 15-day window is checked by plan()
+        classes = [rules.load_class(actor, class_id) for class_id in ids]
+        if isinstance(actor, SystemActor):
+            firms = {c.firm_id for c in classes}
+            if len(firms) > 1:
+                raise ValidationError("一次上报的培训班须属于同一事务所", "class")
+            firm_id = firms.pop()
+        else:
+            firm_id = firm_of(actor).id
+        return {"firm_id": firm_id, "classes": ids, "mode": mode}
 
     def plan(self, ctx, parsed, actor, now) -> Plan:
         classes = [db.session.get(InhouseClass, pk) for pk in ctx["classes"]]
