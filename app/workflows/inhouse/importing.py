@@ -16,7 +16,7 @@ import datetime as dt
 import hashlib
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (Acquisition, Category, EntryStatus, InhouseClass, InhouseRosterEntry,
@@ -120,10 +120,13 @@ def _chunks(values):
 
 
 def _people_by(column, values) -> dict:
+    """{value: row with id, name, id_number, cert_number} (plain rows, not ORM objects)."""
     found = {}
     for chunk in _chunks(values):
-        for person in db.session.scalars(select(Person).where(column.in_(chunk))):
-            found[getattr(person, column.key)] = person
+        for row in db.session.execute(select(
+                Person.id, Person.name, Person.id_number, Person.cert_number)
+                .where(column.in_(chunk))):
+            found[getattr(row, column.key)] = row
     return found
 
 
@@ -239,28 +242,35 @@ class InhouseRoster(ImportKind):
                         row.number, "获得学时",
                         f"获得学时不能超过本培训班的学时（{Decimal(classes[0].hours):.1f}）"))
                     continue
-                acquisition = v["acquisition"]
-            else:
+                acquisition, hours = v["acquisition"], str(hours)
+            else:  # each chosen class's full hours
                 hours, acquisition = None, Acquisition.IN_HOUSE
-            for item in classes:
-                planned.append([item.id, is_cpa, v.get("cert_number") or None, person.name,
-                                person.id_number or v.get("id_number"), v["level"], acquisition,
-                                str(hours if hours is not None else item.hours), person.id, key])
+            planned.append([is_cpa, v.get("cert_number") or None, person.name,
+                            person.id_number or v.get("id_number"), v["level"], acquisition,
+                            hours, person.id])
         names = "、".join(c.name for c in classes)
-        return Plan(data={"entries": planned}, counts=counts, listing=listing,
+        return Plan(data={"people": planned,
+                          "classes": [[c.id, str(c.hours)] for c in classes]},
+                    counts=counts, listing=listing,
                     notes=[f"培训班：{names}（{MODES[ctx['mode']]}）"],
-                    totals={"entries": len(planned)},
+                    totals={"entries": len(planned) * len(classes)},
                     extra={"classes": [{"id": c.id, "name": c.name} for c in classes],
                            "mode": ctx["mode"]},
                     fingerprint=self.fingerprint(ctx, None))
 
     def fingerprint(self, ctx, data) -> str:
+        """The classes as checked and their rosters' size and newest entry: a change since
+        the preview (another upload, an edit of the class) makes 正式导入 refuse."""
         digest = hashlib.sha256()
-        for item in db.session.scalars(select(InhouseClass).where(
-                InhouseClass.id.in_(ctx["classes"])).order_by(InhouseClass.id)):
-            digest.update(repr((item.id, str(item.hours), item.end_date, item.status)).encode())
-        for key in sorted(_existing_keys(ctx["classes"])):
-            digest.update(repr(key).encode())
+        for row in db.session.execute(select(
+                InhouseClass.id, InhouseClass.hours, InhouseClass.end_date, InhouseClass.status)
+                .where(InhouseClass.id.in_(ctx["classes"])).order_by(InhouseClass.id)):
+            digest.update(repr((row.id, str(row.hours), row.end_date, row.status)).encode())
+        for row in db.session.execute(select(
+                InhouseRosterEntry.class_id, func.count(), func.max(InhouseRosterEntry.id))
+                .where(InhouseRosterEntry.class_id.in_(ctx["classes"]))
+                .group_by(InhouseRosterEntry.class_id).order_by(InhouseRosterEntry.class_id)):
+            digest.update(repr(tuple(row)).encode())
         return digest.hexdigest()
 
     def apply(self, ctx, data, actor, now, options) -> dict:
@@ -270,13 +280,16 @@ class InhouseRoster(ImportKind):
             if refused:
                 raise ValidationError(f"培训班“{item.name}”：{refused}", "class")
         actor_id = getattr(actor, "id", None)
-        rows = [dict(class_id=e[0], is_cpa=e[1], cert_number=e[2], name=e[3], id_number=e[4],
-                     level=e[5], acquisition=e[6], hours=Decimal(e[7]), person_id=e[8],
-                     person_key=e[9], status=EntryStatus.ENROLLED, created_at=now,
-                     created_by_id=actor_id, version=1) for e in data["entries"]]
+        rows = [dict(class_id=class_id, is_cpa=is_cpa, cert_number=cert, name=name,
+                     id_number=number, level=level, acquisition=acquisition,
+                     hours=Decimal(hours or class_hours), person_id=person_id,
+                     person_key=f"P{person_id}", status=EntryStatus.ENROLLED, created_at=now,
+                     created_by_id=actor_id, version=1)
+                for class_id, class_hours in data["classes"]
+                for is_cpa, cert, name, number, level, acquisition, hours, person_id
+                in data["people"]]
         bulk.insert_rows(InhouseRosterEntry.__table__, rows)
-        people = len({e[9] for e in data["entries"]})
-        return {"imported": people, "entries": len(rows)}
+        return {"imported": len(data["people"]), "entries": len(rows)}
 
     def done_message(self, result) -> str:
         return f"正式导入完成：成功导入{result.get('imported', 0)}人（名单记录{result.get('entries', 0)}条，状态为已报名，需等待协会审核）"
