@@ -220,13 +220,18 @@ class InhouseClassesView(BaseView):
         counts = rules.reported_counts([r.id for r in rows])
         years = [y for y in range(clock.local_today(now()).year + 1, 2019, -1)]
         args = request.args.to_dict()
+        year = _int_arg("year") or clock.local_today(now()).year
+        institute = is_institute(user)
+        firm = None if institute else rules.firm_of(user)
+        firms = db.session.execute(select(Firm.id, Firm.code, Firm.name).order_by(Firm.code)
+                                   .limit(500)).all() if institute else []
         return self.render_template(
             "inhouse/classes.html", title=MENU_CLASSES, rows=rows, counts=counts, total=total,
             page=page, pages=max(1, -(-total // PAGE_SIZE)), offset=(page - 1) * PAGE_SIZE,
             notes=NOTES, statuses=ReviewStatus.ALL, years=years, args=args, hours=_hours,
-            institute=is_institute(user), categories=dict(CATEGORY_CHOICES),
-            page_link=lambda p: url_for(".index", **{**args, "page": p}),
-            year=_int_arg("year") or clock.local_today(now()).year)
+            institute=institute, categories=dict(CATEGORY_CHOICES), firms=firms,
+            missing_qualification=firm is not None and not rules.has_qualification(firm.id, year),
+            page_link=lambda p: url_for(".index", **{**args, "page": p}), year=year)
 
     def _class_page(self, item, form, title):
         return self.render_template(

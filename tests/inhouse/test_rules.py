@@ -3,6 +3,7 @@
 CICPA workbook."""
 import datetime as dt
 import io
+import json
 from decimal import Decimal
 
 import pytest
@@ -333,3 +334,25 @@ def test_year_end_report_and_reminders(w):
     assert reports.send_reminders(None, on)["roster"] == 1
     assert reports.send_reminders(None, on)["roster"] == 0
     assert item
+
+
+def test_another_firms_people_are_never_found(w):
+    """A roster names the firm's own people: firm B's CPA 李一 (110100020001) is 证书编号不存在
+    for firm A, and B's 身份证号 is not in A's list — A never reads B's names or 身份证号."""
+    world, admin, staff = w
+    one, two, three = _setup(world)
+    with pytest.raises(ValidationError) as cert:
+        rules.add_entry(admin, NOW, one, rules.EntryInput(
+            is_cpa="是", cert_number="110100020001", level="合伙人"))
+    assert cert.value.message == "证书编号不存在"
+    with pytest.raises(ValidationError, match="不在本所人员名单中"):
+        rules.add_entry(admin, NOW, one, rules.EntryInput(
+            is_cpa="否", name="李二", id_number=id_number(12), level="助理"))
+    sheet = _sheet([["是", "110100020001", "李一", "", "合伙人"]])
+    batch = batches.upload(admin, NOW, "inhouse_roster", "名单.xlsx", sheet,
+                           {"class": [str(one)], "mode": "bulk"}, background=False)
+    summary = batches.summary_of(batch)
+    assert summary["counts"]["证书编号不存在"] == 1
+    assert "李一" not in json.dumps(summary.get("listing"), ensure_ascii=False).replace(
+        '"name": "李一"', "")  # only the name the firm typed itself
+    assert db.session.query(InhouseRosterEntry).count() == 0

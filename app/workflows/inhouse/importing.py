@@ -119,13 +119,14 @@ def _chunks(values):
         yield values[start:start + CHUNK]
 
 
-def _people_by(column, values) -> dict:
-    """{value: row with id, name, id_number, cert_number} (plain rows, not ORM objects)."""
+def _people_by(column, values, firm_id) -> dict:
+    """{value: row with id, name, id_number, cert_number} of the firm's people (plain rows,
+    not ORM objects)."""
     found = {}
     for chunk in _chunks(values):
         for row in db.session.execute(select(
                 Person.id, Person.name, Person.id_number, Person.cert_number)
-                .where(column.in_(chunk))):
+                .where(column.in_(chunk), Person.firm_id == firm_id)):
             found[getattr(row, column.key)] = row
     return found
 
@@ -196,11 +197,13 @@ class InhouseRoster(ImportKind):
             if refused:
                 raise ValidationError(f"培训班“{item.name}”：{refused}", "class")
         rows = parsed.valid_rows
+        firm_id = ctx["firm_id"]
         by_cert = _people_by(Person.cert_number,
-                             {r.values["cert_number"] for r in rows if r.values["is_cpa"] == YES})
+                             {r.values["cert_number"] for r in rows if r.values["is_cpa"] == YES},
+                             firm_id)
         by_id = _people_by(Person.id_number,
                            {r.values["id_number"] for r in rows
-                            if r.values["is_cpa"] == NO and r.values.get("id_number")})
+                            if r.values["is_cpa"] == NO and r.values.get("id_number")}, firm_id)
         existing = _existing_keys(ctx["classes"])
         counts = {UNKNOWN_CERT: 0, MISMATCH: 0, DUPLICATE: 0}
         listing, planned, seen = [], [], {}
@@ -208,7 +211,7 @@ class InhouseRoster(ImportKind):
             v = row.values
             is_cpa = v["is_cpa"] == YES
             found = rules.resolve_person(is_cpa, v.get("cert_number"), v["name"],
-                                         v.get("id_number"), by_cert, by_id)
+                                         v.get("id_number"), firm_id, by_cert, by_id)
             column = {"cert_number": "证书编号", "id_number": "身份证号", "name": "姓名"}
             if found.person is None:
                 row.problems.append(Problem(row.number, column[found.field], found.problem))

@@ -41,7 +41,7 @@ LATE_ROSTER = "培训通过人员名单的导入需在培训结束后15天内完
 UNKNOWN_CERT = "证书编号不存在"
 MISMATCH = "证书编号与身份证号或姓名不匹配"
 DUPLICATE = "重复导入"
-NOT_REGISTERED = "身份证号未在人员库中登记（请先在“从业人员管理”中导入该人员）"
+NOT_REGISTERED = "身份证号不在本所人员名单中（请先在“从业人员管理”中导入该人员）"
 ID_NAME_MISMATCH = "身份证号与姓名不匹配"
 CATEGORY_LABELS = {Category.PROFESSIONAL: "专业", Category.ETHICS: "职业道德",
                    Category.SIZHENG: "思政"}
@@ -397,20 +397,24 @@ class Resolved:
     field: str | None = None
 
 
-def resolve_person(is_cpa: bool, cert_number, name, id_number,
+def resolve_person(is_cpa: bool, cert_number, name, id_number, firm_id: int,
                    by_cert: dict | None = None, by_id: dict | None = None) -> Resolved:
-    """Who a roster line names: 是 → the registry's CPA of that cert number (name and, when
-    given, 身份证号 must match); 否 → the registered person of that 身份证号."""
+    """Who a roster line names, among the firm's own people (an in-house class trains the
+    firm's staff; looking wider would let a firm read another firm's people's names and
+    身份证号 off its roster): 是 → the firm's CPA of that cert number (name and, when given,
+    身份证号 must match); 否 → the firm's registered person of that 身份证号."""
     if is_cpa:
         person = (by_cert.get(cert_number) if by_cert is not None else db.session.scalars(
-            select(Person).where(Person.cert_number == cert_number)).first())
+            select(Person).where(Person.cert_number == cert_number,
+                                 Person.firm_id == firm_id)).first())
         if person is None:
             return Resolved(None, UNKNOWN_CERT, "cert_number")
         if (name and person.name != name) or (id_number and person.id_number != id_number):
             return Resolved(None, MISMATCH, "cert_number")
         return Resolved(person)
     person = (by_id.get(id_number) if by_id is not None else db.session.scalars(
-        select(Person).where(Person.id_number == id_number)).first())
+        select(Person).where(Person.id_number == id_number,
+                             Person.firm_id == firm_id)).first())
     if person is None:
         return Resolved(None, NOT_REGISTERED, "id_number")
     if person.name != name:
@@ -456,7 +460,7 @@ def clean_entry(item: InhouseClass, data: EntryInput) -> dict:
         data.hours, label="获得学时")
     if Decimal(hours) > Decimal(item.hours):
         raise ValidationError(f"获得学时不能超过本培训班的学时（{Decimal(item.hours):.1f}）", "hours")
-    resolved = resolve_person(is_cpa, cert, name, id_number)
+    resolved = resolve_person(is_cpa, cert, name, id_number, item.firm_id)
     if resolved.person is None:
         raise ValidationError(resolved.problem, resolved.field)
     person = resolved.person
