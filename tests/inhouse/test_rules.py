@@ -356,3 +356,36 @@ def test_another_firms_people_are_never_found(w):
     assert "李一" not in json.dumps(summary.get("listing"), ensure_ascii=False).replace(
         '"name": "李一"', "")  # only the name the firm typed itself
     assert db.session.query(InhouseRosterEntry).count() == 0
+
+
+def test_batch_class_creation_checks_each_row_like_the_form(w):
+    world, admin, staff = w
+    qualified(world.a.id, 2026, NOW)
+    headers = importing.InhouseClasses.columns
+    sheet = simple_workbook("培训班", [c.header for c in headers], [
+        ["审计准则专题一期", "专业", "16", "2026-12-10", "2026-12-11", "会议室3021", "苗迈",
+         "15019982611"],
+        ["职业道德专题", "职业道德", "4", "2026-12-12", "2026-12-12", "会议室3021", "苗迈",
+         "15019982611"],
+        ["太晚的班", "专业", "8", "2026-11-26", "2026-11-26", "会议室", "苗迈", "15019982611"],
+        ["混合班", "专业、思政", "8", "2026-12-20", "2026-12-20", "会议室", "苗迈", "15019982611"],
+        ["明年的班", "思政", "2", "2027-01-20", "2027-01-20", "会议室", "苗迈", "15019982611"],
+    ])
+    batch = batches.upload(admin, NOW, "inhouse_classes", "建班.xlsx", sheet, {},
+                           background=False)
+    errors = {(e["row"], e["column"]): e["message"]
+              for e in batches.summary_of(batch)["errors"]}
+    assert errors[(4, "培训开始时间")] == rules.LATE_CLASS
+    assert (5, "培训类别") in errors
+    assert "2027年度" in errors[(6, "培训开始时间")]
+    assert len(errors) == 3
+    good = simple_workbook("培训班", [c.header for c in headers], [
+        ["审计准则专题一期", "专业", "16", "2026-12-10", "2026-12-11", "会议室3021", "苗迈",
+         "15019982611"],
+        ["职业道德专题", "职业道德", "4", "2026-12-12", "2026-12-12", "会议室3021", "苗迈",
+         "15019982611"]])
+    batch = batches.upload(admin, NOW, "inhouse_classes", "建班.xlsx", good, {},
+                           background=False)
+    assert batches.commit(admin, NOW, batch.token)["imported"] == 2
+    made = {c.name: (c.category, c.status) for c in db.session.query(InhouseClass)}
+    assert made == {"审计准则专题一期": ("专业课", "未审核"), "职业道德专题": ("职业道德", "未审核")}

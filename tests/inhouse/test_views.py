@@ -212,3 +212,26 @@ def test_cli_import_and_export(app, world, tmp_path):
     assert rows[1][5] == "张一"
     assert runner.invoke(args=["export", "cicpa", "--firm", "99999999", "--year", "2026",
                                "--out", str(out)]).exit_code == 1
+
+
+def test_rest_verbs_need_a_reason_to_reject_and_list_in_openapi(app, world):
+    with app.app_context():
+        pk = a_class(world.a.id, clock.now(), name="接口班", start=_today())
+    http = app.test_client()
+    staff = bearer(http, world.staff)
+    refused = http.post(f"/api/v1/inhouse_class/{pk}/reject", headers=staff, json={})
+    assert refused.status_code == 400 and "原因" in refused.get_json()["message"]
+    verbs = http.get(f"/api/v1/inhouse_class/{pk}/_verbs", headers=staff).get_json()["verbs"]
+    assert {v["verb"] for v in verbs} == {"approve", "reject"}
+    done = http.post(f"/api/v1/inhouse_class/{pk}/reject", headers=staff,
+                     json={"remark": "地址不详"})
+    assert done.status_code == 200 and done.get_json()["status"] == "审核未通过"
+    firm = bearer(http, world.a.admin)
+    listed = http.get("/api/v1/inhouse_class/", headers=firm).get_json()["result"]
+    assert [r["name"] for r in listed] == ["接口班"]
+    assert http.get("/api/v1/inhouse_class/", headers=bearer(http, world.b.admin)
+                    ).get_json()["result"] == []
+    spec = http.get("/api/v1/_openapi", headers=staff).get_json()["paths"]
+    for resource in ("inhouse_qualification", "inhouse_class", "inhouse_roster_entry"):
+        for verb in ("approve", "reject"):
+            assert f"/api/v1/{resource}/{{pk}}/{verb}" in spec
