@@ -9,7 +9,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 import click
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, jsonify, redirect, request, send_file, url_for
 from flask.cli import AppGroup, with_appcontext
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -130,7 +130,7 @@ class InhouseClassesView(BaseView):
         "qualification": "report", "qualification_template": "report",
         "index": "read", "class_add": "report", "class_edit": "report",
         "class_delete": "report", "report_roster": "report", "roster": "read",
-        "entry_add": "report", "entry_edit": "report", "entry_delete": "report",
+        "entry_add": "report", "entry_edit": "report", "person_lookup": "report", "entry_delete": "report",
         "cicpa_export": "read", "year_report": "report", "attachment": "read",
     }
 
@@ -393,6 +393,20 @@ class InhouseClassesView(BaseView):
         form = request.form if request.method == "POST" else {
             "is_cpa": rules.YES, "acquisition": Acquisition.IN_HOUSE, "hours": _hours(item.hours)}
         return self._entry_page(item, None, form, f"学员信息添加：{item.name}")
+
+    @expose("/classes/<int:pk>/person")
+    @has_access
+    @scoped_id(InhouseClass)
+    def person_lookup(self, pk):
+        """The firm's CPA of a certificate number (JSON): the form's 姓名 and 身份证号."""
+        item = rules.load_class(current_user(), pk)
+        cert = (request.args.get("cert") or "").strip()[:20]
+        if not cert:
+            return jsonify(found=False, message="请输入证书编号")
+        found = rules.resolve_person(True, cert, None, None, item.firm_id)
+        if found.person is None:
+            return jsonify(found=False, message=found.problem)
+        return jsonify(found=True, name=found.person.name, id_number=found.person.id_number)
 
     @expose("/entries/<int:pk>/edit", methods=["GET", "POST"])
     @has_access

@@ -6,7 +6,7 @@ fills it with a known CPA, an unknown certificate number, a CPA whose name does 
 and a person listed twice, and sees the manual's preview (待导入总人数 4, 证书编号不存在 1,
 证书编号与身份证号或姓名不匹配 1, 重复导入 1) with every error's row and column and no
 正式导入; fixes the file, uploads it again, clicks 正式导入 and finds both people on each
-class's 名单 as 已报名.
+class's 名单 as 已报名; on 添加 a certificate number fills 姓名 and 身份证号.
 """
 from openpyxl import load_workbook
 
@@ -108,5 +108,14 @@ def test_bulk_roster_upload_with_the_manuals_preview(app, world, tmp_path):
             expect(table).to_contain_text("张一")
             expect(table).to_contain_text("张二")
             expect(table).to_contain_text("已报名")
+        # 单个上报: a certificate number fills 姓名 and 身份证号 (static script, under the CSP)
+        page.goto(f"{base}/inhouse/classes/{one}/roster/add")
+        page.fill("#cert_number", "110100010001")
+        page.locator("#level").click()
+        expect(page.locator("#name")).to_have_value("张一")
+        expect(page.locator("#id_number")).to_have_value(id_number(1))
+        page.fill("#cert_number", "110100020001")  # firm B's CPA: not found for firm A
+        page.locator("#level").click()
+        expect(page.locator("#cert-hint")).to_have_text("证书编号不存在")
     with app.app_context():
         assert db.session.query(InhouseRosterEntry).count() == 4

@@ -235,3 +235,15 @@ def test_rest_verbs_need_a_reason_to_reject_and_list_in_openapi(app, world):
     for resource in ("inhouse_qualification", "inhouse_class", "inhouse_roster_entry"):
         for verb in ("approve", "reject"):
             assert f"/api/v1/{resource}/{{pk}}/{verb}" in spec
+
+
+def test_certificate_lookup_fills_the_form_for_the_firms_own_cpas_only(app, world, client):
+    with app.app_context():
+        pk = a_class(world.a.id, clock.now(), name="查找班", start=_today())
+    client.login(world.a.admin)
+    own = client.get(f"/inhouse/classes/{pk}/person?cert=110100010001").get_json()
+    assert own == {"found": True, "name": "张一", "id_number": id_number(1)}
+    other = client.get(f"/inhouse/classes/{pk}/person?cert=110100020001").get_json()
+    assert other == {"found": False, "message": "证书编号不存在"}  # firm B's CPA
+    page = client.get(f"/inhouse/classes/{pk}/roster/add").get_data(as_text=True)
+    assert "inhouse/entry.js" in page and f"/inhouse/classes/{pk}/person" in page
