@@ -43,7 +43,7 @@ def _user(login):
     return db.session.scalars(select(User).where(User.username == login)).first()
 
 
-def _class(firm, now, name, start, days, hours, category=rules.Category.PROFESSIONAL,
+def _class(firm, admin, now, name, start, days, hours, category=rules.Category.PROFESSIONAL,
            address="公司会议室3021", leader="苗迈", contact="15019982611"):
     item = InhouseClass(firm_id=firm.id, year=start.year, name=name, category=category,
                         hours=Decimal(hours), start_date=start,
@@ -52,7 +52,7 @@ def _class(firm, now, name, start, days, hours, category=rules.Category.PROFESSI
                         created_at=now)
     db.session.add(item)
     db.session.flush()
-    rules.CLASS.start(item, None, now, remark="上报培训班")
+    rules.CLASS.start(item, admin, now, remark="上报培训班")
     return item
 
 
@@ -90,8 +90,8 @@ def seed(now: dt.datetime):
         Person.id_number.is_not(None)).order_by(Person.id)))
     # classes (dates relative to today, in this year)
     ended = max(today - dt.timedelta(days=8), dt.date(year, 1, 1))
-    done = _class(first, now, f"金融课程{year}一期", ended - dt.timedelta(days=1), 2, "16.0")
-    ethics = _class(first, now, f"{year}年职业道德专题培训", ended, 1, "4.0",
+    done = _class(first, admin, now, f"金融课程{year}一期", ended - dt.timedelta(days=1), 2, "16.0")
+    ethics = _class(first, admin, now, f"{year}年职业道德专题培训", ended, 1, "4.0",
                     category=rules.Category.ETHICS, address="科技园2号楼501", leader="苗苗")
     for item in (done, ethics):
         rules.approve_class(staff, now, item.id)
@@ -101,10 +101,10 @@ def seed(now: dt.datetime):
             name=f"金融课程{year}二期", category=rules.Category.PROFESSIONAL, hours="8",
             start_date=upcoming, end_date=upcoming, address="科技园2号楼501", leader="苗苗",
             contact="15019982611"))
-    wrong = _class(first, now, "审计准则与职业道德综合班", ended - dt.timedelta(days=3), 1, "6.0")
+    wrong = _class(first, admin, now, "审计准则与职业道德综合班", ended - dt.timedelta(days=3), 1, "6.0")
     rules.reject_class(staff, now, wrong.id,
                        remark="职业道德内容须单独上报，不与其他班级混合上报")
-    waiting = _class(first, now, "数据分析在审计中的应用", ended, 1, "8.0",
+    waiting = _class(first, admin, now, "数据分析在审计中的应用", ended, 1, "8.0",
                      address="公司会议室3022")
     # roster: approved (hours credited), rejected, and waiting entries
     entries = []

@@ -619,6 +619,7 @@ class InhouseReviewView(BaseView):
         return self.render_template(
             "inhouse/review_detail.html", title=f"{REVIEW_LABELS[kind]}详情", kind=kind,
             item=item, history=machine.history(item), hours=_hours, local_time=clock.display,
+            verbs={t.event for t in machine.allowed(item, current_user(), now())},
             attached=rules.attachments_of([item.id]).get(item.id, {})
             if kind == "qualification" else {}, docs=rules.ATTACHMENTS,
             counts=rules.reported_counts([item.id]) if kind == "class" else {},

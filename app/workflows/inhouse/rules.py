@@ -159,10 +159,9 @@ def apply_qualification(actor, now, year, uploads: dict) -> InhouseQualification
     if row is not None and row.status == ReviewStatus.APPROVED:
         raise ValidationError(f"贵所{year}年度内培资格已审核通过，无需重复申请", "year")
     current = attachments_of([row.id])[row.id] if row is not None else {}
-    missing = [d.label for d in ATTACHMENTS if uploads.get(d.name) is None and d.name not in current]
+    missing = [d for d in ATTACHMENTS if uploads.get(d.name) is None and d.name not in current]
     if missing:
-        raise ValidationError(f"请上传{'、'.join(missing)}", missing and [
-            d.name for d in ATTACHMENTS if d.label == missing[0]][0])
+        raise ValidationError(f"请上传{'、'.join(d.label for d in missing)}", missing[0].name)
     if row is None:
         row = InhouseQualification(firm_id=firm.id, year=year, status=ReviewStatus.PENDING,
                                    submitted_at=now, submitted_by_id=getattr(actor, "id", None))
