@@ -492,7 +492,7 @@ class InhouseClassesView(BaseView):
         return self.render_template(
             "inhouse/report.html", title=MENU_REPORT, rows=rows, found=found, firm=firm,
             years=[local.year, local.year - 1], doc=rules.REPORT, local_time=clock.display,
-            closes_on=reports.closes_on, today=local)
+            closes_on=reports.closes_on, today=local, human_size=files.human_size)
 
 
 def _date_arg(name):

@@ -247,3 +247,33 @@ def test_certificate_lookup_fills_the_form_for_the_firms_own_cpas_only(app, worl
     assert other == {"found": False, "message": "证书编号不存在"}  # firm B's CPA
     page = client.get(f"/inhouse/classes/{pk}/roster/add").get_data(as_text=True)
     assert "inhouse/entry.js" in page and f"/inhouse/classes/{pk}/person" in page
+
+
+def test_year_end_report_page_uploads_replaces_and_downloads(app, world, client):
+    year = _today().year
+    with app.app_context():
+        qualified(world.a.id, year, clock.now())
+    client.login(world.a.admin)
+    wrong = client.post_form("/inhouse/report/", {
+        "year": str(year), rules.REPORT.name: (io.BytesIO(b"not a pdf"), "总结.pdf")},
+        content_type="multipart/form-data")
+    assert "总结.pdf" in wrong.get_data(as_text=True) and "内容不是" in wrong.get_data(as_text=True)
+    for name in ("总结.pdf", "总结（修改）.pdf"):
+        assert client.post_form("/inhouse/report/", {
+            "year": str(year), rules.REPORT.name: (io.BytesIO(PDF), name)},
+            content_type="multipart/form-data").status_code == 302
+    page = client.get("/inhouse/report/").get_data(as_text=True)
+    assert "总结（修改）.pdf" in page and "Bytes" not in page
+    link = re.search(r'href="(/inhouse/file/\d+)"', page).group(1)
+    download = client.get(link)
+    assert download.status_code == 200 and download.data == PDF
+    other = make_client_for(app, world.b.admin)
+    assert other.get(link).status_code == 404
+
+
+def make_client_for(app, login):
+    from tests.helpers import WebClient
+
+    web = WebClient(app.test_client())
+    web.login(login)
+    return web
