@@ -329,6 +329,14 @@ def hours(args):
 
 
 @benchmark
+def inhouse(args):
+    """A 5,000-row 学员名单 bulk upload into 3 classes vs. its floor (bench/inhouse.py)."""
+    from bench import inhouse as inhouse_bench
+
+    inhouse_bench.main(["--rows", "5000"])
+
+
+@benchmark
 def startup(args):
     """`flask --app run.py jobs list`, whole process, vs. importing the framework alone."""
     from bench import startup as startup_bench

@@ -23,3 +23,6 @@ from app.models.training import (  # noqa: F401
 from app.models.registration import (  # noqa: F401
     Appointment, AppointmentStatus, CalendarDay, CaseDocument, CaseStatus, DocRequirement,
     RegistrationCase, SlotTemplate, SlotUsage)
+from app.models.inhouse import (  # noqa: F401
+    Acquisition, EntryStatus, InhouseClass, InhouseQualification, InhouseRosterEntry,
+    InhouseYearReport, ReviewStatus)

@@ -128,7 +128,7 @@ class RegistrationView(BaseView):
     route_base = "/registration"
     class_permission_name = "Registration"
     chinese_name = "注册业务"  # 用户权限 names the view and its permissions so
-    permission_labels = {"can_file": "办理业务", "can_read": "查看办理记录", "can_review": "审核与现场办理",
+    permission_labels = {"can_file": "办理业务", "can_read": "查看办理记录", "can_review": "审核",
                          "can_book": "预约"}
     default_view = "index"
     method_permission_name = {

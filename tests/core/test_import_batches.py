@@ -226,3 +226,72 @@ def test_a_sheet_with_formulas_is_read_with_openpyxl_to_name_the_cell():
     assert reading.inspect_xlsx(buffer.getvalue(), "a.xlsx").formulas
     parsed = reading.parse(Scores(), "a.xlsx", buffer.getvalue())
     assert parsed.problems[0].column == "学时" and "公式" in parsed.problems[0].message
+
+
+class _Short:
+    """What `Moded.reader` returns for mode=short: fewer columns, its own rules."""
+
+    name = kind = "test_moded"
+    title = "测试分模式（简）"
+    sheet_title = "名单"
+    columns = (Column("姓名", "name", required=True),)
+    unique_keys = ()
+    rules = ("简表只有姓名",)
+    example = ("张三",)
+    template_args = {"mode": "short"}
+
+    @property
+    def headers(self):
+        return [c.header for c in self.columns]
+
+
+class Moded(ImportKind):
+    """A kind whose template follows a param (as the in-house roster's bulk / special)."""
+
+    name = "test_moded"
+    title = "测试分模式"
+    columns = (Column("姓名", "name", required=True), Column("学时", "hours", kind="decimal"))
+    rules = ("全表有姓名和学时",)
+    example = ("张三", "2")
+
+    def reader(self, params):
+        return _Short() if params.get("mode") == "short" else self
+
+    def context(self, actor, params):
+        return {"mode": params.get("mode")}
+
+    def plan(self, ctx, parsed, actor, now):
+        return Plan(data={"names": [r.values["name"] for r in parsed.valid_rows]}, counts={})
+
+    def apply(self, ctx, data, actor, now, options):
+        return {"imported": len(data["names"])}
+
+
+def test_a_kinds_reader_chooses_columns_template_and_rules_by_param(ctx, world, client):
+    from app.workflows.core.importing.kinds import Param
+
+    kind = Moded()
+    kind.params = (Param("mode", "模式", required=False, choices=lambda actor: [
+        ("short", "简表"), ("full", "全表")]),)
+    register_kind(kind)
+    try:
+        staff = _staff(ctx, world)
+        short = batches.upload(staff, NOW, kind.name, "简.xlsx", xlsx([["张三"]], ["姓名"]),
+                               {"mode": "short"})
+        assert batches.summary_of(short)["committable"]
+        full = batches.upload(staff, NOW, kind.name, "简.xlsx", xlsx([["张三"]], ["姓名"]),
+                              {"mode": "full"})
+        assert "表头不符合模板" in batches.summary_of(full)["errors"][0]["message"]
+        ctx.commit()
+        client.login(world.staff)
+        from openpyxl import load_workbook
+
+        template = client.get(f"/imports/{kind.name}/template.xlsx?mode=short")
+        assert [c.value for c in load_workbook(io.BytesIO(template.data)).active[1]] == ["姓名"]
+        page = client.get(f"/imports/{kind.name}/?mode=short").get_data(as_text=True)
+        assert "简表只有姓名" in page and "全表有姓名和学时" not in page
+        assert "mode=short" in page
+        page = client.get(f"/imports/{kind.name}/").get_data(as_text=True)
+        assert "全表有姓名和学时" in page
+    finally:
+        KINDS.pop(kind.name)

@@ -105,14 +105,16 @@ class ImportView(BaseView):
         own_firm = None if is_institute(user) else getattr(user.account, "firm", None)
         return self.render_template(
             "core/import_upload.html", title=f"导入{kind.title}", kind=kind,
+            reader=kind.reader(_params_from(request.values, kind)),
             fields=self._param_fields(kind, user), own_firm=own_firm)
 
     @expose("/<string:kind_name>/template.xlsx")
     @has_access
     def template_file(self, kind_name):
         kind = _kind_or_404(kind_name)
-        return send_file(io.BytesIO(template(kind)), mimetype=XLSX, as_attachment=True,
-                         download_name=f"{kind.title}模板.xlsx")
+        reader = kind.reader(_params_from(request.args, kind))
+        return send_file(io.BytesIO(template(reader)), mimetype=XLSX, as_attachment=True,
+                         download_name=f"{reader.title}模板.xlsx")
 
     def _batch(self, token):
         try:
@@ -177,7 +179,7 @@ class ImportView(BaseView):
         if not batch.rows:
             abort(404)
         kind = kind_named(batch.kind)
-        data = error_report(kind, json.loads(batch.rows),
+        data = error_report(kind.reader(batches.params_of(batch)), json.loads(batch.rows),
                             batches.summary_of(batch).get("listing"))
         return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
                          download_name=f"{kind.title}_错误说明_{batch.id}.xlsx")
@@ -226,7 +228,7 @@ class ImportApiMixin:
             kind = kind_named(kind_name)
         except DomainError as error:
             return self._fail(error)
-        return Response(template(kind), mimetype=XLSX, headers={
+        return Response(template(kind.reader(_params_from(request.args, kind))), mimetype=XLSX, headers={
             "Content-Disposition": f"attachment; filename={kind.name}_template.xlsx"})
 
 

@@ -101,7 +101,7 @@ def _check(kind: ImportKind, batch: ImportBatch, ctx: dict, filename: str, data:
            now, progress=None) -> None:
     """Parse and plan; record the preview on the batch (nothing else changes)."""
     try:
-        parsed = parse(kind, filename, data, progress=progress)
+        parsed = parse(kind.reader(params_of(batch)), filename, data, progress=progress)
     except FileProblem as problem:
         batch.message = problem.message
         batch.error_count = 1

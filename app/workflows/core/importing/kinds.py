@@ -71,6 +71,7 @@ class ImportKind:
     error_label = "错误行数"
     unit = "人"
     done_endpoint = None  # where the page goes after 正式导入
+    template_args: dict = {}  # query arguments of this reader's template link (e.g. mode)
 
     @property
     def headers(self) -> list[str]:
@@ -81,6 +82,12 @@ class ImportKind:
         return self.name
 
     # --- hooks -------------------------------------------------------------------------
+    def reader(self, params: dict) -> "ImportKind":
+        """What reads the file for these params: its columns, rules, example and check_row
+        (the template, the parse and the error report use it). A kind whose template
+        depends on a param (the in-house roster's bulk / special mode) returns a variant."""
+        return self
+
     def authorize(self, actor) -> None:
         """May `actor` use this import at all? Raise ForbiddenError if not."""
 
