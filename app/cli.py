@@ -22,9 +22,9 @@ def register_cli(app: Flask) -> None:
         else:
             rows = seed(clock.now())
         click.echo("演示账号（首次登录须修改初始密码 / initial passwords must be changed）：")
-        click.echo(f"{'角色':<10}{'登录名':<16}{'密码':<16}说明")
+        click.echo(f"{'角色':<10}{'登录名':<16}{'密码':<18}说明")
         for role, login, password, note in rows:
-            click.echo(f"{role:<12}{login:<18}{password:<18}{note}")
+            click.echo(f"{role:<12}{login:<18}{password:<20}{note}")
 
     app.cli.add_command(demo)
 

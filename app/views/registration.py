@@ -747,11 +747,11 @@ class DocRequirementView(ScopedModelView):
     add_title = "添加所需材料"
     edit_title = "修改所需材料"
     _fields = ["case_type", "doc_key", "label", "required", "condition", "has_template", "sort"]
-    list_columns = _fields
+    list_columns = [f for f in _fields if f != "doc_key"]  # the code is for editing rows
     show_columns = _fields
     add_columns = _fields
     edit_columns = _fields
-    search_columns = ["case_type", "label", "doc_key"]
+    search_columns = ["case_type", "label"]
     order_columns = ["case_type", "sort", "label"]
     base_order = ("sort", "asc")
     label_columns = {"case_type": "业务类型", "doc_key": "材料代码", "label": "材料名称",
@@ -762,7 +762,8 @@ class DocRequirementView(ScopedModelView):
                      "transfer_type!=转入协会代管、items~姓名 (证书信息)",
         "doc_key": "英文字母、数字或下划线；同一业务类型的同一材料在不同条件下使用同一代码"}
     formatters_columns = {"required": _yes_no, "has_template": _yes_no,
-                          "condition": lambda c: c or "（总是需要）"}
+                          "condition": lambda c: (f"{requirements.condition_words(c)}时需要"
+                                                  if c else "总是需要")}
     add_form_extra_fields = {"case_type": choice_field("业务类型", TY.ALL)}
     edit_form_extra_fields = add_form_extra_fields
 

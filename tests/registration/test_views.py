@@ -202,3 +202,14 @@ def test_firm_names_are_suggested_for_the_transfer_form(app, ready, make_client)
     assert names == ["北京乙会计师事务所有限公司"]
     assert firm.get("/registration/suggest?q=").get_json() == []
     assert firm.get("/registration/suggest?q=%25").get_json() == []  # a typed % is literal
+
+
+def test_the_requirements_list_speaks_its_conditions_in_words(app, world, make_client, ready):
+    """所需材料设置 lists each row's condition as a sentence, not its rule (retired=否), and
+    leaves the material code to the edit form."""
+    staff = make_client()
+    staff.login(world.staff)
+    page = staff.get("/docrequirementview/list/?psize_DocRequirementView=100").get_data(
+        as_text=True)
+    assert "是否退休为“否”时需要" in page and "总是需要" in page
+    assert "retired=" not in page and "labor_contract" not in page and "材料代码" not in page

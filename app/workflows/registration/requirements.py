@@ -127,7 +127,10 @@ def describe(case_type: str, session=None) -> str:
 
 
 def _words(clause: str, case_type: str | None) -> str:
-    labels = {f.key: f.label for f in T.FIELDS.get(case_type, ())}
+    if case_type is None:  # a list of every type's rows: any type's label for the field
+        labels = {f.key: f.label for fields in reversed(list(T.FIELDS.values())) for f in fields}
+    else:
+        labels = {f.key: f.label for f in T.FIELDS.get(case_type, ())}
     for op, word in (("!=", "不为"), ("~", "包含"), ("=", "为")):
         if op in clause:
             key, value = (part.strip() for part in clause.split(op, 1))
