@@ -288,8 +288,9 @@ class HourApplicationReviewView(BaseView):
             flash("请先勾选要确认的学时申请", "warning")
             return redirect(back)
         try:
+            remarks = {pk: (request.form.get(f"reason_{pk}") or "")[:200] for pk in ids}
             done, errors = rules.review_many(current_user(), now(), ids, decision,
-                                             request.form.get("remark"))
+                                             request.form.get("remark"), remarks)
         except DomainError as error:
             flash(error.message, "danger")
             return redirect(back)

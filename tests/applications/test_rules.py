@@ -192,3 +192,21 @@ def test_bulk_review_goes_through_the_machine(w):
     done, errors = rules.review_many(staff, NOW, [a.id], "refuse", "重复")
     assert done == 0 and "不能不予确认" in errors[0]
     assert _year(world.a_people[0]).obtained == Decimal("10.0")
+
+
+def test_bulk_refusal_takes_each_applications_own_reason(w):
+    world, member, staff = w
+    a = rules.file_application(member, NOW, inputs(hours="4"), proof())
+    b = rules.file_application(member, NOW, inputs(hours="6"), proof())
+    c = rules.file_application(member, NOW, inputs(hours="2"), proof())
+    # only b has a reason and there is no common one: b is refused, a and c are named
+    done, errors = rules.review_many(staff, NOW, [a.id, b.id, c.id], "refuse",
+                                     remarks={b.id: "证书模糊"})
+    assert done == 1 and len(errors) == 2 and all("须填写原因" in e for e in errors)
+    assert [db.session.get(HourApplication, x.id).status for x in (a, b, c)] == [
+        "未确认", "不予确认", "未确认"]
+    done, errors = rules.review_many(staff, NOW, [a.id, c.id], "refuse", "材料不全",
+                                     remarks={a.id: "主办单位与证书不符"})
+    assert (done, errors) == (2, [])
+    assert [db.session.get(HourApplication, x.id).reason for x in (a, b, c)] == [
+        "主办单位与证书不符", "证书模糊", "材料不全"]

@@ -69,7 +69,7 @@ def test_output_refuse_refile_confirm_through_pages_and_rest(app, world, client,
                                 {"ids": [str(pk)], "decision": "refuse"}, follow_redirects=True)
     assert "不予确认须填写原因" in no_reason.get_data(as_text=True)
     staff.post_form("/applications/review/decide",
-                    {"ids": [str(pk)], "decision": "refuse", "remark": "授课通知未盖章"})
+                    {"ids": [str(pk)], "decision": "refuse", f"reason_{pk}": "授课通知未盖章"})
     with app.app_context():
         assert db.session.get(HourApplication, pk).status == "不予确认"
         assert db.session.query(Message).filter(Message.body.contains("授课通知未盖章")).count() == 1

@@ -400,18 +400,28 @@ COMMANDS = {"confirm": confirm, "refuse": refuse, "revoke": revoke}
 API_COMMANDS = {"confirm": confirm, "refuse": refuse}
 
 
-def review_many(actor, now, ids, decision: str, remark=None) -> tuple[int, list[str]]:
+def review_many(actor, now, ids, decision: str, remark=None,
+                remarks: dict | None = None) -> tuple[int, list[str]]:
     """Confirm or refuse several applications, each through the machine in its own
-    transaction (one refusal does not undo the others); a refusal needs its reason."""
+    transaction (one refusal does not undo the others). A refusal takes the application's
+    own reason from `remarks` ({id: reason}) or else the common `remark`; an application
+    refused without either is left as it was and named in the returned messages."""
     call = {"confirm": confirm, "refuse": refuse}.get(decision)
     if call is None:
         raise NotFoundError("没有这种审核操作")
-    if decision == "refuse" and not (isinstance(remark, str) and remark.strip()):
+    remarks = {int(k): v.strip() for k, v in (remarks or {}).items()
+               if isinstance(v, str) and v.strip()}
+    common = remark.strip() if isinstance(remark, str) else ""
+    if decision == "refuse" and not common and not any(remarks.get(pk) for pk in ids):
         raise ValidationError("不予确认须填写原因", "remark")
     done, errors = 0, []
     for pk in ids:
+        reason = remarks.get(pk) or common or None
+        if decision == "refuse" and not reason:
+            errors.append(f"第{pk}号学时申请：不予确认须填写原因")
+            continue
         try:
-            call(actor, now, pk, remark=remark)
+            call(actor, now, pk, remark=reason)
         except DomainError as error:
             errors.append(f"第{pk}号学时申请：{error.message}")
             continue
