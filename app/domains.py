@@ -10,8 +10,8 @@ import dataclasses
 import importlib
 from typing import Callable
 
-DOMAINS = ("registry", "roster", "hours", "inhouse", "training", "registration", "messages", "help",
-           "accounts", "operations")
+DOMAINS = ("registry", "roster", "hours", "inhouse", "training", "registration", "applications",
+           "messages", "help", "accounts", "operations")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -26,3 +26,5 @@ from app.models.registration import (  # noqa: F401
 from app.models.inhouse import (  # noqa: F401
     Acquisition, EntryStatus, InhouseClass, InhouseQualification, InhouseRosterEntry,
     InhouseYearReport, ReviewStatus)
+from app.models.applications import (  # noqa: F401
+    ApplicationKind, ApplicationStatus, HourApplication)

@@ -100,7 +100,8 @@ def _sweep(app, client, role, failures):
                 failures.append(f"{role} {method} {url} → {type(error).__name__}: {error}"[:300])
                 continue
             text = (json.dumps(response.get_json(silent=True), ensure_ascii=False)
-                    if response.is_json else response.get_data(as_text=True)[:20000])
+                    if response.is_json  # a download (an .xlsx export) is bytes, not text
+                    else response.get_data()[:20000].decode("utf-8", "replace"))
             if 400 <= response.status_code < 500 and not CJK.search(text):
                 failures.append(f"{role} {method} {url} → {response.status_code} without Chinese")
             if response.status_code >= 500:
