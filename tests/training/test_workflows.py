@@ -340,3 +340,22 @@ def test_reminders_before_the_window_closes_and_before_the_class_starts(ctx, wor
     titles = {m.title for m in db.session.scalars(select(Message).where(
         Message.firm_id == world.a.id))}
     assert any("报名即将截止" in t for t in titles) and any("开班" in t for t in titles)
+
+
+def test_the_waiting_list_moves_on_the_core_machine_with_history(ctx, world):
+    """Join, offer and decline are rows of the entry's 流程跟踪; a step the state does not
+    allow is refused in the machine's words; expiry needs no step (the clock decides)."""
+    full = make_class(capacity="1")
+    _enroll(world.a.admin, full)
+    entry = waitlist.join(user(world.b.admin), NOW, full)
+    classes.save_class(user("staff1"), NOW, {**CLASS, "capacity": "2"}, class_id=full)
+    waitlist.decline(user(world.b.admin), NOW, entry.id)
+    db.session.expire_all()
+    entry = db.session.get(WaitlistEntry, entry.id)
+    steps = [(h.event, h.from_state, h.to_state) for h in waitlist.MACHINE.history(entry)]
+    assert steps == [("join", None, "候补中"), ("offer", "候补中", "待确认"),
+                     ("decline", "待确认", "已放弃")]
+    with pytest.raises(ValidationError) as error:
+        waitlist.decline(user(world.b.admin), NOW, entry.id)
+    assert "当前状态为“已放弃”，不能放弃候补" in error.value.message
+    assert waitlist.MACHINE.state(entry, NOW) == "已放弃"

@@ -68,6 +68,9 @@ class T:
     who: Who = anyone
     guards: tuple = ()
     remark: bool = False  # a reason (备注) must be given
+    # for a machine whose state is derived (`read`): what the transition records instead
+    # of setting a status column, e.g. lambda item, now: setattr(item, "offered_at", now)
+    effect: Callable | None = None
 
     def __post_init__(self):
         sources = (self.sources,) if isinstance(self.sources, str) else self.sources
@@ -79,10 +82,14 @@ class Machine:
     """The transitions of one entity's `field` (default `status`)."""
 
     def __init__(self, name: str, model, transitions: Iterable[T], field: str = "status",
-                 initial: str | None = None):
+                 initial: str | None = None, read: Callable | None = None):
+        """`read(item, now) -> state`: a state derived from the item's timestamps instead of
+        stored in `field` (an offer that expires by the clock, not by a job); its
+        transitions then record their `effect` rather than set a column."""
         self.name = name
         self.model = model
         self.field = field
+        self.read = read
         self.initial = initial
         self.transitions = list(transitions)
         self.events = {}
@@ -91,7 +98,9 @@ class Machine:
         MACHINES[name] = self
 
     # --- reading -------------------------------------------------------------------------
-    def state(self, item) -> str:
+    def state(self, item, now=None) -> str:
+        if self.read is not None:
+            return self.read(item, now)
         return getattr(item, self.field)
 
     def verbs(self) -> list[str]:
@@ -109,7 +118,7 @@ class Machine:
 
     def allowed(self, item, actor, now) -> list[T]:
         """The transitions `actor` may fire on `item` now (one per event)."""
-        state, found = self.state(item), {}
+        state, found = self.state(item, now), {}
         for transition in self.transitions:
             if transition.event in found or state not in transition.sources:
                 continue
@@ -126,7 +135,7 @@ class Machine:
         if not candidates:
             raise ValidationError(f"没有名为“{event}”的操作")
         label = candidates[0].label
-        state = self.state(item)
+        state = self.state(item, now)
         if expected_version is not None and getattr(item, "version", None) not in (
                 None, expected_version):
             raise ValidationError(f"该记录已被他人处理（当前状态：{state}），请刷新页面后再{label}")
@@ -158,7 +167,10 @@ class Machine:
             name = actor_name(actor)[:128]
         if item.id is None:
             db.session.flush()
-        setattr(item, self.field, transition.target)
+        if self.read is not None:
+            transition.effect(item, now)
+        else:
+            setattr(item, self.field, transition.target)
         db.session.add(StatusHistory(
             entity=self.name, entity_id=item.id, event=event, from_state=state,
             to_state=transition.target, actor_id=getattr(actor, "id", None),
@@ -171,7 +183,7 @@ class Machine:
             db.session.flush()
         db.session.add(StatusHistory(
             entity=self.name, entity_id=item.id, event=event, from_state=None,
-            to_state=self.state(item), actor_id=getattr(actor, "id", None),
+            to_state=self.state(item, now), actor_id=getattr(actor, "id", None),
             actor_name=actor_name(actor)[:128], remark=remark, at=now))
 
     def history(self, item) -> list[StatusHistory]:

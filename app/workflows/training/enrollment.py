@@ -171,7 +171,7 @@ def _admit(actor, now, item: TrainingClass, applicants: list[Applicant], channel
     for row in rows:
         MACHINE.start(row, actor, now, event="enroll")
     if offer is not None:
-        waitlist.mark_accepted(offer, rows[0], now)
+        waitlist.mark_accepted(actor, offer, rows[0], now)
     return rows
 
 

@@ -21,6 +21,7 @@ from app.workflows.core.commands import command
 from app.workflows.core.errors import ForbiddenError, ValidationError
 from app.workflows.core.jobs import job
 from app.workflows.core.scoping import SystemActor, account_of, get_scoped, role_names
+from app.workflows.core.states import Machine, T, Who, anyone
 from app.workflows.training import seats
 from app.workflows.training.classes import class_started, window_reason
 
@@ -31,6 +32,8 @@ W = WaitlistEntry
 
 
 def state(entry: WaitlistEntry, now: dt.datetime) -> str:
+    if now is None:
+        now = clock.now()
     if entry.accepted_at is not None:
         return ACCEPTED
     if entry.declined_at is not None:
@@ -38,6 +41,31 @@ def state(entry: WaitlistEntry, now: dt.datetime) -> str:
     if entry.offered_at is not None:
         return OFFERED if entry.offer_expires_at > now else EXPIRED
     return WAITING
+
+
+def _offer(entry, now):
+    entry.offered_at = now
+    entry.offer_expires_at = now + dt.timedelta(hours=OFFER_HOURS)
+
+
+def _owns(actor, entry) -> bool:
+    mine = _owner_condition(actor)
+    return mine is not None and db.session.scalar(select(func.count()).select_from(W).where(
+        W.id == entry.id, mine)) > 0
+
+
+owner = Who("本单位或本人", _owns)
+
+# the waiting list on the one machine: its state is read from the timestamps (an offer is
+# 已过期 the moment its time is up, whenever the job runs); each step records its time and
+# a row of history, and a refused step says why in the machine's words
+MACHINE = Machine("training_waitlist", WaitlistEntry, [
+    T("offer", WAITING, OFFERED, "通知候补", who=anyone, effect=_offer),
+    T("accept", OFFERED, ACCEPTED, "接受名额", who=owner,
+      effect=lambda e, now: setattr(e, "accepted_at", now)),
+    T("decline", (WAITING, OFFERED), DECLINED, "放弃候补", who=owner,
+      effect=lambda e, now: setattr(e, "declined_at", now)),
+], field=None, read=state)
 
 
 def _live(now):
@@ -96,8 +124,8 @@ def live_offer_of(actor, class_id: int, now) -> WaitlistEntry | None:
                               .order_by(W.offered_at)).first()
 
 
-def mark_accepted(entry: WaitlistEntry, enrollment: Enrollment, now) -> None:
-    entry.accepted_at = now
+def mark_accepted(actor, entry: WaitlistEntry, enrollment: Enrollment, now) -> None:
+    MACHINE.fire(entry, "accept", actor, now)
     entry.enrollment_id = enrollment.id
 
 
@@ -125,8 +153,7 @@ def offer_free_seats(actor, now, item: TrainingClass) -> int:
                                    .order_by(W.joined_at, W.id)).first()
         if entry is None:
             break
-        entry.offered_at = now
-        entry.offer_expires_at = now + dt.timedelta(hours=OFFER_HOURS)
+        MACHINE.fire(entry, "offer", actor, now)
         db.session.flush()
         until = clock.display(entry.offer_expires_at, "%Y-%m-%d %H:%M")
         notify(_users_of(entry), f"【候补名额】“{item.name}”有空余名额",
@@ -166,14 +193,13 @@ def join(actor, now, class_id: int) -> WaitlistEntry:
               person_id=account.person_id if is_member else None)
     db.session.add(entry)
     db.session.flush()
+    MACHINE.start(entry, actor, now, event="join")
     return entry
 
 
 def own_entry(actor, entry_id) -> WaitlistEntry:
     entry = get_scoped(db.session, W, entry_id, actor, "候补记录不存在")
-    mine = _owner_condition(actor)
-    if mine is None or db.session.scalar(select(func.count()).select_from(W).where(
-            W.id == entry.id, mine)) == 0:
+    if not _owns(actor, entry):
         raise ForbiddenError("只能处理本单位或本人的候补")
     return entry
 
@@ -185,9 +211,9 @@ def accept(actor, now, entry_id: int, data: dict | None = None):
     from app.workflows.training import enrollment
 
     entry = own_entry(actor, entry_id)
-    current = state(entry, now)
-    if current != OFFERED:
-        raise ValidationError(f"该候补当前为“{current}”，不能接受", "waitlist")
+    if MACHINE.events["accept"][0] not in MACHINE.allowed(entry, actor, now):
+        current = state(entry, now)
+        raise ValidationError(f"当前状态为“{current}”，不能接受名额", "waitlist")
     if entry.person_id:
         return enrollment.enroll_self(actor, now, entry.class_id)
     if not data:
@@ -200,9 +226,7 @@ def decline(actor, now, entry_id: int, remark=None) -> WaitlistEntry:
     """Give up the offer (or leave the list): the seat goes to the next in line."""
     entry = own_entry(actor, entry_id)
     current = state(entry, now)
-    if current not in (WAITING, OFFERED):
-        raise ValidationError(f"该候补当前为“{current}”，不能放弃", "waitlist")
-    entry.declined_at = now
+    MACHINE.fire(entry, "decline", actor, now, remark=remark)
     db.session.flush()
     if current == OFFERED:
         offer_free_seats(actor, now, entry.training_class)
