@@ -86,7 +86,7 @@ def test_fifty_http_requests_for_the_last_seats(app, world):
 
     with app.app_context():
         class_id = make_class(capacity="4")
-    with mock.patch("app.views.training.now", return_value=NOW), serving(app) as base:
+    with mock.patch("app.clock.now", return_value=NOW), serving(app) as base:
         def call(path, body, token=None):
             request = urllib.request.Request(base + path, data=json.dumps(body).encode(),
                                              headers={"Content-Type": "application/json"})

@@ -25,7 +25,7 @@ def cls(app, world):
 
 
 def _at(moment):
-    return mock.patch("app.views.training.now", return_value=moment)
+    return mock.patch("app.clock.now", return_value=moment)  # every page asks the one clock
 
 
 def _signed_in(make_client, login):

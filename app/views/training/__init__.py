@@ -1,0 +1,79 @@
+"""CPA专题培训 (seed 000 §5, seed 003): thin pages and APIs over app/workflows/training/.
+
+- 协会培训班报名 (firm admins, members): the catalogue with the manual's columns, the class's
+  介绍, the manual's enrollment form, ticking several CPAs, 本单位已报名人员 with 删除, a
+  member's own enrollment; 讲义下载; 候补名单.
+- 培训班管理 (staff): classes with handouts, review (one or many), results (one by one, or a
+  sheet through the generic import `training_results`), roster and CICPA exports.
+- REST `training_class`, `enrollment` (verbs approve, reject; POST /<id>/result),
+  `waitlist_entry` (POST /<id>/accept, /<id>/decline); CLI `export class-cicpa`.
+"""
+from app.views.training.common import *  # noqa: F401,F403
+from app.views.training.enroll import *  # noqa: F401,F403
+from app.views.training.admin import *  # noqa: F401,F403
+from app.views.training.api import *  # noqa: F401,F403
+
+
+# --- CLI -------------------------------------------------------------------------------------
+
+def _cli(app) -> None:
+    group = app.cli.commands.get("export")
+    if group is None:
+        group = AppGroup("export", help="导出")
+        app.cli.add_command(group)
+
+    @group.command("class-cicpa")
+    @click.option("--class", "class_id", required=True, type=int, help="培训班ID")
+    @click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+                  help="输出的 .xlsx 文件")
+    def class_cicpa(class_id, out):
+        """Write a class's results in the CICPA upload template (docs/training.md)."""
+        item = db.session.get(TrainingClass, class_id) if 0 < class_id < 2**31 else None
+        if item is None:
+            raise click.ClickException(f"培训班不存在：{class_id}")
+        data = exports.cicpa_workbook(db.session, item)
+        with open(out, "wb") as handle:
+            handle.write(data)
+        rows = sum(1 for _ in exports.cicpa_rows(db.session, item)) - 1
+        click.echo(f"已导出“{item.name}”的中注协上报名单：{rows}人 → {out}")
+
+
+def register(appbuilder, app) -> None:
+    appbuilder.add_view_no_menu(TrainingView)
+    appbuilder.add_view_no_menu(TrainingAdminView)
+    for label, href, icon in ((MENU_ENROLL, "/training/classes/", "fa-pencil-square-o"),
+                              (MENU_HANDOUTS, "/training/handouts/", "fa-download"),
+                              (MENU_WAITLIST, "/training/waitlist/", "fa-hourglass-half"),
+                              (MENU_ADMIN, "/training-admin/", "fa-university"),
+                              (MENU_RESULTS, "/imports/training_results/", "fa-upload")):
+        appbuilder.add_link(label, href=href, icon=icon, category=MENU,
+                            category_icon="fa-graduation-cap")
+    appbuilder.add_api(TrainingClassApi)
+    appbuilder.add_api(EnrollmentApi)
+    appbuilder.add_api(WaitlistEntryApi)
+
+
+_READ = "can_(get|info)"
+DOMAIN = Domain(
+    name="training",
+    register=register,
+    permissions={
+        STAFF: [["TrainingAdmin", "can_manage"], ["Training", "can_browse"],
+                ["TrainingClassApi", "can_(get|info|post|put)"],
+                ["EnrollmentApi", "can_(get|info|delete|act|result)"],
+                ["WaitlistEntryApi", _READ],
+                [f"{MENU}|{MENU_HANDOUTS}|{MENU_ADMIN}|{MENU_RESULTS}", "menu_access"]],
+        FIRM_ADMIN: [["Training", "can_(browse|enroll|wait)"],
+                     ["TrainingClassApi", _READ],
+                     ["EnrollmentApi", "can_(get|info|post|delete)"],
+                     ["WaitlistEntryApi", "can_(get|info|post|respond)"],
+                     [f"{MENU}|{MENU_ENROLL}|{MENU_HANDOUTS}|{MENU_WAITLIST}", "menu_access"]],
+        MEMBER: [["Training", "can_(browse|self|wait)"],
+                 ["TrainingClassApi", _READ],
+                 ["EnrollmentApi", "can_(get|info|post|delete)"],
+                 ["WaitlistEntryApi", "can_(get|info|post|respond)"],
+                 [f"{MENU}|{MENU_ENROLL}|{MENU_HANDOUTS}|{MENU_WAITLIST}", "menu_access"]],
+    },
+    audited={TrainingClass: {"seat_lock"}, Enrollment: set(), WaitlistEntry: set()},
+    cli=_cli,
+)

@@ -1,0 +1,186 @@
+"""培训班管理 (staff, seed 000 §5)"""
+from app.views.training.common import *  # noqa: F401,F403
+from app.views.training.enroll import *  # noqa: F401,F403
+
+
+# --- 培训班管理 (staff) -------------------------------------------------------------------
+
+CLASS_FORM_KEYS = tuple(classes.FIELDS)
+
+
+class TrainingAdminView(BaseView):
+    """培训班管理: the classes with their counts, the class form with handouts, review and
+    results of one class, its exports."""
+
+    route_base = "/training-admin"
+    class_permission_name = "TrainingAdmin"
+    chinese_name = "培训班管理"
+    default_view = "list"
+    method_permission_name = {name: "manage" for name in (
+        "list", "new", "edit", "detail", "decide", "results", "remove_handout", "export",
+        "cicpa", "enrollment")}
+
+    @expose("/")
+    @has_access
+    def list(self):
+        actor = current_user()
+        keyword = (request.args.get("q") or "").strip()[:100]
+        rows = classes.catalogue(actor, now(), keyword=keyword or None)
+        return self.render_template("training/admin_list.html", title=MENU_ADMIN, rows=rows,
+                                    keyword=keyword, **_helpers())
+
+    def _form(self, item):
+        actor = current_user()
+        if request.method == "POST":
+            values = {k: request.form.get(k, "") for k in CLASS_FORM_KEYS}
+            try:
+                saved = classes.save_class(actor, now(), values,
+                                           class_id=item.id if item else None,
+                                           handouts=uploads("handouts"))
+                flash("培训班已保存", "success")
+                return redirect(url_for(".detail", pk=saved.id))
+            except DomainError as error:
+                flash(error.message, "danger")
+        elif item is not None:
+            values = {k: getattr(item, k) for k in CLASS_FORM_KEYS}
+            values.update(enroll_start=_when(item.enroll_start, "%Y-%m-%dT%H:%M"),
+                          enroll_end=_when(item.enroll_end, "%Y-%m-%dT%H:%M"),
+                          hours=fmt(item.hours), planned=item.planned or "")
+        else:
+            values = {"kind": classes.DEFAULT_KIND, "category": Category.PROFESSIONAL,
+                      "audience": Audience.ALL_STAFF}
+        return self.render_template(
+            "training/class_form.html", title="修改培训班" if item else "添加培训班", item=item,
+            values=values, labels=classes.FIELDS, categories=Category.ALL,
+            audiences=Audience.ALL, handout=classes.HANDOUT,
+            files=classes.handouts_of([item.id])[item.id] if item else [], **_helpers())
+
+    @expose("/new", methods=["GET", "POST"])
+    @has_access
+    @upload_limit(HANDOUT_LIMIT)
+    def new(self):
+        return self._form(None)
+
+    @expose("/edit/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    @upload_limit(HANDOUT_LIMIT)
+    @scoped_id(TrainingClass)
+    def edit(self, pk):
+        return self._form(classes.get_class(current_user(), pk))
+
+    @expose("/<int:pk>")
+    @has_access
+    @scoped_id(TrainingClass)
+    def detail(self, pk):
+        actor, moment = current_user(), now()
+        item = classes.get_class(actor, pk)
+        status = request.args.get("status") or ""
+        rows = enrollment.firm_roster(actor, item.id)
+        if status in EnrollmentStatus.ALL:
+            rows = [r for r in rows if r.status == status]
+        firms = dict(db.session.execute(select(Firm.id, Firm.name).where(
+            Firm.id.in_({r.firm_id for r in rows if r.firm_id}))).all()) if rows else {}
+        row = classes.catalogue(actor, moment, class_ids=[item.id])[0]
+        return self.render_template(
+            "training/admin_detail.html", title=item.name, item=item, row=row, rows=rows,
+            firms=firms, status=status, statuses=EnrollmentStatus.ALL,
+            results=TrainingResult.ALL, started=classes.class_started(item, moment),
+            files=classes.handouts_of([item.id])[item.id],
+            waiting=waitlist.entries(actor, moment, item.id),
+            wstate=lambda e: waitlist.state(e, moment), **_helpers())
+
+    @expose("/enrollment/<int:pk>")
+    @has_access
+    @scoped_id(Enrollment)
+    def enrollment(self, pk):
+        """One enrollment: what was typed, and its 流程跟踪 (the state machine's history)."""
+        from app.workflows.core.scoping import get_scoped
+
+        row = get_scoped(db.session, Enrollment, pk, current_user(), "报名记录不存在")
+        return self.render_template(
+            "training/admin_enrollment.html", title=f"{row.name}-报名详情", row=row,
+            history=review.MACHINE.history(row), local_time=clock.display, **_helpers())
+
+    @expose("/<int:pk>/decide", methods=["POST"])
+    @has_access
+    @scoped_id(TrainingClass)
+    def decide(self, pk):
+        actor = current_user()
+        item = classes.get_class(actor, pk)
+        event = request.form.get("event")
+        try:
+            count = review.decide_many(actor, now(), event, _ids(request.form.getlist("rowid")),
+                                       remark=request.form.get("remark"))
+            flash(f"已{'审核通过' if event == 'approve' else '审核未通过'}{count}人", "success")
+        except DomainError as error:
+            flash(error.message, "danger")
+        return redirect(url_for(".detail", pk=item.id))
+
+    @expose("/<int:pk>/results", methods=["POST"])
+    @has_access
+    @scoped_id(TrainingClass)
+    def results(self, pk):
+        actor = current_user()
+        item = classes.get_class(actor, pk)
+        chosen = {}
+        try:
+            for key, value in request.form.items():
+                if key.startswith("result_") and value:
+                    (row_id,) = _ids([key[len("result_"):]])
+                    row = db.session.get(Enrollment, row_id)
+                    if row is None or row.class_id != item.id:
+                        raise ValidationError("所选报名记录不属于该培训班")
+                    if row.result != value:
+                        chosen[row_id] = value
+            if not chosen:
+                raise ValidationError("培训结果没有变化")
+            review.set_results(actor, now(), chosen)
+            flash(f"已记录{len(chosen)}人的培训结果（合格的注册会计师已计入学时）", "success")
+        except DomainError as error:
+            flash(error.message, "danger")
+        return redirect(url_for(".detail", pk=item.id))
+
+    @expose("/<int:pk>/handout/remove", methods=["POST"])
+    @has_access
+    @scoped_id(TrainingClass)
+    def remove_handout(self, pk):
+        actor = current_user()
+        item = classes.get_class(actor, pk)
+        try:
+            (file_id,) = _ids([request.form.get("file")])
+            classes.handout(actor, item.id, file_id)
+            classes.remove_handout(actor, now(), file_id)
+            flash("资料已删除", "success")
+        except DomainError as error:
+            flash(error.message, "danger")
+        return redirect(url_for(".edit", pk=item.id))
+
+    @expose("/<int:pk>/export")
+    @has_access
+    @scoped_id(TrainingClass)
+    def export(self, pk):
+        fmt_ = request.args.get("fmt") or "xlsx"
+        if fmt_ not in ("csv", "xlsx"):
+            abort(400, description="导出格式须为 xlsx 或 csv")
+        actor = current_user()
+        item = classes.get_class(actor, pk)
+        return send_table(fmt_, list(exports.roster_rows(actor, item.id)),
+                          f"{item.name}-报名名单", sheet="报名名单")
+
+    @expose("/<int:pk>/cicpa")
+    @has_access
+    @scoped_id(TrainingClass)
+    def cicpa(self, pk):
+        from flask import send_file
+        import io
+
+        item = classes.get_class(current_user(), pk)
+        from app.views.core.export import export_filename
+
+        return send_file(io.BytesIO(exports.cicpa_workbook(db.session, item)),
+                         mimetype="application/vnd.openxmlformats-officedocument."
+                                  "spreadsheetml.sheet",
+                         as_attachment=True,
+                         download_name=export_filename(f"{item.name}-中注协上报", "xlsx"))
+
+__all__ = [n for n in dir() if not n.startswith("__")]

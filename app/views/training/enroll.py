@@ -1,0 +1,298 @@
+"""协会培训班报名, 讲义下载 and 候补名单 (seed 000 §5.1–§5.2, seed 003)"""
+from app.views.training.common import *  # noqa: F401,F403
+
+
+class TrainingView(BaseView):
+    """协会培训班报名, 讲义下载 and 候补名单 of firm admins and members (staff may look)."""
+
+    route_base = "/training"
+    class_permission_name = "Training"
+    chinese_name = "CPA专题培训"  # 用户权限 names the view and its permission so
+    permission_labels = {"can_browse": "浏览培训班", "can_enroll": "报名", "can_self": "本人报名",
+                         "can_wait": "登记候补", "can_respond": "答复候补"}
+    default_view = "catalogue"
+    method_permission_name = {
+        "catalogue": "browse", "intro": "browse", "handouts": "browse",
+        "handout_files": "browse", "handout_download": "browse",
+        "enroll_form": "enroll", "tick": "enroll", "cert_lookup": "enroll", "roster": "enroll", "delete": "enroll",
+        "roster_export": "enroll", "enroll_self": "self",
+        "waitlist": "wait", "join": "wait", "accept": "wait", "decline": "wait",
+    }
+
+    # -- 协会培训班报名 --------------------------------------------------------------------
+
+    @expose("/classes/")
+    @has_access
+    def catalogue(self):
+        actor = current_user()
+        keyword = (request.args.get("q") or "").strip()[:100]
+        rows = classes.catalogue(actor, now(), keyword=keyword or None)
+        is_member = bool(person_id_of(actor)) and MEMBER in role_names(actor)
+        return self.render_template(
+            "training/catalogue.html", title=MENU_ENROLL, rows=rows, keyword=keyword,
+            member=is_member, firm=bool(_firm_of(actor)), **_helpers())
+
+    @expose("/classes/<int:pk>")
+    @has_access
+    @scoped_id(TrainingClass)
+    def intro(self, pk):
+        actor = current_user()
+        item = classes.get_class(actor, pk)
+        row = classes.catalogue(actor, now(), class_ids=[item.id])[0]
+        return self.render_template(
+            "training/intro.html", title=item.name, item=item, row=row,
+            handouts=classes.handouts_of([item.id])[item.id], firm=bool(_firm_of(actor)),
+            member=bool(person_id_of(actor)), **_helpers())
+
+    @expose("/classes/<int:pk>/enroll", methods=["GET", "POST"])
+    @has_access
+    @scoped_id(TrainingClass)
+    def enroll_form(self, pk):
+        """The manual's 面授班报名 form; after 提交 it is empty again for the next person."""
+        actor = current_user()
+        item = classes.get_class(actor, pk)
+        values = {"person_kind": PersonKind.CPA}
+        if request.method == "POST":
+            values = {k: (request.form.get(k) or "").strip() for k in FORM_KEYS}
+            try:
+                row = enrollment.enroll(actor, now(), item.id, values)
+                flash(f"已为{row.name}报名“{item.name}”，可继续增加报名人员", "success")
+                return redirect(url_for(".enroll_form", pk=item.id))
+            except DomainError as error:
+                flash(error.message, "danger")
+        row = classes.catalogue(actor, now(), class_ids=[item.id])[0]
+        firm = db.session.get(Firm, _firm_of(actor)) if _firm_of(actor) else None
+        return self.render_template(
+            "training/enroll_form.html", title="面授班报名", item=item, row=row, values=values,
+            kinds=PersonKind.ALL, reminder=enrollment.REMINDER, firm=firm, **_helpers())
+
+    @expose("/cert-lookup")
+    @has_access
+    def cert_lookup(self):
+        """姓名 and 性别 of a CPA of the firm by 证书编号 (the form fills them as the manual says)."""
+        from flask import jsonify
+
+        from app.models import Person, PersonStatus, PersonType
+        from app.workflows.core.scoping import scoped_select
+
+        cert = (request.args.get("cert") or "").strip()[:20]
+        person = db.session.scalars(scoped_select(Person, current_user()).where(
+            Person.cert_number == cert, Person.person_type == PersonType.CPA,
+            Person.status == PersonStatus.ACTIVE)).first() if cert else None
+        if person is None:
+            response = jsonify(message=f"证书编号“{cert}”不是本所在册的注册会计师，请核对")
+            response.status_code = 404
+            return response
+        return jsonify(name=person.name, gender=person.gender or "",
+                       position=person.position or "")
+
+    @expose("/classes/<int:pk>/tick", methods=["GET", "POST"])
+    @has_access
+    @scoped_id(TrainingClass)
+    def tick(self, pk):
+        """Seed 003: tick several of the firm's CPAs, fill the required fields, 报名."""
+        actor = current_user()
+        item = classes.get_class(actor, pk)
+        chosen, typed = set(), {}
+        if request.method == "POST":
+            try:
+                chosen = set(_ids(request.form.getlist("person")))
+                rows = [{"person_id": pid,
+                         "phone": (request.form.get(f"phone_{pid}") or "").strip(),
+                         "position": (request.form.get(f"position_{pid}") or "").strip()}
+                        for pid in sorted(chosen)]
+                typed = {r["person_id"]: r for r in rows}
+                done = enrollment.enroll_ticked(actor, now(), item.id, rows)
+                flash(f"已报名{len(done)}人：{'、'.join(r.name for r in done)}", "success")
+                return redirect(url_for(".roster", pk=item.id))
+            except DomainError as error:
+                flash(error.message, "danger")
+        name = (request.args.get("name") or "").strip()[:64]
+        cert = (request.args.get("cert") or "").strip()[:20]
+        people = enrollment.firm_cpas(actor, item, name=name or None, cert=cert or None)
+        taken = enrollment.enrolled_ids(actor, item.id)
+        emails = _emails([p.id for p in people])
+        row = classes.catalogue(actor, now(), class_ids=[item.id])[0]
+        return self.render_template(
+            "training/tick.html", title="勾选报名", item=item, row=row, people=people,
+            taken=taken, chosen=chosen, typed=typed, emails=emails, name=name, cert=cert,
+            **_helpers())
+
+    @expose("/classes/<int:pk>/roster")
+    @has_access
+    @scoped_id(TrainingClass)
+    def roster(self, pk):
+        """本单位已报名人员 (seed 000 §5.1): search, 删除 until the class starts."""
+        actor = current_user()
+        item = classes.get_class(actor, pk)
+        args = {k: (request.args.get(k) or "").strip()[:64]
+                for k in ("cert", "name", "position", "phone")}
+        rows = enrollment.firm_roster(actor, item.id, **{k: v or None for k, v in args.items()})
+        return self.render_template(
+            "training/roster.html", title=f"{item.name}-报名情况表", item=item, rows=rows,
+            args=args, started=classes.class_started(item, now()), **_helpers())
+
+    @expose("/classes/<int:pk>/roster/export")
+    @has_access
+    @scoped_id(TrainingClass)
+    def roster_export(self, pk):
+        fmt_ = request.args.get("fmt") or "xlsx"
+        if fmt_ not in ("csv", "xlsx"):
+            abort(400, description="导出格式须为 xlsx 或 csv")
+        actor = current_user()
+        item = classes.get_class(actor, pk)
+        rows = list(exports.roster_rows(actor, item.id))
+        return send_table(fmt_, rows, f"{item.name}-报名情况表", sheet="报名情况")
+
+    @expose("/enrollments/<int:pk>/delete", methods=["POST"])
+    @has_access
+    @scoped_id(Enrollment)
+    def delete(self, pk):
+        actor = current_user()
+        try:
+            class_id = enrollment.delete_enrollment(actor, now(), pk)
+            flash("已删除报名", "success")
+            return redirect(url_for(".roster", pk=class_id))
+        except NotFoundError:
+            raise
+        except DomainError as error:
+            flash(error.message, "danger")
+            row = db.session.get(Enrollment, pk)
+            return redirect(url_for(".roster", pk=row.class_id) if row else url_for(".catalogue"))
+
+    @expose("/classes/<int:pk>/self", methods=["POST"])
+    @has_access
+    @scoped_id(TrainingClass)
+    def enroll_self(self, pk):
+        """A CPA enrolls itself (seed 003 part 二)."""
+        actor = current_user()
+        try:
+            enrollment.enroll_self(actor, now(), pk,
+                                   phone=(request.form.get("phone") or "").strip() or None)
+            flash("报名成功，报名确认状态为“待确认”，协会确认后显示为“已确认”", "success")
+        except NotFoundError:
+            raise
+        except DomainError as error:
+            flash(error.message, "danger")
+        return redirect(url_for(".catalogue"))
+
+    # -- 讲义下载 (seed 000 §5.2) ----------------------------------------------------------
+
+    @expose("/handouts/")
+    @has_access
+    def handouts(self):
+        actor = current_user()
+        rows = classes.catalogue(actor, now())
+        found = classes.handouts_of([r.item.id for r in rows])
+        rows = [r for r in rows if found.get(r.item.id)]
+        return self.render_template("training/handouts.html", title=MENU_HANDOUTS, rows=rows,
+                                    **_helpers())
+
+    @expose("/handouts/<int:pk>")
+    @has_access
+    @scoped_id(TrainingClass)
+    def handout_files(self, pk):
+        item = classes.get_class(current_user(), pk)
+        return self.render_template(
+            "training/handout_files.html", title=f"{item.name} 培训班-资料下载", item=item,
+            files=classes.handouts_of([item.id])[item.id], **_helpers())
+
+    @expose("/handouts/<int:pk>/download")
+    @has_access
+    @scoped_id(TrainingClass)
+    def handout_download(self, pk):
+        """One handout, streamed (Range honoured): ?file=<id>."""
+        file_id = request.args.get("file", type=int)
+        if not file_id:
+            return redirect(url_for(".handout_files", pk=pk))
+        return files.send(classes.handout(current_user(), pk, file_id))
+
+    # -- 候补名单 ---------------------------------------------------------------------------
+
+    @expose("/waitlist/")
+    @has_access
+    def waitlist(self):
+        actor, moment = current_user(), now()
+        entries = waitlist.entries(actor, moment)
+        return self.render_template(
+            "training/waitlist.html", title=MENU_WAITLIST, entries=entries, moment=moment,
+            state=lambda e: waitlist.state(e, moment), position=waitlist.position_of,
+            offered=waitlist.OFFERED, waiting=waitlist.WAITING, **_helpers())
+
+    @expose("/classes/<int:pk>/waitlist", methods=["POST"])
+    @has_access
+    @scoped_id(TrainingClass)
+    def join(self, pk):
+        try:
+            waitlist.join(current_user(), now(), pk)
+            flash("已加入候补名单：有名额空出时将按先后顺序通知您，并为您保留48小时", "success")
+            return redirect(url_for(".waitlist"))
+        except NotFoundError:
+            raise
+        except DomainError as error:
+            flash(error.message, "danger")
+            return redirect(url_for(".catalogue"))
+
+    @expose("/waitlist/<int:pk>/accept", methods=["POST"])
+    @has_access
+    @scoped_id(WaitlistEntry)
+    def accept(self, pk):
+        actor = current_user()
+        try:
+            entry = waitlist.own_entry(actor, pk)
+        except NotFoundError:
+            raise
+        except DomainError as error:
+            flash(error.message, "danger")
+            return redirect(url_for(".waitlist"))
+        if entry.person_id is None:  # a firm: the form, where the held seat is used
+            if waitlist.state(entry, now()) != waitlist.OFFERED:
+                flash("该候补名额已失效", "danger")
+                return redirect(url_for(".waitlist"))
+            return redirect(url_for(".enroll_form", pk=entry.class_id))
+        try:
+            waitlist.accept(actor, now(), pk)
+            flash("已接受候补名额并完成报名", "success")
+        except DomainError as error:
+            flash(error.message, "danger")
+        return redirect(url_for(".waitlist"))
+
+    @expose("/waitlist/<int:pk>/decline", methods=["POST"])
+    @has_access
+    @scoped_id(WaitlistEntry)
+    def decline(self, pk):
+        try:
+            waitlist.decline(current_user(), now(), pk)
+            flash("已放弃候补", "success")
+        except NotFoundError:
+            raise
+        except DomainError as error:
+            flash(error.message, "danger")
+        return redirect(url_for(".waitlist"))
+
+
+def _firm_of(actor) -> int | None:
+    account = account_of(actor)
+    if account is not None and FIRM_ADMIN in role_names(actor) and account.firm_id:
+        return account.firm_id
+    return None
+
+
+def _emails(person_ids) -> dict[int, str]:
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.models import Account
+
+    if not person_ids:
+        return {}
+    found = {}
+    for person_id, bound, email in db.session.execute(
+            select(Account.person_id, Account.notify_email, User.email)
+            .join(User, User.id == Account.user_id).where(Account.person_id.in_(person_ids))):
+        # the bound address, else the account's own; never the system's placeholder
+        shown = bound or (email if email and not email.endswith(".invalid") else "")
+        if shown:
+            found[person_id] = shown
+    return found
+
+__all__ = [n for n in dir() if not n.startswith("__")]
