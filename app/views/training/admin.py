@@ -1,4 +1,5 @@
-"""培训班管理 (staff, seed 000 §5)"""
+"""培训班管理 (staff, seed 000 §5): classes with handouts, review one or many, results, roster
+and CICPA exports."""
 from app.views.training.common import *  # noqa: F401,F403
 from app.views.training.enroll import *  # noqa: F401,F403
 

@@ -1,4 +1,4 @@
-"""REST"""
+"""REST of CPA专题培训: training_class, enrollment (verbs approve, reject; POST /<id>/result), waitlist_entry (accept, decline)."""
 from app.views.training.common import *  # noqa: F401,F403
 from app.views.training.enroll import *  # noqa: F401,F403
 from app.views.training.admin import *  # noqa: F401,F403

@@ -1,4 +1,5 @@
-"""协会培训班报名, 讲义下载 and 候补名单 (seed 000 §5.1–§5.2, seed 003)"""
+"""协会培训班报名, 讲义下载 and 候补名单 (seed 000 §5.1–§5.2, seed 003) — the pages of firm admins
+and members."""
 from app.views.training.common import *  # noqa: F401,F403
 
 

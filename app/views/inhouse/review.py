@@ -1,0 +1,128 @@
+"""内部培训审核 (staff): the queues of qualifications, classes and roster entries, decided one
+or many through the machines."""
+from app.views.inhouse.common import *  # noqa: F401,F403
+from app.views.inhouse.firm import *  # noqa: F401,F403
+
+
+REVIEW_LABELS = {"qualification": "内培资格申请", "class": "培训班", "entry": "学员名单"}
+
+
+class InhouseReviewView(BaseView):
+    """内部培训审核 (staff): qualifications, classes and roster entries, one or many at once."""
+
+    route_base = "/inhouse/review"
+    class_permission_name = "InhouseReview"
+    chinese_name = "内部培训审核"
+    default_view = "queue"
+    method_permission_name = {"queue": "review", "decide": "review", "detail": "review"}
+
+    def _statuses(self, kind):
+        return EntryStatus.ALL if kind == "entry" else ReviewStatus.ALL
+
+    @expose("/")
+    @expose("/<string:kind>/")
+    @has_access
+    def queue(self, kind="qualification"):
+        if kind not in rules.REVIEW_KINDS:
+            abort(404)
+        user = current_user()
+        model = rules.REVIEW_KINDS[kind][0]
+        firm_id = _int_arg("firm", 1, 2 ** 31 - 1)
+        year = _int_arg("year")
+        status = request.args.get("status")
+        if status is None:
+            status = self._statuses(kind)[0]
+        query = scoped_select(model, user)
+        if kind == "entry":
+            query = query.join(InhouseClass, InhouseClass.id == InhouseRosterEntry.class_id)
+            firm_col, year_col = InhouseClass.firm_id, InhouseClass.year
+        else:
+            firm_col, year_col = model.firm_id, model.year
+        if firm_id:
+            query = query.where(firm_col == firm_id)
+        if year:
+            query = query.where(year_col == year)
+        if status in self._statuses(kind):
+            query = query.where(model.status == status)
+        category = request.args.get("category") or ""
+        if kind != "qualification" and category in Category.ALL:
+            query = query.where(InhouseClass.category == category) if kind == "entry" \
+                else query.where(InhouseClass.category == category)
+        class_id = _int_arg("class", 1, 2 ** 31 - 1)
+        if kind == "entry" and class_id:
+            query = query.where(InhouseRosterEntry.class_id == class_id)
+        name = _text_arg("name")
+        if name and kind != "qualification":
+            query = query.where(model.name.like(_like(name), escape="\\"))
+        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+        page = _page()
+        rows = list(db.session.scalars(query.order_by(model.id.desc())
+                                       .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+        firms = db.session.execute(select(Firm.id, Firm.code, Firm.name).order_by(Firm.code)
+                                   .limit(500)).all()
+        args = request.args.to_dict()
+        return self.render_template(
+            "inhouse/review.html", title=f"{MENU_REVIEW}：{REVIEW_LABELS[kind]}", kind=kind,
+            labels=REVIEW_LABELS, rows=rows, total=total, page=page,
+            pages=max(1, -(-total // PAGE_SIZE)), offset=(page - 1) * PAGE_SIZE,
+            statuses=self._statuses(kind), status=status, firms=firms, firm_id=firm_id,
+            year=year, args=args, hours=_hours, local_time=clock.display,
+            categories=CATEGORY_CHOICES, category=category, name=name,
+            attached=rules.attachments_of([r.id for r in rows]) if kind == "qualification"
+            else {},
+            page_link=lambda p: url_for(".queue", kind=kind, **{**args, "page": p}))
+
+    @expose("/<string:kind>/decide", methods=["POST"])
+    @has_access
+    def decide(self, kind):
+        if kind not in rules.REVIEW_KINDS:
+            abort(404)
+        decision = request.form.get("decision")
+        ids = []
+        for value in request.form.getlist("ids"):
+            if not value.isdigit() or len(value) > 9:
+                abort(400, description="所选记录编号无效")
+            ids.append(int(value))
+        back = request.form.get("back") or ""
+        back = back if back.startswith("/inhouse/review/") else url_for(".queue", kind=kind)
+        if not ids:
+            flash("请先勾选要审核的记录", "warning")
+            return redirect(back)
+        try:
+            done, errors = rules.review_many(current_user(), now(), kind, ids, decision,
+                                             request.form.get("remark"))
+        except DomainError as error:
+            flash(error.message, "danger")
+            return redirect(back)
+        word = "审核通过" if decision == "approve" else "审核未通过"
+        if done:
+            flash(f"已{word} {done} 条{REVIEW_LABELS[kind]}", "success")
+        for message in errors[:20]:
+            flash(message, "danger")
+        return redirect(back)
+
+    @expose("/<string:kind>/<int:pk>")
+    @has_access
+    @scoped_id(InhouseQualification)  # or a class / an entry, by `kind`: all staff-only
+    def detail(self, kind, pk):
+        if kind not in rules.REVIEW_KINDS:
+            abort(404)
+        model = rules.REVIEW_KINDS[kind][0]
+        machine = {"qualification": rules.QUALIFICATION, "class": rules.CLASS,
+                   "entry": rules.ENTRY}[kind]
+        try:
+            from app.workflows.core.scoping import get_scoped
+
+            item = get_scoped(db.session, model, pk, current_user())
+        except NotFoundError:
+            abort(404)
+        return self.render_template(
+            "inhouse/review_detail.html", title=f"{REVIEW_LABELS[kind]}详情", kind=kind,
+            item=item, history=machine.history(item), hours=_hours, local_time=clock.display,
+            verbs={t.event for t in machine.allowed(item, current_user(), now())},
+            attached=rules.attachments_of([item.id]).get(item.id, {})
+            if kind == "qualification" else {}, docs=rules.ATTACHMENTS,
+            counts=rules.reported_counts([item.id]) if kind == "class" else {},
+            labels=REVIEW_LABELS)
+
+__all__ = [n for n in dir() if not n.startswith("__")]
