@@ -1,0 +1,77 @@
+"""注册业务 (seed 004 §3–§6): thin pages over app/workflows/registration/.
+
+Menus as the manual: 业务办理 (types, 承诺书, 选择办理人员, the form with its documents, 预约),
+办理记录 (filters, export, the case page with 流程跟踪), 预约记录 (改约, 取消). Staff: the
+review queue (办理记录 with firm and waiting-days filters), 现场办理 (each day's appointments,
+check-in, stages) and the settings (所需材料, 预约时段, 节假日). REST `registration_case` and
+`appointment` (+ `/slots`), with the machines' verbs.
+"""
+from app.views.registration.common import *  # noqa: F401,F403
+from app.views.registration.pages import *  # noqa: F401,F403
+from app.views.registration.api import *  # noqa: F401,F403
+from app.views.registration.settings import *  # noqa: F401,F403
+
+
+def register(appbuilder, app) -> None:
+    appbuilder.add_view_no_menu(RegistrationView)
+    for label, href, icon in ((MENU_APPLY, "/registration/", "fa-pencil-square-o"),
+                              (MENU_RECORDS, "/registration/records/", "fa-list-alt"),
+                              (MENU_APPOINTMENTS, "/registration/appointments/", "fa-calendar"),
+                              (MENU_ONSITE, "/registration/onsite/", "fa-check-square-o")):
+        appbuilder.add_link(label, href=href, icon=icon, category=MENU,
+                            category_icon="fa-id-card")
+    appbuilder.add_view(DocRequirementView, MENU_REQUIREMENTS, icon="fa-files-o", category=MENU)
+    appbuilder.add_view(SlotTemplateView, MENU_SLOTS, icon="fa-clock-o", category=MENU)
+    appbuilder.add_view(CalendarDayView, MENU_HOLIDAYS, icon="fa-calendar-times-o",
+                        category=MENU)
+    appbuilder.add_api(RegistrationCaseApi)
+    appbuilder.add_api(AppointmentApi)
+
+
+def _cli(app) -> None:
+    import click
+    from flask.cli import AppGroup
+
+    group = AppGroup("registration", help="注册业务")
+
+    @group.command("managed-accounts")
+    def managed_accounts():
+        """Open sign-ins for 协会代管注册会计师 without one (login 证书编号, password 身份证号)."""
+        from app.models import Account, Person, PersonStatus, PersonType
+        from app.workflows import accounts
+        people = db.session.scalars(select(Person).where(
+            Person.firm_id.is_(None), Person.person_type == PersonType.CPA,
+            Person.status == PersonStatus.ACTIVE, Person.cert_number.is_not(None),
+            Person.id_number.is_not(None),
+            ~select(Account.user_id).where(Account.person_id == Person.id).exists())).all()
+        for person in people:
+            accounts.provision_managed_cpa(person, now())
+        db.session.commit()
+        click.echo(f"已开通协会代管注册会计师账号：{len(people)}个")
+
+    app.cli.add_command(group)
+
+
+_FILER_MENUS = f"{MENU}|{MENU_APPLY}|{MENU_RECORDS}|{MENU_APPOINTMENTS}"
+
+DOMAIN = Domain(
+    name="registration",
+    register=register,
+    permissions={
+        STAFF: [["Registration", "can_(read|review)"],
+                [f"{MENU}|{MENU_RECORDS}|{MENU_APPOINTMENTS}|{MENU_ONSITE}|{MENU_REQUIREMENTS}|"
+                 f"{MENU_SLOTS}|{MENU_HOLIDAYS}", "menu_access"],
+                ["DocRequirementView|SlotTemplateView|CalendarDayView", CRUD],
+                ["RegistrationCaseApi", "can_(get|info|act)"],
+                ["AppointmentApi", "can_(get|info|act)"]],
+        FIRM_ADMIN: [["Registration", "can_(read|file)"], [_FILER_MENUS, "menu_access"],
+                     ["RegistrationCaseApi", "can_(get|info|act)"],
+                     ["AppointmentApi", "can_(get|info|book|act)"]],
+        MEMBER: [["Registration", "can_(read|file)"], [_FILER_MENUS, "menu_access"],
+                 ["RegistrationCaseApi", "can_(get|info|act)"],
+                 ["AppointmentApi", "can_(get|info|book|act)"]],
+    },
+    audited={RegistrationCase: set(), DocRequirement: set(), SlotTemplate: set(),
+             CalendarDay: set(), Appointment: set()},
+    cli=_cli,
+)

@@ -1,0 +1,63 @@
+"""预约 (seed 004 §5): the 7-day grid of slots and booking several cases of one type."""
+from app.views.registration.common import *  # noqa: F401,F403
+
+
+class BookingPages:
+    """The 预约 pages of RegistrationView (routes and permissions are its)."""
+
+    # ---- 预约 --------------------------------------------------------------------------------
+    @expose("/booking/")
+    @has_access
+    def booking(self):
+        """预约: the cases waiting for an appointment; several of one type go on together."""
+        rows = db.session.scalars(cases.cases_select(g.user).where(
+            RegistrationCase.status == CaseStatus.APPROVED).order_by(
+            RegistrationCase.case_type, RegistrationCase.id)).all()
+        return self.render_template("registration/booking.html", title="预约", rows=rows,
+                                    deadline=cases.deadline, local=clock.display)
+
+    def _chosen(self):
+        ids = [v for v in request.values.getlist("cases")[:50] if v.isdigit()]
+        chosen = []
+        for pk in ids:
+            try:
+                chosen.append(cases.get_case(g.user, pk))
+            except DomainError:
+                abort(404)
+        return chosen
+
+    @expose("/booking/slots")
+    @has_access
+    def slots(self):
+        chosen = self._chosen()
+        if not chosen:
+            flash("请选择要预约的业务", "warning")
+            return redirect(url_for(".booking"))
+        if len({c.case_type for c in chosen}) > 1:
+            flash("不同事项不能同时预约，请选择同一事项的注册会计师", "danger")
+            return redirect(url_for(".booking"))
+        ends = [cases.deadline(c) for c in chosen if cases.deadline(c)]
+        last_day = clock.local_today(min(ends)) if ends else None
+        return self.render_template(
+            "registration/slots.html", title="预约", chosen=chosen, days=booking.grid(
+                now(), last_day), case_type=chosen[0].case_type, appointment=None)
+
+    @expose("/booking/book", methods=["POST"])
+    @has_access
+    def book(self):
+        ids = [v for v in request.form.getlist("cases")[:50]]
+        back = url_for(".slots", cases=ids) if all(v.isdigit() for v in ids) else \
+            url_for(".booking")
+        if not _csrf_ok():
+            flash("页面已过期，请刷新后重试", "danger")
+            return redirect(back)
+        try:
+            appointment = booking.book(g.user, now(), ids, request.form.get("date"),
+                                       request.form.get("start"))
+        except DomainError as error:
+            return _refuse(error, back)
+        flash(f"预约成功：{booking.slot_label(appointment.day, appointment.start)}", "success")
+        return redirect(url_for(".appointment", pk=appointment.id))
+
+
+__all__ = [n for n in dir() if not n.startswith("__")]

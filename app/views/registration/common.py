@@ -1,0 +1,118 @@
+"""Imports and small helpers shared by the modules of this package."""
+import datetime as dt
+
+from flask import abort, current_app, flash, g, redirect, request, session, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.api import protect
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import has_access
+from flask_wtf import FlaskForm
+from wtforms.validators import NumberRange, Regexp
+from sqlalchemy import func, or_, select
+
+from app import clock
+from app.domains import Domain
+from app.extensions import db
+from app.models import (Appointment, AppointmentStatus, CalendarDay, CaseDocument, CaseStatus,
+                        DocRequirement, Firm, RegistrationCase, SlotTemplate)
+from app.roles import CRUD, FIRM_ADMIN, MEMBER, STAFF
+from app.views.core.export import send_table
+from app.views.core.forms import choice_field
+from app.views.core.scoping import ScopedModelRestApi, ScopedModelView, now, scoped_id
+from app.views.core.machines import MachineVerbsMixin
+from app.workflows.core import files
+from app.workflows.core.errors import DomainError, ValidationError
+from app.workflows.core.scoping import is_institute
+from app.workflows.registration import booking, cases, documents, requirements
+from app.workflows.registration import types as TY
+
+MENU = "注册业务"
+MENU_APPLY = "业务办理"
+MENU_RECORDS = "办理记录"
+MENU_APPOINTMENTS = "预约记录"
+MENU_ONSITE = "现场办理"
+MENU_REQUIREMENTS = "所需材料设置"
+MENU_SLOTS = "预约时段设置"
+MENU_HOLIDAYS = "节假日设置"
+PAGE_SIZE = 20
+PLEDGE_KEY = "registration_pledges"
+
+
+def _csrf_ok() -> bool:
+    return FlaskForm().validate_on_submit()
+
+
+def _page_number() -> int:
+    try:
+        return max(1, min(int(request.args.get("page", 1)), 100000))
+    except ValueError:
+        return 1
+
+
+def _refuse(error: DomainError, back: str):
+    if error.status == 404:
+        abort(404)
+    flash(error.message, "danger")
+    return redirect(back)
+
+
+def _form_data(case_type: str) -> dict:
+    data = {}
+    for field in TY.fields_of(case_type):
+        if field.kind == "checks":
+            data[field.key] = request.form.getlist(field.key)[:20]
+        else:
+            data[field.key] = (request.form.get(field.key) or "")[:200]
+    return data
+
+
+def _uploads() -> dict:
+    found = {}
+    for key, storage in request.files.items(multi=True):
+        if storage and storage.filename and key.startswith("doc_"):
+            found[key[4:][:32]] = files.Upload.of(storage)
+    return found
+
+
+def _case_filters(actor):
+    """办理记录 filters: 办理事项, 状态, 姓名/证号/身份证号, 事务所 (staff), 等待天数 (staff)."""
+    statement = cases.cases_select(actor)
+    problems = []
+    case_type = request.args.get("type") or ""
+    if case_type:
+        if case_type not in TY.ALL:
+            problems.append("办理事项不在可选范围内")
+        else:
+            statement = statement.where(RegistrationCase.case_type == case_type)
+    status = request.args.get("status") or ""
+    if status:
+        if status not in CaseStatus.ALL:
+            problems.append("状态不在可选范围内")
+        else:
+            statement = statement.where(RegistrationCase.status == status)
+    text = (request.args.get("q") or "").strip()[:50]
+    if text:
+        statement = statement.where(or_(RegistrationCase.name.contains(text, autoescape=True),
+                                        RegistrationCase.cert_number == text,
+                                        RegistrationCase.id_number == text))
+    if is_institute(actor):
+        firm = (request.args.get("firm") or "").strip()[:64]
+        if firm:
+            statement = statement.where(RegistrationCase.firm.has(
+                or_(Firm.name.contains(firm, autoescape=True), Firm.code == firm)))
+        waited = request.args.get("waited") or ""
+        if waited:
+            try:
+                days = int(waited)
+                if not 0 <= days <= 3650:
+                    raise ValueError
+            except ValueError:
+                problems.append("等待天数须为0到3650之间的整数")
+            else:
+                limit = now() - dt.timedelta(days=days)
+                statement = statement.where(RegistrationCase.status == CaseStatus.SUBMITTED,
+                                            RegistrationCase.submitted_at <= limit)
+    return statement, problems
+
+
+__all__ = [n for n in dir() if not n.startswith("__")]

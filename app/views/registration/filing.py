@@ -1,0 +1,260 @@
+"""业务办理 (seed 004 §3): the types, 承诺书, choosing the person, each type's form with its
+documents, 保存 / 提交审核; the case page with 流程跟踪 (§4)."""
+from app.views.registration.common import *  # noqa: F401,F403
+
+
+class FilingPages:
+    """The 业务办理 pages of RegistrationView (routes and permissions are its)."""
+
+    # ---- 业务办理 ------------------------------------------------------------------------
+    @expose("/")
+    @has_access
+    def index(self):
+        kind = cases.filer_kind(g.user)
+        waiting = 0
+        if kind:
+            waiting = db.session.scalar(select(func.count()).select_from(
+                cases.cases_select(g.user).where(RegistrationCase.status == CaseStatus.APPROVED)
+                .subquery()))
+        return self.render_template("registration/index.html", title=MENU_APPLY, types=TY.ALL,
+                                    kind=kind, waiting=waiting, institute=is_institute(g.user))
+
+    def _type(self, case_type):
+        if case_type not in TY.ALL:
+            abort(404, description="没有这种业务类型")
+        return case_type
+
+    @expose("/new/<string:case_type>", methods=["GET", "POST"])
+    @has_access
+    def pledge(self, case_type):
+        """承诺书 with the type's 业务办理指南; 同意 records the time and goes on."""
+        case_type = self._type(case_type)
+        if request.method == "POST":
+            if not _csrf_ok():
+                flash("页面已过期，请刷新后重试", "danger")
+                return redirect(url_for(".pledge", case_type=case_type))
+            pledges = dict(session.get(PLEDGE_KEY) or {})
+            pledges[case_type] = now().isoformat()
+            session[PLEDGE_KEY] = pledges
+            if cases.filer_kind(g.user) == "managed":
+                return redirect(url_for(".form", case_type=case_type))
+            return redirect(url_for(".choose", case_type=case_type))
+        return self.render_template("registration/pledge.html", title="承诺书",
+                                    case_type=case_type, pledge=TY.PLEDGE,
+                                    guide=TY.GUIDES[case_type],
+                                    documents=requirements.describe(case_type))
+
+    def _pledged_at(self, case_type):
+        value = (session.get(PLEDGE_KEY) or {}).get(case_type)
+        try:
+            return dt.datetime.fromisoformat(value) if value else None
+        except ValueError:
+            return None
+
+    @expose("/new/<string:case_type>/person")
+    @has_access
+    def choose(self, case_type):
+        """选择办理人员: the firm's CPAs, searched; or 直接录入."""
+        case_type = self._type(case_type)
+        if self._pledged_at(case_type) is None:
+            return redirect(url_for(".pledge", case_type=case_type))
+        query = (request.args.get("q") or "").strip()[:50]
+        people = cases.person_choices(g.user, query)
+        return self.render_template("registration/choose.html", title="选择办理人员",
+                                    case_type=case_type, people=people, query=query)
+
+    @expose("/new/<string:case_type>/form")
+    @has_access
+    def form(self, case_type):
+        case_type = self._type(case_type)
+        if self._pledged_at(case_type) is None:
+            return redirect(url_for(".pledge", case_type=case_type))
+        try:
+            cases.require_filer(g.user)
+        except DomainError as error:
+            return _refuse(error, url_for(".index"))
+        values, person_id = {}, request.args.get("person") or ""
+        if person_id:
+            try:
+                person = cases.get_scoped(db.session, cases.Person, person_id, g.user)
+            except DomainError:
+                abort(404)
+            values = {"name": person.name, "id_number": person.id_number or "",
+                      "cert_number": person.cert_number or "", "mobile": person.phone or "",
+                      "gender": person.gender or "",
+                      "firm_name": person.firm.name if person.firm else ""}
+        managed = cases.managed_person(g.user)
+        if managed is not None:
+            values = {"name": managed.name, "id_number": managed.id_number or "",
+                      "cert_number": managed.cert_number or "", "mobile": managed.phone or "",
+                      "gender": managed.gender or ""}
+        return self._render_form(case_type, None, values, person_id)
+
+    def _render_form(self, case_type, case, values, person_id=""):
+        answers = cases.answers_of(case) if case is not None else {}
+        if case is not None:
+            values = {"name": case.name, "id_number": case.id_number or "",
+                      "cert_number": case.cert_number or "", "mobile": case.mobile or "",
+                      **answers}
+        rows = requirements.rows_of(case_type)
+        present = {d.doc_key: d for d in case.documents} if case is not None else {}
+        return self.render_template(
+            "registration/form.html", title=f"{case_type}业务办理", case_type=case_type,
+            case=case, fields=TY.fields_of(case_type), values=values, person_id=person_id,
+            rows=rows, applies=requirements.applies, answers=answers, present=present,
+            words=requirements.condition_words,
+            accept=cases.DOCUMENT.accept,
+            managed=cases.managed_person(g.user) is not None)
+
+    @expose("/save", methods=["POST"])
+    @has_access
+    def save(self):
+        """保存 (a draft, documents may be missing) or 提交审核 (all required, else named)."""
+        case_id = request.form.get("case_id") or None
+        case_type = request.form.get("case_type") or ""
+        back = (url_for(".case", pk=case_id) if case_id and case_id.isdigit()
+                else url_for(".index"))
+        if not _csrf_ok():
+            flash("页面已过期，请刷新后重试", "danger")
+            return redirect(back)
+        if case_id is None and case_type not in TY.ALL:
+            abort(400, description="请选择业务类型")
+        try:
+            if case_id is not None:
+                case_type = cases.get_case(g.user, case_id).case_type
+            case = cases.save_case(
+                g.user, now(), case_id, case_type=case_type, data=_form_data(case_type),
+                pledged_at=self._pledged_at(case_type), person_id=request.form.get("person_id"),
+                uploads=_uploads(), remove=request.form.getlist("remove")[:50])
+        except DomainError as error:
+            if error.status == 404:
+                abort(404)
+            flash(error.message, "danger")
+            if case_id is not None:
+                return redirect(url_for(".case", pk=case_id, edit=1))
+            return redirect(url_for(".form", case_type=case_type,
+                                    person=request.form.get("person_id") or None))
+        if request.form.get("action") == "submit":
+            try:
+                cases.submit(g.user, now(), case.id)
+            except DomainError as error:
+                flash(f"已保存，但不能提交审核：{error.message}", "warning")
+                return redirect(url_for(".case", pk=case.id, edit=1))
+            flash("已提交审核，请等待北注协审核", "success")
+        else:
+            flash("已保存；材料补充完整后请点击“提交审核”", "success")
+        return redirect(url_for(".case", pk=case.id))
+
+    @expose("/suggest")
+    @has_access
+    def suggest(self):
+        """转出/转入事务所名称 suggestions (JSON list of names)."""
+        from flask import jsonify
+        return jsonify(cases.firm_suggestions(request.args.get("q") or ""))
+    # ---- the case page -------------------------------------------------------------------
+    @expose("/case/<int:pk>")
+    @has_access
+    @scoped_id(RegistrationCase)
+    def case(self, pk):
+        case = cases.get_case(g.user, pk)
+        if request.args.get("edit") and case.status in CaseStatus.EDITABLE and \
+                not is_institute(g.user):
+            return self._render_form(case.case_type, case, {})
+        moment = now()
+        answers = cases.answers_of(case)
+        shown = []
+        for field in TY.fields_of(case.case_type):
+            if field.key in ("name", "id_number", "cert_number", "mobile"):
+                value = getattr(case, field.key) or ""
+            else:
+                value = answers.get(field.key)
+                value = "、".join(value) if isinstance(value, list) else (value or "")
+            shown.append((field.label, value))
+        return self.render_template(
+            "registration/case.html", title=f"{case.case_type}业务详情", case=case, shown=shown,
+            history=cases.history(case), verbs=cases.MACHINE.allowed(case, g.user, moment),
+            institute=is_institute(g.user), deadline=cases.deadline(case),
+            missing=cases.missing_documents(case), local=clock.display,
+            templates=[r for r in requirements.documents_for(case.case_type, answers)
+                       if r.has_template])
+
+    @expose("/case/<int:pk>/step", methods=["POST"])
+    @has_access
+    @scoped_id(RegistrationCase)
+    def step(self, pk):
+        """提交审核 / 撤回 by the filer."""
+        back = url_for(".case", pk=pk)
+        if not _csrf_ok():
+            flash("页面已过期，请刷新后重试", "danger")
+            return redirect(back)
+        verb = request.form.get("verb")
+        command = {"submit": cases.submit, "withdraw": cases.withdraw}.get(verb)
+        if command is None:
+            abort(400, description="没有这个操作")
+        try:
+            command(g.user, now(), pk)
+        except DomainError as error:
+            return _refuse(error, back)
+        flash("已提交审核" if verb == "submit" else "已撤回，修改后可重新提交", "success")
+        return redirect(back)
+
+    @expose("/case/<int:pk>/review", methods=["POST"])
+    @has_access
+    @scoped_id(RegistrationCase)
+    def review(self, pk):
+        """Staff: 审核通过 / 审核不通过 (reasons per document) / the on-site stages."""
+        back = url_for(".case", pk=pk)
+        if not _csrf_ok():
+            flash("页面已过期，请刷新后重试", "danger")
+            return redirect(back)
+        verb = request.form.get("verb")
+        remark = (request.form.get("remark") or "")[:1000]
+        try:
+            if verb == "reject":
+                reasons = {k[7:]: v[:200] for k, v in request.form.items()
+                           if k.startswith("reason_") and k[7:].isdigit()}
+                cases.reject(g.user, now(), pk, remark=remark, reasons=reasons)
+            elif verb in ("approve", "handle", "make_certificate", "collect"):
+                cases.COMMANDS[verb](g.user, now(), pk, remark=remark or None)
+            else:
+                abort(400, description="没有这个操作")
+        except DomainError as error:
+            return _refuse(error, back)
+        flash(f"已{cases.MACHINE.label(verb)}", "success")
+        return redirect(back)
+
+    @expose("/document/<int:pk>")
+    @has_access
+    @scoped_id(CaseDocument)
+    def document(self, pk):
+        """A case's document: in the page (?inline=1) or downloaded."""
+        found = cases.get_scoped(db.session, CaseDocument, pk, g.user, "材料不存在")
+        row = files.readable(g.user, found.file_id)
+        return files.send(row, inline=request.args.get("inline") == "1")
+
+    @expose("/template/<string:doc_key>")
+    @has_access
+    def template(self, doc_key):
+        """下载模板; `?case=` fills the 注销(撤销) form in from that case."""
+        from app.views.core.export import content_disposition
+        case, answers, firm_name = None, None, ""
+        case_id = request.args.get("case")
+        if case_id:
+            try:
+                case = cases.get_case(g.user, case_id)
+            except DomainError:
+                abort(404)
+            answers = cases.answers_of(case)
+            firm_name = case.firm.name if case.firm else "协会代管"
+        try:
+            name, body = documents.template(doc_key, case, answers, firm_name)
+        except KeyError:
+            abort(404, description="没有这个模板")
+        response = current_app.response_class(body, mimetype="application/pdf")
+        response.headers["Content-Disposition"] = content_disposition(name)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+__all__ = [n for n in dir() if not n.startswith("__")]

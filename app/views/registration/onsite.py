@@ -1,0 +1,45 @@
+"""现场办理 (staff): each day's appointments, check-in and the on-site stages."""
+from app.views.registration.common import *  # noqa: F401,F403
+
+
+class OnsitePages:
+    """The 现场办理 (staff) pages of RegistrationView (routes and permissions are its)."""
+
+    # ---- 现场办理 (staff) ----------------------------------------------------------------------
+    @expose("/onsite/")
+    @has_access
+    def onsite(self):
+        """Each day's appointments: check people in, move the cases on."""
+        today = clock.local_today(now())
+        try:
+            day = dt.date.fromisoformat(request.args.get("day") or today.isoformat())
+        except ValueError:
+            abort(400, description="日期须为 YYYY-MM-DD")
+        rows = db.session.scalars(select(Appointment).where(Appointment.day == day)
+                                  .order_by(Appointment.start, Appointment.id)).all()
+        stages = db.session.scalars(select(RegistrationCase).where(RegistrationCase.status.in_(
+            (CaseStatus.PROCESSED, CaseStatus.CERT_READY))).order_by(RegistrationCase.id)
+            .limit(200)).all()
+        return self.render_template("registration/onsite.html", title=MENU_ONSITE, day=day,
+                                    rows=rows, today=today, weekday=booking.weekday_label,
+                                    stages=stages, previous=day - dt.timedelta(days=1),
+                                    following=day + dt.timedelta(days=1))
+
+    @expose("/appointments/<int:pk>/check_in", methods=["POST"])
+    @has_access
+    @scoped_id(Appointment)
+    def check_in(self, pk):
+        back = request.form.get("back") == "onsite"
+        target = url_for(".onsite") if back else url_for(".appointment", pk=pk)
+        if not _csrf_ok():
+            flash("页面已过期，请刷新后重试", "danger")
+            return redirect(target)
+        try:
+            booking.check_in(g.user, now(), pk)
+        except DomainError as error:
+            return _refuse(error, target)
+        flash("已签到，业务已现场办理", "success")
+        return redirect(target)
+
+
+__all__ = [n for n in dir() if not n.startswith("__")]

@@ -1,0 +1,110 @@
+"""办理记录 (seed 004 §4: filters, export; staff's review queue) and 预约记录 (§6: 改约, 取消)."""
+from app.views.registration.common import *  # noqa: F401,F403
+
+
+class RecordPages:
+    """The 办理记录 pages of RegistrationView (routes and permissions are its)."""
+
+    # ---- 办理记录 --------------------------------------------------------------------------
+    @expose("/records/")
+    @has_access
+    def records(self):
+        statement, problems = _case_filters(g.user)
+        total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
+        number = _page_number()
+        rows = db.session.scalars(statement.order_by(RegistrationCase.id.desc())
+                                  .offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+        args = request.args.to_dict()
+        return self.render_template(
+            "registration/records.html", title=MENU_RECORDS, rows=rows, total=total,
+            page=number, pages=max(1, -(-total // PAGE_SIZE)), problems=problems,
+            types=TY.ALL, statuses=CaseStatus.ALL, args=args, institute=is_institute(g.user),
+            waiting=lambda c: cases.waiting_days(c, now()), local=clock.display,
+            page_link=lambda p: url_for(".records", **{**args, "page": p}))
+
+    @expose("/records/export/<string:fmt>")
+    @has_access
+    def export(self, fmt):
+        statement, problems = _case_filters(g.user)
+        if problems:
+            abort(400, description="；".join(problems))
+        header = ["办理事项", "姓名", "注册会计师证号", "身份证号", "所在事务所", "状态", "提交时间",
+                  "审核通过时间", "办理期限"]
+
+        def rows():
+            yield header
+            for c in db.session.scalars(statement.order_by(RegistrationCase.id.desc())):
+                yield [c.case_type, c.name, c.cert_number or "", c.id_number or "",
+                       c.firm.name if c.firm else "协会代管", c.status,
+                       clock.display(c.submitted_at), clock.display(c.approved_at),
+                       clock.display(cases.deadline(c))]
+        return send_table(fmt, rows(), MENU_RECORDS, sheet=MENU_RECORDS)
+    # ---- 预约记录 ----------------------------------------------------------------------------
+    @expose("/appointments/")
+    @has_access
+    def appointments(self):
+        statement = booking.appointments_select(g.user)
+        status = request.args.get("status") or ""
+        if status in AppointmentStatus.ALL:
+            statement = statement.where(Appointment.status == status)
+        total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
+        number = _page_number()
+        rows = db.session.scalars(statement.order_by(Appointment.day.desc(),
+                                                     Appointment.start.desc())
+                                  .offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+        today = clock.local_today(now())
+        args = request.args.to_dict()
+        return self.render_template(
+            "registration/appointments.html", title=MENU_APPOINTMENTS, rows=rows, total=total,
+            page=number, pages=max(1, -(-total // PAGE_SIZE)), today=today,
+            weekday=booking.weekday_label, statuses=AppointmentStatus.ALL, args=args,
+            page_link=lambda p: url_for(".appointments", **{**args, "page": p}))
+
+    @expose("/appointments/<int:pk>")
+    @has_access
+    @scoped_id(Appointment)
+    def appointment(self, pk):
+        appointment = booking.get_appointment(g.user, pk)
+        moment = now()
+        changeable = appointment.status == AppointmentStatus.BOOKED and \
+            clock.local_today(moment) < appointment.day and not is_institute(g.user)
+        days = booking.grid(moment) if changeable and request.args.get("change") else None
+        return self.render_template(
+            "registration/appointment.html", title="预约详情", appointment=appointment,
+            weekday=booking.weekday_label, history=booking.MACHINE.history(appointment),
+            changeable=changeable, days=days, institute=is_institute(g.user),
+            today=clock.local_today(moment), local=clock.display)
+
+    @expose("/appointments/<int:pk>/reschedule", methods=["POST"])
+    @has_access
+    @scoped_id(Appointment)
+    def reschedule(self, pk):
+        back = url_for(".appointment", pk=pk, change=1)
+        if not _csrf_ok():
+            flash("页面已过期，请刷新后重试", "danger")
+            return redirect(back)
+        try:
+            appointment = booking.reschedule(g.user, now(), pk, request.form.get("date"),
+                                             request.form.get("start"))
+        except DomainError as error:
+            return _refuse(error, back)
+        flash(f"改约成功：{booking.slot_label(appointment.day, appointment.start)}", "success")
+        return redirect(url_for(".appointment", pk=pk))
+
+    @expose("/appointments/<int:pk>/cancel", methods=["POST"])
+    @has_access
+    @scoped_id(Appointment)
+    def cancel(self, pk):
+        back = url_for(".appointment", pk=pk)
+        if not _csrf_ok():
+            flash("页面已过期，请刷新后重试", "danger")
+            return redirect(back)
+        try:
+            booking.cancel(g.user, now(), pk)
+        except DomainError as error:
+            return _refuse(error, back)
+        flash("已取消预约，相关业务可重新预约", "success")
+        return redirect(back)
+
+
+__all__ = [n for n in dir() if not n.startswith("__")]

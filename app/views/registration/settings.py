@@ -1,0 +1,91 @@
+"""Staff settings of 注册业务 — 所需材料设置 (the one requirements table), 预约时段设置, 节假日设置."""
+from app.views.registration.common import *  # noqa: F401,F403
+from app.views.registration.pages import *  # noqa: F401,F403
+from app.views.registration.api import *  # noqa: F401,F403
+
+
+# ---- staff settings ----------------------------------------------------------------------------
+
+def _yes_no(value) -> str:
+    return "是" if value else "否"
+
+
+class DocRequirementView(ScopedModelView):
+    """所需材料设置: the one table the form, the submit check and 智能客服 read."""
+
+    datamodel = SQLAInterface(DocRequirement)
+    list_title = "所需材料设置"
+    show_title = "所需材料"
+    add_title = "添加所需材料"
+    edit_title = "修改所需材料"
+    _fields = ["case_type", "doc_key", "label", "required", "condition", "has_template", "sort"]
+    list_columns = [f for f in _fields if f != "doc_key"]  # the code is for editing rows
+    show_columns = _fields
+    add_columns = _fields
+    edit_columns = _fields
+    search_columns = ["case_type", "label"]
+    order_columns = ["case_type", "sort", "label"]
+    base_order = ("sort", "asc")
+    label_columns = {"case_type": "业务类型", "doc_key": "材料代码", "label": "材料名称",
+                     "required": "必须上传", "condition": "适用条件", "has_template": "提供模板",
+                     "sort": "排序"}
+    description_columns = {
+        "condition": "留空表示总是需要；否则写“字段=值”，多个条件用英文分号分隔，例如 retired=是、"
+                     "transfer_type!=转入协会代管、items~姓名 (证书信息)",
+        "doc_key": "英文字母、数字或下划线；同一业务类型的同一材料在不同条件下使用同一代码"}
+    formatters_columns = {"required": _yes_no, "has_template": _yes_no,
+                          "condition": lambda c: (f"{requirements.condition_words(c)}时需要"
+                                                  if c else "总是需要")}
+    add_form_extra_fields = {"case_type": choice_field("业务类型", TY.ALL)}
+    edit_form_extra_fields = add_form_extra_fields
+
+    validators_columns = {
+        "doc_key": [Regexp(r"^[A-Za-z0-9_]{1,32}$",
+                           message="材料代码只能包含英文字母、数字和下划线（最多32个字符）")],
+        "condition": [Regexp(r"^[^;]*(=|~)[^;]*(;[^;]*(=|~)[^;]*)*$|^$",
+                             message="适用条件须为“字段=值”“字段!=值”或“字段~值”，多个用英文分号分隔")]}
+
+
+class SlotTemplateView(ScopedModelView):
+    datamodel = SQLAInterface(SlotTemplate)
+    list_title = "预约时段设置"
+    show_title = "预约时段"
+    add_title = "添加预约时段"
+    edit_title = "修改预约时段"
+    _fields = ["start", "end", "seats", "active"]
+    list_columns = _fields
+    show_columns = _fields
+    add_columns = _fields
+    edit_columns = _fields
+    order_columns = ["start"]
+    base_order = ("start", "asc")
+    label_columns = {"start": "开始时间", "end": "结束时间", "seats": "名额", "active": "启用"}
+    formatters_columns = {"active": _yes_no}
+    description_columns = {"start": "HH:MM，例如 09:00", "end": "HH:MM，例如 10:00",
+                           "seats": "每个时段可预约的人数"}
+    validators_columns = {
+        "start": [Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message="时间须为 HH:MM，例如 09:00")],
+        "end": [Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message="时间须为 HH:MM，例如 10:00")],
+        "seats": [NumberRange(min=0, max=500, message="名额须为0到500之间的整数")]}
+
+
+class CalendarDayView(ScopedModelView):
+    datamodel = SQLAInterface(CalendarDay)
+    list_title = "节假日设置"
+    show_title = "节假日"
+    add_title = "添加节假日或调休工作日"
+    edit_title = "修改节假日"
+    _fields = ["day", "open", "note"]
+    list_columns = _fields
+    show_columns = _fields
+    add_columns = _fields
+    edit_columns = _fields
+    order_columns = ["day"]
+    base_order = ("day", "desc")
+    label_columns = {"day": "日期", "open": "工作日（不勾选为公休日）", "note": "说明"}
+    formatters_columns = {"open": lambda v: "工作日" if v else "公休日"}
+    description_columns = {"open": "法定节假日和周末已按国家安排自动为公休日；此处录入临时闭馆（不勾选）"
+                                   "或调休上班（勾选）的日期"}
+
+
+__all__ = [n for n in dir() if not n.startswith("__")]
