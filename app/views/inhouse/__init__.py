@@ -3,7 +3,7 @@
 `inhouse_class`, `inhouse_roster_entry` with the verbs approve / reject, and the CLI
 `export cicpa`. Rules: app/workflows/inhouse/."""
 from app.views.inhouse.common import *  # noqa: F401,F403
-from app.views.inhouse.firm import *  # noqa: F401,F403
+from app.views.inhouse.pages import *  # noqa: F401,F403
 from app.views.inhouse.review import *  # noqa: F401,F403
 from app.views.inhouse.api import *  # noqa: F401,F403
 

@@ -1,7 +1,7 @@
 """REST of 事务所内部培训: inhouse_qualification, inhouse_class, inhouse_roster_entry with the
 verbs approve / reject."""
 from app.views.inhouse.common import *  # noqa: F401,F403
-from app.views.inhouse.firm import *  # noqa: F401,F403
+from app.views.inhouse.pages import *  # noqa: F401,F403
 from app.views.inhouse.review import *  # noqa: F401,F403
 
 

@@ -117,8 +117,6 @@ def _entry_form(form) -> rules.EntryInput:
                             hours=form.get("hours", ""))
 
 
-
-
 def _date_arg(name):
     value = (request.args.get(name) or "").strip()
     if not value:

@@ -1,7 +1,7 @@
 """内部培训审核 (staff): the queues of qualifications, classes and roster entries, decided one
 or many through the machines."""
 from app.views.inhouse.common import *  # noqa: F401,F403
-from app.views.inhouse.firm import *  # noqa: F401,F403
+from app.views.inhouse.pages import *  # noqa: F401,F403
 
 
 REVIEW_LABELS = {"qualification": "内培资格申请", "class": "培训班", "entry": "学员名单"}

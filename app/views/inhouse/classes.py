@@ -1,0 +1,132 @@
+"""培训班上报 (seed 000 §6.2.1): the list with its 填报说明, 添加 / 修改 / 删除 and the report of
+rosters (批量上报 / 特殊上报 go to the generic import)."""
+from app.views.inhouse.common import *  # noqa: F401,F403
+
+
+class ClassPages:
+    """The 培训班列表 pages of InhouseClassesView (routes and permissions are its)."""
+
+    # -- 培训班列表 ------------------------------------------------------------------------
+
+    def _class_query(self, user):
+        query = scoped_select(InhouseClass, user)
+        year = _int_arg("year")
+        name = _text_arg("name", 100)
+        status = request.args.get("status") or ""
+        start_from, start_to = (_date_arg("start_from"), _date_arg("start_to"))
+        if year:
+            query = query.where(InhouseClass.year == year)
+        if name:
+            query = query.where(InhouseClass.name.like(_like(name), escape="\\"))
+        if status in ReviewStatus.ALL:
+            query = query.where(InhouseClass.status == status)
+        if start_from:
+            query = query.where(InhouseClass.start_date >= start_from)
+        if start_to:
+            query = query.where(InhouseClass.start_date <= start_to)
+        firm_id = _int_arg("firm", 1, 2 ** 31 - 1)
+        if firm_id and is_institute(user):
+            query = query.where(InhouseClass.firm_id == firm_id)
+        return query
+
+    @expose("/classes/")
+    @has_access
+    def index(self):
+        user = current_user()
+        query = self._class_query(user)
+        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+        page = _page()
+        rows = list(db.session.scalars(query.order_by(
+            InhouseClass.start_date.desc(), InhouseClass.id.desc())
+            .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+        counts = rules.reported_counts([r.id for r in rows])
+        years = [y for y in range(clock.local_today(now()).year + 1, 2019, -1)]
+        args = request.args.to_dict()
+        year = _int_arg("year") or clock.local_today(now()).year
+        institute = is_institute(user)
+        firm = None if institute else rules.firm_of(user)
+        firms = db.session.execute(select(Firm.id, Firm.code, Firm.name).order_by(Firm.code)
+                                   .limit(500)).all() if institute else []
+        return self.render_template(
+            "inhouse/classes.html", title=MENU_CLASSES, rows=rows, counts=counts, total=total,
+            page=page, pages=max(1, -(-total // PAGE_SIZE)), offset=(page - 1) * PAGE_SIZE,
+            notes=NOTES, statuses=ReviewStatus.ALL, years=years, args=args, hours=_hours,
+            institute=institute, categories=dict(CATEGORY_CHOICES), firms=firms,
+            missing_qualification=firm is not None and not rules.has_qualification(firm.id, year),
+            page_link=lambda p: url_for(".index", **{**args, "page": p}), year=year)
+
+    def _class_page(self, item, form, title):
+        return self.render_template(
+            "inhouse/class_form.html", title=title, item=item, form=form,
+            categories=CATEGORY_CHOICES, notes=NOTES)
+
+    @expose("/classes/add", methods=["GET", "POST"])
+    @has_access
+    def class_add(self):
+        user = current_user()
+        if request.method == "POST":
+            try:
+                rules.add_class(user, now(), _class_form(request.form))
+            except DomainError as error:
+                flash(error.message, "danger")
+            else:
+                flash("数据保存成功", "success")
+                return redirect(url_for(".index"))
+        return self._class_page(None, request.form, "添加培训班")
+
+    @expose("/classes/<int:pk>/edit", methods=["GET", "POST"])
+    @has_access
+    @scoped_id(InhouseClass)
+    def class_edit(self, pk):
+        user = current_user()
+        item = rules.load_class(user, pk)
+        if request.method == "POST":
+            try:
+                rules.update_class(user, now(), pk, _class_form(request.form))
+            except DomainError as error:
+                flash(error.message, "danger")
+            else:
+                flash("数据保存成功", "success")
+                return redirect(url_for(".index"))
+            form = request.form
+        else:
+            form = {"name": item.name, "category": item.category, "hours": _hours(item.hours),
+                    "start_date": item.start_date.isoformat(),
+                    "end_date": item.end_date.isoformat(), "address": item.address,
+                    "leader": item.leader, "contact": item.contact}
+        return self._class_page(item, form, "修改培训班")
+
+    @expose("/classes/<int:pk>/delete", methods=["POST"])
+    @has_access
+    @scoped_id(InhouseClass)
+    def class_delete(self, pk):
+        try:
+            rules.delete_class(current_user(), now(), pk)
+        except NotFoundError:
+            raise
+        except DomainError as error:
+            flash(error.message, "danger")
+        else:
+            flash("已删除培训班", "success")
+        return redirect(url_for(".index"))
+
+    @expose("/classes/report")
+    @has_access
+    def report_roster(self):
+        """上报名单 / 特殊上报 with the ticked classes → the import page."""
+        chosen = [v for v in request.args.getlist("class") if v.isdigit() and len(v) < 10]
+        mode = request.args.get("mode")
+        if mode not in importing.MODES:
+            abort(400, description="请选择上报方式（上报名单或特殊上报）")
+        if not chosen:
+            flash("请先勾选要上报名单的培训班", "warning")
+            return redirect(url_for(".index"))
+        if mode == importing.SPECIAL and len(chosen) > 1:
+            flash(importing.ONE_CLASS, "warning")
+            return redirect(url_for(".index"))
+        query = urlencode([("class", c) for c in chosen] + [("mode", mode)])
+        return redirect(url_for("ImportView.upload", kind_name=importing.InhouseRoster.name)
+                        + "?" + query)
+
+
+__all__ = [n for n in dir() if not n.startswith("__")]

@@ -1,0 +1,53 @@
+"""The year's end (seed 000 §6.2.4, §6.3): the 上报中注协 workbook and the 年终总结报告."""
+from app.views.inhouse.common import *  # noqa: F401,F403
+
+
+class YearEndPages:
+    """The 上报中注协 pages of InhouseClassesView (routes and permissions are its)."""
+
+    # -- 上报中注协 -------------------------------------------------------------------------
+
+    @expose("/cicpa/")
+    @has_access
+    def cicpa_export(self):
+        user = current_user()
+        year = _int_arg("year") or clock.local_today(now()).year
+        if is_institute(user):
+            firm = db.session.get(Firm, _int_arg("firm", 1, 2 ** 31 - 1) or 0)
+            if firm is None:
+                abort(400, description="请选择事务所")
+        else:
+            try:
+                firm = rules.firm_of(user)
+            except DomainError as error:
+                abort(403, description=error.message)
+        data = cicpa.workbook(user, firm, year)
+        return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
+                         download_name=f"内部培训汇总_{firm.code}_{year}.xlsx")
+    # -- 年终总结报告 -----------------------------------------------------------------------
+
+    @expose("/report/", methods=["GET", "POST"])
+    @has_access
+    def year_report(self):
+        user = current_user()
+        firm = self._firm_or_institute(user)
+        if request.method == "POST" and firm is not None:
+            try:
+                reports.upload_report(user, now(), request.form.get("year"),
+                                      (uploads(rules.REPORT.name) or [None])[0])
+            except DomainError as error:
+                flash(error.message, "danger")
+            else:
+                flash("年终总结报告已上传", "success")
+                return redirect(url_for(".year_report"))
+        rows = list(db.session.scalars(scoped_select(InhouseYearReport, user).order_by(
+            InhouseYearReport.year.desc(), InhouseYearReport.id.desc()).limit(200)))
+        found = {r.id: reports.report_file(r.id) for r in rows}
+        local = clock.local_today(now())
+        return self.render_template(
+            "inhouse/report.html", title=MENU_REPORT, rows=rows, found=found, firm=firm,
+            years=[local.year, local.year - 1], doc=rules.REPORT, local_time=clock.display,
+            closes_on=reports.closes_on, today=local, human_size=files.human_size)
+
+
+__all__ = [n for n in dir() if not n.startswith("__")]
