@@ -3,6 +3,7 @@ it with reasons per document, the firm fixes and resubmits, staff approve; two p
 booked into one slot through the REST API, rescheduled, checked in and processed to 办理完成;
 an institute-managed CPA signs in with its certificate number and files its own 证书补办; the
 pre-filled 注销 form opens; another firm sees none of it."""
+import datetime as dt
 import io
 
 import pytest
@@ -140,8 +141,8 @@ def test_file_reject_fix_approve_book_reschedule_and_finish(app, ready, make_cli
         from app.workflows.registration import booking as b, cases as c
         from tests.registration.common import user
         row = db.session.get(b.Appointment, appointment)
-        on_the_day = clock.now().replace(hour=2) + (
-            __import__("datetime").timedelta(days=(row.day - clock.local_today(clock.now())).days))
+        # 10:00 Beijing time on the appointment's day (02:00 UTC), whatever the hour now
+        on_the_day = dt.datetime.combine(row.day, dt.time(2, 0), tzinfo=dt.timezone.utc)
         actor = user(db.session, world.staff)
         b.check_in(actor, on_the_day, appointment)
         for pk in (case.id, second.id):
