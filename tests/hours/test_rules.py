@@ -299,3 +299,52 @@ def test_crediting_the_same_source_twice_moves_the_sums_once(ctx):
     hours.withdraw(None, NOW, "import", "once")
     assert (p.id, 2025) not in _totals(ctx, 2025)
     assert hours.person_year(ctx, p, 2025).obtained == 0
+
+
+def _entry(p, source, amount="2.0", year=2025, category="专业课", delivery="网络课程"):
+    return dict(source_kind="import", source_id=source, person_id=p.id, year=year,
+                title="课程", category=category, delivery=delivery, hours=amount,
+                obtained_at=dt.date(year, 5, 1))
+
+
+def test_credit_many_is_credit_for_a_batch(ctx):
+    """The batch path (a daily job's) gives exactly what one credit per source gives: the
+    same records and the same yearly sums, idempotent per source, a changed source
+    re-credited, a source twice in the batch credited once."""
+    from app.workflows.hours import ledger
+
+    rng = random.Random(5)
+    people = [person(ctx) for _ in range(4)]
+    entries = [_entry(rng.choice(people), f"many:{n}", f"{rng.randrange(1, 80) / 10:.1f}",
+                      year=rng.choice((2024, 2025)),
+                      category=rng.choice(("专业课", "职业道德", "思政")),
+                      delivery=rng.choice(("网络课程", "面授", "产出式")))
+               for n in range(40)]
+    ledger.credit_many(None, NOW, entries)
+    kept = _totals(ctx)
+    assert sum(v[0] for v in kept.values()) == 40 == ctx.query(HourRecord).count()
+    hours.rebuild_totals(ctx)
+    ctx.commit()
+    assert _totals(ctx) == kept
+    # again, with one source changed and one new source given twice
+    changed = {**entries[0], "hours": "9.9"}
+    ledger.credit_many(None, NOW, [*entries[1:], changed, _entry(people[0], "new"),
+                                   _entry(people[0], "new")])
+    assert ctx.query(HourRecord).count() == 41
+    assert ctx.query(HourRecord).filter_by(source_id="many:0").one().hours == Decimal("9.9")
+    kept = _totals(ctx)
+    hours.rebuild_totals(ctx)
+    ctx.commit()
+    assert _totals(ctx) == kept
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"hours": "1.25"}, "最多一位小数"), ({"category": "体育"}, "分类须为"),
+    ({"person_id": 987654}, "人员不存在（987654）")])
+def test_credit_many_refuses_the_whole_batch_naming_the_fault(ctx, change, message):
+    from app.workflows.hours import ledger
+
+    p = person(ctx)
+    with pytest.raises(ValidationError, match=message):
+        ledger.credit_many(None, NOW, [_entry(p, "ok"), {**_entry(p, "bad"), **change}])
+    assert ctx.query(HourRecord).count() == 0 and _totals(ctx) == {}

@@ -2,6 +2,8 @@
 
 - `credit(...)`: idempotent per source (source_kind, source_id) — crediting the same source
   again with the same values changes nothing; with changed values it updates that one record.
+- `credit_many(actor, now, entries)`: the same for a batch (a daily job's), with one lookup
+  and one yearly-sum upsert per person and year instead of one per record.
 - `withdraw(...)`: removes exactly the record of that source (no-op when there is none).
 - `add_correction(...)`: staff's manual correction (source "manual", a reason required,
   audited). Corrections may be negative (to take back wrongly credited hours) but not zero;
@@ -77,17 +79,34 @@ def contribution(category: str, delivery: str, hours) -> dict:
 def _move_totals(person_id: int, year: int, category: str, delivery: str, hours,
                  sign: int) -> None:
     """Add (sign 1) or take away (sign -1) one record's contribution, as one upsert."""
-    values = {k: v * sign for k, v in contribution(category, delivery, hours).items()}
+    _move_sums(person_id, year,
+               {k: v * sign for k, v in contribution(category, delivery, hours).items()})
+
+
+def _move_sums(person_id: int, year: int, values: dict) -> None:
+    """Add `values` (HourYearTotal.SUMS + records) to a person's yearly sums, as one upsert."""
+    _move_sums_many({(person_id, year): values})
+
+
+def _move_sums_many(sums: dict) -> None:
+    """{(person_id, year): values}: every person-year's sums moved by one statement
+    (executemany of one upsert)."""
+    if not sums:
+        return
     table = HourYearTotal.__table__
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
-    statement = upsert(table).values(person_id=person_id, year=year, **values)
-    db.session.execute(statement.on_conflict_do_update(
+    columns = ["records", *HourYearTotal.SUMS]
+    statement = upsert(table)
+    statement = statement.on_conflict_do_update(
         index_elements=["person_id", "year"],
-        set_={k: table.c[k] + statement.excluded[k] for k in values}))
+        set_={k: table.c[k] + statement.excluded[k] for k in columns})
+    db.session.execute(statement, [
+        {"person_id": person_id, "year": year, **{k: values.get(k, 0) for k in columns}}
+        for (person_id, year), values in sums.items()])
 
 
 def rebuild_totals(session, year: int | None = None) -> int:
@@ -112,22 +131,33 @@ def rebuild_totals(session, year: int | None = None) -> int:
     return session.execute(counted).scalar()
 
 
+def _values(*, source_kind: str, person_id: int, year: int, title: str, category: str,
+            delivery: str, hours, obtained_at: dt.date, acquisition: str = "正常",
+            reason: str | None = None, minutes: int | None = None) -> dict:
+    """One source's record values, checked (a Chinese message naming the field if not)."""
+    hours = parse_hours(hours, allow_negative=source_kind == SourceKind.MANUAL)
+    if isinstance(obtained_at, dt.datetime):
+        obtained_at = obtained_at.date()
+    _check(category, delivery, title, obtained_at)
+    return dict(person_id=person_id, year=int(year), title=title.strip()[:200],
+                category=category, delivery=delivery, hours=hours, obtained_at=obtained_at,
+                acquisition=acquisition or "正常", reason=reason,
+                minutes=int(minutes) if minutes is not None else None)
+
+
 @command
 def credit(actor, now, *, source_kind: str, source_id, person_id: int, year: int, title: str,
            category: str, delivery: str, hours, obtained_at: dt.date,
            acquisition: str = "正常", reason: str | None = None,
            minutes: int | None = None) -> HourRecord:
     """Credit (or re-credit) the hours of one source; returns its record."""
-    hours = parse_hours(hours, allow_negative=source_kind == SourceKind.MANUAL)
-    if isinstance(obtained_at, dt.datetime):
-        obtained_at = obtained_at.date()
-    _check(category, delivery, title, obtained_at)
+    values = _values(source_kind=source_kind, person_id=person_id, year=year, title=title,
+                     category=category, delivery=delivery, hours=hours,
+                     obtained_at=obtained_at, acquisition=acquisition, reason=reason,
+                     minutes=minutes)
+    hours = values["hours"]
     if db.session.get(Person, person_id) is None:
         raise ValidationError("人员不存在", "person")
-    values = dict(person_id=person_id, year=int(year), title=title.strip()[:200],
-                  category=category, delivery=delivery, hours=hours, obtained_at=obtained_at,
-                  acquisition=acquisition or "正常", reason=reason,
-                  minutes=int(minutes) if minutes is not None else None)
     record = db.session.execute(select(HourRecord).filter_by(
         source_kind=source_kind, source_id=str(source_id))).scalar_one_or_none()
     if record is None:
@@ -151,6 +181,49 @@ def credit(actor, now, *, source_kind: str, source_id, person_id: int, year: int
     _move_totals(record.person_id, record.year, category, delivery, hours, sign=1)
     db.session.flush()
     return record
+
+
+@command
+def credit_many(actor, now, entries: list[dict]) -> list[HourRecord]:
+    """`credit` for many sources at once (a daily job's batch): the same checks and the same
+    outcome for each — idempotent per source, a changed source re-credited — with one lookup
+    of the existing records, one of the persons, and one sum per person and year."""
+    checked = [(str(e["source_kind"]), str(e["source_id"]),
+                _values(**{k: v for k, v in e.items() if k != "source_id"}))
+               for e in entries]
+    if not checked:
+        return []
+    known = set(db.session.scalars(select(Person.id).where(
+        Person.id.in_({v["person_id"] for _, _, v in checked}))))
+    missing = next((v["person_id"] for _, _, v in checked if v["person_id"] not in known), None)
+    if missing is not None:
+        raise ValidationError(f"人员不存在（{missing}）", "person")
+    existing = {}
+    for kind in {k for k, _, _ in checked}:
+        ids = [i for k, i, _ in checked if k == kind]
+        for start in range(0, len(ids), 500):
+            for record in db.session.scalars(select(HourRecord).where(
+                    HourRecord.source_kind == kind,
+                    HourRecord.source_id.in_(ids[start:start + 500]))):
+                existing[(kind, record.source_id)] = record
+    results, sums, seen = [], {}, set()
+    for kind, source_id, values in checked:
+        if (kind, source_id) in existing or (kind, source_id) in seen:
+            # already credited (or twice in this batch): the one-source path decides
+            results.append(credit(actor, now, source_id=source_id, **values,
+                                  source_kind=kind))
+            continue
+        seen.add((kind, source_id))
+        record = HourRecord(source_kind=kind, source_id=source_id, created_at=now,
+                            created_by_id=getattr(actor, "id", None), **values)
+        db.session.add(record)
+        results.append(record)
+        key = (values["person_id"], values["year"])
+        adding = contribution(values["category"], values["delivery"], values["hours"])
+        sums[key] = {k: sums.get(key, {}).get(k, 0) + v for k, v in adding.items()}
+    db.session.flush()
+    _move_sums_many(sums)
+    return results
 
 
 @command
