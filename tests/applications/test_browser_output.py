@@ -1,7 +1,7 @@
 """End to end in a real browser: a member files an 产出式 application with an attachment.
 
 The member signs in, opens 学时申请 → 我的学时申请, clicks 新建产出式学时申请, picks 参加执业质量检查
-(每天4学时), enters 3 days and a 备注, attaches a PDF and saves: the detail shows 未确认, 12.0
+(每天4学时), enters 3 days (the form shows 12.0 学时 as it is typed) and a 备注, attaches a PDF and saves: the detail shows 未确认, 12.0
 学时 and the file, which downloads with its bytes; staff then confirm it from the queue and
 the member's 学时查询 shows the 12.0 hours."""
 from app import clock
@@ -33,8 +33,15 @@ def test_member_files_output_application_with_attachment(app, world, tmp_path):
         page.locator(".navbar .dropdown-menu a", has_text="我的学时申请").click()
         page.locator("#new-output").click()
         page.select_option("#year", str(year))
+        # 申请学时 is shown as the member types: rate × quantity, capped per route
+        page.select_option("#route", "承担行业课题研究")
+        page.fill("#quantity", "5")
+        expect(page.locator("#computed-hours")).to_have_text("12.0 学时")  # 4 × 5, at most 12
+        page.fill("#quantity", "2.55")
+        expect(page.locator("#computed-hours")).to_contain_text("最多一位小数")
         page.select_option("#route", "参加执业质量检查")
         page.fill("#quantity", "3")
+        expect(page.locator("#computed-hours")).to_have_text("12.0 学时")
         page.fill("#remark", "参加协会执业质量检查3天")
         page.set_input_files("#hour_application_proof", str(proof))
         page.locator("#application-save").click()
