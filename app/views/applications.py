@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models import (ApplicationKind, ApplicationStatus, Category, Firm, HourApplication,
                         Person, StoredFile)
 from app.roles import MEMBER, STAFF
-from app.views.core.machines import MachineVerbsMixin
+from app.views.core.machines import MachineVerbsMixin, fire_from_page
 from app.views.core.scoping import ScopedModelRestApi, current_user, now, scoped_id, uploads
 from app.workflows.applications import rules
 from app.workflows.core import files
@@ -305,18 +305,8 @@ class HourApplicationReviewView(BaseView):
     @has_access
     @scoped_id(HourApplication)
     def decide_one(self, pk, verb):
-        command = rules.COMMANDS.get(verb)
-        if command is None:
-            abort(404, description="没有这种操作")
-        try:
-            command(current_user(), now(), pk, remark=request.form.get("remark"))
-        except DomainError as error:
-            if error.status == 404:
-                raise
-            flash(error.message, "danger")
-        else:
-            flash(f"已{rules.MACHINE.label(verb)}", "success")
-        return redirect(url_for("HourApplicationsView.show", pk=pk))
+        return fire_from_page(rules.MACHINE, rules.COMMANDS, pk, verb,
+                              url_for("HourApplicationsView.show", pk=pk))
 
 
 class HourApplicationApi(MachineVerbsMixin, ScopedModelRestApi):

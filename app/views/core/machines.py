@@ -11,11 +11,11 @@ Each verb appears in the OpenAPI document as a path of its own. The body may car
 saw: a decision on a row changed since is refused). `GET /<id>/_verbs` lists the verbs the
 caller may use now — what a page shows as buttons.
 """
-from flask import g, request
+from flask import abort, flash, g, redirect, request
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import protect
 
-from app.views.core.scoping import now
+from app.views.core.scoping import current_user, now
 from app.workflows.core.errors import DomainError, NotFoundError, ValidationError
 
 
@@ -109,3 +109,20 @@ class MachineVerbsMixin:
                     "409": {"description": "decided by someone else at the same moment"},
                 },
             }})
+
+
+def fire_from_page(machine, commands: dict, pk: int, verb: str, back: str):
+    """A page's verb button (a form with an optional `remark`): run the verb's command, say
+    the outcome in a flash message and go `back`; a row the user may not see is a 404."""
+    command = commands.get(verb)
+    if command is None:
+        abort(404, description="没有这种操作")
+    try:
+        command(current_user(), now(), pk, remark=request.form.get("remark"))
+    except DomainError as error:
+        if error.status == 404:
+            abort(404)
+        flash(error.message, "danger")
+    else:
+        flash(f"已{machine.label(verb)}", "success")
+    return redirect(back)
