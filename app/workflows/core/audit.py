@@ -115,12 +115,13 @@ def _changes(obj, excluded, mode):
         key = attr.key
         if key in excluded:
             continue
-        history = state.attrs[key].history
-        if mode == "create":
+        if mode == "create":  # a new row's values, without asking each one for its history
             value = getattr(obj, key)
             if value is not None:
                 result[key] = [None, _plain(value)]
-        elif mode == "delete":
+            continue
+        history = state.attrs[key].history
+        if mode == "delete":
             value = history.unchanged[0] if history.unchanged else (
                 history.deleted[0] if history.deleted else None)
             if value is not None:
