@@ -13,8 +13,6 @@ Target: ours ≤ 1.5 × the floor.
 """
 import argparse
 import datetime as dt
-import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench import in_child  # noqa: E402
 
 CLASSES = 3
 HEADERS = ["是否注师", "证书编号", "姓名", "身份证号", "级别"]
@@ -164,17 +164,9 @@ def run_floor(path: Path, rows: int) -> dict:
 
 
 def _child(mode: str, path: Path, rows: int) -> dict:
-    code = (f"import json,resource,sys; sys.path.insert(0,{str(ROOT)!r});"
-            f"from bench.inhouse import run_ours, run_floor; from pathlib import Path;"
-            f"p = Path({str(path)!r});"
-            f"r = run_floor(p, {rows}) if {mode == 'floor'} else run_ours(p, {rows}, "
-            f"{mode == 'trace'});"
-            f"r['rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024;"
-            f"print(json.dumps(r))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
-    if out.returncode:
-        raise SystemExit(f"{mode} run failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    call = (f"run_floor(Path({str(path)!r}), {rows})" if mode == "floor"
+            else f"run_ours(Path({str(path)!r}), {rows}, {mode == 'trace'})")
+    return in_child("bench.inhouse", call, mode)
 
 
 def main(argv=None) -> None:

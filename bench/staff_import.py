@@ -14,7 +14,6 @@ tracemalloc's own bookkeeping inflates the traced one, reported separately).
 import argparse
 import datetime as dt
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench import in_child  # noqa: E402
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超霞平刚"
@@ -144,18 +145,9 @@ def run_floor(path: Path) -> dict:
 
 def _child(mode: str, path: Path) -> dict:
     """Run one measurement in a fresh process so RSS peaks do not mix."""
-    code = (f"import json,resource,sys; sys.path.insert(0,{str(ROOT)!r});"
-            f"from bench.staff_import import run_ours, run_floor; from pathlib import Path;"
-            f"r = run_ours(Path({str(path)!r}), {mode == 'trace'}) if {mode != 'floor'} "
-            f"else run_floor(Path({str(path)!r}));"
-            f"r['rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024;"
-            f"print(json.dumps(r))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
-    if out.returncode:
-        raise SystemExit(f"{mode} run failed:\n{out.stderr[-3000:]}")
-    import json
-
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    call = (f"run_floor(Path({str(path)!r}))" if mode == "floor"
+            else f"run_ours(Path({str(path)!r}), {mode == 'trace'})")
+    return in_child("bench.staff_import", call, mode)
 
 
 def main(argv=None) -> None:
