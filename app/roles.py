@@ -11,7 +11,8 @@ ADMIN = "Admin"
 STAFF = "Staff"
 FIRM_ADMIN = "FirmAdmin"
 MEMBER = "Member"
-DOMAIN_ROLES = (STAFF, FIRM_ADMIN, MEMBER)  # Admin holds everything (FAB's AUTH_ROLE_ADMIN)
+INSTITUTE = "Institute"  # an accounting institute's LMS: API only (网络学习)
+DOMAIN_ROLES = (STAFF, FIRM_ADMIN, MEMBER, INSTITUTE)  # Admin holds everything (FAB's AUTH_ROLE_ADMIN)
 
 # Menu categories the domains share (menu_access on the label), in the manuals' order
 MENU_QUERY = "信息查询"

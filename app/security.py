@@ -73,13 +73,19 @@ class SecurityManager(SQLASecurityManager):
         ab_user.password is NULL, their derived initial password signs them in
         (and they must change it at once). A stopped account whose right password was
         typed leaves the reason in `g.login_refusal` (e.g. 已撤销, whom to ask)."""
-        from flask import g
+        from flask import g, has_request_context, request
 
         from app.workflows.accounts import refusal_of_inactive, verify_password
 
         user = self.find_user(username=username) if username else None
         if user is not None and not user.is_active:
             g.login_refusal = refusal_of_inactive(user, password)
+        if user is not None and self._api_only(user) and has_request_context() \
+                and not request.path.startswith("/api/"):
+            # an accounting institute's LMS account: a token for the API, never a web session
+            if user.is_active and verify_password(user, password):
+                g.login_refusal = "会计学院接口账号只能通过接口（POST /api/v1/security/login）使用，不能登录网页"
+            return None
         if user is not None and user.password is None:
             if user.is_active and verify_password(user, password):
                 self.update_user_auth_stat(user, True)
@@ -87,6 +93,12 @@ class SecurityManager(SQLASecurityManager):
             self.update_user_auth_stat(user, False)
             return None
         return super().auth_user_db(username, password)
+
+    @staticmethod
+    def _api_only(user) -> bool:
+        from app.roles import INSTITUTE
+
+        return any(role.name == INSTITUTE for role in (user.roles or []))
 
     def create_db(self) -> None:
         """Called by FAB at every start: nothing to do (see `seed_roles`)."""

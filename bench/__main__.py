@@ -337,6 +337,14 @@ def inhouse(args):
 
 
 @benchmark
+def learning(args):
+    """The daily 网络学习 run crediting 10,000 evaluated lessons vs. its floor (bench/learning.py)."""
+    from bench import learning as learning_bench
+
+    learning_bench.main(["--learners", "2000"])
+
+
+@benchmark
 def startup(args):
     """`flask --app run.py jobs list`, whole process, vs. importing the framework alone."""
     from bench import startup as startup_bench

@@ -28,3 +28,6 @@ from app.models.inhouse import (  # noqa: F401
     InhouseYearReport, ReviewStatus)
 from app.models.applications import (  # noqa: F401
     ApplicationKind, ApplicationStatus, HourApplication)
+from app.models.learning import (  # noqa: F401
+    Course, FeeStatus, InstituteChoice, LearningFee, LearningInstitute, LessonProgress,
+    ProgressStatus)

@@ -40,6 +40,9 @@ class Account(Model):
     person: Mapped[Optional[Person]] = relationship(
         Person, backref=backref("account", uselist=False, lazy="joined")
     )
+    # an accounting institute's LMS account (role Institute): which institute it reports for
+    learning_institute_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("learning_institute.id"), index=True)
     must_change_password: Mapped[bool] = mapped_column(default=True)
     initial_password_hash: Mapped[Optional[str]] = mapped_column(String(256))
     # Accounts created in bulk (roster imports) store no hash: while ab_user.password is

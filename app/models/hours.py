@@ -36,6 +36,7 @@ class SourceKind:
     TRAINING_RESULT = "training_result"
     INHOUSE_ROSTER = "inhouse_roster"
     APPLICATION = "application"
+    ONLINE_LESSON = "online_lesson"  # 网络学习: one evaluated lesson (LessonProgress)
     IMPORT = "import"
     MANUAL = "manual"
 

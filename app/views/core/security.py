@@ -23,10 +23,11 @@ from flask_appbuilder.security.views import (
 from sqlalchemy import select
 from wtforms.validators import DataRequired
 
-from app.roles import ADMIN, FIRM_ADMIN, MEMBER, STAFF
+from app.roles import ADMIN, FIRM_ADMIN, INSTITUTE, MEMBER, STAFF
 
 ROLE_LABELS = {ADMIN: "系统管理员", STAFF: "协会工作人员", FIRM_ADMIN: "事务所管理员",
-               MEMBER: "会员（本人）", "Public": "未登录用户"}
+               MEMBER: "会员（本人）",
+               INSTITUTE: "会计学院（网络学习接口）", "Public": "未登录用户"}
 
 PERMISSION_LABELS = {
     "can_list": "查看列表", "can_show": "查看详情", "can_add": "新增", "can_edit": "修改",

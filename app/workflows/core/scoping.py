@@ -9,7 +9,8 @@ from that same list, so the two can never disagree.
 
 Policy:
 - Admin and Staff (the institute) see every row, unless the scope says `institute=False`.
-- A FirmAdmin reaches rows through the `firm` path, a Member through the `person` path;
+- A FirmAdmin reaches rows through the `firm` path, a Member through the `person` path,
+  an accounting institute's LMS account (Institute) through the `provider` path;
   any signed-in user reaches rows whose `user` path is its own account.
 - `Scope.public_read()` rows are visible to every signed-in user.
 - Anyone else, and any path the user has no value for, reaches nothing.
@@ -22,7 +23,7 @@ import dataclasses
 from sqlalchemy import false, inspect, or_, select, true
 
 from app.models import Account, Scope
-from app.roles import ADMIN, FIRM_ADMIN, MEMBER, STAFF
+from app.roles import ADMIN, FIRM_ADMIN, INSTITUTE, MEMBER, STAFF
 from app.workflows.core.errors import ForbiddenError, NotFoundError
 from app.workflows.core.sql import inline
 
@@ -143,6 +144,9 @@ def grants(model, user) -> tuple[Grant, ...]:
         found.append(Grant(scope.person, account.person_id))
     if scope.user and getattr(user, "id", None) is not None:
         found.append(Grant(scope.user, user.id))
+    if (scope.provider and INSTITUTE in roles and account is not None
+            and account.learning_institute_id):
+        found.append(Grant(scope.provider, account.learning_institute_id))
     return tuple(found)
 
 

@@ -1,0 +1,117 @@
+"""网络学习 (seed 001 §2.2 / §3.2, seed 002 §3-7): the member's page (choose one institute
+a year, courses with progress, fee), the staff's 会计学院 / 网络课程 / 学院选择 / 学习进度 /
+网络学习费用 (firm admins read their people's choices, progress and fees), REST
+`lesson_progress` (the institute's LMS posts `completion` and `evaluation`),
+`learning_choice`, `learning_fee` (mark_paid / unmark_paid), the daily job
+`learning_credit`, and the CLI `learning institute-account`. Rules:
+app/workflows/learning/."""
+import secrets
+
+import click
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+
+from app.domains import Domain
+from app.extensions import db
+from app.models import (Course, InstituteChoice, LearningFee, LearningInstitute, LessonProgress)
+from app.roles import CRUD, FIRM_ADMIN, INSTITUTE, MEMBER, STAFF
+from app.views.learning.admin import (CourseView, InstituteChoiceView, LearningFeeView,
+                                      LearningInstituteView, LessonProgressView)
+from app.views.learning.api import InstituteChoiceApi, LearningFeeApi, LessonProgressApi
+from app.views.learning.member import LearningView
+
+MENU = "网络学习"
+MENU_MINE = "在线学习"
+MENU_SUMMARY = "网络学习概况"
+MENU_INSTITUTES = "会计学院"
+MENU_COURSES = "网络课程"
+MENU_CHOICES = "学院选择"
+MENU_PROGRESS = "学习进度"
+MENU_FEES = "网络学习费用"
+READ = "can_(list|show|export)"
+
+
+def register(appbuilder, app) -> None:
+    appbuilder.add_view_no_menu(LearningView)
+    appbuilder.add_link(MENU_MINE, href="/learning/", icon="fa-laptop", category=MENU,
+                        category_icon="fa-laptop")
+    appbuilder.add_link(MENU_SUMMARY, href="/learning/?", icon="fa-bar-chart", category=MENU,
+                        category_icon="fa-laptop")
+    for view, label, icon in ((LearningInstituteView, MENU_INSTITUTES, "fa-university"),
+                              (CourseView, MENU_COURSES, "fa-book"),
+                              (InstituteChoiceView, MENU_CHOICES, "fa-hand-pointer-o"),
+                              (LessonProgressView, MENU_PROGRESS, "fa-tasks"),
+                              (LearningFeeView, MENU_FEES, "fa-jpy")):
+        appbuilder.add_view(view, label, icon=icon, category=MENU, category_icon="fa-laptop")
+    appbuilder.add_api(LessonProgressApi)
+    appbuilder.add_api(InstituteChoiceApi)
+    appbuilder.add_api(LearningFeeApi)
+
+
+def add_commands(app) -> None:
+    group = AppGroup("learning", help="网络学习")
+
+    @group.command("institute-account",
+                   help="开设或重置会计学院的接口账号（角色 Institute），打印其密码")
+    @click.option("--institute", "code", required=True, help="学院代码，如 BNAI")
+    @click.option("--username", required=True, help="接口账号登录名")
+    @click.option("--password", default=None, help="密码（缺省时随机生成）")
+    @with_appcontext
+    def institute_account(code, username, password):
+        from flask_appbuilder.security.sqla.models import User
+
+        from app import clock
+        from app.passwords import hash_password
+        from app.workflows.accounts.logins import create_account
+        from app.workflows.core.errors import DomainError
+
+        institute = db.session.scalars(select(LearningInstitute).where(
+            LearningInstitute.code == code.strip().upper())).first()
+        if institute is None:
+            raise click.ClickException(f"没有代码为{code}的会计学院")
+        password = password or secrets.token_urlsafe(18)
+        user = db.session.scalars(select(User).where(User.username == username)).first()
+        try:
+            if user is None:
+                user = create_account(username=username, display_name=f"{institute.name}接口",
+                                      role_name=INSTITUTE, password=password,
+                                      now=clock.now(), must_change_password=False)
+            elif user.account is None or user.account.learning_institute_id != institute.id \
+                    or {r.name for r in user.roles} != {INSTITUTE}:
+                raise click.ClickException(f"登录名“{username}”已被其他账号使用")
+            else:
+                user.password = hash_password(password)
+            user.account.learning_institute_id = institute.id
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            raise click.ClickException(error.message) from None
+        click.echo(f"{institute.name}接口账号：{username}  密码：{password}")
+
+    app.cli.add_command(group)
+
+
+DOMAIN = Domain(
+    name="learning",
+    register=register,
+    permissions={
+        STAFF: [["OnlineLearning", "can_read"], ["LearningInstituteView|CourseView", CRUD],
+                ["InstituteChoiceView|LessonProgressView", READ],
+                ["LearningFeeView", "can_(list|show|export|mark_paid)"],
+                ["LessonProgressApi|InstituteChoiceApi", "can_(get|info)"],
+                ["LearningFeeApi", "can_(get|info|act)"],
+                [f"{MENU}|{MENU_SUMMARY}|{MENU_INSTITUTES}|{MENU_COURSES}|{MENU_CHOICES}|{MENU_PROGRESS}|"
+                 f"{MENU_FEES}", "menu_access"]],
+        FIRM_ADMIN: [["InstituteChoiceView|LessonProgressView|LearningFeeView", READ],
+                     ["LessonProgressApi|InstituteChoiceApi|LearningFeeApi", "can_(get|info)"],
+                     [f"{MENU}|{MENU_CHOICES}|{MENU_PROGRESS}|{MENU_FEES}", "menu_access"]],
+        MEMBER: [["OnlineLearning", "can_(read|study)"],
+                 ["LessonProgressApi|InstituteChoiceApi|LearningFeeApi", "can_(get|info)"],
+                 [f"{MENU}|{MENU_MINE}", "menu_access"]],
+        INSTITUTE: [["LessonProgressApi", "can_(get|info|report)"],
+                    ["InstituteChoiceApi", "can_(get|info)"]],
+    },
+    audited={LearningInstitute: set(), Course: set(), InstituteChoice: set(),
+             LessonProgress: set(), LearningFee: set()},
+    cli=add_commands,
+)

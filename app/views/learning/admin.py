@@ -1,0 +1,216 @@
+"""网络学习, the institute's side (seed 001 §2.2, seed 002 §3-6): 会计学院 and 网络课程
+maintained by staff; 学院选择, 学习进度 and 学习费用 lists (staff: all; a firm admin: its own
+firm's people) with export; 确认收款 / 撤销收款 on the fee orders, through the machine."""
+from decimal import Decimal, InvalidOperation
+
+from flask import flash, redirect, request, url_for
+from markupsafe import Markup
+from flask_appbuilder import expose
+from flask_appbuilder.actions import action
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import has_access
+from sqlalchemy import select
+
+from app import clock
+from app.extensions import db
+from app.models import (Category, Course, InstituteChoice, LearningFee, LearningInstitute,
+                        LessonProgress)
+from app.views.core.forms import choice_field
+from app.views.core.machines import fire_from_page
+from app.views.core.scoping import ScopedModelView, current_user, now, scoped_id
+from app.workflows.core.errors import ValidationError
+from app.workflows.learning import rules
+
+PERSON_LABELS = {"person.name": "姓名", "person.cert_number": "证书编号",
+                 "person.person_type": "人员类型", "person.firm": "事务所",
+                 "person": "人员", "year": "学习年度", "institute": "会计学院"}
+
+
+def _yes_no(value) -> str:
+    return "是" if value else "否"
+
+
+def _site(value):
+    """学习网址 as a link that reads in Chinese (the address is on the link, not in the text)."""
+    if not value:
+        return ""
+    return Markup('<a href="{}" target="_blank" rel="noopener noreferrer">打开学习网址</a>'
+                  ).format(value)
+
+
+def _in_use(model, column, value) -> bool:
+    return db.session.scalar(select(model.id).where(column == value).limit(1)) is not None
+
+
+class LearningInstituteView(ScopedModelView):
+    """会计学院 (staff): the institutes members may choose, with their fee and contact."""
+
+    datamodel = SQLAInterface(LearningInstitute)
+    list_title = show_title = "会计学院"
+    add_title = "添加会计学院"
+    edit_title = "修改会计学院"
+    _fields = ["code", "name", "phone", "website", "fee", "active"]
+    list_columns = show_columns = add_columns = edit_columns = export_columns = _fields
+    label_columns = {"code": "学院代码", "name": "学院名称", "phone": "咨询电话",
+                     "website": "学习网址", "fee": "非执业会员学习费用（元/年）", "active": "启用"}
+    description_columns = {"code": "学院的简称代码（大写字母），如 BNAI",
+                           "fee": "非执业会员选择本学院后须缴纳的年度学习费用；协会确认收款后计入学时"}
+    formatters_columns = {"active": _yes_no, "website": _site}
+    order_columns = ["code", "name"]
+    base_order = ("id", "asc")
+
+    def clean(self, item, creating):
+        item.code = (item.code or "").strip().upper()
+        item.name = (item.name or "").strip()
+        if not item.code or not item.name:
+            raise ValidationError("请填写学院代码和学院名称")
+        item.website = (item.website or "").strip() or None
+        if item.website and not item.website.startswith(("https://", "http://")):
+            raise ValidationError("学习网址须以 https:// 或 http:// 开头", "website")
+        try:
+            fee = Decimal(str(item.fee if item.fee is not None else 0))
+        except InvalidOperation:
+            raise ValidationError("学习费用须为数字", "fee") from None
+        if not fee.is_finite() or fee < 0 or fee >= 1000000:
+            raise ValidationError("学习费用须为0至999999.99之间的金额", "fee")
+        item.fee = fee.quantize(Decimal("0.01"))
+
+    def pre_delete(self, item):
+        if _in_use(Course, Course.institute_id, item.id) or \
+                _in_use(InstituteChoice, InstituteChoice.institute_id, item.id):
+            raise ValidationError(f"{item.name}已有课程或学员选择，不能删除，可改为停用")
+
+
+class CourseView(ScopedModelView):
+    """网络课程 (staff): each institute's courses of a year, required or elective."""
+
+    datamodel = SQLAInterface(Course)
+    list_title = show_title = "网络课程"
+    add_title = "添加网络课程"
+    edit_title = "修改网络课程"
+    _fields = ["institute", "year", "code", "title", "required", "category", "hours", "active"]
+    list_columns = show_columns = add_columns = edit_columns = export_columns = _fields
+    label_columns = {"institute": "会计学院", "year": "年度", "code": "课程编号",
+                     "title": "课程名称", "required": "必修", "category": "学时类别",
+                     "hours": "学时", "active": "启用"}
+    description_columns = {
+        "code": "会计学院报送学习进度时使用的课程编号，同一学院同一年度内不重复",
+        "required": "注册会计师须先完成全部必修课程，选修课程才计入学时（非执业会员不区分必修选修）",
+        "hours": "大于0，最多一位小数"}
+    formatters_columns = {"required": lambda v: "必修" if v else "选修", "active": _yes_no}
+    search_columns = ["institute", "year", "required", "category", "title", "code"]
+    order_columns = ["year", "code", "title", "hours"]
+    base_order = ("year", "desc")
+    add_form_extra_fields = {"category": choice_field("学时类别", Category.ALL)}
+    edit_form_extra_fields = add_form_extra_fields
+
+    def clean(self, item, creating):
+        item.code = (item.code or "").strip()
+        item.title = (item.title or "").strip()
+        if item.institute is None and not item.institute_id:
+            raise ValidationError("请选择会计学院", "institute")
+        if not item.code or not item.title:
+            raise ValidationError("请填写课程编号和课程名称")
+        if not item.year or not 2000 <= int(item.year) <= 2100:
+            raise ValidationError("年度须为四位年份", "year")
+        if item.category not in Category.ALL:
+            raise ValidationError(f"学时类别须为{'、'.join(Category.ALL)}之一", "category")
+        try:
+            hours = Decimal(str(item.hours))
+        except InvalidOperation:
+            raise ValidationError("学时须为数字，最多一位小数", "hours") from None
+        if not hours.is_finite() or hours <= 0 or hours >= 1000 \
+                or hours != hours.quantize(Decimal("0.1")):
+            raise ValidationError("学时须大于0，最多一位小数", "hours")
+        item.hours = hours.quantize(Decimal("0.1"))
+        institute_id = item.institute.id if item.institute is not None else item.institute_id
+        clash = db.session.scalar(select(Course.id).where(
+            Course.institute_id == institute_id, Course.year == item.year,
+            Course.code == item.code, Course.id != (item.id or 0)).limit(1))
+        if clash is not None:
+            raise ValidationError(f"该学院{item.year}年度已有编号为{item.code}的课程", "code")
+
+    def pre_delete(self, item):
+        if _in_use(LessonProgress, LessonProgress.course_id, item.id):
+            raise ValidationError(f"课程“{item.title}”已有学习记录，不能删除，可改为停用")
+
+
+class InstituteChoiceView(ScopedModelView):
+    """学院选择: who chose which institute for which year (locked: no edit, no delete)."""
+
+    datamodel = SQLAInterface(InstituteChoice)
+    base_permissions = ["can_list", "can_show", "can_export"]
+    list_title = show_title = "学院选择"
+    list_columns = ["year", "person.name", "person.cert_number", "person.person_type",
+                    "person.firm", "institute", "chosen_at"]
+    show_columns = export_columns = list_columns
+    label_columns = {**PERSON_LABELS, "chosen_at": "选择时间"}
+    search_columns = ["year", "institute", "person"]
+    order_columns = ["year", "chosen_at"]
+    base_order = ("chosen_at", "desc")
+
+
+class LessonProgressView(ScopedModelView):
+    """学习进度: lessons the institutes reported (待评价 / 已评价 / 已计学时)."""
+
+    datamodel = SQLAInterface(LessonProgress)
+    base_permissions = ["can_list", "can_show", "can_export"]
+    list_title = show_title = "学习进度"
+    list_columns = ["year", "person.name", "person.cert_number", "institute", "course",
+                    "course.hours", "status", "completed_at", "evaluated_at", "credited_at"]
+    show_columns = list_columns + ["score", "comment"]
+    export_columns = show_columns
+    label_columns = {**PERSON_LABELS, "course": "课程", "course.hours": "学时",
+                     "status": "状态", "completed_at": "完成时间", "evaluated_at": "评价时间",
+                     "credited_at": "计入学时时间", "score": "评分", "comment": "评价内容"}
+    search_columns = ["year", "institute", "status", "person", "course"]
+    order_columns = ["year", "completed_at", "evaluated_at", "status"]
+    base_order = ("completed_at", "desc")
+
+
+class LearningFeeView(ScopedModelView):
+    """学习费用 (非执业会员): staff confirm receipt (确认收款) or take it back (撤销收款)."""
+
+    datamodel = SQLAInterface(LearningFee)
+    base_permissions = ["can_list", "can_show", "can_export", "can_mark_paid"]
+    list_title = show_title = "网络学习费用"
+    list_columns = ["year", "person.name", "person.cert_number", "person.firm", "institute",
+                    "amount", "status", "created_at", "paid_at", "receipt"]
+    show_columns = export_columns = list_columns
+    label_columns = {**PERSON_LABELS, "amount": "金额（元）", "status": "状态",
+                     "created_at": "下单时间", "paid_at": "确认收款时间", "receipt": "收款凭证号/备注"}
+    search_columns = ["year", "institute", "status", "person"]
+    order_columns = ["year", "created_at", "paid_at", "status"]
+    base_order = ("created_at", "desc")
+    show_template = "learning/fee_show.html"
+    permission_labels = {"can_mark_paid": "确认收款"}
+    method_permission_name = {"decide": "mark_paid", "mark_paid": "mark_paid"}
+
+    def render_template(self, template, **kwargs):
+        if template == self.show_template and kwargs.get("pk") is not None:
+            row = self.datamodel.get(kwargs["pk"], self._base_filters)
+            if row is not None:
+                kwargs["fee_verbs"] = rules.FEE.allowed(row, current_user(), now())
+                kwargs["fee_history"] = rules.FEE.history(row)
+                kwargs["fee_pk"] = row.id
+                kwargs["local_time"] = clock.display
+        return super().render_template(template, **kwargs)
+
+    # in the list only: the show page has its own form (with the receipt number)
+    @action("mark_paid", "确认收款", "确定已收到所选非执业会员的学习费用吗？确认后已学完并评价的课程于次日计入学时。",
+            "fa-check", single=False)
+    def mark_paid(self, items):
+        items = items if isinstance(items, list) else [items]
+        done, errors = rules.mark_paid_many(current_user(), now(), [i.id for i in items],
+                                            request.form.get("remark"))
+        if done:
+            flash(f"已确认收款 {done} 条", "success")
+        for message in errors[:20]:
+            flash(message, "danger")
+        return redirect(self.get_redirect())
+
+    @expose("/decide/<int:pk>/<string:verb>", methods=["POST"])
+    @has_access
+    @scoped_id(LearningFee)
+    def decide(self, pk, verb):
+        return fire_from_page(rules.FEE, rules.FEE_COMMANDS, pk, verb, url_for(".show", pk=pk))

@@ -1,0 +1,70 @@
+"""网络学习, the member's page (seed 001 §2.2 在线学习 / 推荐学习, seed 002 §3-7): choose one
+institute for the year (locked), see its courses with progress (未学习 / 待评价 / 已评价 /
+已计学时 and why an evaluated lesson is not counted yet) and, for a 非执业会员, the fee."""
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+
+from app import clock
+from app.models import ProgressStatus
+from app.workflows.core.errors import DomainError
+from app.workflows.core.scoping import is_institute
+from app.workflows.learning import rules
+from app.views.core.scoping import current_user, now
+
+
+class LearningView(BaseView):
+    """网络学习 (a 注册会计师 or 非执业会员)."""
+
+    route_base = "/learning"
+    class_permission_name = "OnlineLearning"
+    chinese_name = "网络学习"
+    permission_labels = {"can_study": "选择会计学院"}
+    default_view = "index"
+    method_permission_name = {"index": "read", "choose": "study"}
+
+    def _person(self):
+        try:
+            return rules.learner_of(current_user())
+        except DomainError as error:
+            abort(error.status, description=error.message)
+
+    @expose("/")
+    @has_access
+    def index(self):
+        years = rules.years(now())
+        try:
+            year = int(request.args.get("year") or years[0])
+        except ValueError:
+            year = years[0]
+        if year not in years:
+            year = years[0]
+        if is_institute(current_user()):  # staff: 网络学习概况
+            return self.render_template(
+                "learning/summary.html", title="网络学习概况", rows=rules.summary(year),
+                years=years, year=year, states=ProgressStatus.ALL)
+        try:
+            person = rules.learner_of(current_user())
+        except DomainError as error:  # e.g. 其他从业人员: the menu is shared, say why
+            return self.render_template("learning/not_learner.html", title="网络学习",
+                                        message=error.message)
+        view = rules.overview(person, year, now())
+        institutes = rules.active_institutes() if view.choice is None else []
+        return self.render_template(
+            "learning/index.html", title="网络学习", view=view, years=years, year=year,
+            this_year=years[0], institutes=institutes,
+            counts=rules.required_count([i.id for i in institutes], year),
+            courses={i.id: rules.courses_of(i.id, year) for i in institutes},
+            local_time=clock.display, locked=rules.LOCKED)
+
+    @expose("/choose", methods=["POST"])
+    @has_access
+    def choose(self):
+        self._person()
+        try:
+            choice = rules.choose_institute(current_user(), now(), request.form.get("institute"))
+        except DomainError as error:
+            flash(error.message, "danger")
+        else:
+            flash(f"已选择{choice.institute.name}作为{choice.year}年度的学习学院", "success")
+        return redirect(url_for(".index"))

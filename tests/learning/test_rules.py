@@ -1,0 +1,254 @@
+"""网络学习 workflows without HTTP: one locked choice a year, the LMS reporting only for its
+own learners, required before elective for CPAs, evaluation before credit, the next-day
+run crediting each lesson once, and the fee gate for 非执业会员."""
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from flask_appbuilder.security.sqla.models import User
+
+from app.extensions import db
+from app.models import (HourRecord, InstituteChoice, LearningFee, LearningInstitute,
+                        LessonProgress, Message, Person, SourceKind, StatusHistory)
+from app.workflows.core.errors import ForbiddenError, NotFoundError, ValidationError
+from app.workflows.core.scoping import SystemActor
+from app.workflows.hours.rules import person_year
+from app.workflows.learning import rules
+from tests.helpers import NOW
+from tests.learning.world import YEAR, build
+
+DAY = dt.timedelta(days=1)
+SYSTEM = SystemActor("定时任务")
+
+
+def _user(name):
+    return db.session.query(User).filter_by(username=name).one()
+
+
+@pytest.fixture
+def w(app, world):
+    extra = build(app, world)
+    with app.app_context():
+        yield world, extra
+
+
+def _post(lms, cert, code, score=5, at=NOW, evaluate=True):
+    rules.report_completion(_user(lms), at, cert_number=cert, year=YEAR, course_code=code)
+    if evaluate:
+        return rules.report_evaluation(_user(lms), at, cert_number=cert, year=YEAR,
+                                       course_code=code, score=score)
+    return None
+
+
+def _online(person_id):
+    """The person's online hours of the year, as the yearly verdict counts them."""
+    result = person_year(db.session, db.session.get(Person, person_id), YEAR)
+    return result.obtained
+
+
+def _records(person_id):
+    return db.session.query(HourRecord).filter_by(person_id=person_id,
+                                                  source_kind=SourceKind.ONLINE_LESSON).count()
+
+
+def test_choice_is_once_a_year_and_locked(w):
+    world, extra = w
+    member = _user(world.member)
+    choice = rules.choose_institute(member, NOW, extra.bnai)
+    assert (choice.year, choice.institute_id) == (YEAR, extra.bnai)
+    with pytest.raises(ValidationError, match="当年不可更改"):
+        rules.choose_institute(member, NOW, extra.snai)
+    assert db.session.query(InstituteChoice).count() == 1
+    assert db.session.get(InstituteChoice, choice.id).institute_id == extra.bnai
+    message = db.session.query(Message).filter(Message.title.contains("已选择会计学院")).one()
+    assert "北京国家会计学院" in message.body and "不可更改" in message.body
+    # a CPA pays nothing: no fee order
+    assert db.session.query(LearningFee).count() == 0
+    # the next year is a new choice
+    rules.choose_institute(member, NOW + dt.timedelta(days=60), extra.snai)
+    assert {c.year for c in db.session.query(InstituteChoice)} == {YEAR, YEAR + 1}
+
+
+def test_who_may_choose_and_what(w, app):
+    world, extra = w
+    with pytest.raises(ForbiddenError, match="只有会员本人"):
+        rules.choose_institute(_user(world.staff), NOW, extra.bnai)
+    with pytest.raises(ForbiddenError, match="只有会员本人"):
+        rules.choose_institute(_user(world.a.admin), NOW, extra.bnai)
+    with pytest.raises(ForbiddenError):
+        rules.choose_institute(_user(extra.lms_b), NOW, extra.bnai)
+    with pytest.raises(ValidationError, match="请选择会计学院"):
+        rules.choose_institute(_user(world.member), NOW, "abc")
+    with pytest.raises(ValidationError, match="不存在或已停用"):
+        rules.choose_institute(_user(world.member), NOW, 99999999999)
+    db.session.get(LearningInstitute, extra.snai).active = False
+    db.session.commit()
+    with pytest.raises(ValidationError, match="不存在或已停用"):
+        rules.choose_institute(_user(world.member), NOW, extra.snai)
+    assert db.session.query(InstituteChoice).count() == 0
+
+
+def test_non_practicing_choice_opens_a_fee_order(w):
+    world, extra = w
+    rules.choose_institute(_user(extra.np), NOW, extra.snai)
+    fee = db.session.query(LearningFee).one()
+    assert (fee.person_id, fee.year, fee.institute_id, fee.amount, fee.status) == (
+        extra.np_person, YEAR, extra.snai, Decimal("150.00"), "待缴费")
+    history = rules.FEE.history(fee)
+    assert [(h.to_state, h.remark) for h in history] == [("待缴费", "选择上海国家会计学院")]
+
+
+def test_lms_reports_only_for_its_own_learners_and_writes_nothing_else(w):
+    world, extra = w
+    rules.choose_institute(_user(world.member), NOW, extra.bnai)   # 110100010001 → 北京
+    rules.choose_institute(_user(extra.b_member), NOW, extra.snai)  # 110100020001 → 上海
+    before = db.session.query(StatusHistory).count()
+    for cert in ("110100020001", "110100099999", "210000000021"):
+        with pytest.raises(ForbiddenError, match="未选择北京国家会计学院"):
+            rules.report_completion(_user(extra.lms_b), NOW, cert_number=cert, year=YEAR,
+                                    course_code="R1")
+        with pytest.raises(ForbiddenError):
+            rules.report_evaluation(_user(extra.lms_b), NOW, cert_number=cert, year=YEAR,
+                                    course_code="R1", score=5)
+    with pytest.raises(ForbiddenError):  # the right learner, the wrong year
+        rules.report_completion(_user(extra.lms_b), NOW, cert_number="110100010001",
+                                year=YEAR - 1, course_code="R1")
+    # members, staff and firm admins are not an institute's LMS
+    for who in (world.member, world.staff, world.a.admin):
+        with pytest.raises(ForbiddenError, match="接口账号"):
+            rules.report_completion(_user(who), NOW, cert_number="110100010001", year=YEAR,
+                                    course_code="R1")
+    assert db.session.query(LessonProgress).count() == 0
+    assert db.session.query(StatusHistory).count() == before
+    with pytest.raises(NotFoundError, match="没有编号为X9的课程"):
+        rules.report_completion(_user(extra.lms_b), NOW, cert_number="110100010001",
+                                year=YEAR, course_code="X9")
+    row = rules.report_completion(_user(extra.lms_b), NOW, cert_number="110100010001",
+                                  year=YEAR, course_code="R1")
+    assert (row.status, row.institute_id, row.year) == ("待评价", extra.bnai, YEAR)
+    again = rules.report_completion(_user(extra.lms_b), NOW + DAY, cert_number="110100010001",
+                                    year=YEAR, course_code="R1")
+    assert again.id == row.id and again.completed_at == NOW
+
+
+def test_bad_lms_values_are_named(w):
+    world, extra = w
+    rules.choose_institute(_user(world.member), NOW, extra.bnai)
+    lms = _user(extra.lms_b)
+    base = dict(cert_number="110100010001", year=YEAR, course_code="R1")
+    cases = [({"cert_number": ""}, "证书编号"), ({"year": "二〇二六"}, "学习年度"),
+             ({"year": True}, "学习年度"), ({"course_code": None}, "课程编号"),
+             ({"completed_at": "明天"}, "完成时间"), ({"completed_at": 5}, "完成时间"),
+             ({"completed_at": (NOW + DAY).isoformat()}, "不能晚于当前时间"),
+             ({"completed_at": "2025-12-31T23:00:00+08:00"}, "须在2026年度内")]
+    for change, words in cases:
+        with pytest.raises(ValidationError, match=words):
+            rules.report_completion(lms, NOW, **{**base, **change})
+    with pytest.raises(ValidationError, match="尚未报送学完，不能评价"):
+        rules.report_evaluation(lms, NOW, **base, score=5)
+    rules.report_completion(lms, NOW, **base)
+    for score in (0, 6, "好", 4.5, True, None):
+        with pytest.raises(ValidationError, match="评分"):
+            rules.report_evaluation(lms, NOW, **base, score=score)
+    with pytest.raises(ValidationError, match="不能早于完成时间"):
+        rules.report_evaluation(lms, NOW, **base, score=5,
+                                evaluated_at=(NOW - DAY).isoformat())
+    assert db.session.query(LessonProgress).one().status == "待评价"
+
+
+def test_next_day_run_credits_each_evaluated_lesson_once(w):
+    world, extra = w
+    person = world.a_people[0]
+    rules.choose_institute(_user(world.member), NOW, extra.bnai)
+    _post(extra.lms_b, "110100010001", "R1")
+    _post(extra.lms_b, "110100010001", "R2", evaluate=False)  # finished, not evaluated
+    # the same day: nothing yet (第二天可查询学时)
+    assert rules.credit_due(SYSTEM, NOW + dt.timedelta(hours=1))["credited"] == 0
+    assert _records(person) == 0
+    counts = rules.credit_due(SYSTEM, NOW + DAY)
+    assert counts["credited"] == 1
+    record = db.session.query(HourRecord).filter_by(source_kind=SourceKind.ONLINE_LESSON).one()
+    assert (record.person_id, record.year, record.hours, record.delivery, record.category,
+            record.acquisition) == (person, YEAR, Decimal("4.0"), "网络课程", "职业道德", "网络学习")
+    assert "职业道德守则（北京国家会计学院）" == record.title
+    # twice, or late: still once
+    assert rules.credit_due(SYSTEM, NOW + DAY)["credited"] == 0
+    assert rules.credit_due(SYSTEM, NOW + 5 * DAY)["credited"] == 0
+    assert _records(person) == 1
+    assert _online(person) == Decimal("4.0")
+    row = db.session.query(LessonProgress).filter_by(status="已计学时").one()
+    assert [h.to_state for h in rules.PROGRESS.history(row)] == ["待评价", "已评价", "已计学时"]
+    # the unevaluated lesson waits; evaluated later, it is credited by a later run
+    rules.report_evaluation(_user(extra.lms_b), NOW + 2 * DAY, cert_number="110100010001",
+                            year=YEAR, course_code="R2", score=4)
+    assert rules.credit_due(SYSTEM, NOW + 2 * DAY)["credited"] == 0
+    assert rules.credit_due(SYSTEM, NOW + 9 * DAY)["credited"] == 1
+    assert _online(person) == Decimal("10.0")
+
+
+def test_cpa_electives_count_after_every_required_course(w):
+    world, extra = w
+    person = world.a_people[0]
+    rules.choose_institute(_user(world.member), NOW, extra.bnai)
+    _post(extra.lms_b, "110100010001", "E1")
+    _post(extra.lms_b, "110100010001", "R1")
+    _post(extra.lms_b, "110100010001", "R2", evaluate=False)
+    counts = rules.credit_due(SYSTEM, NOW + DAY)
+    assert (counts["credited"], counts[rules.WAIT_REQUIRED]) == (1, 1)  # R1 only
+    view = rules.overview(db.session.get(Person, person), YEAR, NOW + DAY)
+    notes = {line.course.code: (line.state, line.note) for line in view.lines}
+    assert notes["E1"] == ("已评价", rules.WAIT_REQUIRED)
+    assert notes["R2"][0] == "待评价" and "评价" in notes["R2"][1]
+    assert notes["E2"] == ("未学习", "须先完成必修课程，才可以学习选修课程")
+    assert view.required_left == ["会计准则更新"]
+    rules.report_evaluation(_user(extra.lms_b), NOW + DAY, cert_number="110100010001",
+                            year=YEAR, course_code="R2", score=5)
+    assert rules.credit_due(SYSTEM, NOW + 2 * DAY)["credited"] == 2  # R2 and the elective
+    assert _online(person) == Decimal("13.0")
+
+
+def test_non_practicing_lessons_wait_for_the_fee(w):
+    world, extra = w
+    staff = _user(world.staff)
+    rules.choose_institute(_user(extra.np), NOW, extra.snai)
+    _post(extra.lms_s, "210000000021", "E2")  # no required-before-elective for them
+    _post(extra.lms_s, "210000000021", "R1")
+    counts = rules.credit_due(SYSTEM, NOW + DAY)
+    assert (counts["credited"], counts[rules.WAIT_FEE]) == (0, 2)
+    view = rules.overview(db.session.get(Person, extra.np_person), YEAR, NOW + DAY)
+    assert {line.note for line in view.lines if line.progress} == {rules.WAIT_FEE}
+    assert not view.distinguishes
+    fee = db.session.query(LearningFee).one()
+    with pytest.raises(NotFoundError):  # the member sees its order, but cannot mark it
+        rules.mark_paid(_user(world.member), NOW, fee.id)
+    with pytest.raises(ForbiddenError, match="协会工作人员"):
+        rules.mark_paid(_user(extra.np), NOW, fee.id)
+    rules.mark_paid(staff, NOW + DAY, fee.id, remark="转账 0032")
+    fee = db.session.get(LearningFee, fee.id)
+    assert (fee.status, fee.receipt) == ("已缴费", "转账 0032")
+    assert db.session.query(Message).filter(Message.title.contains("已确认收款")).count() == 1
+    with pytest.raises(ValidationError, match="当前状态为“已缴费”"):
+        rules.mark_paid(staff, NOW + DAY, fee.id)
+    assert rules.credit_due(SYSTEM, NOW + 2 * DAY)["credited"] == 2
+    assert _online(extra.np_person) == Decimal("6.5")
+    # taken back: the credited lessons leave the ledger and wait again
+    with pytest.raises(ValidationError, match="原因"):
+        rules.unmark_paid(staff, NOW + 3 * DAY, fee.id)
+    rules.unmark_paid(staff, NOW + 3 * DAY, fee.id, remark="款项退回")
+    assert _records(extra.np_person) == 0
+    assert _online(extra.np_person) == Decimal("0")
+    assert {p.status for p in db.session.query(LessonProgress)} == {"已评价"}
+    assert [h.to_state for h in rules.FEE.history(fee)] == ["待缴费", "已缴费", "待缴费"]
+    rules.mark_paid(staff, NOW + 4 * DAY, fee.id)
+    assert rules.credit_due(SYSTEM, NOW + 5 * DAY)["credited"] == 2
+    assert _records(extra.np_person) == 2
+
+
+def test_mark_paid_many_says_which_failed(w):
+    world, extra = w
+    rules.choose_institute(_user(extra.np), NOW, extra.snai)
+    fee = db.session.query(LearningFee).one().id
+    done, errors = rules.mark_paid_many(_user(world.staff), NOW, [fee, fee, 987654])
+    assert done == 1
+    assert errors[0].startswith(f"记录{fee}：") and "已缴费" in errors[0]
+    assert errors[1] == "记录987654：学习费用记录不存在"
