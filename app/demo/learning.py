@@ -72,10 +72,13 @@ def seed(now: dt.datetime):
     firms = list(db.session.scalars(select(Firm).order_by(Firm.code).limit(3)))
     if len(firms) < 2:
         return []
-    jan = dt.datetime(year, 1, 5, 2, 0, tzinfo=dt.timezone.utc)
-    chose = max(now - dt.timedelta(days=10), jan)  # chosen first, studied after
-    earlier = max(now - dt.timedelta(days=3), chose + dt.timedelta(hours=1))
-    before = max(now - dt.timedelta(days=2), chose + dt.timedelta(hours=2))
+    # chosen first, studied after, all inside the year and never after now (on 1 January
+    # the whole story happens in the minutes since midnight)
+    start = dt.datetime(year, 1, 1, tzinfo=clock.LOCAL_TZ).astimezone(dt.timezone.utc)
+    minute = dt.timedelta(minutes=1)
+    chose = min(max(now - dt.timedelta(days=10), start), now)
+    earlier = min(max(now - dt.timedelta(days=3), chose + minute), now)
+    before = min(max(now - dt.timedelta(days=2), earlier + minute), now)
 
     def study(user, lms_user, codes, evaluated=True, when=earlier, evaluated_at=None):
         cert = user.account.person.cert_number
@@ -83,7 +86,7 @@ def seed(now: dt.datetime):
             rules.report_completion(lms_user, now, cert_number=cert, year=year,
                                     course_code=f"{year}{code}", completed_at=when.isoformat())
             if evaluated:
-                at = evaluated_at or (when + dt.timedelta(minutes=30))
+                at = evaluated_at or min(when + dt.timedelta(minutes=30), now)
                 rules.report_evaluation(lms_user, now, cert_number=cert, year=year,
                                         course_code=f"{year}{code}", score=5,
                                         comment="内容实用，讲解清楚", evaluated_at=at.isoformat())
@@ -101,8 +104,7 @@ def seed(now: dt.datetime):
     if second is not None:
         rules.choose_institute(second, chose, institutes[1].id)
         study(second, lms["SNAI"], ["R01", "R02", "R03"])
-        study(second, lms["SNAI"], ["E02"], when=now - dt.timedelta(minutes=40)
-              if clock.to_local(now - dt.timedelta(minutes=40)).year == year else now,
+        study(second, lms["SNAI"], ["E02"], when=max(now - dt.timedelta(minutes=40), before),
               evaluated_at=now)
     # 非执业会员: one at 厦门 with the fee unpaid, one at 北京 with the fee confirmed
     unpaid = _learner(firms[0].id, PersonType.NON_PRACTICING)

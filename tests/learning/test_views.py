@@ -262,3 +262,18 @@ def test_other_practitioners_are_told_why_they_cannot_choose(app, world, make_cl
     refused = client.post_form("/learning/choose", {"institute": extra.bnai})
     assert refused.status_code == 403
     assert _count(app, InstituteChoice) == 0
+
+
+def test_demo_seed_on_new_years_morning(app):
+    """The demo tells its story inside the year and never after now — even five minutes
+    after midnight on 1 January (Beijing)."""
+    early = dt.datetime(2027, 1, 1, 0, 5, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    with _clock(early.astimezone(dt.timezone.utc)):
+        result = app.test_cli_runner().invoke(args=["demo", "seed"])
+    assert result.exit_code == 0, result.output
+    assert "lms-bnai" in result.output
+    with app.app_context():
+        # everything happened today, so nothing is credited before tomorrow's run
+        states = {p.status for p in db.session.query(LessonProgress)}
+        assert states == {"待评价", "已评价"}
+        assert {p.year for p in db.session.query(LessonProgress)} == {2027}
