@@ -194,7 +194,7 @@ def test_cpa_electives_count_after_every_required_course(w):
     _post(extra.lms_b, "110100010001", "R1")
     _post(extra.lms_b, "110100010001", "R2", evaluate=False)
     counts = rules.credit_due(SYSTEM, NOW + DAY)
-    assert (counts["credited"], counts[rules.WAIT_REQUIRED]) == (1, 1)  # R1 only
+    assert (counts["credited"], counts["wait_required"]) == (1, 1)  # R1 only
     view = rules.overview(db.session.get(Person, person), YEAR, NOW + DAY)
     notes = {line.course.code: (line.state, line.note) for line in view.lines}
     assert notes["E1"] == ("已评价", rules.WAIT_REQUIRED)
@@ -214,7 +214,7 @@ def test_non_practicing_lessons_wait_for_the_fee(w):
     _post(extra.lms_s, "210000000021", "E2")  # no required-before-elective for them
     _post(extra.lms_s, "210000000021", "R1")
     counts = rules.credit_due(SYSTEM, NOW + DAY)
-    assert (counts["credited"], counts[rules.WAIT_FEE]) == (0, 2)
+    assert (counts["credited"], counts["wait_fee"]) == (0, 2)
     view = rules.overview(db.session.get(Person, extra.np_person), YEAR, NOW + DAY)
     assert {line.note for line in view.lines if line.progress} == {rules.WAIT_FEE}
     assert not view.distinguishes

@@ -379,7 +379,8 @@ def credit_due(actor, now) -> dict:
         .where(LessonProgress.status == ProgressStatus.EVALUATED,
                LessonProgress.evaluated_at < cutoff)
         .order_by(LessonProgress.person_id, LessonProgress.year, LessonProgress.id)).all()
-    counts = {"credited": 0, WAIT_REQUIRED: 0, WAIT_FEE: 0, "not_learner": 0, "failed": 0}
+    counts = {"credited": 0, "wait_required": 0, "wait_fee": 0, "not_learner": 0, "failed": 0}
+    key_of = {WAIT_REQUIRED: "wait_required", WAIT_FEE: "wait_fee"}
     if not due:
         return counts
     required = dict(db.session.execute(select(Course.id, Course.required).where(
@@ -400,7 +401,7 @@ def credit_due(actor, now) -> dict:
             if reason is None:
                 countable.append(row.id)
             else:
-                counts[reason if reason in counts else "not_learner"] += 1
+                counts[key_of.get(reason, "not_learner")] += 1
         if countable:
             batch.append(countable)
             if sum(map(len, batch)) >= BATCH:
