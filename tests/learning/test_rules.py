@@ -252,3 +252,42 @@ def test_mark_paid_many_says_which_failed(w):
     assert done == 1
     assert errors[0].startswith(f"记录{fee}：") and "已缴费" in errors[0]
     assert errors[1] == "记录987654：学习费用记录不存在"
+
+
+def test_catalog_rules_name_the_field_at_fault(w):
+    from app.models import Course
+    from app.workflows.learning import catalog
+
+    world, extra = w
+    institute = db.session.get(LearningInstitute, extra.bnai)
+    cases = [(dict(website="javascript:alert(1)"), "学习网址须以"), (dict(fee="免费"), "学习费用须为数字"),
+             (dict(fee="-1"), "0至999999.99"), (dict(code=" "), "请填写学院代码")]
+    for change, words in cases:
+        probe = LearningInstitute(**{"code": "t", "name": "测试学院", "fee": "0", **change})
+        with pytest.raises(ValidationError, match=words):
+            catalog.clean_institute(probe)
+    fine = LearningInstitute(code=" new ", name=" 新学院 ", fee="12.5", website=" https://x.cn ")
+    catalog.clean_institute(fine)
+    assert (fine.code, fine.name, fine.fee, fine.website) == ("NEW", "新学院", Decimal("12.50"),
+                                                              "https://x.cn")
+    base = dict(institute_id=extra.bnai, year=YEAR, code="N1", title="新课", category="专业课",
+                hours="2")
+    for change, words in [({"hours": "0"}, "学时须大于0"), ({"hours": "1.25"}, "最多一位小数"),
+                          ({"hours": "两"}, "学时须为数字"), ({"category": "体育"}, "学时类别须为"),
+                          ({"year": 1999}, "四位年份"), ({"code": "R1"}, "已有编号为R1的课程"),
+                          ({"institute_id": None}, "请选择会计学院")]:
+        with pytest.raises(ValidationError, match=words):
+            catalog.clean_course(Course(**{**base, **change}))
+    course = Course(**base)
+    catalog.clean_course(course)
+    assert course.hours == Decimal("2.0")
+    # in use: not deleted (deactivate instead)
+    rules.choose_institute(_user(world.member), NOW, extra.bnai)
+    _post(extra.lms_b, "110100010001", "R1", evaluate=False)
+    with pytest.raises(ValidationError, match="已有课程或学员选择"):
+        catalog.check_institute_delete(institute)
+    r1 = db.session.query(Course).filter_by(institute_id=extra.bnai, code="R1").one()
+    with pytest.raises(ValidationError, match="已有学习记录"):
+        catalog.check_course_delete(r1)
+    catalog.check_course_delete(db.session.query(Course).filter_by(
+        institute_id=extra.bnai, code="E2").one())  # never studied: may go

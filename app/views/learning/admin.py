@@ -1,25 +1,20 @@
 """网络学习, the institute's side (seed 001 §2.2, seed 002 §3-6): 会计学院 and 网络课程
 maintained by staff; 学院选择, 学习进度 and 学习费用 lists (staff: all; a firm admin: its own
 firm's people) with export; 确认收款 / 撤销收款 on the fee orders, through the machine."""
-from decimal import Decimal, InvalidOperation
-
 from flask import flash, redirect, request, url_for
 from markupsafe import Markup
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
-from sqlalchemy import select
 
 from app import clock
-from app.extensions import db
 from app.models import (Category, Course, InstituteChoice, LearningFee, LearningInstitute,
                         LessonProgress)
 from app.views.core.forms import choice_field
 from app.views.core.machines import fire_from_page
 from app.views.core.scoping import ScopedModelView, current_user, now, scoped_id
-from app.workflows.core.errors import ValidationError
-from app.workflows.learning import rules
+from app.workflows.learning import catalog, rules
 
 PERSON_LABELS = {"person.name": "姓名", "person.cert_number": "证书编号",
                  "person.person_type": "人员类型", "person.firm": "事务所",
@@ -36,10 +31,6 @@ def _site(value):
         return ""
     return Markup('<a href="{}" target="_blank" rel="noopener noreferrer">打开学习网址</a>'
                   ).format(value)
-
-
-def _in_use(model, column, value) -> bool:
-    return db.session.scalar(select(model.id).where(column == value).limit(1)) is not None
 
 
 class LearningInstituteView(ScopedModelView):
@@ -60,25 +51,10 @@ class LearningInstituteView(ScopedModelView):
     base_order = ("id", "asc")
 
     def clean(self, item, creating):
-        item.code = (item.code or "").strip().upper()
-        item.name = (item.name or "").strip()
-        if not item.code or not item.name:
-            raise ValidationError("请填写学院代码和学院名称")
-        item.website = (item.website or "").strip() or None
-        if item.website and not item.website.startswith(("https://", "http://")):
-            raise ValidationError("学习网址须以 https:// 或 http:// 开头", "website")
-        try:
-            fee = Decimal(str(item.fee if item.fee is not None else 0))
-        except InvalidOperation:
-            raise ValidationError("学习费用须为数字", "fee") from None
-        if not fee.is_finite() or fee < 0 or fee >= 1000000:
-            raise ValidationError("学习费用须为0至999999.99之间的金额", "fee")
-        item.fee = fee.quantize(Decimal("0.01"))
+        catalog.clean_institute(item)
 
     def pre_delete(self, item):
-        if _in_use(Course, Course.institute_id, item.id) or \
-                _in_use(InstituteChoice, InstituteChoice.institute_id, item.id):
-            raise ValidationError(f"{item.name}已有课程或学员选择，不能删除，可改为停用")
+        catalog.check_institute_delete(item)
 
 
 class CourseView(ScopedModelView):
@@ -105,34 +81,10 @@ class CourseView(ScopedModelView):
     edit_form_extra_fields = add_form_extra_fields
 
     def clean(self, item, creating):
-        item.code = (item.code or "").strip()
-        item.title = (item.title or "").strip()
-        if item.institute is None and not item.institute_id:
-            raise ValidationError("请选择会计学院", "institute")
-        if not item.code or not item.title:
-            raise ValidationError("请填写课程编号和课程名称")
-        if not item.year or not 2000 <= int(item.year) <= 2100:
-            raise ValidationError("年度须为四位年份", "year")
-        if item.category not in Category.ALL:
-            raise ValidationError(f"学时类别须为{'、'.join(Category.ALL)}之一", "category")
-        try:
-            hours = Decimal(str(item.hours))
-        except InvalidOperation:
-            raise ValidationError("学时须为数字，最多一位小数", "hours") from None
-        if not hours.is_finite() or hours <= 0 or hours >= 1000 \
-                or hours != hours.quantize(Decimal("0.1")):
-            raise ValidationError("学时须大于0，最多一位小数", "hours")
-        item.hours = hours.quantize(Decimal("0.1"))
-        institute_id = item.institute.id if item.institute is not None else item.institute_id
-        clash = db.session.scalar(select(Course.id).where(
-            Course.institute_id == institute_id, Course.year == item.year,
-            Course.code == item.code, Course.id != (item.id or 0)).limit(1))
-        if clash is not None:
-            raise ValidationError(f"该学院{item.year}年度已有编号为{item.code}的课程", "code")
+        catalog.clean_course(item)
 
     def pre_delete(self, item):
-        if _in_use(LessonProgress, LessonProgress.course_id, item.id):
-            raise ValidationError(f"课程“{item.title}”已有学习记录，不能删除，可改为停用")
+        catalog.check_course_delete(item)
 
 
 class InstituteChoiceView(ScopedModelView):

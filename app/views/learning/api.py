@@ -32,7 +32,8 @@ class LessonProgressApi(ScopedModelRestApi):
     order_columns = ["year", "completed_at", "evaluated_at"]
     base_order = ("id", "desc")
 
-    def _report(self, call, **fields):
+    def _report(self, call, fields: tuple):
+        """Call the LMS command with the body's `fields`; its refusal as {message, field}."""
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             return self.response(400, message="请求体须为JSON对象")
@@ -80,8 +81,8 @@ class LessonProgressApi(ScopedModelRestApi):
             403: {description: "the learner did not choose your institute that year; nothing written"}
             404: {description: "your institute has no course with that code that year"}
         """
-        return self._report(rules.report_completion, cert_number=1, year=1, course_code=1,
-                            completed_at=1)
+        return self._report(rules.report_completion,
+                            ("cert_number", "year", "course_code", "completed_at"))
 
     @expose("/evaluation", methods=["POST"])
     @protect()
@@ -113,8 +114,8 @@ class LessonProgressApi(ScopedModelRestApi):
             403: {description: "the learner did not choose your institute that year; nothing written"}
             404: {description: "your institute has no course with that code that year"}
         """
-        return self._report(rules.report_evaluation, cert_number=1, year=1, course_code=1,
-                            score=1, comment=1, evaluated_at=1)
+        return self._report(rules.report_evaluation, ("cert_number", "year", "course_code",
+                                                      "score", "comment", "evaluated_at"))
 
 
 class InstituteChoiceApi(ScopedModelRestApi):

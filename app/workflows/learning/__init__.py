@@ -1,2 +1,3 @@
-"""网络学习 workflows: the rules (rules.py) and the daily crediting job (jobs.py)."""
-from app.workflows.learning import jobs, rules  # noqa: F401
+"""网络学习 workflows: the rules (rules.py), the institutes and courses staff keep
+(catalog.py) and the daily crediting job (jobs.py)."""
+from app.workflows.learning import catalog, jobs, rules  # noqa: F401
