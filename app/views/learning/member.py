@@ -7,10 +7,10 @@ from flask_appbuilder.security.decorators import has_access
 
 from app import clock
 from app.models import ProgressStatus
+from app.views.core.scoping import current_user, now
 from app.workflows.core.errors import DomainError
 from app.workflows.core.scoping import is_institute
 from app.workflows.learning import rules
-from app.views.core.scoping import current_user, now
 
 
 class LearningView(BaseView):
