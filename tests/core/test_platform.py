@@ -179,6 +179,42 @@ def test_fire_checks_source_who_guard_and_remark_and_writes_history(ctx, world,
         machine.fire(thread, "hold", staff, NOW)
 
 
+def test_check_refuses_in_the_machines_words_and_changes_nothing(ctx, world, scratch_machines):
+    staff, a_admin = _user(ctx, world.staff), _user(ctx, world.a.admin)
+    thread = messages.start_consultation(a_admin, NOW, "其他", "问")
+    machine = Machine("test_check", Consultation, [
+        T("hold", ConsultationStatus.AWAITING_INSTITUTE, ConsultationStatus.AWAITING_USER,
+          "挂起", who=institute)])
+    with pytest.raises(ForbiddenError, match="只有协会工作人员可以挂起"):
+        machine.check(thread, "hold", a_admin, NOW)
+    assert machine.check(thread, "hold", staff, NOW).target == ConsultationStatus.AWAITING_USER
+    assert thread.status == ConsultationStatus.AWAITING_INSTITUTE and machine.history(thread) == []
+    assert machine.states == (ConsultationStatus.AWAITING_INSTITUTE,
+                              ConsultationStatus.AWAITING_USER)
+
+
+def test_a_derived_state_is_a_table_on_the_machine(ctx, world, scratch_machines):
+    """The first state whose test passes (the last is the default); its steps record their
+    effect and a history row, and are refused in the machine's words."""
+    staff, a_admin = _user(ctx, world.staff), _user(ctx, world.a.admin)
+    thread = messages.start_consultation(a_admin, NOW, "其他", "问")
+    machine = Machine("test_derived", Consultation, [
+        T("close", "进行中", "已关闭", "关闭", who=institute,
+          effect=lambda item, now: setattr(item, "closed_at", now)),
+    ], derived=[("已关闭", lambda item, now: item.closed_at is not None),
+                ("已超时", lambda item, now: item.created_at < now - dt.timedelta(days=30)),
+                ("进行中", None)])
+    assert machine.states == ("已关闭", "已超时", "进行中") and machine.field is None
+    assert machine.state(thread, NOW) == "进行中"
+    assert machine.state(thread, NOW + dt.timedelta(days=31)) == "已超时"
+    with pytest.raises(ValidationError, match="当前状态为“已超时”，不能关闭"):
+        machine.fire(thread, "close", staff, NOW + dt.timedelta(days=31))
+    machine.fire(thread, "close", staff, NOW + dt.timedelta(hours=1))
+    assert thread.closed_at == NOW + dt.timedelta(hours=1)
+    assert machine.state(thread, NOW + dt.timedelta(days=31)) == "已关闭"
+    assert [(h.from_state, h.to_state) for h in machine.history(thread)] == [("进行中", "已关闭")]
+
+
 def test_one_event_from_one_state_takes_the_first_transition_whose_guards_pass(
         ctx, world, scratch_machines):
     """审核通过 goes to 待预约 or 办理完成 by the case: guards choose among same-event rows."""

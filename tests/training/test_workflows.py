@@ -281,11 +281,11 @@ def test_the_waiting_list_offers_a_freed_seat_for_48_hours_then_moves_on(ctx, wo
     m_entry = waitlist.join(user(world.member), NOW + dt.timedelta(minutes=1), full)
     with pytest.raises(ValidationError):
         waitlist.join(user(world.b.admin), NOW, full)  # once
-    assert waitlist.state(b_entry, NOW) == "候补中" and waitlist.position_of(m_entry) == 2
+    assert waitlist.MACHINE.state(b_entry, NOW) == "候补中" and waitlist.position_of(m_entry) == 2
     review.reject(staff, NOW, taken.id, remark="名额调整")  # a seat frees
     db.session.expire_all()
     b_entry = db.session.get(WaitlistEntry, b_entry.id)
-    assert waitlist.state(b_entry, NOW) == "待确认"
+    assert waitlist.MACHINE.state(b_entry, NOW) == "待确认"
     assert b_entry.offer_expires_at == NOW + dt.timedelta(hours=48)
     message = db.session.scalars(select(Message).where(Message.firm_id == world.b.id)).one()
     assert "候补" in message.title
@@ -296,17 +296,17 @@ def test_the_waiting_list_offers_a_freed_seat_for_48_hours_then_moves_on(ctx, wo
         == "已报满"
     # expiry: the state is derived from the timestamps, even before any job ran
     late = NOW + dt.timedelta(hours=49)
-    assert waitlist.state(b_entry, late) == "已过期"
+    assert waitlist.MACHINE.state(b_entry, late) == "已过期"
     assert waitlist.held_count(full, late) == 0
     assert waitlist.move_offers_on(staff, late) == {"offered": 1}
     m_entry = db.session.get(WaitlistEntry, m_entry.id)
-    assert waitlist.state(m_entry, late) == "待确认"
+    assert waitlist.MACHINE.state(m_entry, late) == "待确认"
     with pytest.raises(ValidationError):
         waitlist.accept(user(world.b.admin), late, b_entry.id, form())  # expired
     row = waitlist.accept(user(world.member), late, m_entry.id)  # enrolled, window over
     db.session.expire_all()
     assert row.person_id == world.a_people[0]
-    assert waitlist.state(db.session.get(WaitlistEntry, m_entry.id), late) == "已报名"
+    assert waitlist.MACHINE.state(db.session.get(WaitlistEntry, m_entry.id), late) == "已报名"
 
 
 def test_declining_moves_the_offer_on_and_raising_the_capacity_offers_seats(ctx, world):
@@ -316,13 +316,13 @@ def test_declining_moves_the_offer_on_and_raising_the_capacity_offers_seats(ctx,
     second = waitlist.join(user(world.member), NOW + dt.timedelta(seconds=1), full)
     classes.save_class(user("staff1"), NOW, {**CLASS, "capacity": "2"}, class_id=full)
     db.session.expire_all()
-    assert waitlist.state(db.session.get(WaitlistEntry, first.id), NOW) == "待确认"
+    assert waitlist.MACHINE.state(db.session.get(WaitlistEntry, first.id), NOW) == "待确认"
     with pytest.raises(DomainError):  # B's entry: the member of A does not even see it
         waitlist.decline(user(world.member), NOW, first.id)
     waitlist.decline(user(world.b.admin), NOW, first.id)
     db.session.expire_all()
-    assert waitlist.state(db.session.get(WaitlistEntry, first.id), NOW) == "已放弃"
-    assert waitlist.state(db.session.get(WaitlistEntry, second.id), NOW) == "待确认"
+    assert waitlist.MACHINE.state(db.session.get(WaitlistEntry, first.id), NOW) == "已放弃"
+    assert waitlist.MACHINE.state(db.session.get(WaitlistEntry, second.id), NOW) == "待确认"
     with pytest.raises(ValidationError) as error:
         classes.save_class(user("staff1"), NOW, {**CLASS, "capacity": "0"}, class_id=full)
     assert "最大报名人数" in error.value.message
@@ -359,3 +359,28 @@ def test_the_waiting_list_moves_on_the_core_machine_with_history(ctx, world):
         waitlist.decline(user(world.b.admin), NOW, entry.id)
     assert "当前状态为“已放弃”，不能放弃候补" in error.value.message
     assert waitlist.MACHINE.state(entry, NOW) == "已放弃"
+
+
+def test_the_waiting_lists_sql_counts_read_the_machines_states(ctx, world):
+    """held_offers / waiting_counts / positions count in SQL what the machine's declared
+    table says, entry by entry, at any moment; the offer's history says until when."""
+    full = make_class(capacity="1")
+    taken = _enroll(world.a.admin, full)
+    offered = waitlist.join(user(world.b.admin), NOW, full)
+    waiting = waitlist.join(user(world.member), NOW + dt.timedelta(minutes=1), full)
+    review.reject(user("staff1"), NOW, taken.id, remark="名额调整")
+    db.session.expire_all()
+    entries = db.session.query(WaitlistEntry).filter_by(class_id=full).all()
+    for moment in (NOW, NOW + dt.timedelta(hours=49)):
+        states = [waitlist.MACHINE.state(e, moment) for e in entries]
+        assert waitlist.held_count(full, moment) == states.count("待确认")
+        assert waitlist.waiting_counts([full], moment).get(full, 0) == states.count("候补中")
+    assert waitlist.positions(entries) == {waiting.id: 1}
+    assert waitlist.position_of(db.session.get(WaitlistEntry, offered.id)) == 0
+    offer = waitlist.MACHINE.history(db.session.get(WaitlistEntry, offered.id))[-1]
+    assert (offer.event, offer.remark) == ("offer", "保留至2026-11-25 10:00")
+    # a lapsed offer is refused in the machine's words, and nothing moves
+    late = NOW + dt.timedelta(hours=49)
+    with pytest.raises(ValidationError, match="当前状态为“已过期”，不能接受名额"):
+        waitlist.accept(user(world.b.admin), late, offered.id, form())
+    assert len(waitlist.MACHINE.history(db.session.get(WaitlistEntry, offered.id))) == 2

@@ -88,7 +88,7 @@ class TrainingAdminView(BaseView):
             results=TrainingResult.ALL, started=classes.class_started(item, moment),
             files=classes.handouts_of([item.id])[item.id],
             waiting=waitlist.entries(actor, moment, item.id),
-            wstate=lambda e: waitlist.state(e, moment), **_helpers())
+            wstate=lambda e: waitlist.MACHINE.state(e, moment), **_helpers())
 
     @expose("/enrollment/<int:pk>")
     @has_access

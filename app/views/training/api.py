@@ -189,7 +189,7 @@ class WaitlistEntryApi(ScopedModelRestApi):
             return self.response(404, message=error.message)
         except DomainError as error:
             return _json_error(self, error)
-        return self.response(201, id=entry.id, state=waitlist.state(entry, now()))
+        return self.response(201, id=entry.id, state=waitlist.MACHINE.state(entry, now()))
 
     @expose("/<int:pk>/accept", methods=["POST"])
     @protect()
@@ -236,6 +236,6 @@ class WaitlistEntryApi(ScopedModelRestApi):
             return self.response_404()
         except DomainError as error:
             return _json_error(self, error)
-        return self.response(200, id=entry.id, state=waitlist.state(entry, now()))
+        return self.response(200, id=entry.id, state=waitlist.MACHINE.state(entry, now()))
 
 __all__ = [n for n in dir() if not n.startswith("__")]

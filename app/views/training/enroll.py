@@ -215,9 +215,11 @@ class TrainingView(BaseView):
     def waitlist(self):
         actor, moment = current_user(), now()
         entries = waitlist.entries(actor, moment)
+        places = waitlist.positions(entries)  # one query for the whole list
         return self.render_template(
             "training/waitlist.html", title=MENU_WAITLIST, entries=entries, moment=moment,
-            state=lambda e: waitlist.state(e, moment), position=waitlist.position_of,
+            state=lambda e: waitlist.MACHINE.state(e, moment),
+            position=lambda e: places.get(e.id, 0),
             offered=waitlist.OFFERED, waiting=waitlist.WAITING, **_helpers())
 
     @expose("/classes/<int:pk>/waitlist", methods=["POST"])
@@ -247,8 +249,10 @@ class TrainingView(BaseView):
             flash(error.message, "danger")
             return redirect(url_for(".waitlist"))
         if entry.person_id is None:  # a firm: the form, where the held seat is used
-            if waitlist.state(entry, now()) != waitlist.OFFERED:
-                flash("该候补名额已失效", "danger")
+            try:
+                waitlist.MACHINE.check(entry, "accept", actor, now())
+            except DomainError as error:  # e.g. 当前状态为“已过期”，不能接受名额
+                flash(error.message, "danger")
                 return redirect(url_for(".waitlist"))
             return redirect(url_for(".enroll_form", pk=entry.class_id))
         try:

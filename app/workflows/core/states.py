@@ -82,16 +82,23 @@ class Machine:
     """The transitions of one entity's `field` (default `status`)."""
 
     def __init__(self, name: str, model, transitions: Iterable[T], field: str = "status",
-                 initial: str | None = None, read: Callable | None = None):
-        """`read(item, now) -> state`: a state derived from the item's timestamps instead of
-        stored in `field` (an offer that expires by the clock, not by a job); its
-        transitions then record their `effect` rather than set a column."""
+                 initial: str | None = None, derived: Iterable[tuple] | None = None):
+        """`derived`: a state read from the item's timestamps instead of stored in `field`
+        (an offer that lapses by the clock, not by a job), declared as a table of
+        `(state, test(item, now))` — the first whose test passes is the state, the last is
+        the default; its transitions then record their `effect` rather than set a column."""
         self.name = name
         self.model = model
-        self.field = field
-        self.read = read
+        self.derived = list(derived) if derived is not None else None
+        self.field = None if self.derived is not None else field
         self.initial = initial
         self.transitions = list(transitions)
+        if self.derived is not None:
+            self.states = tuple(state for state, _test in self.derived)
+        else:
+            self.states = tuple(dict.fromkeys(
+                [s for t in self.transitions for s in sorted(t.sources)]
+                + [t.target for t in self.transitions]))
         self.events = {}
         for transition in self.transitions:
             self.events.setdefault(transition.event, []).append(transition)
@@ -99,8 +106,14 @@ class Machine:
 
     # --- reading -------------------------------------------------------------------------
     def state(self, item, now=None) -> str:
-        if self.read is not None:
-            return self.read(item, now)
+        if self.derived is not None:
+            from app import clock
+
+            now = now if now is not None else clock.now()
+            for state, test in self.derived[:-1]:
+                if test(item, now):
+                    return state
+            return self.derived[-1][0]
         return getattr(item, self.field)
 
     def verbs(self) -> list[str]:
@@ -128,9 +141,10 @@ class Machine:
         return list(found.values())
 
     # --- firing --------------------------------------------------------------------------
-    def fire(self, item, event: str, actor, now, remark: str | None = None,
-             expected_version: int | None = None) -> T:
-        """Move `item` by `event`, or raise the reason it cannot move (nothing changes)."""
+    def check(self, item, event: str, actor, now, expected_version: int | None = None) -> T:
+        """The transition `event` would take now, or the reason it cannot (in the machine's
+        words: the current state, who may, the guard's reason) — nothing changes. For a step
+        another command completes (e.g. 接受名额 enrolls, and the enrollment fires it)."""
         candidates = self.events.get(event)
         if not candidates:
             raise ValidationError(f"没有名为“{event}”的操作")
@@ -158,6 +172,13 @@ class Machine:
             reason = reason or blocked
         if reason:
             raise ValidationError(f"当前状态为“{state}”，不能{label}：{reason}")
+        return transition
+
+    def fire(self, item, event: str, actor, now, remark: str | None = None,
+             expected_version: int | None = None) -> T:
+        """Move `item` by `event`, or raise the reason it cannot move (nothing changes)."""
+        transition = self.check(item, event, actor, now, expected_version)
+        label, state = transition.label, self.state(item, now)
         remark = (remark or "").strip() or None
         if transition.remark and not remark:
             raise ValidationError(f"{label}须填写原因（备注）", "remark")
@@ -167,7 +188,7 @@ class Machine:
             name = actor_name(actor)[:128]
         if item.id is None:
             db.session.flush()
-        if self.read is not None:
+        if self.derived is not None:
             transition.effect(item, now)
         else:
             setattr(item, self.field, transition.target)

@@ -3,15 +3,15 @@ list, first come first served. When a seat frees (a deletion, a rejection, staff
 the capacity) the first in line is offered it for 48 hours by 系统消息 and mail; accepting
 enrolls, declining or expiry moves the offer on.
 
-The state of an entry is derived from its timestamps, never stored:
-  accepted_at → 已报名; declined_at → 已放弃; offered and offer_expires_at <= now → 已过期;
-  offered and not yet expired → 待确认 (the seat is held for it); otherwise 候补中.
+The state of an entry is derived from its timestamps, never stored — a table declared on
+the machine (MACHINE.state): accepted_at → 已报名; declined_at → 已放弃; offered and not yet
+expired → 待确认 (the seat is held for it); offered and expired → 已过期; otherwise 候补中.
 So an offer is over at its expiry even when the job that moves it on runs late: a held seat
 stops counting as held the moment the offer expires (`held_count`)."""
 import datetime as dt
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 
 from app import clock
 from app.extensions import db
@@ -27,20 +27,7 @@ from app.workflows.training.classes import class_started, window_reason
 
 OFFER_HOURS = 48
 WAITING, OFFERED, ACCEPTED, DECLINED, EXPIRED = "候补中", "待确认", "已报名", "已放弃", "已过期"
-STATES = (WAITING, OFFERED, ACCEPTED, DECLINED, EXPIRED)
 W = WaitlistEntry
-
-
-def state(entry: WaitlistEntry, now: dt.datetime) -> str:
-    if now is None:
-        now = clock.now()
-    if entry.accepted_at is not None:
-        return ACCEPTED
-    if entry.declined_at is not None:
-        return DECLINED
-    if entry.offered_at is not None:
-        return OFFERED if entry.offer_expires_at > now else EXPIRED
-    return WAITING
 
 
 def _offer(entry, now):
@@ -56,18 +43,26 @@ def _owns(actor, entry) -> bool:
 
 owner = Who("本单位或本人", _owns)
 
-# the waiting list on the one machine: its state is read from the timestamps (an offer is
-# 已过期 the moment its time is up, whenever the job runs); each step records its time and
-# a row of history, and a refused step says why in the machine's words
+# the waiting list on the one machine: its states are read from the timestamps, in this
+# order (an offer is 已过期 the moment its time is up, whenever the job runs); each step
+# records its time and a row of history, and a refused step says why in the machine's words
 MACHINE = Machine("training_waitlist", WaitlistEntry, [
     T("offer", WAITING, OFFERED, "通知候补", who=anyone, effect=_offer),
     T("accept", OFFERED, ACCEPTED, "接受名额", who=owner,
       effect=lambda e, now: setattr(e, "accepted_at", now)),
     T("decline", (WAITING, OFFERED), DECLINED, "放弃候补", who=owner,
       effect=lambda e, now: setattr(e, "declined_at", now)),
-], field=None, read=state)
+], derived=[
+    (ACCEPTED, lambda e, now: e.accepted_at is not None),
+    (DECLINED, lambda e, now: e.declined_at is not None),
+    (OFFERED, lambda e, now: e.offered_at is not None and e.offer_expires_at > now),
+    (EXPIRED, lambda e, now: e.offered_at is not None),
+    (WAITING, None),
+])
+STATES = MACHINE.states
 
 
+# the same states as SQL, for counting many entries at once (a test keeps them equal)
 def _live(now):
     return and_(W.offered_at.is_not(None), W.accepted_at.is_(None), W.declined_at.is_(None),
                 W.offer_expires_at > now)
@@ -153,9 +148,10 @@ def offer_free_seats(actor, now, item: TrainingClass) -> int:
                                    .order_by(W.joined_at, W.id)).first()
         if entry is None:
             break
-        MACHINE.fire(entry, "offer", actor, now)
+        until = clock.display(now + dt.timedelta(hours=OFFER_HOURS), "%Y-%m-%d %H:%M")
+        # the history says until when: past it the entry reads 已过期 with no further step
+        MACHINE.fire(entry, "offer", actor, now, remark=f"保留至{until}")
         db.session.flush()
-        until = clock.display(entry.offer_expires_at, "%Y-%m-%d %H:%M")
         notify(_users_of(entry), f"【候补名额】“{item.name}”有空余名额",
                f"您候补的培训班“{item.name}”有了空余名额，已为您保留至{until}。"
                f"请在此之前到“协会培训班报名 → 候补名单”接受并报名，逾期名额将顺延给下一位候补。",
@@ -181,8 +177,7 @@ def join(actor, now, class_id: int) -> WaitlistEntry:
         raise ValidationError(f"“{item.name}”尚有名额，请直接报名", "class")
     mine = _owner_condition(actor)
     open_entry = db.session.scalars(select(W).where(
-        W.class_id == item.id, mine, W.accepted_at.is_(None), W.declined_at.is_(None),
-        (W.offered_at.is_(None)) | (W.offer_expires_at > now))).first()
+        W.class_id == item.id, mine, or_(_waiting(), _live(now)))).first()
     if open_entry is not None:
         raise ValidationError("已在该培训班的候补名单中", "class")
     is_member = MEMBER in roles and account.person_id and not (
@@ -211,9 +206,7 @@ def accept(actor, now, entry_id: int, data: dict | None = None):
     from app.workflows.training import enrollment
 
     entry = own_entry(actor, entry_id)
-    if MACHINE.events["accept"][0] not in MACHINE.allowed(entry, actor, now):
-        current = state(entry, now)
-        raise ValidationError(f"当前状态为“{current}”，不能接受名额", "waitlist")
+    MACHINE.check(entry, "accept", actor, now)  # the enrollment below fires it
     if entry.person_id:
         return enrollment.enroll_self(actor, now, entry.class_id)
     if not data:
@@ -225,7 +218,7 @@ def accept(actor, now, entry_id: int, data: dict | None = None):
 def decline(actor, now, entry_id: int, remark=None) -> WaitlistEntry:
     """Give up the offer (or leave the list): the seat goes to the next in line."""
     entry = own_entry(actor, entry_id)
-    current = state(entry, now)
+    current = MACHINE.state(entry, now)
     MACHINE.fire(entry, "decline", actor, now, remark=remark)
     db.session.flush()
     if current == OFFERED:
@@ -242,13 +235,24 @@ def entries(actor, now, class_id: int | None = None) -> list[WaitlistEntry]:
     return list(db.session.scalars(query.order_by(W.class_id, W.joined_at, W.id)))
 
 
+def positions(entries) -> dict[int, int]:
+    """第几位 of each still-waiting entry in its class's line (others' entries count too),
+    for a whole list in one query."""
+    class_ids = {e.class_id for e in entries if MACHINE.state(e) == WAITING}
+    if not class_ids:
+        return {}
+    found, counter = {}, {}
+    for entry_id, class_id in db.session.execute(
+            select(W.id, W.class_id).where(W.class_id.in_(class_ids), _waiting())
+            .order_by(W.class_id, W.joined_at, W.id)):
+        counter[class_id] = counter.get(class_id, 0) + 1
+        found[entry_id] = counter[class_id]
+    return found
+
+
 def position_of(entry: WaitlistEntry) -> int:
     """第几位 in the line of those still waiting (0 when not waiting)."""
-    if entry.offered_at or entry.accepted_at or entry.declined_at:
-        return 0
-    return db.session.scalar(select(func.count()).select_from(W).where(
-        W.class_id == entry.class_id, _waiting(),
-        (W.joined_at < entry.joined_at) | ((W.joined_at == entry.joined_at) & (W.id <= entry.id))))
+    return positions([entry]).get(entry.id, 0)
 
 
 @command
