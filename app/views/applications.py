@@ -4,7 +4,6 @@ the staff's 学时申请确认 queue (filter by year, kind, status, firm; confir
 many), REST `hour_application` with the verbs confirm / refuse. Rules:
 app/workflows/applications/rules.py."""
 import io
-from decimal import Decimal
 
 from flask import abort, flash, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
@@ -18,6 +17,7 @@ from app.extensions import db
 from app.models import (ApplicationKind, ApplicationStatus, Category, Firm, HourApplication,
                         Person, StoredFile)
 from app.roles import MEMBER, STAFF
+from app.views.core.args import hours_text as _hours, int_arg as _int_arg, page_number as _page
 from app.views.core.machines import MachineVerbsMixin, fire_from_page
 from app.views.core.scoping import ScopedModelRestApi, current_user, now, scoped_id, uploads
 from app.workflows.applications import rules
@@ -39,23 +39,6 @@ TITLES = {ApplicationKind.INPUT: "投入式学时申请", ApplicationKind.OUTPUT
 HEADERS = ["序号", "学时年度", "姓名", "证书编号", "事务所", "申请类型", "学时途径/豁免条件",
            "主办单位", "数量", "申请学时", "学时类别", "备注", "状态", "不予确认原因", "提交时间",
            "确认时间"]
-
-
-def _hours(value) -> str:
-    return f"{Decimal(value):.1f}" if value is not None else ""
-
-
-def _int_arg(name, low=1, high=9999):
-    value = request.args.get(name) or ""
-    try:
-        number = int(value)
-    except ValueError:
-        return None
-    return number if low <= number <= high else None
-
-
-def _page() -> int:
-    return _int_arg("page", 1, 100000) or 1
 
 
 def _form_input(kind: str) -> rules.ApplicationInput:

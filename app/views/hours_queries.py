@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app import clock
 from app.extensions import db
 from app.models import Firm, Person, PersonStatus, PersonType
+from app.views.core.args import page_number as _page_number
 from app.views.core.export import send_table
 from app.views.core.scoping import current_user, scoped_id
 from app.workflows.core.errors import ValidationError
@@ -37,13 +38,6 @@ def _page_link(endpoint: str):
     """The URL of page p of this list, its filters kept."""
     args = request.args.to_dict(flat=False)
     return lambda p: url_for(endpoint, **{**args, "page": p})
-
-
-def _page_number() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", 1)), 100000))
-    except ValueError:
-        return 1
 
 
 class HourQueryView(BaseView):

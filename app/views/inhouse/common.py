@@ -20,6 +20,7 @@ from app.models import (Acquisition, Category, EntryStatus, Firm, InhouseClass,
                         InhouseQualification, InhouseRosterEntry, InhouseYearReport,
                         ReviewStatus, StoredFile)
 from app.roles import FIRM_ADMIN, STAFF
+from app.views.core.args import hours_text as _hours, int_arg as _int_arg, page_number as _page
 from app.views.core.machines import MachineVerbsMixin
 from app.views.core.scoping import ScopedModelRestApi, current_user, now, scoped_id, uploads
 from app.workflows.core import files
@@ -44,29 +45,12 @@ CATEGORY_CHOICES = [(Category.PROFESSIONAL, "专业"), (Category.ETHICS, "职业
                     (Category.SIZHENG, "思政")]
 
 
-def _hours(value) -> str:
-    return f"{Decimal(value):.1f}" if value is not None else ""
-
-
-def _int_arg(name, low=1, high=9999):
-    value = request.args.get(name) or ""
-    try:
-        number = int(value)
-    except ValueError:
-        return None
-    return number if low <= number <= high else None
-
-
 def _text_arg(name, length=64) -> str:
     return (request.args.get(name) or "").strip()[:length]
 
 
 def _like(value: str) -> str:
     return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def _page() -> int:
-    return _int_arg("page", 1, 100000) or 1
 
 
 def _application_form_docx() -> bytes:

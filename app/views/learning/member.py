@@ -7,6 +7,7 @@ from flask_appbuilder.security.decorators import has_access
 
 from app import clock
 from app.models import ProgressStatus
+from app.views.core.args import int_arg
 from app.views.core.scoping import current_user, now
 from app.workflows.core.errors import DomainError
 from app.workflows.core.scoping import is_institute
@@ -33,12 +34,7 @@ class LearningView(BaseView):
     @has_access
     def index(self):
         years = rules.years(now())
-        try:
-            year = int(request.args.get("year") or years[0])
-        except ValueError:
-            year = years[0]
-        if year not in years:
-            year = years[0]
+        year = int_arg("year", years[-1], years[0]) or years[0]
         if is_institute(current_user()):  # staff: 网络学习概况
             return self.render_template(
                 "learning/summary.html", title="网络学习概况", rows=rules.summary(year),

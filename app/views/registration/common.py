@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import (Appointment, AppointmentStatus, CalendarDay, CaseDocument, CaseStatus,
                         DocRequirement, Firm, RegistrationCase, SlotTemplate)
 from app.roles import CRUD, FIRM_ADMIN, MEMBER, STAFF
+from app.views.core.args import page_number as _page_number
 from app.views.core.export import send_table
 from app.views.core.forms import choice_field
 from app.views.core.scoping import ScopedModelRestApi, ScopedModelView, now, scoped_id
@@ -40,13 +41,6 @@ PLEDGE_KEY = "registration_pledges"
 
 def _csrf_ok() -> bool:
     return FlaskForm().validate_on_submit()
-
-
-def _page_number() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", 1)), 100000))
-    except ValueError:
-        return 1
 
 
 def _refuse(error: DomainError, back: str):
