@@ -9,7 +9,7 @@ from flask import abort, flash, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app import clock
 from app.domains import Domain
@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import (ApplicationKind, ApplicationStatus, Category, Firm, HourApplication,
                         Person, StoredFile)
 from app.roles import MEMBER, STAFF
-from app.views.core.args import hours_text as _hours, int_arg as _int_arg, page_number as _page
+from app.views.core.args import hours_text as _hours, int_arg as _int_arg, paged
 from app.views.core.machines import MachineVerbsMixin, fire_from_page
 from app.views.core.scoping import ScopedModelRestApi, current_user, now, scoped_id, uploads
 from app.workflows.applications import rules
@@ -103,18 +103,14 @@ class HourApplicationsView(BaseView):
         user = current_user()
         institute = is_institute(user)  # staff read every member's applications here
         query, year, kind, status, _ = _filtered(user, firm_filter=institute)
-        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-        page = _page()
-        rows = list(db.session.scalars(query.order_by(
-            HourApplication.year.desc(), HourApplication.id.desc())
-            .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+        listed = paged(query.order_by(HourApplication.year.desc(), HourApplication.id.desc()),
+                       PAGE_SIZE)
         args = request.args.to_dict()
         return self.render_template(
-            "applications/index.html", title=TITLES.get(kind, MENU), rows=rows, total=total,
-            page=page, pages=max(1, -(-total // PAGE_SIZE)), offset=(page - 1) * PAGE_SIZE,
+            "applications/index.html", title=TITLES.get(kind, MENU), **listed.args(),
             year=year, kind=kind, status=status, statuses=ApplicationStatus.ALL,
             kinds=KIND_SLUGS, titles=TITLES, slug_of=SLUG_OF, years=rules.years(now()),
-            attached=rules.attachments_of([r.id for r in rows]), hours=_hours,
+            attached=rules.attachments_of([r.id for r in listed.rows]), hours=_hours,
             local_time=clock.display, editable=rules.EDITABLE, args=args, institute=institute,
             page_link=lambda p: url_for(".index", **{**args, "page": p}))
 
@@ -237,19 +233,15 @@ class HourApplicationReviewView(BaseView):
         # the queue opens on what waits for a decision; 状态 “全部” is an empty value
         query, year, kind, status, firm_id = _filtered(
             user, firm_filter=True, default_status=ApplicationStatus.PENDING)
-        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-        page = _page()
-        rows = list(db.session.scalars(query.order_by(HourApplication.id.desc())
-                                       .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+        listed = paged(query.order_by(HourApplication.id.desc()), PAGE_SIZE)
         firms = db.session.execute(select(Firm.id, Firm.code, Firm.name).order_by(Firm.code)
                                    .limit(500)).all()
         args = request.args.to_dict()
         return self.render_template(
-            "applications/review.html", title=MENU_REVIEW, rows=rows, total=total, page=page,
-            pages=max(1, -(-total // PAGE_SIZE)), offset=(page - 1) * PAGE_SIZE, year=year,
+            "applications/review.html", title=MENU_REVIEW, **listed.args(), year=year,
             kind=kind, status=status, firm_id=firm_id, firms=firms,
             statuses=ApplicationStatus.ALL, kinds=KIND_SLUGS, slug_of=SLUG_OF,
-            attached=rules.attachments_of([r.id for r in rows]), hours=_hours,
+            attached=rules.attachments_of([r.id for r in listed.rows]), hours=_hours,
             local_time=clock.display, args=args,
             page_link=lambda p: url_for(".queue", **{**args, "page": p}))
 

@@ -50,3 +50,25 @@ def test_inline_takes_only_constants():
         inline(["a"])
     with pytest.raises(TypeError):
         inline(None)
+
+
+def test_one_pager_for_every_list(app, world):
+    """sql.page: the rows of page n of an ordered query and the total; paged(): the same for
+    the page ?page= asks, with how many pages and the first row's offset."""
+    from app.views.core.args import paged
+    from app.workflows.core import sql
+
+    with app.app_context():
+        query = select(Person).order_by(Person.name.desc(), Person.id)
+        every = list(db.session.scalars(query))
+        rows, total = sql.page(db.session, query, 2, 4, scalars=True)
+        assert total == len(every) == 6 and rows == every[4:]
+        tuples, _ = sql.page(db.session, select(Person.id).order_by(Person.id), 1, 2)
+        assert [t.id for t in tuples] == sorted(p.id for p in every)[:2]
+        for asked, expected in (("2", 2), ("x", 1), ("-3", 1), ("999999999", 100000)):
+            with app.test_request_context(f"/?page={asked}"):
+                listed = paged(query, 4)
+                assert (listed.page, listed.pages, listed.total) == (expected, 2, 6)
+                assert listed.offset == (expected - 1) * 4
+        with app.test_request_context("/?page=2"):
+            assert paged(query, 4).args()["rows"] == every[4:]

@@ -1,9 +1,13 @@
 """What list pages read from the query string, the one way: whole numbers in a range (an
 unreadable or out-of-range value is as if not given), the page number, and hours as the
 pages show them (one decimal)."""
+import dataclasses
 from decimal import Decimal
 
 from flask import request
+
+from app.extensions import db
+from app.workflows.core import sql
 
 MAX_PAGE = 100000
 
@@ -29,3 +33,26 @@ def page_number() -> int:
 def hours_text(value) -> str:
     """Hours with one decimal (46.5); nothing for none."""
     return f"{Decimal(value):.1f}" if value is not None else ""
+
+
+@dataclasses.dataclass
+class Page:
+    """One page of a list: its rows, the total, this page's number, how many pages, and the
+    offset of its first row (for 序号) — `**page.args()` into the template."""
+    rows: list
+    total: int
+    page: int
+    pages: int
+    offset: int
+
+    def args(self) -> dict:
+        return {"rows": self.rows, "total": self.total, "page": self.page,
+                "pages": self.pages, "offset": self.offset}
+
+
+def paged(query, size: int, *, scalars: bool = True) -> Page:
+    """The page `?page=` asks for of an ordered query (ORM rows, or Row tuples)."""
+    number = page_number()
+    rows, total = sql.page(db.session, query, number, size, scalars=scalars)
+    return Page(rows=rows, total=total, page=number, pages=max(1, -(-total // size)),
+                offset=(number - 1) * size)

@@ -34,12 +34,9 @@ class ClassPages:
     def index(self):
         user = current_user()
         query = self._class_query(user)
-        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-        page = _page()
-        rows = list(db.session.scalars(query.order_by(
-            InhouseClass.start_date.desc(), InhouseClass.id.desc())
-            .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
-        counts = rules.reported_counts([r.id for r in rows])
+        listed = paged(query.order_by(InhouseClass.start_date.desc(), InhouseClass.id.desc()),
+                       PAGE_SIZE)
+        counts = rules.reported_counts([r.id for r in listed.rows])
         years = [y for y in range(clock.local_today(now()).year + 1, 2019, -1)]
         args = request.args.to_dict()
         year = _int_arg("year") or clock.local_today(now()).year
@@ -48,8 +45,7 @@ class ClassPages:
         firms = db.session.execute(select(Firm.id, Firm.code, Firm.name).order_by(Firm.code)
                                    .limit(500)).all() if institute else []
         return self.render_template(
-            "inhouse/classes.html", title=MENU_CLASSES, rows=rows, counts=counts, total=total,
-            page=page, pages=max(1, -(-total // PAGE_SIZE)), offset=(page - 1) * PAGE_SIZE,
+            "inhouse/classes.html", title=MENU_CLASSES, **listed.args(), counts=counts,
             notes=NOTES, statuses=ReviewStatus.ALL, years=years, args=args, hours=_hours,
             institute=institute, categories=dict(CATEGORY_CHOICES), firms=firms,
             missing_qualification=firm is not None and not rules.has_qualification(firm.id, year),

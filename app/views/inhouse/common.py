@@ -20,7 +20,7 @@ from app.models import (Acquisition, Category, EntryStatus, Firm, InhouseClass,
                         InhouseQualification, InhouseRosterEntry, InhouseYearReport,
                         ReviewStatus, StoredFile)
 from app.roles import FIRM_ADMIN, STAFF
-from app.views.core.args import hours_text as _hours, int_arg as _int_arg, page_number as _page
+from app.views.core.args import hours_text as _hours, int_arg as _int_arg, paged
 from app.views.core.machines import MachineVerbsMixin
 from app.views.core.scoping import ScopedModelRestApi, current_user, now, scoped_id, uploads
 from app.workflows.core import files

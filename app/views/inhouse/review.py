@@ -54,21 +54,17 @@ class InhouseReviewView(BaseView):
         name = _text_arg("name")
         if name and kind != "qualification":
             query = query.where(model.name.like(_like(name), escape="\\"))
-        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-        page = _page()
-        rows = list(db.session.scalars(query.order_by(model.id.desc())
-                                       .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+        listed = paged(query.order_by(model.id.desc()), PAGE_SIZE)
         firms = db.session.execute(select(Firm.id, Firm.code, Firm.name).order_by(Firm.code)
                                    .limit(500)).all()
         args = request.args.to_dict()
         return self.render_template(
             "inhouse/review.html", title=f"{MENU_REVIEW}：{REVIEW_LABELS[kind]}", kind=kind,
-            labels=REVIEW_LABELS, rows=rows, total=total, page=page,
-            pages=max(1, -(-total // PAGE_SIZE)), offset=(page - 1) * PAGE_SIZE,
+            labels=REVIEW_LABELS, **listed.args(),
             statuses=self._statuses(kind), status=status, firms=firms, firm_id=firm_id,
             year=year, args=args, hours=_hours, local_time=clock.display,
             categories=CATEGORY_CHOICES, category=category, name=name,
-            attached=rules.attachments_of([r.id for r in rows]) if kind == "qualification"
+            attached=rules.attachments_of([r.id for r in listed.rows]) if kind == "qualification"
             else {},
             page_link=lambda p: url_for(".queue", kind=kind, **{**args, "page": p}))
 

@@ -32,14 +32,11 @@ class RosterPages:
         fmt = request.args.get("format")
         if fmt in ("xlsx", "csv"):
             return self._roster_export(item, db.session.scalars(query), fmt)
-        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-        page = _page()
-        rows = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+        listed = paged(query, PAGE_SIZE)
         args = request.args.to_dict()
         return self.render_template(
-            "inhouse/roster.html", title=f"学员名单：{item.name}", item=item, rows=rows,
-            total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
-            offset=(page - 1) * PAGE_SIZE, statuses=EntryStatus.ALL, args=args, hours=_hours,
+            "inhouse/roster.html", title=f"学员名单：{item.name}", item=item, **listed.args(),
+            statuses=EntryStatus.ALL, args=args, hours=_hours,
             local_time=clock.display, institute=is_institute(user),
             window=rules.roster_open(item, now()),
             page_link=lambda p: url_for(".roster", pk=pk, **{**args, "page": p}))

@@ -10,14 +10,10 @@ class RecordPages:
     @has_access
     def records(self):
         statement, problems = _case_filters(g.user)
-        total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
-        number = _page_number()
-        rows = db.session.scalars(statement.order_by(RegistrationCase.id.desc())
-                                  .offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+        listed = paged(statement.order_by(RegistrationCase.id.desc()), PAGE_SIZE)
         args = request.args.to_dict()
         return self.render_template(
-            "registration/records.html", title=MENU_RECORDS, rows=rows, total=total,
-            page=number, pages=max(1, -(-total // PAGE_SIZE)), problems=problems,
+            "registration/records.html", title=MENU_RECORDS, **listed.args(), problems=problems,
             types=TY.ALL, statuses=CaseStatus.ALL, args=args, institute=is_institute(g.user),
             waiting=lambda c: cases.waiting_days(c, now()), local=clock.display,
             page_link=lambda p: url_for(".records", **{**args, "page": p}))
@@ -47,16 +43,13 @@ class RecordPages:
         status = request.args.get("status") or ""
         if status in AppointmentStatus.ALL:
             statement = statement.where(Appointment.status == status)
-        total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
-        number = _page_number()
-        rows = db.session.scalars(statement.order_by(Appointment.day.desc(),
-                                                     Appointment.start.desc())
-                                  .offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+        listed = paged(statement.order_by(Appointment.day.desc(), Appointment.start.desc()),
+                       PAGE_SIZE)
         today = clock.local_today(now())
         args = request.args.to_dict()
         return self.render_template(
-            "registration/appointments.html", title=MENU_APPOINTMENTS, rows=rows, total=total,
-            page=number, pages=max(1, -(-total // PAGE_SIZE)), today=today,
+            "registration/appointments.html", title=MENU_APPOINTMENTS, **listed.args(),
+            today=today,
             weekday=booking.weekday_label, statuses=AppointmentStatus.ALL, args=args,
             page_link=lambda p: url_for(".appointments", **{**args, "page": p}))
 

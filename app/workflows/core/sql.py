@@ -28,3 +28,14 @@ def inline(value, type_=None):
 def limited(query, size: int, offset: int = 0):
     """`query` limited to `size` rows from `offset`, both written into the SQL."""
     return query.limit(inline(int(size))).offset(inline(int(offset)))
+
+
+def page(session, query, number: int, size: int, *, scalars: bool = False):
+    """(rows of page `number` (1-based), total rows) of an ordered query. The total counts
+    the query without its ORDER BY (sorting every row only to count them is waste)."""
+    from sqlalchemy import func, select
+
+    total = session.execute(select(func.count()).select_from(
+        query.order_by(None).subquery())).scalar()
+    result = session.execute(limited(query, size, (number - 1) * size))
+    return (list(result.scalars()) if scalars else result.all()), total

@@ -25,7 +25,7 @@ from app.models import Account, Firm, HourRecord, Person, PersonType
 from app.models.hours import Category, Delivery
 from app.workflows.core.errors import ValidationError
 from app.workflows.core.scoping import get_scoped, is_institute, scope_condition
-from app.workflows.core.sql import limited
+from app.workflows.core.sql import limited, page  # noqa: F401  (page: the lists' pager)
 from app.workflows.hours.rules import person_year, year_results, year_select
 
 PASSED, FAILED, NOT_REQUIRED, EXEMPT = "通过", "未通过", "无要求", "豁免"
@@ -212,15 +212,6 @@ def annual_order(query, column: str | None, descending: bool, by_firm: bool = Tr
     # firms by name, 协会代管 (no firm) last on every database
     return query.order_by(case((columns["firm_name"].is_(None), 1), else_=0),
                           columns["firm_name"], columns["name"], columns["person_id"])
-
-
-def page(session, query, number: int, size: int):
-    """(rows of page `number` (1-based), total rows). The total counts the query without
-    its ORDER BY (sorting every row only to count them was most of a firm's first page)."""
-    total = session.execute(select(func.count()).select_from(
-        query.order_by(None).subquery())).scalar()
-    rows = session.execute(limited(query, size, (number - 1) * size)).all()
-    return rows, total
 
 
 def person_detail(session, actor, person_id: int, year: int):
