@@ -1,6 +1,6 @@
-"""What list pages read from the query string, the one way: whole numbers in a range (an
-unreadable or out-of-range value is as if not given), the page number, and hours as the
-pages show them (one decimal)."""
+"""What pages and APIs read from a request, the one way: whole numbers in a range (an
+unreadable or out-of-range value is as if not given), the page number and one page of a
+list, a JSON body that must be an object, and hours as the pages show them (one decimal)."""
 import dataclasses
 from decimal import Decimal
 
@@ -8,6 +8,7 @@ from flask import request
 
 from app.extensions import db
 from app.workflows.core import sql
+from app.workflows.core.errors import ValidationError
 
 MAX_PAGE = 100000
 
@@ -56,3 +57,11 @@ def paged(query, size: int, *, scalars: bool = True) -> Page:
     rows, total = sql.page(db.session, query, number, size, scalars=scalars)
     return Page(rows=rows, total=total, page=number, pages=max(1, -(-total // size)),
                 offset=(number - 1) * size)
+
+
+def json_body() -> dict:
+    """A REST call's JSON body, which must be an object (else ValidationError in Chinese)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationError("请求体须为JSON对象")
+    return body

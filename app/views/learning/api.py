@@ -1,7 +1,7 @@
 """网络学习 REST (DESIGN §6): `lesson_progress` (read in scope; the institute's LMS posts
 `completion` and `evaluation`), `learning_choice` (read in scope: an institute's LMS sees who
 chose it), `learning_fee` (read in scope; staff's verbs mark_paid / unmark_paid)."""
-from flask import g, request
+from flask import g
 from flask_appbuilder import expose
 from flask_appbuilder.api import permission_name
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -9,6 +9,7 @@ from flask_appbuilder.security.decorators import protect
 
 from app import clock
 from app.models import InstituteChoice, LearningFee, LessonProgress
+from app.views.core.args import json_body
 from app.views.core.machines import MachineVerbsMixin
 from app.views.core.scoping import ScopedModelRestApi, now
 from app.workflows.core.errors import DomainError
@@ -34,10 +35,8 @@ class LessonProgressApi(ScopedModelRestApi):
 
     def _report(self, call, fields: tuple):
         """Call the LMS command with the body's `fields`; its refusal as {message, field}."""
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            return self.response(400, message="请求体须为JSON对象")
         try:
+            body = json_body()
             row = call(g.user, now(), **{k: body.get(k) for k in fields})
         except DomainError as error:
             self.datamodel.session.rollback()

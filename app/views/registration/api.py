@@ -86,10 +86,8 @@ class AppointmentApi(MachineVerbsMixin, ScopedModelRestApi):
             400: {description: refused, with the reason}
             409: {description: the slot is full}
         """
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            return self.response(400, message="请求体须为 JSON 对象")
         try:
+            body = json_body()
             ids = body.get("cases")
             if not isinstance(ids, list):
                 raise ValidationError("请提供要预约的业务 cases: [id, …]", "cases")
@@ -139,11 +137,8 @@ class AppointmentApi(MachineVerbsMixin, ScopedModelRestApi):
             404: {description: not yours}
             409: {description: the new slot is full}
         """
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            return self.response(400, message="请求体须为 JSON 对象")
         try:
-            day, start = self._slot_of(body)
+            day, start = self._slot_of(json_body())
             appointment = booking.reschedule(g.user, now(), pk, day, start)
         except DomainError as error:
             return self._error(error)

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import (Appointment, AppointmentStatus, CalendarDay, CaseDocument, CaseStatus,
                         DocRequirement, Firm, RegistrationCase, SlotTemplate)
 from app.roles import CRUD, FIRM_ADMIN, MEMBER, STAFF
-from app.views.core.args import paged
+from app.views.core.args import json_body, paged
 from app.views.core.export import send_table
 from app.views.core.forms import choice_field
 from app.views.core.scoping import ScopedModelRestApi, ScopedModelView, now, scoped_id

@@ -14,13 +14,6 @@ def _json_error(api, error: DomainError):
     return api.response(error.status, **body)
 
 
-def _body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ValidationError("请求体须为JSON对象")
-    return data
-
-
 CLASS_LABELS = {"kind": "类型", "name": "培训班", "teacher": "主讲老师", "hours": "注册会计师可获学时",
                 "category": "学时类别", "start_date": "培训开始日期", "end_date": "培训结束日期",
                 "enroll_start": "报名开始时间", "enroll_end": "报名结束时间", "location": "培训地点",

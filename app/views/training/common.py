@@ -15,6 +15,7 @@ from app.models import (Category, Enrollment, EnrollmentStatus, Firm, PersonKind
                         TrainingResult, WaitlistEntry)
 from app.models import TrainingAudience as Audience
 from app.roles import FIRM_ADMIN, MEMBER, STAFF
+from app.views.core.args import json_body as _body
 from app.views.core.export import send_table
 from app.views.core.machines import MachineVerbsMixin
 from app.views.core.scoping import (ScopedModelRestApi, current_user, now, scoped_id,
