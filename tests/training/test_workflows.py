@@ -255,6 +255,21 @@ def test_passing_credits_the_class_hours_once_and_changing_back_withdraws_them(c
         review.set_result(user(world.a.admin), AFTER, cpa.id, "合格")
 
 
+def test_a_class_pages_results_record_only_changes_of_its_own_enrollments(ctx, world, cls):
+    staff = user("staff1")
+    mine = _enroll(world.a.admin, cls)
+    elsewhere = _enroll(world.a.admin, make_class(name="另一个班"), phone="13800000002")
+    review.decide_many(staff, NOW, "approve", [mine.id])
+    with pytest.raises(ValidationError, match="所选报名记录不属于该培训班"):
+        review.set_class_results(staff, AFTER, cls, {mine.id: "合格", elsewhere.id: "合格"})
+    with pytest.raises(ValidationError, match="所选报名记录不属于该培训班"):
+        review.set_class_results(staff, AFTER, cls, {987654: "合格"})
+    assert db.session.get(Enrollment, mine.id).result == "尚未参加培训"
+    assert review.set_class_results(staff, AFTER, cls, {mine.id: "合格"}) == 1
+    with pytest.raises(ValidationError, match="培训结果没有变化"):
+        review.set_class_results(staff, AFTER, cls, {mine.id: "合格"})
+
+
 def test_two_staff_deciding_at_once_the_second_is_told(app, world):
     with app.app_context():
         class_id = make_class()

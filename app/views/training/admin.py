@@ -123,20 +123,12 @@ class TrainingAdminView(BaseView):
     def results(self, pk):
         actor = current_user()
         item = classes.get_class(actor, pk)
-        chosen = {}
         try:
-            for key, value in request.form.items():
-                if key.startswith("result_") and value:
-                    (row_id,) = _ids([key[len("result_"):]])
-                    row = db.session.get(Enrollment, row_id)
-                    if row is None or row.class_id != item.id:
-                        raise ValidationError("所选报名记录不属于该培训班")
-                    if row.result != value:
-                        chosen[row_id] = value
-            if not chosen:
-                raise ValidationError("培训结果没有变化")
-            review.set_results(actor, now(), chosen)
-            flash(f"已记录{len(chosen)}人的培训结果（合格的注册会计师已计入学时）", "success")
+            chosen = {_ids([key[len("result_"):]])[0]: value
+                      for key, value in request.form.items()
+                      if key.startswith("result_") and value}
+            count = review.set_class_results(actor, now(), item.id, chosen)
+            flash(f"已记录{count}人的培训结果（合格的注册会计师已计入学时）", "success")
         except DomainError as error:
             flash(error.message, "danger")
         return redirect(url_for(".detail", pk=item.id))

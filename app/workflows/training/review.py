@@ -113,6 +113,21 @@ def set_results(actor, now, results: dict) -> int:
     return len(results)
 
 
+@command
+def set_class_results(actor, now, class_id, chosen: dict) -> int:
+    """培训结果 from the class's page ({enrollment id: result}): only the changed ones are
+    recorded (all or none); an enrollment of another class is refused."""
+    item = get_scoped(db.session, TrainingClass, class_id, actor, "培训班不存在")
+    rows = {row.id: row for row in db.session.scalars(
+        select(Enrollment).where(Enrollment.id.in_(list(chosen))))}
+    if any(pk not in rows or rows[pk].class_id != item.id for pk in chosen):
+        raise ValidationError("所选报名记录不属于该培训班")
+    changed = {pk: result for pk, result in chosen.items() if rows[pk].result != result}
+    if not changed:
+        raise ValidationError("培训结果没有变化")
+    return set_results(actor, now, changed)
+
+
 def recredit_class(actor, now, item: TrainingClass) -> int:
     """The class's hours, category or dates changed: re-credit everyone 合格."""
     rows = db.session.scalars(select(Enrollment).where(
