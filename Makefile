@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine with Python 3.11+:
 #   make run   — create .venv, migrate the SQLite file in instance/, seed demo data, serve :8080
 #   make test  — create .venv and run the whole suite (TEST_DATABASE_URL=... for PostgreSQL)
+#                on WORKERS processes (pytest-xdist; WORKERS=0: one process)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,6 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-test.txt |
 FLASK := $(BIN)/flask --app run.py
 HOST ?= 127.0.0.1
 PORT ?= 8080
+WORKERS ?= 2
 
 .PHONY: run test bench setup
 
@@ -25,7 +27,7 @@ run: $(STAMP)
 	SCHEDULER_ENABLED=1 $(BIN)/waitress-serve --host=$(HOST) --port=$(PORT) --threads=8 --ident= run:app
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(WORKERS) --dist load --maxschedchunk 2 $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -2,13 +2,20 @@
 
 The database is SQLite (a file, so threaded servers share it) unless TEST_DATABASE_URL
 names another (CI runs the suite again on PostgreSQL). The schema comes from
-`flask db upgrade`, as in production — never from create_all.
+`flask db upgrade`, as in production — never from create_all — run once per test run into
+a template that every pytest-xdist worker copies: the SQLite file is copied, a PostgreSQL
+worker gets `CREATE DATABASE <name>_<worker> TEMPLATE <name>_template` (TEST_DATABASE_URL
+names the base database, which is only connected to for creating the others).
 """
+import fcntl
 import os
+import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
 
 from config import TestConfig, normalize_database_url
 from tests.helpers import WebClient
@@ -19,24 +26,109 @@ KEEP_TABLES = {
 }
 
 
-def _reset_postgres(url: str) -> None:
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+@event.listens_for(Engine, "connect")
+def _throwaway_sqlite(dbapi_connection, _record):
+    """The test database is thrown away after the run: no fsync for it (SQLite only; a
+    PostgreSQL test connection sets synchronous_commit=off through its options)."""
+    if type(dbapi_connection).__module__ == "sqlite3":
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA synchronous=OFF")
+        cursor.close()
 
 
-@pytest.fixture(scope="session")
-def test_config(tmp_path_factory):
-    instance = tmp_path_factory.mktemp("instance")
-    url = normalize_database_url(
-        os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{instance / 'test.db'}"
-    )
+def worker_id() -> str:
+    """gw0, gw1 … under pytest-xdist; "main" in a single process."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@contextmanager
+def _run_lock(root: Path):
+    """One process of this run at a time (the workers share `root`)."""
+    with open(root / "template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _migrate(url: str, instance: Path) -> None:
+    import flask_migrate
+
+    from app import create_app
+    from app.extensions import db
 
     class Config(TestConfig):
         INSTANCE_DIR = instance
         SQLALCHEMY_DATABASE_URI = url
+        UPLOAD_FOLDER = str(instance / "uploads")
+
+    with create_app(Config).app_context():  # an empty database: no permissions to sync yet
+        flask_migrate.upgrade()
+        db.engine.dispose()
+
+
+def pg_database(url: str, name: str) -> str:
+    """`url` naming database `name` instead."""
+    return f"{url.rpartition('/')[0]}/{name}"
+
+
+def _admin_engine(url: str):
+    return create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+def _worker_postgres(url: str, root: Path) -> str:
+    """A database for this worker, copied from `<base>_template` (migrated once per run)."""
+    base = url.rpartition("/")[2]
+    template, mine = f"{base}_template", f"{base}_{worker_id()}"
+    with _run_lock(root):
+        admin = _admin_engine(url)
+        with admin.connect() as conn:
+            if not (root / "template.done").exists():
+                conn.execute(text(f"DROP DATABASE IF EXISTS {template}"))
+                conn.execute(text(f"CREATE DATABASE {template}"))
+                _migrate(pg_database(url, template), root / "template-instance")
+                (root / "template.done").touch()
+            conn.execute(text(f"DROP DATABASE IF EXISTS {mine}"))
+            conn.execute(text(f"CREATE DATABASE {mine} TEMPLATE {template}"))
+        admin.dispose()
+    return pg_database(url, mine)
+
+
+def _worker_sqlite(root: Path, instance: Path) -> str:
+    """A copy of the run's template file, migrated once per run."""
+    template = root / "template.db"
+    with _run_lock(root):
+        if not (root / "template.done").exists():
+            _migrate(f"sqlite:///{template}", root / "template-instance")
+            (root / "template.done").touch()
+    shutil.copyfile(template, instance / "test.db")
+    return f"sqlite:///{instance / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def run_root(tmp_path_factory) -> Path:
+    """A directory shared by every worker of this run (each worker's base temp is inside)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if worker_id() != "main" else base
+
+
+@pytest.fixture(scope="session")
+def test_config(tmp_path_factory, run_root):
+    instance = tmp_path_factory.mktemp("instance")
+    requested = normalize_database_url(os.environ.get("TEST_DATABASE_URL") or "")
+    options = {"pool_pre_ping": True}
+    if requested.startswith("postgresql"):
+        url = _worker_postgres(requested, run_root)
+        # a commit need not wait for the disk: the database is thrown away after the run
+        options["connect_args"] = {"options": "-c synchronous_commit=off"}
+    else:
+        url = _worker_sqlite(run_root, instance)
+
+    class Config(TestConfig):
+        INSTANCE_DIR = instance
+        SQLALCHEMY_DATABASE_URI = url
+        SQLALCHEMY_ENGINE_OPTIONS = options
         UPLOAD_FOLDER = str(instance / "uploads")
 
     return Config
@@ -44,34 +136,52 @@ def test_config(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def app(test_config):
-    """The application, on a database migrated by Alembic."""
-    import flask_migrate
-
+    """The application, on a copy of the database migrated by Alembic."""
     from app import create_app
+
+    return create_app(test_config)
+
+
+class _Cleaner:
+    """Empties, after each test, the tables that hold rows (roles and permissions stay).
+
+    Which tables to look at is read once; which of them hold rows is one query (an EXISTS
+    per table), so a test that wrote to three tables costs three DELETEs, not fifty-six —
+    whoever wrote them (this process, a served thread, a subprocess)."""
+
+    def __init__(self, db):
+        names = set(db.inspect(db.engine).get_table_names())
+        self.tables = [t for t in reversed(db.metadata.sorted_tables)
+                       if t.name in names and t.name not in KEEP_TABLES]
+        self.probe = text(" UNION ALL ".join(
+            f"SELECT {i} FROM (SELECT 1 AS x) AS one WHERE EXISTS (SELECT 1 FROM {t.name})"
+            for i, t in enumerate(self.tables)))
+
+    def clean(self, session):
+        filled = {row[0] for row in session.execute(self.probe)}
+        for i, table in enumerate(self.tables):  # children before parents
+            if i in filled:
+                session.execute(table.delete())
+        session.commit()
+
+
+@pytest.fixture(scope="session")
+def _cleaner(app):
     from app.extensions import db
 
-    if test_config.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
-        _reset_postgres(test_config.SQLALCHEMY_DATABASE_URI)
-    bootstrap = create_app(test_config)  # an empty database: no permissions to sync yet
-    with bootstrap.app_context():
-        flask_migrate.upgrade()
-        db.engine.dispose()
-    application = create_app(test_config)  # permissions and roles: written by the upgrade above
-    return application
+    with app.app_context():
+        return _Cleaner(db)
 
 
 @pytest.fixture(autouse=True)
-def _clean_database(request, app):
+def _clean_database(request, app, _cleaner):
     """Each test starts with no firms, persons or users (roles and permissions stay)."""
     yield
     from app.extensions import db
 
     with app.app_context():
         db.session.rollback()
-        for table in reversed(db.metadata.sorted_tables):
-            if table.name not in KEEP_TABLES:
-                db.session.execute(table.delete())
-        db.session.commit()
+        _cleaner.clean(db.session)
         db.session.remove()
     app.appbuilder.sm.limiter.reset()
 
