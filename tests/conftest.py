@@ -7,6 +7,7 @@ a template that every pytest-xdist worker copies: the SQLite file is copied, a P
 worker gets `CREATE DATABASE <name>_<worker> TEMPLATE <name>_template` (TEST_DATABASE_URL
 names the base database, which is only connected to for creating the others).
 """
+import copy
 import fcntl
 import os
 import shutil
@@ -206,12 +207,68 @@ def make_client(app):
     return lambda: WebClient(app.test_client())
 
 
-@pytest.fixture
-def world(app):
-    """Two firms (A and B) with people, a staff user, an admin and a member of A."""
+class Snapshot:
+    """What a builder wrote to the database: built once per process by a session fixture
+    (so before any function fixture of the test that first needs it), then inserted again
+    (executemany, ids identical) for every test that asks, instead of building it again."""
+
+    def __init__(self, app, cleaner, build):
+        from app.extensions import db
+
+        with app.app_context():
+            cleaner.clean(db.session)  # a clean slate: the snapshot holds only the builder's rows
+            db.session.remove()
+        self.value = build()
+        with app.app_context():
+            self.tables = []  # parents before children
+            for table in reversed(cleaner.tables):
+                rows = [dict(row) for row in db.session.execute(table.select()).mappings()]
+                if rows:
+                    self.tables.append((table, rows))
+            cleaner.clean(db.session)
+            db.session.remove()
+        self.app = app
+
+    def restore(self):
+        from app.extensions import db
+
+        with self.app.app_context():
+            for table, rows in self.tables:
+                db.session.execute(table.insert(), rows)
+            db.session.commit()
+            db.session.remove()
+        return copy.deepcopy(self.value)
+
+
+@pytest.fixture(scope="session")
+def _world_snapshot(app, _cleaner):
     from tests import helpers
 
-    return helpers.build_world(app)
+    return Snapshot(app, _cleaner, lambda: helpers.build_world(app))
+
+
+@pytest.fixture
+def world(_world_snapshot):
+    """Two firms (A and B) with people, a staff user, an admin and a member of A (built once
+    per process, then restored from its rows)."""
+    return _world_snapshot.restore()
+
+
+@pytest.fixture(scope="session")
+def _demo_snapshot(app, _cleaner):
+    def seed():
+        result = app.test_cli_runner().invoke(args=["demo", "seed"])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    return Snapshot(app, _cleaner, seed)
+
+
+@pytest.fixture
+def demo_data(_demo_snapshot):
+    """`demo seed` on an empty database (run once per process, then restored from its
+    rows); returns the command's output (the accounts and their passwords)."""
+    return _demo_snapshot.restore()
 
 
 def pytest_collection_modifyitems(config, items):
