@@ -26,28 +26,46 @@ def require_chromium():
 
 
 
+_SHARED = {}
+
+
+def _browser():
+    """One Chromium per test process, started on first use (closed by shutdown())."""
+    if "browser" not in _SHARED:
+        from playwright.sync_api import sync_playwright
+
+        _SHARED["playwright"] = sync_playwright().start()
+        _SHARED["browser"] = _SHARED["playwright"].chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    return _SHARED["browser"]
+
+
+def shutdown():
+    """Close the process's Chromium (conftest calls this when the session ends)."""
+    browser, playwright = _SHARED.pop("browser", None), _SHARED.pop("playwright", None)
+    if browser is not None:
+        browser.close()
+    if playwright is not None:
+        playwright.stop()
+
+
 @contextmanager
 def browser_page(name):
-    """A fresh headless Chromium page; a screenshot lands in test-results/ on failure."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    """A fresh page in its own browser context (no cookies or storage shared with another
+    test) of the process's headless Chromium; a screenshot lands in test-results/ on failure."""
+    context = _browser().new_context(accept_downloads=True, locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
         try:
-            context = browser.new_context(accept_downloads=True, locale="zh-CN")
-            page = context.new_page()
-            page.set_default_timeout(15_000)
-            try:
-                yield page
-            except BaseException:
-                ARTIFACTS.mkdir(exist_ok=True)
-                page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-                (ARTIFACTS / f"{name}.html").write_text(page.content(), encoding="utf-8")
-                raise
-            finally:
-                context.close()
-        finally:
-            browser.close()
+            yield page
+        except BaseException:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+            (ARTIFACTS / f"{name}.html").write_text(page.content(), encoding="utf-8")
+            raise
+    finally:
+        context.close()
 
 
 def screenshot(page, name: str) -> Path:

@@ -114,6 +114,23 @@ def run_root(tmp_path_factory) -> Path:
     return base.parent if worker_id() != "main" else base
 
 
+def clone_database(test_config, source_url: str, name: str, folder: Path) -> str:
+    """A copy of the database at `source_url` (no connection may be open to it), called
+    `name`: a file in `folder` for SQLite, `CREATE DATABASE name TEMPLATE …` on PostgreSQL."""
+    if source_url.startswith("postgresql"):
+        with _run_lock(test_config.RUN_ROOT):
+            admin = _admin_engine(test_config.SQLALCHEMY_DATABASE_URI)
+            with admin.connect() as conn:
+                conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+                conn.execute(text(
+                    f"CREATE DATABASE {name} TEMPLATE {source_url.rpartition('/')[2]}"))
+            admin.dispose()
+        return pg_database(source_url, name)
+    target = folder / f"{name}.db"
+    shutil.copyfile(source_url.removeprefix("sqlite:///"), target)
+    return f"sqlite:///{target}"
+
+
 @pytest.fixture(scope="session")
 def test_config(tmp_path_factory, run_root):
     instance = tmp_path_factory.mktemp("instance")
@@ -131,6 +148,10 @@ def test_config(tmp_path_factory, run_root):
         SQLALCHEMY_DATABASE_URI = url
         SQLALCHEMY_ENGINE_OPTIONS = options
         UPLOAD_FOLDER = str(instance / "uploads")
+        RUN_ROOT = run_root
+        TEMPLATE_DATABASE_URI = (pg_database(url, f"{requested.rpartition('/')[2]}_template")
+                                 if requested.startswith("postgresql")
+                                 else f"sqlite:///{run_root / 'template.db'}")
 
     return Config
 
@@ -271,8 +292,20 @@ def demo_data(_demo_snapshot):
     return _demo_snapshot.restore()
 
 
+def pytest_sessionfinish(session, exitstatus):
+    from tests import browser
+
+    browser.shutdown()
+
+
 def pytest_collection_modifyitems(config, items):
     here = Path(__file__).parent
     for item in items:
+        for mark in item.iter_markers("slow"):  # a slow test says why it is slow
+            reason = mark.args[0] if mark.args else mark.kwargs.get("reason")
+            if not (isinstance(reason, str) and reason.strip()):
+                raise pytest.UsageError(
+                    f"{item.nodeid}: @pytest.mark.slow needs its reason, e.g. "
+                    '@pytest.mark.slow("a real browser opens every page")')
         if "test_browser" in str(Path(item.fspath).relative_to(here)):
             item.add_marker(pytest.mark.browser)

@@ -44,7 +44,7 @@ def _notice(app, world):
         return notice.id
 
 
-@pytest.mark.slow
+@pytest.mark.slow("a real browser opens the pages of every kind under the CSP")
 def test_pages_work_under_the_csp(app, world):
     require_chromium()
     from playwright.sync_api import expect
@@ -119,7 +119,7 @@ def _post(page, url, fields, token=True):
     page.wait_for_load_state()
 
 
-@pytest.mark.slow
+@pytest.mark.slow("a real browser opens every error page")
 def test_error_pages_in_the_browser(app, world, monkeypatch):
     require_chromium()
     from playwright.sync_api import expect

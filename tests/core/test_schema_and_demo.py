@@ -1,5 +1,9 @@
 """Alembic owns the schema; demo data are real-looking and valid."""
 import re
+from pathlib import Path
+
+import pytest
+from alembic.config import Config as AlembicConfig
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -58,61 +62,90 @@ def test_migrations_have_a_single_head(app):
     assert len(heads) == 1, f"several migration heads: {heads}"
 
 
-def _revisions_with_parent(app):
-    with app.app_context():
-        config = app.extensions["migrate"].migrate.get_config()
-        script = ScriptDirectory.from_config(config)
-        return [(r.revision, r.down_revision) for r in script.walk_revisions() if r.down_revision]
+def _revisions_with_parent():
+    folder = Path(__file__).resolve().parents[2] / "migrations"
+    config = AlembicConfig(str(folder / "alembic.ini"))
+    config.set_main_option("script_location", str(folder))
+    script = ScriptDirectory.from_config(config)
+    return [(r.revision, r.down_revision) for r in script.walk_revisions() if r.down_revision]
 
 
-def test_every_migration_upgrades_a_populated_database(app, test_config, tmp_path):
-    """Populate at head, step back before each migration, and upgrade again: no data lost."""
-    import flask_migrate
-    from sqlalchemy import create_engine, text
-
+def _app_on(url, folder):
     from app import create_app
     from config import TestConfig
 
-    revisions = _revisions_with_parent(app)
-    assert revisions, "expected at least one migration after the initial schema"
-    url = f"sqlite:///{tmp_path / 'migrations.db'}"
-    if test_config.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
-        base, _, name = test_config.SQLALCHEMY_DATABASE_URI.rpartition("/")
-        scratch = f"{name}_migrations"  # beside the test database: parallel runs do not collide
-        admin = create_engine(test_config.SQLALCHEMY_DATABASE_URI, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {scratch}"))
-            conn.execute(text(f"CREATE DATABASE {scratch}"))
-        admin.dispose()
-        url = f"{base}/{scratch}"
-
     class Config(TestConfig):
-        INSTANCE_DIR = tmp_path
+        INSTANCE_DIR = folder
         SQLALCHEMY_DATABASE_URI = url
-        UPLOAD_FOLDER = str(tmp_path / "uploads")
+        UPLOAD_FOLDER = str(folder / "uploads")
 
-    with create_app(Config).app_context():
-        flask_migrate.upgrade()
+    return create_app(Config)
+
+
+@pytest.fixture(scope="session")
+def populated_url(test_config, tmp_path_factory):
+    """A database at head filled by `demo seed` — copied from the run's migrated template and
+    seeded once per process; each test below migrates a copy of it."""
+    from tests.conftest import clone_database
+
+    folder = tmp_path_factory.mktemp("populated")
+    url = clone_database(test_config, test_config.TEMPLATE_DATABASE_URI,
+                         f"{_base(test_config)}_populated", folder)
+    populated = _app_on(url, folder)
+    assert populated.test_cli_runner().invoke(args=["demo", "seed"]).exit_code == 0
+    with populated.app_context():
+        db.session.remove()
         db.engine.dispose()
-    migrated = create_app(Config)
-    assert migrated.test_cli_runner().invoke(args=["demo", "seed"]).exit_code == 0
+    return url
+
+
+def _base(test_config):
+    from tests.conftest import worker_id
+
+    url = test_config.SQLALCHEMY_DATABASE_URI
+    return url.rpartition("/")[2] if url.startswith("postgresql") else f"test_{worker_id()}"
+
+
+def test_every_migration_but_the_first_is_stepped_through():
+    revisions = _revisions_with_parent()
+    assert revisions, "expected at least one migration after the initial schema"
+    assert len(REVISIONS) == len(revisions)
+
+
+REVISIONS = [revision for revision, _ in _revisions_with_parent()]
+
+
+@pytest.mark.parametrize("revision", REVISIONS)
+def test_every_migration_upgrades_a_populated_database(test_config, populated_url,
+                                                       revision, tmp_path):
+    """Populated at head, step back before the migration and upgrade again: no data lost
+    (each revision its own test on its own copy, so pytest-xdist spreads them)."""
+    import flask_migrate
+    from sqlalchemy import text
+
+    from tests.conftest import clone_database
+
+    down_revision = dict(_revisions_with_parent())[revision]
+    url = clone_database(test_config, populated_url, f"{_base(test_config)}_migrations",
+                         tmp_path)
+    migrated = _app_on(url, tmp_path)
     with migrated.app_context():
         counts = {t: db.session.execute(text(f"select count(*) from {t}")).scalar()
                   for t in ("firm", "person", "ab_user", "account")}
+        assert counts["firm"] == 10 and counts["person"] > 0, counts  # demo seed's data
         db.session.remove()
-        for revision, down_revision in revisions:
-            flask_migrate.downgrade(revision=down_revision)
-            flask_migrate.upgrade()
-            after = {t: db.session.execute(text(f"select count(*) from {t}")).scalar()
-                     for t in counts}
-            assert after == counts, (revision, counts, after)
-            # the yearly sums (computed by a migration, or kept by the ledger) match the records
-            assert db.session.execute(text(
-                "select count(*), coalesce(sum(records), 0), coalesce(sum(total), 0), "
-                "coalesce(sum(ethics), 0) from hour_year_total where records > 0")).one() == \
-                db.session.execute(text(
-                    "select count(distinct person_id || '-' || year), count(*), "
-                    "coalesce(round(sum(hours) * 10), 0), coalesce(round(sum(case when category = "
-                    "'职业道德' then hours else 0 end) * 10), 0) from hour_record")).one(), revision
-            db.session.remove()
+        flask_migrate.downgrade(revision=down_revision)
+        flask_migrate.upgrade()
+        after = {t: db.session.execute(text(f"select count(*) from {t}")).scalar()
+                 for t in counts}
+        assert after == counts, (revision, counts, after)
+        # the yearly sums (computed by a migration, or kept by the ledger) match the records
+        assert db.session.execute(text(
+            "select count(*), coalesce(sum(records), 0), coalesce(sum(total), 0), "
+            "coalesce(sum(ethics), 0) from hour_year_total where records > 0")).one() == \
+            db.session.execute(text(
+                "select count(distinct person_id || '-' || year), count(*), "
+                "coalesce(round(sum(hours) * 10), 0), coalesce(round(sum(case when category = "
+                "'职业道德' then hours else 0 end) * 10), 0) from hour_record")).one(), revision
+        db.session.remove()
         db.engine.dispose()

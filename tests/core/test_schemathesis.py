@@ -24,7 +24,7 @@ def _token(base: str, login: str) -> str:
         return json.load(response)["access_token"]
 
 
-@pytest.mark.slow
+@pytest.mark.slow("schemathesis fuzzes every API operation (time budget 60 s)")
 @pytest.mark.parametrize("role", ["admin", "firm_admin"])
 def test_schemathesis_finds_no_server_error(app, world, role, tmp_path):
     login = {"admin": world.admin, "firm_admin": world.a.admin}[role]

@@ -230,7 +230,7 @@ def _refused_quickly(data, name, expected):
     return problem.value.message
 
 
-@pytest.mark.slow
+@pytest.mark.slow("unpacks 300 MB of blank rows to find the limit")
 def test_blank_rows_to_300_mb_are_refused_within_seconds():
     data = _package(_blank_rows(300 * 1024 * 1024))
     assert len(data) < 2 * 1024 * 1024  # a small upload …
@@ -244,7 +244,7 @@ def test_blank_rows_under_the_size_limit_are_refused_by_their_count():
     _refused_quickly(data, "空行.xlsx", "60,000行（含空行）")
 
 
-@pytest.mark.slow
+@pytest.mark.slow("reads a 60 MB header row to find the limit")
 def test_a_60_mb_header_row_is_refused_within_seconds():
     cell = b'<c t="inlineStr"><is><t>x</t></is></c>'
     data = _package([b'<row r="1">', cell * (60 * 1024 * 1024 // len(cell)), b"</row>"])
@@ -258,7 +258,7 @@ def test_a_header_wider_than_the_column_limit_is_refused_by_its_count():
     _refused_quickly(data, "宽表头.xlsx", "超过100列")
 
 
-@pytest.mark.slow
+@pytest.mark.slow("unpacks 100 MB of shared strings to find the limit")
 def test_100_mb_of_shared_strings_are_refused_within_seconds():
     item = b"<si><t>aaaaaaaaaa</t></si>"
     shared = [b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">',
