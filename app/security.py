@@ -12,6 +12,15 @@ log = logging.getLogger(__name__)
 from app.views.core import security as views  # noqa: E402
 
 
+def _identity():
+    """Who the current request acts as, for remembering access answers within it: the
+    flask-login user, FAB's g.user, an API key's or a JWT's user (the objects themselves,
+    which the request keeps alive)."""
+    jwt = g.get("_jwt_extended_jwt_user")  # set once flask_jwt_extended has loaded a user
+    return (id(g.get("_login_user")), id(g.get("user")), bool(g.get("_api_key_user", False)),
+            id(jwt["loaded_user"]) if jwt else None)
+
+
 class SecurityManager(SQLASecurityManager):
     """FAB's SQLA security manager, minus `create_all`.
 
@@ -39,6 +48,50 @@ class SecurityManager(SQLASecurityManager):
         address would share 10 attempts a minute); app/views/hardening.py limits both
         login doors per account and per address instead."""
         return False
+
+    def has_access(self, permission_name: str, view_name: str) -> bool:
+        """FAB's check, remembered for the rest of the request: a page asks about the same
+        menu items and buttons about 75 times (each a walk over the user's roles, and for
+        an anonymous visitor a query of the public role's permissions). The answer is kept
+        per signed-in identity, so signing in or out during a request asks again."""
+        if not has_request_context():
+            return super().has_access(permission_name, view_name)
+        key = (_identity(), permission_name, view_name)
+        cache = g.__dict__.setdefault("_has_access", {})
+        if key not in cache:
+            cache[key] = super().has_access(permission_name, view_name)
+        return cache[key]
+
+    def _has_view_access(self, user, permission_name: str, view_name: str) -> bool:
+        """FAB's check for `user`, remembered for the rest of the request (see has_access)."""
+        if not has_request_context():
+            return super()._has_view_access(user, permission_name, view_name)
+        key = (id(user), getattr(user, "id", None), permission_name, view_name)
+        cache = g.__dict__.setdefault("_has_view_access", {})
+        if key not in cache:
+            cache[key] = super()._has_view_access(user, permission_name, view_name)
+        return cache[key]
+
+    def get_user_roles(self, user):
+        """FAB builds the user's roles (own and through groups) on every check; here once
+        per request and user."""
+        if not has_request_context() or not user.is_authenticated:
+            return super().get_user_roles(user)
+        cache = g.__dict__.setdefault("_user_roles", {})
+        if id(user) not in cache:
+            cache[id(user)] = (user, super().get_user_roles(user))  # keeps `user` alive
+        return cache[id(user)][1]
+
+    def is_item_public(self, permission_name: str, view_name: str) -> bool:
+        """FAB reads the public role's permissions from the database on every check (two
+        queries each, a dozen checks on the login page); here once per request."""
+        if not has_request_context():
+            return super().is_item_public(permission_name, view_name)
+        public = g.get("_public_permissions")
+        if public is None:
+            public = g._public_permissions = {
+                (p.view_menu.name, p.permission.name) for p in self.get_public_permissions()}
+        return (view_name, permission_name) in public
 
     def _has_access_builtin_roles(self, role, permission_name: str, view_name: str) -> bool:
         """FAB matches every regular expression of a built-in role (FAB_ROLES, fixed at

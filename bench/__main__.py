@@ -345,6 +345,14 @@ def learning(args):
 
 
 @benchmark
+def pages(args):
+    """CPU per list page (staff, firm admin, login) vs. its SQL alone (bench/pages.py)."""
+    from bench import pages as pages_bench
+
+    pages_bench.main(["--runs", "7", "--requests", "40"])
+
+
+@benchmark
 def startup(args):
     """`flask --app run.py jobs list`, whole process, vs. importing the framework alone."""
     from bench import startup as startup_bench

@@ -23,6 +23,7 @@ def test_models_and_migrations_agree(app):
     assert diffs == []
 
 
+@pytest.mark.slow("runs `demo seed` twice (a minute on a loaded 2-core machine)")
 def test_demo_seed_creates_valid_real_looking_data(app):
     result = app.test_cli_runner().invoke(args=["demo", "seed"])
     assert result.exit_code == 0, result.output
@@ -115,6 +116,7 @@ def test_every_migration_but_the_first_is_stepped_through():
 REVISIONS = [revision for revision, _ in _revisions_with_parent()]
 
 
+@pytest.mark.slow("downgrades and upgrades a copy of the demo data's database (up to 30 s)")
 @pytest.mark.parametrize("revision", REVISIONS)
 def test_every_migration_upgrades_a_populated_database(test_config, populated_url,
                                                        revision, tmp_path):
