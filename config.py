@@ -111,6 +111,10 @@ class Config:
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PERMANENT_SESSION_LIFETIME = 8 * 3600
 
+    # --- Phones (issue 27) ----------------------------------------------------
+    # the address the login page's and printed notices' QR codes open (empty: the request's)
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
+
     # --- Mail (used by the message centre) ----------------------------------
     SMTP_HOST = os.environ.get("SMTP_HOST", "localhost")
     SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
