@@ -114,6 +114,16 @@ class Config:
     # --- Phones (issue 27) ----------------------------------------------------
     # the address the login page's and printed notices' QR codes open (empty: the request's)
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
+    # 微信绑定 and template messages: without all of these the entry is hidden
+    WECHAT_APP_ID = os.environ.get("WECHAT_APP_ID", "")
+    WECHAT_APP_SECRET = os.environ.get("WECHAT_APP_SECRET", "")
+    WECHAT_TOKEN = os.environ.get("WECHAT_TOKEN", "")  # the push URL's signature token
+    WECHAT_TEMPLATE_PROGRESS = os.environ.get("WECHAT_TEMPLATE_PROGRESS", "")  # 进度提醒
+    WECHAT_TEMPLATE_NOTICE = os.environ.get("WECHAT_TEMPLATE_NOTICE", "")  # 协会通知
+    WECHAT_TEMPLATE_CONSULTATION = os.environ.get("WECHAT_TEMPLATE_CONSULTATION", "")  # 咨询消息
+    WECHAT_API_BASE = os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com")
+    WECHAT_TIMEOUT = float(os.environ.get("WECHAT_TIMEOUT", "10"))
+    WECHAT_MAX_ATTEMPTS = int(os.environ.get("WECHAT_MAX_ATTEMPTS", "5"))
 
     # --- Mail (used by the message centre) ----------------------------------
     SMTP_HOST = os.environ.get("SMTP_HOST", "localhost")

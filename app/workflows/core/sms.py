@@ -13,7 +13,10 @@ from flask import current_app, has_app_context
 
 from app.extensions import db
 from app.models import OutboxSms, OutboxStatus
+from app.workflows.core import outbox
+from app.workflows.core.commands import command
 from app.workflows.core.errors import ValidationError
+from app.workflows.core.scoping import scoped_select
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 MAX_LENGTH = 500
@@ -24,7 +27,7 @@ class OutboxGateway:
 
     def send(self, mobile: str, text: str, now: dt.datetime) -> OutboxSms:
         row = OutboxSms(to_mobile=mobile, body=text, status=OutboxStatus.PENDING,
-                        created_at=now)
+                        attempts=0, next_attempt_at=now, created_at=now)
         db.session.add(row)
         return row
 
@@ -49,3 +52,10 @@ def mask_mobile(mobile: str | None) -> str:
     """138****0001: enough for its owner to recognise, nothing for anyone else."""
     mobile = mobile or ""
     return f"{mobile[:3]}****{mobile[-4:]}" if len(mobile) == 11 else "****"
+
+
+@command
+def requeue(actor, now: dt.datetime, row_ids) -> int:
+    """重新发送 from 短信发送记录 (only meaningful with a provider configured)."""
+    return outbox.requeue_rows(db.session.scalars(scoped_select(OutboxSms, actor).where(
+        OutboxSms.id.in_(list(row_ids)))), now)

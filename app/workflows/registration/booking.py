@@ -12,20 +12,22 @@ leaves the old booking as it was.
 import datetime as dt
 
 import chinese_calendar
+from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app import clock
 from app.extensions import db
-from app.models import (Appointment, AppointmentStatus, CalendarDay, CaseStatus, RegistrationCase,
-                        SlotTemplate, SlotUsage, StatusHistory)
+from app.models import (Account, Appointment, AppointmentStatus, CalendarDay, CaseStatus,
+                        MessageKind, RegistrationCase, SlotTemplate, SlotUsage, StatusHistory)
 from app.workflows.core.audit import actor_name
 from app.workflows.core.commands import command
 from app.workflows.core.errors import ConflictError, ForbiddenError, ValidationError
 from app.workflows.core.jobs import job
 from app.workflows.core.scoping import (SystemActor, get_scoped, is_institute,
                                         scoped_select)
+from app.workflows.core import wechat
 from app.workflows.core.sms import send_sms
 from app.workflows.core.states import Guard, Machine, T, Who, institute
 from app.workflows.messages import remind
@@ -222,12 +224,23 @@ def tell_booked(appointment: Appointment, now) -> None:
                   f"请按时前往{PLACE}办理。", now)
     bring = TY.BRING.get(appointment.case_type, "相关材料原件")
     for case in cases:
-        if case.mobile:
-            send_sms(case.mobile, (
-                f"{case.name}您好，您办理的({_firm_label(case)})执业注册会计师"
+        text = (f"{case.name}您好，您办理的({_firm_label(case)})执业注册会计师"
                 f"{_business(case.case_type)}业务已预约成功，预约时间为({when})，请您本人携带"
                 f"({bring})按时前往{PLACE}办理。如未按照预约时间到场可能导致办理时间延长，"
-                f"或当天无法成功办理(需联系事务所重新预约)"), now)
+                f"或当天无法成功办理(需联系事务所重新预约)")
+        if case.mobile:
+            send_sms(case.mobile, text, now)
+        # seed 004 §6's text reaches the CPA's bound WeChat too (issue 27)
+        for member in _person_users(case.person_id):
+            wechat.queue_template(member, MessageKind.SYSTEM, "【进度提醒】预约成功", text, now,
+                                  link=f"/registration/appointments/{appointment.id}")
+
+
+def _person_users(person_id):
+    if person_id is None:
+        return []
+    return list(db.session.scalars(select(User).join(Account, Account.user_id == User.id)
+                                   .where(Account.person_id == person_id)))
 
 
 # --- commands ------------------------------------------------------------------------------------
