@@ -28,6 +28,7 @@ from app.workflows.core.jobs import job
 from app.workflows.core.scoping import (SystemActor, get_scoped, is_institute,
                                         scoped_select)
 from app.workflows.core import wechat
+from app.workflows.core.calendar import CalendarEvent
 from app.workflows.core.sms import send_sms
 from app.workflows.core.states import Guard, Machine, T, Who, institute
 from app.workflows.messages import remind
@@ -404,3 +405,24 @@ def run_expiry(actor, now) -> dict:
         if remind(user, "registration_deadline", case.id, due, now, text[:200], text):
             counts["warned"] += 1
     return counts
+
+
+# --- calendar file (issue 27) ---------------------------------------------------------------------
+
+def appointment_event(actor, appointment_id, now) -> CalendarEvent:
+    """The appointment as a calendar event: each 改约 bumps SEQUENCE, 取消 cancels it."""
+    appointment = get_appointment(actor, appointment_id)
+    changes = sum(1 for h in MACHINE.history(appointment) if h.event in ("reschedule", "cancel"))
+    day, (start, end) = appointment.day, (appointment.start, appointment.end)
+    bring = TY.BRING.get(appointment.case_type, "相关材料原件")
+    return CalendarEvent(
+        uid=f"registration-appointment-{appointment.id}",
+        summary=f"北京注协{appointment.case_type}现场办理（{appointment.names}）",
+        start=dt.datetime.combine(day, dt.time.fromisoformat(start)),
+        end=dt.datetime.combine(day, dt.time.fromisoformat(end)),
+        location=f"{PLACE}（北京市海淀区西四环中路16号院7号楼602室）",
+        description=(f"办理事项：{appointment.case_type}，办理人员：{appointment.names}（共"
+                     f"{appointment.seats}人）。请本人携带：{bring}。预约时间为北京时间"
+                     f"{slot_label(day, start)}，如未按照预约时间到场可能导致办理时间延长。"),
+        sequence=changes, cancelled=appointment.status == A.CANCELLED,
+        url=f"/registration/appointments/{appointment.id}")
