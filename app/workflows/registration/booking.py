@@ -230,7 +230,8 @@ def tell_booked(appointment: Appointment, now) -> None:
                 f"({bring})按时前往{PLACE}办理。如未按照预约时间到场可能导致办理时间延长，"
                 f"或当天无法成功办理(需联系事务所重新预约)")
         if case.mobile:
-            send_sms(case.mobile, text, now)
+            send_sms(case.mobile, text, now, kind="预约成功", params=[
+                case.name, _firm_label(case), _business(case.case_type), when, bring])
         # seed 004 §6's text reaches the CPA's bound WeChat too (issue 27)
         for member in _person_users(case.person_id):
             wechat.queue_template(member, MessageKind.SYSTEM, "【进度提醒】预约成功", text, now,
