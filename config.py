@@ -111,6 +111,33 @@ class Config:
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PERMANENT_SESSION_LIFETIME = 8 * 3600
 
+    # --- Phones (issue 27) ----------------------------------------------------
+    # the address the login page's and printed notices' QR codes open (empty: the request's)
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
+    # 微信绑定 and template messages: without all of these the entry is hidden
+    WECHAT_APP_ID = os.environ.get("WECHAT_APP_ID", "")
+    WECHAT_APP_SECRET = os.environ.get("WECHAT_APP_SECRET", "")
+    WECHAT_TOKEN = os.environ.get("WECHAT_TOKEN", "")  # the push URL's signature token
+    WECHAT_TEMPLATE_PROGRESS = os.environ.get("WECHAT_TEMPLATE_PROGRESS", "")  # 进度提醒
+    WECHAT_TEMPLATE_NOTICE = os.environ.get("WECHAT_TEMPLATE_NOTICE", "")  # 协会通知
+    WECHAT_TEMPLATE_CONSULTATION = os.environ.get("WECHAT_TEMPLATE_CONSULTATION", "")  # 咨询消息
+    WECHAT_API_BASE = os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com")
+    WECHAT_TIMEOUT = float(os.environ.get("WECHAT_TIMEOUT", "10"))
+    WECHAT_MAX_ATTEMPTS = int(os.environ.get("WECHAT_MAX_ATTEMPTS", "5"))
+
+    # SMS: SMS_PROVIDER=tencent sends outbox_sms through Tencent Cloud SMS (empty: texts wait)
+    SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "")
+    TENCENT_SECRET_ID = os.environ.get("TENCENT_SECRET_ID", "")
+    TENCENT_SECRET_KEY = os.environ.get("TENCENT_SECRET_KEY", "")
+    TENCENT_SMS_APP_ID = os.environ.get("TENCENT_SMS_APP_ID", "")  # SmsSdkAppId
+    TENCENT_SMS_SIGN = os.environ.get("TENCENT_SMS_SIGN", "")  # 短信签名, e.g. 北京注协
+    # a template id per kind: 验证码=…,预约成功=…,通知=… (通知: any other text, one value)
+    TENCENT_SMS_TEMPLATES = os.environ.get("TENCENT_SMS_TEMPLATES", "")
+    TENCENT_SMS_REGION = os.environ.get("TENCENT_SMS_REGION", "ap-guangzhou")
+    TENCENT_SMS_ENDPOINT = os.environ.get("TENCENT_SMS_ENDPOINT", "sms.tencentcloudapi.com")
+    SMS_DAILY_LIMIT = int(os.environ.get("SMS_DAILY_LIMIT", "10"))  # per number, Beijing day
+    SMS_MAX_ATTEMPTS = int(os.environ.get("SMS_MAX_ATTEMPTS", "5"))
+
     # --- Mail (used by the message centre) ----------------------------------
     SMTP_HOST = os.environ.get("SMTP_HOST", "localhost")
     SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))

@@ -11,7 +11,7 @@ import importlib
 from typing import Callable
 
 DOMAINS = ("registry", "roster", "hours", "inhouse", "training", "registration", "applications",
-           "learning", "messages", "help", "accounts", "operations")
+           "learning", "messages", "help", "accounts", "operations", "channels")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,7 +9,9 @@ from app.models.audit import AuditLog, StatusHistory  # noqa: F401
 from app.models.files import StoredFile  # noqa: F401
 from app.models.imports import ImportBatch, ImportStatus  # noqa: F401
 from app.models.jobs import JobLease, JobRun, JobState  # noqa: F401
-from app.models.outbox import OutboxMail, OutboxSms, OutboxStatus  # noqa: F401
+from app.models.outbox import (  # noqa: F401
+    NotifyPreference, OutboxMail, OutboxSms, OutboxStatus, OutboxWechat, WechatBindTicket,
+    WechatToken)
 from app.models.messages import (  # noqa: F401
     Audience, Consultation, ConsultationReply, ConsultationStatus, Message, MessageKind, Notice,
     NoticeFirm, ReminderLog)

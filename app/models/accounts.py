@@ -51,6 +51,9 @@ class Account(Model):
     password_changed_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
     # bound for notifications and password recovery (WeChat binding's stand-in)
     notify_email: Mapped[Optional[str]] = mapped_column(String(320))
+    # 微信绑定 (seed 004 §10): the official account's openid of this user's WeChat
+    wechat_openid: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    wechat_bound_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
     # when the account last came to its current firm: a firm admin may not reset the
     # password of someone who joined it in the last 30 days (security issue: takeover)
     firm_since: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)

@@ -10,7 +10,7 @@ from aiosmtpd.controller import Controller
 
 from app.extensions import db
 from app.models import OutboxMail, OutboxStatus
-from app.workflows.core import jobs, mail
+from app.workflows.core import jobs, mail, outbox
 from tests.helpers import NOW
 
 
@@ -132,10 +132,10 @@ def test_two_deliveries_at_the_same_time_send_each_mail_exactly_once(app, smtp, 
     ids = queue(app, *[(f"user{i}@firm.example", f"通知{i:02d}") for i in range(20)])
     both_selected = threading.Barrier(2, timeout=20)
     first_claimed = threading.Event()
-    due_ids, claim_due = mail._due_ids, mail.claim_due
+    due_ids, claim_due = outbox.due_ids, mail.claim_due
 
-    def due_ids_then_wait(now, limit):
-        found = due_ids(now, limit)
+    def due_ids_then_wait(model, now, limit):
+        found = due_ids(model, now, limit)
         if both_selected.wait() == 1:  # the second run claims only after the first did
             assert first_claimed.wait(20)
         return found
@@ -146,7 +146,7 @@ def test_two_deliveries_at_the_same_time_send_each_mail_exactly_once(app, smtp, 
         finally:
             first_claimed.set()
 
-    monkeypatch.setattr(mail, "_due_ids", due_ids_then_wait)
+    monkeypatch.setattr(outbox, "due_ids", due_ids_then_wait)
     monkeypatch.setattr(mail, "claim_due", claim_then_signal)
     results = []
 

@@ -11,8 +11,11 @@ PERMISSIONS = {
 
 def register(appbuilder, app) -> None:
     """The core's own pages and APIs (no menu entries: domains link to them)."""
+    from app.views.core import qr
     from app.views.core.imports import ImportApi, ImportView
     from app.views.core.scoping import raise_upload_limit
+
+    qr.install(app)
 
     # ahead of the CSRF check, which reads (and so limits) the body first
     app.before_request_funcs.setdefault(None, []).insert(0, raise_upload_limit)

@@ -20,7 +20,7 @@ class RegistrationView(FilingPages, RecordPages, BookingPages, OnsitePages, Base
         "step": "file", "booking": "file", "slots": "file", "book": "file",
         "reschedule": "file", "cancel": "file", "suggest": "file",
         "records": "read", "export": "read", "case": "read", "document": "read",
-        "template": "read", "appointments": "read", "appointment": "read",
+        "template": "read", "appointments": "read", "appointment": "read", "appointment_ics": "read",
         "review": "review", "onsite": "review", "check_in": "review",
     }
 

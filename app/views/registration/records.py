@@ -68,6 +68,16 @@ class RecordPages:
             changeable=changeable, days=days, institute=is_institute(g.user),
             today=clock.local_today(moment), local=clock.display)
 
+    @expose("/appointments/<int:pk>/calendar.ics")
+    @has_access
+    @scoped_id(Appointment)
+    def appointment_ics(self, pk):
+        """加入日历: the appointment as an .ics (改约 → SEQUENCE+1, 取消 → METHOD:CANCEL)."""
+        from app.views.core.calendar import send_ics
+
+        event = booking.appointment_event(g.user, pk, now())
+        return send_ics(event, f"预约{pk}.ics")
+
     @expose("/appointments/<int:pk>/reschedule", methods=["POST"])
     @has_access
     @scoped_id(Appointment)

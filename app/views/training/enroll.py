@@ -1,6 +1,7 @@
 """协会培训班报名, 讲义下载 and 候补名单 (seed 000 §5.1–§5.2, seed 003) — the pages of firm admins
 and members."""
 from app.views.training.common import *  # noqa: F401,F403
+from app.workflows.training.calendar import has_enrollment
 
 
 class TrainingView(BaseView):
@@ -13,7 +14,7 @@ class TrainingView(BaseView):
                          "can_wait": "登记候补", "can_respond": "答复候补"}
     default_view = "catalogue"
     method_permission_name = {
-        "catalogue": "browse", "intro": "browse", "handouts": "browse",
+        "catalogue": "browse", "intro": "browse", "handouts": "browse", "class_ics": "browse",
         "handout_files": "browse", "handout_download": "browse",
         "enroll_form": "enroll", "tick": "enroll", "cert_lookup": "enroll", "roster": "enroll", "delete": "enroll",
         "roster_export": "enroll", "enroll_self": "self",
@@ -43,7 +44,18 @@ class TrainingView(BaseView):
         return self.render_template(
             "training/intro.html", title=item.name, item=item, row=row,
             handouts=classes.handouts_of([item.id])[item.id], firm=bool(_firm_of(actor)),
+            enrolled=has_enrollment(actor, item.id),
             member=bool(person_id_of(actor)), **_helpers())
+
+    @expose("/classes/<int:pk>/calendar.ics")
+    @has_access
+    @scoped_id(TrainingClass)
+    def class_ics(self, pk):
+        """加入日历: an enrolled class as an .ics (refused enrolments cancel it)."""
+        from app.views.core.calendar import send_ics
+        from app.workflows.training.calendar import class_event
+
+        return send_ics(class_event(current_user(), pk, now()), f"培训班{pk}.ics")
 
     @expose("/classes/<int:pk>/enroll", methods=["GET", "POST"])
     @has_access

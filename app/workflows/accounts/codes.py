@@ -93,7 +93,7 @@ def text_issued(code: str, mobile: str, now: dt.datetime, *, doing: str) -> None
 
     minutes = int(CODE_TTL.total_seconds() // 60)
     send_sms(mobile, f"【北京注协】您正在{doing}，验证码：{code}，{minutes}分钟内有效，仅可使用一次。"
-                     f"如非本人操作，请忽略本短信。", now)
+                     f"如非本人操作，请忽略本短信。", now, kind="验证码", params=[code, minutes])
 
 
 def mail_issued(code: str, email: str, now: dt.datetime, *, subject: str, doing: str,

@@ -1,43 +1,39 @@
 """Mail: every e-mail is queued in the outbox in the same transaction as its cause.
 
 `queue_mail` only adds a row to the session; the caller's commit makes it durable
-together with the event. The delivery job (deliver_outbox) sends it over SMTP.
-
-Delivery never sends one mail twice:
-- a run first *claims* due rows with one conditional UPDATE (待发送 → 发送中, stamped
-  with a token unique to the run); a row is only sent by the run whose token it bears,
-  so two runs at the same time (two processes, or the scheduler and `jobs run`) split
-  the rows between them instead of both sending them;
-- each mail is marked 已发送 in its own commit right after the server accepted it;
-- a row left 发送中 (its process died between sending and marking) is never picked up
-  again automatically — it may or may not have gone out. It is counted as "stuck" in
-  the run log and shown to Admin, who may 重新发送 it after checking.
-A failed attempt puts the row back to 待发送 with an exponential back-off; after
-MAIL_MAX_ATTEMPTS attempts it becomes 发送失败 with the last error.
+together with the event. The delivery job (deliver_outbox) sends it over SMTP, through
+the one outbox mechanism (app/workflows/core/outbox.py: claim with a token, mark each row
+in its own commit, back-off, stuck rows shown to Admin, never sent twice).
 """
 import datetime as dt
-import os
 import smtplib
-import socket
-import uuid
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid, parseaddr
 
 from flask import current_app
-from sqlalchemy import func, select, update
-
 from app.extensions import db
 from app.models import OutboxMail, OutboxStatus
+from app.workflows.core import outbox
 from app.workflows.core.errors import ValidationError
 from app.workflows.core.commands import command
 from app.workflows.core.jobs import job
 from app.workflows.core.scoping import scoped_select
 
 MAX_ATTEMPTS = 5
-BACKOFF_BASE = dt.timedelta(minutes=1)  # 1, 2, 4, 8 … minutes
-BACKOFF_CAP = dt.timedelta(hours=6)
-BATCH_SIZE = 100
-STUCK_AFTER = dt.timedelta(minutes=10)  # a 发送中 row older than this lost its sender
+BACKOFF_BASE, BACKOFF_CAP, BATCH_SIZE, STUCK_AFTER = (
+    outbox.BACKOFF_BASE, outbox.BACKOFF_CAP, outbox.BATCH_SIZE, outbox.STUCK_AFTER)
+backoff = outbox.backoff
+
+
+def claim_due(now: dt.datetime, token: str, limit: int = BATCH_SIZE) -> list[OutboxMail]:
+    return outbox.claim_due(OutboxMail, now, token, limit)
+
+
+def stuck_count(now: dt.datetime) -> int:
+    return outbox.stuck_count(OutboxMail, now)
+
+
+is_stuck = outbox.is_stuck
 
 
 def _one_line(text: str) -> str:
@@ -56,42 +52,6 @@ def queue_mail(to_addr: str, subject: str, body: str, now: dt.datetime) -> Outbo
                       created_at=now)
     db.session.add(mail)
     return mail
-
-
-def backoff(attempts: int, base: dt.timedelta = BACKOFF_BASE,
-            cap: dt.timedelta = BACKOFF_CAP) -> dt.timedelta:
-    """Wait before attempt `attempts + 1`: base · 2^(attempts-1), at most `cap`."""
-    return min(base * (2 ** max(attempts - 1, 0)), cap)
-
-
-def _due_ids(now: dt.datetime, limit: int) -> list[int]:
-    return db.session.scalars(
-        select(OutboxMail.id)
-        .where(OutboxMail.status == OutboxStatus.PENDING, OutboxMail.next_attempt_at <= now)
-        .order_by(OutboxMail.next_attempt_at, OutboxMail.id).limit(limit)
-    ).all()
-
-
-def claim_due(now: dt.datetime, token: str, limit: int = BATCH_SIZE) -> list[OutboxMail]:
-    """Claim up to `limit` due rows for the run `token`; only rows this call won."""
-    candidates = _due_ids(now, limit)
-    if not candidates:
-        db.session.rollback()
-        return []
-    # The condition is checked again by the UPDATE itself: a row another run claimed
-    # between the SELECT and here is no longer 待发送 and is left alone.
-    db.session.execute(
-        update(OutboxMail)
-        .where(OutboxMail.id.in_(candidates), OutboxMail.status == OutboxStatus.PENDING)
-        .values(status=OutboxStatus.SENDING, claimed_by=token, claimed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return list(db.session.scalars(
-        select(OutboxMail)
-        .where(OutboxMail.claimed_by == token, OutboxMail.status == OutboxStatus.SENDING)
-        .order_by(OutboxMail.id)
-    ))
 
 
 def build_message(mail: OutboxMail, sender: str) -> EmailMessage:
@@ -136,42 +96,9 @@ class SmtpSettings:
         return formataddr((self.sender_name, self.sender)) if self.sender_name else self.sender
 
 
-def _error_text(error: Exception) -> str:
-    return f"{type(error).__name__}: {error}"[:2000]
-
-
-def _mark_sent(mail_id: int, token: str, now: dt.datetime) -> None:
-    db.session.execute(
-        update(OutboxMail).where(OutboxMail.id == mail_id, OutboxMail.claimed_by == token,
-                                 OutboxMail.status == OutboxStatus.SENDING)
-        .values(status=OutboxStatus.SENT, sent_at=now, attempts=OutboxMail.attempts + 1,
-                last_error=None)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-
-
-def _mark_failed(mail_id: int, attempts_before: int, token: str, now: dt.datetime, error: str,
-                 max_attempts: int) -> str:
-    """One failed attempt: back to 待发送 after a back-off, or 发送失败 for good."""
-    attempts = (attempts_before or 0) + 1
-    if attempts >= max_attempts:
-        values = {"status": OutboxStatus.FAILED}
-    else:
-        values = {"status": OutboxStatus.PENDING, "next_attempt_at": now + backoff(attempts)}
-    db.session.execute(
-        update(OutboxMail).where(OutboxMail.id == mail_id, OutboxMail.claimed_by == token,
-                                 OutboxMail.status == OutboxStatus.SENDING)
-        .values(attempts=attempts, last_error=error, **values)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return values["status"]
-
-
 def deliver(now: dt.datetime, settings: SmtpSettings, token: str | None = None) -> dict:
     """Send every due mail once; returns counts for the run log."""
-    token = token or f"{socket.gethostname()[:80]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+    token = token or outbox.run_token()
     counts = {"sent": 0, "retry": 0, "failed": 0}
     claimed = claim_due(now, token)
     # plain values: each row's commit below expires the ORM objects
@@ -187,18 +114,20 @@ def deliver(now: dt.datetime, settings: SmtpSettings, token: str | None = None) 
                 except (OSError, smtplib.SMTPException) as error:
                     # the server cannot be reached: this attempt fails for every mail left
                     for rest_id, rest_attempts, _message, _to in batch[index:]:
-                        _count(counts, _mark_failed(rest_id, rest_attempts, token, now,
-                                                    _error_text(error), settings.max_attempts))
+                        outbox.count(counts, outbox.mark_failed(
+                            OutboxMail, rest_id, rest_attempts, token, now,
+                            outbox.error_text(error), settings.max_attempts))
                     break
             try:
                 server.send_message(message, to_addrs=[to_addr])
             except (OSError, smtplib.SMTPException) as error:
                 if isinstance(error, (OSError, smtplib.SMTPServerDisconnected)):
                     server = None  # the connection is gone: reconnect for the next mail
-                _count(counts, _mark_failed(mail_id, attempts, token, now, _error_text(error),
-                                            settings.max_attempts))
+                outbox.count(counts, outbox.mark_failed(
+                    OutboxMail, mail_id, attempts, token, now, outbox.error_text(error),
+                    settings.max_attempts))
                 continue
-            _mark_sent(mail_id, token, now)
+            outbox.mark_sent(OutboxMail, mail_id, token, now)
             counts["sent"] += 1
     finally:
         if server is not None:
@@ -210,38 +139,13 @@ def deliver(now: dt.datetime, settings: SmtpSettings, token: str | None = None) 
     return counts
 
 
-def _count(counts: dict, status: str) -> None:
-    counts["failed" if status == OutboxStatus.FAILED else "retry"] += 1
-
-
-def stuck_count(now: dt.datetime) -> int:
-    """发送中 rows whose sender has not finished for STUCK_AFTER: shown to Admin."""
-    count = db.session.scalar(
-        select(func.count(OutboxMail.id)).where(OutboxMail.status == OutboxStatus.SENDING,
-                                                OutboxMail.claimed_at < now - STUCK_AFTER))
-    db.session.rollback()
-    return count or 0
-
-
-def is_stuck(mail: OutboxMail, now: dt.datetime) -> bool:
-    return (mail.status == OutboxStatus.SENDING and mail.claimed_at is not None
-            and mail.claimed_at < now - STUCK_AFTER)
-
-
 @command
 def requeue(actor, now: dt.datetime, mail_ids) -> int:
     """重新发送: 发送失败 rows (and 发送中 rows stuck for STUCK_AFTER, which an Admin has
     checked did not arrive) go back to 待发送 with a fresh count of attempts.
     Returns how many rows were requeued."""
-    count = 0
-    for mail in db.session.scalars(scoped_select(OutboxMail, actor).where(
-            OutboxMail.id.in_(list(mail_ids)))):
-        if mail.status == OutboxStatus.FAILED or is_stuck(mail, now):
-            mail.status = OutboxStatus.PENDING
-            mail.attempts = 0
-            mail.next_attempt_at = now
-            count += 1
-    return count
+    return outbox.requeue_rows(db.session.scalars(scoped_select(OutboxMail, actor).where(
+        OutboxMail.id.in_(list(mail_ids)))), now)
 
 
 @job("deliver_outbox", schedule="interval:30", description="发送待发邮件",

@@ -10,7 +10,8 @@ from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import and_, select
 
 from app.extensions import db
-from app.models import Account, Consultation, ConsultationReply, ConsultationStatus, Firm
+from app.models import (Account, Consultation, ConsultationReply, ConsultationStatus, Firm,
+                        MessageKind)
 from app.roles import FIRM_ADMIN, MEMBER
 from app.workflows.core import files
 from app.workflows.core.audit import actor_name
@@ -135,7 +136,9 @@ def reply_consultation(actor, now: dt.datetime, consultation_id, text: str,
         # the user side hears of the institute's answer by mail too, if it bound an address
         user_side = db.session.get(User, consultation.user_id)
         if user_side is not None:
-            mail_if_bound(user_side, f"【咨询回复】{consultation.subject}", text, now)
+            mail_if_bound(user_side, f"【咨询回复】{consultation.subject}", text, now,
+                          kind=MessageKind.CONSULTATION,
+                          link=f"/messages/consultation/{consultation.id}")
     return reply
 
 

@@ -181,7 +181,8 @@ def publish_notice(notice: Notice, now: dt.datetime) -> int:
     notice.published_at = notice.published_at or now
     if not already_mailed:
         for user in users:
-            mail_if_bound(user, f"【协会通知】{notice.title}", notice.body, now)
+            mail_if_bound(user, f"【协会通知】{notice.title}", notice.body, now,
+                          kind=MessageKind.NOTICE, link=f"/messages/?tab={MessageKind.NOTICE}")
     db.session.flush()
     return created
 

@@ -1,6 +1,7 @@
 """系统消息: the one way a workflow tells a user something (seed 004 §7 【进度提醒】).
 
-    notify(users, title, body, now)   # a Message per recipient, and mail where bound
+    notify(users, title, body, now)   # a Message per recipient, and mail / SMS / WeChat
+                                      # as each user bound and chose (messages/channels.py)
 
 Only adds to the session: the caller's command commits the messages (and their mails)
 together with the event that caused them.
@@ -11,7 +12,6 @@ from flask_appbuilder.security.sqla.models import User
 
 from app.extensions import db
 from app.models import Message, MessageKind
-from app.workflows.core.mail import queue_mail
 
 ALLOWED_TAGS = {
     "p", "br", "b", "strong", "i", "em", "u", "s", "sub", "sup", "h1", "h2", "h3", "h4",
@@ -45,10 +45,13 @@ def message_row(user: User, kind: str, title: str, body: str, now: dt.datetime,
             "created_at": now, "read_at": None}
 
 
-def mail_if_bound(user: User, title: str, body: str, now: dt.datetime) -> None:
-    account = getattr(user, "account", None)
-    if account is not None and account.notify_email:
-        queue_mail(account.notify_email, title, plain_text(body), now)
+def mail_if_bound(user: User, title: str, body: str, now: dt.datetime,
+                  kind: str = MessageKind.SYSTEM, link: str | None = None) -> list[str]:
+    """Beyond the inbox: every channel the user bound and chose for this kind (mail, SMS,
+    WeChat; app/workflows/messages/channels.py). The name is kept for its callers."""
+    from app.workflows.messages import channels
+
+    return channels.send(user, kind, title, plain_text(body), now, link)
 
 
 def notify(users, title: str, body: str, now: dt.datetime, kind: str = MessageKind.SYSTEM,
@@ -63,5 +66,5 @@ def notify(users, title: str, body: str, now: dt.datetime, kind: str = MessageKi
         message = Message(**message_row(user, kind, title, body, now, link))
         db.session.add(message)
         messages.append(message)
-        mail_if_bound(user, title, body, now)
+        mail_if_bound(user, title, body, now, kind=kind, link=link)
     return messages

@@ -12,20 +12,23 @@ leaves the old booking as it was.
 import datetime as dt
 
 import chinese_calendar
+from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app import clock
 from app.extensions import db
-from app.models import (Appointment, AppointmentStatus, CalendarDay, CaseStatus, RegistrationCase,
-                        SlotTemplate, SlotUsage, StatusHistory)
+from app.models import (Account, Appointment, AppointmentStatus, CalendarDay, CaseStatus,
+                        MessageKind, RegistrationCase, SlotTemplate, SlotUsage, StatusHistory)
 from app.workflows.core.audit import actor_name
 from app.workflows.core.commands import command
 from app.workflows.core.errors import ConflictError, ForbiddenError, ValidationError
 from app.workflows.core.jobs import job
 from app.workflows.core.scoping import (SystemActor, get_scoped, is_institute,
                                         scoped_select)
+from app.workflows.core import wechat
+from app.workflows.core.calendar import CalendarEvent
 from app.workflows.core.sms import send_sms
 from app.workflows.core.states import Guard, Machine, T, Who, institute
 from app.workflows.messages import remind
@@ -222,12 +225,24 @@ def tell_booked(appointment: Appointment, now) -> None:
                   f"请按时前往{PLACE}办理。", now)
     bring = TY.BRING.get(appointment.case_type, "相关材料原件")
     for case in cases:
-        if case.mobile:
-            send_sms(case.mobile, (
-                f"{case.name}您好，您办理的({_firm_label(case)})执业注册会计师"
+        text = (f"{case.name}您好，您办理的({_firm_label(case)})执业注册会计师"
                 f"{_business(case.case_type)}业务已预约成功，预约时间为({when})，请您本人携带"
                 f"({bring})按时前往{PLACE}办理。如未按照预约时间到场可能导致办理时间延长，"
-                f"或当天无法成功办理(需联系事务所重新预约)"), now)
+                f"或当天无法成功办理(需联系事务所重新预约)")
+        if case.mobile:
+            send_sms(case.mobile, text, now, kind="预约成功", params=[
+                case.name, _firm_label(case), _business(case.case_type), when, bring])
+        # seed 004 §6's text reaches the CPA's bound WeChat too (issue 27)
+        for member in _person_users(case.person_id):
+            wechat.queue_template(member, MessageKind.SYSTEM, "【进度提醒】预约成功", text, now,
+                                  link=f"/registration/appointments/{appointment.id}")
+
+
+def _person_users(person_id):
+    if person_id is None:
+        return []
+    return list(db.session.scalars(select(User).join(Account, Account.user_id == User.id)
+                                   .where(Account.person_id == person_id)))
 
 
 # --- commands ------------------------------------------------------------------------------------
@@ -391,3 +406,24 @@ def run_expiry(actor, now) -> dict:
         if remind(user, "registration_deadline", case.id, due, now, text[:200], text):
             counts["warned"] += 1
     return counts
+
+
+# --- calendar file (issue 27) ---------------------------------------------------------------------
+
+def appointment_event(actor, appointment_id, now) -> CalendarEvent:
+    """The appointment as a calendar event: each 改约 bumps SEQUENCE, 取消 cancels it."""
+    appointment = get_appointment(actor, appointment_id)
+    changes = sum(1 for h in MACHINE.history(appointment) if h.event in ("reschedule", "cancel"))
+    day, (start, end) = appointment.day, (appointment.start, appointment.end)
+    bring = TY.BRING.get(appointment.case_type, "相关材料原件")
+    return CalendarEvent(
+        uid=f"registration-appointment-{appointment.id}",
+        summary=f"北京注协{appointment.case_type}现场办理（{appointment.names}）",
+        start=dt.datetime.combine(day, dt.time.fromisoformat(start)),
+        end=dt.datetime.combine(day, dt.time.fromisoformat(end)),
+        location=f"{PLACE}（北京市海淀区西四环中路16号院7号楼602室）",
+        description=(f"办理事项：{appointment.case_type}，办理人员：{appointment.names}（共"
+                     f"{appointment.seats}人）。请本人携带：{bring}。预约时间为北京时间"
+                     f"{slot_label(day, start)}，如未按照预约时间到场可能导致办理时间延长。"),
+        sequence=changes, cancelled=appointment.status == A.CANCELLED,
+        url=f"/registration/appointments/{appointment.id}")

@@ -1,0 +1,44 @@
+"""CPA专题培训's calendar file (issue 27 §6): an enrolled class as an event over its days,
+with the place and what to bring; refused enrolments (审核未通过) cancel it."""
+import datetime as dt
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Enrollment, EnrollmentStatus
+from app.workflows.core.calendar import CalendarEvent
+from app.workflows.core.errors import NotFoundError
+from app.workflows.core.scoping import scoped_select
+from app.workflows.training.classes import get_class
+
+BRING = "本人有效身份证件、笔记本和笔；如有讲义，请提前在“讲义下载”中下载"
+
+
+def _enrollments(actor, class_id) -> list[Enrollment]:
+    return list(db.session.scalars(scoped_select(Enrollment, actor).where(
+        Enrollment.class_id == class_id).order_by(Enrollment.id)))
+
+
+def has_enrollment(actor, class_id) -> bool:
+    return db.session.scalar(select(scoped_select(Enrollment, actor).where(
+        Enrollment.class_id == class_id).exists())) or False
+
+
+def class_event(actor, class_id, now) -> CalendarEvent:
+    """The class for someone enrolled in it (a member's own enrolment, a firm's staff)."""
+    item = get_class(actor, class_id)
+    rows = _enrollments(actor, item.id)
+    if not rows:
+        raise NotFoundError(f"没有报名培训班“{item.name}”，无法下载日历文件")
+    active = [r for r in rows if r.status in EnrollmentStatus.HOLDS_SEAT]
+    names = "、".join(r.name for r in (active or rows))[:200]
+    return CalendarEvent(
+        uid=f"training-class-{item.id}-{rows[0].firm_id or 'p'}-{rows[0].person_id or 'f'}",
+        summary=f"{item.name}（{item.kind}）",
+        start=item.start_date, end=item.end_date + dt.timedelta(days=1),
+        location=item.location,
+        description=(f"培训班：{item.name}；主讲老师：{item.teacher or '—'}；学时：{item.hours}"
+                     f"（{item.category}）；参训人员：{names}。请携带：{BRING}。"
+                     f"培训时间以北京时间为准。"),
+        sequence=0 if active else 1, cancelled=not active,
+        url=f"/training/classes/{item.id}")

@@ -1,0 +1,90 @@
+"""Calendar files (issue 27 §6): an appointment and an enrolled class download as .ics
+(RFC 5545, parsed back with icalendar) with the place, the time in Asia/Shanghai and what to
+bring; 改约 bumps SEQUENCE under the same UID, 取消 makes METHOD:CANCEL; no one else's
+appointment or a class one has not enrolled in."""
+import datetime as dt
+from unittest import mock
+
+from icalendar import Calendar
+from zoneinfo import ZoneInfo
+
+from app.extensions import db
+from tests.registration.common import NOW as BOOKED_AT, approved_case, setup_tables, user
+from tests.training.common import make_class
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _event(response):
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert response.headers["Content-Type"].startswith("text/calendar; charset=utf-8")
+    assert "attachment" in response.headers["Content-Disposition"]
+    calendar = Calendar.from_ical(response.data)
+    [event] = calendar.walk("VEVENT")
+    return calendar, event
+
+
+def test_an_appointment_downloads_and_its_changes_update_the_same_event(app, world, make_client):
+    from app.workflows.registration import booking
+
+    with app.app_context():
+        setup_tables(db.session)
+        admin, staff = user(db.session, world.a.admin), user(db.session, world.staff)
+        case = approved_case(db.session, admin, staff, name="张三", serial=621)
+        pk = booking.book(admin, BOOKED_AT, [case.id], "2026-12-04", "10:00").id
+    client = make_client()
+    client.login(world.a.admin)
+    with mock.patch("app.clock.now", return_value=BOOKED_AT):
+        page = client.get(f"/registration/appointments/{pk}").get_data(as_text=True)
+        assert f"/registration/appointments/{pk}/calendar.ics" in page and "加入日历" in page
+        calendar, event = _event(client.get(f"/registration/appointments/{pk}/calendar.ics"))
+    assert str(calendar["METHOD"]) == "PUBLISH"
+    assert event.decoded("DTSTART") == dt.datetime(2026, 12, 4, 10, 0, tzinfo=SHANGHAI)
+    assert event.decoded("DTEND") == dt.datetime(2026, 12, 4, 11, 0, tzinfo=SHANGHAI)
+    assert str(event["DTSTART"].params["TZID"]) == "Asia/Shanghai"
+    assert "北京注协会员服务部602" in str(event["LOCATION"])
+    assert "1份注册会计师注册申请表" in str(event["DESCRIPTION"])  # what to bring (seed 004 §6)
+    assert (int(event["SEQUENCE"]), str(event["STATUS"])) == (0, "CONFIRMED")
+    uid = str(event["UID"])
+    with app.app_context():
+        booking.reschedule(user(db.session, world.a.admin), BOOKED_AT, pk, "2026-12-07", "13:30")
+    with mock.patch("app.clock.now", return_value=BOOKED_AT):
+        _calendar, moved = _event(client.get(f"/registration/appointments/{pk}/calendar.ics"))
+    assert str(moved["UID"]) == uid and int(moved["SEQUENCE"]) == 1
+    assert moved.decoded("DTSTART") == dt.datetime(2026, 12, 7, 13, 30, tzinfo=SHANGHAI)
+    with app.app_context():
+        booking.cancel(user(db.session, world.a.admin), BOOKED_AT, pk)
+    with mock.patch("app.clock.now", return_value=BOOKED_AT):
+        calendar, gone = _event(client.get(f"/registration/appointments/{pk}/calendar.ics"))
+    assert str(calendar["METHOD"]) == "CANCEL"
+    assert (str(gone["UID"]), int(gone["SEQUENCE"]), str(gone["STATUS"])) == (uid, 2, "CANCELLED")
+    # another firm's admin reaches nothing
+    other = make_client()
+    other.login(world.b.admin)
+    assert other.get(f"/registration/appointments/{pk}/calendar.ics").status_code == 404
+
+
+def test_an_enrolled_class_downloads_as_a_calendar_event(app, world, make_client):
+    from tests.helpers import NOW
+
+    with app.app_context():
+        class_id = make_class()
+    client = make_client()
+    client.login(world.member)
+    with mock.patch("app.clock.now", return_value=NOW):
+        page = client.get(f"/training/classes/{class_id}").get_data(as_text=True)
+        assert "加入日历" not in page  # not enrolled: no button, and no file
+        assert client.get(f"/training/classes/{class_id}/calendar.ics").status_code == 404
+        client.post_form(f"/training/classes/{class_id}/self")
+        page = client.get(f"/training/classes/{class_id}").get_data(as_text=True)
+        assert "加入日历" in page
+        calendar, event = _event(client.get(f"/training/classes/{class_id}/calendar.ics"))
+    assert event.decoded("DTSTART") == dt.date(2026, 11, 27)
+    assert event.decoded("DTEND") == dt.date(2026, 11, 29)  # through the 28th, inclusive
+    assert str(event["LOCATION"]) == "北京国家会计学院"
+    assert "本人有效身份证件" in str(event["DESCRIPTION"])
+    assert str(calendar["X-WR-TIMEZONE"]) == "Asia/Shanghai"
+    other = make_client()
+    other.login(world.b.admin)
+    with mock.patch("app.clock.now", return_value=NOW):
+        assert other.get(f"/training/classes/{class_id}/calendar.ics").status_code == 404

@@ -1,0 +1,109 @@
+"""Issue 27: every page a member or a firm admin uses fits a phone. At 390×844 each menu
+entry — and the pages one tap further (a detail, an edit form, the 业务办理 steps) — is
+opened on `demo seed`'s data; the page itself must never scroll sideways
+(document.scrollingElement.scrollWidth > innerWidth): a wide list scrolls inside its own
+frame (app/static/phone.css, phone.js). A failure names each page and the elements that
+stick out."""
+import re
+
+import pytest
+
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, screenshot
+from tests.helpers import serving
+
+# what sticks out of the screen and is not inside a scrolling frame
+OVERFLOW = """() => {
+  const width = innerWidth, culprits = [];
+  for (const e of document.querySelectorAll('body *')) {
+    const box = e.getBoundingClientRect();
+    if (box.right <= width + 1 || getComputedStyle(e).position === 'fixed') continue;
+    let p = e.parentElement, framed = false;
+    while (p) {
+      if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(p).overflowX)) { framed = true; break; }
+      p = p.parentElement;
+    }
+    if (!framed) culprits.push(`${e.tagName.toLowerCase()}#${e.id}.${e.className} → ${Math.round(box.right)}px`);
+  }
+  return [document.scrollingElement.scrollWidth, width, culprits.slice(0, 4)];
+}"""
+# links one tap further that are not pages (downloads, actions, leaving)
+NOT_A_PAGE = re.compile(r"delete|reset|logout|export|download|template|document|/file|/pdf|/back|"
+                        r"/lang|cicpa|\.(xlsx|pdf|csv|ics|png|svg)$")
+
+
+def _pages(page, base):
+    links = page.eval_on_selector_all(".navbar a[href]", "els => els.map(e => e.getAttribute('href'))")
+    menu = sorted({h for h in links if h.startswith("/") and "logout" not in h})
+    further = {}
+    for href in menu:
+        page.goto(f"{base}{href}")
+        for h in page.eval_on_selector_all(".container a[href^='/']",
+                                           "els => els.map(e => e.getAttribute('href'))"):
+            path = h.split("?")[0]
+            key = re.sub(r"\d+", "N", path)
+            if path not in menu and not NOT_A_PAGE.search(path) and key not in further:
+                further[key] = h
+                if path.startswith("/registration/new/"):  # the step after 承诺书
+                    further[key + "/person"] = path + "/person"
+    return menu, sorted(further.values())
+
+
+def _overflowing(base, login, password):
+    """{"login page": [what sticks out]} at 390×844, and how many pages were opened."""
+    from playwright.sync_api import sync_playwright
+
+    found, opened = {}, 0
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
+                                          is_mobile=True, has_touch=True)
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            page.goto(f"{base}/login/")
+            assert page.evaluate("document.scrollingElement.scrollWidth") <= 390, "登录页"
+            page.fill("#username", login)
+            page.fill("#password", password)
+            page.locator("form [type=submit]").click()
+            page.wait_for_url(lambda url: "/login/" not in url)
+            menu, further = _pages(page, base)
+            assert len(menu) >= 10, (login, menu)
+            for href in menu + further:
+                try:
+                    response = page.goto(f"{base}{href}")
+                except Exception as error:  # a download, not a page
+                    assert "Download is starting" in str(error), (login, href, error)
+                    continue
+                assert response.status < 400, (login, href, response.status)
+                opened += 1
+                scroll, width, culprits = page.evaluate(OVERFLOW)
+                if scroll > width:
+                    found[f"{login} {href}"] = [f"{scroll}px > {width}px", *culprits]
+                    screenshot(page, f"phone_{login}_{href.strip('/').replace('/', '_')}")
+        finally:
+            browser.close()
+    return found, opened
+
+
+@pytest.mark.slow  # demo seed (~20 s) and some 150 pages in a browser
+def test_every_page_of_a_member_and_a_firm_admin_fits_a_phone(app):
+    require_chromium()
+    from app.extensions import db
+    from app.models import Account, Firm
+
+    result = app.test_cli_runner().invoke(args=["demo", "seed"])
+    assert result.exit_code == 0, result.output
+    listed = dict(re.findall(r"^\w+\s+(\S+)\s+(\S+)", result.output, flags=re.M))
+    wanted = ["P11010001", "110100010001", next(login for login in listed if login.startswith("kj"))]
+    with app.app_context():  # past each first login (its own tests cover it)
+        db.session.query(Account).update({"must_change_password": False})
+        db.session.query(Firm).update({"contact_name": "王会计", "contact_phone": "13800001111"})
+        db.session.commit()
+    found, opened = {}, 0
+    with serving(app) as base:
+        for login in wanted:
+            more, count = _overflowing(base, login, listed[login])
+            found.update(more)
+            opened += count
+    assert opened >= 100
+    assert found == {}, found  # {"login page": ["scrollWidth > innerWidth", culprits…]}
