@@ -108,6 +108,31 @@ def missing(case_type: str, answers: dict, present_keys, session=None) -> list[s
             if row.required and row.doc_key not in present]
 
 
+def clauses(condition: str) -> list[list[str]]:
+    """``[[key, op, value], …]`` of a condition (all must hold); a clause without an operator
+    is ``[clause, "?", ""]``, which never holds."""
+    found = []
+    for clause in (c.strip() for c in (condition or "").split(";")):
+        if not clause:
+            continue
+        for op in ("!=", "~", "="):
+            if op in clause:
+                key, value = (part.strip() for part in clause.split(op, 1))
+                found.append([key, op, value])
+                break
+        else:
+            found.append([clause, "?", ""])
+    return found
+
+
+def as_data(rows, case_type: str) -> list[dict]:
+    """The table as the form's script reads it (a data attribute: the page shows and requires
+    the rows the answers ask for as they are chosen; the server still judges on 保存)."""
+    return [{"key": row.doc_key, "label": row.label, "required": bool(row.required),
+             "when": clauses(row.condition),
+             "words": condition_words(row.condition, case_type)} for row in rows]
+
+
 def condition_words(condition: str, case_type: str | None = None) -> str:
     """“人员类型为“非退休”” for ``retired=非退休`` (关系转移): how the form, the settings and
     智能客服 show a condition, in the type's own field labels."""
