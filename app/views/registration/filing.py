@@ -144,7 +144,6 @@ class FilingPages:
                 return _refuse(error, back)
             # the form comes back as typed, with the files it accepted and each fault named
             errors = getattr(error, "errors", None) or {error.field or "form": error.message}
-            flash("未保存：" + error.message, "danger")
             return self._render_form(case_type, case, _typed(case_type),
                                      request.form.get("person_id") or "", errors=errors,
                                      held=held)
