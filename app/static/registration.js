@@ -56,12 +56,18 @@
     return false;
   }
 
+  var more = document.getElementById("more-documents");
+
   function update() {
+    var pending = false;
     var trs = table.querySelectorAll("tr.document-row");
     Array.prototype.forEach.call(trs, function (tr) {
       var row = rows[Number(tr.dataset.index)];
       if (!row) { return; }
       var shown = row.when.every(holds);
+      if (!shown && row.when.some(function (c) { return answer(c[0]).length === 0; })) {
+        pending = true;
+      }
       tr.hidden = !shown;
       Array.prototype.forEach.call(tr.querySelectorAll("input"), function (input) {
         input.disabled = !shown;
@@ -69,6 +75,7 @@
       var mark = tr.querySelector(".required-mark");
       if (mark) { mark.hidden = !row.required; }
     });
+    if (more) { more.hidden = !pending; }
   }
 
   form.addEventListener("change", update);

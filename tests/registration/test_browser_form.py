@@ -40,7 +40,9 @@ def test_rows_follow_the_answers_and_a_refused_upload_keeps_the_form(app, world,
             # nothing answered yet: the rows for retired and working people are both hidden
             assert _visible(page, "labor_contract") == 0 and _visible(page, "hire_agreement") == 0
             assert _visible(page, "application_form") == 1
+            expect(page.locator("#more-documents")).to_contain_text("是否退休")
             page.check("input[name=retired][value=是]")
+            expect(page.locator("#more-documents")).to_be_hidden()
             assert _visible(page, "hire_agreement") == 1 and _visible(page, "retirement_proof") == 1
             assert _visible(page, "labor_contract") == 0 and _visible(page, "archive_proof") == 0
             assert page.locator("input[name=doc_labor_contract]").is_disabled()

@@ -100,6 +100,10 @@ class FilingPages:
         answers = {key: value for key, value in values.items()
                    if key not in ("name", "id_number", "cert_number", "mobile")}
         rows = requirements.rows_of(case_type)
+        # rows waiting for an answer not given yet: the page says more may be asked for
+        pending = any(not requirements.applies(row.condition, answers) and any(
+            not answers.get(key) for key, _op, _value in requirements.clauses(row.condition))
+            for row in rows)
         present = {d.doc_key: d for d in case.documents} if case is not None else {}
         return self.render_template(
             "registration/form.html", title=f"{case_type}业务办理", case_type=case_type,
@@ -110,7 +114,8 @@ class FilingPages:
             managed=cases.managed_person(g.user) is not None, errors=errors or {},
             held=held.files if held is not None else {},
             held_token=held.token if held is not None else "",
-            table=requirements.as_data(rows, case_type), human_size=files.human_size)
+            table=requirements.as_data(rows, case_type), human_size=files.human_size,
+            pending=pending)
 
     @expose("/save", methods=["POST"])
     @has_access
