@@ -104,6 +104,13 @@ def seed(now) -> list[tuple[str, str, str, str]]:
             person_id=person.id)
         cases.submit(filer, now - dt.timedelta(days=1), transfer.id)
         cases.approve(staff, now - dt.timedelta(hours=20), transfer.id)
+    if len(cpas) > 1:  # 已提交: a CPA leaving the firm for 协会代管 (no contract with a new firm)
+        person = cpas[1]
+        managed = _file(filer, now - dt.timedelta(days=2), "关系转移", {
+            "name": person.name, "cert_number": person.cert_number,
+            "mobile": person.phone or "13910000116", "retired": "非退休",
+            "transfer_type": "转入协会代管", "from_firm": first.name}, person_id=person.id)
+        cases.submit(filer, now - dt.timedelta(days=2), managed.id)
     # 预约成功: one booked in the coming days, one cancelled booking
     upcoming = [reg(n, s, now - dt.timedelta(days=2)) for n, s in (("赵六", 107), ("钱七", 108))]
     for case in upcoming:

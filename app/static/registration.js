@@ -23,3 +23,61 @@
     });
   });
 })();
+
+// 上传材料 follows the answers: each row of the requirements table (the server's, in
+// #documents[data-requirements]) is shown, and its file input enabled, only while the answers
+// chosen in the form meet its condition; the server still judges on 保存.
+(function () {
+  var table = document.getElementById("documents");
+  var form = document.getElementById("case-form");
+  if (!table || !form || !table.dataset.requirements) { return; }
+  var rows;
+  try { rows = JSON.parse(table.dataset.requirements); } catch (e) { return; }
+
+  function answer(key) {
+    var inputs = form.querySelectorAll("[name='" + key.replace(/'/g, "") + "']");
+    var values = [];
+    Array.prototype.forEach.call(inputs, function (input) {
+      if ((input.type === "radio" || input.type === "checkbox")) {
+        if (input.checked) { values.push(input.value); }
+      } else if (input.value) {
+        values.push(input.value);
+      }
+    });
+    return values;
+  }
+
+  function holds(clause) {
+    var values = answer(clause[0]), op = clause[1], value = clause[2];
+    if (op === "~") { return values.indexOf(value) >= 0; }
+    var text = values.length ? values[0] : "";
+    if (op === "!=") { return text !== value; }
+    if (op === "=") { return text === value; }
+    return false;
+  }
+
+  var more = document.getElementById("more-documents");
+
+  function update() {
+    var pending = false;
+    var trs = table.querySelectorAll("tr.document-row");
+    Array.prototype.forEach.call(trs, function (tr) {
+      var row = rows[Number(tr.dataset.index)];
+      if (!row) { return; }
+      var shown = row.when.every(holds);
+      if (!shown && row.when.some(function (c) { return answer(c[0]).length === 0; })) {
+        pending = true;
+      }
+      tr.hidden = !shown;
+      Array.prototype.forEach.call(tr.querySelectorAll("input"), function (input) {
+        input.disabled = !shown;
+      });
+      var mark = tr.querySelector(".required-mark");
+      if (mark) { mark.hidden = !row.required; }
+    });
+    if (more) { more.hidden = !pending; }
+  }
+
+  form.addEventListener("change", update);
+  update();
+})();

@@ -60,6 +60,18 @@ def _form_data(case_type: str) -> dict:
     return data
 
 
+def _typed(case_type: str) -> dict:
+    """The form's values as typed (a refused 保存 shows them again)."""
+    values = _form_data(case_type)
+    return {key: value for key, value in values.items() if value not in ("", None)}
+
+
+def _kept() -> dict:
+    """doc_key -> id of the files an earlier refused 保存 kept (``held_<key>``)."""
+    return {key[5:][:32]: value[:12] for key, value in request.form.items()
+            if key.startswith("held_") and key != "held_token" and value}
+
+
 def _uploads() -> dict:
     found = {}
     for key, storage in request.files.items(multi=True):

@@ -90,13 +90,20 @@ class FilingPages:
                       "gender": managed.gender or ""}
         return self._render_form(case_type, None, values, person_id)
 
-    def _render_form(self, case_type, case, values, person_id=""):
-        answers = cases.answers_of(case) if case is not None else {}
-        if case is not None:
+    def _render_form(self, case_type, case, values, person_id="", errors=None, held=None):
+        """The form: a case's saved values, or (``errors``: a refused 保存) what was typed,
+        with the files that try accepted (``held``) kept and every fault named by its field."""
+        if case is not None and errors is None:
             values = {"name": case.name, "id_number": case.id_number or "",
                       "cert_number": case.cert_number or "", "mobile": case.mobile or "",
-                      **answers}
+                      **cases.answers_of(case)}
+        answers = {key: value for key, value in values.items()
+                   if key not in ("name", "id_number", "cert_number", "mobile")}
         rows = requirements.rows_of(case_type)
+        # rows waiting for an answer not given yet: the page says more may be asked for
+        pending = any(not requirements.applies(row.condition, answers) and any(
+            not answers.get(key) for key, _op, _value in requirements.clauses(row.condition))
+            for row in rows)
         present = {d.doc_key: d for d in case.documents} if case is not None else {}
         return self.render_template(
             "registration/form.html", title=f"{case_type}业务办理", case_type=case_type,
@@ -104,7 +111,11 @@ class FilingPages:
             rows=rows, applies=requirements.applies, answers=answers, present=present,
             words=requirements.condition_words,
             accept=cases.DOCUMENT.accept,
-            managed=cases.managed_person(g.user) is not None)
+            managed=cases.managed_person(g.user) is not None, errors=errors or {},
+            held=held.files if held is not None else {},
+            held_token=held.token if held is not None else "",
+            table=requirements.as_data(rows, case_type), human_size=files.human_size,
+            pending=pending)
 
     @expose("/save", methods=["POST"])
     @has_access
@@ -119,21 +130,28 @@ class FilingPages:
             return redirect(back)
         if case_id is None and case_type not in TY.ALL:
             abort(400, description="请选择业务类型")
+        held = None
         try:
+            case = None
             if case_id is not None:
-                case_type = cases.get_case(g.user, case_id).case_type
+                case = cases.get_case(g.user, case_id)
+                case_type = case.case_type
+            held = cases.hold_uploads(g.user, now(), case_type, request.form.get("held_token"),
+                                      _uploads(), _kept())
             case = cases.save_case(
                 g.user, now(), case_id, case_type=case_type, data=_form_data(case_type),
                 pledged_at=self._pledged_at(case_type), person_id=request.form.get("person_id"),
-                uploads=_uploads(), remove=request.form.getlist("remove")[:50])
+                held=held.files, refused=held.errors, remove=request.form.getlist("remove")[:50])
         except DomainError as error:
             if error.status == 404:
                 abort(404)
-            flash(error.message, "danger")
-            if case_id is not None:
-                return redirect(url_for(".case", pk=case_id, edit=1))
-            return redirect(url_for(".form", case_type=case_type,
-                                    person=request.form.get("person_id") or None))
+            if error.status == 403 or held is None:
+                return _refuse(error, back)
+            # the form comes back as typed, with the files it accepted and each fault named
+            errors = getattr(error, "errors", None) or {error.field or "form": error.message}
+            return self._render_form(case_type, case, _typed(case_type),
+                                     request.form.get("person_id") or "", errors=errors,
+                                     held=held)
         if request.form.get("action") == "submit":
             try:
                 cases.submit(g.user, now(), case.id)

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from app.models import StoredFile
 from app.workflows.core.errors import NotFoundError, ValidationError
+from app.workflows.core.jobs import job
 from app.workflows.core.scoping import is_institute
 
 CHUNK = 1024 * 1024
@@ -398,6 +399,64 @@ def of_owner(owner_kind: str, owner_ids) -> dict[int, list[StoredFile]]:
                                      StoredFile.owner_id.in_(owner_ids)).order_by(StoredFile.id)):
         result.setdefault(row.owner_id, []).append(row)
     return result
+
+
+# --- held files: accepted uploads of a form that was refused for another reason -------------
+
+HELD_PREFIX = "held:"
+HELD_FOR = dt.timedelta(days=1)
+_TOKEN = re.compile(r"^[0-9a-f]{24}$")
+
+
+def hold_token(value: str | None = None) -> str:
+    """The form's token for its held files: the one it carried, or a new one."""
+    value = (value or "").strip().lower()
+    return value if _TOKEN.match(value) else secrets.token_hex(12)
+
+
+def hold(actor, now: dt.datetime, kind_of: DocType, upload: Upload, token: str) -> StoredFile:
+    """Store an upload that was accepted while its form was refused (a bad file beside it, a
+    wrong ID number…): the form comes back naming it and sends its id again with the fix, so
+    nobody uploads it twice. It belongs to nothing until `claim`; `purge_held_files` forgets
+    what was never claimed after HELD_FOR."""
+    return store(actor, now, kind_of, upload, HELD_PREFIX + hold_token(token), None)
+
+
+def held(actor, token: str, file_ids) -> dict[int, StoredFile]:
+    """The held files of this form (its token) that this user uploaded, by id; ids of anyone
+    else's files or of files already claimed are ignored."""
+    ids = []
+    for value in file_ids or ():
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            continue
+        if 0 < number < 2**31:
+            ids.append(number)
+    if not ids or not _TOKEN.match(token or ""):
+        return {}
+    rows = db.session.scalars(select(StoredFile).where(
+        StoredFile.id.in_(ids[:50]), StoredFile.owner_kind == HELD_PREFIX + token,
+        StoredFile.uploaded_by_id == getattr(actor, "id", None)))
+    return {row.id: row for row in rows}
+
+
+def claim(row: StoredFile, owner_kind: str, owner_id: int) -> StoredFile:
+    """A held file joins what it was uploaded for (in the caller's transaction)."""
+    row.owner_kind, row.owner_id = owner_kind, owner_id
+    return row
+
+
+@job("purge_held_files", schedule="interval:3600", description="清理未提交表单中保留超过一天的文件",
+     labels={"purged": "已清理"})
+def purge_held_files(now: dt.datetime) -> dict:
+    stale = db.session.scalars(select(StoredFile).where(
+        StoredFile.owner_kind.startswith(HELD_PREFIX), StoredFile.owner_id.is_(None),
+        StoredFile.created_at < now - HELD_FOR)).all()
+    for row in stale:
+        remove(row)
+    db.session.commit()
+    return {"purged": len(stale)}
 
 
 # --- reading -----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ Who files: a firm admin for its firm's CPAs (the case carries the firm), or a CP
 by the institute (协会代管, a member whose person has no firm) for itself. Every step sends
 the manual's 【进度提醒】 system message to the filer.
 """
+import dataclasses
 import datetime as dt
 import json
 
@@ -221,16 +222,25 @@ def history(case):
 
 # --- filling in ------------------------------------------------------------------------------
 
-def _clean_fields(case_type: str, data: dict, kind: str, actor) -> tuple[dict, dict]:
-    """(columns, answers) from the form; each field checked, named in the message."""
-    columns, answers = {}, {}
+class FormRefused(ValidationError):
+    """保存 refused: every field and document at fault, by key (a field's key, ``doc_<key>``
+    for a document), so the form names each next to it."""
+
+    def __init__(self, errors: dict):
+        super().__init__("；".join(errors.values()), next(iter(errors), None))
+        self.errors = dict(errors)
+
+
+def _read_fields(case_type: str, data: dict) -> tuple[dict, dict, dict]:
+    """(columns, answers, errors) from the form; each field checked, each fault named."""
+    columns, answers, errors = {}, {}, {}
     for field in TY.fields_of(case_type):
         raw = data.get(field.key)
         if field.kind == "checks":
             values = raw if isinstance(raw, (list, tuple)) else ([raw] if raw else [])
             bad = [v for v in values if v not in field.choices]
             if bad:
-                raise ValidationError(f"{field.label}中的“{str(bad[0])[:30]}”不是可选项", field.key)
+                errors[field.key] = f"{field.label}中的“{str(bad[0])[:30]}”不是可选项"
             answers[field.key] = [c for c in field.choices if c in values]
             continue
         value = clean_name(raw if isinstance(raw, str) else ("" if raw is None else str(raw)))
@@ -238,23 +248,85 @@ def _clean_fields(case_type: str, data: dict, kind: str, actor) -> tuple[dict, d
             (columns if field.key in ("name", "id_number", "cert_number", "mobile")
              else answers)[field.key] = None
             continue
-        if field.kind == "id_number":
-            value = validate_id_number(value, field.label)
-        elif field.kind == "mobile":
-            value = validate_mobile(value, field.label)
-        elif field.kind == "cert":
-            value = validate_cert_number(value, field.label)
-        elif field.kind in ("radio", "select") and value not in field.choices:
-            raise ValidationError(f"{field.label}请从选项中选择", field.key)
-        elif len(value) > (64 if field.key == "name" else 100):
-            raise ValidationError(f"{field.label}过长", field.key)
+        try:
+            if field.kind == "id_number":
+                value = validate_id_number(value, field.label)
+            elif field.kind == "mobile":
+                value = validate_mobile(value, field.label)
+            elif field.kind == "cert":
+                value = validate_cert_number(value, field.label)
+            elif field.kind in ("radio", "select") and value not in field.choices:
+                raise ValidationError(f"{field.label}请从选项中选择", field.key)
+            elif len(value) > (64 if field.key == "name" else 100):
+                raise ValidationError(f"{field.label}过长", field.key)
+        except ValidationError as error:
+            errors[field.key] = error.message
+            continue
         if field.key in ("name", "id_number", "cert_number", "mobile"):
             columns[field.key] = value
         else:
             answers[field.key] = value
-    if not columns.get("name"):
-        raise ValidationError("请填写姓名", "name")
+    if not columns.get("name") and "name" not in errors:
+        errors["name"] = "请填写姓名"
+    return columns, answers, errors
+
+
+def _clean_fields(case_type: str, data: dict, refused: dict | None = None) -> tuple[dict, dict]:
+    """(columns, answers), or FormRefused naming every field (and refused file) at fault."""
+    columns, answers, errors = _read_fields(case_type, data)
+    errors.update(refused or {})
+    if errors:
+        raise FormRefused(errors)
     return columns, answers
+
+
+def field_errors(case_type: str, data: dict) -> dict:
+    """What is wrong with the typed fields, by field key (nothing is saved)."""
+    return _read_fields(case_type, data)[2]
+
+
+@dataclasses.dataclass
+class Held:
+    """The files of one try at 保存: accepted ones kept for the form (doc_key -> StoredFile),
+    refused ones named (``doc_<key>`` -> message), and the form's token."""
+    token: str
+    files: dict
+    errors: dict
+
+
+def _upload_error(label: str, message: str) -> str:
+    return f"【{label}】{message}（支持 .jpg,.png,.pdf 格式，大小不超过 5MB）"
+
+
+@command
+def hold_uploads(actor, now: dt.datetime, case_type: str, token: str | None, uploads: dict,
+                 kept: dict | None = None) -> Held:
+    """Step one of 保存 from the form: each chosen file is checked and kept for this form
+    (committed on its own, so a refusal of the form loses none), each refused one named by
+    its row; the files an earlier refused try kept (``kept``: doc_key -> file id) come back."""
+    require_filer(actor)
+    token = files.hold_token(token)
+    labels = {}
+    for row in requirements.rows_of(case_type):
+        labels.setdefault(row.doc_key, row.label)
+    result = Held(token, {}, {})
+    found = files.held(actor, token, (kept or {}).values())
+    for key, file_id in (kept or {}).items():
+        row = found.get(int(file_id)) if str(file_id).isdigit() else None
+        if row is not None and key in labels:
+            result.files[key] = row
+    for key, upload in (uploads or {}).items():
+        if upload is None:
+            continue
+        if key not in labels:
+            result.errors[f"doc_{key}"[:40]] = "该业务不需要上传这项材料，请按页面列出的材料上传"
+            continue
+        try:
+            result.files[key] = files.hold(actor, now, DOCUMENT, upload, token)
+        except ValidationError as error:
+            result.files.pop(key, None)
+            result.errors[f"doc_{key}"] = _upload_error(labels[key], error.message)
+    return result
 
 
 def _person_for(actor, kind: str, person_id) -> Person | None:
@@ -268,9 +340,11 @@ def _person_for(actor, kind: str, person_id) -> Person | None:
 @command
 def save_case(actor, now: dt.datetime, case_id=None, *, case_type: str | None = None,
               data: dict | None = None, pledged_at: dt.datetime | None = None, person_id=None,
-              uploads: dict | None = None, remove=()) -> RegistrationCase:
+              uploads: dict | None = None, remove=(), held: dict | None = None,
+              refused: dict | None = None) -> RegistrationCase:
     """保存: create or update a draft (未提交 / 审核不通过 / 已过期) with its fields and files;
-    missing documents are allowed until 提交审核."""
+    missing documents are allowed until 提交审核. ``held`` (doc_key -> StoredFile) are files
+    `hold_uploads` kept; ``refused`` its refusals, named with the fields' in one FormRefused."""
     kind = require_filer(actor)
     data = dict(data or {})
     if case_id is None:
@@ -295,7 +369,7 @@ def save_case(actor, now: dt.datetime, case_id=None, *, case_type: str | None = 
             raise ForbiddenError("只有提交该业务的事务所或注册会计师本人可以修改")
         if case.status not in S.EDITABLE:
             raise ValidationError(f"当前状态为“{case.status}”，不能修改；如需修改请先撤回")
-    columns, answers = _clean_fields(case.case_type, data, kind, actor)
+    columns, answers = _clean_fields(case.case_type, data, refused)
     for key, value in columns.items():
         setattr(case, key, value)
     person = db.session.get(Person, case.person_id) if case.person_id else None
@@ -307,7 +381,7 @@ def save_case(actor, now: dt.datetime, case_id=None, *, case_type: str | None = 
         db.session.flush()
         MACHINE.start(case, actor, now)
     _remove_documents(case, remove)
-    _attach(actor, now, case, uploads or {})
+    _attach(actor, now, case, uploads or {}, held or {})
     return case
 
 
@@ -318,28 +392,49 @@ def _remove_documents(case, document_ids) -> None:
             case.documents.remove(document)
 
 
-def _attach(actor, now, case, uploads: dict) -> None:
-    """Each upload replaces the document of its key; keys outside the table are refused."""
-    if not uploads:
+def _not_applicable(case, key) -> ValidationError:
+    """A document the case's answers do not ask for, named by its label (never its key)."""
+    rows = [row for row in requirements.rows_of(case.case_type) if row.doc_key == key]
+    if not rows:
+        return ValidationError("该业务不需要上传这项材料，请按页面列出的材料上传", f"doc_{key}"[:40])
+    when = "或".join(requirements.condition_words(row.condition, case.case_type)
+                    for row in rows if row.condition)
+    return ValidationError(f"【{rows[0].label}】按所填写的情况不需要上传" +
+                           (f"（{when}时才需要）" if when else "") + "，请删除该文件或修改所填写的信息",
+                           f"doc_{key}")
+
+
+def _attach(actor, now, case, uploads: dict, held: dict) -> None:
+    """Each upload (or held file) replaces the document of its key; keys the answers do not
+    ask for are refused by the row's name."""
+    if not uploads and not held:
         return
     allowed = {row.doc_key: row for row in requirements.documents_for(
         case.case_type, answers_of(case))}
-    for key, upload in uploads.items():
-        if upload is None:
-            continue
+    chosen = [(key, upload, None) for key, upload in uploads.items() if upload is not None]
+    chosen += [(key, None, stored) for key, stored in held.items() if stored is not None]
+    errors = {}
+    for key, upload, stored in chosen:
         row = allowed.get(key)
         if row is None:
-            raise ValidationError(f"该业务不需要上传“{str(key)[:32]}”材料", "documents")
-        try:
-            stored = files.store(actor, now, DOCUMENT, upload, OWNER_KIND, case.id)
-        except ValidationError as error:
-            raise ValidationError(f"【{row.label}】{error.message}（支持 .jpg,.png,.pdf 格式，"
-                                  f"大小不超过 5MB）", key) from None
+            error = _not_applicable(case, key)
+            errors[error.field] = error.message
+            continue
+        if stored is not None:
+            stored = files.claim(stored, OWNER_KIND, case.id)
+        else:
+            try:
+                stored = files.store(actor, now, DOCUMENT, upload, OWNER_KIND, case.id)
+            except ValidationError as error:
+                errors[f"doc_{key}"] = _upload_error(row.label, error.message)
+                continue
         for document in list(case.documents):
             if document.doc_key == key:
                 case.documents.remove(document)
         case.documents.append(CaseDocument(doc_key=key, label=row.label, file=stored,
                                            uploaded_at=now))
+    if errors:
+        raise FormRefused(errors)
 
 
 # --- the steps -------------------------------------------------------------------------------

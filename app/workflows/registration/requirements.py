@@ -26,18 +26,38 @@ DEFAULTS = [
     (T.CANCEL, "certificate", "注册会计师证书扫描件", True, "", False),
     (T.CANCEL, "agent_ids", "委托人及受托人身份证扫描件", True, "", False),
     (T.CANCEL, "other", "其他补充材料", False, "", False),
+    # 关系转移 (§3.3): per 关系转移类型. The manual's screen (京内转所 → 转入事务所, 非退休) asks for
+    # 转所表, 证书, 年检二维码, 与转入所的劳动合同, 社保权益记录, 存档证明; a retired CPA signs a
+    # 聘用协议 instead and has no 社保/存档; 转入协会代管 has no new firm (no contract with one:
+    # the proof of leaving the old firm instead); 本市转外省 is finished by the other province.
     (T.TRANSFER, "transfer_form", "转所表", True, "", True),
     (T.TRANSFER, "certificate", "注册会计师证书扫描件", True, "", False),
     (T.TRANSFER, "annual_qr", "年检二维码", True, "", False),
     (T.TRANSFER, "labor_contract", "与转入所签订的在有效期内的劳动合同扫描件", True,
-     "retired=非退休", False),
+     "transfer_type=京内转所;retired=非退休", False),
+    (T.TRANSFER, "labor_contract", "与转入所签订的在有效期内的劳动合同扫描件", True,
+     "transfer_type=外省转入本市事务所;retired=非退休", False),
     (T.TRANSFER, "hire_agreement", "与转入所签订的在有效期内的聘用协议扫描件", True,
-     "retired=退休", False),
-    (T.TRANSFER, "social_rights", "社保权益记录", True, "retired=非退休", False),
-    (T.TRANSFER, "archive_proof", "存档证明", True, "retired=非退休", False),
+     "transfer_type=京内转所;retired=退休", False),
+    (T.TRANSFER, "hire_agreement", "与转入所签订的在有效期内的聘用协议扫描件", True,
+     "transfer_type=外省转入本市事务所;retired=退休", False),
+    (T.TRANSFER, "social_rights", "社保权益记录", True,
+     "transfer_type=京内转所;retired=非退休", False),
+    (T.TRANSFER, "social_rights", "社保权益记录", True,
+     "transfer_type=外省转入本市事务所;retired=非退休", False),
+    (T.TRANSFER, "archive_proof", "存档证明", True,
+     "transfer_type=京内转所;retired=非退休", False),
+    (T.TRANSFER, "archive_proof", "存档证明", True,
+     "transfer_type=外省转入本市事务所;retired=非退休", False),
+    (T.TRANSFER, "leaving_proof", "与转出所解除劳动合同（聘用协议）的证明", True,
+     "transfer_type=转入协会代管", False),
+    (T.TRANSFER, "leaving_proof", "与转出所解除劳动合同（聘用协议）的证明", True,
+     "transfer_type=外省转入本市协会代管", False),
     (T.CHANGE, "exam_certificate", "全科合格证扫描件", True, "", False),
     (T.CHANGE, "certificate", "注册会计师证书扫描件", True, "", False),
     (T.CHANGE, "id_card", "有效身份证正反面扫描件", True, "items~身份证号 (证书信息)", False),
+    (T.CHANGE, "id_card", "有效身份证正反面扫描件", True,
+     "items~将军官证等证件变更为身份证 (证书信息)", False),
     (T.CHANGE, "name_change_proof", "公安机关出具的姓名变更证明", True, "items~姓名 (证书信息)",
      False),
     (T.OTHER_CHANGE, "matters_form", "注册会计师相关事项申请表", True, "", True),
@@ -106,6 +126,31 @@ def missing(case_type: str, answers: dict, present_keys, session=None) -> list[s
     present = set(present_keys)
     return [row.label for row in documents_for(case_type, answers, session)
             if row.required and row.doc_key not in present]
+
+
+def clauses(condition: str) -> list[list[str]]:
+    """``[[key, op, value], …]`` of a condition (all must hold); a clause without an operator
+    is ``[clause, "?", ""]``, which never holds."""
+    found = []
+    for clause in (c.strip() for c in (condition or "").split(";")):
+        if not clause:
+            continue
+        for op in ("!=", "~", "="):
+            if op in clause:
+                key, value = (part.strip() for part in clause.split(op, 1))
+                found.append([key, op, value])
+                break
+        else:
+            found.append([clause, "?", ""])
+    return found
+
+
+def as_data(rows, case_type: str) -> list[dict]:
+    """The table as the form's script reads it (a data attribute: the page shows and requires
+    the rows the answers ask for as they are chosen; the server still judges on 保存)."""
+    return [{"key": row.doc_key, "label": row.label, "required": bool(row.required),
+             "when": clauses(row.condition),
+             "words": condition_words(row.condition, case_type)} for row in rows]
 
 
 def condition_words(condition: str, case_type: str | None = None) -> str:
