@@ -188,6 +188,12 @@ def seed(now) -> list[tuple[str, str, str, str]]:
         "name": name, "id_number": person.id_number, "mobile": person.phone})
     cases.submit(account, now - dt.timedelta(days=2), reissue.id)
     cases.approve(staff, now - dt.timedelta(days=1), reissue.id)
+    if isinstance(staff, User):  # staff ask the managed CPA, as they would a firm
+        from app.workflows import messages
+        messages.start_consultation(
+            staff, now - dt.timedelta(hours=5), "证书补办",
+            "您的证书补办已审核通过，请在30天内预约到现场办理，并携带登报挂失声明原件。",
+            person_id=person.id)
     _settings(now)
     db.session.commit()
     return [("Member", cert, person.id_number, f"{name}（协会代管注册会计师，初始密码为身份证号）")]

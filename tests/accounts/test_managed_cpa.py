@@ -64,3 +64,49 @@ def test_update_own_mobile_is_refused_for_others(app, world, ctx):
     from tests.registration.common import user
     with pytest.raises(ForbiddenError):
         settings.update_own_mobile(user(ctx, world.member), NOW, "13822227777")
+
+
+def test_staff_open_a_consultation_with_a_managed_cpa(app, world, make_client):
+    pid, password = _managed(app, 943, "王代管", "13822220943", "110100099943",
+                             must_change=False)
+    staff = make_client()
+    staff.login(world.staff)
+    page = staff.get("/messages/consultation/new").get_data(as_text=True)
+    assert "协会代管注册会计师" in page and f'value="person-{pid}"' in page and "王代管" in page
+    response = staff.post_form("/messages/consultation/new", data={
+        "firm": f"person-{pid}", "business_type": "关系转移", "body": "请补充转所表原件"})
+    assert response.status_code == 302
+    with app.app_context():
+        thread = db.session.query(Consultation).one()
+        assert (thread.person_id, thread.firm_id, thread.status) == (pid, None, "待用户回复")
+        thread_id = thread.id
+    cpa = make_client()
+    cpa.login("110100099943", password)
+    page = cpa.get(f"/messages/consultation/{thread_id}").get_data(as_text=True)
+    assert "请补充转所表原件" in page
+    # another member does not see it
+    other = make_client()
+    other.login(world.member)
+    assert other.get(f"/messages/consultation/{thread_id}").status_code == 404
+    # a person who is not under the institute's care cannot be chosen that way
+    refused = staff.post_form("/messages/consultation/new", data={
+        "firm": f"person-{world.a_people[0]}", "business_type": "其他", "body": "问"})
+    assert "请选择事务所或协会代管注册会计师" in refused.get_data(as_text=True)
+
+
+def test_a_notice_to_all_firms_reaches_managed_cpas(app, world, ctx):
+    from app.models import Audience
+    from app.workflows import messages
+    from app.workflows.messages.notices import NoticeInput
+    from tests.registration.common import user
+    pid, _ = _managed(app, 944, "冯代管", "13822220944", "110100099944", must_change=False)
+    staff = user(ctx, world.staff)
+    notice = messages.save_notice(staff, NOW, NoticeInput(
+        title="年检通知", body="<p>请按时年检</p>", audience=Audience.ALL_FIRMS,
+        publish_at=NOW, firm_ids=[], person_types=[]))
+    messages.publish_notice(notice, NOW)
+    ctx.commit()
+    reached = {m.user_id for m in ctx.query(Message).filter_by(title="年检通知")}
+    assert user(ctx, "110100099944").id in reached
+    assert user(ctx, world.a.admin).id in reached and user(ctx, world.b.admin).id in reached
+    assert user(ctx, world.member).id not in reached  # a firm's CPA: through its firm
