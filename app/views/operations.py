@@ -1,5 +1,5 @@
-"""系统管理 › 审计日志, 定时任务 and 邮件发送记录: the audit log, the run log of scheduled jobs
-and the mail outbox.
+"""系统管理 › 审计日志, 定时任务, 邮件发送记录 and 短信发送记录: the audit log, the run log of
+scheduled jobs and the mail and SMS outboxes.
 
 All are read-only lists for Admin and Staff (their models are institute-only: the row
 scope shows them to no one else). Mail bodies are never shown: they may carry codes.
@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 
 from app.clock import display
 from app.domains import Domain
-from app.models import AuditLog, JobRun, OutboxMail
+from app.models import AuditLog, JobRun, OutboxMail, OutboxSms
 from app.roles import MENU_SYSTEM, STAFF
 from app.views.core.scoping import ScopedModelView, current_user, now
 from app.workflows.core import audit, jobs, mail
@@ -22,6 +22,7 @@ from app.workflows.core import audit, jobs, mail
 MENU_AUDIT = "审计日志"
 MENU_JOB_RUNS = "定时任务"
 MENU_OUTBOX = "邮件发送记录"
+MENU_SMS = "短信发送记录"
 
 TRIGGER_LABELS = {jobs.TRIGGER_SCHEDULE: "定时", jobs.TRIGGER_CATCH_UP: "补跑",
                   jobs.TRIGGER_CLI: "命令行"}
@@ -97,6 +98,20 @@ class JobRunView(ScopedModelView):
         return super().render_template(template, **kwargs)
 
 
+def _failure(value):
+    """最近错误: what failed and what happens next in Chinese; the technical text below it,
+    small, for whoever fixes the mail server."""
+    if not value:
+        return ""
+    words = mail.explain_error(value)
+    technical = value.split(mail.TECHNICAL, 1)[1] if mail.TECHNICAL in value else (
+        value if value.isascii() else "")
+    if not technical:
+        return words
+    return Markup("%s<br><small class='text-muted'>技术信息：%s</small>") % (
+        words, technical[:200])
+
+
 class OutboxMailView(ScopedModelView):
     """邮件发送记录: the outbox; failures can be sent again."""
 
@@ -129,7 +144,7 @@ class OutboxMailView(ScopedModelView):
         "next_attempt_at": display,
         "claimed_at": display,
         "sent_at": display,
-        "last_error": lambda v: (v or "")[:200],
+        "last_error": _failure,
     }
 
     @action("resend", "重新发送",
@@ -145,6 +160,26 @@ class OutboxMailView(ScopedModelView):
             flash(f"{skipped} 封未处理：只有发送失败（或发送中超过10分钟）的邮件可以重新发送",
                   "warning")
         return redirect(self.get_redirect())
+
+
+class OutboxSmsView(ScopedModelView):
+    """短信发送记录: every SMS the system wrote (预约成功, 改约, 取消, …), read-only — the
+    gateway (SMS_GATEWAY) or an operator's adapter sends from this table. Texts carry no
+    codes (password codes go by mail), so staff read them to answer "did I get a text"."""
+
+    datamodel = SQLAInterface(OutboxSms)
+    base_permissions = ["can_list", "can_show", "can_export"]
+    list_title = "短信发送记录"
+    show_title = "短信详情"
+    label_columns = {"created_at": "创建时间", "to_mobile": "手机号", "body": "短信内容",
+                     "status": "状态", "sent_at": "发送时间"}
+    list_columns = ["created_at", "to_mobile", "body", "status", "sent_at"]
+    show_columns = list_columns
+    export_columns = list_columns
+    search_columns = ["to_mobile", "body", "status", "created_at", "sent_at"]
+    order_columns = ["created_at", "to_mobile", "status", "sent_at"]
+    base_order = ("created_at", "desc")
+    formatters_columns = {"created_at": display, "sent_at": display}
 
 
 ACTION_LABELS = {"create": "新增", "update": "修改", "delete": "删除"}
@@ -278,6 +313,7 @@ def register(appbuilder, app) -> None:
     appbuilder.add_view(AuditLogView, MENU_AUDIT, icon="fa-history", category=MENU_SYSTEM)
     appbuilder.add_view(JobRunView, MENU_JOB_RUNS, icon="fa-clock-o", category=MENU_SYSTEM)
     appbuilder.add_view(OutboxMailView, MENU_OUTBOX, icon="fa-envelope-o", category=MENU_SYSTEM)
+    appbuilder.add_view(OutboxSmsView, MENU_SMS, icon="fa-commenting-o", category=MENU_SYSTEM)
 
 
 DOMAIN = Domain(
@@ -287,6 +323,7 @@ DOMAIN = Domain(
         ["AuditLogView", "can_(list|show|export)"],
         ["JobRunView", "can_(list|show|export)"],
         ["OutboxMailView", "can_(list|show|export)|resend"],
-        [f"{MENU_AUDIT}|{MENU_JOB_RUNS}|{MENU_OUTBOX}", "menu_access"],
+        ["OutboxSmsView", "can_(list|show|export)"],
+        [f"{MENU_AUDIT}|{MENU_JOB_RUNS}|{MENU_OUTBOX}|{MENU_SMS}", "menu_access"],
     ]},
 )
