@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
-from app.models import Firm, Person, PersonType
+from app.models import CalendarDay, DocRequirement, Firm, Person, PersonType, SlotTemplate
 from app.workflows import accounts
 from app.workflows.core import files
 from app.workflows.core.identifiers import id_check_char
@@ -52,6 +52,25 @@ def _open_days(now):
 def _at(day: dt.date, hour: int) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, hour, tzinfo=clock.LOCAL_TZ).astimezone(
         dt.timezone.utc)
+
+
+def _settings(now) -> None:
+    """What staff set on the three settings screens: a 临时闭馆 day and a 调休上班 day beyond
+    the booking window (the demo's bookings keep their days), a slot kept but not offered,
+    and an optional document without a template."""
+    today = clock.local_today(now)
+    closed = next(d for d in (today + dt.timedelta(days=n) for n in range(20, 40))
+                  if booking.is_open(d))
+    db.session.add_all([CalendarDay(day=closed, open=False, note="临时闭馆（大厅设备检修）"),
+                        CalendarDay(day=next(d for d in (today + dt.timedelta(days=n)
+                                                          for n in range(40, 47))
+                                             if d.weekday() == 5),
+                                    open=True, note="调休上班")])
+    db.session.add(SlotTemplate(start="12:00", end="12:30", seats=4, active=False))
+    db.session.add(DocRequirement(case_type="注册申请", doc_key="resume",
+                                  label="个人简历（可选，便于核实执业经历）", required=False,
+                                  condition="", has_template=False, sort=90))
+    db.session.flush()
 
 
 def seed(now) -> list[tuple[str, str, str, str]]:
@@ -176,5 +195,12 @@ def seed(now) -> list[tuple[str, str, str, str]]:
         "name": name, "id_number": person.id_number, "mobile": person.phone})
     cases.submit(account, now - dt.timedelta(days=2), reissue.id)
     cases.approve(staff, now - dt.timedelta(days=1), reissue.id)
+    if isinstance(staff, User):  # staff ask the managed CPA, as they would a firm
+        from app.workflows import messages
+        messages.start_consultation(
+            staff, now - dt.timedelta(hours=5), "证书补办",
+            "您的证书补办已审核通过，请在30天内预约到现场办理，并携带登报挂失声明原件。",
+            person_id=person.id)
+    _settings(now)
     db.session.commit()
     return [("Member", cert, person.id_number, f"{name}（协会代管注册会计师，初始密码为身份证号）")]

@@ -38,6 +38,10 @@ class FirstLoginForm(FlaskForm):
     repeat = PasswordField("确认新密码")
 
 
+class MobileForm(FlaskForm):
+    mobile = StringField("本人手机号")
+
+
 def _show_error(form, error: DomainError) -> None:
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
@@ -76,8 +80,11 @@ class AccountView(BaseView):
         user = g.user
         if not accounts.needs_first_login(user):
             return redirect(self.appbuilder.get_url_for_index)
-        form = FirstLoginForm()
         need_contact = accounts.needs_contact_info(user)
+        need_mobile = accounts.asks_own_mobile(user)
+        person = user.account.person if user.account else None
+        # the mobile on file comes pre-filled: to confirm, or correct
+        form = FirstLoginForm(data={"mobile": person.phone if need_mobile and person else ""})
         if request.method == "POST" and form.validate_on_submit():
             try:
                 accounts.complete_first_login(
@@ -94,8 +101,7 @@ class AccountView(BaseView):
         return self.render_template(
             "accounts/first_login.html", form=form, title="补充信息",
             firm=user.account.firm if user.account else None,
-            need_contact=need_contact, need_mobile=accounts.needs_own_mobile(user),
-            person=user.account.person if user.account else None,
+            need_contact=need_contact, need_mobile=need_mobile, person=person,
             need_password=bool(user.account and user.account.must_change_password),
             policy=POLICY_TEXT,
         )
@@ -169,7 +175,7 @@ class SettingsView(BaseView):
     route_base = "/settings"
     class_permission_name = "Settings"
     method_permission_name = {name: "access" for name in (
-        "index", "contact", "email", "email_confirm", "email_unbind")}
+        "index", "contact", "mobile", "email", "email_confirm", "email_unbind")}
     default_view = "index"
 
     def _page(self, email_form=None, code_form=None):
@@ -207,6 +213,28 @@ class SettingsView(BaseView):
                 flash("用户信息已保存", "success")
                 return redirect(url_for(".index"))
         return self.render_template("accounts/contact.html", title="编辑信息", form=form,
+                                    info=info)
+
+    @expose("/mobile/", methods=["GET", "POST"])
+    @has_access
+    def mobile(self):
+        """编辑信息 of a 协会代管注册会计师: its own mobile (the appointment SMS goes there)."""
+        user = g.user
+        info = settings.user_info(user)
+        if not info.can_edit_mobile:
+            abort(404)
+        form = MobileForm(data={"mobile": info.mobile})
+        if request.method == "POST" and form.validate_on_submit():
+            try:
+                settings.update_own_mobile(user, now(), form.mobile.data)
+            except ForbiddenError:
+                abort(404)
+            except DomainError as error:
+                _show_error(form, error)
+            else:
+                flash("本人手机号已保存", "success")
+                return redirect(url_for(".index"))
+        return self.render_template("accounts/mobile.html", title="编辑信息", form=form,
                                     info=info)
 
     @expose("/email/", methods=["POST"])

@@ -108,19 +108,25 @@ class MessageCenterView(BaseView):
         user = current_user()
         form = request.form
         if request.method == "POST":
+            # staff choose a firm (its id) or a 协会代管注册会计师 ("person-<id>")
+            chosen = form.get("firm", "")
+            person_id = int(chosen[7:]) if chosen.startswith("person-") and \
+                chosen[7:].isdigit() and len(chosen) < 20 else None
             try:
                 consultation = messages.start_consultation(
                     user, now(), form.get("business_type", ""), form.get("body", ""),
-                    uploads(), firm_id=form.get("firm", type=int))
+                    uploads(), firm_id=form.get("firm", type=int), person_id=person_id)
                 flash("咨询已发送", "success")
                 return redirect(url_for(".consultation", pk=consultation.id))
             except DomainError as error:
                 flash(error.message, "danger")
         firms = (db.session.scalars(select(Firm).order_by(Firm.code)).all()
                  if is_institute(user) else None)
+        managed = (db.session.scalars(messages.managed_cpas_query()).all()
+                   if is_institute(user) else None)
         return self.render_template(
             "messages/consultation_new.html", title="发起咨询", types=messages.BUSINESS_TYPES,
-            firms=firms, form=form, attachment=messages.ATTACHMENT)
+            firms=firms, managed=managed, form=form, attachment=messages.ATTACHMENT)
 
     @expose("/consultation/<int:pk>")
     @has_access

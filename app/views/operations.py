@@ -1,5 +1,5 @@
-"""系统管理 › 审计日志, 定时任务 and 邮件发送记录: the audit log, the run log of scheduled jobs
-and the mail outbox.
+"""系统管理 › 审计日志, 定时任务 and 邮件发送记录 (短信/微信发送记录 are in channels.py): the audit log, the run log of
+scheduled jobs and the mail outbox.
 
 All are read-only lists for Admin and Staff (their models are institute-only: the row
 scope shows them to no one else). Mail bodies are never shown: they may carry codes.
@@ -97,6 +97,20 @@ class JobRunView(ScopedModelView):
         return super().render_template(template, **kwargs)
 
 
+def _failure(value):
+    """最近错误: what failed and what happens next in Chinese; the technical text below it,
+    small, for whoever fixes the mail server."""
+    if not value:
+        return ""
+    words = mail.explain_error(value)
+    technical = value.split(mail.TECHNICAL, 1)[1] if mail.TECHNICAL in value else (
+        value if value.isascii() else "")
+    if not technical:
+        return words
+    return Markup("%s<br><small class='text-muted'>技术信息：%s</small>") % (
+        words, technical[:200])
+
+
 class OutboxMailView(ScopedModelView):
     """邮件发送记录: the outbox; failures can be sent again."""
 
@@ -129,7 +143,7 @@ class OutboxMailView(ScopedModelView):
         "next_attempt_at": display,
         "claimed_at": display,
         "sent_at": display,
-        "last_error": lambda v: (v or "")[:200],
+        "last_error": _failure,
     }
 
     @action("resend", "重新发送",

@@ -112,3 +112,28 @@ def test_refusal_of_inactive_without_http(app, world):
         assert accounts.refusal_of_inactive(user, "nope") is None  # wrong password: nothing
         assert "已停用" in accounts.refusal_of_inactive(user, PASSWORD)
         db.session.rollback()
+
+
+def test_user_list_and_details_show_beijing_times_and_who_made_the_account(app, world,
+                                                                             make_client):
+    """FAB keeps 最近登录 / 创建时间 naive in the server's time and no creator for accounts the
+    system made: the pages say Beijing time and a name, never UTC or None."""
+    import datetime as dt
+
+    from app import clock
+    with app.app_context():
+        staff = db.session.query(User).filter_by(username=world.staff).one()
+        moment = dt.datetime(2026, 12, 3, 2, 0, 0)  # as FAB stores it
+        staff.last_login = staff.created_on = moment
+        admin = db.session.query(User).filter_by(username=world.admin).one()
+        staff.changed_by_fk, staff.created_by_fk = admin.id, None
+        db.session.commit()
+        staff_id, admin_name = staff.id, admin.first_name
+    beijing = moment.astimezone(clock.LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
+    client = make_client()
+    client.login(world.admin)
+    listing = _text(client.get("/users/list/?psize_UserView=100").get_data(as_text=True))
+    assert beijing in listing
+    show = _text(client.get(f"/users/show/{staff_id}").get_data(as_text=True))
+    assert beijing in show and "None" not in show
+    assert "系统自动创建" in show and f"{admin_name}（{world.admin}）" in show

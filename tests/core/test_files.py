@@ -140,3 +140,14 @@ def test_a_renamed_executable_attachment_is_refused_through_the_page(app, world,
 def test_human_sizes_read_as_the_manual_shows_them():
     assert files.human_size(int(317.39 * 1024 * 1024)) == "317.39M"
     assert files.human_size(2048) == "2K"
+
+
+def test_a_picture_under_the_other_picture_formats_name_is_kept_by_its_content(ctx, world):
+    """A PNG saved as .jpg (phones, scanners) is a picture the type takes: judged and named
+    by its content; a type that takes only one of the two still refuses the other."""
+    row = _store(ctx, "身份证扫描件.jpg", _png())
+    assert (row.kind, row.content_type, row.original_name) == ("png", "image/png",
+                                                               "身份证扫描件.png")
+    only_jpg = files.doc_type("test_jpg_only", "照片", ("jpg",), max_mb=1)
+    with pytest.raises(ValidationError, match="内容不是JPG 图片"):
+        _store(ctx, "照片.jpg", _png(), kind=only_jpg)

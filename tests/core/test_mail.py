@@ -175,6 +175,12 @@ def test_server_down_backs_off_then_gives_up_visible_to_admin(app, smtp_down):
         row = rows(app)[mail_id]
         assert row.attempts == attempt
         assert "Connection" in row.last_error or "refused" in row.last_error.lower()
+        # in Chinese first: what failed, then what happens next
+        assert row.last_error.startswith("无法连接发信服务器")
+        if attempt < mail.MAX_ATTEMPTS:
+            assert f"自动重试（已尝试{attempt}次，最多{mail.MAX_ATTEMPTS}次）" in row.last_error
+        else:
+            assert "不再自动重试" in row.last_error and "重新发送" in row.last_error
         if attempt < mail.MAX_ATTEMPTS:
             assert counts["retry"] == 1 and row.status == OutboxStatus.PENDING
             waits.append(row.next_attempt_at - now)
@@ -254,7 +260,8 @@ def test_staff_sees_failures_filtered_and_resends_them(app, world, make_client, 
     staff.login(world.staff)
     page = staff.get("/outboxmailview/list/").get_data(as_text=True)
     assert "邮件发送记录" in page and "退信的邮件" in page and "已送达的邮件" in page
-    assert "ConnectionRefusedError" in page
+    # what failed in words (the technical text only small beside it)
+    assert "无法连接发信服务器：对方拒绝连接" in page
     assert "123456" not in page  # bodies may carry one-time codes: never shown
     assert "123456" not in staff.get(f"/outboxmailview/show/{failed_id}").get_data(as_text=True)
     only_failed = staff.get("/outboxmailview/list/?_flt_0_status=发送失败").get_data(as_text=True)
@@ -285,3 +292,26 @@ def test_staff_sees_the_job_run_log_and_firms_do_not(app, world, make_client):
     assert firm_admin.get("/jobrunview/list/").status_code in (302, 403)
     assert firm_admin.get("/outboxmailview/list/").status_code in (302, 403)
     assert "定时任务" not in firm_admin.get("/").get_data(as_text=True)
+
+
+def test_staff_read_the_sms_outbox_and_nobody_else(app, world, make_client):
+    """短信发送记录: what was texted to whom (预约成功, 改约, 取消), newest first, read-only."""
+    from app.models import OutboxSms
+    from app.workflows.core.sms import send_sms
+    with app.app_context():
+        send_sms("13800000001", "张一您好，您的预约已取消", NOW)
+        send_sms("13800000002", "张二您好，您的预约时间已改为周五", NOW + dt.timedelta(minutes=1))
+        db.session.commit()
+        sms_id = db.session.query(OutboxSms.id).filter_by(to_mobile="13800000001").scalar()
+    staff = make_client()
+    staff.login(world.staff)
+    page = staff.get("/outboxsmsview/list/").get_data(as_text=True)
+    assert "短信发送记录" in page and "张一您好，您的预约已取消" in page
+    assert page.index("13800000002") < page.index("13800000001")  # newest first
+    assert "2026-11-23 10:00:00" in page  # Beijing time
+    assert staff.get(f"/outboxsmsview/show/{sms_id}").status_code == 200
+    assert staff.get("/outboxsmsview/add").status_code in (302, 403, 404)
+    assert staff.get(f"/outboxsmsview/edit/{sms_id}").status_code in (302, 403, 404)
+    firm = make_client()
+    firm.login(world.a.admin)
+    assert firm.get("/outboxsmsview/list/").status_code in (302, 403, 404)

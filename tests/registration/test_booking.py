@@ -91,8 +91,10 @@ def test_booking_two_people_rescheduling_and_processing_to_done(ctx, actors):
             step(staff, on_the_day, case.id)
     assert first.status == second.status == S.DONE
     states = [h.to_state for h in cases.history(first)]
-    assert states == [S.DRAFT, S.SUBMITTED, S.APPROVED, S.BOOKED, S.PROCESSED, S.CERT_READY,
-                      S.DONE]
+    assert states == [S.DRAFT, S.SUBMITTED, S.APPROVED, S.BOOKED, S.BOOKED, S.PROCESSED,
+                      S.CERT_READY, S.DONE]
+    assert cases.history(first)[4].remark == \
+        "改约：由2026-12-04 星期五 10:00改为2026-12-07 星期一 13:30"
 
 
 def test_mixed_types_unapproved_cases_and_closed_days_are_refused(ctx, actors):
@@ -128,6 +130,42 @@ def test_cancel_frees_the_seats_and_the_case_waits_again(ctx, actors):
                for m in ctx.query(Message).filter_by(user_id=a_admin.id))
     booking.book(a_admin, NOW, [case.id], "2026-12-04", "09:00")
     assert case.status == S.BOOKED
+
+
+def test_cancel_and_reschedule_tell_the_filer_and_the_cpa(ctx, actors, world):
+    """The CPA who got the 预约成功 SMS hears of 改约 and 取消 too (SMS to the case's mobile,
+    a message to its own account), as does the filer; 改约 shows in the case's 流程跟踪."""
+    from app.models import Account, OutboxMail
+    from tests.registration.common import register_case
+    a_admin, _b, staff = actors
+    cpa_user = user(ctx, world.member)  # 张一, a CPA of firm A with its own sign-in
+    ctx.get(Account, cpa_user.id).notify_email = "zhang@example.org"
+    ctx.commit()
+    case = register_case(ctx, a_admin, name="张一", serial=1, person_id=world.a_people[0])
+    cases.submit(a_admin, NOW, case.id)
+    cases.approve(staff, NOW, case.id)
+    appointment = booking.book(a_admin, NOW, [case.id], "2026-12-04", "10:00")
+    booked_sms = ctx.query(OutboxSms).count()
+
+    booking.reschedule(a_admin, NOW, appointment.id, "2026-12-07", "13:30")
+    change = "改约：由2026-12-04 星期五 10:00改为2026-12-07 星期一 13:30"
+    assert [h.remark for h in cases.history(case)][-1] == change
+    assert [h.remark for h in booking.MACHINE.history(appointment)][-1] == change
+    sms = ctx.query(OutboxSms).order_by(OutboxSms.id).all()[booked_sms:]
+    assert [s.to_mobile for s in sms] == [case.mobile]
+    assert "预约时间已由(2026-12-04 星期五 10:00)改为(2026-12-07 星期一 13:30)" in sms[0].body
+    for who in (a_admin, cpa_user):
+        assert any("预约时间已由[2026-12-04 星期五 10:00]改为[2026-12-07 星期一 13:30]" in m.body
+                   for m in ctx.query(Message).filter_by(user_id=who.id)), who.username
+
+    booking.cancel(staff, NOW, appointment.id)
+    sms = ctx.query(OutboxSms).order_by(OutboxSms.id).all()[booked_sms + 1:]
+    assert [s.to_mobile for s in sms] == [case.mobile]
+    assert "原定(2026-12-07 星期一 13:30)的预约已北注协工作人员取消" in sms[0].body
+    for who in (a_admin, cpa_user):
+        assert any("已北注协工作人员取消2026-12-07 星期一 13:30的预约" in m.body
+                   for m in ctx.query(Message).filter_by(user_id=who.id)), who.username
+    assert ctx.query(OutboxMail).filter_by(to_addr="zhang@example.org").count() == 2
 
 
 def test_no_show_returns_the_case_and_day_31_expires_it_even_if_the_job_was_late(

@@ -214,3 +214,29 @@ def test_the_requirements_list_speaks_its_conditions_in_words(app, world, make_c
         as_text=True)
     assert "是否退休为“否”时需要" in page and "总是需要" in page
     assert "retired=" not in page and "labor_contract" not in page and "材料代码" not in page
+
+
+def test_cancel_and_reschedule_ask_before_they_are_sent(app, ready, make_client):
+    """取消 and 改约 tell people, so the page asks first (a static script: CSP allows no
+    inline handler); the 改约 then shows in the case's 流程跟踪."""
+    from tests.registration.common import approved_case, user
+    world = ready
+    with app.app_context():
+        admin, staff = user(db.session, world.a.admin), user(db.session, world.staff)
+        case = approved_case(db.session, admin, staff, name="问确认", serial=631, now=clock.now())
+        first, last = _open_day(app)
+        appointment = booking.book(admin, clock.now(), [case.id], first, "10:00")
+        pk, case_id = appointment.id, case.id
+    firm = make_client()
+    firm.login(world.a.admin)
+    for path in (f"/registration/appointments/{pk}", "/registration/appointments/"):
+        page = firm.get(path).get_data(as_text=True)
+        assert 'data-confirm="确定取消' in page and "js/confirm_forms.js" in page
+    page = firm.get(f"/registration/appointments/{pk}?change=1").get_data(as_text=True)
+    assert page.count('data-confirm="确定将预约由') >= 5
+    if first != last:  # (a day later than the first open one to move to)
+        response = firm.post_form(f"/registration/appointments/{pk}/reschedule",
+                                  data={"date": last, "start": "13:30"})
+        assert response.status_code == 302
+        page = firm.get(f"/registration/case/{case_id}").get_data(as_text=True)
+        assert f"改约：由{first}" in page and f"改为{last}" in page

@@ -12,8 +12,9 @@ the workflow they call loads the row through the scoped lookup, and a NotFoundEr
 run time and fails for one without the declaration, then tries foreign rows on it.
 """
 import functools
+from urllib.parse import urlsplit
 
-from flask import abort, current_app, g, has_request_context, request
+from flask import abort, current_app, g, has_request_context, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.fields import QuerySelectField
@@ -24,7 +25,9 @@ from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import ModelView
 from flask_appbuilder.widgets import ListWidget
 from sqlalchemy import or_
+from wtforms import BooleanField
 from wtforms.fields.core import UnboundField
+from wtforms.validators import DataRequired, InputRequired
 
 from app import clock
 from app.views.core.export import ExportMixin
@@ -191,6 +194,21 @@ def _blank_choice_in_chinese(form_class) -> None:
             attribute.kwargs["blank_text"] = BLANK_CHOICE
 
 
+def _optional_booleans(form_class) -> None:
+    """FAB makes every column that is NOT NULL required, a boolean too: its tick box rendered
+    `required`, so the browser refused to save it unticked (and the server's DataRequired
+    refused False). A tick box is always answered — unticked is 否 — so drop the required
+    validators of every boolean field of the forms FAB builds (add, edit, search)."""
+    if form_class is None:
+        return
+    for attribute in vars(form_class).values():
+        if isinstance(attribute, UnboundField) and issubclass(attribute.field_class,
+                                                              BooleanField):
+            kept = [v for v in attribute.kwargs.get("validators") or []
+                    if not isinstance(v, (DataRequired, InputRequired))]
+            attribute.kwargs["validators"] = kept
+
+
 def _for_institute_only(form_class, columns):
     """The form without `columns` for anyone but staff: a firm admin does not choose the
     firm its rows belong to (they are stamped with its own), so the field and its hint are
@@ -268,8 +286,26 @@ class ScopedModelView(_SubmittedData, _PerRequestFilters, ExportMixin, ModelView
         super().__init__(**kwargs)
         for form_class in (self.add_form, self.edit_form, self.search_form):
             _blank_choice_in_chinese(form_class)
+            _optional_booleans(form_class)
         self.add_form = _for_institute_only(self.add_form, self.institute_only_columns)
         self.edit_form = _for_institute_only(self.edit_form, self.institute_only_columns)
+
+    # after saving or deleting a row, back to the list (FAB went back through its page
+    # history, which after a refused save or a fresh session was `/` or an unrelated page)
+    # (the list as it was left, with its filters and page, when that is where the user came from)
+    def _back_to_list(self):
+        list_url = url_for(f"{self.__class__.__name__}.list")
+        target = self.get_redirect()
+        return redirect(target if urlsplit(target).path == list_url else list_url)
+
+    def post_add_redirect(self):
+        return self._back_to_list()
+
+    def post_edit_redirect(self):
+        return self._back_to_list()
+
+    def post_delete_redirect(self):
+        return self._back_to_list()
 
     # forms without their institute-only fields: render only the fields the form has
     def _absent(self, form, exclude_cols):

@@ -23,6 +23,7 @@ from flask_appbuilder.security.views import (
 from sqlalchemy import select
 from wtforms.validators import DataRequired
 
+from app import clock
 from app.roles import ADMIN, FIRM_ADMIN, INSTITUTE, MEMBER, STAFF
 
 ROLE_LABELS = {ADMIN: "系统管理员", STAFF: "协会工作人员", FIRM_ADMIN: "事务所管理员",
@@ -171,6 +172,11 @@ def security_rules(rules) -> str:
     return "\n".join(lines)
 
 
+def _user_name(user) -> str:
+    name = (user.first_name or "").strip()
+    return f"{name}（{user.username}）" if name else user.username
+
+
 def yes_no(value) -> str:
     return "是" if value else "否"
 
@@ -231,9 +237,12 @@ class UserView(UserDBModelView):
     formatters_columns = {
         "active": yes_no,
         "roles": lambda roles: "、".join(role_label(r.name) for r in roles or []),
-        "last_login": lambda v: v.strftime("%Y-%m-%d %H:%M:%S") if v else "",
-        "created_on": lambda v: v.strftime("%Y-%m-%d %H:%M:%S") if v else "",
-        "changed_on": lambda v: v.strftime("%Y-%m-%d %H:%M:%S") if v else "",
+        # FAB stores these naive, in the server's time: shown in Beijing time like every time
+        "last_login": clock.display, "created_on": clock.display, "changed_on": clock.display,
+        # accounts made by the system (demo, imports, a new firm's admin) have no creator
+        "created_by": lambda u: _user_name(u) if u else "系统自动创建",
+        "changed_by": lambda u: _user_name(u) if u else "系统",
+        "login_count": lambda v: v or 0, "fail_login_count": lambda v: v or 0,
     }
 
     def pre_add(self, item) -> None:

@@ -2,12 +2,30 @@
 from app.views.registration.common import *  # noqa: F401,F403
 from app.views.registration.pages import *  # noqa: F401,F403
 from app.views.registration.api import *  # noqa: F401,F403
+from app.views.registration.conditions import ConditionField, FitsCaseType
+from wtforms.validators import ValidationError as FormValidationError
 
 
 # ---- staff settings ----------------------------------------------------------------------------
 
 def _yes_no(value) -> str:
     return "是" if value else "否"
+
+
+def _template_exists(doc_key: str) -> bool:
+    try:
+        documents.template(doc_key)
+    except KeyError:
+        return False
+    return True
+
+
+def _template_available(form, field):
+    """提供模板 only for a document the system has a template of: otherwise the form would
+    offer a 下载模板 that answers 404."""
+    key = form["doc_key"].data if "doc_key" in form else ""
+    if field.data and key and not _template_exists(key):
+        raise FormValidationError(f"材料代码“{key}”没有可下载的模板，请不要勾选“提供模板”")
 
 
 class DocRequirementView(ScopedModelView):
@@ -30,20 +48,24 @@ class DocRequirementView(ScopedModelView):
                      "required": "必须上传", "condition": "适用条件", "has_template": "提供模板",
                      "sort": "排序"}
     description_columns = {
-        "condition": "留空表示总是需要；否则写“字段=值”，多个条件用英文分号分隔，例如 retired=是、"
-                     "transfer_type!=转入协会代管、items~姓名 (证书信息)",
+        "condition": "不选表示总是需要；选了条件时，只有表单的回答符合全部条件才需要这份材料",
+        "required": "不勾选为选填材料：表单中列出，但不上传也可以提交",
+        "has_template": "勾选后表单中显示“下载模板”；只有系统提供模板的材料（如申请表）可以勾选",
         "doc_key": "英文字母、数字或下划线；同一业务类型的同一材料在不同条件下使用同一代码"}
     formatters_columns = {"required": _yes_no, "has_template": _yes_no,
                           "condition": lambda c: (f"{requirements.condition_words(c)}时需要"
                                                   if c else "总是需要")}
-    add_form_extra_fields = {"case_type": choice_field("业务类型", TY.ALL)}
+    add_form_extra_fields = {"case_type": choice_field("业务类型", TY.ALL),
+                             "condition": ConditionField(
+                                 "适用条件", validators=[FitsCaseType()],
+                                 description="不选表示总是需要；选了条件时，只有表单的回答符合"
+                                             "全部条件才需要这份材料")}
     edit_form_extra_fields = add_form_extra_fields
 
     validators_columns = {
         "doc_key": [Regexp(r"^[A-Za-z0-9_]{1,32}$",
                            message="材料代码只能包含英文字母、数字和下划线（最多32个字符）")],
-        "condition": [Regexp(r"^[^;]*(=|~)[^;]*(;[^;]*(=|~)[^;]*)*$|^$",
-                             message="适用条件须为“字段=值”“字段!=值”或“字段~值”，多个用英文分号分隔")]}
+        "has_template": [_template_available]}
 
 
 class SlotTemplateView(ScopedModelView):

@@ -150,6 +150,26 @@ def needs_own_mobile(user: User) -> bool:
     return is_managed_cpa(user) and not user.account.person.phone
 
 
+def check_own_mobile(person, mobile) -> str:
+    """A person's own mobile: valid, and nobody else's (it receives their SMS)."""
+    try:
+        own = validate_mobile(mobile, "本人手机号")
+    except ValidationError as error:
+        raise ValidationError(error.message, "mobile") from None
+    taken = db.session.query(Person.id).filter(Person.phone == own,
+                                               Person.id != person.id).first()
+    if taken is not None:
+        raise ValidationError("该手机号已被其他人员使用，请填写本人手机号", "mobile")
+    return own
+
+
+def asks_own_mobile(user: User) -> bool:
+    """The first login of a 协会代管注册会计师 asks for its mobile: to fill in when missing,
+    to confirm (or correct) the one on file otherwise — the appointment SMS goes there."""
+    return needs_own_mobile(user) or (is_managed_cpa(user)
+                                      and bool(user.account.must_change_password))
+
+
 def check_password_policy(user: User, new: str, repeat: str) -> None:
     """≥ 8 characters, letters and digits, repeated identically, not the initial password."""
     if new != repeat:
@@ -229,13 +249,9 @@ def complete_first_login(
         if len(name) > 64:
             raise ValidationError("联系人姓名过长（最多64个字符）", "contact_name")
         phone = validate_mobile(contact_phone, "联系人手机号")
-    person = user.account.person if needs_own_mobile(user) else None
+    person = user.account.person if asks_own_mobile(user) else None
     if person is not None:
-        own = validate_mobile(mobile, "本人手机号")
-        taken = db.session.query(Person.id).filter(Person.phone == own,
-                                                   Person.id != person.id).first()
-        if taken is not None:
-            raise ValidationError("该手机号已被其他人员使用，请填写本人手机号", "mobile")
+        own = check_own_mobile(person, mobile)
     must_change = bool(user.account and user.account.must_change_password)
     if must_change:
         check_password_policy(user, new_password or "", repeat or "")

@@ -14,6 +14,7 @@ from app.models import Account
 from app.models import CodePurpose
 from app.roles import FIRM_ADMIN
 from app.workflows.accounts import codes
+from app.workflows.accounts.logins import check_own_mobile, is_managed_cpa
 from app.workflows.core.commands import command
 from app.workflows.core.errors import ForbiddenError, ValidationError
 from app.workflows.core.identifiers import clean_name, validate_mobile
@@ -38,6 +39,9 @@ class UserInfo:
     contact_phone: str | None = None
     can_edit_contact: bool = False
     notify_email: str | None = None
+    # 协会代管注册会计师: its own mobile (where the appointment SMS goes), which it edits
+    mobile: str | None = None
+    can_edit_mobile: bool = False
 
 
 def _account(user: User) -> Account:
@@ -64,7 +68,20 @@ def user_info(user: User) -> UserInfo:
         info.firm_name, info.firm_code = firm.name, firm.code
         info.contact_name, info.contact_phone = firm.contact_name, firm.contact_phone
         info.can_edit_contact = True
+    elif is_managed_cpa(user):
+        info.mobile, info.can_edit_mobile = person.phone, True
     return info
+
+
+@command
+def update_own_mobile(actor: User, now: dt.datetime, mobile) -> str:
+    """编辑用户信息: a 协会代管注册会计师 changes its own mobile (a firm's CPAs have it kept
+    by their firm's admin; this CPA is its own firm)."""
+    if not is_managed_cpa(actor):
+        raise ForbiddenError("只有协会代管注册会计师可以在此修改本人手机号")
+    person = actor.account.person
+    person.phone = check_own_mobile(person, mobile)
+    return person.phone
 
 
 @command

@@ -63,6 +63,7 @@ KINDS = {
     "rar": ((".rar",), "application/vnd.rar", "RAR 压缩包"),
     "mp4": ((".mp4",), "video/mp4", "MP4 视频"),
 }
+IMAGES = {"jpg", "png"}
 EXTENSION_KIND = {ext: kind for kind, (exts, _mime, _label) in KINDS.items() for ext in exts}
 OOXML_PART = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml",
               "pptx": "ppt/presentation.xml"}
@@ -326,6 +327,11 @@ def store(actor, now: dt.datetime, kind_of: DocType, upload: Upload, owner_kind:
         found = _sniff(spool, head)
         if found == "jpeg":
             found = "jpg"
+        if found != expected and {found, expected} <= IMAGES and found in kind_of.kinds:
+            # a picture saved under the other picture format's name (phones and scanners do
+            # it): an image the type takes, judged by its content and named by it
+            expected = found
+            name = os.path.splitext(name)[0] + KINDS[found][0][0]
         if found != expected and not (expected == "csv" and found == "txt"):
             shown = KINDS[found][2] if found in KINDS else "无法识别的格式"
             raise ValidationError(f"文件“{name}”的内容不是{KINDS[expected][2]}（实际为{shown}，"

@@ -11,6 +11,8 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid, parseaddr
 
 from flask import current_app
+
+from app.clock import display
 from app.extensions import db
 from app.models import OutboxMail, OutboxStatus
 from app.workflows.core import outbox
@@ -96,6 +98,47 @@ class SmtpSettings:
         return formataddr((self.sender_name, self.sender)) if self.sender_name else self.sender
 
 
+# what failed, in words, from the technical text ("ConnectionRefusedError: [Errno 111] …")
+_FAILURES = (
+    (("ConnectionRefusedError", "Errno 111", "Connection refused"),
+     "无法连接发信服务器：对方拒绝连接（发信服务器未启动，或地址、端口设置有误）"),
+    (("timed out", "TimeoutError", "timeout"), "连接发信服务器超时（网络不通或服务器无响应）"),
+    (("gaierror", "Name or service not known", "nodename nor servname"),
+     "找不到发信服务器（服务器地址无法解析）"),
+    (("SMTPAuthenticationError",), "发信服务器拒绝登录（发信账号或密码有误）"),
+    (("SMTPRecipientsRefused",), "收件地址被发信服务器拒收（地址可能不存在）"),
+    (("SMTPSenderRefused",), "发件地址被发信服务器拒收（请检查发件人设置）"),
+    (("SMTPServerDisconnected",), "发信服务器中途断开了连接"),
+    (("SSLError", "CERTIFICATE", "STARTTLS"), "与发信服务器建立加密连接失败（请检查加密设置）"),
+    (("SMTPDataError", "SMTPResponseException", "SMTPException"), "发信服务器拒收了这封邮件"),
+    (("OSError", "Errno"), "网络错误，邮件未能送到发信服务器"),
+)
+TECHNICAL = "技术信息："
+
+
+def explain_error(raw: str | None) -> str:
+    """What failed, in Chinese (the row keeps the technical text after it)."""
+    raw = raw or ""
+    if not raw:
+        return ""
+    if TECHNICAL in raw or not raw.isascii():  # already explained when it was recorded
+        return raw.split(TECHNICAL, 1)[0].strip()
+    for needles, words in _FAILURES:
+        if any(needle.lower() in raw.lower() for needle in needles):
+            return words
+    return "发送出错"
+
+
+def failure_text(raw: str, attempts: int, max_attempts: int, next_at: dt.datetime | None) -> str:
+    """One failed attempt as staff read it: what failed, what happens next, then the
+    technical text for whoever fixes the server."""
+    if attempts >= max_attempts or next_at is None:
+        then = (f"已尝试{attempts}次仍未成功，不再自动重试；排除问题后可选中此邮件“重新发送”。")
+    else:
+        then = f"将于{display(next_at)}自动重试（已尝试{attempts}次，最多{max_attempts}次）。"
+    return f"{explain_error(raw)}。{then}{TECHNICAL}{raw}"[:2000]
+
+
 def deliver(now: dt.datetime, settings: SmtpSettings, token: str | None = None) -> dict:
     """Send every due mail once; returns counts for the run log."""
     token = token or outbox.run_token()
@@ -116,7 +159,8 @@ def deliver(now: dt.datetime, settings: SmtpSettings, token: str | None = None) 
                     for rest_id, rest_attempts, _message, _to in batch[index:]:
                         outbox.count(counts, outbox.mark_failed(
                             OutboxMail, rest_id, rest_attempts, token, now,
-                            outbox.error_text(error), settings.max_attempts))
+                            outbox.error_text(error), settings.max_attempts,
+                            describe=failure_text))
                     break
             try:
                 server.send_message(message, to_addrs=[to_addr])
@@ -125,7 +169,7 @@ def deliver(now: dt.datetime, settings: SmtpSettings, token: str | None = None) 
                     server = None  # the connection is gone: reconnect for the next mail
                 outbox.count(counts, outbox.mark_failed(
                     OutboxMail, mail_id, attempts, token, now, outbox.error_text(error),
-                    settings.max_attempts))
+                    settings.max_attempts, describe=failure_text))
                 continue
             outbox.mark_sent(OutboxMail, mail_id, token, now)
             counts["sent"] += 1

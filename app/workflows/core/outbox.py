@@ -88,15 +88,18 @@ def mark_sent(model, row_id: int, token: str, now: dt.datetime, **values) -> Non
 
 def mark_failed(model, row_id: int, attempts_before: int, token: str, now: dt.datetime,
                 error: str, max_attempts: int, final: bool = False,
-                retry_at: dt.datetime | None = None) -> str:
+                retry_at: dt.datetime | None = None, describe=None) -> str:
     """One failed attempt: back to 待发送 after a back-off (or at `retry_at`), or 发送失败
-    for good (after max_attempts, or at once when `final`: an error no retry can mend)."""
+    for good (after max_attempts, or at once when `final`: an error no retry can mend).
+    `describe(error, attempts, max_attempts, next_attempt_at)` words the error for staff."""
     attempts = (attempts_before or 0) + 1
     if final or attempts >= max_attempts:
         values = {"status": OutboxStatus.FAILED}
     else:
         values = {"status": OutboxStatus.PENDING,
                   "next_attempt_at": retry_at or now + backoff(attempts)}
+    if describe is not None:
+        error = describe(error, attempts, max_attempts, values.get("next_attempt_at"))
     db.session.execute(
         update(model).where(model.id == row_id, model.claimed_by == token,
                             model.status == OutboxStatus.SENDING)

@@ -6,7 +6,8 @@ notices staff publish, consultation threads and reminders.
 """
 from app.workflows.messages.consultations import (  # noqa: F401
     BUSINESS_TYPES, MACHINE, OWNER_REPLY, awaiting_condition, awaits, close_consultation,
-    consultations_query, get_consultation, reply_consultation, reply_files, start_consultation)
+    consultations_query, get_consultation, managed_cpas_query, reply_consultation, reply_files,
+    start_consultation)
 from app.workflows.messages.inbox import (  # noqa: F401
     get_message, inbox_query, mark_read, unread_counts)
 from app.workflows.messages.notices import (  # noqa: F401

@@ -11,7 +11,7 @@ from sqlalchemy import and_, select
 
 from app.extensions import db
 from app.models import (Account, Consultation, ConsultationReply, ConsultationStatus, Firm,
-                        MessageKind)
+                        MessageKind, Person, PersonType)
 from app.roles import FIRM_ADMIN, MEMBER
 from app.workflows.core import files
 from app.workflows.core.audit import actor_name
@@ -82,10 +82,26 @@ def _add_reply(consultation, actor, now, text, uploads) -> ConsultationReply:
     return reply
 
 
+def managed_cpas_query():
+    """协会代管注册会计师 with a sign-in: staff open a 咨询 with them as with a firm."""
+    return select(Person).join(Account, Account.person_id == Person.id).join(
+        User, User.id == Account.user_id).where(
+        Person.firm_id.is_(None), Person.person_type == PersonType.CPA,
+        Person.status == "正常", User.active.is_(True)).order_by(Person.cert_number, Person.id)
+
+
+def _managed_cpa_user(person_id) -> User | None:
+    return db.session.scalars(select(User).join(Account, Account.user_id == User.id).where(
+        Account.person_id.in_(select(Person.id).where(
+            managed_cpas_query().whereclause, Person.id == person_id)))).first()
+
+
 @command
 def start_consultation(actor, now: dt.datetime, business_type: str, text: str, uploads=(),
-                       firm_id: int | None = None) -> Consultation:
-    """A firm admin or member asks the institute; staff may open a thread with a firm."""
+                       firm_id: int | None = None,
+                       person_id: int | None = None) -> Consultation:
+    """A firm admin or member asks the institute; staff may open a thread with a firm or with
+    a 协会代管注册会计师 (its own firm: the thread is private to it, as its own questions)."""
     if business_type not in BUSINESS_TYPES:
         raise ValidationError("请选择业务类型", "business_type")
     text = _check_text(text)
@@ -95,10 +111,18 @@ def start_consultation(actor, now: dt.datetime, business_type: str, text: str, u
     account = account_of(actor)
     consultation = Consultation(business_type=business_type, subject=text.splitlines()[0][:200],
                                 started_by_id=actor.id, created_at=now, updated_at=now)
-    if is_institute(actor):
+    if is_institute(actor) and person_id and not firm_id:
+        user_side = _managed_cpa_user(person_id)
+        if user_side is None:
+            raise ValidationError("请选择事务所或协会代管注册会计师", "firm")
+        consultation.person_id = user_side.account.person_id
+        consultation.user_id = user_side.id
+        consultation.started_by_institute = True
+        consultation.status = ConsultationStatus.AWAITING_USER
+    elif is_institute(actor):
         firm = db.session.get(Firm, firm_id) if firm_id else None
         if firm is None:
-            raise ValidationError("请选择事务所", "firm")
+            raise ValidationError("请选择事务所或协会代管注册会计师", "firm")
         user_side = _firm_admin_user(firm.id)
         consultation.firm_id = firm.id
         consultation.user_id = user_side.id if user_side else None
@@ -175,5 +199,5 @@ def awaits(user, consultation: Consultation) -> bool:
 
 
 __all__ = ["BUSINESS_TYPES", "MACHINE", "NotFoundError", "awaiting_condition", "awaits",
-           "close_consultation", "consultations_query", "get_consultation",
+           "close_consultation", "consultations_query", "get_consultation", "managed_cpas_query",
            "reply_consultation", "reply_files", "start_consultation"]

@@ -4,7 +4,7 @@ import dataclasses
 import datetime as dt
 
 from flask_appbuilder.security.sqla.models import Role, User
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -145,13 +145,20 @@ def recipients_query(notice: Notice):
     query = _active_users()
     if notice.audience == Audience.EVERYONE:
         return query
-    if notice.audience in (Audience.ALL_FIRMS, Audience.FIRMS):
-        query = with_role(query, FIRM_ADMIN).join(Account, Account.user_id == User.id) \
-            .where(Account.firm_id.is_not(None))
-        if notice.audience == Audience.FIRMS:
-            firm_ids = [f.id for f in notice.firms]
-            query = query.where(Account.firm_id.in_(firm_ids))
-        return query
+    if notice.audience == Audience.ALL_FIRMS:
+        # every firm, and every 协会代管注册会计师 (a CPA under the institute's care is its
+        # own firm: what goes to all firms concerns it too)
+        firm_admins = with_role(select(User.id), FIRM_ADMIN).join(
+            Account, Account.user_id == User.id).where(Account.firm_id.is_not(None))
+        managed = with_role(select(User.id), MEMBER).join(
+            Account, Account.user_id == User.id).join(Person, Person.id == Account.person_id) \
+            .where(Person.firm_id.is_(None), Person.person_type == PersonType.CPA,
+                   Person.status == "正常")
+        return query.where(or_(User.id.in_(firm_admins), User.id.in_(managed)))
+    if notice.audience == Audience.FIRMS:
+        firm_ids = [f.id for f in notice.firms]
+        return with_role(query, FIRM_ADMIN).join(Account, Account.user_id == User.id) \
+            .where(Account.firm_id.in_(firm_ids))
     types = [t for t in (notice.person_types or "").split(",") if t]
     return with_role(query, MEMBER).join(Account, Account.user_id == User.id) \
         .join(Person, Person.id == Account.person_id) \

@@ -20,8 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from app import clock
 from app.extensions import db
 from app.models import (Account, Appointment, AppointmentStatus, CalendarDay, CaseStatus,
-                        MessageKind, RegistrationCase, SlotTemplate, SlotUsage, StatusHistory)
-from app.workflows.core.audit import actor_name
+                        MessageKind, RegistrationCase, SlotTemplate, SlotUsage)
 from app.workflows.core.commands import command
 from app.workflows.core.errors import ConflictError, ForbiddenError, ValidationError
 from app.workflows.core.jobs import job
@@ -245,6 +244,41 @@ def _person_users(person_id):
                                    .where(Account.person_id == person_id)))
 
 
+def _sms_each(cases, text, now) -> None:
+    """One SMS per person of the cases (the mobile on the case), `text(case)`."""
+    for case in cases:
+        if case.mobile:
+            send_sms(case.mobile, text(case), now)
+
+
+def tell_rescheduled(appointment: Appointment, old: str, now) -> None:
+    """改约: the filer and the CPA (message, mail where bound) and the CPA's mobile (SMS)."""
+    cases = appointment.cases
+    when = slot_label(appointment.day, appointment.start)
+    C.tell_all(cases, f"您提交的{C.who_and_what(cases)}业务预约时间已由[{old}]改为[{when}]，"
+                      f"请按新的时间前往{PLACE}办理。", now)
+    bring = TY.BRING.get(appointment.case_type, "相关材料原件")
+    _sms_each(cases, lambda case: (
+        f"{case.name}您好，您办理的({_firm_label(case)})执业注册会计师{_business(case.case_type)}"
+        f"业务预约时间已由({old})改为({when})，请您本人携带({bring})按新的时间前往{PLACE}办理。"),
+        now)
+
+
+def tell_cancelled(cases, appointment: Appointment, actor, now) -> None:
+    """取消预约: the filer and the CPA (message, mail where bound) and the CPA's mobile (SMS),
+    who had the 预约成功 SMS; saying who cancelled when it was the 协会."""
+    if not cases:
+        return
+    when = slot_label(appointment.day, appointment.start)
+    by = "北注协工作人员" if is_institute(actor) else ""
+    C.tell_all(cases, f"您提交的{C.who_and_what(cases)}业务已{by}取消{when}的预约，"
+                      f"请在办理期限内重新预约。", now)
+    _sms_each(cases, lambda case: (
+        f"{case.name}您好，您办理的({_firm_label(case)})执业注册会计师{_business(case.case_type)}"
+        f"业务原定({when})的预约已{by}取消，请勿按原时间前往；如需办理请在办理期限内重新预约。"),
+        now)
+
+
 # --- commands ------------------------------------------------------------------------------------
 
 @command
@@ -299,11 +333,12 @@ def reschedule(actor, now, appointment_id, day, start) -> Appointment:
     free_seats(appointment.day, appointment.start, appointment.seats)
     old = slot_label(appointment.day, appointment.start)
     appointment.day, appointment.start, appointment.end = new_day, slot.start, slot.end
-    db.session.add(StatusHistory(
-        entity=MACHINE.name, entity_id=appointment.id, event="reschedule", from_state=A.BOOKED,
-        to_state=A.BOOKED, actor_id=getattr(actor, "id", None), actor_name=actor_name(actor)[:128],
-        remark=f"由{old}改为{slot_label(new_day, slot.start)}", at=now))
-    tell_booked(appointment, now)
+    new = slot_label(new_day, slot.start)
+    remark = f"改约：由{old}改为{new}"
+    MACHINE.record(appointment, "reschedule", actor, now, remark)
+    for case in appointment.cases:  # the case's 流程跟踪 shows it too
+        C.MACHINE.record(case, "reschedule", actor, now, remark)
+    tell_rescheduled(appointment, old, now)
     return appointment
 
 
@@ -317,10 +352,7 @@ def cancel(actor, now, appointment_id, remark=None) -> Appointment:
     for case in released:
         C.MACHINE.fire(case, "unbook", actor, now, remark="取消预约")
         case.appointment = None
-    if released:
-        C.tell(released, f"您提交的{C.who_and_what(released)}业务已取消"
-                         f"{slot_label(appointment.day, appointment.start)}的预约，"
-                         f"请在办理期限内重新预约。", now)
+    tell_cancelled(released, appointment, actor, now)
     return appointment
 
 

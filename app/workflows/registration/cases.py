@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
-from app.models import CaseDocument, CaseStatus, Person, RegistrationCase
+from app.models import Account, CaseDocument, CaseStatus, Person, RegistrationCase
 from app.roles import FIRM_ADMIN, MEMBER
 from app.workflows.core import files
 from app.workflows.core.audit import actor_name
@@ -195,6 +195,24 @@ def tell(cases, text: str, now) -> None:
     """One 【进度提醒】 per filer (mail where bound)."""
     cases = list(cases)
     users = {c.filer_id: filer_user(c) for c in cases if c.filer_id}
+    body = f"【进度提醒】{text}"
+    notify(list(users.values()), body[:200], body, now)
+
+
+def person_users(cases) -> list[User]:
+    """The sign-ins of the people the cases are about (a CPA with an account)."""
+    ids = {c.person_id for c in cases if c.person_id}
+    if not ids:
+        return []
+    return list(db.session.scalars(select(User).join(Account, Account.user_id == User.id).where(
+        Account.person_id.in_(ids), User.active.is_(True))))
+
+
+def tell_all(cases, text: str, now) -> None:
+    """One 【进度提醒】 to each filer and each CPA the cases are about (mail where bound)."""
+    cases = list(cases)
+    users = {c.filer_id: filer_user(c) for c in cases if c.filer_id}
+    users.update({u.id: u for u in person_users(cases)})
     body = f"【进度提醒】{text}"
     notify(list(users.values()), body[:200], body, now)
 

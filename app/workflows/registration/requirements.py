@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import DocRequirement
+from app.workflows.core.errors import ValidationError
 from app.workflows.registration import types as T
 
 # (case_type, doc_key, label, required, condition, has_template)
@@ -181,3 +182,70 @@ def _words(clause: str, case_type: str | None) -> str:
             key, value = (part.strip() for part in clause.split(op, 1))
             return f"{labels.get(key, key)}{word}“{value}”"
     return clause
+
+
+# ---- 适用条件 as choices (所需材料设置): staff pick a field and a value, stored as the text above
+
+OPERATORS = (("=", "为"), ("!=", "不为"), ("~", "包含"))
+CHOICE_KINDS = ("radio", "select", "checks")
+
+
+def condition_fields(case_type: str | None = None) -> list[dict]:
+    """The answers a condition may test, with their values: every field of the type (or of
+    all types) that is answered from a list. A key used by several types (``retired``: 是否退休
+    / 人员类型) lists each label once and every value once."""
+    found: dict[str, dict] = {}
+    for type_ in ([case_type] if case_type else T.ALL):
+        for field in T.FIELDS.get(type_, ()):
+            if field.kind not in CHOICE_KINDS:
+                continue
+            entry = found.setdefault(field.key, {"key": field.key, "labels": [], "values": [],
+                                                 "list": field.kind == "checks", "types": []})
+            if field.label not in entry["labels"]:
+                entry["labels"].append(field.label)
+            entry["values"] += [v for v in field.choices if v not in entry["values"]]
+            entry["types"].append(type_)
+    for entry in found.values():
+        entry["label"] = "／".join(entry["labels"])
+    return list(found.values())
+
+
+def parse_condition(condition: str) -> list[tuple[str, str, str]]:
+    """``retired=是;items~姓名 (证书信息)`` → [("retired", "=", "是"), ("items", "~", …)]; a
+    clause without an operator comes back with the operator empty."""
+    clauses = []
+    for clause in (c.strip() for c in (condition or "").split(";")):
+        if not clause:
+            continue
+        for op in ("!=", "~", "="):
+            if op in clause:
+                key, value = (part.strip() for part in clause.split(op, 1))
+                clauses.append((key, op, value))
+                break
+        else:
+            clauses.append((clause, "", ""))
+    return clauses
+
+
+def join_condition(clauses) -> str:
+    return ";".join(f"{key}{op}{value}" for key, op, value in clauses)
+
+
+def check_condition(case_type: str, condition: str) -> None:
+    """Refuse a condition the type's form cannot answer, naming the clause in words."""
+    fields = {f["key"]: f for f in condition_fields(case_type)}
+    for number, (key, op, value) in enumerate(parse_condition(condition), 1):
+        where = f"适用条件第{number}条"
+        field = fields.get(key)
+        if field is None:
+            other = {f["key"]: f for f in condition_fields()}.get(key)
+            name = f"“{other['label']}”" if other else f"“{key}”"
+            raise ValidationError(f"{where}：{case_type}的表单没有{name}这一项", "condition")
+        if not op:
+            raise ValidationError(f"{where}：请选择“为”“不为”或“包含”", "condition")
+        if (op == "~") != field["list"]:
+            word = "包含" if field["list"] else "为”或“不为"
+            raise ValidationError(f"{where}：“{field['label']}”只能选“{word}”", "condition")
+        if value not in field["values"]:
+            raise ValidationError(f"{where}：“{field['label']}”没有“{value}”这个选项",
+                                  "condition")
