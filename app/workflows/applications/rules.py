@@ -30,7 +30,7 @@ from app.workflows.core.scoping import get_scoped, is_institute, person_id_of
 from app.workflows.core.states import Machine, T, institute, not_institute
 from app.workflows.hours import ledger
 from app.workflows.hours.rules import fmt_min
-from app.workflows.messages import notify
+from app.workflows.messages import notify, recipients
 
 OWNER = "hour_application"
 PROOF = files.doc_type("hour_application_proof", "证明材料",
@@ -116,10 +116,8 @@ def applicant_of(actor) -> Person:
 
 
 def member_users(person_id: int):
-    from flask_appbuilder.security.sqla.models import User
-
-    return list(db.session.scalars(select(User).join(Account, Account.user_id == User.id)
-                                   .where(Account.person_id == person_id)))
+    """The filer of an hour application: the member itself (one recipients helper)."""
+    return recipients.person_users(person_id)
 
 
 def years(now) -> list[int]:

@@ -15,6 +15,7 @@ from app.models import (Enrollment, EnrollmentStatus, Gender, Person, PersonKind
 from app.models import TrainingAudience as Audience
 from app.roles import FIRM_ADMIN, MEMBER
 from app.workflows.core.commands import command
+from app.workflows.messages.recipients import quoted
 from app.workflows.core.errors import ConflictError, ForbiddenError, ValidationError
 from app.workflows.core.identifiers import normalize_text, validate_mobile
 from app.workflows.core.scoping import (account_of, get_scoped, is_institute, role_names,
@@ -132,7 +133,7 @@ def _admit(actor, now, item: TrainingClass, applicants: list[Applicant], channel
     reason = window_reason(item, now)
     if reason and not (offer is not None and reason == "报名已结束"
                        and not class_started(item, now)):
-        raise ValidationError(f"“{item.name}”{reason}，不能报名", "class")
+        raise ValidationError(f"{quoted(item.name)}{reason}，不能报名", "class")
     seen = {}
     for index, applicant in enumerate(applicants):
         key = applicant.dedupe_key
@@ -150,8 +151,8 @@ def _admit(actor, now, item: TrainingClass, applicants: list[Applicant], channel
         + (1 if offer is not None else 0)
     if len(applicants) > free:
         if free <= 0:
-            raise ValidationError(f"“{item.name}”已报满，可加入候补名单", "class")
-        raise ValidationError(f"“{item.name}”仅剩{free}个名额，本次报名{len(applicants)}人，"
+            raise ValidationError(f"{quoted(item.name)}已报满，可加入候补名单", "class")
+        raise ValidationError(f"{quoted(item.name)}仅剩{free}个名额，本次报名{len(applicants)}人，"
                               f"未报名任何人，请减少人数后再报名", "class")
     rows = []
     for applicant in applicants:
