@@ -115,6 +115,23 @@ def applicant_of(actor) -> Person:
     return person
 
 
+def may_file(actor) -> bool:
+    """Whether `actor` may file hour applications (what `applicant_of` enforces): a member who
+    is a 注册会计师 or 非执业会员 — never a 其他从业人员, a firm admin or staff."""
+    person_id = person_id_of(actor)
+    if is_institute(actor) or person_id is None:
+        return False
+    person = db.session.get(Person, person_id)
+    return person is not None and person.person_type in (PersonType.CPA,
+                                                         PersonType.NON_PRACTICING)
+
+
+def may_read(actor) -> bool:
+    """Whether the 学时申请 menu leads anywhere for `actor`: staff (every application, 确认)
+    or a member who may file."""
+    return is_institute(actor) or may_file(actor)
+
+
 def member_users(person_id: int):
     """The filer of an hour application: the member itself (one recipients helper)."""
     return recipients.person_users(person_id)

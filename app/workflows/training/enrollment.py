@@ -189,6 +189,23 @@ def enroll(actor, now, class_id: int, data: dict) -> Enrollment:
     return _admit(actor, now, item, [applicant], "表单")[0]
 
 
+def may_enroll_self(actor) -> bool:
+    """What `enroll_self` enforces, as a yes/no for the 报名 button: a member who is a
+    注册会计师 with a certificate number (seed 003: 注册会计师本人报名). A 非执业会员 or
+    其他从业人员 is enrolled by its firm's administrator."""
+    account = account_of(actor)
+    if MEMBER not in role_names(actor) or account is None or not account.person_id:
+        return False
+    person = db.session.get(Person, account.person_id)
+    return person is not None and person.person_type == PersonType.CPA \
+        and bool(person.cert_number)
+
+
+def may_wait(actor) -> bool:
+    """候补 leads to an enrollment: a firm's administrator, or a member who may enroll itself."""
+    return bool(_actor_firm(actor)) or may_enroll_self(actor)
+
+
 @command
 def enroll_self(actor, now, class_id: int, phone: str | None = None,
                 position: str | None = None, travel: str | None = None,

@@ -167,7 +167,9 @@ def join(actor, now, class_id: int) -> WaitlistEntry:
     """Join the waiting list of a full class (once per firm, or per member)."""
     roles = role_names(actor)
     account = account_of(actor)
-    if account is None or not roles & {FIRM_ADMIN, MEMBER}:
+    from app.workflows.training.enrollment import may_wait
+
+    if account is None or not roles & {FIRM_ADMIN, MEMBER} or not may_wait(actor):
         raise ForbiddenError("候补由事务所管理员或注册会计师本人办理")
     item = get_scoped(db.session, TrainingClass, class_id, actor, "培训班不存在")
     if window_reason(item, now) == "报名已结束" or class_started(item, now):
