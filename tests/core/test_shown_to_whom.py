@@ -94,3 +94,15 @@ def test_a_cpa_only_class_offers_the_firm_no_other_kind(app, world, make_client)
     assert 'name="person_kind" value="其他"' in both
     assert 'name="person_kind" value="其他"' not in only
     assert 'name="person_kind" value="注册会计师"' in only
+
+
+def test_every_page_says_it_is_chinese(app, world, make_client):
+    """`<html>` carried no lang (issue 23, small things): every page, the login page, a list,
+    a custom page and an error page, says lang="zh-CN"."""
+    client = make_client()
+    assert '<html lang="zh-CN">' in client.get("/login/").get_data(as_text=True)
+    client.login(world.staff)
+    for path in ("/", "/personview/list/", "/training-admin/", "/no-such-page/"):
+        page = client.get(path).get_data(as_text=True)
+        assert '<html lang="zh-CN">' in page, path
+        assert "<html>" not in page, path
