@@ -125,12 +125,18 @@ class SecurityManager(SQLASecurityManager):
         """FAB's check, plus accounts created in bulk that store no hash yet: while
         ab_user.password is NULL, their derived initial password signs them in
         (and they must change it at once). A stopped account whose right password was
-        typed leaves the reason in `g.login_refusal` (e.g. 已撤销, whom to ask)."""
+        typed leaves the reason in `g.login_refusal` (e.g. 已撤销, whom to ask).
+
+        The typed 用户名 is resolved here, once, by `accounts.resolve_login`: a CPA's
+        证书编号 or a 非执业会员's 会员证书编号 names its account as well as its login name
+        (seeds 001/002: 「非执业会员直接使用其“会员证书编号”作为用户名进行登录」)."""
         from flask import g, has_request_context, request
 
-        from app.workflows.accounts import refusal_of_inactive, verify_password
+        from app.workflows.accounts import refusal_of_inactive, resolve_login, verify_password
 
-        user = self.find_user(username=username) if username else None
+        user = resolve_login(username) if username else None
+        if user is not None:
+            username = user.username  # FAB's own check below looks the login name up
         if user is not None and not user.is_active:
             g.login_refusal = refusal_of_inactive(user, password)
         if user is not None and self._api_only(user) and has_request_context() \

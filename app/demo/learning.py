@@ -24,6 +24,13 @@ INSTITUTES = (
     ("SNAI", "上海国家会计学院", "https://www.snai.edu", "lms-snai", "Snai2026lms"),
     ("XNAI", "厦门国家会计学院", "https://www.xnai.edu.cn", "lms-xnai", "Xnai2026lms"),
 )
+# 交费说明 (咨询电话, 收款单位, 开户银行, 收款账号): 上海 has not entered an account yet, so its
+# members are told to call (both states of the member's 待缴费 panel)
+PAYMENT = {
+    "BNAI": ("010-64505128", "北京国家会计学院", "中国工商银行北京顺义支行", "0200 0421 0902 0188 856"),
+    "SNAI": ("021-69768000", None, None, None),
+    "XNAI": ("0592-2578118", "厦门国家会计学院", "中国银行厦门思明支行", "4133 5837 2105"),
+}
 # (code, title, required, category, hours)
 COURSES = (
     ("R01", "注册会计师职业道德守则解读", True, "职业道德", "4"),
@@ -53,8 +60,12 @@ def seed(now: dt.datetime):
     year = clock.local_today(now).year
     institutes, lms = [], {}
     for number, (code, name, site, login, password) in enumerate(INSTITUTES):
-        institute = LearningInstitute(code=code, name=name, website=site, phone="见学院网站",
-                                      fee=Decimal("200.00"), active=True)
+        phone, payee, bank, account = PAYMENT[code]
+        institute = LearningInstitute(code=code, name=name, website=site, phone=phone,
+                                      fee=Decimal("200.00"), active=True, pay_payee=payee,
+                                      pay_bank=bank, pay_account=account,
+                                      pay_note="可开具电子发票，请在汇款后3个工作日内查询缴费状态"
+                                      if account else None)
         db.session.add(institute)
         db.session.flush()
         for y in (year, year - 1):

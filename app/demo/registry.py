@@ -12,6 +12,16 @@ from app.roles import ADMIN, MEMBER, STAFF
 from app.workflows import accounts, registry
 from app.workflows.core.identifiers import id_check_char
 
+
+def member_row(person, password) -> tuple[str, str, str, str]:
+    """A demo member as the printout shows it: the identifier its kind types as 用户名
+    (CPA: 证书编号; 非执业会员: 会员证书编号; 其他从业人员: kj+手机号), labelled with its kind."""
+    where = person.firm.name if person.firm is not None else "协会代管"
+    return ("Member", accounts.login_identifier(person), password,
+            f"{person.person_type}（用户名为{accounts.LOGIN_IDENTIFIER[person.person_type]}）"
+            f"{person.name}，{where}")
+
+
 FIRM_NAMES = [
     "北京华信会计师事务所（特殊普通合伙）",
     "北京中天恒会计师事务所有限责任公司",
@@ -112,7 +122,7 @@ def seed(now: dt.datetime, persons_per_firm: int = 29) -> list[tuple[str, str, s
         accounts.create_account(username=person.cert_number, display_name=person.name,
                                 role_name=MEMBER, password=password, now=now,
                                 firm=person.firm, person=person)
-        created.append(("Member", person.cert_number, password, person.name))
+        created.append(member_row(person, password))
     db.session.commit()
     return created
 
@@ -141,5 +151,9 @@ def existing_accounts() -> list[tuple[str, str, str, str]]:
             password = account.person.id_number[-6:]
         else:
             password = account.firm.code[-6:] if account.firm else ""
-        rows.append((role, user.username, password, user.first_name))
+        person = account.person if account is not None else None
+        if person is not None:
+            rows.append((role,) + member_row(person, password)[1:])
+        else:
+            rows.append((role, user.username, password, user.first_name))
     return rows

@@ -1,5 +1,5 @@
 """Demo data of 从业人员管理: each firm's non-CPA staff go through the real whole-list import
-(kj + mobile accounts)."""
+(kj + mobile accounts; a 非执业会员 also signs in with its 会员证书编号)."""
 from app.extensions import db
 from app.models import Firm, Person, PersonStatus, PersonType
 
@@ -9,6 +9,7 @@ def seed(now) -> list[tuple[str, str, str, str]]:
     import csv
     import io
 
+    from app.demo.registry import member_row
     from app.workflows import roster
     from app.workflows.core.scoping import SystemActor
 
@@ -24,9 +25,9 @@ def seed(now) -> list[tuple[str, str, str, str]]:
             writer.writerow([p.name, p.phone, p.id_number, p.person_type, p.position])
         batch = roster.preview(actor, now, firm, "demo.csv", buffer.getvalue().encode())
         roster.commit(actor, now, batch.token, confirm_mass_revoke=True)
-        if people:
-            rows.append(("Member", f"kj{people[0].phone}", people[0].phone[-6:],
-                         f"{people[0].name}（{firm.name}从业人员）"))
-    return rows[:3]
-
+        for kind in (PersonType.NON_PRACTICING, PersonType.OTHER):
+            person = next((p for p in people if p.person_type == kind), None)
+            if person is not None and not any(row[3].startswith(kind) for row in rows):
+                rows.append(member_row(person, person.phone[-6:]))
+    return rows
 

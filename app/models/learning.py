@@ -43,6 +43,11 @@ class LearningInstitute(Model):
     website: Mapped[Optional[str]] = mapped_column(String(200))   # 学习网址
     fee: Mapped[Decimal] = mapped_column(Numeric(8, 2), nullable=False, default=Decimal(0))
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # 交费说明 a 非执业会员 sees on its 待缴费 fee (staff maintain them on 会计学院)
+    pay_payee: Mapped[Optional[str]] = mapped_column(String(100))     # 收款单位
+    pay_bank: Mapped[Optional[str]] = mapped_column(String(100))      # 开户银行
+    pay_account: Mapped[Optional[str]] = mapped_column(String(40))    # 收款账号
+    pay_note: Mapped[Optional[str]] = mapped_column(String(500))      # 其他交费说明
 
     def __repr__(self) -> str:
         return self.name
@@ -130,6 +135,7 @@ class LearningFee(Model):
 
     __tablename__ = "learning_fee"
     __table_args__ = (UniqueConstraint("person_id", "year", name="uq_learning_fee_year"),
+                      UniqueConstraint("reference", name="uq_learning_fee_reference"),
                       Index("ix_learning_fee_status", "status", "year"))
     __scope__ = Scope(firm="person.firm_id", person="person_id")
 
@@ -144,6 +150,8 @@ class LearningFee(Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     paid_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
     receipt: Mapped[Optional[str]] = mapped_column(String(100))  # 收款凭证号 / 备注
+    # 缴费编号: what the member writes as 汇款附言, so staff match a payment to its order
+    reference: Mapped[Optional[str]] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(default=1, server_default="1", nullable=False)
     __mapper_args__ = {"version_id_col": version}
 

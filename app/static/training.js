@@ -43,10 +43,4 @@
     for (var k = 0; k < kinds.length; k++) { kinds[k].addEventListener("change", sync); }
     sync();
   }
-  var deletes = document.querySelectorAll("form.confirm-delete");
-  for (var d = 0; d < deletes.length; d++) {
-    deletes[d].addEventListener("submit", function (event) {
-      if (!window.confirm("确定删除吗？")) { event.preventDefault(); }
-    });
-  }
 })();

@@ -304,6 +304,12 @@ class HourApplicationApi(MachineVerbsMixin, ScopedModelRestApi):
 
 
 def register(appbuilder, app) -> None:
+    from app.views.core.visibility import only_for
+
+    # a 其他从业人员 files no hour application (rules.applicant_of): no menu, no 新建
+    only_for(MENU, rules.may_read)
+    only_for(MENU_MINE, rules.may_file)
+    only_for("applications.new", rules.may_file)
     appbuilder.add_view_no_menu(HourApplicationsView)
     appbuilder.add_view_no_menu(HourApplicationReviewView)
     appbuilder.add_link(MENU_MINE, href="/applications/", icon="fa-pencil-square-o",

@@ -354,3 +354,19 @@ def test_the_job_log_reads_in_chinese(app, world, client):
     assert "发送待发邮件" in page and "已发送 0" in page and "命令行" in page
     assert "deliver_outbox" not in page and '"sent"' not in page and "sent:" not in page
     assert 'id="job-table"' in page and "每 30 秒" in page
+
+
+def test_every_job_of_the_app_names_its_counts_in_chinese(app):
+    """定时任务 showed `persons 16，firm_admins 10` (issue 23, small things): every job the
+    app registers declares a Chinese label for each count, and the page shows the labels."""
+    import re
+
+    ours = {name: job for name, job in jobs.JOBS.items()
+            if job.func.__module__.startswith("app.")}
+    assert "cpe_monthly_reminder" in ours
+    for name, job in ours.items():
+        assert job.labels, f"{name} declares no labels for its counts"
+        assert all(re.search(r"[\u4e00-\u9fff]", label) for label in job.labels.values()), name
+    assert jobs.count_labels("cpe_monthly_reminder", {"persons": 16, "firm_admins": 10}) \
+        == "已提醒人员 16，已提醒事务所管理员 10"
+    assert jobs.count_labels(None, {"persons": 16}) == "已提醒人员 16"

@@ -50,6 +50,23 @@ def test_demo_seed_creates_valid_real_looking_data(app):
     signed_in = client.post("/login/", data={"username": kj.group(1), "password": kj.group(2),
                                              "csrf_token": csrf})
     assert signed_in.headers["Location"] == "/"
+    client.get("/logout/")
+    # issue 23 item 3: each demo member is labelled with its real kind and the identifier
+    # to type; a 非执业会员 signs in with its 会员证书编号 (seeds 001/002)
+    non_practising = re.search(r"Member\s+(\d{12})\s+(\d{6})\s+非执业会员（用户名为会员证书编号）",
+                               result.output)
+    assert non_practising, result.output
+    assert re.search(r"Member\s+kj1\d{10}\s+\d{6}\s+其他从业人员（用户名为kj\+手机号）", result.output)
+    assert re.search(r"Member\s+\d{12}\s+\d{6}\s+注册会计师（用户名为证书编号）", result.output)
+    with app.app_context():
+        assert db.session.query(Person).filter_by(
+            cert_number=non_practising.group(1)).one().person_type == PersonType.NON_PRACTICING
+    page = client.get("/login/").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    signed_in = client.post("/login/", data={"username": non_practising.group(1),
+                                             "password": non_practising.group(2),
+                                             "csrf_token": csrf})
+    assert signed_in.headers["Location"] == "/"
     again = app.test_cli_runner().invoke(args=["demo", "seed"])
     assert "跳过" in again.output
     with app.app_context():

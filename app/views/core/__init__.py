@@ -14,11 +14,13 @@ def register(appbuilder, app) -> None:
     from app.views.core import qr
     from app.views.core.imports import ImportApi, ImportView
     from app.views.core.scoping import raise_upload_limit
+    from app.views.core.visibility import install as install_visibility
 
     qr.install(app)
 
     # ahead of the CSRF check, which reads (and so limits) the body first
     app.before_request_funcs.setdefault(None, []).insert(0, raise_upload_limit)
+    install_visibility(app)  # menus and buttons shown only to whom they work for
     appbuilder.add_view_no_menu(ImportView)
     appbuilder.add_api(ImportApi)
 

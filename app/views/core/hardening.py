@@ -288,7 +288,13 @@ def _login_name() -> str:
 
 
 def _account_key() -> str:
-    return "login-account:" + _login_name()
+    """One budget per account, whichever identifier names it (login name, 证书编号 or
+    会员证书编号): the typed text is resolved as the login itself resolves it."""
+    from app.workflows.accounts import resolve_login
+
+    typed = _login_name()
+    user = resolve_login(typed) if typed else None
+    return "login-account:" + (user.username.lower() if user is not None else typed)
 
 
 def limit_logins(app, appbuilder) -> None:

@@ -41,11 +41,19 @@ class LearningInstituteView(ScopedModelView):
     add_title = "添加会计学院"
     edit_title = "修改会计学院"
     _fields = ["code", "name", "phone", "website", "fee", "active"]
-    list_columns = show_columns = add_columns = edit_columns = export_columns = _fields
+    # 交费说明: what a 非执业会员 with a 待缴费 fee is shown (issue 23 item 10)
+    _payment = ["pay_payee", "pay_bank", "pay_account", "pay_note"]
+    list_columns = _fields
+    show_columns = add_columns = edit_columns = export_columns = _fields + _payment
     label_columns = {"code": "学院代码", "name": "学院名称", "phone": "咨询电话",
-                     "website": "学习网址", "fee": "非执业会员学习费用（元/年）", "active": "启用"}
+                     "website": "学习网址", "fee": "非执业会员学习费用（元/年）", "active": "启用",
+                     "pay_payee": "收款单位", "pay_bank": "开户银行", "pay_account": "收款账号",
+                     "pay_note": "其他交费说明"}
     description_columns = {"code": "学院的简称代码（大写字母），如 BNAI",
-                           "fee": "非执业会员选择本学院后须缴纳的年度学习费用；协会确认收款后计入学时"}
+                           "fee": "非执业会员选择本学院后须缴纳的年度学习费用；协会确认收款后计入学时",
+                           "pay_account": "非执业会员“待缴费”时看到的收款账号（数字，可含空格）；"
+                                          "汇款附言为系统生成的缴费编号",
+                           "pay_note": "如支持的其他交费方式、开票说明等，显示在会员的交费说明中"}
     formatters_columns = {"active": _yes_no, "website": _site}
     order_columns = ["code", "name"]
     base_order = ("id", "asc")
@@ -126,12 +134,13 @@ class LearningFeeView(ScopedModelView):
     datamodel = SQLAInterface(LearningFee)
     base_permissions = ["can_list", "can_show", "can_export", "can_mark_paid"]
     list_title = show_title = "网络学习费用"
-    list_columns = ["year", "person.name", "person.cert_number", "person.firm", "institute",
-                    "amount", "status", "created_at", "paid_at", "receipt"]
+    list_columns = ["year", "reference", "person.name", "person.cert_number", "person.firm",
+                    "institute", "amount", "status", "created_at", "paid_at", "receipt"]
     show_columns = export_columns = list_columns
     label_columns = {**PERSON_LABELS, "amount": "金额（元）", "status": "状态",
+                     "reference": "缴费编号",
                      "created_at": "下单时间", "paid_at": "确认收款时间", "receipt": "收款凭证号/备注"}
-    search_columns = ["year", "institute", "status", "person"]
+    search_columns = ["year", "reference", "institute", "status", "person"]
     order_columns = ["year", "created_at", "paid_at", "status"]
     base_order = ("created_at", "desc")
     show_template = "learning/fee_show.html"

@@ -51,7 +51,8 @@ class LearningView(BaseView):
             this_year=years[0], institutes=institutes,
             counts=rules.required_count([i.id for i in institutes], year),
             courses={i.id: rules.courses_of(i.id, year) for i in institutes},
-            local_time=clock.display, locked=rules.LOCKED)
+            local_time=clock.display, locked=rules.LOCKED,
+            payment=rules.payment_instructions(view.fee) if view.fee is not None else None)
 
     @expose("/choose", methods=["POST"])
     @has_access

@@ -39,6 +39,12 @@ def _cli(app) -> None:
 
 
 def register(appbuilder, app) -> None:
+    from app.views.core.visibility import only_for
+
+    # 报名 / 候补 shown only to whom they work for: a 非执业会员 or 其他从业人员 is enrolled by
+    # its firm's administrator (enrollment.enroll_self refuses it)
+    only_for("training.enroll_self", enrollment.may_enroll_self)
+    only_for(MENU_WAITLIST, enrollment.may_wait)
     appbuilder.add_view_no_menu(TrainingView)
     appbuilder.add_view_no_menu(TrainingAdminView)
     for label, href, icon in ((MENU_ENROLL, "/training/classes/", "fa-pencil-square-o"),

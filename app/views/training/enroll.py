@@ -77,7 +77,8 @@ class TrainingView(BaseView):
         firm = db.session.get(Firm, _firm_of(actor)) if _firm_of(actor) else None
         return self.render_template(
             "training/enroll_form.html", title="面授班报名", item=item, row=row, values=values,
-            kinds=PersonKind.ALL, reminder=enrollment.REMINDER, firm=firm, **_helpers())
+            kinds=PersonKind.ALL, cpa_only=Audience.CPA_ONLY, reminder=enrollment.REMINDER,
+            firm=firm, **_helpers())
 
     @expose("/cert-lookup")
     @has_access

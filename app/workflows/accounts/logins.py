@@ -36,6 +36,54 @@ def staff_login(mobile: str) -> str:
     return "kj" + mobile
 
 
+# The identifier each kind of member types as 用户名 (what the login page and the demo say).
+LOGIN_IDENTIFIER = {
+    PersonType.CPA: "证书编号",
+    PersonType.NON_PRACTICING: "会员证书编号",
+    PersonType.OTHER: "kj+手机号",
+}
+CERTIFICATE_LOGIN_TYPES = (PersonType.CPA, PersonType.NON_PRACTICING)
+
+
+def login_identifier(person) -> str:
+    """What a person types as 用户名: a CPA its 证书编号, a 非执业会员 its 会员证书编号
+    (seeds 001/002: 「非执业会员直接使用其“会员证书编号”作为用户名进行登录」), anyone else
+    ``kj`` + mobile (seed 000 §3: 「从业人员用户名为“kj+手机号”」)."""
+    if person.person_type in CERTIFICATE_LOGIN_TYPES and person.cert_number:
+        return person.cert_number
+    account = getattr(person, "account", None)
+    return account.user.username if account is not None and account.user else ""
+
+
+def resolve_login(identifier: str | None) -> User | None:
+    """The account a typed 用户名 names — the one place the login form, the JWT login,
+    the login limiter and 找回密码 resolve it.
+
+    The login name itself first (admin, staff, P+事务所编号, kj+手机号, a managed CPA's
+    certificate number); else the certificate number of a CPA or 非执业会员 names its
+    person's account. Seeds 001/002: 「非执业会员直接使用其“会员证书编号”作为用户名进行登录」;
+    seed 001: 「用户类型选择“非执业会员”或“注册会计师”，用户名为会员证书编号」.
+    """
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import MultipleResultsFound
+
+    typed = (identifier or "").strip()
+    if not typed:
+        return None
+    try:
+        user = db.session.execute(select(User).where(
+            func.lower(User.username) == func.lower(typed))).scalar_one_or_none()
+    except MultipleResultsFound:
+        return None
+    if user is not None:
+        return user
+    return db.session.execute(
+        select(User).join(Account, Account.user_id == User.id)
+        .join(Person, Person.id == Account.person_id)
+        .where(Person.cert_number == typed,
+               Person.person_type.in_(CERTIFICATE_LOGIN_TYPES))).scalars().first()
+
+
 def derived_initial_password(account: Account | None) -> str | None:
     """The initial password of an account created in bulk (no hash is stored)."""
     if account is None or account.initial_rule != MOBILE_RULE:

@@ -19,8 +19,6 @@ a firm admin's 联系人手机号 (filled in at first login). Both carry the sam
 import datetime as dt
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import func
-from sqlalchemy.exc import MultipleResultsFound
 
 from app.workflows.core import audit
 from app.extensions import db
@@ -38,15 +36,11 @@ BAD_CODE = "验证码不正确或已失效，请重新获取"
 
 
 def find_account(login) -> User | None:
-    """The active user of a login name, compared as the login form does (case-insensitive)."""
-    login = (login or "").strip()
-    if not login:
-        return None
-    try:
-        user = db.session.query(User).filter(
-            func.lower(User.username) == func.lower(login)).one_or_none()
-    except MultipleResultsFound:
-        return None
+    """The active user of a typed 用户名, resolved as the login form does
+    (`logins.resolve_login`: login name, or a CPA's / 非执业会员's certificate number)."""
+    from app.workflows.accounts.logins import resolve_login
+
+    user = resolve_login(login)
     if user is None or not user.active:
         return None
     return user

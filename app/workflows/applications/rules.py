@@ -30,7 +30,7 @@ from app.workflows.core.scoping import get_scoped, is_institute, person_id_of
 from app.workflows.core.states import Machine, T, institute, not_institute
 from app.workflows.hours import ledger
 from app.workflows.hours.rules import fmt_min
-from app.workflows.messages import notify
+from app.workflows.messages import notify, recipients
 
 OWNER = "hour_application"
 PROOF = files.doc_type("hour_application_proof", "证明材料",
@@ -115,11 +115,26 @@ def applicant_of(actor) -> Person:
     return person
 
 
-def member_users(person_id: int):
-    from flask_appbuilder.security.sqla.models import User
+def may_file(actor) -> bool:
+    """Whether `actor` may file hour applications (what `applicant_of` enforces): a member who
+    is a 注册会计师 or 非执业会员 — never a 其他从业人员, a firm admin or staff."""
+    person_id = person_id_of(actor)
+    if is_institute(actor) or person_id is None:
+        return False
+    person = db.session.get(Person, person_id)
+    return person is not None and person.person_type in (PersonType.CPA,
+                                                         PersonType.NON_PRACTICING)
 
-    return list(db.session.scalars(select(User).join(Account, Account.user_id == User.id)
-                                   .where(Account.person_id == person_id)))
+
+def may_read(actor) -> bool:
+    """Whether the 学时申请 menu leads anywhere for `actor`: staff (every application, 确认)
+    or a member who may file."""
+    return is_institute(actor) or may_file(actor)
+
+
+def member_users(person_id: int):
+    """The filer of an hour application: the member itself (one recipients helper)."""
+    return recipients.person_users(person_id)
 
 
 def years(now) -> list[int]:

@@ -105,7 +105,8 @@ def send_monthly_reminders(actor, now: dt.datetime) -> dict:
 
 
 @job("cpe_monthly_reminder", schedule="daily:09:00",
-     description="每年10月1日起每月提醒本年度继续教育学时尚未达标的人员，并向事务所管理员发送未达标人数汇总")
+     description="每年10月1日起每月提醒本年度继续教育学时尚未达标的人员，并向事务所管理员发送未达标人数汇总",
+     labels={"persons": "已提醒人员", "firm_admins": "已提醒事务所管理员"})
 def cpe_monthly_reminder(now: dt.datetime) -> dict:
     return send_monthly_reminders(SystemActor("定时任务"), now)
 

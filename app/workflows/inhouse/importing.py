@@ -92,6 +92,9 @@ class _Reader:
         self.example = (NO, "", "梁静茹", "141121199509080013", "注册会计师") + (
             (Acquisition.TEACHING, "3") if mode == SPECIAL else ())
         self.template_args = {"mode": mode}
+        # a kept example row would report 梁静茹 to a class: the example lives on its own
+        # sheet (issue 23 item 12), the data sheet holds the header only
+        self.example_apart = True
 
     @property
     def headers(self):

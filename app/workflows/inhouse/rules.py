@@ -15,12 +15,11 @@ import dataclasses
 import datetime as dt
 from decimal import Decimal
 
-from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import func, select
 
 from app import clock
 from app.extensions import db
-from app.models import (Account, Acquisition, Category, EntryStatus, Firm, InhouseClass,
+from app.models import (Acquisition, Category, EntryStatus, Firm, InhouseClass,
                         InhouseQualification, InhouseRosterEntry, Person, ReviewStatus,
                         SourceKind)
 from app.roles import FIRM_ADMIN
@@ -32,7 +31,7 @@ from app.workflows.core.identifiers import (clean_name, validate_cert_number,
 from app.workflows.core.scoping import account_of, get_scoped, is_institute, role_names
 from app.workflows.core.states import Guard, Machine, T, institute, not_institute
 from app.workflows.hours import ledger
-from app.workflows.messages import notify
+from app.workflows.messages import notify, recipients
 
 REPORT_DAYS = 7
 ROSTER_DAYS = 15
@@ -79,15 +78,12 @@ def firm_of(actor) -> Firm:
     return account.firm
 
 
-def firm_admin(firm_id: int) -> User | None:
-    return db.session.scalars(
-        select(User).join(Account, Account.user_id == User.id)
-        .where(Account.firm_id == firm_id, Account.person_id.is_(None),
-               User.roles.any(name=FIRM_ADMIN)).order_by(User.id)).first()
+firm_admin = recipients.firm_admin  # the one recipients helper (app/workflows/messages)
 
 
 def _tell_firm(firm_id: int, title: str, body: str, now) -> None:
-    notify([firm_admin(firm_id)], title, body, now)
+    """A decision on what the firm filed tells the firm's administrator (the filer)."""
+    notify(recipients.decision_recipients(firm_id=firm_id), title, body, now)
 
 
 def today(now: dt.datetime) -> dt.date:

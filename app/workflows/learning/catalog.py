@@ -30,6 +30,15 @@ def clean_institute(item: LearningInstitute) -> None:
     if not fee.is_finite() or fee < 0 or fee >= 1000000:
         raise ValidationError("学习费用须为0至999999.99之间的金额", "fee")
     item.fee = fee.quantize(Decimal("0.01"))
+    for field in ("pay_payee", "pay_bank", "pay_account", "pay_note"):
+        setattr(item, field, (getattr(item, field) or "").strip() or None)
+    if item.pay_account:
+        digits = item.pay_account.replace(" ", "")
+        if not digits.isdigit() or not 6 <= len(digits) <= 32:
+            raise ValidationError(f"收款账号“{item.pay_account}”应为6至32位数字（可含空格）",
+                                  "pay_account")
+    if item.pay_account and not item.pay_payee:
+        raise ValidationError("填写收款账号时请同时填写收款单位", "pay_payee")
 
 
 def check_institute_delete(item: LearningInstitute) -> None:

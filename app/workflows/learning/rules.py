@@ -141,9 +141,31 @@ def choose_institute(actor, now, institute_id) -> InstituteChoice:
         raise ValidationError(f"您已选择{year}年度的学习学院。{LOCKED}", "institute") from None
     fee = fee_of(person.id, year)
     if fee is not None:
+        fee.reference = fee_reference(target, year, fee.id)
+        body += f"缴费编号：{fee.reference}（汇款时请在附言中注明）。"
         FEE.start(fee, actor, now, remark=f"选择{target.name}")
     notify(_users_of(person.id), "网络学习：已选择会计学院", body, now, link="/learning/")
     return choice
+
+
+def fee_reference(institute: LearningInstitute, year: int, fee_id: int) -> str:
+    """缴费编号 of a fee order: the institute's code, the year and the order's number
+    (BNAI2026000012) — what the member writes as 汇款附言 so staff match the payment."""
+    return f"{institute.code}{year}{fee_id:06d}"
+
+
+def payment_instructions(fee: LearningFee) -> dict:
+    """What a 非执业会员 with a 待缴费 fee needs to pay it (issue 23 item 10): the chosen
+    institute's 收款单位, 开户银行, 收款账号, the amount, the order's 缴费编号, the 咨询电话
+    and any other note staff keep on 会计学院; `complete` says whether staff entered an
+    account at all (else the member is told whom to call)."""
+    institute = fee.institute
+    rows = [("收款单位", institute.pay_payee), ("开户银行", institute.pay_bank),
+            ("收款账号", institute.pay_account), ("缴费金额", f"{fee.amount:.2f}元"),
+            ("汇款附言（缴费编号）", fee.reference), ("咨询电话", institute.phone),
+            ("其他说明", institute.pay_note)]
+    return {"institute": institute.name, "rows": [(k, v) for k, v in rows if v],
+            "complete": bool(institute.pay_account and institute.pay_payee)}
 
 
 # --- what the institute's LMS reports ---------------------------------------------------------------

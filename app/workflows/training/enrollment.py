@@ -15,6 +15,7 @@ from app.models import (Enrollment, EnrollmentStatus, Gender, Person, PersonKind
 from app.models import TrainingAudience as Audience
 from app.roles import FIRM_ADMIN, MEMBER
 from app.workflows.core.commands import command
+from app.workflows.messages.recipients import quoted
 from app.workflows.core.errors import ConflictError, ForbiddenError, ValidationError
 from app.workflows.core.identifiers import normalize_text, validate_mobile
 from app.workflows.core.scoping import (account_of, get_scoped, is_institute, role_names,
@@ -132,7 +133,7 @@ def _admit(actor, now, item: TrainingClass, applicants: list[Applicant], channel
     reason = window_reason(item, now)
     if reason and not (offer is not None and reason == "报名已结束"
                        and not class_started(item, now)):
-        raise ValidationError(f"“{item.name}”{reason}，不能报名", "class")
+        raise ValidationError(f"{quoted(item.name)}{reason}，不能报名", "class")
     seen = {}
     for index, applicant in enumerate(applicants):
         key = applicant.dedupe_key
@@ -150,8 +151,8 @@ def _admit(actor, now, item: TrainingClass, applicants: list[Applicant], channel
         + (1 if offer is not None else 0)
     if len(applicants) > free:
         if free <= 0:
-            raise ValidationError(f"“{item.name}”已报满，可加入候补名单", "class")
-        raise ValidationError(f"“{item.name}”仅剩{free}个名额，本次报名{len(applicants)}人，"
+            raise ValidationError(f"{quoted(item.name)}已报满，可加入候补名单", "class")
+        raise ValidationError(f"{quoted(item.name)}仅剩{free}个名额，本次报名{len(applicants)}人，"
                               f"未报名任何人，请减少人数后再报名", "class")
     rows = []
     for applicant in applicants:
@@ -186,6 +187,23 @@ def enroll(actor, now, class_id: int, data: dict) -> Enrollment:
         if applicant.person_id != account.person_id:
             raise ForbiddenError("个人账号只能为本人报名", "cert_number")
     return _admit(actor, now, item, [applicant], "表单")[0]
+
+
+def may_enroll_self(actor) -> bool:
+    """What `enroll_self` enforces, as a yes/no for the 报名 button: a member who is a
+    注册会计师 with a certificate number (seed 003: 注册会计师本人报名). A 非执业会员 or
+    其他从业人员 is enrolled by its firm's administrator."""
+    account = account_of(actor)
+    if MEMBER not in role_names(actor) or account is None or not account.person_id:
+        return False
+    person = db.session.get(Person, account.person_id)
+    return person is not None and person.person_type == PersonType.CPA \
+        and bool(person.cert_number)
+
+
+def may_wait(actor) -> bool:
+    """候补 leads to an enrollment: a firm's administrator, or a member who may enroll itself."""
+    return bool(_actor_firm(actor)) or may_enroll_self(actor)
 
 
 @command

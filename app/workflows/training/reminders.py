@@ -11,6 +11,7 @@ from app import clock
 from app.extensions import db
 from app.models import Account, Enrollment, EnrollmentStatus, Firm, FirmStatus, TrainingClass
 from app.workflows.core.commands import command
+from app.workflows.messages.recipients import quoted
 from app.workflows.core.jobs import job
 from app.workflows.core.scoping import SystemActor
 from app.workflows.training import seats
@@ -51,8 +52,8 @@ def send_class_reminders(actor, now: dt.datetime) -> dict:
             for firm_id, users in admins.items():
                 for user in users:
                     if remind(user, CLOSING_KIND, item.id, ["1天"], now,
-                              f"【报名提醒】“{item.name}”报名即将截止",
-                              f"协会培训班“{item.name}”（{item.start_date.isoformat()}至"
+                              f"【报名提醒】{quoted(item.name)}报名即将截止",
+                              f"协会培训班{quoted(item.name)}（{item.start_date.isoformat()}至"
                               f"{item.end_date.isoformat()}，{item.location}）报名将于{until}截止，"
                               f"尚有名额。如需参加，请到“协会培训班报名”办理。",
                               link="/training/classes/"):
@@ -69,8 +70,8 @@ def send_class_reminders(actor, now: dt.datetime) -> dict:
         for firm_id, users in _firm_admins(firms).items():
             for user in users:
                 if remind(user, STARTING_KIND, item.id, ["2天"], now,
-                          f"【开班提醒】“{item.name}”将于{item.start_date.isoformat()}开班",
-                          f"本所报名参加“{item.name}”的{firms[firm_id]}人将于"
+                          f"【开班提醒】{quoted(item.name)}将于{item.start_date.isoformat()}开班",
+                          f"本所报名参加{quoted(item.name)}的{firms[firm_id]}人将于"
                           f"{item.start_date.isoformat()}开始培训，地点：{item.location}。"
                           f"请通知相关人员按时参加。", link=f"/training/classes/{item.id}/roster"):
                     counts["starting"] += 1

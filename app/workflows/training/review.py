@@ -1,6 +1,8 @@
 """审核 and 培训结果 (seed 000 §5.1): staff decide enrollments through the state machine
 (未审核 → 审核通过 / 审核未通过 with the reason), one or many at once, and after the class
-record 合格 / 不合格 per person. 合格 credits the class's hours (面授, the class's category)
+record 合格 / 不合格 per person. Every decision tells the filer, the person and, for a
+firm's people, the firm's administrator (系统消息, and mail where bound): the team rule
+「every decision on something a user filed tells the filer」. 合格 credits the class's hours (面授, the class's category)
 to a CPA with a certificate number through the hour ledger, idempotently (source
 training_result:<enrollment id>); changing the result back withdraws exactly that credit."""
 from sqlalchemy import select
@@ -13,6 +15,7 @@ from app.workflows.core.errors import ForbiddenError, ValidationError
 from app.workflows.core.scoping import get_scoped, is_institute
 from app.workflows.core.states import Guard, Machine, T, institute
 from app.workflows.hours import ledger
+from app.workflows.messages import notify, recipients
 from app.workflows.training import seats
 from app.workflows.training.classes import class_started
 
@@ -29,6 +32,19 @@ MACHINE = Machine("training_enrollment", Enrollment, [
 ])
 
 
+def _tell(row: Enrollment, now, title: str, body: str) -> None:
+    """The filer (whoever enrolled), the person enrolled and its firm's administrator."""
+    users = recipients.decision_recipients(person_id=row.person_id, firm_id=row.firm_id,
+                                           filer_id=row.enrolled_by_id)
+    notify(users, title, body, now, link=f"/training/classes/{row.class_id}")
+
+
+def _class_words(item: TrainingClass) -> str:
+    when = (f"{item.start_date:%Y-%m-%d}" if item.start_date == item.end_date
+            else f"{item.start_date:%Y-%m-%d}至{item.end_date:%Y-%m-%d}")
+    return f"培训班{recipients.quoted(item.name)}（{when}，{item.location}）"
+
+
 def _load(actor, enrollment_id) -> Enrollment:
     return get_scoped(db.session, Enrollment, enrollment_id, actor, "报名记录不存在")
 
@@ -37,6 +53,9 @@ def _load(actor, enrollment_id) -> Enrollment:
 def approve(actor, now, enrollment_id, remark=None) -> Enrollment:
     row = _load(actor, enrollment_id)
     MACHINE.fire(row, "approve", actor, now, remark=remark)
+    item = row.training_class
+    _tell(row, now, f"【培训报名】{row.name}报名{recipients.quoted(item.name)}审核通过",
+          f"{row.name}报名的{_class_words(item)}已审核通过，请按时参加。")
     return row
 
 
@@ -46,6 +65,10 @@ def reject(actor, now, enrollment_id, remark=None) -> Enrollment:
 
     row = _load(actor, enrollment_id)
     MACHINE.fire(row, "reject", actor, now, remark=remark)
+    item = row.training_class
+    _tell(row, now, f"【培训报名】{row.name}报名{recipients.quoted(item.name)}审核未通过",
+          f"{row.name}报名的{_class_words(item)}审核未通过" + (f"，原因：{remark}" if remark
+                                                          else "") + "。")
     seats.lock_class(row.class_id)
     db.session.flush()
     waitlist.offer_free_seats(actor, now, row.training_class)
@@ -98,10 +121,21 @@ def set_result(actor, now, enrollment_id, result: str) -> Enrollment:
     item = row.training_class
     if not class_started(item, now):
         raise ValidationError("培训班尚未开始，不能记录培训结果", "result")
-    if row.result != result:
+    before = row.result
+    changed = before != result
+    if changed:
         row.result = result
         db.session.flush()
-    _credit(actor, now, row, item)
+    credited = _credit(actor, now, row, item)
+    if changed:
+        effect = (f"已计入{item.end_date.year}年度面授学时{item.hours}学时（{item.category}）。"
+                  if credited else "")
+        if result == TrainingResult.PASSED and not credited:
+            effect = "学时只记入持有证书编号的注册会计师名下。"
+        if before == TrainingResult.PASSED:
+            effect = "原已计入的学时已撤回。"
+        _tell(row, now, f"【培训结果】{row.name}：{recipients.quoted(item.name)}{result}",
+              f"{_class_words(item)}已记录{row.name}的培训结果：{result}。{effect}")
     return row
 
 

@@ -15,9 +15,10 @@ from sqlalchemy import and_, func, or_, select
 
 from app import clock
 from app.extensions import db
-from app.models import Account, Enrollment, TrainingClass, WaitlistEntry
+from app.models import Enrollment, TrainingClass, WaitlistEntry
 from app.roles import FIRM_ADMIN, MEMBER
 from app.workflows.core.commands import command
+from app.workflows.messages.recipients import quoted
 from app.workflows.core.errors import ForbiddenError, ValidationError
 from app.workflows.core.jobs import job
 from app.workflows.core.scoping import SystemActor, account_of, get_scoped, role_names
@@ -125,12 +126,12 @@ def mark_accepted(actor, entry: WaitlistEntry, enrollment: Enrollment, now) -> N
 
 
 def _users_of(entry: WaitlistEntry) -> list[User]:
+    """Who joined the list: the member itself, or the firm's administrator."""
+    from app.workflows.messages import recipients
+
     if entry.person_id:
-        condition = Account.person_id == entry.person_id
-    else:
-        condition = and_(Account.firm_id == entry.firm_id, Account.person_id.is_(None))
-    return list(db.session.scalars(select(User).join(Account, Account.user_id == User.id)
-                                   .where(condition)))
+        return recipients.person_users(entry.person_id)
+    return recipients.decision_recipients(firm_id=entry.firm_id)
 
 
 def offer_free_seats(actor, now, item: TrainingClass) -> int:
@@ -152,8 +153,8 @@ def offer_free_seats(actor, now, item: TrainingClass) -> int:
         # the history says until when: past it the entry reads 已过期 with no further step
         MACHINE.fire(entry, "offer", actor, now, remark=f"保留至{until}")
         db.session.flush()
-        notify(_users_of(entry), f"【候补名额】“{item.name}”有空余名额",
-               f"您候补的培训班“{item.name}”有了空余名额，已为您保留至{until}。"
+        notify(_users_of(entry), f"【候补名额】{quoted(item.name)}有空余名额",
+               f"您候补的培训班{quoted(item.name)}有了空余名额，已为您保留至{until}。"
                f"请在此之前到“协会培训班报名 → 候补名单”接受并报名，逾期名额将顺延给下一位候补。",
                now, link="/training/waitlist/")
         free -= 1
@@ -166,15 +167,17 @@ def join(actor, now, class_id: int) -> WaitlistEntry:
     """Join the waiting list of a full class (once per firm, or per member)."""
     roles = role_names(actor)
     account = account_of(actor)
-    if account is None or not roles & {FIRM_ADMIN, MEMBER}:
+    from app.workflows.training.enrollment import may_wait
+
+    if account is None or not roles & {FIRM_ADMIN, MEMBER} or not may_wait(actor):
         raise ForbiddenError("候补由事务所管理员或注册会计师本人办理")
     item = get_scoped(db.session, TrainingClass, class_id, actor, "培训班不存在")
     if window_reason(item, now) == "报名已结束" or class_started(item, now):
-        raise ValidationError(f"“{item.name}”报名已结束，不能候补", "class")
+        raise ValidationError(f"{quoted(item.name)}报名已结束，不能候补", "class")
     seats.lock_class(item.id)
     free = item.capacity - seats.taken(item.id) - held_count(item.id, now)
     if free > 0 and window_reason(item, now) is None:
-        raise ValidationError(f"“{item.name}”尚有名额，请直接报名", "class")
+        raise ValidationError(f"{quoted(item.name)}尚有名额，请直接报名", "class")
     mine = _owner_condition(actor)
     open_entry = db.session.scalars(select(W).where(
         W.class_id == item.id, mine, or_(_waiting(), _live(now)))).first()

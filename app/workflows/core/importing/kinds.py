@@ -64,6 +64,7 @@ class ImportKind:
     columns: tuple = ()
     unique_keys: tuple = ()
     example: tuple = ()
+    example_apart = False  # the template's example on a 填写说明 sheet the import never reads
     rules: tuple = ()  # the manual's rules, shown on the upload page
     params: tuple = ()
     ttl = dt.timedelta(minutes=30)

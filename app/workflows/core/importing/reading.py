@@ -543,11 +543,37 @@ def _check_unique(importer: Importer, rows: list) -> None:
 
 
 # --- the files users download (through the one formula-safe writer) --------------------
+EXAMPLE_SHEET = "填写说明"
+
+
 def template(importer: Importer) -> bytes:
-    """The .xlsx template: the header row and one example row, cells formatted as text."""
-    return sheets.simple_workbook(importer.sheet_title, importer.headers,
-                                  [importer.example] if importer.example else [],
-                                  widths=[22] * len(importer.headers), text_rows=500)
+    """The .xlsx template: the header row and one example row, cells formatted as text.
+
+    A kind with `example_apart` (the in-house rosters: a kept example row would be a real
+    person reported) ships the header alone on the data sheet, and the rules, the header and
+    the example on a second sheet 填写说明 that no import reads (only the first sheet is
+    read), so a template uploaded unchanged holds no row at all."""
+    if not getattr(importer, "example_apart", False):
+        return sheets.simple_workbook(importer.sheet_title, importer.headers,
+                                      [importer.example] if importer.example else [],
+                                      widths=[22] * len(importer.headers), text_rows=500)
+    headers = importer.headers
+    writer = sheets.XlsxWriter()
+    data = writer.sheet(importer.sheet_title, widths=[22] * len(headers))
+    writer.append(data, headers, bold=True)
+    for _ in range(500):
+        writer.append(data, [None] * len(headers), text_format=True)
+    notes = writer.sheet(EXAMPLE_SHEET, widths=[22] * len(headers))
+    writer.append(notes, [f"填写说明（本页不会被导入，请在第一页“{importer.sheet_title}”"
+                          f"第2行起填写）"], bold=True)
+    for number, rule in enumerate(getattr(importer, "rules", ()) or (), start=1):
+        writer.append(notes, [f"{number}. {rule}"])
+    writer.append(notes, [None])
+    writer.append(notes, ["示例（仅供参考）："], bold=True)
+    writer.append(notes, headers, bold=True)
+    if importer.example:
+        writer.append(notes, list(importer.example), text_format=True)
+    return writer.to_bytes()
 
 
 LISTING_SHEET = "预览名单"
