@@ -43,3 +43,33 @@ def test_an_initial_password_reaches_nothing_but_the_first_login_page_by_any_doo
     assert answer.status_code == 403
     # the first-login page itself still opens
     assert client.get("/account/first-login/").status_code == 200
+
+
+# --- 3. only a verified bearer token exempts a write from CSRF ------------------------------
+
+def test_a_junk_bearer_header_does_not_exempt_a_cookie_write_from_csrf(app, world, client):
+    """Finding 3: cookie + `Authorization: Bearer junk` + PUT without a CSRF token was 200."""
+    client.login(world.a.admin)
+    person = world.a_people[1]
+    refused = client.put(f"/api/v1/person/{person}", json={"position": "合伙人"},
+                         headers={"Authorization": "Bearer junk"})
+    assert refused.status_code == 400 and "CSRF" in refused.get_json()["message"]
+    with app.app_context():
+        assert db.session.get(Person, person).position == "审计员"
+
+
+def test_a_verified_bearer_token_runs_as_its_own_user_not_the_cookies(app, world, client):
+    """Staff's cookie with firm B's token: the call is firm B's, which cannot see A's row."""
+    client.login(world.staff)
+    b_token = _token(app.test_client(), world.b.admin)["access_token"]
+    a_person = world.a_people[1]
+    as_b = {"Authorization": f"Bearer {b_token}"}
+    assert client.get(f"/api/v1/person/{a_person}", headers=as_b).status_code == 404
+    write = client.put(f"/api/v1/person/{a_person}", json={"position": "合伙人"}, headers=as_b)
+    assert write.status_code == 404
+    with app.app_context():
+        assert db.session.get(Person, a_person).position == "审计员"
+    assert client.get(f"/api/v1/person/{a_person}").status_code == 200  # the cookie: staff
+    own = client.put(f"/api/v1/person/{world.b_people[1]}", json={"position": "经理"},
+                     headers=as_b)
+    assert own.status_code == 200
