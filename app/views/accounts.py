@@ -1,6 +1,6 @@
 """系统管理 → 修改密码 and 设置 (用户信息, 邮箱绑定), the forced first-login page (补充信息 +
 new password), and 找回密码 on the login page."""
-from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.sqla.models import User
@@ -14,7 +14,7 @@ from app.roles import FIRM_ADMIN, MEMBER, MENU_SYSTEM, STAFF
 from app.views.core.hardening import api_user
 from app.views.core.scoping import now
 from app.workflows import accounts
-from app.workflows.accounts import recovery, settings
+from app.workflows.accounts import recovery, sessions, settings
 from app.workflows.accounts.codes import CODE_TTL
 from app.workflows.core.errors import DomainError, ForbiddenError
 
@@ -45,6 +45,11 @@ def _show_error(form, error: DomainError) -> None:
     flash(error.message, "danger")
 
 
+def keep_this_session(user) -> None:
+    """A password changed here ended every session of the account: this one goes on."""
+    session[sessions.SESSION_KEY] = sessions.generation(user)
+
+
 class AccountView(BaseView):
     """Pages every signed-in role has (permission `can_access` on `Account`)."""
 
@@ -64,7 +69,8 @@ class AccountView(BaseView):
             except DomainError as error:
                 _show_error(form, error)
             else:
-                flash("密码修改成功", "success")
+                keep_this_session(g.user)
+                flash("密码修改成功，其他已登录的浏览器和接口令牌已失效", "success")
                 return redirect(url_for("AccountView.password"))
         return self.render_template(
             "accounts/password.html", form=form, title="修改密码", policy=POLICY_TEXT
@@ -89,6 +95,7 @@ class AccountView(BaseView):
             except DomainError as error:
                 _show_error(form, error)
             else:
+                keep_this_session(g.user)
                 flash("信息已保存，欢迎使用", "success")
                 return redirect(self.appbuilder.get_url_for_index)
         return self.render_template(
