@@ -69,6 +69,14 @@ class SecurityManager(SQLASecurityManager):
         return (view_name, permission_name) in cache[key]
 
     # --- sessions that end (issue 22; app/workflows/accounts/sessions.py) ---------------------
+    def get_user_by_id(self, pk):
+        """The user with its account row in the same query: every signed-in request reads
+        the account (session generation, first-login gate)."""
+        from sqlalchemy.orm import joinedload
+
+        return self.session.get(self.user_model, pk,
+                                options=[joinedload(self.user_model.account)])
+
     def load_user(self, pk):
         """The session cookie's user, while the session's generation is the account's (a
         sign-out, a password change, a reset, a revocation or a role change bumps it)."""
