@@ -185,6 +185,10 @@ def server_error(error):
     original = getattr(error, "original_exception", None) or error
     if isinstance(original, HTTPException):
         return http_error(original)
+    from app.views.core import unavailable
+
+    if unavailable.is_unreachable(original):
+        return unavailable.database_error(original)
     log.error("server error on %s %s", request.method, request.full_path, exc_info=original)
     try:
         from app.extensions import db
@@ -371,7 +375,7 @@ def _request_user():
 
 
 def install(app, appbuilder) -> None:
-    from app.views.core import bad_input, headers, times
+    from app.views.core import bad_input, headers, times, unavailable
     from app.workflows.core import audit
 
     times.install(app, appbuilder)
@@ -389,5 +393,6 @@ def install(app, appbuilder) -> None:
     app.register_error_handler(RecursionError, too_deep)
     app.register_error_handler(DomainError, domain_error)
     app.register_error_handler(500, server_error)
+    unavailable.install(app)  # the database does not answer: a static page, and /healthz
     if app.config.get("RATELIMIT_ENABLED"):
         limit_logins(app, appbuilder)
