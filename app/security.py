@@ -121,6 +121,75 @@ class SecurityManager(SQLASecurityManager):
             cache[key] = {(v, p) for v, p in rows}
         return (view_name, permission_name) in cache[key]
 
+    # --- sessions that end (issue 22; app/workflows/accounts/sessions.py) ---------------------
+    def get_user_by_id(self, pk):
+        """The user with its account row in the same query: every signed-in request reads
+        the account (session generation, first-login gate)."""
+        from sqlalchemy.orm import joinedload
+
+        return self.session.get(self.user_model, pk,
+                                options=[joinedload(self.user_model.account)])
+
+    def load_user(self, pk):
+        """The session cookie's user, while the session's generation is the account's (a
+        sign-out, a password change, a reset, a revocation or a role change bumps it)."""
+        from flask import session
+
+        from app.workflows.accounts.sessions import SESSION_KEY, generation
+
+        user = super().load_user(pk)
+        if user is not None and session.get(SESSION_KEY, 0) != generation(user):
+            return None
+        return user
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        """A token's user, while the token's generation (claim `sgen`) is the account's."""
+        from app.workflows.accounts.sessions import CLAIM, generation
+
+        user = self.get_user_by_id(int(jwt_data["sub"]))
+        if user is None or not user.is_active or jwt_data.get(CLAIM, 0) != generation(user):
+            return None
+        g.user = user
+        return user
+
+    def create_jwt_manager(self, app):
+        """FAB's, and every token (access and refresh) carries its account's generation."""
+        from app.workflows.accounts.sessions import CLAIM, generation
+
+        manager = super().create_jwt_manager(app)
+
+        @manager.additional_claims_loader
+        def session_generation(identity):
+            try:
+                return {CLAIM: generation(self.get_user_by_id(int(identity)))}
+            except (TypeError, ValueError):
+                return {}
+
+        return manager
+
+    def create_login_manager(self, app):
+        """FAB's, and a new session records the account's generation when it signs in."""
+        from flask import session
+        from flask_login import user_logged_in
+
+        from app.workflows.accounts.sessions import SESSION_KEY, generation
+
+        def remember_generation(_sender, user, **_extra):
+            session[SESSION_KEY] = generation(user)
+
+        real_app = getattr(app, "_get_current_object", lambda: app)()  # FAB passes a proxy
+        user_logged_in.connect(remember_generation, real_app, weak=False)
+        return super().create_login_manager(app)
+
+    def reset_password(self, userid, password):
+        """用户列表 → 重置密码 (FAB's page): the account's other sessions and tokens end."""
+        from app.workflows.accounts.sessions import end_sessions
+
+        user = self.get_user_by_id(userid)
+        if user is not None:
+            end_sessions(user)
+        super().reset_password(userid, password)
+
     def auth_user_db(self, username, password):
         """FAB's check, plus accounts created in bulk that store no hash yet: while
         ab_user.password is NULL, their derived initial password signs them in

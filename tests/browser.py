@@ -68,6 +68,13 @@ def browser_page(name):
         context.close()
 
 
+def sign_out(page) -> None:
+    """退出系统 as a user does it: the name in the navbar, then the menu's button (a POST)."""
+    page.locator(".navbar .dropdown-toggle .fa-user").click()
+    page.locator("form.logout-form button", has_text="退出系统").click()
+    page.wait_for_url("**/login/**")
+
+
 def screenshot(page, name: str) -> Path:
     """A full-page picture in test-results/ (for looking at pages as users see them)."""
     ARTIFACTS.mkdir(exist_ok=True)

@@ -57,6 +57,9 @@ class Account(Model):
     # when the account last came to its current firm: a firm admin may not reset the
     # password of someone who joined it in the last 30 days (security issue: takeover)
     firm_since: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    # bumped to end every session cookie and JWT issued before (app/workflows/accounts/sessions.py)
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0",
+                                                    nullable=False)
 
 
 class CodePurpose:

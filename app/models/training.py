@@ -89,7 +89,8 @@ class Enrollment(Model):
     """报名: one person enrolled in one class, by its firm (form or ticking) or by itself.
 
     A CPA's row names the registry person (person_id); 其他 persons are typed in. The
-    dedupe key (person:<id> or phone:<mobile>) is unique per class: nobody twice."""
+    dedupe key (person:<id>, or phone:<firm id>:<mobile> — per firm, so that no refusal
+    tells one firm about another's people) is unique per class: nobody twice."""
     __label__ = "培训报名"  # how the audit log names it
 
     __tablename__ = "training_enrollment"

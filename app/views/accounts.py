@@ -1,20 +1,20 @@
 """系统管理 → 修改密码 and 设置 (用户信息, 邮箱绑定), the forced first-login page (补充信息 +
 new password), and 找回密码 on the login page."""
-from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.sqla.models import User
 from flask_appbuilder.utils.limit import Limit
-from flask_jwt_extended import get_current_user, verify_jwt_in_request
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 
 from app.domains import Domain
 from app.models import Account
 from app.roles import FIRM_ADMIN, MEMBER, MENU_SYSTEM, STAFF
+from app.views.core.hardening import api_user
 from app.views.core.scoping import now
 from app.workflows import accounts
-from app.workflows.accounts import recovery, settings
+from app.workflows.accounts import recovery, sessions, settings
 from app.workflows.accounts.codes import CODE_TTL
 from app.workflows.core.errors import DomainError, ForbiddenError
 
@@ -49,6 +49,11 @@ def _show_error(form, error: DomainError) -> None:
     flash(error.message, "danger")
 
 
+def keep_this_session(user) -> None:
+    """A password changed here ended every session of the account: this one goes on."""
+    session[sessions.SESSION_KEY] = sessions.generation(user)
+
+
 class AccountView(BaseView):
     """Pages every signed-in role has (permission `can_access` on `Account`)."""
 
@@ -68,7 +73,8 @@ class AccountView(BaseView):
             except DomainError as error:
                 _show_error(form, error)
             else:
-                flash("密码修改成功", "success")
+                keep_this_session(g.user)
+                flash("密码修改成功，其他已登录的浏览器和接口令牌已失效", "success")
                 return redirect(url_for("AccountView.password"))
         return self.render_template(
             "accounts/password.html", form=form, title="修改密码", policy=POLICY_TEXT
@@ -96,6 +102,7 @@ class AccountView(BaseView):
             except DomainError as error:
                 _show_error(form, error)
             else:
+                keep_this_session(g.user)
                 flash("信息已保存，欢迎使用", "success")
                 return redirect(self.appbuilder.get_url_for_index)
         return self.render_template(
@@ -114,19 +121,14 @@ _FIRST_LOGIN_OPEN = {"AccountView.first_login", "AuthDBView.logout", "AuthDBView
 
 def enforce_first_login():
     """Until the initial password is replaced (and a firm's contact filled in),
-    every page leads to the first-login form and the API answers 403."""
+    every page leads to the first-login form and the API answers 403 — whether the call
+    comes with a bearer token or with the browser's session cookie (issue 22: the cookie
+    was a side door to every /api/v1/ resource)."""
     if request.path.startswith("/api/"):
         if request.path.startswith(("/api/v1/security/", "/api/v1/_openapi")):
             return None
-        if "Authorization" not in request.headers:
-            return None
-        try:
-            verify_jwt_in_request(optional=True)
-            # without a usable bearer token there is no JWT user: it raises (was a 500)
-            user = get_current_user()
-        except Exception:  # noqa: BLE001 — FAB's own check answers bad tokens
-            return None
-        if user is not None and accounts.needs_first_login(user):
+        user = api_user()  # the verified token's user, else the cookie's
+        if getattr(user, "is_authenticated", False) and accounts.needs_first_login(user):
             return jsonify(message="请先登录网页修改初始密码并补充信息"), 403
         return None
     user = getattr(g, "user", None)

@@ -8,7 +8,7 @@ from app import clock
 from app.extensions import db
 from app.models import HourApplication, HourRecord, StoredFile
 from tests.applications.world import PDF
-from tests.browser import browser_page, require_chromium
+from tests.browser import browser_page, require_chromium, sign_out
 from tests.helpers import PASSWORD, serving
 
 
@@ -51,13 +51,13 @@ def test_member_files_output_application_with_attachment(app, world, tmp_path):
         with page.expect_download() as info:
             page.locator("#application-files a", has_text="质量检查工作安排.pdf").click()
         assert open(info.value.path(), "rb").read() == PDF
-        page.goto(f"{base}/logout/")
+        sign_out(page)
         _login(page, base, world.staff)
         page.goto(f"{base}/applications/review/")
         page.locator("#review-table .review-pick").first.check()
         page.locator("#review-confirm").click()
         expect(page.locator(".alert-success")).to_contain_text("已确认 1 条学时申请")
-        page.goto(f"{base}/logout/")
+        sign_out(page)
         _login(page, base, world.member)
         page.goto(f"{base}/hours/mine/")
         expect(page.locator("body")).to_contain_text("12.0")

@@ -151,3 +151,77 @@ def test_a_picture_under_the_other_picture_formats_name_is_kept_by_its_content(c
     only_jpg = files.doc_type("test_jpg_only", "照片", ("jpg",), max_mb=1)
     with pytest.raises(ValidationError, match="内容不是JPG 图片"):
         _store(ctx, "照片.jpg", _png(), kind=only_jpg)
+
+
+# --- issue 22: attachments that would harm whoever opens them ---------------------------------
+
+def _office_bomb(inflated_mb=110):
+    """A .docx whose one extra part unpacks to `inflated_mb` of zeros (it weighs ~100 KB)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+        with archive.open("word/media/blank.bin", "w", force_zip64=True) as part:
+            zeros = b"\x00" * (1024 * 1024)
+            for _ in range(inflated_mb):
+                part.write(zeros)
+    return buffer.getvalue()
+
+
+def test_an_office_file_that_inflates_beyond_the_limit_is_refused_naming_it(ctx, world):
+    bomb = _office_bomb()
+    assert len(bomb) < 1024 * 1024  # small enough for every slot's size limit
+    with pytest.raises(ValidationError, match=r"“申请表\.docx”解压后超过100MB") as error:
+        _store(ctx, "申请表.docx", bomb)
+    assert error.value.field == ANY.name
+    assert ctx.query(StoredFile).count() == 0
+    assert _store(ctx, "申请表.docx", _zip(["word/document.xml", "[Content_Types].xml"]))
+
+
+def test_a_lying_zip_directory_does_not_get_past_the_inflation_check(ctx, world, monkeypatch):
+    """The declared sizes pass (the limit is checked against them first) but really
+    unpacking counts every byte."""
+    from app.workflows.core import archives
+
+    monkeypatch.setattr(archives, "declared_problem", lambda *a, **k: None)
+    with pytest.raises(ValidationError, match="解压后超过100MB"):
+        _store(ctx, "申请表.docx", _office_bomb())
+
+
+@pytest.mark.parametrize("name,data,reason", [
+    ("扫描件.pdf", PDF + _zip(["evil.html", "run.exe"]), "同时是PDF和 ZIP 压缩包"),
+    ("照片.png", _png() + _zip(["evil.html"]), "同时是PNG 图片和 ZIP 压缩包"),
+    ("扫描件.pdf", PDF + b"<html><body><script>fetch('/api/v1/person/')</script></body></html>",
+     "夹带了网页代码"),
+    ("扫描件.pdf", b"%PDF-1.4\n<!DOCTYPE html>\n<svg onload=alert(1)>\n%%EOF\n", "夹带了网页代码"),
+])
+def test_polyglots_are_refused(ctx, world, name, data, reason):
+    with pytest.raises(ValidationError, match=reason) as error:
+        _store(ctx, name, data)
+    assert name in error.value.message
+
+
+def test_an_office_bomb_is_refused_through_a_page_and_nothing_is_kept(app, world, make_client):
+    """A consultation's attachment slot (the report found a 1 GiB .docx accepted there)."""
+    client = make_client()
+    client.login(world.a.admin)
+    response = client.post_form("/messages/consultation/new", {
+        "business_type": "其他", "body": "请看附件",
+        "attachments": (io.BytesIO(_office_bomb()), "年检材料.docx")},
+        content_type="multipart/form-data")
+    assert "“年检材料.docx”解压后超过100MB" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.query(StoredFile).count() == 0
+
+
+def test_a_text_download_says_its_charset_once(app, world, make_client):
+    with app.app_context():
+        a_admin = db.session.query(User).filter_by(username=world.a.admin).one()
+        messages.start_consultation(a_admin, NOW, "其他", "附件是文本",
+                                    [files.Upload.from_bytes("说明.txt", "年检说明".encode())])
+        file_id = db.session.query(StoredFile).one().id
+    owner = make_client()
+    owner.login(world.a.admin)
+    response = owner.get(f"/messages/attachment/{file_id}")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"

@@ -85,7 +85,11 @@ def test_file_reject_fix_approve_book_reschedule_and_finish(app, ready, make_cli
         row = db.session.get(RegistrationCase, case.id)
         archive = next(d.id for d in row.documents if d.label == "存档证明")
         documents_ = [d.id for d in db.session.get(RegistrationCase, case.id).documents]
-    assert staff.get(f"/registration/document/{archive}?inline=1").data == PDF
+    inline = staff.get(f"/registration/document/{archive}?inline=1")
+    assert inline.data == PDF
+    # the preview's own policy reaches the response (the page policy used to replace it)
+    policy = inline.headers["Content-Security-Policy"]
+    assert "sandbox" in policy and "default-src 'none'" in policy and "nonce-" not in policy
     staff.post_form(f"/registration/case/{case.id}/review",
                     {"verb": "reject", f"reason_{archive}": "没有单位的盖章"})
     assert _case(app, "张三").status == S.REJECTED

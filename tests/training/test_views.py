@@ -324,3 +324,36 @@ def test_a_firm_accepts_its_offer_through_the_form_and_never_another_entry(app, 
     with app.app_context():
         entry = db.session.get(WaitlistEntry, firm_entry)
         assert entry.accepted_at is not None and entry.enrollment_id is not None
+
+
+def test_two_staff_deciding_the_same_enrollment_the_second_is_told(app, world, make_client, cls):
+    """Issue 22, finding 6: both were told 成功 (the review page sent no version). Each
+    reads the page, the first approves, the second — from the page it still shows —
+    refuses: it is told the row was decided, and nothing of its request is done."""
+    from app.roles import STAFF
+    from tests.helpers import make_user
+
+    make_user(app, "staff2", STAFF)
+    with app.app_context():
+        row_id = enrollment.enroll(user(world.a.admin), NOW, cls, form()).id
+        db.session.commit()
+    first, second = _signed_in(make_client, world.staff), _signed_in(make_client, "staff2")
+
+    def shown(client):
+        with _at(NOW):
+            page = client.get(f"/training-admin/{cls}").get_data(as_text=True)
+        return dict(re.findall(r'name="(version_\d+)" value="(\d+)"', page))
+
+    seen_first, seen_second = shown(first), shown(second)
+    assert seen_first == seen_second == {f"version_{row_id}": "1"}
+    with _at(NOW):
+        done = first.post_form(f"/training-admin/{cls}/decide",
+                               {"event": "approve", "rowid": [str(row_id)], **seen_first},
+                               follow_redirects=True).get_data(as_text=True)
+        late = second.post_form(f"/training-admin/{cls}/decide",
+                                {"event": "reject", "remark": "材料不全", "rowid": [str(row_id)],
+                                 **seen_second}, follow_redirects=True).get_data(as_text=True)
+    assert "已审核通过1人" in done
+    assert "孙助理：该记录已被他人处理（当前状态：审核通过）" in late and "本次未处理任何人" in late
+    with app.app_context():
+        assert db.session.get(Enrollment, row_id).status == "审核通过"

@@ -399,3 +399,19 @@ def test_the_waiting_lists_sql_counts_read_the_machines_states(ctx, world):
     with pytest.raises(ValidationError, match="当前状态为“已过期”，不能接受名额"):
         waitlist.accept(user(world.b.admin), late, offered.id, form())
     assert len(waitlist.MACHINE.history(db.session.get(WaitlistEntry, offered.id))) == 2
+
+
+# --- issue 22: no mobile-number oracle across firms -------------------------------------
+
+def test_two_firms_enroll_the_same_mobile_and_no_refusal_reveals_another_firm(ctx, world, cls):
+    """An 其他 enrollment was unique per class by mobile alone: firm B learned that firm A
+    had enrolled mobile M (「…已报名该培训班」) and could not enroll its own person with M."""
+    a = _enroll(world.a.admin, cls, name="甲所探测", phone="18827259999")
+    b = _enroll(world.b.admin, cls, name="乙所本人", phone="18827259999")
+    assert (a.firm_id, b.firm_id) == (world.a.id, world.b.id)
+    assert db.session.query(Enrollment).filter_by(phone="18827259999").count() == 2
+    # within a firm the same mobile is still one person: refused, naming only the firm's own
+    with pytest.raises(ValidationError) as error:
+        _enroll(world.b.admin, cls, name="乙所重复", phone="18827259999")
+    assert "乙所重复已报名该培训班" in error.value.message
+    assert "甲所" not in error.value.message and world.a.code not in error.value.message

@@ -65,3 +65,23 @@ def json_body() -> dict:
     if not isinstance(body, dict):
         raise ValidationError("请求体须为JSON对象")
     return body
+
+
+VERSION_PREFIX = "version_"
+
+
+def shown_versions(prefix: str = VERSION_PREFIX) -> dict[int, int]:
+    """The version of each row a decision page showed (hidden `version_<id>` fields):
+    {row id: version}. A decision on a row changed since is refused (the machine's
+    expected_version), so a second member of staff deciding the same row is told."""
+    found = {}
+    for key, value in request.form.items():
+        if not key.startswith(prefix):
+            continue
+        try:
+            pk, version = int(key[len(prefix):]), int(value)
+        except ValueError:
+            continue
+        if 0 < pk < 2**31 and 0 < version < 2**31:
+            found[pk] = version
+    return found

@@ -3,7 +3,9 @@
 - REST calls that change state and are authenticated by the session cookie (FAB's
   `allow_browser_login`) must carry the session's CSRF token (header X-CSRFToken):
   otherwise any page a signed-in user visits could post to /api/v1/… in their name.
-  Calls with a JWT bearer token need none — a foreign page cannot make a browser send it.
+  Calls with a JWT bearer token need none — a foreign page cannot make a browser send it —
+  but only a token that verified exempts a call, and the call then runs as the token's
+  user, never as the cookie's (`api_user`).
 - Pages, exports and API answers are never stored by a browser or a proxy
   (Cache-Control: no-store); only static files are cacheable.
 - Login is limited per account and per address separately (an office behind one
@@ -61,13 +63,47 @@ def _is_api(path: str) -> bool:
     return path.startswith("/api/")
 
 
+def bearer_user():
+    """The user of the request's `Authorization: Bearer …` token if it verified (signature,
+    expiry, the account's session generation), else None; decided once per request."""
+    if "_bearer_user" in g.__dict__:
+        return g._bearer_user
+    user = None
+    if request.headers.get("Authorization", "").startswith("Bearer ") \
+            and not request.path.startswith(TOKEN_ENDPOINTS):
+        from flask_jwt_extended import get_current_user, verify_jwt_in_request
+
+        try:
+            verify_jwt_in_request()
+            user = get_current_user()
+        except Exception:  # noqa: BLE001 — any bad token is simply no token here
+            user = None
+    g._bearer_user = user
+    return user
+
+
+def api_user():
+    """Who an API call runs as: a verified bearer token's user (replacing the session
+    cookie's for this request, so FAB's permission checks see the token's user), else the
+    cookie's user (or anonymous)."""
+    from flask_login import current_user
+
+    user = bearer_user()
+    if user is not None:
+        if g.get("_login_user") is not user:
+            current_app.login_manager._update_request_context_with_user(user)
+            g.user = user
+        return user
+    return current_user._get_current_object()
+
+
 def protect_api_writes():
-    """before_request: a cookie-authenticated API write needs the CSRF token."""
-    if request.method in SAFE_METHODS or not _is_api(request.path):
+    """before_request: an API write needs the CSRF token unless a bearer token verified."""
+    if not _is_api(request.path) or request.path.startswith(TOKEN_ENDPOINTS):
         return None
-    if request.path.startswith(TOKEN_ENDPOINTS):
+    if api_user() is not None and bearer_user() is not None:
         return None
-    if request.headers.get("Authorization", "").startswith("Bearer "):
+    if request.method in SAFE_METHODS:
         return None
     current_app.extensions["csrf"].protect()  # raises CSRFError (400) without a valid token
     return None
@@ -149,6 +185,10 @@ def server_error(error):
     original = getattr(error, "original_exception", None) or error
     if isinstance(original, HTTPException):
         return http_error(original)
+    from app.views.core import unavailable
+
+    if unavailable.is_unreachable(original):
+        return unavailable.database_error(original)
     log.error("server error on %s %s", request.method, request.full_path, exc_info=original)
     try:
         from app.extensions import db
@@ -341,7 +381,7 @@ def _request_user():
 
 
 def install(app, appbuilder) -> None:
-    from app.views.core import bad_input, headers, times
+    from app.views.core import bad_input, headers, times, unavailable
     from app.workflows.core import audit
 
     times.install(app, appbuilder)
@@ -359,5 +399,6 @@ def install(app, appbuilder) -> None:
     app.register_error_handler(RecursionError, too_deep)
     app.register_error_handler(DomainError, domain_error)
     app.register_error_handler(500, server_error)
+    unavailable.install(app)  # the database does not answer: a static page, and /healthz
     if app.config.get("RATELIMIT_ENABLED"):
         limit_logins(app, appbuilder)

@@ -72,7 +72,10 @@ def install(app) -> None:
 
     @app.after_request
     def security_headers(response):
-        response.headers["Content-Security-Policy"] = policy(csp_nonce(), hashes)
+        # a response with a policy of its own keeps it (a stored file shown inline is
+        # sandboxed: files.send); every other gets the page policy
+        if "Content-Security-Policy" not in response.headers:
+            response.headers["Content-Security-Policy"] = policy(csp_nonce(), hashes)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "same-origin"

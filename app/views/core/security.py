@@ -10,8 +10,9 @@ rules (regular expressions such as ``^(can_(list|show))$``) are spelled out the 
 """
 import re
 
-from flask import current_app, g, has_app_context
+from flask import current_app, flash, g, has_app_context, redirect, session, url_for
 from flask_appbuilder import BaseView, expose
+from flask_appbuilder.actions import action
 from flask_appbuilder.api import BaseApi
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, User, ViewMenu
@@ -20,6 +21,8 @@ from flask_appbuilder.security.views import (
     PermissionModelView, PermissionViewModelView, RoleModelView, UserDBModelView,
     UserGroupModelView, ViewMenuModelView,
 )
+from flask_login import logout_user
+from sqlalchemy import inspect as orm_state
 from sqlalchemy import select
 from wtforms.validators import DataRequired
 
@@ -40,7 +43,7 @@ PERMISSION_LABELS = {
     "can_userinfo": "查看本人信息", "can_query": "查询", "can_detail": "查看个人明细",
     "can_own": "查看本人", "can_this_form_get": "打开表单", "can_this_form_post": "提交表单",
     "copyrole": "复制角色", "resend": "重新发送", "resetmypassword": "重置本人密码",
-    "resetpasswords": "重置密码", "userinfoedit": "修改本人信息",
+    "resetpasswords": "重置密码", "userinfoedit": "修改本人信息", "end_sessions": "结束会话",
 }
 
 # views without a menu entry of their own (FAB's and the APIs)
@@ -250,8 +253,31 @@ class UserView(UserDBModelView):
         super().pre_add(item)
 
     def pre_update(self, item) -> None:
+        """A change of roles, or a stop, ends the account's sessions and tokens (issue 22)."""
+        from app.workflows.accounts.sessions import end_sessions
+
         item.last_name = item.last_name or ""
+        state = orm_state(item).attrs
+        if state.roles.history.has_changes() or state.active.history.has_changes():
+            end_sessions(item)
         super().pre_update(item)
+
+    @action("end_sessions", "结束会话",
+            "确定结束所选用户的全部登录会话和接口令牌吗？其已打开的页面和已发放的令牌将立即失效，"
+            "须重新登录。", "fa-sign-out")
+    def end_sessions(self, items):
+        from app.views.core.scoping import now
+        from app.workflows.accounts import sessions
+
+        items = items if isinstance(items, list) else [items]
+        ids = [item.id for item in items if item is not None]
+        ended = sessions.end_user_sessions(g.user, now(), ids)
+        if any(item_id == g.user.id for item_id in ids):
+            logout_user()
+            flash("您本人的会话也已结束，请重新登录", "info")
+            return redirect(self.appbuilder.get_url_for_login)
+        flash(f"已结束 {ended} 个用户的全部会话，其须重新登录", "success")
+        return redirect(url_for(".list"))
 
 
 class RoleView(RoleModelView):
@@ -329,7 +355,23 @@ class UserStatsView(BaseView):
 
 class AuthDBView(FabAuthDBView):
     """FAB's login form (same name, same endpoints); a stopped account whose right password
-    was typed is told why."""
+    was typed is told why. 退出系统 is a POST with the page's CSRF token (a link on a
+    foreign page cannot sign anyone out) and ends the session for good: a saved copy of its
+    cookie opens nothing afterwards (issue 22)."""
+
+    @expose("/logout/", methods=["POST"])
+    def logout(self):
+        from app.views.core.scoping import now
+        from app.workflows.accounts import sessions
+
+        user = self._get_authenticated_user()
+        if user is not None:
+            sessions.sign_out(user, now())
+        logout_user()
+        session.pop(sessions.SESSION_KEY, None)
+        if user is not None:
+            self.appbuilder.sm.on_user_logout(user)
+        return redirect(self.appbuilder.get_url_for_login)
 
     @property
     def invalid_login_message(self):

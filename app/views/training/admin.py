@@ -2,6 +2,7 @@
 and CICPA exports."""
 from app.views.training.common import *  # noqa: F401,F403
 from app.views.training.enroll import *  # noqa: F401,F403
+from app.views.core.args import shown_versions
 
 
 # --- 培训班管理 (staff) -------------------------------------------------------------------
@@ -111,7 +112,8 @@ class TrainingAdminView(BaseView):
         event = request.form.get("event")
         try:
             count = review.decide_many(actor, now(), event, _ids(request.form.getlist("rowid")),
-                                       remark=request.form.get("remark"))
+                                       remark=request.form.get("remark"),
+                                       versions=shown_versions())
             flash(f"已{'审核通过' if event == 'approve' else '审核未通过'}{count}人", "success")
         except DomainError as error:
             flash(error.message, "danger")

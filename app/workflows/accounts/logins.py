@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import Account, Firm, Person, PersonType
 from app.passwords import check_password, hash_password
 from app.roles import FIRM_ADMIN, MEMBER
+from app.workflows.accounts.sessions import end_sessions
 from app.workflows.core.commands import command
 from app.workflows.core.errors import ValidationError
 from app.workflows.core.identifiers import clean_name, validate_mobile
@@ -233,12 +234,14 @@ def check_password_policy(user: User, new: str, repeat: str) -> None:
 
 
 def _set_password(user: User, new: str, now: dt.datetime) -> None:
+    """The new password; every other session and token of the account ends with the old one."""
     user.password = hash_password(new)
     user.changed_on = now.replace(tzinfo=None)
     if user.account is None:
         user.account = Account(must_change_password=False)
     user.account.must_change_password = False
     user.account.password_changed_at = now
+    end_sessions(user)
 
 
 def set_new_password(user: User, new: str, repeat: str, now: dt.datetime) -> None:
@@ -325,6 +328,7 @@ def reset_to_initial_password(user: User, now: dt.datetime) -> None:
         raise ValidationError("该账号没有初始密码规则，无法重置")
     account.must_change_password = True
     user.changed_on = now.replace(tzinfo=None)
+    end_sessions(user)
 
 
 def refusal_of_inactive(user: User | None, password: str) -> str | None:

@@ -269,6 +269,61 @@ def _image_decodes(path: Path) -> bool:
         return False
 
 
+# --- contents that would harm whoever opens them (issue 22) ------------------------------------
+
+ZIP_BASED = ("docx", "xlsx", "pptx", "zip")
+MAX_INFLATED = 100 * MB  # a package's parts, unpacked (at least; 4 × the slot's size limit)
+MAX_PARTS = 5000
+# markup a browser would run if it ever took the file for a page (a PDF/HTML polyglot)
+HTML_MARKERS = re.compile(rb"<\s*(?:script|html|body|iframe|svg|object|embed|meta|!doctype\s+html)"
+                          rb"[\s>/]", re.IGNORECASE)
+
+
+def _inflation_problem(path: Path, name: str, kind_of: DocType, limit: int) -> str | None:
+    from app.workflows.core import archives
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            problem = archives.declared_problem(archive, limit, MAX_PARTS)
+            if problem == archives.TOO_MANY_PARTS:
+                return f"文件“{name}”包含的部件过多（超过{MAX_PARTS}个），不能作为{kind_of.label}上传"
+            if problem is None and archives.inflates_within(archive, limit):
+                return None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError,
+            EOFError, OSError, ValueError):
+        return f"文件“{name}”已损坏或加密，无法打开，请重新保存后上传"
+    return (f"文件“{name}”解压后超过{archives.megabytes(limit)}（内容被异常地高度压缩，"
+            f"打开时可能耗尽电脑内存），不能作为{kind_of.label}上传，请检查文件后重新保存再上传")
+
+
+def _has_markup(path: Path) -> bool:
+    carry = b""
+    with path.open("rb") as source:
+        while True:
+            chunk = source.read(CHUNK)
+            if not chunk:
+                return False
+            if HTML_MARKERS.search(carry + chunk):
+                return True
+            carry = chunk[-64:]
+
+
+def _refuse_harmful(path: Path, kind: str, name: str, kind_of: DocType) -> None:
+    """An Office file or zip that unpacks beyond the limit (the import batch's check, for
+    every attachment slot); a PDF or image that is also a zip, a PDF that is also a web
+    page (polyglots): refused, in Chinese, naming the file."""
+    if kind in ZIP_BASED:
+        problem = _inflation_problem(path, name, kind_of, max(MAX_INFLATED, 4 * kind_of.max_bytes))
+        if problem:
+            raise ValidationError(problem, kind_of.name)
+    elif kind in ("pdf", "jpg", "png") and zipfile.is_zipfile(path):
+        raise ValidationError(f"文件“{name}”同时是{KINDS[kind][2]}和 ZIP 压缩包（夹带了其他文件），"
+                              f"请重新导出或扫描为单纯的{KINDS[kind][2]}后上传", kind_of.name)
+    if kind == "pdf" and _has_markup(path):
+        raise ValidationError(f"文件“{name}”中夹带了网页代码，不是单纯的 PDF，请用打印为 PDF 或"
+                              f"扫描的方式重新生成后上传", kind_of.name)
+
+
 # --- storing -----------------------------------------------------------------------------------
 
 @dataclasses.dataclass
@@ -340,6 +395,7 @@ def store(actor, now: dt.datetime, kind_of: DocType, upload: Upload, owner_kind:
         if expected in ("jpg", "png") and not _image_decodes(spool):
             raise ValidationError(f"文件“{name}”不是完整的图片，无法打开，请重新扫描或导出后上传",
                                   kind_of.name)
+        _refuse_harmful(spool, expected, name, kind_of)
         key = secrets.token_hex(16)
         backend.save_from(key, spool)
     finally:
@@ -501,7 +557,9 @@ def send(row: StoredFile, inline: bool = False):
     source = path if path is not None else backend.open(row.stored_name)
     if path is not None and not path.is_file():
         raise NotFoundError("文件不存在")
-    response = send_file(source, mimetype=row.content_type or "application/octet-stream",
+    # werkzeug adds "; charset=utf-8" to a text type itself: name it once
+    mimetype = (row.content_type or "application/octet-stream").split(";")[0].strip()
+    response = send_file(source, mimetype=mimetype,
                          as_attachment=not inline, download_name=row.original_name,
                          conditional=True, etag=row.sha256 or True, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Firm, FirmStatus, Gender, Person, PersonStatus, PersonType
 from app.workflows.accounts import provision_firm_admin
+from app.workflows.accounts.sessions import end_sessions
 from app.workflows.core.errors import ValidationError
 from app.workflows.core.identifiers import (
     birth_date_from_id,
@@ -109,8 +110,12 @@ def clean_person(person: Person, now: dt.datetime) -> None:
         person.created_at = now
     account = getattr(person, "account", None)
     if account is not None and account.user is not None:
-        # 撤销: the account can no longer sign in; its data stay (seed 000 §3)
-        account.user.active = person.status == PersonStatus.ACTIVE
+        # 撤销: the account can no longer sign in; its data stay (seed 000 §3); its sessions
+        # end (a later 恢复 does not bring them back)
+        active = person.status == PersonStatus.ACTIVE
+        if account.user.active and not active:
+            end_sessions(account.user)
+        account.user.active = active
 
 
 def check_person_deletable(person: Person) -> None:

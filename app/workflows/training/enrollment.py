@@ -44,7 +44,16 @@ class Applicant:
 
     @property
     def dedupe_key(self) -> str:
-        return f"person:{self.person_id}" if self.person_id else f"phone:{self.values['phone']}"
+        """Nobody twice in a class: a registry person by its id; an 其他 person by the
+        mobile within the enrolling firm only — firms do not share 其他 persons, and a key
+        across firms let one firm learn another's enrollments by a refusal (issue 22)."""
+        return other_key(self.firm_id, self.values["phone"]) if not self.person_id \
+            else f"person:{self.person_id}"
+
+
+def other_key(firm_id: int | None, phone: str) -> str:
+    """The dedupe key of an 其他 person (migration b2c2a1d0e9f8 wrote it for older rows)."""
+    return f"phone:{firm_id if firm_id is not None else '-'}:{phone}"
 
 
 def _text(data, key, label=None) -> str | None:

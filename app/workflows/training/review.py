@@ -50,9 +50,10 @@ def _load(actor, enrollment_id) -> Enrollment:
 
 
 @command
-def approve(actor, now, enrollment_id, remark=None) -> Enrollment:
+def approve(actor, now, enrollment_id, remark=None, version=None) -> Enrollment:
+    """`version`: the one the deciding page showed (refused if the row changed since)."""
     row = _load(actor, enrollment_id)
-    MACHINE.fire(row, "approve", actor, now, remark=remark)
+    MACHINE.fire(row, "approve", actor, now, remark=remark, expected_version=version)
     item = row.training_class
     _tell(row, now, f"【培训报名】{row.name}报名{recipients.quoted(item.name)}审核通过",
           f"{row.name}报名的{_class_words(item)}已审核通过，请按时参加。")
@@ -60,11 +61,11 @@ def approve(actor, now, enrollment_id, remark=None) -> Enrollment:
 
 
 @command
-def reject(actor, now, enrollment_id, remark=None) -> Enrollment:
+def reject(actor, now, enrollment_id, remark=None, version=None) -> Enrollment:
     from app.workflows.training import waitlist
 
     row = _load(actor, enrollment_id)
-    MACHINE.fire(row, "reject", actor, now, remark=remark)
+    MACHINE.fire(row, "reject", actor, now, remark=remark, expected_version=version)
     item = row.training_class
     _tell(row, now, f"【培训报名】{row.name}报名{recipients.quoted(item.name)}审核未通过",
           f"{row.name}报名的{_class_words(item)}审核未通过" + (f"，原因：{remark}" if remark
@@ -76,8 +77,10 @@ def reject(actor, now, enrollment_id, remark=None) -> Enrollment:
 
 
 @command
-def decide_many(actor, now, event: str, enrollment_ids, remark=None) -> int:
-    """Approve or reject several at once: all or none, the refusal naming the person."""
+def decide_many(actor, now, event: str, enrollment_ids, remark=None, versions=None) -> int:
+    """Approve or reject several at once: all or none, the refusal naming the person.
+    `versions` ({id: version} as the page showed them): a row another member of staff
+    decided meanwhile is refused, and nothing of this request is done."""
     if event not in ("approve", "reject"):
         raise ValidationError("未知的审核操作")
     ids = [i for i in dict.fromkeys(enrollment_ids or [])]
@@ -87,7 +90,7 @@ def decide_many(actor, now, event: str, enrollment_ids, remark=None) -> int:
     for pk in ids:
         row = _load(actor, pk)
         try:
-            command_(actor, now, row.id, remark=remark)
+            command_(actor, now, row.id, remark=remark, version=(versions or {}).get(row.id))
         except ValidationError as error:
             raise ValidationError(f"{row.name}：{error.message}，本次未处理任何人",
                                   error.field) from None

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 
-from app.workflows.core import sheets
+from app.workflows.core import archives, sheets
 from app.workflows.core.errors import ValidationError
 from app.workflows.core.identifiers import clean_name, validate_id_number, validate_mobile
 
@@ -131,11 +131,11 @@ def _mb(size: int) -> str:
 def _check_package(archive: zipfile.ZipFile, name: str) -> list[str]:
     """The zip directory within the limits; returns the worksheet entries."""
     entries = archive.infolist()
-    if len(entries) > MAX_ZIP_ENTRIES:
+    problem = archives.declared_problem(archive, MAX_UNCOMPRESSED, MAX_ZIP_ENTRIES)
+    if problem == archives.TOO_MANY_PARTS:
         raise FileProblem(f"文件“{name}”包含的部件过多（超过{MAX_ZIP_ENTRIES}个），不像是名单表格，"
                           f"请使用下载的模板")
-    total = sum(e.file_size for e in entries)
-    if total > MAX_UNCOMPRESSED:
+    if problem == archives.TOO_LARGE:
         raise FileProblem(f"文件“{name}”解压后超过{_mb(MAX_UNCOMPRESSED)}（可能含有大量空行或"
                           f"格式），请删除多余的行和列，或复制数据到新的模板后再上传")
     sheets_found = []
