@@ -144,6 +144,16 @@ def test_firm_walks_qualification_class_uploads_and_staff_approve(app, world, cl
                          json={}).status_code == 200
     with app.app_context():
         entries = [e.id for e in db.session.query(InhouseRosterEntry)]
+    # 「培训通过人员名单」: nobody has passed a class that has not ended (issue 23 item 2)
+    early = staff_web.post_form("/inhouse/review/entry/decide",
+                                {"ids": [str(e) for e in entries], "decision": "approve"},
+                                follow_redirects=True).get_data(as_text=True)
+    assert "起才能审核通过其学员" in early and "已审核通过 6 条" not in early
+    with app.app_context():
+        assert db.session.query(HourRecord).count() == 0
+        for item in db.session.query(InhouseClass):  # the classes take place
+            item.start_date = item.end_date = _today() - dt.timedelta(days=1)
+        db.session.commit()
     done = staff_web.post_form("/inhouse/review/entry/decide",
                                {"ids": [str(e) for e in entries], "decision": "approve"},
                                follow_redirects=True)
