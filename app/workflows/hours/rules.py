@@ -82,6 +82,13 @@ def fmt(value: Decimal) -> str:
     return "0" if value == 0 else f"{value:.1f}"
 
 
+def number(value) -> Decimal:
+    """Hours as a workbook cell: a number with the places `fmt` shows (0, 4.0, 46.5) — the
+    one writer (app/workflows/core/sheets.py) shows a Decimal with its own places."""
+    value = Decimal(str(value or 0)).quantize(TENTH, ROUND_HALF_UP)
+    return Decimal(0) if value == 0 else value
+
+
 def fmt_min(value: Decimal) -> str:
     value = Decimal(value)
     return str(int(value)) if value == value.to_integral_value() else f"{value:.1f}"
