@@ -506,7 +506,10 @@ def parse(importer: Importer, filename: str, data: bytes, progress=None) -> Pars
         row = Row(number=offset, raw=[raw_text(cells[positions[h]][0])
                                       if positions[h] < len(cells) else ""
                                       for h in importer.headers])
-        for column in importer.columns:
+        # a kind's read-only extras (an export's columns after the template's) are read when
+        # the file has them, never required, never in the template
+        extras = [c for c in getattr(importer, "extras", ()) if c.header in positions]
+        for column in (*importer.columns, *extras):
             index = positions[column.header]
             value, data_type = cells[index] if index < len(cells) else (None, None)
             normalised, message = cell_value(column, value, data_type)
