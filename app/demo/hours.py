@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.models import CpeRequirement, Person, PersonType
 from app.workflows import hours
@@ -47,7 +48,7 @@ def seed(now: dt.datetime):
                 values["min_sizheng"] = Decimal(2)
             db.session.add(CpeRequirement(year=y, person_type=person_type, **values))
     db.session.flush()
-    rng = random.Random(2026)
+    rng, times = random.Random(2026), random.Random(8)
     people = db.session.execute(
         select(Person).where(Person.person_type != PersonType.OTHER).order_by(Person.id)).scalars()
     for index, person in enumerate(people):
@@ -55,8 +56,11 @@ def seed(now: dt.datetime):
             plan = PLANS[(index + y) % len(PLANS)]
             for number, (title, category, delivery, amount) in enumerate(_records(plan)):
                 obtained = dt.date(y, rng.randint(1, 11 if y == year else 12), rng.randint(1, 28))
-                if obtained > now.date():
-                    obtained = now.date()
+                # 获得时间 to the second as the manual shows it (a separate generator: the
+                # days and hours drawn above stay what they were)
+                moment = dt.datetime.combine(obtained, dt.time(
+                    times.randint(8, 21), times.randint(0, 59), times.randint(0, 59)))
+                obtained = min(moment.replace(tzinfo=clock.LOCAL_TZ), now)
                 hours.credit(None, now, source_kind="import", source_id=f"demo:{person.id}:{y}:{number}",
                              person_id=person.id, year=y, title=title, category=category,
                              delivery=delivery, hours=amount, obtained_at=obtained,

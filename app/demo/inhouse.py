@@ -81,6 +81,12 @@ def seed(now: dt.datetime):
     rules.approve_qualification(staff, now, qualification.id, remark="材料齐全")
     rules.apply_qualification(admin, now, year + 1, _uploads(first.name))
     rules.apply_qualification(_user(second.admin_username), now, year, _uploads(second.name))
+    # a fourth firm qualified this year that has not uploaded its 年终总结报告 (staff see 未提交)
+    others = list(db.session.scalars(select(Firm).order_by(Firm.code).offset(3).limit(1)))
+    if others:
+        pending = rules.apply_qualification(_user(others[0].admin_username), now, year,
+                                            _uploads(others[0].name))
+        rules.approve_qualification(staff, now, pending.id, remark="材料齐全")
     rejected = rules.apply_qualification(_user(third.admin_username), now, year,
                                          _uploads(third.name))
     rules.reject_qualification(staff, now, rejected.id, remark="培训计划未列明师资和学时，请补充后重新提交")
@@ -117,8 +123,9 @@ def seed(now: dt.datetime):
     for person in people[12:15]:
         _entry(waiting, person, now, "审计员")
     db.session.commit()
-    for entry in entries[:8]:
-        rules.approve_entry(staff, now, entry.id, notify_firm=False)
+    if today > done.end_date:  # 「培训通过人员名单」: approved once the class has ended
+        for entry in entries[:8]:
+            rules.approve_entry(staff, now, entry.id, notify_firm=False)
     rules.reject_entry(staff, now, entries[8].id, remark="未参加第二天培训")
     reports.upload_report(admin, now, year, files.Upload.from_bytes(
         f"{first.name}{year}年度内部培训工作总结.pdf", PDF))

@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.registry import Person
@@ -66,7 +66,8 @@ class HourRecord(Model):
     category: Mapped[str] = mapped_column(String(8), nullable=False)
     delivery: Mapped[str] = mapped_column(String(8), nullable=False)
     hours: Mapped[Decimal] = mapped_column(HOURS, nullable=False)
-    obtained_at: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    # 获得时间 to the second (seed 000 §4.2 shows 2025-08-05 12:22:52), UTC, shown in Beijing time
+    obtained_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     acquisition: Mapped[str] = mapped_column(String(32), nullable=False, default="正常")
     source_kind: Mapped[str] = mapped_column(String(20), nullable=False)
     source_id: Mapped[str] = mapped_column(String(64), nullable=False)

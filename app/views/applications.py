@@ -4,6 +4,7 @@ the staff's 学时申请确认 queue (filter by year, kind, status, firm; confir
 many), REST `hour_application` with the verbs confirm / refuse. Rules:
 app/workflows/applications/rules.py."""
 import io
+from decimal import Decimal
 
 from flask import abort, flash, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
@@ -67,6 +68,10 @@ def _filtered(user, *, firm_filter: bool, default_status: str = ""):
     return query, year, kind, status, firm_id
 
 
+def _number(value):
+    return Decimal(value).quantize(Decimal("0.1")) if value is not None else None
+
+
 def _export(rows):
     writer = XlsxWriter()
     sheet = writer.sheet("学时申请", widths=[6, 8, 10, 16, 30, 8, 28, 24, 8, 8, 8, 30, 10, 24,
@@ -77,10 +82,10 @@ def _export(rows):
         writer.append(sheet, [
             number, r.year, person.name, person.cert_number or "",
             person.firm.name if person.firm else "", r.kind, r.route, r.organizer or "",
-            _hours(r.quantity), _hours(r.hours),
+            # numbers and times keep their type: the one writer shows 4.0 and Beijing time
+            _number(r.quantity), _number(r.hours),
             r.category if r.kind != ApplicationKind.EXEMPTION else "", r.remark or "",
-            r.status, r.reason or "", clock.display(r.submitted_at),
-            clock.display(r.decided_at) if r.decided_at else ""], text_format=True)
+            r.status, r.reason or "", r.submitted_at, r.decided_at], text_format=True)
     return send_file(io.BytesIO(writer.to_bytes()), mimetype=XLSX, as_attachment=True,
                      download_name="学时申请.xlsx")
 

@@ -102,7 +102,7 @@ class HourRecordApi(ScopedModelRestApi):
                     category: {type: string}
                     delivery: {type: string}
                     hours: {type: string}
-                    obtained_at: {type: string, format: date}
+                    obtained_at: {type: string, description: "YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (Beijing)"}
                     reason: {type: string}
           responses:
             201: {description: the record}
@@ -110,10 +110,11 @@ class HourRecordApi(ScopedModelRestApi):
         """
         data = request.get_json(silent=True) or {}
         try:
-            try:
-                obtained_at = dt.date.fromisoformat(str(data.get("obtained_at", "")))
+            try:  # a day, or a day and a Beijing time (2025-08-05 12:22:52)
+                obtained_at = dt.datetime.fromisoformat(str(data.get("obtained_at", "")))
             except ValueError:
-                raise ValidationError("获得时间须为日期（YYYY-MM-DD）", "obtained_at") from None
+                raise ValidationError("获得时间须为日期（YYYY-MM-DD 或 YYYY-MM-DD HH:MM:SS）",
+                                      "obtained_at") from None
             try:
                 person_id, year = int(data.get("person_id")), int(data.get("year"))
             except (TypeError, ValueError):

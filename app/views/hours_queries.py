@@ -12,16 +12,18 @@ from app.extensions import db
 from app.models import Firm, Person, PersonStatus, PersonType
 from app.views.core.args import page_number as _page_number
 from app.views.core.export import send_table
+from app.workflows.core.sheets import Percent
 from app.views.core.scoping import current_user, scoped_id
 from app.workflows.core.errors import ValidationError
 from app.workflows.core.scoping import is_institute, person_id_of
 from app.workflows.hours import queries
-from app.workflows.hours.rules import fmt
+from app.workflows.hours.rules import fmt, number
 
 MENU_OVERVIEW = "事务所培训概况"
 MENU_ANNUAL = "学员年度学时"
 MENU_DETAILS = "学员学时明细"
 MENU_MINE = "学时查询"
+NO_REQUIREMENT = "无学时要求"  # the overview's words for a type the year asks nothing of
 PAGE_SIZE = 20
 EXPORT_FORMATS = ("csv", "xlsx")
 
@@ -32,6 +34,9 @@ def _hours(value) -> str:
 
 def _when(value) -> str:
     return clock.display(value)
+
+
+_number = number  # 学时 for a workbook: a number cell showing what the screen shows
 
 
 def _page_link(endpoint: str):
@@ -206,9 +211,13 @@ class HourQueryView(BaseView):
         return send_table(fmt, rows, title)
 
     def _overview_rows(self, actor, year, firm_id):
-        yield ["年度", "学员类型", "人数", "参与学习人数", "通过人数"]
+        yield ["年度", "学员类型", "人数", "参与学习人数", "通过人数", "通过率"]
         for r in db.session.execute(queries.overview(db.session, actor, year, firm_id)):
-            yield [year, r.person_type, r.people, r.studied, r.passed]
+            if not r.required:  # as the screen: nothing to pass, nobody counted as 通过
+                yield [year, r.person_type, r.people, r.studied, NO_REQUIREMENT, None]
+                continue
+            rate = Percent(r.passed / r.people) if r.people else "-"
+            yield [year, r.person_type, r.people, r.studied, r.passed, rate]
 
     def _annual_rows(self, actor, criteria):
         institute = is_institute(actor)
@@ -219,8 +228,9 @@ class HourQueryView(BaseView):
                                      by_firm=queries.spans_firms(actor, criteria))
         for r in db.session.execute(query.execution_options(yield_per=1000)):
             yield ([r.firm_name or "协会代管"] if institute else []) + [
-                r.person_type, r.username or "", r.name, r.cert_number or "", _hours(r.obtained),
-                _hours(r.counted), _hours(r.face_to_face), _hours(r.sizheng), _hours(r.ethics),
+                r.person_type, r.username or "", r.name, r.cert_number or "", _number(r.obtained),
+                _number(r.counted), _number(r.face_to_face), _number(r.sizheng),
+                _number(r.ethics),
                 queries.verdict_label(r.passed, r.required, r.exempt)]
 
     def _detail_rows(self, actor, criteria):
@@ -228,8 +238,8 @@ class HourQueryView(BaseView):
                "通过时间"]
         query = queries.details(db.session, actor, criteria)
         for r in db.session.execute(query.execution_options(yield_per=1000)):
-            yield [r.person_type, r.username or "", r.name, r.status, r.title, _hours(r.hours),
-                   r.delivery, r.category, _when(r.obtained_at)]
+            yield [r.person_type, r.username or "", r.name, r.status, r.title, _number(r.hours),
+                   r.delivery, r.category, r.obtained_at]
 
     # -- 学时查询 (a member's own) -----------------------------------------------------------
 
@@ -260,7 +270,7 @@ class HourQueryView(BaseView):
             yield ["年度", "分类", "课程名称", "课程时长（分钟）", "获得时间", "已获学时", "学时类型",
                    "获得方式"]
             for r in db.session.execute(queries.details(db.session, actor, criteria)):
-                yield [r.year, r.category, r.title, r.minutes or "", _when(r.obtained_at), _hours(r.hours),
-                       r.delivery, r.acquisition]
+                yield [r.year, r.category, r.title, r.minutes or "", r.obtained_at,
+                       _number(r.hours), r.delivery, r.acquisition]
 
         return send_table(fmt, rows(), MENU_MINE)

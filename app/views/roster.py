@@ -53,6 +53,9 @@ class StaffRosterView(PersonRules, ScopedModelView):
                      "position": "职位", "firm": "所在事务所"}
     # the manual's columns; 所在事务所 last, for staff who see every firm's roster
     list_columns = ["login_name", "name", "phone", "status", "person_type", "imported_at", "firm"]
+    # 导出: the import template's columns first (姓名, 手机号, 身份证号, 类型, 职位), then the
+    # read-only extras — export → edit → import is a round trip that changes nothing
+    export_columns = [c.key for c in roster.IMPORTER.columns] + list(roster.IMPORTER.export_extras)
     show_columns = ["login_name", "name", "phone", "id_number", "person_type", "position",
                     "firm", "status", "imported_at"]
     edit_columns = ["name", "id_number", "person_type", "position", "status"]

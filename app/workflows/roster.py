@@ -135,6 +135,8 @@ def _plan(firm: Firm, parsed) -> tuple[dict, dict, str]:
     unchanged = restored = 0
     for row in valid:
         values = row.values
+        if values.get("status") == PersonStatus.REVOKED:
+            continue  # exported as 撤销: not on the firm's list, so it stays (or becomes) revoked
         person = by_phone.get(values["phone"])
         owner = by_id_number.get(values.get("id_number")) if values.get("id_number") else None
         if owner is not None and (person is None or owner.id != person.id):
@@ -343,6 +345,11 @@ class StaffRoster(ImportKind):
                default=PersonType.OTHER),
         Column("职位", "position", max_length=32),
     )
+    # 从业人员管理's export writes these after the template's columns (read-only: 登录名 and
+    # 导入时间 are the system's); 状态 is read so that an exported list imports back unchanged —
+    # a 撤销 row stays revoked instead of being restored (issue 23 item 6)
+    extras = (Column("状态", "status", kind="choice", choices=PersonStatus.ALL),)
+    export_extras = ("login_name", "status", "imported_at", "firm")
     unique_keys = ("phone", "id_number")
     example = ("张三", "13800138000", "11010519491231002X", "其他从业人员", "审计员")
     rules = RULES

@@ -59,7 +59,8 @@ def test_output_refuse_refile_confirm_through_pages_and_rest(app, world, client,
     export = client.get("/applications/export")
     sheet = load_workbook(io.BytesIO(export.data)).active
     assert [sheet.cell(2, c).value for c in (3, 6, 7, 9, 10)] == [
-        "张一", "产出式", "在协会组织的培训中授课", "3.0", "9.0"]
+        "张一", "产出式", "在协会组织的培训中授课", 3, 9]  # numbers, not text
+    assert sheet.cell(2, 10).number_format == "0.0"
 
     staff = make_client()
     staff.login(world.staff)

@@ -339,3 +339,33 @@ def test_staff_find_a_certificate_by_the_code_as_printed(app, studied, client):
     missing = client.get("/hourcertificateview/list/?code=nothing", follow_redirects=True)
     assert missing.status_code == 200
     assert certificates.group_code(code) not in missing.get_data(as_text=True)
+
+
+def test_one_computation_feeds_the_table_the_sentence_the_page_and_the_queries(app, world,
+                                                                                client, tmp_path):
+    """In-house (执业机构内培) and 授课 count as face-to-face (DESIGN §3a: 「face-to-face (面授,
+    live streams, 执业机构内培, 授课 and 面授(视同) count)」): the PDF's 面授 line, its sentence,
+    the public verification page and 学员年度学时 all say 44.0 — the certificate said 面授 28.0
+    in its table and 44.0 in its sentence (issue 23 item 4)."""
+    from app.workflows.hours import queries
+    with app.app_context():
+        for number, (delivery, amount) in enumerate([("面授", "28.0"), ("执业机构内培", "12.0"),
+                                                     ("授课", "4.0")]):
+            _credit(world.a_people[0], 2026, number, "专业课", delivery, amount)
+        certificate = certificates.issue_certificate(_user(world.staff), NOW,
+                                                     world.a_people[0], [2026])
+        [totals] = certificates.totals_of(certificate)
+        data = certificates.render_pdf(certificate, "http://x/verify/hours/" + certificate.code)
+        code = certificate.code
+        annual = {r.name: r for r in db.session.execute(queries.annual(
+            db.session, _user(world.staff), queries.AnnualCriteria(year=2026)))}
+        db.session.commit()
+    assert totals["face_to_face"] == "44.0"
+    assert str(annual["张一"].face_to_face) in ("44.0", "44", "44.00")
+    text = pdf_text(data, tmp_path)
+    assert "其中面授课程44.0学时" in text
+    line = next(ln for ln in text.splitlines() if "面授学时（合计）" in ln)
+    assert "44.0" in line or "44.0" in text.split("面授学时（合计）", 1)[1].split()[0:3], line
+    assert "28.0" in text  # its part, under 其中
+    page = client.get(f"/verify/hours/{code}").get_data(as_text=True)
+    assert "44.0" in page

@@ -100,3 +100,76 @@ def test_cli_previews_without_changing_and_commits_with_commit(app, world, tmp_p
     assert done.exit_code == 0, done.output
     with app.app_context():
         assert db.session.query(HourRecord).count() == 3
+
+
+# --- 获得时间 with its time (issue 23 item 7) ------------------------------------------------
+
+MANUAL_ROW = ["110100010001", None, "中国注册会计师职业道德守则与案例讲解(2022) 职业道德", "专业课",
+              "网络课程", "4.0", "2025-08-05 12:22:52"]
+
+
+def test_the_manuals_obtained_time_imports_and_the_ledger_keeps_it(ctx, world):
+    """Seed 000 §4.2 shows 获得时间 as 「2025-08-05 12:22:52」: that text, an Excel date-time
+    cell and a bare date all import, and the ledger keeps the time (Beijing) to the second."""
+    rows = [MANUAL_ROW,
+            ["110100010001", None, "合并财务报表的编制及实务案例讲解(2023)", "专业课", "网络课程", "4.0",
+             dt.datetime(2025, 8, 4, 14, 52, 57)],
+            ["110100020001", None, "审计准则专题培训", "专业课", "面授", 8, "2025-05-20"]]
+    batch, preview = _preview(rows)
+    assert preview["committable"] and preview["errors"] == [], preview["errors"]
+    batches.commit(_user("staff1"), NOW, batch.token, kind_name="hours")
+    from app import clock
+    shown = {r.title[:4]: clock.display(r.obtained_at) for r in db.session.query(HourRecord)}
+    assert shown == {"中国注册": "2025-08-05 12:22:52", "合并财务": "2025-08-04 14:52:57",
+                     "审计准则": "2025-05-20 00:00:00"}
+    record = db.session.query(HourRecord).filter(HourRecord.title.startswith("中国")).one()
+    assert record.obtained_at == dt.datetime(2025, 8, 5, 4, 22, 52, tzinfo=dt.timezone.utc)
+    assert record.year == 2025
+
+
+def test_a_file_imported_when_only_days_were_kept_is_still_recognised(ctx, world):
+    """The row key of a bare day is what it was before times were kept: 重复导入 still holds."""
+    import hashlib
+
+    from app.workflows.hours.importing import _source_id
+    before = hashlib.sha256("7|2025-05-20|课|专业课|面授".encode()).hexdigest()[:40]
+    assert _source_id(7, {"obtained_at": dt.datetime(2025, 5, 20), "title": "课",
+                          "category": "专业课", "delivery": "面授"}) == before
+
+
+def test_a_future_obtained_time_is_refused_with_the_row_named(ctx, world):
+    """No hour is credited with a 获得时间 after now (「培训通过人员名单」: only what was passed)."""
+    future = ["110100010001", None, "未来的课", "专业课", "面授", 8, "2026-12-31 09:00:00"]
+    batch, preview = _preview([GOOD[0], future])
+    [error] = preview["errors"]
+    assert error["row"] == 3 and error["column"] == "获得时间" and "晚于当前时间" in error["message"]
+
+
+def test_every_import_date_column_takes_a_date_time_or_an_excel_cell():
+    """A `date` column of any import reads the manual's 2025-08-05 12:22:52 as its day."""
+    from app.workflows.core import importing
+    column = importing.Column("培训开始时间", "start", kind="date")
+    for value in ("2025-08-05 12:22:52", "2025/08/05 12:22", dt.datetime(2025, 8, 5, 12, 22, 52),
+                  45874, 45874.515, "2025-08-05"):
+        assert importing.cell_value(column, value) == (dt.date(2025, 8, 5), None), value
+    moment = importing.Column("获得时间", "at", kind="datetime")
+    assert importing.cell_value(moment, "2025-08-05 12:22:52")[0] == \
+        dt.datetime(2025, 8, 5, 12, 22, 52)
+
+
+def test_details_and_the_persons_page_show_the_obtained_time(app, make_client, world):
+    """学员学时明细 shows 通过时间, the person's detail 获得时间, to the second as the manual
+    (seed 000 §4.2–4.3: 「2025-08-05 12:22:52」), for staff and for the firm admin."""
+    from app.workflows.hours import ledger
+    with app.app_context():
+        ledger.credit(None, NOW, source_kind="import", source_id="t23", person_id=world.a_people[0],
+                      year=2025, title="新会计法解读(2024)", category="专业课", delivery="网络课程",
+                      hours="4.0", obtained_at=dt.datetime(2025, 8, 5, 12, 22, 52))
+        db.session.commit()
+    for login in ("staff1", "P11010001"):
+        client = make_client()
+        assert client.login(login).status_code == 302
+        details = client.get("/hours/details/?year=2025").get_data(as_text=True)
+        assert "2025-08-05 12:22:52" in details, login
+        person = client.get(f"/hours/person/{world.a_people[0]}/2025").get_data(as_text=True)
+        assert "2025-08-05 12:22:52" in person, login

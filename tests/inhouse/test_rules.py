@@ -389,3 +389,48 @@ def test_batch_class_creation_checks_each_row_like_the_form(w):
     assert batches.commit(admin, NOW, batch.token)["imported"] == 2
     made = {c.name: (c.category, c.status) for c in db.session.query(InhouseClass)}
     assert made == {"审计准则专题一期": ("专业课", "未审核"), "职业道德专题": ("职业道德", "未审核")}
+
+
+def test_entries_of_a_class_not_yet_ended_are_not_approved(w):
+    """「培训通过人员名单的导入需在培训结束后15天内完成」 — the list is of those who *passed*: a firm
+    may report it before the class (the manual's own example creates it four days ahead), but
+    staff approve its entries only after the class has ended, and are told from when (issue 23
+    item 2: a class on 12-17~18 approved on 12-07 had counted 16 h dated in the future)."""
+    world, admin, staff = w
+    qualified(world.a.id, 2026, NOW)
+    ahead = a_class(world.a.id, NOW, name="年末专题培训", start=dt.date(2026, 12, 17), days=2,
+                    status=ReviewStatus.APPROVED)
+    entry = rules.add_entry(admin, NOW, ahead, rules.EntryInput(
+        is_cpa="是", cert_number="110100010001", level="合伙人"))
+    with pytest.raises(ValidationError) as refused:
+        rules.approve_entry(staff, NOW, entry.id)
+    assert "培训班“年末专题培训”于2026-12-18结束，2026-12-19起才能审核通过其学员" in refused.value.message
+    last_day = dt.datetime(2026, 12, 18, 15, 0, tzinfo=dt.timezone.utc)  # 23:00 Beijing
+    done, errors = rules.review_many(staff, last_day, "entry", [entry.id], "approve")
+    assert done == 0 and "2026-12-19起才能审核通过其学员" in errors[0]
+    assert db.session.query(HourRecord).count() == 0
+    after = dt.datetime(2026, 12, 18, 16, 0, tzinfo=dt.timezone.utc)  # 12-19 00:00 Beijing
+    rules.approve_entry(staff, after, entry.id)
+    record = db.session.query(HourRecord).one()
+    assert record.obtained_at <= after and record.hours == Decimal("16.0")
+
+
+@pytest.mark.parametrize("source_kind", ["training_result", "inhouse_roster", "application",
+                                         "online_lesson", "import", "manual"])
+def test_no_source_credits_hours_dated_after_now(w, source_kind):
+    """One ledger rule for every source: no hour is credited with a 获得时间 after now
+    (「培训通过人员名单」: hours follow what was passed, never precede it)."""
+    from app.workflows.hours import ledger
+    world, admin, staff = w
+    tomorrow = dt.date(2026, 11, 24)  # NOW is 2026-11-23 10:00 Beijing
+    for obtained in (tomorrow, dt.datetime(2026, 11, 23, 10, 0, 1)):
+        with pytest.raises(ValidationError) as refused:
+            ledger.credit(staff, NOW, source_kind=source_kind, source_id="x",
+                          person_id=world.a_people[0], year=2026, title="未来的课",
+                          category="专业课", delivery="面授", hours="8", obtained_at=obtained)
+        assert refused.value.field == "obtained_at" and "晚于当前时间" in refused.value.message
+    assert db.session.query(HourRecord).count() == 0
+    ledger.credit(staff, NOW, source_kind=source_kind, source_id="x",
+                  person_id=world.a_people[0], year=2026, title="今天的课", category="专业课",
+                  delivery="面授", hours="8", obtained_at=dt.datetime(2026, 11, 23, 10, 0, 0))
+    assert db.session.query(HourRecord).count() == 1

@@ -144,6 +144,16 @@ def test_firm_walks_qualification_class_uploads_and_staff_approve(app, world, cl
                          json={}).status_code == 200
     with app.app_context():
         entries = [e.id for e in db.session.query(InhouseRosterEntry)]
+    # 「培训通过人员名单」: nobody has passed a class that has not ended (issue 23 item 2)
+    early = staff_web.post_form("/inhouse/review/entry/decide",
+                                {"ids": [str(e) for e in entries], "decision": "approve"},
+                                follow_redirects=True).get_data(as_text=True)
+    assert "起才能审核通过其学员" in early and "已审核通过 6 条" not in early
+    with app.app_context():
+        assert db.session.query(HourRecord).count() == 0
+        for item in db.session.query(InhouseClass):  # the classes take place
+            item.start_date = item.end_date = _today() - dt.timedelta(days=1)
+        db.session.commit()
     done = staff_web.post_form("/inhouse/review/entry/decide",
                                {"ids": [str(e) for e in entries], "decision": "approve"},
                                follow_redirects=True)
@@ -277,3 +287,52 @@ def make_client_for(app, login):
     web = WebClient(app.test_client())
     web.login(login)
     return web
+
+
+def test_staff_read_every_firms_year_end_report_and_firms_keep_their_own(app, world,
+                                                                          make_client):
+    """Seed 000 §6.3 年终总结报告: firms upload, and the institute reads them — staff list the
+    year's reports (年度, 事务所, 上传时间, download), filter by year and firm, see the firms of
+    the year that have not uploaded as 未提交, and export the list; a firm admin's page stays
+    its own and the staff list is refused to it (issue 23 item 1)."""
+    from app.workflows.core import files
+    from app.workflows.inhouse import reports
+    year = _today().year
+    with app.app_context():
+        from flask_appbuilder.security.sqla.models import User
+        admin = db.session.query(User).filter_by(username=world.a.admin).one()
+        qualified(world.a.id, year, clock.now())
+        qualified(world.b.id, year, clock.now())
+        reports.upload_report(admin, clock.now(), year,
+                              files.Upload.from_bytes("甲所年度内部培训工作总结.pdf", PDF))
+        db.session.commit()
+    staff = make_client()
+    assert staff.login(world.staff).status_code == 302
+    assert "各所年终总结报告" in staff.get("/inhouse/review/").get_data(as_text=True)  # menu
+    page = staff.get(f"/inhouse/review/reports/?year={year}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "甲所年度内部培训工作总结.pdf" in html and world.b.name in html and "未提交" in html
+    download = re.search(r'href="(/inhouse/file/\d+)"', html).group(1)
+    got = staff.get(download)
+    assert got.status_code == 200 and got.data == PDF
+    only_b = staff.get(f"/inhouse/review/reports/?year={year}&firm={world.b.id}")
+    text = only_b.get_data(as_text=True)
+    assert world.b.name in text and "甲所年度" not in text
+    assert "没有需提交" in staff.get(f"/inhouse/review/reports/?year={year - 3}").get_data(
+        as_text=True)
+    book = load_workbook(io.BytesIO(staff.get(
+        f"/inhouse/review/reports/export/xlsx/?year={year}").data)).active
+    rows = [[c.value for c in r] for r in book.iter_rows()]
+    assert rows[0] == ["年度", "事务所编号", "事务所", "上传时间", "年终总结报告"]
+    assert [year, world.a.code, world.a.name] == rows[1][:3] and isinstance(rows[1][3], dt.datetime)
+    assert rows[1][4] == "甲所年度内部培训工作总结.pdf"
+    assert rows[2][2:] == [world.b.name, None, "未提交"]
+    # the firm admin: its own page, never the institute's list
+    firm = make_client()
+    assert firm.login(world.b.admin).status_code == 302
+    assert firm.get(f"/inhouse/review/reports/?year={year}").status_code in (302, 403)
+    assert firm.get(f"/inhouse/review/reports/export/xlsx/?year={year}").status_code in (302, 403)
+    own = firm.get("/inhouse/report/").get_data(as_text=True)
+    assert "甲所年度" not in own and "尚未上传年终总结报告" in own
+    assert firm.get(download).status_code == 404

@@ -325,7 +325,8 @@ def test_excel_serial_dates_are_converted():
     column = importing.Column("日期", "day", kind="date")
     assert importing.cell_value(column, 45658)[0] == dt.date(2025, 1, 1)
     assert importing.cell_value(column, "2025/01/31")[0] == dt.date(2025, 1, 31)
-    assert importing.cell_value(column, "31号")[1] == "“日期”不是有效日期（应为 2025-01-31 格式）"
+    assert importing.cell_value(column, "31号")[1] == ("“日期”不是有效日期（应为 2025-01-31 或 "
+                                                       "2025-01-31 12:22:52 格式）")
 
 
 def test_error_report_holds_the_original_rows_and_an_explanation(ctx, firms, staff_user):

@@ -1,5 +1,6 @@
 """从业人员管理 and 导入名单 through the UI, the REST API and the CLI."""
 import io
+import json
 import re
 import time
 
@@ -253,3 +254,45 @@ def test_the_roster_list_has_per_row_edit_and_reset_links(app, world, client, ma
     done = client.post_form(f"/staffrosterview/reset/{pid}", follow_redirects=True)
     assert "已将 1 个账号的密码重置为初始密码" in done.get_data(as_text=True)
     assert person.login("kj13700000001", "000001").status_code == 302 and person.signed_in
+
+
+def test_the_export_imports_back_unchanged(app, world, client):
+    """从业人员管理's export is the import template's columns (姓名, 手机号, 身份证号, 类型, 职位)
+    followed by read-only extras, so export → import is a round trip that changes nothing —
+    「every import must be the firm's whole list」 (issue 23 item 6): 身份证号 and 职位 travel,
+    and a revoked person stays revoked."""
+    client.login(world.a.admin)
+    roster = _a_roster(world)
+    roster[0][3] = "注册会计师"
+    roster[3][2] = "11010519491231002X"
+    token = _token(_upload(client, xlsx(roster)))
+    client.post_form(f"/imports/commit/{token}", {"confirm": "1"})
+    # 新二 leaves (revoked by a list without him), then the firm exports its list
+    token = _token(_upload(client, xlsx([r for r in roster if r[0] != "新二"])))
+    client.post_form(f"/imports/commit/{token}", {"confirm": "1"})
+    with app.app_context():
+        before = {(p.name, p.phone, p.id_number, p.person_type, p.position, p.status)
+                  for p in db.session.query(Person).filter(Person.imported_at.is_not(None))}
+    exported = client.get("/staffrosterview/export/xlsx/")
+    assert exported.status_code == 200
+    sheet = load_workbook(io.BytesIO(exported.data)).active
+    header = [c.value for c in sheet[1]]
+    assert header[:5] == ["姓名", "手机号", "身份证号", "类型", "职位"]
+    assert header[5:] == ["登录名", "状态", "导入时间", "所在事务所"]
+    rows = {r[0]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows["新一"][2] == "11010519491231002X" and rows["新一"][4] == "审计员"
+    assert rows["新二"][6] == "撤销"
+    again = _token(_upload(client, exported.data, name="从业人员管理.xlsx"))
+    preview = client.get(f"/imports/preview/{again}").get_data(as_text=True)
+    with app.app_context():
+        from app.models import ImportBatch as Batch
+        batch = db.session.query(Batch).filter_by(token=again).one()
+        counts = json.loads(batch.summary)["counts"]
+    assert "正式导入" in preview
+    client.post_form(f"/imports/commit/{again}", {"confirm": "1"})
+    with app.app_context():
+        after = {(p.name, p.phone, p.id_number, p.person_type, p.position, p.status)
+                 for p in db.session.query(Person).filter(Person.imported_at.is_not(None))}
+    assert after == before
+    assert (counts["新增"], counts["更新"], counts["恢复"], counts["撤销"]) == (0, 0, 0, 0)
+    assert counts["不变"] == len(rows) - 1

@@ -12,6 +12,7 @@ from app.models import (Enrollment, HourRecord, HourYearTotal, Message, Person, 
                         StatusHistory, TrainingClass, WaitlistEntry)
 from app.workflows.core.errors import ConflictError, DomainError, ForbiddenError, ValidationError
 from app.workflows.training import classes, enrollment, reminders, review, waitlist
+from app.workflows.hours import ledger
 from tests.helpers import NOW
 from tests.training.common import AFTER, CLASS, form, make_class, user
 
@@ -238,7 +239,7 @@ def test_passing_credits_the_class_hours_once_and_changing_back_withdraws_them(c
     assert [(r.person_id, r.hours, r.delivery, r.category, r.source_kind, r.source_id,
              r.obtained_at) for r in records] == [
         (world.a_people[0], Decimal("16.0"), "面授", "职业道德", "training_result", str(cpa.id),
-         dt.date(2026, 11, 28))]
+         ledger.obtained_moment(dt.date(2026, 11, 28)))]
     total = db.session.scalars(select(HourYearTotal).where(
         HourYearTotal.person_id == world.a_people[0], HourYearTotal.year == 2026)).one()
     assert (total.total, total.face_to_face, total.ethics) == (160, 160, 160)

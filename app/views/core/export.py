@@ -6,6 +6,7 @@ order and columns, and streams the whole result (not the page) in batches, so
 memory stays flat however many rows there are. Behind its own `can_export`.
 """
 import datetime as dt
+from decimal import Decimal
 from urllib.parse import quote
 
 from flask import Response, abort, current_app, send_file, stream_with_context
@@ -25,16 +26,14 @@ def content_disposition(filename: str) -> str:
 
 
 def plain_value(value):
-    """A cell value as users read it: local times, ISO dates, '' for nothing."""
+    """A cell value for the one writer (app/workflows/core/sheets.py): numbers, Decimals,
+    times and dates keep their type (the workbook shows them as numbers and dates, the CSV as
+    the screen does); booleans 是/否; '' for nothing; anything else as text."""
     if value is None:
         return ""
-    if isinstance(value, dt.datetime):
-        return clock.display(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
     if isinstance(value, bool):
         return "是" if value else "否"
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float, Decimal, dt.datetime, dt.date)):
         return value
     return str(value)
 

@@ -47,6 +47,8 @@ def register(appbuilder, app) -> None:
         appbuilder.add_link(label, href=href, icon=icon, category=MENU, category_icon="fa-university")
     appbuilder.add_link(MENU_REVIEW, href="/inhouse/review/", icon="fa-check-square-o",
                         category=MENU, category_icon="fa-university")
+    appbuilder.add_link(MENU_REPORTS, href="/inhouse/review/reports/", icon="fa-file-text-o",
+                        category=MENU, category_icon="fa-university")
     appbuilder.add_api(InhouseQualificationApi)
     appbuilder.add_api(InhouseClassApi)
     appbuilder.add_api(InhouseRosterEntryApi)
@@ -60,7 +62,7 @@ DOMAIN = Domain(
         STAFF: [["Inhouse", "can_read"], ["InhouseReview", "can_review"],
                 ["InhouseQualificationApi|InhouseClassApi|InhouseRosterEntryApi",
                  "can_(get|info|act)"],
-                [f"{MENU}|{MENU_REVIEW}", "menu_access"]],
+                [f"{MENU}|{MENU_REVIEW}|{MENU_REPORTS}", "menu_access"]],
         FIRM_ADMIN: [["Inhouse", "can_(read|report)"],
                      ["InhouseQualificationApi|InhouseClassApi|InhouseRosterEntryApi", READ_API],
                      [f"{MENU}|{MENU_QUALIFICATION}|{MENU_CLASSES}|{MENU_REPORT}",

@@ -20,6 +20,7 @@ from app.models import (Acquisition, Category, EntryStatus, Firm, InhouseClass,
                         InhouseQualification, InhouseRosterEntry, InhouseYearReport,
                         ReviewStatus, StoredFile)
 from app.roles import FIRM_ADMIN, STAFF
+from app.views.core.export import send_table
 from app.views.core.args import hours_text as _hours, int_arg as _int_arg, paged
 from app.views.core.machines import MachineVerbsMixin
 from app.views.core.scoping import ScopedModelRestApi, current_user, now, scoped_id, uploads
@@ -34,6 +35,7 @@ MENU_QUALIFICATION = "内培资格申请"
 MENU_CLASSES = "培训班上报"
 MENU_REPORT = "年终总结报告"
 MENU_REVIEW = "内部培训审核"
+MENU_REPORTS = "各所年终总结报告"  # staff: every firm's, 未提交 shown (the firm's own: MENU_REPORT)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 20
 NOTES = (

@@ -14,7 +14,40 @@ class InhouseReviewView(BaseView):
     class_permission_name = "InhouseReview"
     chinese_name = "内部培训审核"
     default_view = "queue"
-    method_permission_name = {"queue": "review", "decide": "review", "detail": "review"}
+    method_permission_name = {"queue": "review", "decide": "review", "detail": "review",
+                              "year_reports": "review", "year_reports_export": "review"}
+
+    # -- 年终总结报告 of every firm (seed 000 §6.3; the firm admin's own page is /inhouse/report/)
+
+    def _report_filters(self):
+        year = _int_arg("year", 2000, 2100) or clock.local_today(now()).year
+        return year, _int_arg("firm", 1, 2 ** 31 - 1)
+
+    @expose("/reports/")
+    @has_access
+    def year_reports(self):
+        year, firm_id = self._report_filters()
+        lines = reports.year_reports(current_user(), year, firm_id)
+        firms = db.session.execute(select(Firm.id, Firm.code, Firm.name).order_by(Firm.code)
+                                   .limit(500)).all()
+        local = clock.local_today(now())
+        return self.render_template(
+            "inhouse/year_reports.html", title=MENU_REPORTS, lines=lines, year=year,
+            firm_id=firm_id, firms=firms, years=list(range(local.year, local.year - 6, -1)),
+            local_time=clock.display, human_size=files.human_size, args=request.args,
+            not_submitted=reports.NOT_SUBMITTED)
+
+    @expose("/reports/export/<string:fmt>/")
+    @has_access
+    def year_reports_export(self, fmt):
+        year, firm_id = self._report_filters()
+        lines = reports.year_reports(current_user(), year, firm_id)
+        rows = [["年度", "事务所编号", "事务所", "上传时间", "年终总结报告"]]
+        rows += [[line.year, line.firm.code, line.firm.name,
+                  line.report.uploaded_at if line.report else None,
+                  line.file.original_name if line.file else reports.NOT_SUBMITTED]
+                 for line in lines]
+        return send_table(fmt, rows, f"{MENU_REPORTS}_{year}", sheet=MENU_REPORT)
 
     def _statuses(self, kind):
         return EntryStatus.ALL if kind == "entry" else ReviewStatus.ALL

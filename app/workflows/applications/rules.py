@@ -331,9 +331,11 @@ def delete_application(actor, now, pk) -> None:
 
 # --- the institute's decisions ------------------------------------------------------------------
 
-def _obtained_on(row, now) -> dt.date:
+def _obtained_on(row, now):
+    """获得时间 of an approved application: the moment of approval within its year, else the
+    last day of the year applied for (a year still ahead is refused by the ledger)."""
     today = clock.local_today(now)
-    return today if today.year == row.year else dt.date(row.year, 12, 31)
+    return now if today.year == row.year else dt.date(row.year, 12, 31)
 
 
 def _apply_effect(actor, now, row) -> None:

@@ -6,16 +6,74 @@ text cell is written as a string cell (an inline string is never evaluated, and 
 value stays exactly what was typed, so a corrected error report uploads back unchanged);
 in .csv a text starting with = + - @ tab or CR gets a leading apostrophe, the usual
 defence for a format that has no cell types.
+
+Values keep their type (an export says what its screen says, numbers as numbers): a Decimal
+(学时) is a number cell shown with its places (4.0), a `Percent` a number shown as 12.5%, a
+time a date-time cell in Beijing time (2025-08-05 12:22:52), a date a date cell; the CSV
+writes the same values as the screen shows them.
 """
 import csv
+import datetime as dt
 import io
 import tempfile
+from decimal import Decimal
+
+from app import clock
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+class Percent(float):
+    """A ratio (0.125) shown as a percentage (12.5%) — a number in the workbook."""
+
+    def __str__(self) -> str:
+        return f"{100 * float(self):.1f}%"
+
+
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+def number_format(value) -> str | None:
+    """The Excel number format that shows `value` as the screen does (None: the default)."""
+    if isinstance(value, Percent):
+        return "0.0%"
+    if isinstance(value, Decimal):
+        places = -value.as_tuple().exponent if value.is_finite() else 0
+        return "0." + "0" * places if isinstance(places, int) and places > 0 else "0"
+    if isinstance(value, dt.datetime):
+        return DATETIME_FORMAT
+    if isinstance(value, dt.date):
+        return DATE_FORMAT
+    return None
+
+
+def cell_value(value):
+    """A value as a workbook cell holds it: times in Beijing (Excel has no zones), booleans
+    as 是/否; numbers, dates and text as they are."""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return clock.to_local(value).replace(tzinfo=None)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return value
+
+
+def text_of(value):
+    """A value as the screen shows it (CSV): Beijing time to the second, ISO dates, 4.0."""
+    if value is None:
+        return ""
+    if isinstance(value, (dt.datetime, dt.date)):
+        return clock.display(value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (Percent, Decimal)):
+        return str(value)
+    return value
+
+
 def defuse(value):
     """CSV: text that a spreadsheet would run as a formula is kept as text."""
+    value = text_of(value)
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
@@ -47,12 +105,18 @@ class XlsxWriter:
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Font
 
+        shown = number_format(value)
+        value = cell_value(value)
+        if isinstance(value, Percent):
+            value = float(value)
         cell = WriteOnlyCell(sheet, value=value)
         if isinstance(value, str):
             cell.data_type = "s"  # never a formula, whatever the text
         if bold:
             cell.font = Font(bold=True)
-        if text_format:
+        if shown:
+            cell.number_format = shown
+        elif text_format and (value is None or isinstance(value, str)):
             cell.number_format = "@"  # typed-in IDs and mobiles stay text in Excel
         return cell
 

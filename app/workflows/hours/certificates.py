@@ -18,11 +18,11 @@ import json
 import secrets
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
-from app.models import Category, Delivery, HourCertificate, HourRecord, Person
+from app.models import Category, Delivery, HourCertificate, Person
 from app.workflows.core.commands import command
 from app.workflows.core.errors import ValidationError
 from app.workflows.core.scoping import get_scoped
@@ -72,17 +72,11 @@ def one_place(value) -> str:
 
 def year_totals(session, person: Person, year: int) -> dict:
     """One year of the certificate: totals by category and by delivery, 已获 and 有效学时,
-    face-to-face, ethics, 思政, the verdict and the manual's sentence (rules.person_year)."""
+    face-to-face, ethics, 思政, the verdict and the manual's sentence — all from the one
+    computation of the year (rules.person_year → rules.compute), which the queries share: the
+    table's 面授学时 line, the sentence and the verification page cannot disagree."""
     result = person_year(session, person, year)
-    by_category = {c: ZERO for c in Category.ALL}
-    by_delivery = {d: ZERO for d in Delivery.ALL}
-    rows = session.execute(
-        select(HourRecord.category, HourRecord.delivery, func.sum(HourRecord.hours))
-        .where(HourRecord.person_id == person.id, HourRecord.year == year)
-        .group_by(HourRecord.category, HourRecord.delivery)).all()
-    for category, delivery, hours in rows:
-        by_category[category] = by_category.get(category, ZERO) + Decimal(hours)
-        by_delivery[delivery] = by_delivery.get(delivery, ZERO) + Decimal(hours)
+    by_category, by_delivery = result.by_category, result.by_delivery
     return {"year": year, "obtained": one_place(result.obtained),
             "counted": one_place(result.counted),
             "face_to_face": one_place(result.face_to_face), "ethics": one_place(result.ethics),
@@ -224,16 +218,23 @@ def render_pdf(certificate: HourCertificate, verify_url: str) -> bytes:
     for index, category in enumerate(Category.ALL):
         rows.append(["按分类" if index == 0 else "", category]
                     + [t["by_category"].get(category, "0.0") for t in totals])
-    for index, delivery in enumerate(Delivery.ALL):
-        rows.append(["按学时类型" if index == 0 else "", delivery]
-                    + [t["by_delivery"].get(delivery, "0.0") for t in totals])
+    # 面授学时 is every face-to-face kind (DESIGN §3a: 面授, 执业机构内培, 授课, 面授(视同)) —
+    # the sum the sentence and the verification page say — with its parts beneath it
+    lines = [("面授学时（合计）", lambda t: t["face_to_face"])]
+    lines += [(f"其中：{d}" if i == 0 else f"　　　{d}",
+               lambda t, d=d: t["by_delivery"].get(d, "0.0"))
+              for i, d in enumerate(Delivery.FACE_TO_FACE_KINDS)]
+    lines += [(d, lambda t, d=d: t["by_delivery"].get(d, "0.0"))
+              for d in Delivery.ALL if d not in Delivery.FACE_TO_FACE_KINDS]
+    for index, (label, value) in enumerate(lines):
+        rows.append(["按学时类型" if index == 0 else "", label] + [value(t) for t in totals])
     rows.append(["已获学时", ""] + [t["obtained"] for t in totals])
     rows.append(["有效学时", ""] + [t["counted"] for t in totals])
     rows.append(["年度结论", ""] + ["已通过" if t["passed"] else "未通过" for t in totals])
     first_delivery = 1 + len(Category.ALL)
     last = len(rows) - 1
-    year_width = (170 * mm - 56 * mm) / max(1, len(totals))
-    table = Table(rows, colWidths=[26 * mm, 30 * mm] + [year_width] * len(totals),
+    year_width = (170 * mm - 60 * mm) / max(1, len(totals))
+    table = Table(rows, colWidths=[24 * mm, 36 * mm] + [year_width] * len(totals),
                   repeatRows=1)
     table.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, -1), font, 10.5),
@@ -242,7 +243,7 @@ def render_pdf(certificate: HourCertificate, verify_url: str) -> bytes:
         ("BACKGROUND", (0, last - 2), (-1, last), colors.HexColor("#f5f5f5")),
         ("SPAN", (0, 0), (1, 0)),
         ("SPAN", (0, 1), (0, first_delivery - 1)),
-        ("SPAN", (0, first_delivery), (0, first_delivery + len(Delivery.ALL) - 1)),
+        ("SPAN", (0, first_delivery), (0, first_delivery + len(lines) - 1)),
         ("SPAN", (0, last - 2), (1, last - 2)), ("SPAN", (0, last - 1), (1, last - 1)),
         ("SPAN", (0, last), (1, last)),
         ("ALIGN", (2, 0), (-1, -1), "CENTER"), ("ALIGN", (0, 0), (1, 0), "CENTER"),

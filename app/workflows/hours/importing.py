@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Account, Category, Delivery, HourRecord, Person, SourceKind
-from app.workflows.core.errors import ForbiddenError
+from app.workflows.core.errors import ForbiddenError, ValidationError
 from app.workflows.core.importing import Column, Problem
 from app.workflows.core.importing.kinds import ImportKind, Plan, register_kind
 from app.workflows.core.scoping import is_institute
@@ -23,13 +23,20 @@ DUPLICATE = "重复导入"
 RULES = (
     "证书编号、用户名至少填写一项，用于确定人员；两项都填时须为同一人",
     f"分类为{'、'.join(Category.ALL)}之一；学时类型为{'、'.join(Delivery.ALL)}之一",
-    "已获学时为数字，最多一位小数；获得时间为日期（如 2025-05-01），学时计入获得时间所在年度",
+    "已获学时为数字，最多一位小数；获得时间为日期或日期时间（如 2025-05-01 或 "
+    "2025-08-05 12:22:52，北京时间），学时计入获得时间所在年度；获得时间不能晚于导入时",
     "同一人、同一获得时间、同一课程、分类和学时类型的记录只计一次：重复导入的行不会重复计学时",
 )
 
 
+def _when_key(moment: dt.datetime) -> str:
+    """获得时间 as the row's source key holds it: a bare day as before times were kept (so a
+    file imported then is still recognised as 重复导入), else to the second."""
+    return moment.date().isoformat() if moment.time() == dt.time() else moment.isoformat()
+
+
 def _source_id(person_id, row) -> str:
-    key = "|".join(str(v) for v in (person_id, row["obtained_at"].isoformat(), row["title"],
+    key = "|".join(str(v) for v in (person_id, _when_key(row["obtained_at"]), row["title"],
                                       row["category"], row["delivery"]))
     return hashlib.sha256(key.encode()).hexdigest()[:40]
 
@@ -48,9 +55,10 @@ class HistoricalHours(ImportKind):
         Column("分类", "category", required=True, kind="choice", choices=Category.ALL),
         Column("学时类型", "delivery", required=True, kind="choice", choices=Delivery.ALL),
         Column("已获学时", "hours", required=True, kind="decimal", places=1, minimum=0.1),
-        Column("获得时间", "obtained_at", required=True, kind="date"),
+        # seed 000 §4.2: 「获得时间 … 2025-08-05 12:22:52」 — a day, or a day and a time
+        Column("获得时间", "obtained_at", required=True, kind="datetime"),
     )
-    example = ("110100010001", "", "审计准则专题培训", "专业课", "面授", "8.0", "2025-05-20")
+    example = ("110100010001", "", "审计准则专题培训", "专业课", "面授", "8.0", "2025-05-20 14:30:00")
     rules = RULES
 
     def authorize(self, actor) -> None:
@@ -76,6 +84,11 @@ class HistoricalHours(ImportKind):
         planned, seen = [], {}
         for row in rows:
             v = row.values
+            try:
+                ledger.check_not_future(v["obtained_at"], now)
+            except ValidationError as error:
+                row.problems.append(Problem(row.number, "获得时间", error.message))
+                continue
             from_cert = by_cert.get(v.get("cert_number")) if v.get("cert_number") else None
             from_name = by_name.get(v.get("username")) if v.get("username") else None
             if (v.get("cert_number") and from_cert is None) or \
@@ -96,7 +109,7 @@ class HistoricalHours(ImportKind):
                 continue
             seen[source_id] = row.number
             planned.append([person_id, v["title"], v["category"], v["delivery"], str(v["hours"]),
-                            v["obtained_at"].isoformat(), source_id])
+                            _when_key(v["obtained_at"]), source_id])
         existing = set()
         ids = [p[6] for p in planned]
         for start in range(0, len(ids), 500):
@@ -111,11 +124,11 @@ class HistoricalHours(ImportKind):
     def apply(self, ctx, data, actor, now, options) -> dict:
         credited = 0
         for person_id, title, category, delivery, hours, obtained, source_id in data["rows"]:
-            obtained_at = dt.date.fromisoformat(obtained)
+            obtained_at = dt.datetime.fromisoformat(obtained)  # Beijing wall time
             ledger.credit(actor, now, source_kind=SourceKind.IMPORT, source_id=source_id,
                           person_id=person_id, year=obtained_at.year, title=title,
                           category=category, delivery=delivery, hours=hours,
-                          obtained_at=obtained_at, acquisition="历史导入")
+                          obtained_at=obtained_at)
             credited += 1
         return {"imported": credited}
 

@@ -10,6 +10,13 @@
   every other source must credit a positive amount.
 Hours are Decimal with at most one decimal place.
 
+获得时间 (`obtained_at`) is a moment, kept to the second as the manual shows it (seed 000 §4.2:
+「获得时间 … 2025-08-05 12:22:52」), stored UTC and shown in Beijing time. A source that knows
+only a day (a class's 结束日期) is credited at 00:00 Beijing time of that day. No hour is ever
+credited with a 获得时间 after `now`, whatever its source: the manual names the roster
+「培训通过人员名单」 — hours belong to those who have passed, so a credit dated in the future
+is refused (not moved to today: a class that has not happened has given nobody anything).
+
 Every change also moves the person's yearly sums (HourYearTotal) by exactly the record's
 contribution, in the same transaction, as one upsert that adds to the stored sums (so two
 transactions crediting the same person at once both count: neither reads and rewrites).
@@ -21,6 +28,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import Integer, case, delete, func, insert, select
 
+from app import clock
 from app.extensions import db
 from app.models.hours import Category, Delivery, HourRecord, HourYearTotal, SourceKind
 from app.models.registry import Person
@@ -56,8 +64,33 @@ def _check(category, delivery, title, obtained_at):
         raise ValidationError(f"学时类型须为{'、'.join(Delivery.ALL)}之一", "delivery")
     if not (title or "").strip():
         raise ValidationError("请填写课程/培训班名称", "title")
-    if not isinstance(obtained_at, dt.date):
+    if not isinstance(obtained_at, dt.datetime):
         raise ValidationError("获得时间须为日期", "obtained_at")
+
+
+FUTURE = "获得时间{when}晚于当前时间，学时只能在获得之后计入"
+
+
+def obtained_moment(value) -> dt.datetime:
+    """获得时间 as the ledger keeps it (aware UTC): a date is 00:00 Beijing time of that day,
+    a naive datetime is Beijing wall time (as typed or imported), an aware one is kept."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=clock.LOCAL_TZ)
+        return value.astimezone(dt.timezone.utc).replace(microsecond=0)
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time(), tzinfo=clock.LOCAL_TZ).astimezone(
+            dt.timezone.utc)
+    raise ValidationError("获得时间须为日期", "obtained_at")
+
+
+def check_not_future(obtained_at, now) -> dt.datetime:
+    """The one rule for every source: hours are never credited with a 获得时间 after `now`
+    (「培训通过人员名单」, seed 000 §6 — only what has been passed is credited)."""
+    moment = obtained_moment(obtained_at)
+    if now is not None and moment > now:
+        raise ValidationError(FUTURE.format(when=clock.display(moment)), "obtained_at")
+    return moment
 
 
 def tenths(hours) -> int:
@@ -131,13 +164,12 @@ def rebuild_totals(session, year: int | None = None) -> int:
     return session.execute(counted).scalar()
 
 
-def _values(*, source_kind: str, person_id: int, year: int, title: str, category: str,
+def _values(now, *, source_kind: str, person_id: int, year: int, title: str, category: str,
             delivery: str, hours, obtained_at: dt.date, acquisition: str = "正常",
             reason: str | None = None, minutes: int | None = None) -> dict:
     """One source's record values, checked (a Chinese message naming the field if not)."""
     hours = parse_hours(hours, allow_negative=source_kind == SourceKind.MANUAL)
-    if isinstance(obtained_at, dt.datetime):
-        obtained_at = obtained_at.date()
+    obtained_at = check_not_future(obtained_at, now)
     _check(category, delivery, title, obtained_at)
     return dict(person_id=person_id, year=int(year), title=title.strip()[:200],
                 category=category, delivery=delivery, hours=hours, obtained_at=obtained_at,
@@ -151,7 +183,7 @@ def credit(actor, now, *, source_kind: str, source_id, person_id: int, year: int
            acquisition: str = "正常", reason: str | None = None,
            minutes: int | None = None) -> HourRecord:
     """Credit (or re-credit) the hours of one source; returns its record."""
-    values = _values(source_kind=source_kind, person_id=person_id, year=year, title=title,
+    values = _values(now, source_kind=source_kind, person_id=person_id, year=year, title=title,
                      category=category, delivery=delivery, hours=hours,
                      obtained_at=obtained_at, acquisition=acquisition, reason=reason,
                      minutes=minutes)
@@ -189,7 +221,7 @@ def credit_many(actor, now, entries: list[dict]) -> list[HourRecord]:
     outcome for each — idempotent per source, a changed source re-credited — with one lookup
     of the existing records, one of the persons, and one sum per person and year."""
     checked = [(str(e["source_kind"]), str(e["source_id"]),
-                _values(**{k: v for k, v in e.items() if k != "source_id"}))
+                _values(now, **{k: v for k, v in e.items() if k != "source_id"}))
                for e in entries]
     if not checked:
         return []

@@ -27,6 +27,7 @@ from app.workflows.core.errors import ValidationError
 from app.workflows.core.scoping import get_scoped, is_institute, scope_condition
 from app.workflows.core.sql import limited, page  # noqa: F401  (page: the lists' pager)
 from app.workflows.hours.rules import person_year, year_results, year_select
+from app.workflows.hours import ledger
 
 PASSED, FAILED, NOT_REQUIRED, EXEMPT = "通过", "未通过", "无要求", "豁免"
 VERDICTS = (PASSED, FAILED, NOT_REQUIRED)
@@ -264,8 +265,11 @@ def details(session, actor, criteria: DetailCriteria):
         (bool(c.title), lambda: HourRecord.title.contains(c.title, autoescape=True)),
         (c.hours_from is not None, lambda: HourRecord.hours >= c.hours_from),
         (c.hours_to is not None, lambda: HourRecord.hours <= c.hours_to),
-        (c.passed_from is not None, lambda: HourRecord.obtained_at >= c.passed_from),
-        (c.passed_to is not None, lambda: HourRecord.obtained_at <= c.passed_to),
+        # 通过日期 are Beijing days; 获得时间 a UTC moment: the days' bounds, converted
+        (c.passed_from is not None,
+         lambda: HourRecord.obtained_at >= ledger.obtained_moment(c.passed_from)),
+        (c.passed_to is not None, lambda: HourRecord.obtained_at < ledger.obtained_moment(
+            c.passed_to + dt.timedelta(days=1))),
         (bool(c.username), lambda: User.username == c.username),
         (bool(c.name), lambda: Person.name.contains(c.name, autoescape=True)),
         (bool(c.status), lambda: Person.status == c.status),

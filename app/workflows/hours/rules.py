@@ -82,6 +82,13 @@ def fmt(value: Decimal) -> str:
     return "0" if value == 0 else f"{value:.1f}"
 
 
+def number(value) -> Decimal:
+    """Hours as a workbook cell: a number with the places `fmt` shows (0, 4.0, 46.5) — the
+    one writer (app/workflows/core/sheets.py) shows a Decimal with its own places."""
+    value = Decimal(str(value or 0)).quantize(TENTH, ROUND_HALF_UP)
+    return Decimal(0) if value == 0 else value
+
+
 def fmt_min(value: Decimal) -> str:
     value = Decimal(value)
     return str(int(value)) if value == value.to_integral_value() else f"{value:.1f}"
@@ -100,6 +107,10 @@ class YearResult:
     required: bool = True
     passed: bool = False
     reasons: list[str] = field(default_factory=list)
+    # the same records by 分类 and by 学时类型: the certificate's table reads these, so its
+    # 面授 line and the sentence's 面授课程 are one sum (FACE_TO_FACE_KINDS, DESIGN §3a)
+    by_category: dict = field(default_factory=dict)
+    by_delivery: dict = field(default_factory=dict)
 
     @property
     def sentence(self) -> str:
@@ -109,7 +120,8 @@ class YearResult:
                 f"思政课程{fmt(self.sizheng)}学时。")
 
     def as_json(self) -> dict:
-        data = {k: v for k, v in asdict(self).items() if k != "input_hours"}
+        data = {k: v for k, v in asdict(self).items()
+                if k not in ("input_hours", "by_category", "by_delivery")}
         for k in ("obtained", "counted", "face_to_face", "ethics", "sizheng"):
             data[k] = float(Decimal(data[k]).quantize(TENTH))
         data["sentence"] = self.sentence
@@ -119,9 +131,13 @@ class YearResult:
 def compute(year: int, records, requirement: Requirement) -> YearResult:
     """`records`: (category, delivery, hours) triples; `requirement` already effective."""
     total = online = output = f2f = ethics = sizheng = ZERO
+    by_category = {c: ZERO for c in Category.ALL}
+    by_delivery = {d: ZERO for d in Delivery.ALL}
     for category, delivery, hours in records:
         hours = Decimal(hours)
         total += hours
+        by_category[category] = by_category.get(category, ZERO) + hours
+        by_delivery[delivery] = by_delivery.get(delivery, ZERO) + hours
         if delivery == Delivery.ONLINE:
             online += hours
         elif delivery == Delivery.OUTPUT:
@@ -135,7 +151,8 @@ def compute(year: int, records, requirement: Requirement) -> YearResult:
     counted = total - online - output + min(online, requirement.cap_online) \
         + min(output, requirement.cap_output)
     result = YearResult(year=year, obtained=total, counted=counted, face_to_face=f2f,
-                        ethics=ethics, sizheng=sizheng, input_hours=total - output)
+                        ethics=ethics, sizheng=sizheng, input_hours=total - output,
+                        by_category=by_category, by_delivery=by_delivery)
     r = requirement
     checks = ((counted, r.min_total, "有效学时"), (f2f, r.min_face_to_face, "面授学时"),
               (total - output, r.min_input, "投入式及课程学时"), (ethics, r.min_ethics, "职业道德学时"),

@@ -3,18 +3,19 @@ replaceable until the year closes (CLOSE_MONTH_DAY of the following year, Beijin
 and the two reminders of the backbone: 3 days before a class's 15-day roster window closes
 while its roster is empty, and from 1 December to firms with an approved qualification but
 no year-end report."""
+import dataclasses
 import datetime as dt
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 
 from app.extensions import db
-from app.models import (InhouseClass, InhouseQualification, InhouseRosterEntry,
+from app.models import (Firm, InhouseClass, InhouseQualification, InhouseRosterEntry,
                         InhouseYearReport, ReviewStatus)
 from app.workflows.core import files
 from app.workflows.core.commands import command
-from app.workflows.core.errors import ValidationError
+from app.workflows.core.errors import ForbiddenError, ValidationError
 from app.workflows.core.jobs import job
-from app.workflows.core.scoping import SystemActor
+from app.workflows.core.scoping import SystemActor, is_institute
 from app.workflows.inhouse.rules import (OWNER_REPORT, REPORT, ROSTER_DAYS, firm_admin, firm_of,
                                          has_qualification, today)
 from app.workflows.messages import remind
@@ -75,6 +76,48 @@ def _report_reader(actor, owner_id) -> bool:
 
 
 files.register_owner(OWNER_REPORT, _report_reader)
+
+
+NOT_SUBMITTED = "未提交"
+
+
+@dataclasses.dataclass
+class ReportLine:
+    """One firm's 年终总结报告 of a year, as staff read it: the report and its file, or 未提交."""
+    year: int
+    firm: Firm
+    report: InhouseYearReport | None
+    file: object | None
+
+    @property
+    def status(self) -> str:
+        return "已提交" if self.report is not None else NOT_SUBMITTED
+
+
+def year_reports(actor, year: int, firm_id: int | None = None) -> list[ReportLine]:
+    """The institute's list of 年终总结报告 (seed 000 §6.3) for one year: every firm expected
+    to report — an approved 内培资格 of that year (those the December reminder asks) — and any
+    firm that uploaded one; a firm with none shows as 未提交. Staff only: a firm admin reads
+    its own on its page (scoped), never another firm's."""
+    if not is_institute(actor):
+        raise ForbiddenError("只有协会工作人员可以查看各所的年终总结报告")
+    qualified = select(InhouseQualification.firm_id).where(
+        InhouseQualification.year == year, InhouseQualification.status == ReviewStatus.APPROVED)
+    uploaded = select(InhouseYearReport.firm_id).where(InhouseYearReport.year == year)
+    query = select(Firm).where(or_(Firm.id.in_(qualified), Firm.id.in_(uploaded)))
+    if firm_id:
+        query = query.where(Firm.id == firm_id)
+    firms = list(db.session.scalars(query.order_by(Firm.code)))
+    found = {r.firm_id: r for r in db.session.scalars(select(InhouseYearReport).where(
+        InhouseYearReport.year == year,
+        InhouseYearReport.firm_id.in_([f.id for f in firms])))} if firms else {}
+    stored = files.of_owner(OWNER_REPORT, [r.id for r in found.values()]) if found else {}
+    lines = []
+    for firm in firms:
+        report = found.get(firm.id)
+        kept = stored.get(report.id) if report is not None else None
+        lines.append(ReportLine(year, firm, report, kept[-1] if kept else None))
+    return lines
 
 
 @command

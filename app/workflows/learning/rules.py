@@ -380,7 +380,7 @@ def _credit_lessons(actor, now, progress_ids: list[int]) -> int:
         source_kind=SourceKind.ONLINE_LESSON, source_id=row.id, person_id=row.person_id,
         year=row.year, title=f"{row.course.title}（{row.institute.name}）",
         category=row.course.category, delivery=Delivery.ONLINE, hours=row.course.hours,
-        obtained_at=clock.local_today(row.evaluated_at or row.completed_at),
+        obtained_at=row.evaluated_at or row.completed_at,
         acquisition=ACQUISITION) for row in rows])
     for row in rows:
         row.credited_at = now

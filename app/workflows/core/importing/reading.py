@@ -41,7 +41,7 @@ class Column:
     header: str
     key: str
     required: bool = False
-    kind: str = "text"  # text | digits | id_number | mobile | choice | date | decimal
+    kind: str = "text"  # text | digits | id_number | mobile | choice | date | datetime | decimal
     choices: tuple = ()
     default: str | None = None
     max_length: int | None = None
@@ -343,27 +343,11 @@ def cell_value(column: Column, value, data_type=None):
         value = "是" if value else "否"
     if column.kind == "decimal":
         return _decimal_value(column, value)
-    if column.kind == "date":
-        if isinstance(value, dt.datetime):
-            return value.date(), None
-        if isinstance(value, dt.date):
-            return value, None
-        if isinstance(value, (int, float)):
-            from openpyxl.utils.datetime import from_excel
-
-            try:
-                return from_excel(value).date(), None
-            except (ValueError, OverflowError):
-                return None, f"“{column.header}”不是有效日期"
-        text = unicodedata.normalize("NFKC", str(value)).strip()
-        if not text:
-            return None, None
-        for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d"):
-            try:
-                return dt.datetime.strptime(text, fmt).date(), None
-            except ValueError:
-                continue
-        return None, f"“{column.header}”不是有效日期（应为 2025-01-31 格式）"
+    if column.kind in ("date", "datetime"):
+        moment, problem = _moment_value(column, value)
+        if moment is None or column.kind == "datetime":
+            return moment, problem
+        return moment.date(), None
     if isinstance(value, (dt.datetime, dt.date)):
         value = value.isoformat()
     if isinstance(value, float):
@@ -402,6 +386,42 @@ def cell_value(column: Column, value, data_type=None):
     if column.max_length and len(text) > column.max_length:
         return None, f"“{column.header}”过长（最多{column.max_length}个字）"
     return text, None
+
+
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d")
+TIME_FORMATS = ("%H:%M:%S", "%H:%M")
+
+
+def _moment_value(column: Column, value):
+    """(naive datetime as written — Beijing wall time — or None, problem or None) for a date
+    or time cell: an Excel date or date-time cell, an Excel serial number, or text as a date
+    (2025-08-05) or a date and time (the manuals' 2025-08-05 12:22:52, seed 000 §4.2). A
+    `date` column keeps the day of it, a `datetime` column the whole moment."""
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None, microsecond=0), None
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time()), None
+    if isinstance(value, (int, float)):
+        from openpyxl.utils.datetime import from_excel
+
+        try:
+            moment = from_excel(value)
+        except (ValueError, OverflowError, TypeError):
+            return None, f"“{column.header}”不是有效日期"
+        if not isinstance(moment, dt.datetime):
+            return None, f"“{column.header}”不是有效日期"
+        return moment.replace(microsecond=0), None
+    text = " ".join(unicodedata.normalize("NFKC", str(value)).replace("T", " ").split())
+    if not text:
+        return None, None
+    for day in DATE_FORMATS:
+        for fmt in (day, *(f"{day} {t}" for t in TIME_FORMATS)):
+            try:
+                return dt.datetime.strptime(text, fmt), None
+            except ValueError:
+                continue
+    return None, (f"“{column.header}”不是有效日期（应为 2025-01-31 或 2025-01-31 12:22:52 "
+                  f"格式）")
 
 
 def _decimal_value(column: Column, value):
@@ -486,7 +506,10 @@ def parse(importer: Importer, filename: str, data: bytes, progress=None) -> Pars
         row = Row(number=offset, raw=[raw_text(cells[positions[h]][0])
                                       if positions[h] < len(cells) else ""
                                       for h in importer.headers])
-        for column in importer.columns:
+        # a kind's read-only extras (an export's columns after the template's) are read when
+        # the file has them, never required, never in the template
+        extras = [c for c in getattr(importer, "extras", ()) if c.header in positions]
+        for column in (*importer.columns, *extras):
             index = positions[column.header]
             value, data_type = cells[index] if index < len(cells) else (None, None)
             normalised, message = cell_value(column, value, data_type)

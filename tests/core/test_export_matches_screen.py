@@ -1,0 +1,172 @@
+"""Every export says what its screen says (issue 23 item 5; team guide: 「an export says what
+its screen says, numbers as numbers」): for each list page that exports, the screen's table is
+read from the HTML and the workbook back with openpyxl; the columns both have agree row by row,
+hours are number cells (Excel sums them) and times date cells, 事务所培训概况 has 通过率 and says
+无学时要求 where the screen does."""
+import datetime as dt
+import io
+from decimal import Decimal
+from html.parser import HTMLParser
+
+import openpyxl
+import pytest
+from flask_appbuilder.security.sqla.models import User
+
+from app import clock
+from app.extensions import db
+from app.models import PersonType
+from app.workflows import hours
+from app.workflows.applications import rules as applications
+from tests.applications.world import output, proof
+from tests.helpers import NOW, make_person
+
+YEAR = 2026
+
+
+class _Table(HTMLParser):
+    """The header and body rows (cell texts) of the table with the given id."""
+
+    def __init__(self, table_id):
+        super().__init__()
+        self.table_id, self.depth, self.rows, self.cell, self.row = table_id, 0, [], None, None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table" and (self.depth or dict(attrs).get("id") == self.table_id):
+            self.depth += 1
+        elif self.depth and tag == "tr":
+            self.row = []
+        elif self.depth and tag in ("td", "th"):
+            self.cell = []
+            self.span = int(dict(attrs).get("colspan", 1))
+
+    def handle_endtag(self, tag):
+        if tag == "table" and self.depth:
+            self.depth -= 1
+        elif self.depth and tag in ("td", "th") and self.cell is not None:
+            self.row.append(" ".join("".join(self.cell).split()))
+            self.row.extend([None] * (self.span - 1))  # a merged cell: what follows is empty
+            self.cell = None
+        elif self.depth and tag == "tr" and self.row is not None:
+            self.rows.append(self.row)
+            self.row = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def screen_table(html: str, table_id: str):
+    parser = _Table(table_id)
+    parser.feed(html)
+    return parser.rows[0], parser.rows[1:]
+
+
+def shown(cell) -> str | None:
+    """A workbook cell as a person reads it in Excel (its number format applied)."""
+    value, fmt = cell.value, cell.number_format
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S" if "hh" in fmt else "%Y-%m-%d")
+    if isinstance(value, (int, float)) and fmt.endswith("%"):
+        return f"{100 * value:.1f}%"
+    if isinstance(value, (int, float)) and fmt.startswith("0."):
+        return f"{value:.{len(fmt) - 2}f}"
+    return str(value)
+
+
+def workbook_table(data: bytes):
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    rows = [list(r) for r in sheet.iter_rows()]
+    return [c.value for c in rows[0]], rows[1:]
+
+
+def compare(html, table_id, data, *, skip=("序号",)):
+    """The columns both tables have, row by row (as sets of rows: the same rows, any order)."""
+    header, body = screen_table(html, table_id)
+    book_header, book_rows = workbook_table(data)
+    shared = [h for h in header if h in book_header and h not in skip]
+    assert len(shared) >= 4, (header, book_header)
+    screen = sorted(tuple(row[header.index(h)] or "" for h in shared) for row in body)
+    book = sorted(tuple(shown(row[book_header.index(h)]) or "" for h in shared)
+                  for row in book_rows)
+    assert book == screen, (shared, screen, book)
+    assert screen, "the screen shows no rows: nothing was compared"
+    return shared, book_header, book_rows
+
+
+@pytest.fixture
+def listed(app, world):
+    """A's CPA 张一: hours of 2026 with times; A's 其他从业人员 (no requirement) with some; 张一
+    filed an 产出式 application that staff confirmed."""
+    with app.app_context():
+        make_person(app, world.a.id, "王其他", person_type=PersonType.OTHER, serial=40)
+        for number, (delivery, amount, moment) in enumerate([
+                ("面授", "24", dt.datetime(2026, 3, 5, 9, 30, 15)),
+                ("网络课程", "12.5", dt.datetime(2026, 8, 5, 12, 22, 52)),
+                ("执业机构内培", "8", dt.date(2026, 6, 1))]):
+            hours.credit(None, NOW, source_kind="import", source_id=f"m{number}",
+                         person_id=world.a_people[0], year=YEAR, title=f"课程{number}",
+                         category="专业课", delivery=delivery, hours=amount, obtained_at=moment)
+        hours.credit(None, NOW, source_kind="import", source_id="o1", person_id=world.a_people[1],
+                     year=YEAR, title="其他人员的课", category="专业课", delivery="网络课程",
+                     hours="3", obtained_at=dt.datetime(2026, 7, 1, 8, 0))
+        member = db.session.query(User).filter_by(username=world.member).one()
+        applications.file_application(member, NOW, output(), proof())
+        db.session.commit()
+    return world
+
+
+def _get(make_client, login, url):
+    client = make_client()
+    assert client.login(login).status_code == 302
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response
+
+
+@pytest.mark.parametrize("login", ["staff1", "P11010001"])
+@pytest.mark.parametrize("page,table,export", [
+    (f"/hours/overview/?year={YEAR}", "overview-table", f"/hours/overview/export/xlsx/?year={YEAR}"),
+    (f"/hours/annual/?year={YEAR}", "annual-table", f"/hours/annual/export/xlsx/?year={YEAR}"),
+    (f"/hours/details/?year={YEAR}", "details-table", f"/hours/details/export/xlsx/?year={YEAR}"),
+])
+def test_each_hour_query_exports_what_its_screen_shows(make_client, listed, login, page, table,
+                                                       export):
+    html = _get(make_client, login, page).get_data(as_text=True)
+    shared, header, rows = compare(html, table, _get(make_client, login, export).data)
+    for name in ("学时", "已获学时", "有效学时", "面授学时"):
+        if name in header:  # hours are numbers, shown with one place
+            cells = [r[header.index(name)] for r in rows]
+            assert all(isinstance(c.value, (int, float)) and
+                       c.number_format == ("0" if c.value == 0 else "0.0") for c in cells), name
+    if "通过时间" in header:  # times are date cells, in Beijing time
+        cells = [r[header.index("通过时间")] for r in rows]
+        assert all(isinstance(c.value, dt.datetime) for c in cells)
+        assert "2026-08-05 12:22:52" in [shown(c) for c in cells]
+
+
+def test_the_overview_workbook_has_the_pass_rate_and_no_requirement_as_the_screen(
+        make_client, listed):
+    """事务所培训概况: 通过率 as on the screen; 其他从业人员 「无学时要求」, never counted 通过."""
+    _, rows = workbook_table(_get(make_client, "P11010001",
+                                  f"/hours/overview/export/xlsx/?year={YEAR}").data)
+    by_type = {r[1].value: [c.value for c in r] for r in rows}
+    assert by_type[PersonType.OTHER][4:] == ["无学时要求", None]
+    rate = [r for r in rows if r[1].value == PersonType.CPA][0][5]
+    assert rate.number_format == "0.0%" and 0 <= rate.value <= 1
+
+
+def test_the_applications_workbook_agrees_with_its_list(make_client, listed):
+    for login in ("110100010001", "staff1"):
+        html = _get(make_client, login, "/applications/").get_data(as_text=True)
+        data = _get(make_client, login, "/applications/export").data
+        header, body = screen_table(html, "application-table")
+        book_header, book_rows = workbook_table(data)
+        for label in ("数量", "申请学时", "状态", "提交时间"):
+            screen = [row[header.index(label)] for row in body]
+            book = [shown(row[book_header.index(label)]) for row in book_rows]
+            assert book == screen, (login, label, screen, book)
+        hours_cell = book_rows[0][book_header.index("申请学时")]
+        assert isinstance(hours_cell.value, (int, float)) and hours_cell.number_format == "0.0"
+        assert isinstance(book_rows[0][book_header.index("提交时间")].value, dt.datetime)
