@@ -161,6 +161,12 @@ def test_the_document_lists_every_error_answer_with_the_error_body(app, world):
     person = document["paths"]["/api/v1/person/"]["get"]["responses"]["200"]
     schema = person["content"]["application/json"]["schema"]
     assert schema["properties"]["ids"]["items"] == {"type": "integer"}
+    schemas = document["components"]["schemas"]
+    # a person may have no firm (协会代管); an hour record always has its person
+    assert schemas["PersonApi.get_list"]["properties"]["firm"] == {
+        "allOf": [{"$ref": "#/components/schemas/PersonApi.get_list.Firm"}], "nullable": True}
+    assert schemas["HourRecordApi.get_list"]["properties"]["person"] == {
+        "$ref": "#/components/schemas/HourRecordApi.get_list.Person"}
     info = document["paths"]["/api/v1/person/_info"]["get"]["responses"]["200"]
     assert info["content"]["application/json"]["schema"]["properties"]["add_columns"][
         "type"] == "array"

@@ -14,7 +14,7 @@ checking against it) meets no surprise:
   403 not permitted; 404 a row or name in the path that is not there (or not yours); for
   writes 409 (a conflicting or already-decided row), 413 (body too large) and 422 (the
   body does not validate); 429 for the login limit; 500 (a bug, logged);
-- ids are integers, `_info`'s columns lists, related rows nullable where the relation is.
+- ids are integers, `_info`'s columns lists, a related row nullable where its foreign key is.
 """
 import copy
 import functools
@@ -97,22 +97,45 @@ def _integer_ids(schema: dict) -> None:
             properties[key] = {"type": "array", "items": FIELD_INFO}
 
 
-def _nullable_relations(schemas: dict) -> None:
-    """A related row (a nested object) may be absent: `null` is a valid value. Done on the
+def _nullable_relations(schemas: dict, may_be_absent) -> None:
+    """A related row (a nested object) that may be absent takes `null` too. Done on the
     reference to it (OpenAPI 3.0: a $ref takes no siblings, so wrapped in allOf)."""
-    for schema in schemas.values():
+    for schema_name, schema in schemas.items():
         for name, prop in list((schema.get("properties") or {}).items()):
-            if "$ref" in prop:
+            if "$ref" in prop and may_be_absent(schema_name, name):
                 schema["properties"][name] = {"allOf": [{"$ref": prop["$ref"]}],
                                               "nullable": True}
 
 
-def complete(document: dict) -> dict:
-    """The document with the corrections above (a new dict; the argument is not changed)."""
+def relation_may_be_absent(appbuilder):
+    """(schema name, property) -> whether that related row can be missing: FAB names a
+    resource's schemas "<ApiClass>.get_list" / "<ApiClass>.get"; the relation is optional
+    when one of its foreign-key columns is nullable. Unknown names: assume it can."""
+    from sqlalchemy import inspect
+
+    apis = {type(view).__name__: view for view in appbuilder.baseviews
+            if getattr(getattr(view, "datamodel", None), "obj", None) is not None}
+
+    def may_be_absent(schema_name: str, prop: str) -> bool:
+        parts = schema_name.split(".")
+        view = apis.get(parts[0])
+        if view is None or len(parts) != 2:
+            return True
+        relation = inspect(view.datamodel.obj).relationships.get(prop)
+        if relation is None or relation.uselist:
+            return True
+        return any(column.nullable for column in relation.local_columns)
+
+    return may_be_absent
+
+
+def complete(document: dict, may_be_absent=lambda _schema, _prop: True) -> dict:
+    """The document with the corrections above (a new dict; the argument is not changed).
+    `may_be_absent(schema name, property)`: whether a nested related row can be null."""
     document = copy.deepcopy(document)
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
-    _nullable_relations(schemas)
+    _nullable_relations(schemas, may_be_absent)
     schemas["Error"] = ERROR
     responses = components.setdefault("responses", {})
     for code in DESCRIPTIONS:
@@ -146,7 +169,9 @@ def install(app) -> None:
     def documented(*args, **kwargs):
         response = current_app.make_response(view(*args, **kwargs))
         if response.status_code == 200 and response.is_json:
-            response.set_data(current_app.json.dumps(complete(response.get_json())))
+            may_be_absent = relation_may_be_absent(current_app.appbuilder)
+            response.set_data(current_app.json.dumps(complete(response.get_json(),
+                                                              may_be_absent)))
         return response
 
     app.view_functions["OpenApi.get"] = documented
