@@ -70,7 +70,9 @@ class HourRecordApi(ScopedModelRestApi):
           - {in: query, name: person, required: true, schema: {type: integer}}
           - {in: query, name: year, required: true, schema: {type: integer}}
           responses:
-            200: {description: obtained, counted, face_to_face, ethics, sizheng, passed, reasons, sentence}
+            200:
+              description: the person's verdict for the year (hours as numbers)
+              content: {application/json: {schema: {type: object, required: [year, obtained, counted, passed, reasons, sentence], properties: {year: {type: integer}, obtained: {type: number}, counted: {type: number}, face_to_face: {type: number}, ethics: {type: number}, sizheng: {type: number}, exempt: {type: boolean}, required: {type: boolean}, passed: {type: boolean}, reasons: {type: array, items: {type: string}}, sentence: {type: string}}}}}
             400: {description: bad parameters}
             404: {description: no such person in your scope}
         """
@@ -105,7 +107,9 @@ class HourRecordApi(ScopedModelRestApi):
                     obtained_at: {type: string, description: "YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (Beijing)"}
                     reason: {type: string}
           responses:
-            201: {description: the record}
+            201:
+              description: the record
+              content: {application/json: {schema: {type: object, required: [id, hours], properties: {id: {type: integer}, hours: {type: number}}}}}
             400: {description: bad input, with the field}
         """
         data = request.get_json(silent=True) or {}
@@ -129,7 +133,7 @@ class HourRecordApi(ScopedModelRestApi):
             if error.field:
                 body["field"] = error.field
             return self.response(error.status, **body)
-        return self.response(201, id=record.id, hours=str(record.hours))
+        return self.response(201, id=record.id, hours=record.hours)
 
 
 # ---- CORE: 学时要求设置 (staff) ----------------------------------------------------------

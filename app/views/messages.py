@@ -327,7 +327,9 @@ class MessageApi(ScopedModelRestApi):
           parameters:
           - {in: path, name: pk, required: true, schema: {type: integer}}
           responses:
-            200: {description: read, with the unread counts per kind}
+            200:
+              description: read, with the unread counts per kind
+              content: {application/json: {schema: {type: object, required: [id, read_at, unread], properties: {id: {type: integer}, read_at: {type: string}, unread: {type: object, additionalProperties: {type: integer}}}}}}
             404: {description: not one of my messages}
         """
         user = g.user

@@ -121,7 +121,9 @@ class StaffImportApi(ImportApiMixin, BaseApi):
                     file: {type: string, format: binary}
                     firm: {type: string}
           responses:
-            200: {description: the preview}
+            200:
+              description: the preview (token, counts, errors by row)
+              content: {application/json: {schema: {type: object, required: [token, kind, status], properties: {token: {type: string}, kind: {type: string}, status: {type: string}, total: {type: integer}, valid: {type: integer}, committable: {type: boolean}, errors: {type: array, items: {type: object}}, counts: {type: object}}}}}
             400: {description: bad input}
             403: {description: not your firm}
         """
@@ -136,7 +138,9 @@ class StaffImportApi(ImportApiMixin, BaseApi):
           parameters:
           - {in: path, name: token, required: true, schema: {type: string}}
           responses:
-            200: {description: the preview}
+            200:
+              description: the preview (token, counts, errors by row)
+              content: {application/json: {schema: {type: object, required: [token, kind, status], properties: {token: {type: string}, kind: {type: string}, status: {type: string}, total: {type: integer}, valid: {type: integer}, committable: {type: boolean}, errors: {type: array, items: {type: object}}, counts: {type: object}}}}}
             404: {description: no such preview for you}
         """
         return self._get(token, roster.KIND)
@@ -157,7 +161,9 @@ class StaffImportApi(ImportApiMixin, BaseApi):
                   properties:
                     confirm_mass_revoke: {type: boolean}
           responses:
-            200: {description: imported}
+            200:
+              description: "imported (the preview with the kind's totals)"
+              content: {application/json: {schema: {type: object, required: [token, kind, status], properties: {token: {type: string}, kind: {type: string}, status: {type: string}, total: {type: integer}, valid: {type: integer}, committable: {type: boolean}, errors: {type: array, items: {type: object}}, counts: {type: object}}}}}
             400: {description: refused, with the reason}
             404: {description: no such preview for you}
         """
@@ -170,7 +176,9 @@ class StaffImportApi(ImportApiMixin, BaseApi):
         ---
         get:
           responses:
-            200: {description: the template}
+            200:
+              description: the .xlsx template
+              content: {application/vnd.openxmlformats-officedocument.spreadsheetml.sheet: {schema: {type: string, format: binary}}}
         """
         return self._template(roster.KIND)
 

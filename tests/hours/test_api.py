@@ -82,6 +82,7 @@ def test_staff_correct_with_a_reason_and_firms_may_not(app, credited):
     created = http.post("/api/v1/hour_record/correction", headers=staff,
                         json=_correction(person_id=world.a_people[0]))
     assert created.status_code == 201, created.get_json()
+    assert created.get_json()["hours"] == -2.5  # a number, as the document says (issue 22)
     assert _year(http, staff, world.a_people[0]).get_json()["obtained"] == 5.5
     with app.app_context():
         record = db.session.get(HourRecord, created.get_json()["id"])

@@ -381,12 +381,13 @@ def _request_user():
 
 
 def install(app, appbuilder) -> None:
-    from app.views.core import bad_input, headers, times, unavailable
+    from app.views.core import bad_input, headers, rest_contract, times, unavailable
     from app.workflows.core import audit
 
     times.install(app, appbuilder)
     headers.install(app)
     audit.set_default_actor(_request_user)
+    rest_contract.install(app, appbuilder)  # its 401 for an anonymous write comes first
     app.before_request(protect_api_writes)
     bad_input.install(app)
     app.after_request(no_store)

@@ -261,7 +261,9 @@ class ImportApi(ImportApiMixin, BaseApi):
                   properties:
                     file: {type: string, format: binary}
           responses:
-            200: {description: the preview}
+            200:
+              description: the preview (token, counts, errors by row)
+              content: {application/json: {schema: {type: object, required: [token, kind, status], properties: {token: {type: string}, kind: {type: string}, status: {type: string}, total: {type: integer}, valid: {type: integer}, committable: {type: boolean}, errors: {type: array, items: {type: object}}, counts: {type: object}}}}}
             400: {description: bad input, in Chinese}
             403: {description: not yours to import}
         """
@@ -276,7 +278,9 @@ class ImportApi(ImportApiMixin, BaseApi):
           parameters:
           - {in: path, name: token, required: true, schema: {type: string}}
           responses:
-            200: {description: the preview}
+            200:
+              description: the preview (token, counts, errors by row)
+              content: {application/json: {schema: {type: object, required: [token, kind, status], properties: {token: {type: string}, kind: {type: string}, status: {type: string}, total: {type: integer}, valid: {type: integer}, committable: {type: boolean}, errors: {type: array, items: {type: object}}, counts: {type: object}}}}}
             404: {description: no such preview for you}
         """
         return self._get(token)
@@ -297,7 +301,9 @@ class ImportApi(ImportApiMixin, BaseApi):
                   properties:
                     confirm: {type: boolean}
           responses:
-            200: {description: imported}
+            200:
+              description: "imported (the preview with the kind's totals)"
+              content: {application/json: {schema: {type: object, required: [token, kind, status], properties: {token: {type: string}, kind: {type: string}, status: {type: string}, total: {type: integer}, valid: {type: integer}, committable: {type: boolean}, errors: {type: array, items: {type: object}}, counts: {type: object}}}}}
             400: {description: refused, with the reason}
             404: {description: no such preview for you}
             409: {description: committed by someone else at the same moment}
@@ -313,7 +319,9 @@ class ImportApi(ImportApiMixin, BaseApi):
           parameters:
           - {in: path, name: kind_name, required: true, schema: {type: string}}
           responses:
-            200: {description: the template}
+            200:
+              description: the .xlsx template
+              content: {application/vnd.openxmlformats-officedocument.spreadsheetml.sheet: {schema: {type: string, format: binary}}}
         """
         return self._template(kind_name)
 

@@ -19,6 +19,12 @@ from app.views.core.scoping import current_user, now
 from app.workflows.core.errors import DomainError, NotFoundError, ValidationError
 
 
+DONE = {"type": "object", "required": ["id", "status", "verbs"], "properties": {
+    "id": {"type": "integer"}, "status": {"type": "string"},
+    "version": {"type": "integer", "nullable": True},
+    "verbs": {"type": "array", "items": {"type": "string"}}}}
+
+
 class MachineVerbsMixin:
     machine = None
     verb_commands: dict = {}
@@ -42,8 +48,12 @@ class MachineVerbsMixin:
         if command is None:
             return self.response(404, message=f"没有名为“{verb}”的操作")
         body = request.get_json(silent=True) or {}
-        version = body.get("version")
+        version, remark = body.get("version"), body.get("remark")
         try:
+            if remark is not None and not isinstance(remark, str):
+                raise ValidationError("remark（原因）须为文本", "remark")
+            if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+                raise ValidationError("version（版本号）须为整数", "version")
             if version is not None:
                 item = self.datamodel.get(pk, self._base_filters)
                 if item is None:
@@ -51,7 +61,7 @@ class MachineVerbsMixin:
                 if getattr(item, "version", version) != version:
                     raise ValidationError(f"该记录已被他人处理（当前状态："
                                           f"{self.machine.state(item)}），请刷新后再操作")
-            item = command(g.user, now(), pk, remark=body.get("remark"))
+            item = command(g.user, now(), pk, remark=remark)
         except DomainError as error:
             self.datamodel.session.rollback()
             return self._verb_error(error)
@@ -68,7 +78,25 @@ class MachineVerbsMixin:
           parameters:
           - {in: path, name: pk, required: true, schema: {type: integer}}
           responses:
-            200: {description: "{verbs: [...], status, version}"}
+            200:
+              description: the verbs the caller may use now, the row's state and version
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [id, status, verbs]
+                    properties:
+                      id: {type: integer}
+                      status: {type: string}
+                      version: {type: integer, nullable: true}
+                      verbs:
+                        type: array
+                        items:
+                          type: object
+                          properties:
+                            verb: {type: string}
+                            label: {type: string}
+                            remark: {type: boolean, description: 须填写原因}
             404: {description: not a row you may see}
         """
         item = self.datamodel.get(pk, self._base_filters)
@@ -102,7 +130,9 @@ class MachineVerbsMixin:
                     "type": "object", "properties": {
                         "remark": {"type": "string"}, "version": {"type": "integer"}}}}}},
                 "responses": {
-                    "200": {"description": "done: {id, status, version, verbs}"},
+                    "200": {"description": "done: the row's new state, version and the verbs "
+                                           "the caller may use next",
+                            "content": {"application/json": {"schema": DONE}}},
                     "400": {"description": "refused, with the reason in Chinese"},
                     "403": {"description": "not yours to decide"},
                     "404": {"description": "not a row you may see"},

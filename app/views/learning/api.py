@@ -75,7 +75,9 @@ class LessonProgressApi(ScopedModelRestApi):
                     course_code: {type: string, description: 课程编号}
                     completed_at: {type: string, description: 完成时间}
           responses:
-            200: {description: "recorded (or already recorded): {id, status, message}"}
+            200:
+              description: recorded (or already recorded)
+              content: {application/json: {schema: {type: object, required: [id, status, message], properties: {id: {type: integer}, status: {type: string}, message: {type: string}, completed_at: {type: string, nullable: true}, evaluated_at: {type: string, nullable: true}}}}}
             400: {description: "a field is missing or wrong: {message, field} in Chinese"}
             403: {description: "the learner did not choose your institute that year; nothing written"}
             404: {description: "your institute has no course with that code that year"}
@@ -108,7 +110,9 @@ class LessonProgressApi(ScopedModelRestApi):
                     comment: {type: string, description: 评价内容}
                     evaluated_at: {type: string, description: 评价时间}
           responses:
-            200: {description: "recorded (or already recorded): {id, status, message}"}
+            200:
+              description: recorded (or already recorded)
+              content: {application/json: {schema: {type: object, required: [id, status, message], properties: {id: {type: integer}, status: {type: string}, message: {type: string}, completed_at: {type: string, nullable: true}, evaluated_at: {type: string, nullable: true}}}}}
             400: {description: "a field is missing or wrong: {message, field} in Chinese"}
             403: {description: "the learner did not choose your institute that year; nothing written"}
             404: {description: "your institute has no course with that code that year"}

@@ -82,7 +82,9 @@ class AppointmentApi(MachineVerbsMixin, ScopedModelRestApi):
                     cases: {type: array, items: {type: integer}}
                     slot: {type: object, properties: {date: {type: string, format: date}, start: {type: string}}}
           responses:
-            201: {description: the appointment}
+            201:
+              description: the appointment
+              content: {application/json: {schema: {type: object, required: [id, day, start, seats, status], properties: {id: {type: integer}, day: {type: string, format: date}, start: {type: string}, seats: {type: integer}, status: {type: string}}}}}
             400: {description: refused, with the reason}
             409: {description: the slot is full}
         """
@@ -108,7 +110,9 @@ class AppointmentApi(MachineVerbsMixin, ScopedModelRestApi):
           parameters:
           - {in: query, name: type, required: false, schema: {type: string}}
           responses:
-            200: {description: "{days: [{date, weekday, open, slots: [{start, end, seats, left}]}]}"}
+            200:
+              description: the next seven days, each slot with the seats left
+              content: {application/json: {schema: {type: object, required: [days], properties: {type: {type: string, nullable: true}, days: {type: array, items: {type: object, required: [date, weekday, open, slots], properties: {date: {type: string, format: date}, weekday: {type: string}, open: {type: boolean}, slots: {type: array, items: {type: object, properties: {start: {type: string}, end: {type: string}, seats: {type: integer}, left: {type: integer}, noon: {type: string}, late: {type: boolean}}}}}}}}}}}
             400: {description: unknown type}
         """
         case_type = request.args.get("type")
@@ -132,7 +136,9 @@ class AppointmentApi(MachineVerbsMixin, ScopedModelRestApi):
                   properties:
                     slot: {type: object, properties: {date: {type: string, format: date}, start: {type: string}}}
           responses:
-            200: {description: the appointment}
+            200:
+              description: the appointment
+              content: {application/json: {schema: {type: object, required: [id, day, start, status], properties: {id: {type: integer}, day: {type: string, format: date}, start: {type: string}, status: {type: string}}}}}
             400: {description: refused}
             404: {description: not yours}
             409: {description: the new slot is full}

@@ -135,7 +135,9 @@ class EnrollmentApi(MachineVerbsMixin, ScopedModelRestApi):
                   properties:
                     result: {type: string, enum: [合格, 不合格, 尚未参加培训]}
           responses:
-            200: {description: the result recorded}
+            200:
+              description: the result recorded
+              content: {application/json: {schema: {type: object, required: [id], properties: {id: {type: integer}, result: {type: string, nullable: true}}}}}
             400: {description: refused, with the reason in Chinese}
             403: {description: not staff}
             404: {description: not a row you may see}
@@ -197,7 +199,9 @@ class WaitlistEntryApi(ScopedModelRestApi):
               application/json:
                 schema: {type: object}
           responses:
-            200: {description: enrolled}
+            200:
+              description: enrolled
+              content: {application/json: {schema: {type: object, required: [enrollment_id, status], properties: {enrollment_id: {type: integer}, status: {type: string}}}}}
             400: {description: refused, with the reason in Chinese}
             404: {description: not a row you may see}
         """
@@ -219,7 +223,9 @@ class WaitlistEntryApi(ScopedModelRestApi):
           parameters:
           - {in: path, name: pk, required: true, schema: {type: integer}}
           responses:
-            200: {description: declined}
+            200:
+              description: declined
+              content: {application/json: {schema: {type: object, required: [id, state], properties: {id: {type: integer}, state: {type: string}}}}}
             400: {description: refused, with the reason in Chinese}
             404: {description: not a row you may see}
         """
