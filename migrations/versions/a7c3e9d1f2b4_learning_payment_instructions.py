@@ -2,7 +2,7 @@
 order's 缴费编号, so a 非执业会员 with a 待缴费 fee sees how to pay and what to write
 
 Revision ID: a7c3e9d1f2b4
-Revises: f1a2b3c4d5e6
+Revises: f2b3c4d5e6f7
 Create Date: 2026-12-07 09:30:00
 
 Nullable columns; existing fee orders get their 缴费编号 (institute code + year + order
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a7c3e9d1f2b4'
-down_revision = 'f1a2b3c4d5e6'
+down_revision = 'f2b3c4d5e6f7'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """所需材料 of 关系转移 per 关系转移类型 (seed 004 §3.3), and 信息变更's ID card for 将军官证等证件变更为身份证
 
 Revision ID: a7d24e1f0c3b
-Revises: f1a2b3c4d5e6
+Revises: a7c3e9d1f2b4
 Create Date: 2026-12-07 09:30:00
 
 Data only. The four 关系转移 rows that asked every type for a contract with the new firm,
@@ -15,7 +15,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = 'a7d24e1f0c3b'
-down_revision = 'f1a2b3c4d5e6'
+down_revision = 'a7c3e9d1f2b4'
 branch_labels = None
 depends_on = None
 

@@ -3,7 +3,7 @@ before a sign-out, a password change, a reset, a revocation or a role change); a
 enrollment is unique per class by (firm, mobile), not by mobile across firms
 
 Revision ID: b2c2a1d0e9f8
-Revises: f1a2b3c4d5e6
+Revises: a7d24e1f0c3b
 Create Date: 2026-12-07 09:20:00
 
 A NOT NULL column with a server default: existing accounts start at 0, which is what the
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b2c2a1d0e9f8'
-down_revision = 'f1a2b3c4d5e6'
+down_revision = 'a7d24e1f0c3b'
 branch_labels = None
 depends_on = None
 

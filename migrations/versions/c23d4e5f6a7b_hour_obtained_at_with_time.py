@@ -1,7 +1,7 @@
 """学时记录的获得时间 keeps the time: hour_record.obtained_at from a date to a UTC timestamp
 
 Revision ID: c23d4e5f6a7b
-Revises: f1a2b3c4d5e6
+Revises: b2c2a1d0e9f8
 Create Date: 2026-12-07 09:20:00
 
 Seed 000 §4.2 shows 获得时间 as 2025-08-05 12:22:52. Existing records knew only the day: each
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c23d4e5f6a7b'
-down_revision = 'f1a2b3c4d5e6'
+down_revision = 'b2c2a1d0e9f8'
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,10 @@
 the answers its screen shows asks for exactly the manual's list (quoted); 关系转移 per type
 (§3.3: 京内转所 — 转入事务所 / 转入协会代管; 跨省 — 外省转入本市事务所 / 外省转入本市协会代管 /
 本市转外省事务所/协会代管); the migration rewrites a populated table."""
+from pathlib import Path
+
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from app.extensions import db
@@ -10,6 +13,8 @@ from app.workflows.core.errors import ValidationError
 from app.workflows.registration import cases, requirements
 from app.workflows.registration import types as TY
 from tests.registration.common import NOW, pdf, setup_tables
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
 def _labels(case_type, answers, required=None):
@@ -142,7 +147,9 @@ def test_the_migration_rewrites_a_populated_table_and_back(app, tmp_path):
             "order by sort, id")).all()
 
     with create_app(Config).app_context():
-        flask_migrate.upgrade(revision="f1a2b3c4d5e6")
+        # the revision before this one, whatever other migrations land before it
+        previous = ScriptDirectory(str(MIGRATIONS)).get_revision("a7d24e1f0c3b").down_revision
+        flask_migrate.upgrade(revision=previous)
         before = rows()
         assert ("labor_contract", "retired=非退休") in before
         db.session.execute(text(  # a row staff added stays
@@ -158,7 +165,7 @@ def test_the_migration_rewrites_a_populated_table_and_back(app, tmp_path):
         # the same as a fresh install of the defaults
         fresh = [(k, c) for t, k, _l, _r, c, _t in requirements.DEFAULTS if t == "关系转移"]
         assert [r for r in after if r[0] != "photo"] == fresh
-        flask_migrate.downgrade(revision="f1a2b3c4d5e6")
+        flask_migrate.downgrade(revision=previous)
         assert sorted(rows()) == sorted(before + [("photo", "")])
         db.session.remove()
         db.engine.dispose()
