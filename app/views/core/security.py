@@ -58,7 +58,7 @@ VIEW_LABELS = {
     "ResetPasswordView": "重置用户密码", "AuthDBView": "登录", "UtilView": "工具",
     "LocaleView": "界面语言", "HomeView": "首页", "MenuApi": "菜单接口", "OpenApi": "接口文档",
     "SwaggerView": "接口文档页面", "SecurityApi": "登录接口", "Account": "修改密码",
-    "Settings": "设置", "Import": "表格导入", "PasswordRecoveryView": "找回密码",
+    "Settings": "设置", "Channels": "微信绑定与通知方式", "Import": "表格导入", "PasswordRecoveryView": "找回密码",
     "FirmApi": "事务所接口", "PersonApi": "人员接口", "HourRecordApi": "学时记录接口",
     "MessageApi": "消息接口", "PersonTransferApi": "人员转入接口", "HelpCenter": "帮助中心",
     "MessageCenter": "消息中心", "NoticeAdmin": "通知管理", "TransferConfirm": "人员转入确认",
