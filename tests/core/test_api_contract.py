@@ -211,7 +211,7 @@ def run_schemathesis(base: str, token: str, cwd: Path, *, max_examples=3, seed=2
 ROLES = [STAFF, FIRM_ADMIN, MEMBER, INSTITUTE]
 
 
-@pytest.mark.slow  # about 20-40 s a role on two shared cores: ~460 requests against a live server
+@pytest.mark.slow("about 20-40 s a role on two shared cores: ~460 requests against a live server")
 @pytest.mark.parametrize("role", ROLES)
 def test_schemathesis_finds_the_document_true_for_each_role(app, world, role, tmp_path):
     logins = _rows_of_every_domain(app, world)

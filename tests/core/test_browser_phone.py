@@ -85,7 +85,7 @@ def _overflowing(base, login, password):
     return found, opened
 
 
-@pytest.mark.slow  # demo seed (~20 s) and some 150 pages in a browser
+@pytest.mark.slow("demo seed (~20 s) and some 150 pages in a browser")
 def test_every_page_of_a_member_and_a_firm_admin_fits_a_phone(app):
     require_chromium()
     from app.extensions import db

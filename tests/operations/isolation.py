@@ -2,7 +2,7 @@
 import datetime as dt
 
 from app.extensions import db
-from app.models import AuditLog, JobRun, OutboxMail, OutboxSms
+from app.models import AuditLog, JobRun, OutboxMail
 from app.roles import FIRM_ADMIN, MEMBER
 from tests.helpers import B_CLERK
 
@@ -18,17 +18,13 @@ def rows(world, app):
                        outcome="成功", counts="{}"),
                 OutboxMail(to_addr="secret@b.example", subject="乙所机密邮件", body="x",
                            status="发送失败", attempts=5, next_attempt_at=MOMENT,
-                           created_at=MOMENT),
-                OutboxSms(to_mobile="13900000099", body="乙所机密短信", status="待发送",
-                          created_at=MOMENT)])
+                           created_at=MOMENT)])
             db.session.commit()
         found = {
             JobRun: [(r.id, r.job) for r in db.session.query(JobRun).filter_by(
                 job="probe_secret_job")],
             OutboxMail: [(m.id, m.subject) for m in db.session.query(OutboxMail).filter_by(
                 subject="乙所机密邮件")],
-            OutboxSms: [(m.id, m.body) for m in db.session.query(OutboxSms).filter_by(
-                body="乙所机密短信")],
             AuditLog: [(r.id, r.username) for r in db.session.query(AuditLog).filter_by(
                 username=B_CLERK).limit(3)],
         }
