@@ -548,7 +548,7 @@ def credit_entry(actor, now, entry: InhouseRosterEntry) -> None:
     ledger.credit(actor, now, source_kind=SourceKind.INHOUSE_ROSTER, source_id=entry.id,
                   person_id=entry.person_id, year=item.year, title=item.name,
                   category=item.category, delivery=entry.acquisition, hours=entry.hours,
-                  obtained_at=item.end_date, acquisition="事务所内部培训")
+                  obtained_at=item.end_date)
 
 
 @command
