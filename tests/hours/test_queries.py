@@ -265,3 +265,12 @@ def test_acquisition_is_the_manuals_and_the_source_has_its_own_column(app, make_
         hours.credit(None, NOW, source_kind="import", source_id="bad", person_id=1, year=YEAR,
                      title="课", category="专业课", delivery="面授", hours="1",
                      obtained_at=dt.date(YEAR, 1, 2), acquisition="事务所内部培训")
+
+
+def test_the_year_is_the_link_the_mine_page_promises(make_client, studied):
+    """学时查询 says 「点击年度查看当年的学时明细」: the year itself links to that year's detail."""
+    page = _page(make_client, "110100010001", "/hours/mine/").get_data(as_text=True)
+    assert "点击年度查看" in page
+    for year in (YEAR, 2025):
+        link = f'<a class="year-link" href="/hours/person/{studied.a_people[0]}/{year}"'
+        assert link in page and f">{year}</a>" in page, year
