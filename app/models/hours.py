@@ -39,6 +39,16 @@ class SourceKind:
     ONLINE_LESSON = "online_lesson"  # 网络学习: one evaluated lesson (LessonProgress)
     IMPORT = "import"
     MANUAL = "manual"
+    # the 来源 column beside 获得方式 (the manual's 获得方式 is 「正常」; where hours came from
+    # is a column of its own)
+    LABELS = {TRAINING_RESULT: "协会面授班", INHOUSE_ROSTER: "事务所内部培训",
+              APPLICATION: "学时申请", ONLINE_LESSON: "网络学习", IMPORT: "历史导入",
+              MANUAL: "人工更正"}
+
+
+# 获得方式 as the manual shows it (seed 000 §4.2: 「获得方式 … 正常」)
+NORMAL_ACQUISITION = "正常"
+ACQUISITIONS = (NORMAL_ACQUISITION,)
 
 
 HOURS = Numeric(6, 1)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
-from app.models import Firm, Person, PersonStatus, PersonType
+from app.models import Firm, Person, PersonStatus, PersonType, SourceKind
 from app.views.core.args import page_number as _page_number
 from app.views.core.export import send_table
 from app.workflows.core.sheets import Percent
@@ -167,6 +167,7 @@ class HourQueryView(BaseView):
         return self.render_template(
             "hours/person.html", title=f"{person.name} {year}年学时明细", person=person,
             records=records, result=result, year=year, hours=_hours, when=_when,
+            sources=SourceKind.LABELS,
             back=request.referrer if request.referrer and request.referrer.startswith(
                 request.host_url) else None)
 
@@ -268,9 +269,10 @@ class HourQueryView(BaseView):
 
         def rows():
             yield ["年度", "分类", "课程名称", "课程时长（分钟）", "获得时间", "已获学时", "学时类型",
-                   "获得方式"]
+                   "获得方式", "来源"]
             for r in db.session.execute(queries.details(db.session, actor, criteria)):
                 yield [r.year, r.category, r.title, r.minutes or "", r.obtained_at,
-                       _number(r.hours), r.delivery, r.acquisition]
+                       _number(r.hours), r.delivery, r.acquisition,
+                       SourceKind.LABELS.get(r.source_kind, "")]
 
         return send_table(fmt, rows(), MENU_MINE)

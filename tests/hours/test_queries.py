@@ -243,7 +243,34 @@ def test_a_member_queries_and_exports_only_its_own_hours(make_client, studied):
     assert f"/hours/person/{studied.a_people[0]}/2025" in page
     rows = _xlsx_rows(_page(make_client, "110100010001", "/hours/mine/export/xlsx/"))
     assert rows[0] == ["年度", "分类", "课程名称", "课程时长（分钟）", "获得时间", "已获学时", "学时类型",
-                       "获得方式"]
+                       "获得方式", "来源"]
     assert len(rows) == 6 and {r[2] for r in rows[1:]} >= {"去年的课", "职业道德守则"}
     assert _page(make_client, "110100010001",
                  f"/hours/person/{studied.a_people[1]}/{YEAR}").status_code == 404
+
+
+def test_acquisition_is_the_manuals_and_the_source_has_its_own_column(app, make_client, studied):
+    """Seed 000 §4.2's detail: 「获得方式 … 正常」 — every record says 正常, and where the hours
+    came from (历史导入, 事务所内部培训, 网络学习 …) is the 来源 column (issue 23: 获得方式 mixed
+    正常 with source names)."""
+    import pytest as _pytest
+    from app.workflows.core.errors import ValidationError as _Invalid
+    page = _page(make_client, "P11010001",
+                 f"/hours/person/{studied.a_people[0]}/{YEAR}").get_data(as_text=True)
+    assert "<th>获得方式</th><th>来源</th>" in page
+    assert page.count("<td>正常</td><td>历史导入</td>") == 4
+    rows = _xlsx_rows(_page(make_client, "110100010001", "/hours/mine/export/xlsx/"))
+    assert {(r[7], r[8]) for r in rows[1:]} == {("正常", "历史导入")}
+    with app.app_context(), _pytest.raises(_Invalid):
+        hours.credit(None, NOW, source_kind="import", source_id="bad", person_id=1, year=YEAR,
+                     title="课", category="专业课", delivery="面授", hours="1",
+                     obtained_at=dt.date(YEAR, 1, 2), acquisition="事务所内部培训")
+
+
+def test_the_year_is_the_link_the_mine_page_promises(make_client, studied):
+    """学时查询 says 「点击年度查看当年的学时明细」: the year itself links to that year's detail."""
+    page = _page(make_client, "110100010001", "/hours/mine/").get_data(as_text=True)
+    assert "点击年度查看" in page
+    for year in (YEAR, 2025):
+        link = f'<a class="year-link" href="/hours/person/{studied.a_people[0]}/{year}"'
+        assert link in page and f">{year}</a>" in page, year

@@ -336,3 +336,24 @@ def test_staff_read_every_firms_year_end_report_and_firms_keep_their_own(app, wo
     own = firm.get("/inhouse/report/").get_data(as_text=True)
     assert "甲所年度" not in own and "尚未上传年终总结报告" in own
     assert firm.get(download).status_code == 404
+
+
+def test_the_preview_never_heads_error_rows_as_rows_without_errors(app, world, make_client):
+    """Issue 23: 「无错误的行」 stood above the rows the error table names (证书编号不存在, 重复导入):
+    those rows are marked and the heading says so; a listing without them keeps 「无错误的行」."""
+    start = _today() + dt.timedelta(days=10)
+    with app.app_context():
+        qualified(world.a.id, start.year, clock.now())
+        pk = a_class(world.a.id, clock.now(), name="预览标题班", start=start)
+    client = make_client()
+    assert client.login(world.a.admin).status_code == 302
+    bad = xlsx([["是", "110199999999", "王五", None, "助理"],
+                ["否", None, "张二", id_number(2), "项目经理"]], headers=BULK)
+    token = _token(client.post_form("/imports/inhouse_roster/", {
+        "file": (io.BytesIO(bad), "名单.xlsx"), "class": str(pk), "mode": "bulk"},
+        content_type="multipart/form-data"))
+    page = client.get(f"/imports/preview/{token}").get_data(as_text=True)
+    assert "证书编号不存在" in page
+    title = re.search(r'<h4 id="import-listing-title">(.*?)</h4>', page).group(1)
+    assert "无错误的行" not in title and "有错误" in title
+    assert re.search(r'class="danger listing-wrong"><td>证书编号不存在</td><td>2</td>', page)

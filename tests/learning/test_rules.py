@@ -169,7 +169,8 @@ def test_next_day_run_credits_each_evaluated_lesson_once(w):
     assert counts["credited"] == 1
     record = db.session.query(HourRecord).filter_by(source_kind=SourceKind.ONLINE_LESSON).one()
     assert (record.person_id, record.year, record.hours, record.delivery, record.category,
-            record.acquisition) == (person, YEAR, Decimal("4.0"), "网络课程", "职业道德", "网络学习")
+            record.acquisition, SourceKind.LABELS[record.source_kind]) == (
+        person, YEAR, Decimal("4.0"), "网络课程", "职业道德", "正常", "网络学习")
     assert "职业道德守则（北京国家会计学院）" == record.title
     # twice, or late: still once
     assert rules.credit_due(SYSTEM, NOW + DAY)["credited"] == 0

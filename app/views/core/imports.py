@@ -137,13 +137,15 @@ class ImportView(BaseView):
             category = ""
         pages = max((len(listing) + LISTING_PAGE - 1) // LISTING_PAGE, 1)
         page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+        # the rows the error table names: marked in the listing, never headed 「无错误的行」
+        wrong_rows = {e.get("row") for e in summary.get("errors", []) if e.get("row")}
         confirm_category = summary.get("confirmation_category")
         return self.render_template(
             "core/import_preview.html", title=f"{kind.title}导入预览", batch=batch, kind=kind,
             summary=summary, errors=summary.get("errors", [])[:SHOWN_ERRORS],
             listing=listing[(page - 1) * LISTING_PAGE:page * LISTING_PAGE],
             listing_total=len(listing), page=page, pages=pages, category=category,
-            categories=categories,
+            categories=categories, wrong_rows=wrong_rows,
             confirm_names=[item["name"] for item in summary.get("listing") or []
                            if confirm_category and item["category"] == confirm_category],
             statuses=ImportStatus,

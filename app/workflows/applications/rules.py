@@ -352,8 +352,7 @@ def _apply_effect(actor, now, row) -> None:
         title += f"（{row.organizer}）"
     ledger.credit(actor, now, source_kind=SourceKind.APPLICATION, source_id=row.id,
                   person_id=row.person_id, year=row.year, title=title, category=row.category,
-                  delivery=row.kind, hours=row.hours, obtained_at=_obtained_on(row, now),
-                  acquisition="学时申请")
+                  delivery=row.kind, hours=row.hours, obtained_at=_obtained_on(row, now))
 
 
 def _remove_effect(actor, now, row) -> None:

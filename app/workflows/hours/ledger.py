@@ -30,7 +30,8 @@ from sqlalchemy import Integer, case, delete, func, insert, select
 
 from app import clock
 from app.extensions import db
-from app.models.hours import Category, Delivery, HourRecord, HourYearTotal, SourceKind
+from app.models.hours import (ACQUISITIONS, NORMAL_ACQUISITION, Category, Delivery,
+                              HourRecord, HourYearTotal, SourceKind)
 from app.models.registry import Person
 from app.workflows.core.commands import command
 from app.workflows.core.errors import ForbiddenError, ValidationError
@@ -171,9 +172,12 @@ def _values(now, *, source_kind: str, person_id: int, year: int, title: str, cat
     hours = parse_hours(hours, allow_negative=source_kind == SourceKind.MANUAL)
     obtained_at = check_not_future(obtained_at, now)
     _check(category, delivery, title, obtained_at)
+    acquisition = acquisition or NORMAL_ACQUISITION
+    if acquisition not in ACQUISITIONS:  # the source is the record's 来源, never its 获得方式
+        raise ValidationError(f"获得方式须为{'、'.join(ACQUISITIONS)}", "acquisition")
     return dict(person_id=person_id, year=int(year), title=title.strip()[:200],
                 category=category, delivery=delivery, hours=hours, obtained_at=obtained_at,
-                acquisition=acquisition or "正常", reason=reason,
+                acquisition=acquisition, reason=reason,
                 minutes=int(minutes) if minutes is not None else None)
 
 
@@ -285,5 +289,4 @@ def add_correction(actor, now, *, person_id: int, year: int, title: str, categor
         raise ValidationError("请填写更正原因", "reason")
     return credit(actor, now, source_kind=SourceKind.MANUAL, source_id=uuid.uuid4().hex,
                   person_id=person_id, year=year, title=title, category=category,
-                  delivery=delivery, hours=hours, obtained_at=obtained_at,
-                  acquisition="人工更正", reason=reason.strip())
+                  delivery=delivery, hours=hours, obtained_at=obtained_at, reason=reason.strip())

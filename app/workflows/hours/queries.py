@@ -255,6 +255,7 @@ def details(session, actor, criteria: DetailCriteria):
         HourRecord.id, Person.id.label("person_id"), Person.person_type, _login(),
         Person.name, Person.status, HourRecord.title, HourRecord.hours, HourRecord.delivery,
         HourRecord.category, HourRecord.obtained_at, HourRecord.acquisition, HourRecord.year,
+        HourRecord.source_kind,
         HourRecord.minutes,
     ).select_from(HourRecord).join(Person, Person.id == HourRecord.person_id))
     query = query.where(_people(actor, criteria.firm_id))

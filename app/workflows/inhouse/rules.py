@@ -7,10 +7,7 @@ the institute's review. Every command takes the acting user and the current time
   deletable until reviewed (a rejected class is corrected and goes back to 未审核).
 - Roster entries are added only until 15 days after the class ends (「培训通过人员名单的导入需在
   培训结束后15天内完成，否则无法导入。」); no person twice in a class; hours ≤ the class's hours;
-  editable and deletable until reviewed.
-- An entry is approved only after its class has ended: the manual's list is the
-  「培训通过人员名单」 — a firm may report it before the class (its own example creates the list
-  four days ahead), but nobody has passed a class that has not happened, so its hours wait.
+  editable and deletable until reviewed; approved only after the class ended (_class_ended).
 - Approving an entry credits the person's hours through the ledger (source inhouse_roster,
   the entry's id); rejecting it later, or deleting it, withdraws exactly that credit.
 """
@@ -101,17 +98,15 @@ def _class_approved(entry, actor, now):
     return None
 
 
-NOT_ENDED = ("培训班“{name}”于{end}结束，{after}起才能审核通过其学员"
-             "（「培训通过人员名单」：学时在培训结束后计入）")
+NOT_ENDED = "培训班“{name}”于{end}结束，{after}起才能审核通过其学员"
 
 
 def _class_ended(entry, actor, now):
-    """「培训通过人员名单」 (seed 000 §6): only those who passed count, so an entry is approved
-    once its class has ended — from the day after its 培训结束时间 (Beijing)."""
-    item = entry.inhouse_class
-    if today(now) <= item.end_date:
-        return NOT_ENDED.format(name=item.name, end=item.end_date.isoformat(),
-                                after=(item.end_date + dt.timedelta(days=1)).isoformat())
+    """「培训通过人员名单」 (seed 000 §6): reported maybe before the class, approved after it."""
+    end = entry.inhouse_class.end_date
+    if today(now) <= end:
+        return NOT_ENDED.format(name=entry.inhouse_class.name, end=end,
+                                after=end + dt.timedelta(days=1))
     return None
 
 
@@ -544,7 +539,7 @@ def credit_entry(actor, now, entry: InhouseRosterEntry) -> None:
     ledger.credit(actor, now, source_kind=SourceKind.INHOUSE_ROSTER, source_id=entry.id,
                   person_id=entry.person_id, year=item.year, title=item.name,
                   category=item.category, delivery=entry.acquisition, hours=entry.hours,
-                  obtained_at=item.end_date, acquisition="事务所内部培训")
+                  obtained_at=item.end_date)
 
 
 @command

@@ -44,7 +44,6 @@ from app.workflows.messages import notify
 
 log = logging.getLogger(__name__)
 LEARNERS = (PersonType.CPA, PersonType.NON_PRACTICING)
-ACQUISITION = "网络学习"
 LOCKED = "每年只能选择一家会计学院进行学习，当年不可更改"
 WAIT_REQUIRED = "须先完成全部必修课程"
 WAIT_FEE = "缴费后计入"
@@ -380,8 +379,7 @@ def _credit_lessons(actor, now, progress_ids: list[int]) -> int:
         source_kind=SourceKind.ONLINE_LESSON, source_id=row.id, person_id=row.person_id,
         year=row.year, title=f"{row.course.title}（{row.institute.name}）",
         category=row.course.category, delivery=Delivery.ONLINE, hours=row.course.hours,
-        obtained_at=row.evaluated_at or row.completed_at,
-        acquisition=ACQUISITION) for row in rows])
+        obtained_at=row.evaluated_at or row.completed_at) for row in rows])
     for row in rows:
         row.credited_at = now
         PROGRESS.fire(row, "credit", actor, now)

@@ -104,7 +104,7 @@ def _credit(actor, now, row: Enrollment, item: TrainingClass) -> bool:
         ledger.credit(actor, now, source_kind=SourceKind.TRAINING_RESULT, source_id=row.id,
                       person_id=person.id, year=item.end_date.year, title=item.name,
                       category=item.category, delivery=Delivery.FACE_TO_FACE, hours=item.hours,
-                      obtained_at=item.end_date, acquisition="协会面授班")
+                      obtained_at=item.end_date)
         return True
     ledger.withdraw(actor, now, SourceKind.TRAINING_RESULT, row.id)
     return False
