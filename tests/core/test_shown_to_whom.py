@@ -48,6 +48,7 @@ def test_other_staff_meet_no_enroll_button_no_waitlist_and_no_hour_applications(
     assert "由本所管理员报名" in catalogue
     assert 'href="/training/waitlist/"' not in home
     assert 'href="/applications/"' not in home and "我的学时申请" not in home
+    assert 'href="/learning/"' not in home  # learner_of: 注册会计师 and 非执业会员 only
     text = applications.get_data(as_text=True)
     assert 'id="new-' not in text and "只有注册会计师和非执业会员可以申请学时" in text
 
@@ -56,11 +57,14 @@ def test_a_non_practising_member_files_hours_but_is_enrolled_by_its_firm(
         app, world, make_client):
     with app.app_context():
         cls = make_class()
+        make_class(name="注册会计师专场", audience="注册会计师")
     login = _member(app, world.a.id, "吴非执", PersonType.NON_PRACTICING, "13700000012", 312,
                     cert="210000000312")
     home, catalogue, applications = _pages(make_client, login, cls)
     assert f"/training/classes/{cls}/self" not in catalogue and "由本所管理员报名" in catalogue
+    assert catalogue.count("由本所管理员报名") == 1 and "仅限注册会计师" in catalogue
     assert 'href="/applications/"' in home and "我的学时申请" in home
+    assert 'href="/learning/"' in home
     assert 'id="new-' in applications.get_data(as_text=True)
 
 

@@ -3,9 +3,10 @@
 - Content-Security-Policy: only the app's own origin. Scripts run from our static files
   and FAB's; the few inline `<script>` blocks (FAB's templates and ours) carry the
   request's nonce (`csp_nonce()` in templates — FAB's `baselib.get_nonce()` calls it).
-  Inline event handlers (`onsubmit="…"`) cannot carry a nonce: the static ones in our
-  templates are allowed by their hash ('unsafe-hashes'), found when the app starts —
-  prefer a listener in a static file for new code.
+  Inline event handlers (`onsubmit="…"`) cannot carry a nonce: none is left in our
+  templates (confirmations are `data-confirm`, read by app/static/js/confirm_forms.js;
+  tests/core/test_confirmations.py keeps it so), so no 'unsafe-hashes' is sent; one added
+  anyway would be allowed by its hash, found when the app starts.
   style-src allows 'unsafe-inline': FAB's and our templates use `style="…"` attributes
   throughout (a nonce cannot cover an attribute), and select2/datepicker position their
   pop-ups by inline style; styles cannot run code, scripts stay strictly nonce-only.

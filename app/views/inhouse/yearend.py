@@ -10,8 +10,9 @@ class YearEndPages:
     @expose("/cicpa/")
     @has_access
     def cicpa_export(self):
+        """Without a chosen year, the chooser: the button no longer takes today's year."""
         user = current_user()
-        year = _int_arg("year") or clock.local_today(now()).year
+        year = _int_arg("year", 2000, 2100)
         if is_institute(user):
             firm = db.session.get(Firm, _int_arg("firm", 1, 2 ** 31 - 1) or 0)
             if firm is None:
@@ -21,9 +22,20 @@ class YearEndPages:
                 firm = rules.firm_of(user)
             except DomainError as error:
                 abort(403, description=error.message)
+        if not year or request.args.get("choose"):
+            return self._cicpa_chooser(user, firm, year)
         data = cicpa.workbook(user, firm, year)
         return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
                          download_name=f"内部培训汇总_{firm.code}_{year}.xlsx")
+    def _cicpa_chooser(self, user, firm, year):
+        reported = cicpa.years_reported(user, firm)
+        this_year = clock.local_today(now()).year
+        years = sorted(set(reported) | {this_year, this_year - 1}, reverse=True)
+        chosen = year or next(iter(reported), this_year)
+        return self.render_template(
+            "inhouse/cicpa_choose.html", title="上报中注协", firm=firm, years=years,
+            reported=reported, chosen=chosen, institute=is_institute(user))
+
     # -- 年终总结报告 -----------------------------------------------------------------------
 
     @expose("/report/", methods=["GET", "POST"])

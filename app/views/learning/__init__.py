@@ -32,6 +32,10 @@ READ = "can_(list|show|export)"
 
 
 def register(appbuilder, app) -> None:
+    from app.views.core.visibility import only_for
+    from app.workflows.learning import rules as learning_rules
+
+    only_for(MENU, learning_rules.studies_here)  # no 网络学习 menu for an 其他从业人员
     appbuilder.add_view_no_menu(LearningView)
     appbuilder.add_link(MENU_MINE, href="/learning/", icon="fa-laptop", category=MENU,
                         category_icon="fa-laptop")

@@ -32,7 +32,8 @@ class TrainingView(BaseView):
         is_member = bool(person_id_of(actor)) and MEMBER in role_names(actor)
         return self.render_template(
             "training/catalogue.html", title=MENU_ENROLL, rows=rows, keyword=keyword,
-            member=is_member, firm=bool(_firm_of(actor)), **_helpers())
+            member=is_member, firm=bool(_firm_of(actor)), cpa_only=Audience.CPA_ONLY,
+            **_helpers())
 
     @expose("/classes/<int:pk>")
     @has_access

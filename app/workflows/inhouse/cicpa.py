@@ -34,6 +34,22 @@ def _authorize(actor, firm: Firm) -> None:
         raise ForbiddenError("只能导出本所的培训汇总")
 
 
+def years_reported(actor, firm: Firm) -> dict[int, tuple[int, int]]:
+    """{year: (classes, approved classes)} of the firm, newest first: what the 上报中注协
+    year chooser lists beside each year."""
+    from sqlalchemy import case, func
+
+    from app.models import ReviewStatus
+
+    _authorize(actor, firm)
+    rows = db.session.execute(
+        select(InhouseClass.year, func.count(),
+               func.sum(case((InhouseClass.status == ReviewStatus.APPROVED, 1), else_=0)))
+        .where(InhouseClass.firm_id == firm.id).group_by(InhouseClass.year)
+        .order_by(InhouseClass.year.desc()))
+    return {year: (int(total), int(approved or 0)) for year, total, approved in rows}
+
+
 def firm_by_code(code: str) -> Firm:
     firm = db.session.scalars(select(Firm).where(Firm.code == str(code).strip())).first()
     if firm is None:

@@ -81,6 +81,16 @@ def _users_of(person_id: int):
 
 # --- the member's choice -------------------------------------------------------------------------
 
+def studies_here(actor) -> bool:
+    """Whether the 网络学习 menu leads anywhere for `actor`: not for a member who is an
+    其他从业人员 (what `learner_of` refuses); staff and firm admins by their permissions."""
+    person_id = person_id_of(actor)
+    if is_institute(actor) or person_id is None:
+        return True
+    person = db.session.get(Person, person_id)
+    return person is not None and person.person_type in LEARNERS
+
+
 def learner_of(actor) -> Person:
     """The person a member studies as (注册会计师 or 非执业会员 only)."""
     person_id = person_id_of(actor)
