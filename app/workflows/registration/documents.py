@@ -5,6 +5,7 @@ CPA and the firm to sign (seed 004 §3): 注册申请表, 注销(撤销)注册�
 Choices (注销原因, 是/否, 关系转移类型, 变更内容…) are drawn as boxes, a tick in the chosen one
 (ReportLab shapes): ☑/☐ are not in the PDF's CID font and would print alike."""
 import io
+import types
 
 from app.workflows.hours.certificates import _font
 from app.workflows.registration import types as TY
@@ -232,3 +233,28 @@ def template(doc_key: str, case=None, answers=None, firm_name="") -> tuple[str, 
         raise KeyError(doc_key)
     name = TEMPLATE_TITLES[doc_key] + (f"_{case.name}" if case is not None else "")
     return name + ".pdf", builder(case, answers, firm_name)
+
+
+COLUMNS = ("name", "id_number", "cert_number", "mobile")
+
+
+def typed_template(actor, doc_key: str, case_type: str, typed: dict) -> tuple[str, bytes]:
+    """A form filled in from what is typed in the filing form (not saved, not checked: the
+    values are only printed, escaped), for its filer (the firm's name, or 协会代管)."""
+    from app.workflows.core.scoping import account_of
+    from app.workflows.registration import cases
+
+    kind = cases.require_filer(actor)
+    account = account_of(actor)
+    firm_name = account.firm.name if kind == "firm" and account.firm is not None else "协会代管"
+    clean = {key: (value[:100] if isinstance(value, str) else [str(v)[:100] for v in value][:20])
+             for key, value in typed.items()}
+    person = types.SimpleNamespace(firm_id=account.firm_id if kind == "firm" else None,
+                                   **{key: clean.get(key, "") for key in COLUMNS})
+    answers = {key: value for key, value in clean.items() if key not in COLUMNS}
+    if kind == "managed":
+        managed = cases.managed_person(actor)
+        person.name = managed.name
+        person.id_number = managed.id_number or person.id_number
+        person.cert_number = managed.cert_number or person.cert_number
+    return template(doc_key, person if person.name else None, answers, firm_name)
