@@ -70,12 +70,15 @@ class _Form:
                                  strokeWidth=1.6))
         return drawing
 
-    def choices(self, options, chosen, inline=False, suffix=""):
-        """Each option with its box; ``chosen`` a value or a list of them."""
+    def choices(self, options, chosen, inline=False, suffix="", last=""):
+        """Each option with its box; ``chosen`` a value or a list of them; ``suffix`` after
+        each option's words (``last`` after the last one's)."""
         from reportlab.platypus import Table, TableStyle
 
         picked = set(chosen if isinstance(chosen, (list, tuple, set)) else [chosen])
-        cells = [(self.box(option in picked), self.text(option + suffix)) for option in options]
+        cells = [(self.box(option in picked),
+                  self.text(option + (last if last and i == len(options) - 1 else suffix)))
+                 for i, option in enumerate(options)]
         style = TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                             ("LEFTPADDING", (0, 0), (-1, -1), 1),
                             ("RIGHTPADDING", (0, 0), (-1, -1), 4),
@@ -131,7 +134,8 @@ def cancel_form(case=None, answers=None, firm_name="") -> bytes:
         ["注师身份证号", get("id_number")], ["所在事务所", a.get("firm_name") or firm_name],
         ["是否仍为所在事务所股东/合伙人", f.choices((TY.YES, TY.NO), a.get("partner"), inline=True)],
         ["受托人姓名", a.get("agent_name") or ""], ["受托人手机号", a.get("agent_mobile") or ""],
-        ["注销(撤销)注册的情形(原因)", f.choices(TY.CANCEL_REASONS, a.get("reason"), suffix="；")],
+        ["注销(撤销)注册的情形(原因)",
+         f.choices(TY.CANCEL_REASONS, a.get("reason"), suffix="；", last="。")],
         ["申请人委托", f"本人现委托 {agent} 作为我的代理人，全权代表我办理注册会计师注销(撤销)注册相关事项，"
                    "对受托人在办理上述事项过程中所签署的有关文件，我均予以认可，并承担相应的法律责任。"
                    "委托期限：自签字之日起至上述事项办完为止。"],
