@@ -45,7 +45,8 @@ NEW += [(TRANSFER, "leaving_proof", LEAVING, True, f"transfer_type={kind}", Fals
 NEW_CHANGE = [(CHANGE, "id_card", "有效身份证正反面扫描件", True,
                "items~将军官证等证件变更为身份证 (证书信息)", False)]
 
-table = sa.table("reg_doc_requirement", sa.column("id", sa.Integer), sa.column("case_type", sa.String),
+table = sa.table("reg_doc_requirement", sa.column("id", sa.Integer),
+                 sa.column("case_type", sa.String),
                  sa.column("doc_key", sa.String), sa.column("label", sa.String),
                  sa.column("required", sa.Boolean), sa.column("condition", sa.String),
                  sa.column("has_template", sa.Boolean), sa.column("sort", sa.Integer))

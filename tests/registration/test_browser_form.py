@@ -16,6 +16,7 @@ def _open_form(page, base, case_type):
     page.goto(f"{base}/registration/new/{case_type}")
     page.click("#agree")
     page.click("#direct-entry")
+    page.wait_for_selector("#case-form #documents")
 
 
 def _visible(page, key):
@@ -77,6 +78,15 @@ def test_rows_follow_the_answers_and_a_refused_upload_keeps_the_form(app, world,
             assert _visible(page, "labor_contract") == 1
             page.select_option("select[name=transfer_type]", "转入协会代管")
             assert _visible(page, "labor_contract") == 0 and _visible(page, "transfer_form") == 1
+            # 下载模板 fills the form in with what is typed so far (nothing saved yet)
+            page.fill("input[name=name]", "浏览器王转")
+            with page.expect_download() as download:
+                page.locator("tr[data-key=transfer_form] a.download-template").click()
+            pdf = download.value
+            assert pdf.suggested_filename == "转所表_浏览器王转.pdf"
+            with open(pdf.path(), "rb") as handle:
+                assert handle.read(5) == b"%PDF-"
+            assert page.input_value("input[name=name]") == "浏览器王转"  # the form stays
     assert not errors, errors
     with app.app_context():
         case = db.session.query(RegistrationCase).filter_by(name="浏览器李四").one()

@@ -174,3 +174,26 @@ def test_each_form_is_filled_in_from_its_case(app, firm, case_type, doc_key, dat
         assert value in text, (value, text)
     blank = _text(firm.get(f"/registration/template/{doc_key}").data)
     assert data["name"] not in blank and expected[0] in blank
+
+
+def test_the_form_downloads_its_template_filled_in_as_typed(app, firm, world, make_client):
+    form = {"case_type": TY.CANCEL, "name": "未保存张", "gender": "女", "id_number": id_number(611),
+            "cert_number": "110100061100", "mobile": "13700000611", "partner": "是",
+            "reason": TY.CANCEL_REASONS[1], "agent_name": "李受托"}
+    response = firm.post_form("/registration/template/cancel_form/filled", form)
+    assert response.status_code == 200 and response.data[:5] == b"%PDF-"
+    assert "attachment" in response.headers["Content-Disposition"]
+    text = _text(response.data)
+    for value in ("未保存张", id_number(611), "110100061100", "李受托", "北京甲会计师事务所"):
+        assert value in text, value
+    with app.app_context():
+        assert db.session.query(RegistrationCase).filter_by(name="未保存张").count() == 0
+    # ticked as typed: 是 vs 否 differ on the page
+    other = firm.post_form("/registration/template/cancel_form/filled", {**form, "partner": "否"})
+    assert len(_changed_spots(_page(response.data), _page(other.data))) == 2
+    # only filers: staff are sent back with the reason
+    staff = make_client()
+    staff.login(world.staff)
+    refused = staff.post_form("/registration/template/cancel_form/filled", form)
+    assert refused.status_code in (302, 403)
+    assert firm.post_form("/registration/template/nonsense/filled", form).status_code == 404

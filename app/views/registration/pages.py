@@ -18,7 +18,7 @@ class RegistrationView(FilingPages, RecordPages, BookingPages, OnsitePages, Base
     method_permission_name = {
         "index": "file", "pledge": "file", "choose": "file", "form": "file", "save": "file",
         "step": "file", "booking": "file", "slots": "file", "book": "file",
-        "reschedule": "file", "cancel": "file", "suggest": "file",
+        "reschedule": "file", "cancel": "file", "suggest": "file", "filled": "file",
         "records": "read", "export": "read", "case": "read", "document": "read",
         "template": "read", "appointments": "read", "appointment": "read", "appointment_ics": "read",
         "review": "review", "onsite": "review", "check_in": "review",

@@ -5,6 +5,7 @@ CPA and the firm to sign (seed 004 §3): 注册申请表, 注销(撤销)注册�
 Choices (注销原因, 是/否, 关系转移类型, 变更内容…) are drawn as boxes, a tick in the chosen one
 (ReportLab shapes): ☑/☐ are not in the PDF's CID font and would print alike."""
 import io
+import types
 
 from app.workflows.hours.certificates import _font
 from app.workflows.registration import types as TY
@@ -69,12 +70,15 @@ class _Form:
                                  strokeWidth=1.6))
         return drawing
 
-    def choices(self, options, chosen, inline=False, suffix=""):
-        """Each option with its box; ``chosen`` a value or a list of them."""
+    def choices(self, options, chosen, inline=False, suffix="", last=""):
+        """Each option with its box; ``chosen`` a value or a list of them; ``suffix`` after
+        each option's words (``last`` after the last one's)."""
         from reportlab.platypus import Table, TableStyle
 
         picked = set(chosen if isinstance(chosen, (list, tuple, set)) else [chosen])
-        cells = [(self.box(option in picked), self.text(option + suffix)) for option in options]
+        cells = [(self.box(option in picked),
+                  self.text(option + (last if last and i == len(options) - 1 else suffix)))
+                 for i, option in enumerate(options)]
         style = TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                             ("LEFTPADDING", (0, 0), (-1, -1), 1),
                             ("RIGHTPADDING", (0, 0), (-1, -1), 4),
@@ -130,7 +134,8 @@ def cancel_form(case=None, answers=None, firm_name="") -> bytes:
         ["注师身份证号", get("id_number")], ["所在事务所", a.get("firm_name") or firm_name],
         ["是否仍为所在事务所股东/合伙人", f.choices((TY.YES, TY.NO), a.get("partner"), inline=True)],
         ["受托人姓名", a.get("agent_name") or ""], ["受托人手机号", a.get("agent_mobile") or ""],
-        ["注销(撤销)注册的情形(原因)", f.choices(TY.CANCEL_REASONS, a.get("reason"), suffix="；")],
+        ["注销(撤销)注册的情形(原因)",
+         f.choices(TY.CANCEL_REASONS, a.get("reason"), suffix="；", last="。")],
         ["申请人委托", f"本人现委托 {agent} 作为我的代理人，全权代表我办理注册会计师注销(撤销)注册相关事项，"
                    "对受托人在办理上述事项过程中所签署的有关文件，我均予以认可，并承担相应的法律责任。"
                    "委托期限：自签字之日起至上述事项办完为止。"],
@@ -232,3 +237,28 @@ def template(doc_key: str, case=None, answers=None, firm_name="") -> tuple[str, 
         raise KeyError(doc_key)
     name = TEMPLATE_TITLES[doc_key] + (f"_{case.name}" if case is not None else "")
     return name + ".pdf", builder(case, answers, firm_name)
+
+
+COLUMNS = ("name", "id_number", "cert_number", "mobile")
+
+
+def typed_template(actor, doc_key: str, case_type: str, typed: dict) -> tuple[str, bytes]:
+    """A form filled in from what is typed in the filing form (not saved, not checked: the
+    values are only printed, escaped), for its filer (the firm's name, or 协会代管)."""
+    from app.workflows.core.scoping import account_of
+    from app.workflows.registration import cases
+
+    kind = cases.require_filer(actor)
+    account = account_of(actor)
+    firm_name = account.firm.name if kind == "firm" and account.firm is not None else "协会代管"
+    clean = {key: (value[:100] if isinstance(value, str) else [str(v)[:100] for v in value][:20])
+             for key, value in typed.items()}
+    person = types.SimpleNamespace(firm_id=account.firm_id if kind == "firm" else None,
+                                   **{key: clean.get(key, "") for key in COLUMNS})
+    answers = {key: value for key, value in clean.items() if key not in COLUMNS}
+    if kind == "managed":
+        managed = cases.managed_person(actor)
+        person.name = managed.name
+        person.id_number = managed.id_number or person.id_number
+        person.cert_number = managed.cert_number or person.cert_number
+    return template(doc_key, person if person.name else None, answers, firm_name)
