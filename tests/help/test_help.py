@@ -362,3 +362,22 @@ def test_an_empty_document_list_tells_each_role_what_it_can_do(app, world, make_
         assert 'id="help-documents-empty"' in page and hint in page, login
         other = set(expected.values()) - {hint}
         assert not any(h in page for h in other), login
+
+
+def test_the_suggestion_list_shows_an_anonymous_ones_day_not_a_made_up_midnight(
+        app, world, make_client):
+    from flask_appbuilder.security.sqla.models import User
+    with app.app_context():
+        user = db.session.execute(select(User).where(User.username == world.member)).scalar_one()
+        at = dt.datetime(2026, 11, 23, 7, 41, 13, tzinfo=dt.timezone.utc)
+        help.submit_suggestion(user, at, "匿名的建议", anonymous=True)
+        help.submit_suggestion(user, at, "署名的建议", anonymous=False)
+        db.session.commit()
+    staff = make_client()
+    staff.login(world.staff)
+    for path in ("/suggestionview/list/", "/suggestionview/export/csv/"):
+        response = staff.get(path)
+        assert response.status_code == 200, path
+        text = response.get_data(as_text=True)
+        assert "2026-11-23 15:41:13" in text and "00:00:00" not in text, path
+        assert "2026-11-23" in text.replace("2026-11-23 15:41:13", ""), path
