@@ -73,3 +73,12 @@ class Suggestion(Model):
     content: Mapped[str] = mapped_column(Text, nullable=False)
     user_id: Mapped[Optional[int]] = mapped_column()  # NULL when anonymous
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    @property
+    def submitted(self):
+        """When it was sent as far as it is known: an anonymous one keeps only its day
+        (shown as that date, not as a made-up 00:00:00), a named one its time."""
+        if self.user_id is None and self.created_at is not None:
+            from app.clock import to_local
+            return to_local(self.created_at).date()
+        return self.created_at

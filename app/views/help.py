@@ -250,14 +250,16 @@ class SuggestionView(ScopedModelView):
     base_permissions = ["can_list", "can_show", "can_export"]
     list_title = "意见建议"
     show_title = "意见建议详情"
-    label_columns = {"content": "内容", "user_id": "提交人", "created_at": "提交时间"}
-    list_columns = ["content", "user_id", "created_at"]
-    show_columns = ["content", "user_id", "created_at"]
+    label_columns = {"content": "内容", "user_id": "提交人", "created_at": "提交时间",
+                     "submitted": "提交时间"}
+    list_columns = ["content", "user_id", "submitted"]
+    show_columns = ["content", "user_id", "submitted"]
     export_columns = show_columns
     search_columns = ["content", "created_at"]
     order_columns = ["created_at"]
     base_order = ("created_at", "desc")
-    formatters_columns = {"user_id": _sender, "created_at": _local_time}
+    formatters_columns = {"user_id": _sender, "created_at": _local_time,
+                          "submitted": _local_time}
 
 
 def register(appbuilder, app) -> None:

@@ -30,7 +30,7 @@ def _faq(session, question_start):
 
 @pytest.mark.parametrize("question, expected", [
     # paraphrases: none of these is the entry's question word for word
-    ("在北京换个事务所工作，要交哪些资料？", "北京市内转所需要哪些材料？"),
+    ("在北京换个事务所工作，怎么办理", "北京市内转所怎么办理？"),
     ("我想成立一家会计师事务所，需要准备什么材料", "新办会计师事务所需要哪些材料？"),
     ("非执业会员怎样转为执业注册会计师", "非执业会员转执业会员如何办理？"),
     ("CPA一年要修多少学分", "注册会计师每年需要完成多少继续教育学时？"),
@@ -46,6 +46,17 @@ def test_assistant_answers_paraphrased_questions_from_the_right_entry(kb, questi
     entry = _faq(kb, expected)
     assert best.id == entry.id and best.text == entry.answer
     assert f"常见问题 #{entry.id}" in best.source and entry.source in best.source
+
+
+def test_documents_are_answered_from_the_requirements_table_not_the_faq(kb):
+    """Issue 24: the FAQ listed documents of its own beside the form's list."""
+    from app.workflows.registration import requirements
+    requirements.install_defaults(kb)
+    reply = help.ask("在北京换个事务所工作，要交哪些资料？")
+    assert [a.kind for a in reply.answers] == ["registration"]
+    assert "京内转所" in reply.answers[0].title
+    for entry in kb.execute(select(FaqEntry)).scalars():  # the demo FAQ lists none
+        assert "劳动合同" not in entry.answer and "身份证件" not in entry.answer, entry.question
 
 
 def test_assistant_answers_from_a_policy_paragraph_with_its_doc_number(kb):
@@ -362,3 +373,22 @@ def test_an_empty_document_list_tells_each_role_what_it_can_do(app, world, make_
         assert 'id="help-documents-empty"' in page and hint in page, login
         other = set(expected.values()) - {hint}
         assert not any(h in page for h in other), login
+
+
+def test_the_suggestion_list_shows_an_anonymous_ones_day_not_a_made_up_midnight(
+        app, world, make_client):
+    from flask_appbuilder.security.sqla.models import User
+    with app.app_context():
+        user = db.session.execute(select(User).where(User.username == world.member)).scalar_one()
+        at = dt.datetime(2026, 11, 23, 7, 41, 13, tzinfo=dt.timezone.utc)
+        help.submit_suggestion(user, at, "匿名的建议", anonymous=True)
+        help.submit_suggestion(user, at, "署名的建议", anonymous=False)
+        db.session.commit()
+    staff = make_client()
+    staff.login(world.staff)
+    for path in ("/suggestionview/list/", "/suggestionview/export/csv/"):
+        response = staff.get(path)
+        assert response.status_code == 200, path
+        text = response.get_data(as_text=True)
+        assert "2026-11-23 15:41:13" in text and "00:00:00" not in text, path
+        assert "2026-11-23" in text.replace("2026-11-23 15:41:13", ""), path

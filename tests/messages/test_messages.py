@@ -414,3 +414,18 @@ def test_notice_admin_list_filters_by_title_and_state(app, world, make_client):
     assert titles("q=培训") == {"年度培训计划"}
     assert titles("state=pending") == {"明年的通知"}
     assert titles("state=published") == {"年度培训计划"}
+
+
+def test_a_system_message_prints_its_text_once(app, world, make_client):
+    """A 进度提醒's title is the start of its text: the detail page shows the text once."""
+    from app.workflows import messages
+    text = "【进度提醒】您提交的注册会计师[张一][注册申请]业务申请已提交，请等待北注协审核。"
+    with app.app_context():
+        member = db.session.query(User).filter_by(username=world.member).one()
+        [message] = messages.notify([member], text[:200], text, NOW)
+        db.session.commit()
+        pk = message.id
+    client = make_client()
+    client.login(world.member)
+    page = client.get(f"/messages/show/{pk}").get_data(as_text=True)
+    assert page.count("请等待北注协审核") == 1

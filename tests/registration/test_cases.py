@@ -100,11 +100,19 @@ def test_withdraw_reject_with_reasons_resubmit_and_the_history(ctx, actors):
         (S.DRAFT, None), (S.SUBMITTED, None), (S.DRAFT, "用户主动撤回"), (S.SUBMITTED, None),
         (S.REJECTED, "【注册会计师注册申请表】没有事务所的盖章；【存档证明】没有单位的盖章")]
     assert rows[2].actor_name == "北京甲会计师事务所（特殊普通合伙）"
-    # fix the archive proof and resubmit
+    # fix the archive proof and resubmit: the replaced document keeps its place
+    order = [d.doc_key for d in case.documents]
+    assert order[0] == "application_form" and order[-1] != "application_form"
+    old_file = archive.file_id
     cases.save_case(a_admin, NOW, case.id, data={"name": "张三", "retired": "否",
                                                   "id_number": case.id_number,
                                                   "mobile": case.mobile},
-                    uploads={"archive_proof": pdf("存档证明（盖章）.pdf")})
+                    uploads={"archive_proof": pdf("存档证明（盖章）.pdf"),
+                             "application_form": pdf("注册申请表（盖章）.pdf")})
+    assert [d.doc_key for d in case.documents] == order
+    archive = next(d for d in case.documents if d.doc_key == "archive_proof")
+    assert archive.file_id != old_file and archive.reject_reason is None
+    assert archive.file.original_name == "存档证明（盖章）.pdf"
     cases.submit(a_admin, NOW, case.id)
     cases.approve(staff, NOW, case.id)
     assert case.status == S.APPROVED and case.approved_at == NOW
@@ -189,3 +197,22 @@ def test_a_cpa_of_the_firm_sees_its_case_but_does_not_act_on_it(ctx, actors, wor
     with pytest.raises(ForbiddenError, match="预约"):
         booking.book(member, NOW, [case.id], "2026-12-04", "09:00")
     assert case.status == S.APPROVED
+
+
+def test_the_review_queue_has_no_drafts_and_the_longest_waiting_first(ctx, actors):
+    import datetime as dt
+    firm, staff = actors[0], actors[-1]
+    draft = register_case(ctx, firm, name="草稿", serial=801)
+    late = register_case(ctx, firm, name="后交", serial=802)
+    early = register_case(ctx, firm, name="先交", serial=803)
+    done = register_case(ctx, firm, name="已过", serial=804)
+    cases.submit(firm, NOW - dt.timedelta(days=1), late.id)
+    cases.submit(firm, NOW - dt.timedelta(days=5), early.id)
+    cases.submit(firm, NOW - dt.timedelta(days=9), done.id)
+    cases.approve(staff, NOW - dt.timedelta(days=8), done.id)
+    statement, order = cases.records_select(staff)
+    names = [c.name for c in ctx.scalars(statement.order_by(*order))]
+    assert names == ["先交", "后交", "已过"] and draft.name not in names
+    statement, order = cases.records_select(firm)  # the filer sees its drafts, newest first
+    assert [c.name for c in ctx.scalars(statement.order_by(*order))] == [
+        "已过", "先交", "后交", "草稿"]

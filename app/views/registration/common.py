@@ -81,8 +81,9 @@ def _uploads() -> dict:
 
 
 def _case_filters(actor):
-    """办理记录 filters: 办理事项, 状态, 姓名/证号/身份证号, 事务所 (staff), 等待天数 (staff)."""
-    statement = cases.cases_select(actor)
+    """办理记录 filters: 办理事项, 状态, 姓名/证号/身份证号, 事务所 (staff), 等待天数 (staff);
+    (statement, its order, problems)."""
+    statement, order = cases.records_select(actor)
     problems = []
     case_type = request.args.get("type") or ""
     if case_type:
@@ -118,7 +119,7 @@ def _case_filters(actor):
                 limit = now() - dt.timedelta(days=days)
                 statement = statement.where(RegistrationCase.status == CaseStatus.SUBMITTED,
                                             RegistrationCase.submitted_at <= limit)
-    return statement, problems
+    return statement.order_by(*order), problems
 
 
 __all__ = [n for n in dir() if not n.startswith("__")]

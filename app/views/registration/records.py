@@ -10,11 +10,13 @@ class RecordPages:
     @has_access
     def records(self):
         statement, problems = _case_filters(g.user)
-        listed = paged(statement.order_by(RegistrationCase.id.desc()), PAGE_SIZE)
+        listed = paged(statement, PAGE_SIZE)
         args = request.args.to_dict()
+        institute = is_institute(g.user)
         return self.render_template(
             "registration/records.html", title=MENU_RECORDS, **listed.args(), problems=problems,
-            types=TY.ALL, statuses=CaseStatus.ALL, args=args, institute=is_institute(g.user),
+            types=TY.ALL, args=args, institute=institute,
+            statuses=[s for s in CaseStatus.ALL if not (institute and s == CaseStatus.DRAFT)],
             waiting=lambda c: cases.waiting_days(c, now()), local=clock.display,
             page_link=lambda p: url_for(".records", **{**args, "page": p}))
 
@@ -29,7 +31,7 @@ class RecordPages:
 
         def rows():
             yield header
-            for c in db.session.scalars(statement.order_by(RegistrationCase.id.desc())):
+            for c in db.session.scalars(statement):
                 yield [c.case_type, c.name, c.cert_number or "", c.id_number or "",
                        c.firm.name if c.firm else "协会代管", c.status,
                        clock.display(c.submitted_at), clock.display(c.approved_at),

@@ -343,6 +343,9 @@ def ask(question: str, session=None) -> Reply:
     answers: list[Answer] = []
     for source in _answer_sources:
         answers.extend(source(question, terms) or [])
+    # a question a live source answered (the documents a business needs) takes no FAQ entry
+    # beside it: the entries' own lists would contradict the form's
+    answered = bool(answers)
     current = indexes(session)
     hits = [h for h in current.knowledge.search(terms) if h.coverage >= MIN_COVERAGE]
     if hits:
@@ -353,6 +356,8 @@ def ask(question: str, session=None) -> Reply:
             if hit.score < best * RELATIVE_CUTOFF or len(answers) >= MAX_ANSWERS:
                 break
             if (kind, row_id) in seen:  # one passage per policy
+                continue
+            if answered and kind == "faq":
                 continue
             seen.add((kind, row_id))
             answers.append(_answer(session, kind, row_id, paragraph, hit.score))

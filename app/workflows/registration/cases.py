@@ -446,11 +446,17 @@ def _attach(actor, now, case, uploads: dict, held: dict) -> None:
             except ValidationError as error:
                 errors[f"doc_{key}"] = _upload_error(row.label, error.message)
                 continue
-        for document in list(case.documents):
-            if document.doc_key == key:
-                case.documents.remove(document)
-        case.documents.append(CaseDocument(doc_key=key, label=row.label, file=stored,
-                                           uploaded_at=now))
+        # a replaced document keeps its place in the list (the row is kept, its file and
+        # time renewed, staff's earlier reason cleared): users saw it jump to the bottom
+        same = [d for d in case.documents if d.doc_key == key]
+        for extra in same[1:]:
+            case.documents.remove(extra)
+        if same:
+            same[0].file, same[0].label, same[0].uploaded_at = stored, row.label, now
+            same[0].reject_reason = None
+        else:
+            case.documents.append(CaseDocument(doc_key=key, label=row.label, file=stored,
+                                               uploaded_at=now))
     if errors:
         raise FormRefused(errors)
 
@@ -563,6 +569,20 @@ def waiting_days(case, now) -> int | None:
 def cases_select(actor):
     from app.workflows.core.scoping import scoped_select
     return scoped_select(RegistrationCase, actor)
+
+
+def records_select(actor):
+    """办理记录 as the actor reads it. Staff: their review queue — no drafts (未提交 is the
+    filer's own work, not yet sent), cases waiting for review first, the longest waiting
+    at the top, then the rest newest first. Filers: their cases, newest first."""
+    from sqlalchemy import case as when
+    statement = cases_select(actor)
+    if not is_institute(actor):
+        return statement, (RegistrationCase.id.desc(),)
+    waiting = RegistrationCase.status == S.SUBMITTED
+    return statement.where(RegistrationCase.status != S.DRAFT), (
+        when((waiting, 0), else_=1), when((waiting, RegistrationCase.submitted_at), else_=None),
+        RegistrationCase.id.desc())
 
 
 def person_choices(actor, query: str = "", limit: int = 50) -> list[Person]:
