@@ -17,7 +17,7 @@ from app.models import (Account, Course, Firm, LearningInstitute, Person, Person
 from app.roles import INSTITUTE, MEMBER
 from app.workflows.accounts.logins import create_account
 from app.workflows.core.scoping import SystemActor
-from app.workflows.learning import rules
+from app.workflows.learning import lms, rules
 
 INSTITUTES = (
     ("BNAI", "北京国家会计学院", "https://www.nai.edu.cn", "lms-bnai", "Bnai2026lms"),
@@ -58,7 +58,7 @@ def _learner(firm_id, person_type, skip=0):
 
 def seed(now: dt.datetime):
     year = clock.local_today(now).year
-    institutes, lms = [], {}
+    institutes, lms_users = [], {}
     for number, (code, name, site, login, password) in enumerate(INSTITUTES):
         phone, payee, bank, account = PAYMENT[code]
         institute = LearningInstitute(code=code, name=name, website=site, phone=phone,
@@ -78,7 +78,7 @@ def seed(now: dt.datetime):
                               password=password, now=now, must_change_password=False)
         user.account.learning_institute_id = institute.id
         institutes.append(institute)
-        lms[code] = user
+        lms_users[code] = user
     db.session.commit()
     firms = list(db.session.scalars(select(Firm).order_by(Firm.code).limit(3)))
     if len(firms) < 2:
@@ -94,11 +94,11 @@ def seed(now: dt.datetime):
     def study(user, lms_user, codes, evaluated=True, when=earlier, evaluated_at=None):
         cert = user.account.person.cert_number
         for code in codes:
-            rules.report_completion(lms_user, now, cert_number=cert, year=year,
+            lms.report_completion(lms_user, now, cert_number=cert, year=year,
                                     course_code=f"{year}{code}", completed_at=when.isoformat())
             if evaluated:
                 at = evaluated_at or min(when + dt.timedelta(minutes=30), now)
-                rules.report_evaluation(lms_user, now, cert_number=cert, year=year,
+                lms.report_evaluation(lms_user, now, cert_number=cert, year=year,
                                         course_code=f"{year}{code}", score=5,
                                         comment="内容实用，讲解清楚", evaluated_at=at.isoformat())
 
@@ -107,26 +107,26 @@ def seed(now: dt.datetime):
     first = _learner(firms[0].id, PersonType.CPA)
     if first is not None:
         rules.choose_institute(first, chose, institutes[0].id)
-        study(first, lms["BNAI"], ["R01", "R02", "E01"])
-        study(first, lms["BNAI"], ["R03"], evaluated=False, when=before)
+        study(first, lms_users["BNAI"], ["R01", "R02", "E01"])
+        study(first, lms_users["BNAI"], ["R03"], evaluated=False, when=before)
     # a CPA of the second firm at 上海: every required lesson credited, an elective
     # evaluated today (credited tomorrow)
     second = _learner(firms[1].id, PersonType.CPA)
     if second is not None:
         rules.choose_institute(second, chose, institutes[1].id)
-        study(second, lms["SNAI"], ["R01", "R02", "R03"])
-        study(second, lms["SNAI"], ["E02"], when=max(now - dt.timedelta(minutes=40), before),
+        study(second, lms_users["SNAI"], ["R01", "R02", "R03"])
+        study(second, lms_users["SNAI"], ["E02"], when=max(now - dt.timedelta(minutes=40), before),
               evaluated_at=now)
     # 非执业会员: one at 厦门 with the fee unpaid, one at 北京 with the fee confirmed
     unpaid = _learner(firms[0].id, PersonType.NON_PRACTICING)
     if unpaid is not None:
         rules.choose_institute(unpaid, chose, institutes[2].id)
-        study(unpaid, lms["XNAI"], ["R01", "E03"])
+        study(unpaid, lms_users["XNAI"], ["R01", "E03"])
     paid = _learner(firms[1].id, PersonType.NON_PRACTICING) or \
         _learner(firms[0].id, PersonType.NON_PRACTICING, skip=1)
     if paid is not None and staff is not None:
         rules.choose_institute(paid, chose, institutes[0].id)
-        study(paid, lms["BNAI"], ["R02", "E02", "E04"])
+        study(paid, lms_users["BNAI"], ["R02", "E02", "E04"])
         rules.mark_paid(staff, now, rules.fee_of(paid.account.person_id, year).id,
                         remark="银行转账 20261115-0032")
     rules.credit_due(SystemActor("定时任务"), now)

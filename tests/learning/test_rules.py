@@ -13,7 +13,7 @@ from app.models import (HourRecord, InstituteChoice, LearningFee, LearningInstit
 from app.workflows.core.errors import ForbiddenError, NotFoundError, ValidationError
 from app.workflows.core.scoping import SystemActor
 from app.workflows.hours.rules import person_year
-from app.workflows.learning import rules
+from app.workflows.learning import lms, rules
 from tests.helpers import NOW
 from tests.learning.world import YEAR, build
 
@@ -32,11 +32,11 @@ def w(app, world):
         yield world, extra
 
 
-def _post(lms, cert, code, score=5, at=NOW, evaluate=True):
-    rules.report_completion(_user(lms), at, cert_number=cert, year=YEAR, course_code=code)
+def _post(account, cert, code, score=5, at=NOW, evaluate=True):
+    lms.report_completion(_user(account), at, cert_number=cert, year=YEAR, course_code=code)
     if evaluate:
-        return rules.report_evaluation(_user(lms), at, cert_number=cert, year=YEAR,
-                                       course_code=code, score=score)
+        return lms.report_evaluation(_user(account), at, cert_number=cert, year=YEAR,
+                                     course_code=code, score=score)
     return None
 
 
@@ -105,28 +105,28 @@ def test_lms_reports_only_for_its_own_learners_and_writes_nothing_else(w):
     before = db.session.query(StatusHistory).count()
     for cert in ("110100020001", "110100099999", "210000000021"):
         with pytest.raises(ForbiddenError, match="未选择北京国家会计学院"):
-            rules.report_completion(_user(extra.lms_b), NOW, cert_number=cert, year=YEAR,
+            lms.report_completion(_user(extra.lms_b), NOW, cert_number=cert, year=YEAR,
                                     course_code="R1")
         with pytest.raises(ForbiddenError):
-            rules.report_evaluation(_user(extra.lms_b), NOW, cert_number=cert, year=YEAR,
+            lms.report_evaluation(_user(extra.lms_b), NOW, cert_number=cert, year=YEAR,
                                     course_code="R1", score=5)
     with pytest.raises(ForbiddenError):  # the right learner, the wrong year
-        rules.report_completion(_user(extra.lms_b), NOW, cert_number="110100010001",
+        lms.report_completion(_user(extra.lms_b), NOW, cert_number="110100010001",
                                 year=YEAR - 1, course_code="R1")
     # members, staff and firm admins are not an institute's LMS
     for who in (world.member, world.staff, world.a.admin):
         with pytest.raises(ForbiddenError, match="接口账号"):
-            rules.report_completion(_user(who), NOW, cert_number="110100010001", year=YEAR,
+            lms.report_completion(_user(who), NOW, cert_number="110100010001", year=YEAR,
                                     course_code="R1")
     assert db.session.query(LessonProgress).count() == 0
     assert db.session.query(StatusHistory).count() == before
     with pytest.raises(NotFoundError, match="没有编号为X9的课程"):
-        rules.report_completion(_user(extra.lms_b), NOW, cert_number="110100010001",
+        lms.report_completion(_user(extra.lms_b), NOW, cert_number="110100010001",
                                 year=YEAR, course_code="X9")
-    row = rules.report_completion(_user(extra.lms_b), NOW, cert_number="110100010001",
+    row = lms.report_completion(_user(extra.lms_b), NOW, cert_number="110100010001",
                                   year=YEAR, course_code="R1")
     assert (row.status, row.institute_id, row.year) == ("待评价", extra.bnai, YEAR)
-    again = rules.report_completion(_user(extra.lms_b), NOW + DAY, cert_number="110100010001",
+    again = lms.report_completion(_user(extra.lms_b), NOW + DAY, cert_number="110100010001",
                                     year=YEAR, course_code="R1")
     assert again.id == row.id and again.completed_at == NOW
 
@@ -134,7 +134,7 @@ def test_lms_reports_only_for_its_own_learners_and_writes_nothing_else(w):
 def test_bad_lms_values_are_named(w):
     world, extra = w
     rules.choose_institute(_user(world.member), NOW, extra.bnai)
-    lms = _user(extra.lms_b)
+    reporter = _user(extra.lms_b)
     base = dict(cert_number="110100010001", year=YEAR, course_code="R1")
     cases = [({"cert_number": ""}, "证书编号"), ({"year": "二〇二六"}, "学习年度"),
              ({"year": True}, "学习年度"), ({"course_code": None}, "课程编号"),
@@ -143,15 +143,15 @@ def test_bad_lms_values_are_named(w):
              ({"completed_at": "2025-12-31T23:00:00+08:00"}, "须在2026年度内")]
     for change, words in cases:
         with pytest.raises(ValidationError, match=words):
-            rules.report_completion(lms, NOW, **{**base, **change})
+            lms.report_completion(reporter, NOW, **{**base, **change})
     with pytest.raises(ValidationError, match="尚未报送学完，不能评价"):
-        rules.report_evaluation(lms, NOW, **base, score=5)
-    rules.report_completion(lms, NOW, **base)
+        lms.report_evaluation(reporter, NOW, **base, score=5)
+    lms.report_completion(reporter, NOW, **base)
     for score in (0, 6, "好", 4.5, True, None):
         with pytest.raises(ValidationError, match="评分"):
-            rules.report_evaluation(lms, NOW, **base, score=score)
+            lms.report_evaluation(reporter, NOW, **base, score=score)
     with pytest.raises(ValidationError, match="不能早于完成时间"):
-        rules.report_evaluation(lms, NOW, **base, score=5,
+        lms.report_evaluation(reporter, NOW, **base, score=5,
                                 evaluated_at=(NOW - DAY).isoformat())
     assert db.session.query(LessonProgress).one().status == "待评价"
 
@@ -180,7 +180,7 @@ def test_next_day_run_credits_each_evaluated_lesson_once(w):
     row = db.session.query(LessonProgress).filter_by(status="已计学时").one()
     assert [h.to_state for h in rules.PROGRESS.history(row)] == ["待评价", "已评价", "已计学时"]
     # the unevaluated lesson waits; evaluated later, it is credited by a later run
-    rules.report_evaluation(_user(extra.lms_b), NOW + 2 * DAY, cert_number="110100010001",
+    lms.report_evaluation(_user(extra.lms_b), NOW + 2 * DAY, cert_number="110100010001",
                             year=YEAR, course_code="R2", score=4)
     assert rules.credit_due(SYSTEM, NOW + 2 * DAY)["credited"] == 0
     assert rules.credit_due(SYSTEM, NOW + 9 * DAY)["credited"] == 1
@@ -202,7 +202,7 @@ def test_cpa_electives_count_after_every_required_course(w):
     assert notes["R2"][0] == "待评价" and "评价" in notes["R2"][1]
     assert notes["E2"] == ("未学习", "须先完成必修课程，才可以学习选修课程")
     assert view.required_left == ["会计准则更新"]
-    rules.report_evaluation(_user(extra.lms_b), NOW + DAY, cert_number="110100010001",
+    lms.report_evaluation(_user(extra.lms_b), NOW + DAY, cert_number="110100010001",
                             year=YEAR, course_code="R2", score=5)
     assert rules.credit_due(SYSTEM, NOW + 2 * DAY)["credited"] == 2  # R2 and the elective
     assert _online(person) == Decimal("13.0")

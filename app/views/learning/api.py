@@ -13,7 +13,7 @@ from app.views.core.args import json_body
 from app.views.core.machines import MachineVerbsMixin
 from app.views.core.scoping import ScopedModelRestApi, now
 from app.workflows.core.errors import DomainError
-from app.workflows.learning import rules
+from app.workflows.learning import lms, rules
 
 
 class LessonProgressApi(ScopedModelRestApi):
@@ -82,7 +82,7 @@ class LessonProgressApi(ScopedModelRestApi):
             403: {description: "the learner did not choose your institute that year; nothing written"}
             404: {description: "your institute has no course with that code that year"}
         """
-        return self._report(rules.report_completion,
+        return self._report(lms.report_completion,
                             ("cert_number", "year", "course_code", "completed_at"))
 
     @expose("/evaluation", methods=["POST"])
@@ -117,7 +117,7 @@ class LessonProgressApi(ScopedModelRestApi):
             403: {description: "the learner did not choose your institute that year; nothing written"}
             404: {description: "your institute has no course with that code that year"}
         """
-        return self._report(rules.report_evaluation, ("cert_number", "year", "course_code",
+        return self._report(lms.report_evaluation, ("cert_number", "year", "course_code",
                                                       "score", "comment", "evaluated_at"))
 
 
