@@ -328,7 +328,22 @@ def _login_name() -> str:
 
 
 def _account_key() -> str:
-    return "login-account:" + _login_name()
+    """The per-account budget: keyed on the account the typed name resolves to (not the
+    text — one account may be typed several ways), one budget for every address the
+    account never signed in from, and one for each address it did (issue 22: a stranger
+    guessing passwords locks the strangers' budget, never the owner at its usual desk)."""
+    from flask_limiter.util import get_remote_address
+
+    from app.workflows.accounts.sessions import is_known_address
+
+    name = _login_name()
+    user = current_app.appbuilder.sm.find_user(username=name) if name else None
+    if user is None:
+        return "login-name:" + name
+    address = get_remote_address()
+    if is_known_address(user.id, address):
+        return f"login-account:{user.id}:known:{address}"
+    return f"login-account:{user.id}"
 
 
 def limit_logins(app, appbuilder) -> None:
