@@ -217,10 +217,24 @@ class SecurityManager(SQLASecurityManager):
         if user is not None and user.password is None:
             if user.is_active and verify_password(user, password):
                 self.update_user_auth_stat(user, True)
-                return user
+                return self._signed_in(user)
             self.update_user_auth_stat(user, False)
             return None
-        return super().auth_user_db(username, password)
+        return self._signed_in(super().auth_user_db(username, password))
+
+    @staticmethod
+    def _signed_in(user):
+        """A right password from this address: the login limit lets it through for this
+        account even while strangers are locked out (app/views/core/hardening.py)."""
+        from flask import has_request_context
+        from flask_limiter.util import get_remote_address
+
+        from app.clock import now
+        from app.workflows.accounts.sessions import remember_address
+
+        if user is not None and has_request_context():
+            remember_address(user, now(), get_remote_address())
+        return user
 
     @staticmethod
     def _api_only(user) -> bool:

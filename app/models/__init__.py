@@ -4,7 +4,7 @@ all; every model declares its row scope (`__scope__`, app/models/scope.py)."""
 from app.models.scope import Scope  # noqa: F401
 from app.models.registry import (  # noqa: F401
     Firm, FirmStatus, Gender, Person, PersonStatus, PersonTransfer, PersonType, TransferStatus)
-from app.models.accounts import Account, CodePurpose, PasswordResetCode  # noqa: F401
+from app.models.accounts import Account, CodePurpose, LoginAddress, PasswordResetCode  # noqa: F401
 from app.models.audit import AuditLog, StatusHistory  # noqa: F401
 from app.models.files import StoredFile  # noqa: F401
 from app.models.imports import ImportBatch, ImportStatus  # noqa: F401

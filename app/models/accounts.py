@@ -5,7 +5,7 @@ from typing import Optional
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from app.models.registry import Firm, Person
@@ -60,6 +60,23 @@ class Account(Model):
     # bumped to end every session cookie and JWT issued before (app/workflows/accounts/sessions.py)
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0",
                                                     nullable=False)
+
+
+class LoginAddress(Model):
+    """An address an account has signed in from successfully: the per-account login limit
+    gives each such address a budget of its own, so a stranger guessing passwords from
+    elsewhere cannot lock the owner out (issue 22; app/views/core/hardening.py)."""
+
+    __tablename__ = "login_address"
+    __table_args__ = (UniqueConstraint("user_id", "address", name="uq_login_address"),)
+    __scope__ = Scope.institute_only()
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id", ondelete="CASCADE"),
+                                         nullable=False)
+    address: Mapped[str] = mapped_column(String(45), nullable=False)
+    first_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
 class CodePurpose:

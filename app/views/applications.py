@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models import (ApplicationKind, ApplicationStatus, Category, Firm, HourApplication,
                         Person, StoredFile)
 from app.roles import MEMBER, STAFF
-from app.views.core.args import hours_text as _hours, int_arg as _int_arg, paged
+from app.views.core.args import hours_text as _hours, int_arg as _int_arg, paged, shown_versions
 from app.views.core.machines import MachineVerbsMixin, fire_from_page
 from app.views.core.scoping import ScopedModelRestApi, current_user, now, scoped_id, uploads
 from app.workflows.applications import rules
@@ -270,7 +270,8 @@ class HourApplicationReviewView(BaseView):
         try:
             remarks = {pk: (request.form.get(f"reason_{pk}") or "")[:200] for pk in ids}
             done, errors = rules.review_many(current_user(), now(), ids, decision,
-                                             request.form.get("remark"), remarks)
+                                             request.form.get("remark"), remarks,
+                                             versions=shown_versions())
         except DomainError as error:
             flash(error.message, "danger")
             return redirect(back)

@@ -1,6 +1,7 @@
 """Issue 22: a per-account session generation (ends every session cookie and JWT issued
 before a sign-out, a password change, a reset, a revocation or a role change); an 其他
-enrollment is unique per class by (firm, mobile), not by mobile across firms
+enrollment is unique per class by (firm, mobile), not by mobile across firms; the
+addresses each account signed in from (the login limit lets its owner through from them)
 
 Revision ID: b2c2a1d0e9f8
 Revises: a7d24e1f0c3b
@@ -13,6 +14,7 @@ The enrollment keys `phone:<mobile>` of existing rows become `phone:<firm id>:<m
 """
 from alembic import op
 import sqlalchemy as sa
+import app.models.types  # noqa: F401
 
 
 # revision identifiers, used by Alembic.
@@ -26,6 +28,16 @@ def upgrade():
     with op.batch_alter_table('account', schema=None) as batch_op:
         batch_op.add_column(sa.Column('session_generation', sa.Integer(), server_default='0',
                                       nullable=False))
+    op.create_table('login_address',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('address', sa.String(length=45), nullable=False),
+    sa.Column('first_at', app.models.types.UTCDateTime(), nullable=False),
+    sa.Column('last_at', app.models.types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['ab_user.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('user_id', 'address', name='uq_login_address')
+    )
     op.execute("UPDATE training_enrollment SET dedupe_key = 'phone:' || "
                "COALESCE(CAST(firm_id AS VARCHAR(12)), '-') || ':' || phone "
                "WHERE dedupe_key LIKE 'phone:%'")
@@ -38,5 +50,6 @@ def downgrade():
                "WHERE dedupe_key LIKE 'phone:%' AND id IN (SELECT MIN(id) FROM "
                "training_enrollment WHERE dedupe_key LIKE 'phone:%' "
                "GROUP BY class_id, phone)")
+    op.drop_table('login_address')
     with op.batch_alter_table('account', schema=None) as batch_op:
         batch_op.drop_column('session_generation')

@@ -210,3 +210,19 @@ def test_bulk_refusal_takes_each_applications_own_reason(w):
     assert (done, errors) == (2, [])
     assert [db.session.get(HourApplication, x.id).reason for x in (a, b, c)] == [
         "主办单位与证书不符", "证书模糊", "材料不全"]
+
+
+def test_a_decision_from_a_stale_page_is_refused_naming_the_state(w):
+    """Issue 22, finding 6: the review page sends the version each row was shown with; a
+    row decided (and even put back) by someone else since is refused, naming its state."""
+    world, member, staff = w
+    a = rules.file_application(member, NOW, inputs(hours="4"), proof())
+    db.session.commit()
+    shown = {a.id: a.version}
+    rules.confirm(staff, NOW, a.id)
+    rules.revoke(staff, NOW, a.id, remark="误确认")  # back to 未确认, as the stale page shows it
+    done, errors = rules.review_many(staff, NOW, [a.id], "refuse", "重复", versions=shown)
+    assert done == 0 and "该记录已被他人处理（当前状态：未确认）" in errors[0]
+    done, errors = rules.review_many(staff, NOW, [a.id], "confirm",
+                                     versions={a.id: db.session.get(type(a), a.id).version})
+    assert (done, errors) == (1, [])

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from app import clock
 from app.extensions import db
 from app.models import HourApplication, HourRecord, Message
+from flask_appbuilder.security.sqla.models import User
 from app.workflows.applications import rules
 from tests.applications.world import PDF
 from tests.registry.test_api import bearer
@@ -145,3 +146,37 @@ def test_staff_cannot_file_and_firm_admin_has_no_page(app, world, client):
     client.logout()
     client.login(world.a.admin)
     assert client.get("/applications/").status_code in (302, 403)
+
+
+def test_two_staff_on_one_applications_page_the_second_is_told(app, world, make_client):
+    """Issue 22, finding 6: the one-row decision buttons send the version the page showed."""
+    from app.roles import STAFF
+    from tests.applications.test_rules import inputs, proof
+    from tests.helpers import NOW, make_user
+
+    make_user(app, "staff2", STAFF)
+    with app.app_context():
+        member = db.session.query(User).filter_by(username=world.member).one()
+        pk = rules.file_application(member, NOW, inputs(hours="4"), proof()).id
+        db.session.commit()
+    first, second = make_client(), make_client()
+    first.login(world.staff)
+    second.login("staff2")
+
+    def shown(client):
+        page = client.get(f"/applications/{pk}").get_data(as_text=True)
+        return re.findall(r'name="version" value="(\d+)"', page)[0]
+
+    seen_first, seen_second = shown(first), shown(second)
+    assert seen_first == seen_second
+    done = first.post_form(f"/applications/review/{pk}/confirm", {"version": seen_first},
+                           follow_redirects=True).get_data(as_text=True)
+    assert "已确认" in done
+    first.post_form(f"/applications/review/{pk}/revoke", {"remark": "误确认",
+                                                         "version": shown(first)})
+    late = second.post_form(f"/applications/review/{pk}/refuse",
+                            {"remark": "材料不全", "version": seen_second},
+                            follow_redirects=True).get_data(as_text=True)
+    assert "该记录已被他人处理（当前状态：未确认）" in late
+    with app.app_context():
+        assert db.session.get(HourApplication, pk).status == "未确认"

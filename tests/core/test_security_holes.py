@@ -392,3 +392,28 @@ def test_the_served_app_does_not_announce_waitress(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_a_stranger_guessing_passwords_cannot_lock_the_owner_out(app, world, make_client):
+    """Issue 22, finding 8: ten wrong passwords from anywhere locked the account for a
+    minute. The owner signs in from an address it signed in from before; a stranger's
+    address (and any other unknown one) stays limited."""
+    limit = int(app.config["AUTH_RATE_LIMIT"].split()[0])
+    owner_desk, stranger = "10.1.1.20", "203.0.113.9"
+    owner = make_client()
+    first = _login(owner, world.a.admin, PASSWORD, owner_desk)
+    assert first.status_code == 302 and "/login" not in first.headers["Location"]
+    guesser = make_client()
+    # the owner's first sign-in, from an address not yet known, drew on the same budget
+    for _ in range(limit - 1):
+        assert _login(guesser, world.a.admin, "Wrong0pass", stranger).status_code == 302
+    assert _login(guesser, world.a.admin, PASSWORD, stranger).status_code == 429
+    again = make_client()
+    response = _login(again, world.a.admin, PASSWORD, owner_desk)
+    assert response.status_code == 302 and "/login" not in response.headers["Location"]
+    # the limit is the account's, however its name is typed
+    assert _login(make_client(), world.a.admin.lower(), PASSWORD, stranger).status_code == 429
+    api = app.test_client().post("/api/v1/security/login", json={
+        "username": world.a.admin, "password": PASSWORD, "provider": "db"},
+        environ_base={"REMOTE_ADDR": owner_desk})
+    assert api.status_code == 200

@@ -369,3 +369,21 @@ def test_one_computation_feeds_the_table_the_sentence_the_page_and_the_queries(a
     assert "28.0" in text  # its part, under 其中
     page = client.get(f"/verify/hours/{code}").get_data(as_text=True)
     assert "44.0" in page
+
+
+def test_both_verification_routes_share_one_budget_per_address(app, client):
+    """Issue 22, finding 8: the two routes had 20 look-ups a minute each (40 in all)."""
+    limit = int(app.config["HOUR_VERIFY_RATE_LIMIT"].split()[0])
+    assert limit == 20
+    answers = []
+    for attempt in range(limit):
+        url = (f"/verify/hours/ABCDABCDABCD{attempt:04d}" if attempt % 2
+               else f"/verify/hours/?code=ABCDABCDABCD{attempt:04d}")
+        answers.append(client.get(url).status_code)
+    assert answers == [200] * limit
+    for url in ("/verify/hours/?code=ABCDABCDABCD9999", "/verify/hours/ABCDABCDABCD9999"):
+        refused = client.get(url)
+        assert refused.status_code == 429 and "操作过于频繁" in refused.get_data(as_text=True)
+    elsewhere = client.get("/verify/hours/ABCDABCDABCD9999",
+                           environ_base={"REMOTE_ADDR": "192.0.2.50"})
+    assert elsewhere.status_code == 200  # another address has its own budget

@@ -154,10 +154,19 @@ def test_firm_walks_qualification_class_uploads_and_staff_approve(app, world, cl
         for item in db.session.query(InhouseClass):  # the classes take place
             item.start_date = item.end_date = _today() - dt.timedelta(days=1)
         db.session.commit()
+    # the queue carries the version of each row it shows (issue 22)
+    queue = staff_web.get("/inhouse/review/entry/").get_data(as_text=True)
+    shown = dict(re.findall(r'name="(version_\d+)" value="(\d+)"', queue))
+    assert {int(k[8:]) for k in shown} == set(entries)
     done = staff_web.post_form("/inhouse/review/entry/decide",
-                               {"ids": [str(e) for e in entries], "decision": "approve"},
+                               {"ids": [str(e) for e in entries], "decision": "approve", **shown},
                                follow_redirects=True)
     assert f"已审核通过 {len(entries)} 条学员名单" in done.get_data(as_text=True)
+    # a second member of staff, deciding from the page it read before: told, nothing done
+    late = staff_web.post_form("/inhouse/review/entry/decide",
+                               {"ids": [str(entries[0])], "decision": "reject",
+                                "remark": "未出勤", **shown}, follow_redirects=True)
+    assert "该记录已被他人处理（当前状态：审核通过）" in late.get_data(as_text=True)
     with app.app_context():
         assert db.session.query(HourRecord).count() == len(entries) == 6
     annual = client.get(f"/hours/annual/?year={start.year}").get_data(as_text=True)

@@ -328,13 +328,24 @@ def _login_name() -> str:
 
 
 def _account_key() -> str:
-    """One budget per account, whichever identifier names it (login name, 证书编号 or
-    会员证书编号): the typed text is resolved as the login itself resolves it."""
-    from app.workflows.accounts import resolve_login
+    """The per-account budget: keyed on the account the typed text resolves to, whichever
+    identifier names it (login name, 证书编号 or 会员证书编号 — resolved as the login itself
+    resolves it), one budget for every address the account never signed in from, and one
+    for each address it did (issue 22: a stranger guessing passwords locks the strangers'
+    budget, never the owner at its usual desk)."""
+    from flask_limiter.util import get_remote_address
 
-    typed = _login_name()
-    user = resolve_login(typed) if typed else None
-    return "login-account:" + (user.username.lower() if user is not None else typed)
+    from app.workflows.accounts import resolve_login
+    from app.workflows.accounts.sessions import is_known_address
+
+    name = _login_name()
+    user = resolve_login(name) if name else None
+    if user is None:
+        return "login-name:" + name
+    address = get_remote_address()
+    if is_known_address(user.id, address):
+        return f"login-account:{user.id}:known:{address}"
+    return f"login-account:{user.id}"
 
 
 def limit_logins(app, appbuilder) -> None:

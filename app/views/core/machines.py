@@ -141,13 +141,33 @@ class MachineVerbsMixin:
             }})
 
 
+def check_shown_version(machine, pk: int) -> None:
+    """A decision page's form carries `version`, the row's version as the page showed it:
+    a row changed since (decided by someone else) is refused, naming its state now, before
+    the verb's command runs (issue 22). Without the field nothing is checked."""
+    from app.extensions import db
+    from app.workflows.core.scoping import get_scoped
+
+    try:
+        shown = int(request.form.get("version") or "")
+    except ValueError:
+        return
+    item = get_scoped(db.session, machine.model, pk, current_user())
+    if getattr(item, "version", shown) != shown:
+        db.session.rollback()
+        raise ValidationError(f"该记录已被他人处理（当前状态：{machine.state(item, now())}），"
+                              f"请刷新页面后再操作")
+
+
 def fire_from_page(machine, commands: dict, pk: int, verb: str, back: str):
-    """A page's verb button (a form with an optional `remark`): run the verb's command, say
-    the outcome in a flash message and go `back`; a row the user may not see is a 404."""
+    """A page's verb button (a form with an optional `remark` and the `version` shown):
+    run the verb's command, say the outcome in a flash message and go `back`; a row the
+    user may not see is a 404; a row changed since the page was shown is refused."""
     command = commands.get(verb)
     if command is None:
         abort(404, description="没有这种操作")
     try:
+        check_shown_version(machine, pk)
         command(current_user(), now(), pk, remark=request.form.get("remark"))
     except DomainError as error:
         if error.status == 404:

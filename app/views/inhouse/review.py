@@ -2,6 +2,7 @@
 or many through the machines."""
 from app.views.inhouse.common import *  # noqa: F401,F403
 from app.views.inhouse.pages import *  # noqa: F401,F403
+from app.views.core.args import shown_versions
 
 
 REVIEW_LABELS = {"qualification": "内培资格申请", "class": "培训班", "entry": "学员名单"}
@@ -119,7 +120,8 @@ class InhouseReviewView(BaseView):
             return redirect(back)
         try:
             done, errors = rules.review_many(current_user(), now(), kind, ids, decision,
-                                             request.form.get("remark"))
+                                             request.form.get("remark"),
+                                             versions=shown_versions())
         except DomainError as error:
             flash(error.message, "danger")
             return redirect(back)

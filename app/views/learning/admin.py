@@ -154,6 +154,7 @@ class LearningFeeView(ScopedModelView):
                 kwargs["fee_verbs"] = rules.FEE.allowed(row, current_user(), now())
                 kwargs["fee_history"] = rules.FEE.history(row)
                 kwargs["fee_pk"] = row.id
+                kwargs["fee_version"] = row.version  # the form sends it back (issue 22)
                 kwargs["local_time"] = clock.display
         return super().render_template(template, **kwargs)
 

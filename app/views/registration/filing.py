@@ -1,6 +1,7 @@
 """业务办理 (seed 004 §3): the types, 承诺书, choosing the person, each type's form with its
 documents, 保存 / 提交审核; the case page with 流程跟踪 (§4)."""
 from app.views.registration.common import *  # noqa: F401,F403
+from app.views.core.machines import check_shown_version
 
 
 class FilingPages:
@@ -228,6 +229,7 @@ class FilingPages:
         verb = request.form.get("verb")
         remark = (request.form.get("remark") or "")[:1000]
         try:
+            check_shown_version(cases.MACHINE, pk)
             if verb == "reject":
                 reasons = {k[7:]: v[:200] for k, v in request.form.items()
                            if k.startswith("reason_") and k[7:].isdigit()}

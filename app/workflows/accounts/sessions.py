@@ -55,3 +55,36 @@ def end_user_sessions(actor: User, now: dt.datetime, user_ids) -> int:
         end_sessions(user)
         ended += 1
     return ended
+
+
+# --- addresses an account signed in from (the login limit's known addresses) ----------------
+
+KEPT_ADDRESSES = 20  # per account, the most recent
+
+
+def is_known_address(user_id: int, address: str | None) -> bool:
+    from app.models import LoginAddress
+
+    if not address:
+        return False
+    return db.session.query(LoginAddress.id).filter_by(user_id=user_id, address=address) \
+        .first() is not None
+
+
+@command
+def remember_address(user: User, now: dt.datetime, address: str | None) -> None:
+    """A successful sign-in from `address`: it gets its own login budget for this account."""
+    from app.models import LoginAddress
+
+    if not address or user is None or user.id is None:
+        return
+    address = address[:45]
+    row = db.session.query(LoginAddress).filter_by(user_id=user.id, address=address).first()
+    if row is not None:
+        row.last_at = now
+        return
+    db.session.add(LoginAddress(user_id=user.id, address=address, first_at=now, last_at=now))
+    stale = db.session.query(LoginAddress.id).filter_by(user_id=user.id) \
+        .order_by(LoginAddress.last_at.desc(), LoginAddress.id.desc()).offset(KEPT_ADDRESSES - 1)
+    db.session.query(LoginAddress).filter(LoginAddress.id.in_(stale.scalar_subquery())) \
+        .delete(synchronize_session=False)

@@ -362,14 +362,14 @@ def _remove_effect(actor, now, row) -> None:
         CpeExemption.source_id == str(row.id)))
 
 
-def _decide(actor, now, pk, event, remark):
+def _decide(actor, now, pk, event, remark, version=None):
     if not is_institute(actor):
         raise ForbiddenError("只有协会工作人员可以确认学时申请")
     if remark is not None and not isinstance(remark, str):
         raise ValidationError("原因须为文本", "remark")
     row = get_scoped(db.session, HourApplication, pk, actor, "学时申请不存在")
     remark = (remark or "").strip()[:200] or None
-    MACHINE.fire(row, event, actor, now, remark=remark)
+    MACHINE.fire(row, event, actor, now, remark=remark, expected_version=version)
     row.decided_at, row.decided_by_id = now, getattr(actor, "id", None)
     return row, remark
 
@@ -381,8 +381,8 @@ def _effect_text(row) -> str:
 
 
 @command
-def confirm(actor, now, pk, remark=None):
-    row, remark = _decide(actor, now, pk, "confirm", remark)
+def confirm(actor, now, pk, remark=None, version=None):
+    row, remark = _decide(actor, now, pk, "confirm", remark, version)
     row.reason = None
     _apply_effect(actor, now, row)
     notify(member_users(row.person_id), f"【学时申请】{row.year}年度{row.kind}学时申请已确认",
@@ -391,8 +391,8 @@ def confirm(actor, now, pk, remark=None):
 
 
 @command
-def refuse(actor, now, pk, remark=None):
-    row, remark = _decide(actor, now, pk, "refuse", remark)
+def refuse(actor, now, pk, remark=None, version=None):
+    row, remark = _decide(actor, now, pk, "refuse", remark, version)
     row.reason = remark
     notify(member_users(row.person_id), f"【学时申请】{row.year}年度{row.kind}学时申请不予确认",
            f"您的{row.year}年度{row.kind}学时申请（{row.route}）不予确认，原因：{remark}。"
@@ -417,7 +417,7 @@ API_COMMANDS = {"confirm": confirm, "refuse": refuse}
 
 
 def review_many(actor, now, ids, decision: str, remark=None,
-                remarks: dict | None = None) -> tuple[int, list[str]]:
+                remarks: dict | None = None, versions=None) -> tuple[int, list[str]]:
     """Confirm or refuse several applications, each through the machine in its own
     transaction (one refusal does not undo the others). A refusal takes the application's
     own reason from `remarks` ({id: reason}) or else the common `remark`; an application
@@ -437,7 +437,7 @@ def review_many(actor, now, ids, decision: str, remark=None,
             errors.append(f"第{pk}号学时申请：不予确认须填写原因")
             continue
         try:
-            call(actor, now, pk, remark=reason)
+            call(actor, now, pk, remark=reason, version=(versions or {}).get(pk))
         except DomainError as error:
             errors.append(f"第{pk}号学时申请：{error.message}")
             continue

@@ -192,12 +192,14 @@ def apply_qualification(actor, now, year, uploads: dict) -> InhouseQualification
     return row
 
 
-def _decide(machine, model, label, actor, now, pk, event, remark, notify_firm=True):
+def _decide(machine, model, label, actor, now, pk, event, remark, notify_firm=True,
+            version=None):
+    """`version`: the one the deciding page showed (a row decided since is refused)."""
     if not is_institute(actor):
         raise ForbiddenError("只有协会工作人员可以审核")
     item = get_scoped(db.session, model, pk, actor, f"{label}不存在")
     remark = (remark or "").strip()[:200] or None
-    machine.fire(item, event, actor, now, remark=remark)
+    machine.fire(item, event, actor, now, remark=remark, expected_version=version)
     item.decided_at, item.decided_by_id = now, getattr(actor, "id", None)
     item.remark = remark
     return item
@@ -210,9 +212,9 @@ def _text(value):
 
 
 @command
-def approve_qualification(actor, now, pk, remark=None, notify_firm=True):
+def approve_qualification(actor, now, pk, remark=None, notify_firm=True, version=None):
     item = _decide(QUALIFICATION, InhouseQualification, "内培资格申请", actor, now, pk, "approve",
-                   _text(remark))
+                   _text(remark), version=version)
     if notify_firm:
         _tell_firm(item.firm_id, f"【内培资格】{item.year}年度内培资格申请审核通过",
                    f"贵所{item.year}年度内培资格申请已审核通过，可以上报该年度的内部培训班。", now)
@@ -220,9 +222,9 @@ def approve_qualification(actor, now, pk, remark=None, notify_firm=True):
 
 
 @command
-def reject_qualification(actor, now, pk, remark=None, notify_firm=True):
+def reject_qualification(actor, now, pk, remark=None, notify_firm=True, version=None):
     item = _decide(QUALIFICATION, InhouseQualification, "内培资格申请", actor, now, pk, "reject",
-                   _text(remark))
+                   _text(remark), version=version)
     if notify_firm:
         _tell_firm(item.firm_id, f"【内培资格】{item.year}年度内培资格申请审核未通过",
                    f"贵所{item.year}年度内培资格申请审核未通过，原因：{item.remark}。"
@@ -360,8 +362,8 @@ def delete_class(actor, now, pk) -> None:
 
 
 @command
-def approve_class(actor, now, pk, remark=None, notify_firm=True):
-    item = _decide(CLASS, InhouseClass, "培训班", actor, now, pk, "approve", _text(remark))
+def approve_class(actor, now, pk, remark=None, notify_firm=True, version=None):
+    item = _decide(CLASS, InhouseClass, "培训班", actor, now, pk, "approve", _text(remark), version=version)
     if notify_firm:
         _tell_firm(item.firm_id, f"【内部培训】培训班“{item.name}”审核通过",
                    f"贵所上报的培训班“{item.name}”已审核通过。", now)
@@ -369,8 +371,8 @@ def approve_class(actor, now, pk, remark=None, notify_firm=True):
 
 
 @command
-def reject_class(actor, now, pk, remark=None, notify_firm=True):
-    item = _decide(CLASS, InhouseClass, "培训班", actor, now, pk, "reject", _text(remark))
+def reject_class(actor, now, pk, remark=None, notify_firm=True, version=None):
+    item = _decide(CLASS, InhouseClass, "培训班", actor, now, pk, "reject", _text(remark), version=version)
     if notify_firm:
         _tell_firm(item.firm_id, f"【内部培训】培训班“{item.name}”审核未通过",
                    f"贵所上报的培训班“{item.name}”审核未通过，原因：{item.remark}。", now)
@@ -543,8 +545,8 @@ def credit_entry(actor, now, entry: InhouseRosterEntry) -> None:
 
 
 @command
-def approve_entry(actor, now, pk, remark=None, notify_firm=True):
-    entry = _decide(ENTRY, InhouseRosterEntry, "名单记录", actor, now, pk, "approve", _text(remark))
+def approve_entry(actor, now, pk, remark=None, notify_firm=True, version=None):
+    entry = _decide(ENTRY, InhouseRosterEntry, "名单记录", actor, now, pk, "approve", _text(remark), version=version)
     credit_entry(actor, now, entry)
     if notify_firm:
         item = entry.inhouse_class
@@ -555,8 +557,8 @@ def approve_entry(actor, now, pk, remark=None, notify_firm=True):
 
 
 @command
-def reject_entry(actor, now, pk, remark=None, notify_firm=True):
-    entry = _decide(ENTRY, InhouseRosterEntry, "名单记录", actor, now, pk, "reject", _text(remark))
+def reject_entry(actor, now, pk, remark=None, notify_firm=True, version=None):
+    entry = _decide(ENTRY, InhouseRosterEntry, "名单记录", actor, now, pk, "reject", _text(remark), version=version)
     ledger.withdraw(actor, now, SourceKind.INHOUSE_ROSTER, entry.id)
     if notify_firm:
         item = entry.inhouse_class
@@ -575,7 +577,8 @@ REVIEW_KINDS = {
 }
 
 
-def review_many(actor, now, kind: str, ids, decision: str, remark=None) -> tuple[int, list[str]]:
+def review_many(actor, now, kind: str, ids, decision: str, remark=None,
+                versions=None) -> tuple[int, list[str]]:
     """Approve or reject several rows of one kind; each in its own transaction (one refusal
     does not undo the others). Returns (done, [Chinese message per refusal]). The firm gets
     one message per decision of a qualification or class, one summary per class for
@@ -593,7 +596,8 @@ def review_many(actor, now, kind: str, ids, decision: str, remark=None) -> tuple
     done, errors, by_class = 0, [], {}
     for pk in ids:
         try:
-            item = call(actor, now, pk, remark=remark, notify_firm=kind != "entry")
+            item = call(actor, now, pk, remark=remark, notify_firm=kind != "entry",
+                        version=(versions or {}).get(pk))
         except DomainError as error:
             errors.append(f"第{pk}号{label}：{error.message}")
             continue
