@@ -32,6 +32,7 @@ class ChannelSettingsView(BaseView):
 
     route_base = "/settings"
     class_permission_name = "Channels"
+    chinese_name = "通知方式与微信绑定"  # 用户权限 names the view so
     method_permission_name = {name: "access" for name in (
         "wechat", "wechat_bind", "wechat_unbind", "notify")}
 
@@ -98,6 +99,7 @@ class WechatPushView(BaseView):
     """WeChat's server calls this (GET: the URL check; POST: events). Public, signed."""
 
     route_base = "/wechat"
+    chinese_name = "微信推送"
 
     @expose("/push", methods=["GET", "POST"])
     @csrf.exempt
