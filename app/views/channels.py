@@ -2,6 +2,8 @@
 push endpoint (/wechat/push, public, signed), and for staff the 短信发送记录 and
 微信发送记录 lists beside 邮件发送记录. Without WeChat configured the binding panel, its
 pages and the push endpoint do not exist for anyone (404)."""
+import re
+
 from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.actions import action
@@ -30,6 +32,7 @@ class ChannelSettingsView(BaseView):
 
     route_base = "/settings"
     class_permission_name = "Channels"
+    chinese_name = "通知方式与微信绑定"  # 用户权限 names the view so
     method_permission_name = {name: "access" for name in (
         "wechat", "wechat_bind", "wechat_unbind", "notify")}
 
@@ -96,6 +99,7 @@ class WechatPushView(BaseView):
     """WeChat's server calls this (GET: the URL check; POST: events). Public, signed."""
 
     route_base = "/wechat"
+    chinese_name = "微信推送"
 
     @expose("/push", methods=["GET", "POST"])
     @csrf.exempt
@@ -116,8 +120,13 @@ class WechatPushView(BaseView):
         return reply, 200, {"Content-Type": f"{kind}; charset=utf-8"}
 
 
+def error_summary(value) -> str:
+    """The list shows what happened in Chinese; the detail page adds the provider's code."""
+    return re.sub(r"（错误码 [^）]*）$", "", value or "")[:200]
+
+
 _DATES = {"created_at": display, "next_attempt_at": display, "claimed_at": display,
-          "sent_at": display, "last_error": lambda v: (v or "")[:200]}
+          "sent_at": display}
 _LABELS = {"status": "状态", "attempts": "尝试次数", "next_attempt_at": "下次尝试",
            "claimed_at": "开始发送", "claimed_by": "发送进程", "last_error": "最近错误",
            "created_at": "创建时间", "sent_at": "发送时间", "kind": "消息类型"}
@@ -158,7 +167,7 @@ class OutboxSmsView(_Resend, ScopedModelView):
     search_columns = ["status", "to_mobile", "kind", "created_at", "sent_at"]
     order_columns = ["created_at", "to_mobile", "status", "attempts", "sent_at"]
     base_order = ("created_at", "desc")
-    formatters_columns = {**_DATES, "to_mobile": sms.mask_mobile}
+    formatters_columns = {**_DATES, "to_mobile": sms.mask_mobile, "last_error": error_summary}
 
 
 class OutboxWechatView(_Resend, ScopedModelView):
@@ -179,7 +188,7 @@ class OutboxWechatView(_Resend, ScopedModelView):
     search_columns = ["status", "kind", "title", "created_at", "sent_at"]
     order_columns = ["created_at", "status", "attempts", "sent_at"]
     base_order = ("created_at", "desc")
-    formatters_columns = dict(_DATES)
+    formatters_columns = {**_DATES, "last_error": error_summary}
 
 
 def _wechat_context():

@@ -33,9 +33,26 @@ FINAL_PREFIXES = ("InvalidParameterValue.", "FailedOperation.", "MissingParamete
                   "LimitExceeded.PhoneNumberDailyLimit", "UnsupportedOperation.")
 
 
+ERROR_LABELS = {
+    "InvalidParameterValue.IncorrectPhoneNumber": "手机号格式错误",
+    "FailedOperation.TemplateIncorrectOrUnapproved": "短信模板未审核通过或内容不符",
+    "FailedOperation.SignatureIncorrectOrUnapproved": "短信签名未审核通过或不符",
+    "FailedOperation.InsufficientBalanceInSmsPackage": "短信套餐包余量不足",
+    "LimitExceeded.PhoneNumberDailyLimit": "该号码今日接收短信已达腾讯云上限",
+    "LimitExceeded.PhoneNumberThirtySecondLimit": "该号码30秒内接收短信过多",
+    "LimitExceeded.PhoneNumberOneHourLimit": "该号码1小时内接收短信过多",
+    "AuthFailure.SignatureFailure": "腾讯云密钥错误（签名校验失败）",
+    "AuthFailure.SecretIdNotFound": "腾讯云密钥不存在",
+    "InternalError.Timeout": "短信服务请求超时",
+    "ClientNetworkError": "无法连接短信服务",
+    "MissingParameter.Template": "没有配置该类短信的模板ID",
+}
+
+
 class SmsRefused(Exception):
     def __init__(self, code: str, message: str):
-        super().__init__(f"{code}：{message}")
+        text = ERROR_LABELS.get(code) or f"短信服务商返回错误：{message}"
+        super().__init__(f"{text}（错误码 {code}）")
         self.code = code
 
     @property

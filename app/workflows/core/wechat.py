@@ -51,9 +51,19 @@ KIND_LABELS = {MessageKind.SYSTEM: "业务进度提醒", MessageKind.NOTICE: "�
                MessageKind.CONSULTATION: "咨询消息"}
 
 
+# what staff read in 微信发送记录 (the code stays in the text for a support ticket)
+ERROR_LABELS = {-1: "微信系统繁忙", 40001: "调用凭证无效或已过期", 40003: "接收人标识无效",
+                40013: "公众号AppID无效", 40014: "调用凭证无效", 40037: "模板ID无效",
+                40125: "公众号AppSecret无效", 42001: "调用凭证已过期",
+                43004: "接收人未关注公众号或已取消关注", 45009: "接口调用次数已达今日上限",
+                45047: "客服消息下行条数超过上限", 47003: "模板参数不正确"}
+
+
 class WechatError(Exception):
     def __init__(self, errcode, errmsg=""):
-        super().__init__(f"微信接口错误 {errcode}：{errmsg}")
+        label = ERROR_LABELS.get(errcode) if isinstance(errcode, int) else None
+        text = label or f"微信接口返回错误：{errmsg}"
+        super().__init__(f"{text}（错误码 {errcode}）")
         self.errcode = errcode
 
 
