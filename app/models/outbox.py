@@ -66,6 +66,11 @@ class OutboxSms(Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     sent_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
 
+    @property
+    def shown_body(self) -> str:
+        """What staff read (to answer 「我收到短信了吗」): the text, but never a code."""
+        return "（验证码短信，内容不显示）" if self.kind == "验证码" else self.body
+
 
 class OutboxWechat(Model):
     """Every WeChat template message (进度提醒, 协会通知, 咨询消息) to a bound openid,

@@ -151,17 +151,19 @@ class _Resend:
 
 
 class OutboxSmsView(_Resend, ScopedModelView):
-    """短信发送记录: every text and its delivery state (texts may carry codes: not shown)."""
+    """短信发送记录: every text and its delivery state (a verification code's text is not shown)."""
 
     datamodel = SQLAInterface(OutboxSms)
     requeue = staticmethod(sms.requeue)
     base_permissions = ["can_list", "can_show", "can_export"]
     list_title = "短信发送记录"
     show_title = "短信详情"
-    label_columns = {**_LABELS, "to_mobile": "手机号", "provider_ref": "服务商流水号"}
-    list_columns = ["created_at", "to_mobile", "kind", "status", "attempts", "sent_at",
-                    "last_error"]
-    show_columns = ["created_at", "to_mobile", "kind", "status", "attempts", "next_attempt_at",
+    label_columns = {**_LABELS, "to_mobile": "手机号", "provider_ref": "服务商流水号",
+                     "shown_body": "短信内容"}
+    list_columns = ["created_at", "to_mobile", "kind", "shown_body", "status", "attempts",
+                    "sent_at", "last_error"]
+    show_columns = ["created_at", "to_mobile", "kind", "shown_body", "status", "attempts",
+                    "next_attempt_at",
                     "claimed_at", "claimed_by", "sent_at", "provider_ref", "last_error"]
     export_columns = show_columns
     search_columns = ["status", "to_mobile", "kind", "created_at", "sent_at"]

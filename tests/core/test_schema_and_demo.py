@@ -50,7 +50,7 @@ def test_demo_seed_creates_valid_real_looking_data(app):
     signed_in = client.post("/login/", data={"username": kj.group(1), "password": kj.group(2),
                                              "csrf_token": csrf})
     assert signed_in.headers["Location"] == "/"
-    client.get("/logout/")
+    client = app.test_client()  # the next member signs in from a browser of its own
     # issue 23 item 3: each demo member is labelled with its real kind and the identifier
     # to type; a 非执业会员 signs in with its 会员证书编号 (seeds 001/002)
     non_practising = re.search(r"Member\s+(\d{12})\s+(\d{6})\s+非执业会员（用户名为会员证书编号）",

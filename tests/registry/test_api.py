@@ -306,14 +306,16 @@ def test_firm_admin_before_first_login_gets_a_token_but_403_everywhere(app, make
         assert message == FIRST_LOGIN_MESSAGE and _is_chinese(message)
     assert _count(app, Person) == 0
 
-    # once the first login is done in the browser, the same token works
+    # once the first login is done in the browser, the password is replaced: the token of
+    # the initial password ends with it (issue 22), a token of the new password works
     web = make_client()
     web.login(firm.admin, "010009")
     done = web.post_form("/account/first-login/", {
         "contact_name": "王五", "contact_phone": "13812345678", "new_password": "abc12345",
         "repeat": "abc12345"})
     assert done.status_code == 302
-    listed = http.get("/api/v1/firm/", headers=headers)
+    assert http.get("/api/v1/firm/", headers=headers).status_code == 401
+    listed = http.get("/api/v1/firm/", headers=bearer(http, firm.admin, "abc12345"))
     assert listed.status_code == 200 and listed.get_json()["ids"] == [firm.id]
 
 
