@@ -47,7 +47,7 @@ def test_firm_admin_first_login_filter_and_export_excel(app, tmp_path):
         page.fill("#contact_phone", "13912345678")
         page.fill("#new_password", "Browser2026ok")
         page.fill("#repeat", "Browser2026ok")
-        page.locator("#first-login button[type=submit]").click()
+        page.locator("#first-login button[type=submit]:not([form])").click()
         page.wait_for_url(lambda url: "/first-login/" not in url and "/login/" not in url)
         expect(page.locator("body")).to_contain_text("信息已保存")
 

@@ -10,8 +10,7 @@ from openpyxl import load_workbook
 
 from app import clock
 from app.extensions import db
-from app.models import (HourRecord, InhouseClass, InhouseQualification, InhouseRosterEntry,
-                        ReviewStatus)
+from app.models import HourRecord, InhouseClass, InhouseQualification, InhouseRosterEntry
 from app.workflows.inhouse import rules
 from tests.helpers import id_number
 from tests.inhouse.world import PDF, a_class, docx_bytes, qualified, xlsx_bytes
