@@ -50,10 +50,11 @@ def shutdown():
 
 
 @contextmanager
-def browser_page(name):
+def browser_page(name, **options):
     """A fresh page in its own browser context (no cookies or storage shared with another
-    test) of the process's headless Chromium; a screenshot lands in test-results/ on failure."""
-    context = _browser().new_context(accept_downloads=True, locale="zh-CN")
+    test) of the process's headless Chromium; a screenshot lands in test-results/ on failure.
+    `options` go to the context (a phone: viewport=…, is_mobile=True, has_touch=True)."""
+    context = _browser().new_context(**{"accept_downloads": True, "locale": "zh-CN", **options})
     try:
         page = context.new_page()
         page.set_default_timeout(15_000)

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, screenshot
+from tests.browser import browser_page, require_chromium, screenshot
 from tests.helpers import serving
 
 # what sticks out of the screen and is not inside a scrolling frame
@@ -50,50 +50,39 @@ def _pages(page, base):
 
 def _overflowing(base, login, password):
     """{"login page": [what sticks out]} at 390×844, and how many pages were opened."""
-    from playwright.sync_api import sync_playwright
-
     found, opened = {}, 0
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
-                                          is_mobile=True, has_touch=True)
-            page = context.new_page()
-            page.set_default_timeout(15_000)
-            page.goto(f"{base}/login/")
-            assert page.evaluate("document.scrollingElement.scrollWidth") <= 390, "登录页"
-            page.fill("#username", login)
-            page.fill("#password", password)
-            page.locator("form [type=submit]").click()
-            page.wait_for_url(lambda url: "/login/" not in url)
-            menu, further = _pages(page, base)
-            assert len(menu) >= 10, (login, menu)
-            for href in menu + further:
-                try:
-                    response = page.goto(f"{base}{href}")
-                except Exception as error:  # a download, not a page
-                    assert "Download is starting" in str(error), (login, href, error)
-                    continue
-                assert response.status < 400, (login, href, response.status)
-                opened += 1
-                scroll, width, culprits = page.evaluate(OVERFLOW)
-                if scroll > width:
-                    found[f"{login} {href}"] = [f"{scroll}px > {width}px", *culprits]
-                    screenshot(page, f"phone_{login}_{href.strip('/').replace('/', '_')}")
-        finally:
-            browser.close()
+    with browser_page(f"phone_{login}", viewport={"width": 390, "height": 844},
+                      is_mobile=True, has_touch=True) as page:
+        page.goto(f"{base}/login/")
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= 390, "登录页"
+        page.fill("#username", login)
+        page.fill("#password", password)
+        page.locator("form [type=submit]").click()
+        page.wait_for_url(lambda url: "/login/" not in url)
+        menu, further = _pages(page, base)
+        assert len(menu) >= 10, (login, menu)
+        for href in menu + further:
+            try:
+                response = page.goto(f"{base}{href}")
+            except Exception as error:  # a download, not a page
+                assert "Download is starting" in str(error), (login, href, error)
+                continue
+            assert response.status < 400, (login, href, response.status)
+            opened += 1
+            scroll, width, culprits = page.evaluate(OVERFLOW)
+            if scroll > width:
+                found[f"{login} {href}"] = [f"{scroll}px > {width}px", *culprits]
+                screenshot(page, f"phone_{login}_{href.strip('/').replace('/', '_')}")
     return found, opened
 
 
-@pytest.mark.slow("demo seed (~20 s) and some 150 pages in a browser")
-def test_every_page_of_a_member_and_a_firm_admin_fits_a_phone(app):
+@pytest.mark.slow("some 150 pages in a browser at phone size")
+def test_every_page_of_a_member_and_a_firm_admin_fits_a_phone(app, demo_data):
     require_chromium()
     from app.extensions import db
     from app.models import Account, Firm
 
-    result = app.test_cli_runner().invoke(args=["demo", "seed"])
-    assert result.exit_code == 0, result.output
-    listed = dict(re.findall(r"^\w+\s+(\S+)\s+(\S+)", result.output, flags=re.M))
+    listed = dict(re.findall(r"^\w+\s+(\S+)\s+(\S+)", demo_data, flags=re.M))
     wanted = ["P11010001", "110100010001", next(login for login in listed if login.startswith("kj"))]
     with app.app_context():  # past each first login (its own tests cover it)
         db.session.query(Account).update({"must_change_password": False})
