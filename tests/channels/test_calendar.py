@@ -154,3 +154,47 @@ def test_a_bound_cpa_gets_the_booking_its_change_and_its_cancellation_as_calenda
     client = make_client()
     client.login(world.staff)
     assert client.get(f"/messages/attachment/{file_id}").status_code == 200
+
+
+def test_an_enrolment_approved_then_refused_mails_the_class_then_its_cancellation(
+        app, world, make_client, smtp):
+    """审核通过 mails the member (bound e-mail) the class as a REQUEST; 审核未通过 after it
+    mails the CANCEL of the same event."""
+    from app.models import Account, Enrollment
+    from app.workflows.training import review
+    from tests.core.test_mail import deliver
+    from tests.helpers import NOW
+
+    with app.app_context():
+        class_id = make_class()
+        db.session.get(Account, user(db.session, world.member).id).notify_email = "zhang@example.org"
+        db.session.commit()
+    client = make_client()
+    client.login(world.member)
+    with mock.patch("app.clock.now", return_value=NOW):
+        client.post_form(f"/training/classes/{class_id}/self")
+    with app.app_context():
+        [row] = db.session.query(Enrollment).filter_by(class_id=class_id).all()
+        pk = row.id
+        review.approve(user(db.session, world.staff), NOW, pk)
+    deliver(app, NOW)
+    with app.app_context():
+        review.reject(user(db.session, world.staff), NOW, pk, remark="名额调整")
+    deliver(app, NOW)
+
+    received = [m for rcpt, m in smtp.messages if rcpt == ["zhang@example.org"]]
+    assert ["审核通过" in str(m["Subject"]) for m in received] == [True, False]
+    seen = []
+    for message in received:
+        [part] = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
+        assert part.get_filename() == "培训.ics"
+        calendar = Calendar.from_ical(part.get_content().encode())
+        [event] = calendar.walk("VEVENT")
+        seen.append((str(calendar["METHOD"]), part.get_param("method"), str(event["UID"]),
+                     int(event["SEQUENCE"]), event.decoded("DTSTART")))
+    assert [s[:2] for s in seen] == [("REQUEST", "REQUEST"), ("CANCEL", "CANCEL")]
+    assert seen[0][2] == seen[1][2] and [s[3] for s in seen] == [0, 1]
+    assert seen[0][4] == dt.date(2026, 11, 27)
+    with mock.patch("app.clock.now", return_value=NOW):  # the download's own UID is the same
+        _calendar, downloaded = _event(client.get(f"/training/classes/{class_id}/calendar.ics"))
+    assert str(downloaded["UID"]) == seen[0][2]
