@@ -6,11 +6,12 @@ import dataclasses
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone
+from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PRODID = "-//北京注册会计师协会//注协业务管理系统//ZH"
 DOMAIN = "zhuxie.local"
+ORGANIZER = f"noreply@{DOMAIN}"
 
 
 @dataclasses.dataclass
@@ -32,12 +33,30 @@ def _local(value):
     return value
 
 
-def ics(event: CalendarEvent, now: dt.datetime) -> bytes:
+def _organizer() -> str:
+    from flask import current_app, has_app_context
+
+    configured = current_app.config.get("SMTP_FROM") if has_app_context() else None
+    return configured or ORGANIZER
+
+
+def method_of(event: CalendarEvent, sent: bool = False) -> str:
+    """CANCEL for a cancelled event; a mailed invitation or update is a REQUEST (RFC 5546),
+    a downloaded file a PUBLISH."""
+    if event.cancelled:
+        return "CANCEL"
+    return "REQUEST" if sent else "PUBLISH"
+
+
+def ics(event: CalendarEvent, now: dt.datetime, sent: bool = False,
+        attendee: str | None = None) -> bytes:
+    """The event as an .ics file; `sent` for one mailed to `attendee` (the organizer is the
+    协会's sending address), which a mail client offers to add, update or remove."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "CANCEL" if event.cancelled else "PUBLISH")
+    calendar.add("method", method_of(event, sent))
     calendar.add("x-wr-timezone", "Asia/Shanghai")
     if isinstance(event.start, dt.datetime):
         year = event.start.year  # China has kept UTC+8 without summer time since 1992
@@ -55,5 +74,13 @@ def ics(event: CalendarEvent, now: dt.datetime) -> bytes:
     item.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
     if event.url:
         item.add("url", event.url)
+    if sent:
+        organizer = vCalAddress(f"mailto:{_organizer()}")
+        organizer.params["cn"] = vText("北京注册会计师协会")
+        item.add("organizer", organizer)
+        if attendee:
+            item.add("attendee", vCalAddress(f"mailto:{attendee}"), parameters={
+                "role": "REQ-PARTICIPANT", "partstat": "NEEDS-ACTION" if not event.cancelled
+                else "DECLINED"})
     calendar.add_component(item)
     return calendar.to_ical()

@@ -59,11 +59,13 @@ KINDS = {
              "PowerPoint 演示文稿"),
     "txt": ((".txt",), "text/plain; charset=utf-8", "文本文件"),
     "csv": ((".csv",), "text/csv; charset=utf-8", "CSV 文件"),
+    "ics": ((".ics",), "text/calendar; charset=utf-8", "日历文件"),
     "zip": ((".zip",), "application/zip", "ZIP 压缩包"),
     "rar": ((".rar",), "application/vnd.rar", "RAR 压缩包"),
     "mp4": ((".mp4",), "video/mp4", "MP4 视频"),
 }
 IMAGES = {"jpg", "png"}
+TEXT_KINDS = {"csv", "ics"}  # plain text by their bytes: judged as text
 EXTENSION_KIND = {ext: kind for kind, (exts, _mime, _label) in KINDS.items() for ext in exts}
 OOXML_PART = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml",
               "pptx": "ppt/presentation.xml"}
@@ -387,7 +389,7 @@ def store(actor, now: dt.datetime, kind_of: DocType, upload: Upload, owner_kind:
             # it): an image the type takes, judged by its content and named by it
             expected = found
             name = os.path.splitext(name)[0] + KINDS[found][0][0]
-        if found != expected and not (expected == "csv" and found == "txt"):
+        if found != expected and not (expected in TEXT_KINDS and found == "txt"):
             shown = KINDS[found][2] if found in KINDS else "无法识别的格式"
             raise ValidationError(f"文件“{name}”的内容不是{KINDS[expected][2]}（实际为{shown}，"
                                   f"可能只是改了扩展名），请上传真实的{'、'.join(kind_of.extensions)}"

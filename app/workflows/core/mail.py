@@ -5,6 +5,7 @@ together with the event. The delivery job (deliver_outbox) sends it over SMTP, t
 the one outbox mechanism (app/workflows/core/outbox.py: claim with a token, mark each row
 in its own commit, back-off, stuck rows shown to Admin, never sent twice).
 """
+import dataclasses
 import datetime as dt
 import smtplib
 from email.message import EmailMessage
@@ -15,7 +16,7 @@ from flask import current_app
 from app.clock import display
 from app.extensions import db
 from app.models import OutboxMail, OutboxStatus
-from app.workflows.core import outbox
+from app.workflows.core import files, outbox
 from app.workflows.core.errors import ValidationError
 from app.workflows.core.commands import command
 from app.workflows.core.jobs import job
@@ -43,8 +44,27 @@ def _one_line(text: str) -> str:
     return " ".join((text or "").split())
 
 
-def queue_mail(to_addr: str, subject: str, body: str, now: dt.datetime) -> OutboxMail:
-    """Add a mail to the outbox in the caller's transaction (the caller commits)."""
+OWNER_MAIL = "outbox_mail"
+ATTACHMENT = files.doc_type("mail_attachment", "邮件附件", ("ics",), 1)
+# a mail's attachments are for its addressee only: nobody downloads them through /files/
+# (staff, who read every file, may look at one when a mail is questioned)
+files.register_owner(OWNER_MAIL, lambda actor, mail_id: False)
+
+
+@dataclasses.dataclass(frozen=True)
+class Attachment:
+    """A file a queued mail carries (a calendar invitation): kept in the file store, owned
+    by the outbox row, until the delivery job attaches it."""
+
+    filename: str
+    data: bytes
+    content_type: str = "text/calendar; charset=utf-8"
+
+
+def queue_mail(to_addr: str, subject: str, body: str, now: dt.datetime,
+               attachments=()) -> OutboxMail:
+    """Add a mail to the outbox in the caller's transaction (the caller commits); its
+    `attachments` go into the file store, owned by the mail."""
     address = (to_addr or "").strip()
     local, _at, domain = address.rpartition("@")
     if not local or "." not in domain or any(c.isspace() or c in "<>,;" for c in address):
@@ -53,7 +73,29 @@ def queue_mail(to_addr: str, subject: str, body: str, now: dt.datetime) -> Outbo
                       status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now,
                       created_at=now)
     db.session.add(mail)
+    if attachments:
+        db.session.flush()
+        for item in attachments:
+            row = files.store(None, now, ATTACHMENT, files.Upload.from_bytes(item.filename, item.data),
+                              OWNER_MAIL, mail.id)
+            row.content_type = item.content_type[:128]
     return mail
+
+
+def _attach(message: EmailMessage, row) -> None:
+    with files.store_backend().open(row.stored_name) as source:
+        data = source.read()
+    main, _slash, rest = (row.content_type or "application/octet-stream").partition("/")
+    subtype, *options = [part.strip() for part in rest.split(";")]
+    params = dict(option.partition("=")[::2] for option in options if "=" in option)
+    charset = params.pop("charset", None)
+    if main == "text":
+        message.add_attachment(data.decode(charset or "utf-8"), subtype=subtype,
+                               charset=charset or "utf-8", filename=row.original_name,
+                               params=params)
+    else:
+        message.add_attachment(data, maintype=main, subtype=subtype, filename=row.original_name,
+                               params=params)
 
 
 def build_message(mail: OutboxMail, sender: str) -> EmailMessage:
@@ -64,6 +106,8 @@ def build_message(mail: OutboxMail, sender: str) -> EmailMessage:
     message["Message-ID"] = make_msgid(idstring=f"outbox-{mail.id}",
                                        domain=parseaddr(sender)[1].partition("@")[2] or None)
     message.set_content(mail.body)
+    for row in files.of_owner(OWNER_MAIL, [mail.id])[mail.id]:
+        _attach(message, row)
     return message
 
 

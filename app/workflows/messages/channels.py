@@ -64,16 +64,17 @@ def preferences(user) -> dict[str, set[str]]:
 
 
 def send(user, kind: str, title: str, body_text: str, now: dt.datetime,
-         link: str | None = None) -> list[str]:
+         link: str | None = None, attachments=()) -> list[str]:
     """Queue the message on every channel the user chose and bound, once each; returns the
-    channels used (the 系统消息 itself is the caller's)."""
+    channels used (the 系统消息 itself is the caller's). `attachments` (mail.Attachment, a
+    calendar invitation) travel with the mail only."""
     account = getattr(user, "account", None)
     if account is None:
         return []
     used = []
     for channel in sorted(chosen(user, kind) & bound(user)):
         if channel == MAIL:
-            queue_mail(account.notify_email, title, body_text, now)
+            queue_mail(account.notify_email, title, body_text, now, attachments=attachments)
         elif channel == SMS:
             try:
                 send_sms(mobile_of(user), f"【北京注协】{title}"[:70], now)

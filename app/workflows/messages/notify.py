@@ -46,17 +46,20 @@ def message_row(user: User, kind: str, title: str, body: str, now: dt.datetime,
 
 
 def mail_if_bound(user: User, title: str, body: str, now: dt.datetime,
-                  kind: str = MessageKind.SYSTEM, link: str | None = None) -> list[str]:
+                  kind: str = MessageKind.SYSTEM, link: str | None = None,
+                  attachments=()) -> list[str]:
     """Beyond the inbox: every channel the user bound and chose for this kind (mail, SMS,
-    WeChat; app/workflows/messages/channels.py). The name is kept for its callers."""
+    WeChat; app/workflows/messages/channels.py). The name is kept for its callers.
+    `attachments` (app.workflows.core.mail.Attachment) go with the mail only."""
     from app.workflows.messages import channels
 
-    return channels.send(user, kind, title, plain_text(body), now, link)
+    return channels.send(user, kind, title, plain_text(body), now, link, attachments)
 
 
 def notify(users, title: str, body: str, now: dt.datetime, kind: str = MessageKind.SYSTEM,
-           link: str | None = None) -> list[Message]:
-    """One Message per recipient, and a queued e-mail for those who bound an address."""
+           link: str | None = None, attachments=()) -> list[Message]:
+    """One Message per recipient, and a queued e-mail for those who bound an address
+    (carrying `attachments`, e.g. a calendar invitation, when given)."""
     if kind not in MessageKind.ALL:
         raise ValueError(kind)
     messages = []
@@ -66,5 +69,5 @@ def notify(users, title: str, body: str, now: dt.datetime, kind: str = MessageKi
         message = Message(**message_row(user, kind, title, body, now, link))
         db.session.add(message)
         messages.append(message)
-        mail_if_bound(user, title, body, now, kind=kind, link=link)
+        mail_if_bound(user, title, body, now, kind=kind, link=link, attachments=attachments)
     return messages

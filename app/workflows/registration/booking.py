@@ -27,10 +27,12 @@ from app.workflows.core.jobs import job
 from app.workflows.core.scoping import (SystemActor, get_scoped, is_institute,
                                         scoped_select)
 from app.workflows.core import wechat
-from app.workflows.core.calendar import CalendarEvent
+from app.workflows.core.calendar import CalendarEvent, ics, method_of
+from app.workflows.core.mail import Attachment, queue_mail
 from app.workflows.core.sms import send_sms
 from app.workflows.core.states import Guard, Machine, T, Who, institute
-from app.workflows.messages import remind
+from app.workflows.messages import channels, remind
+from app.workflows.messages.channels import MAIL
 from app.workflows.registration import cases as C
 from app.workflows.registration import types as TY
 
@@ -220,8 +222,10 @@ def _business(case_type: str) -> str:
 def tell_booked(appointment: Appointment, now) -> None:
     cases = appointment.cases
     when = slot_label(appointment.day, appointment.start)
+    invitation = _invitation(appointment, now)
     C.tell(cases, f"您提交的{C.who_and_what(cases)}业务申请已预约成功，预约时间为[{when}]，"
-                  f"请按时前往{PLACE}办理。", now)
+                  f"请按时前往{PLACE}办理。", now, attachments=invitation)
+    filers = {c.filer_id for c in cases}
     bring = TY.BRING.get(appointment.case_type, "相关材料原件")
     for case in cases:
         text = (f"{case.name}您好，您办理的({_firm_label(case)})执业注册会计师"
@@ -235,6 +239,19 @@ def tell_booked(appointment: Appointment, now) -> None:
         for member in _person_users(case.person_id):
             wechat.queue_template(member, MessageKind.SYSTEM, "【进度提醒】预约成功", text, now,
                                   link=f"/registration/appointments/{appointment.id}")
+            # and the CPA's bound mail, with the calendar invitation (the filer has it above)
+            if member.id not in filers and MAIL in (channels.chosen(member, MessageKind.SYSTEM)
+                                                     & channels.bound(member)):
+                queue_mail(member.account.notify_email, "【进度提醒】预约成功", text, now,
+                           attachments=invitation)
+
+
+def _invitation(appointment: Appointment, now) -> list[Attachment]:
+    """The appointment's calendar file for the mails of 预约成功, 改约 (REQUEST, SEQUENCE
+    bumped) and 取消 (CANCEL): the same UID, so a mail client updates or removes it."""
+    event = event_of(appointment)
+    return [Attachment("预约.ics", ics(event, now, sent=True),
+                       f"text/calendar; charset=utf-8; method={method_of(event, sent=True)}")]
 
 
 def _person_users(person_id):
@@ -256,7 +273,8 @@ def tell_rescheduled(appointment: Appointment, old: str, now) -> None:
     cases = appointment.cases
     when = slot_label(appointment.day, appointment.start)
     C.tell_all(cases, f"您提交的{C.who_and_what(cases)}业务预约时间已由[{old}]改为[{when}]，"
-                      f"请按新的时间前往{PLACE}办理。", now)
+                      f"请按新的时间前往{PLACE}办理。", now,
+               attachments=_invitation(appointment, now))
     bring = TY.BRING.get(appointment.case_type, "相关材料原件")
     _sms_each(cases, lambda case: (
         f"{case.name}您好，您办理的({_firm_label(case)})执业注册会计师{_business(case.case_type)}"
@@ -272,7 +290,8 @@ def tell_cancelled(cases, appointment: Appointment, actor, now) -> None:
     when = slot_label(appointment.day, appointment.start)
     by = "北注协工作人员" if is_institute(actor) else ""
     C.tell_all(cases, f"您提交的{C.who_and_what(cases)}业务已{by}取消{when}的预约，"
-                      f"请在办理期限内重新预约。", now)
+                      f"请在办理期限内重新预约。", now,
+               attachments=_invitation(appointment, now))
     _sms_each(cases, lambda case: (
         f"{case.name}您好，您办理的({_firm_label(case)})执业注册会计师{_business(case.case_type)}"
         f"业务原定({when})的预约已{by}取消，请勿按原时间前往；如需办理请在办理期限内重新预约。"),
@@ -443,8 +462,12 @@ def run_expiry(actor, now) -> dict:
 # --- calendar file (issue 27) ---------------------------------------------------------------------
 
 def appointment_event(actor, appointment_id, now) -> CalendarEvent:
+    """The appointment as a calendar event, for whoever may read it."""
+    return event_of(get_appointment(actor, appointment_id))
+
+
+def event_of(appointment: Appointment) -> CalendarEvent:
     """The appointment as a calendar event: each 改约 bumps SEQUENCE, 取消 cancels it."""
-    appointment = get_appointment(actor, appointment_id)
     changes = sum(1 for h in MACHINE.history(appointment) if h.event in ("reschedule", "cancel"))
     day, (start, end) = appointment.day, (appointment.start, appointment.end)
     bring = TY.BRING.get(appointment.case_type, "相关材料原件")

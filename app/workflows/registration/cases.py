@@ -191,12 +191,12 @@ def who_and_what(cases) -> str:
     return f"注册会计师[{names}][{first.case_type}]"
 
 
-def tell(cases, text: str, now) -> None:
-    """One 【进度提醒】 per filer (mail where bound)."""
+def tell(cases, text: str, now, attachments=()) -> None:
+    """One 【进度提醒】 per filer (mail where bound, carrying `attachments`)."""
     cases = list(cases)
     users = {c.filer_id: filer_user(c) for c in cases if c.filer_id}
     body = f"【进度提醒】{text}"
-    notify(list(users.values()), body[:200], body, now)
+    notify(list(users.values()), body[:200], body, now, attachments=attachments)
 
 
 def person_users(cases) -> list[User]:
@@ -208,13 +208,14 @@ def person_users(cases) -> list[User]:
         Account.person_id.in_(ids), User.active.is_(True))))
 
 
-def tell_all(cases, text: str, now) -> None:
-    """One 【进度提醒】 to each filer and each CPA the cases are about (mail where bound)."""
+def tell_all(cases, text: str, now, attachments=()) -> None:
+    """One 【进度提醒】 to each filer and each CPA the cases are about (mail where bound,
+    carrying `attachments`)."""
     cases = list(cases)
     users = {c.filer_id: filer_user(c) for c in cases if c.filer_id}
     users.update({u.id: u for u in person_users(cases)})
     body = f"【进度提醒】{text}"
-    notify(list(users.values()), body[:200], body, now)
+    notify(list(users.values()), body[:200], body, now, attachments=attachments)
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Enrollment, EnrollmentStatus
-from app.workflows.core.calendar import CalendarEvent
+from app.workflows.core.calendar import CalendarEvent, ics, method_of
+from app.workflows.core.mail import Attachment
 from app.workflows.core.errors import NotFoundError
 from app.workflows.core.scoping import scoped_select
 from app.workflows.training.classes import get_class
@@ -30,6 +31,18 @@ def class_event(actor, class_id, now) -> CalendarEvent:
     rows = _enrollments(actor, item.id)
     if not rows:
         raise NotFoundError(f"没有报名培训班“{item.name}”，无法下载日历文件")
+    return _event(item, rows)
+
+
+def invitation(row: Enrollment, now) -> list[Attachment]:
+    """The enrolment's calendar file for the mail of its decision: 审核通过 invites
+    (REQUEST), 审核未通过 after it cancels (CANCEL) — the UID of the person's own download."""
+    event = _event(row.training_class, [row])
+    return [Attachment("培训.ics", ics(event, now, sent=True),
+                       f"text/calendar; charset=utf-8; method={method_of(event, sent=True)}")]
+
+
+def _event(item, rows) -> CalendarEvent:
     active = [r for r in rows if r.status in EnrollmentStatus.HOLDS_SEAT]
     names = "、".join(r.name for r in (active or rows))[:200]
     return CalendarEvent(

@@ -16,7 +16,7 @@ from app.workflows.core.scoping import get_scoped, is_institute
 from app.workflows.core.states import Guard, Machine, T, institute
 from app.workflows.hours import ledger
 from app.workflows.messages import notify, recipients
-from app.workflows.training import seats
+from app.workflows.training import calendar, seats
 from app.workflows.training.classes import class_started
 
 PENDING, APPROVED, REJECTED = (EnrollmentStatus.PENDING, EnrollmentStatus.APPROVED,
@@ -32,11 +32,12 @@ MACHINE = Machine("training_enrollment", Enrollment, [
 ])
 
 
-def _tell(row: Enrollment, now, title: str, body: str) -> None:
+def _tell(row: Enrollment, now, title: str, body: str, attachments=()) -> None:
     """The filer (whoever enrolled), the person enrolled and its firm's administrator."""
     users = recipients.decision_recipients(person_id=row.person_id, firm_id=row.firm_id,
                                            filer_id=row.enrolled_by_id)
-    notify(users, title, body, now, link=f"/training/classes/{row.class_id}")
+    notify(users, title, body, now, link=f"/training/classes/{row.class_id}",
+           attachments=attachments)
 
 
 def _class_words(item: TrainingClass) -> str:
@@ -56,7 +57,8 @@ def approve(actor, now, enrollment_id, remark=None, version=None) -> Enrollment:
     MACHINE.fire(row, "approve", actor, now, remark=remark, expected_version=version)
     item = row.training_class
     _tell(row, now, f"【培训报名】{row.name}报名{recipients.quoted(item.name)}审核通过",
-          f"{row.name}报名的{_class_words(item)}已审核通过，请按时参加。")
+          f"{row.name}报名的{_class_words(item)}已审核通过，请按时参加。",
+          attachments=calendar.invitation(row, now))  # the class into the mail's calendar
     return row
 
 
@@ -65,11 +67,14 @@ def reject(actor, now, enrollment_id, remark=None, version=None) -> Enrollment:
     from app.workflows.training import waitlist
 
     row = _load(actor, enrollment_id)
+    was_approved = row.status == APPROVED
     MACHINE.fire(row, "reject", actor, now, remark=remark, expected_version=version)
     item = row.training_class
     _tell(row, now, f"【培训报名】{row.name}报名{recipients.quoted(item.name)}审核未通过",
           f"{row.name}报名的{_class_words(item)}审核未通过" + (f"，原因：{remark}" if remark
-                                                          else "") + "。")
+                                                          else "") + "。",
+          # an approval already mailed the class: its calendar entry is cancelled
+          attachments=calendar.invitation(row, now) if was_approved else ())
     seats.lock_class(row.class_id)
     db.session.flush()
     waitlist.offer_free_seats(actor, now, row.training_class)
