@@ -170,3 +170,166 @@ def test_the_applications_workbook_agrees_with_its_list(make_client, listed):
         hours_cell = book_rows[0][book_header.index("申请学时")]
         assert isinstance(hours_cell.value, (int, float)) and hours_cell.number_format == "0.0"
         assert isinstance(book_rows[0][book_header.index("提交时间")].value, dt.datetime)
+
+
+# --- every model list that exports (ScopedModelView + ExportMixin) --------------------------
+
+def _exporting_views():
+    """Names of the list views with 导出 Excel: every ScopedModelView subclass of the domains
+    (the test checks the app registers each and that none registered is missing)."""
+    from app.domains import load
+    from app.views.core.scoping import ScopedModelView
+
+    load()
+
+    def walk(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from walk(sub)
+
+    return sorted({c.__name__ for c in walk(ScopedModelView)
+                   if c.base_permissions is None or "can_export" in c.base_permissions})
+
+
+EXPORTING = _exporting_views()
+
+
+class _Tables(HTMLParser):
+    """Every table of a page (a custom list template may put another table above FAB's)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append(_Table(None))
+            self.tables[-1].depth = 1
+        elif self.tables:
+            self.tables[-1].handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag):
+        if self.tables:
+            self.tables[-1].handle_endtag(tag)
+
+    def handle_data(self, data):
+        if self.tables:
+            self.tables[-1].handle_data(data)
+
+
+def list_table(html: str, labels):
+    """The table whose header has the most of the list's column labels (FAB shows no table
+    for an empty list: then the labels and no rows)."""
+    parser = _Tables()
+    parser.feed(html)
+    tables = [t.rows for t in parser.tables
+              if t.rows and 2 * len(set(t.rows[0]) & set(labels)) >= len(labels)]
+    if not tables:
+        assert "没有找到记录" in html
+        return [list(labels)]
+    return max(tables, key=lambda rows: len(set(rows[0]) & set(labels)))
+
+
+def _links(app, view) -> set:
+    """Columns the screen shows as a link (the workbook holds the address or the value)."""
+    from markupsafe import Markup
+
+    linked = set()
+    with app.test_request_context():
+        for column, formatter in (view.formatters_columns or {}).items():
+            try:
+                shown = formatter(1)
+            except Exception:  # noqa: BLE001 — a formatter for another kind of value
+                continue
+            if isinstance(shown, Markup) and "<a " in shown:
+                linked.add(view.label_columns.get(column, column))
+    return linked
+
+
+def _registered(app):
+    from app.views.core.scoping import ScopedModelView
+
+    return {type(v).__name__: v for v in app.appbuilder.baseviews
+            if isinstance(v, ScopedModelView) and "can_export" in (v.base_permissions or [])}
+
+
+def test_every_registered_export_is_compared(app):
+    assert set(_registered(app)) == set(EXPORTING)
+    assert len(EXPORTING) >= 20
+
+
+@pytest.fixture
+def demo_logins(app, demo_data):
+    import re
+
+    from app.models import Account, Firm
+
+    with app.app_context():  # past each first login (its own tests cover it)
+        db.session.query(Account).update({"must_change_password": False})
+        db.session.query(Firm).update({"contact_name": "王会计", "contact_phone": "13800001111"})
+        db.session.commit()
+    return dict(re.findall(r"^\w+\s+(\S+)\s+(\S+)", demo_data, flags=re.M))
+
+
+def _typed(view, column) -> str | None:
+    """What a model column holds: 'number', 'time' or None (text, relations, properties)."""
+    model = view.datamodel
+    if "." in column or column not in model.get_columns_list() or model.is_relation(column):
+        return None
+    if model.is_integer(column) or model.is_numeric(column) or model.is_float(column):
+        return "number"
+    if model.is_date(column) or model.is_datetime(column):
+        return "time"
+    return None
+
+
+@pytest.mark.parametrize("login", ["staff", "P11010001"])
+@pytest.mark.parametrize("name", EXPORTING)
+def test_each_model_list_exports_what_its_screen_shows(app, make_client, demo_logins, name,
+                                                       login):
+    """The list's first page (default order) against its 导出 Excel: the screen's column labels
+    head the workbook (an `export_columns` view: the labels both have), each screen row is a
+    workbook row cell for cell, numbers are number cells and times date cells in Beijing time."""
+    view = _registered(app)[name]
+    client = make_client()
+    assert client.login(login, demo_logins[login]).status_code == 302
+    base = f"/{view.route_base.strip('/')}"
+    page = client.get(f"{base}/list/")
+    export = client.get(f"{base}/export/xlsx/")
+    if page.status_code != 200:  # a list this role may not open: nor its export
+        assert login != "staff", (name, page.status_code)
+        assert export.status_code != 200, name
+        return
+    assert export.status_code == 200, name
+    list_labels = [str(view.label_columns.get(c, c)) for c in view.list_columns]
+    rows = list_table(page.get_data(as_text=True), list_labels)
+    header, body = rows[0], rows[1:]
+    if len(body) == 1 and len(body[0]) <= 1:
+        body = []  # FAB's 「没有记录」 row
+    book_header, book_rows = workbook_table(export.data)
+    labels = [h for h in header if h and h != "操作"]
+    if view.export_columns is None:
+        assert book_header == labels, name
+    linked = _links(app, view)
+    shared = [h for h in labels if h in book_header and h not in linked]
+    assert shared and len(shared) >= min(len(labels), 2), (name, labels, book_header)
+
+    def screen_row(row):
+        return tuple(row[header.index(h)] or "" for h in shared)
+
+    def book_row(row):  # as a browser shows it: runs of white space (a new line) are one space
+        return tuple(" ".join((shown(row[book_header.index(h)]) or "").split()) for h in shared)
+
+    book = [book_row(r) for r in book_rows]
+    assert len(book) >= len(body), name
+    for row in body:  # the first page is in the workbook (ties in the order: anywhere)
+        assert screen_row(row) in book, (name, login, shared, screen_row(row), book[:len(body)])
+    columns = view._export_columns()
+    for h in shared:
+        kind = _typed(view, columns[book_header.index(h)])
+        cells = [r[book_header.index(h)].value for r in book_rows]
+        cells = [c for c in cells if c not in (None, "")]
+        if kind == "number":
+            assert all(isinstance(c, (int, float)) for c in cells), (name, h, cells[:3])
+        elif kind == "time":
+            assert all(isinstance(c, dt.datetime) for c in cells), (name, h, cells[:3])
