@@ -11,13 +11,21 @@ STATIC_TEXT = "系统暂时无法访问（503）"
 
 @pytest.fixture(scope="module")
 def down_app(test_config, tmp_path_factory):
-    """The app pointed at a database that cannot be reached (SQLite in a missing folder)."""
+    """The app pointed at a database that cannot be reached: on PostgreSQL a server port
+    nobody listens on, on SQLite a file in a missing folder."""
     from app import create_app
 
     missing = tmp_path_factory.mktemp("down") / "no-such-folder" / "gone.db"
+    postgres = test_config.SQLALCHEMY_DATABASE_URI.startswith("postgresql")
 
     class Down(test_config):
-        SQLALCHEMY_DATABASE_URI = f"sqlite:///{missing}"
+        if postgres:
+            SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://postgres@127.0.0.1:1/gone"
+            SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True,
+                                         "connect_args": {"connect_timeout": 2}}
+        else:
+            SQLALCHEMY_DATABASE_URI = f"sqlite:///{missing}"
+            SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
     return create_app(Down)
 

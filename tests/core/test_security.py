@@ -184,7 +184,8 @@ def _fresh_app(test_config, tmp_path, **settings):
     from app import create_app
 
     attrs = {"INSTANCE_DIR": tmp_path, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}",
-             "UPLOAD_FOLDER": str(tmp_path / "uploads"), "SECRET_KEY": None, **settings}
+             "UPLOAD_FOLDER": str(tmp_path / "uploads"), "SECRET_KEY": None,
+             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True}, **settings}
     return create_app(type("FreshConfig", (test_config,), attrs))
 
 
