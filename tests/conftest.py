@@ -317,3 +317,7 @@ def pytest_collection_modifyitems(config, items):
                     '@pytest.mark.slow("a real browser opens every page")')
         if "test_browser" in str(Path(item.fspath).relative_to(here)):
             item.add_marker(pytest.mark.browser)
+    # the long tests first (stable: the rest keep their order), so both workers share them
+    # instead of one worker finishing them alone after the other has run out of tests
+    items.sort(key=lambda item: 0 if item.get_closest_marker("slow")
+               or item.get_closest_marker("browser") else 1)
