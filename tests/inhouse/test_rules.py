@@ -18,7 +18,7 @@ from app.workflows.core import files
 from app.workflows.core.errors import DomainError, ForbiddenError, ValidationError
 from app.workflows.core.importing import batches
 from app.workflows.core.sheets import simple_workbook
-from app.workflows.inhouse import cicpa, importing, reports, rules
+from app.workflows.inhouse import cicpa, importing, reports, review, rules
 from tests.helpers import NOW, id_number
 from tests.inhouse.world import PDF, a_class, qualified, uploads
 
@@ -261,7 +261,7 @@ def test_review_credits_and_withdraws_exactly_the_entry_hours(w):
     with pytest.raises(ValidationError, match="培训班尚未审核通过"):
         rules.approve_entry(staff, NOW, entry.id)
     rules.approve_class(staff, NOW, three)
-    done, errors = rules.review_many(staff, NOW, "entry", [entry.id, other.id], "approve")
+    done, errors = review.review_many(staff, NOW, "entry", [entry.id, other.id], "approve")
     assert (done, errors) == (2, [])
     record = db.session.query(HourRecord).filter_by(source_kind=SourceKind.INHOUSE_ROSTER,
                                                     source_id=str(entry.id)).one()
@@ -274,7 +274,7 @@ def test_review_credits_and_withdraws_exactly_the_entry_hours(w):
         rules.update_entry(admin, NOW, entry.id, rules.EntryInput(
             is_cpa="是", cert_number="110100010001", level="合伙人"))
     with pytest.raises(ValidationError, match="须填写原因"):
-        rules.review_many(staff, NOW, "entry", [entry.id], "reject", remark=" ")
+        review.review_many(staff, NOW, "entry", [entry.id], "reject", remark=" ")
     rules.reject_entry(staff, NOW, entry.id, remark="未实际授课")
     assert db.session.query(HourRecord).filter_by(source_id=str(entry.id)).count() == 0
     assert db.session.query(HourYearTotal).filter_by(
@@ -406,7 +406,7 @@ def test_entries_of_a_class_not_yet_ended_are_not_approved(w):
         rules.approve_entry(staff, NOW, entry.id)
     assert "培训班“年末专题培训”于2026-12-18结束，2026-12-19起才能审核通过其学员" in refused.value.message
     last_day = dt.datetime(2026, 12, 18, 15, 0, tzinfo=dt.timezone.utc)  # 23:00 Beijing
-    done, errors = rules.review_many(staff, last_day, "entry", [entry.id], "approve")
+    done, errors = review.review_many(staff, last_day, "entry", [entry.id], "approve")
     assert done == 0 and "2026-12-19起才能审核通过其学员" in errors[0]
     assert db.session.query(HourRecord).count() == 0
     after = dt.datetime(2026, 12, 18, 16, 0, tzinfo=dt.timezone.utc)  # 12-19 00:00 Beijing

@@ -3,6 +3,7 @@ verbs approve / reject."""
 from app.views.inhouse.common import *  # noqa: F401,F403
 from app.views.inhouse.pages import *  # noqa: F401,F403
 from app.views.inhouse.review import *  # noqa: F401,F403
+from app.workflows.inhouse.review import CLASS_COMMANDS, ENTRY_COMMANDS, QUALIFICATION_COMMANDS
 
 
 # --- REST ----------------------------------------------------------------------------------
@@ -16,7 +17,7 @@ class InhouseQualificationApi(MachineVerbsMixin, ScopedModelRestApi):
     openapi_spec_tag = "Inhouse qualification"
     base_permissions = ["can_get", "can_info", "can_act"]
     machine = rules.QUALIFICATION
-    verb_commands = rules.QUALIFICATION_COMMANDS
+    verb_commands = QUALIFICATION_COMMANDS
     list_columns = ["id", "firm_id", "firm.code", "firm.name", "year", "status", "remark",
                     "submitted_at", "decided_at", "version"]
     show_columns = list_columns
@@ -34,7 +35,7 @@ class InhouseClassApi(MachineVerbsMixin, ScopedModelRestApi):
     openapi_spec_tag = "Inhouse class"
     base_permissions = ["can_get", "can_info", "can_act"]
     machine = rules.CLASS
-    verb_commands = rules.CLASS_COMMANDS
+    verb_commands = CLASS_COMMANDS
     list_columns = ["id", "firm_id", "firm.code", "year", "name", "category", "hours",
                     "start_date", "end_date", "address", "leader", "contact", "status", "remark",
                     "created_at", "version"]
@@ -54,7 +55,7 @@ class InhouseRosterEntryApi(MachineVerbsMixin, ScopedModelRestApi):
     openapi_spec_tag = "Inhouse roster entry"
     base_permissions = ["can_get", "can_info", "can_act"]
     machine = rules.ENTRY
-    verb_commands = rules.ENTRY_COMMANDS
+    verb_commands = ENTRY_COMMANDS
     list_columns = ["id", "class_id", "inhouse_class.name", "is_cpa", "cert_number", "name",
                     "id_number", "level", "acquisition", "hours", "person_id", "status", "remark",
                     "created_at", "version"]

@@ -2,6 +2,7 @@
 or many through the machines."""
 from app.views.inhouse.common import *  # noqa: F401,F403
 from app.views.inhouse.pages import *  # noqa: F401,F403
+from app.workflows.inhouse.review import REVIEW_KINDS, review_many
 from app.views.core.args import shown_versions
 
 
@@ -57,10 +58,10 @@ class InhouseReviewView(BaseView):
     @expose("/<string:kind>/")
     @has_access
     def queue(self, kind="qualification"):
-        if kind not in rules.REVIEW_KINDS:
+        if kind not in REVIEW_KINDS:
             abort(404)
         user = current_user()
-        model = rules.REVIEW_KINDS[kind][0]
+        model = REVIEW_KINDS[kind][0]
         firm_id = _int_arg("firm", 1, 2 ** 31 - 1)
         year = _int_arg("year")
         status = request.args.get("status")
@@ -105,7 +106,7 @@ class InhouseReviewView(BaseView):
     @expose("/<string:kind>/decide", methods=["POST"])
     @has_access
     def decide(self, kind):
-        if kind not in rules.REVIEW_KINDS:
+        if kind not in REVIEW_KINDS:
             abort(404)
         decision = request.form.get("decision")
         ids = []
@@ -119,7 +120,7 @@ class InhouseReviewView(BaseView):
             flash("请先勾选要审核的记录", "warning")
             return redirect(back)
         try:
-            done, errors = rules.review_many(current_user(), now(), kind, ids, decision,
+            done, errors = review_many(current_user(), now(), kind, ids, decision,
                                              request.form.get("remark"),
                                              versions=shown_versions())
         except DomainError as error:
@@ -136,9 +137,9 @@ class InhouseReviewView(BaseView):
     @has_access
     @scoped_id(InhouseQualification)  # or a class / an entry, by `kind`: all staff-only
     def detail(self, kind, pk):
-        if kind not in rules.REVIEW_KINDS:
+        if kind not in REVIEW_KINDS:
             abort(404)
-        model = rules.REVIEW_KINDS[kind][0]
+        model = REVIEW_KINDS[kind][0]
         machine = {"qualification": rules.QUALIFICATION, "class": rules.CLASS,
                    "entry": rules.ENTRY}[kind]
         try:

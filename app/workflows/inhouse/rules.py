@@ -25,7 +25,7 @@ from app.models import (Acquisition, Category, EntryStatus, Firm, InhouseClass,
 from app.roles import FIRM_ADMIN
 from app.workflows.core import files
 from app.workflows.core.commands import command
-from app.workflows.core.errors import ForbiddenError, NotFoundError, ValidationError
+from app.workflows.core.errors import ForbiddenError, ValidationError
 from app.workflows.core.identifiers import (clean_name, validate_cert_number,
                                             validate_id_number)
 from app.workflows.core.scoping import account_of, get_scoped, is_institute, role_names
@@ -565,60 +565,6 @@ def reject_entry(actor, now, pk, remark=None, notify_firm=True, version=None):
         _tell_firm(item.firm_id, f"【内部培训】“{item.name}”学员审核未通过",
                    f"培训班“{item.name}”的学员{entry.name}审核未通过，原因：{entry.remark}。", now)
     return entry
-
-
-QUALIFICATION_COMMANDS = {"approve": approve_qualification, "reject": reject_qualification}
-CLASS_COMMANDS = {"approve": approve_class, "reject": reject_class}
-ENTRY_COMMANDS = {"approve": approve_entry, "reject": reject_entry}
-REVIEW_KINDS = {
-    "qualification": (InhouseQualification, QUALIFICATION_COMMANDS, "内培资格申请"),
-    "class": (InhouseClass, CLASS_COMMANDS, "培训班"),
-    "entry": (InhouseRosterEntry, ENTRY_COMMANDS, "学员名单"),
-}
-
-
-def review_many(actor, now, kind: str, ids, decision: str, remark=None,
-                versions=None) -> tuple[int, list[str]]:
-    """Approve or reject several rows of one kind; each in its own transaction (one refusal
-    does not undo the others). Returns (done, [Chinese message per refusal]). The firm gets
-    one message per decision of a qualification or class, one summary per class for
-    roster entries."""
-    from app.workflows.core.errors import DomainError
-
-    if kind not in REVIEW_KINDS:
-        raise NotFoundError("没有这种审核对象")
-    model, commands, label = REVIEW_KINDS[kind]
-    call = commands.get(decision)
-    if call is None:
-        raise NotFoundError("没有这种审核操作")
-    if decision == "reject" and not (remark or "").strip():
-        raise ValidationError("审核未通过须填写原因", "remark")
-    done, errors, by_class = 0, [], {}
-    for pk in ids:
-        try:
-            item = call(actor, now, pk, remark=remark, notify_firm=kind != "entry",
-                        version=(versions or {}).get(pk))
-        except DomainError as error:
-            errors.append(f"第{pk}号{label}：{error.message}")
-            continue
-        done += 1
-        if kind == "entry":
-            by_class.setdefault(item.class_id, []).append(item.name)
-    if by_class:
-        _summarise(actor, now, by_class, decision, remark)
-    return done, errors
-
-
-@command
-def _summarise(actor, now, by_class, decision, remark):
-    word = "审核通过" if decision == "approve" else "审核未通过"
-    for class_id, names in by_class.items():
-        item = db.session.get(InhouseClass, class_id)
-        shown = "、".join(names[:20]) + (f"等{len(names)}人" if len(names) > 20 else "")
-        body = f"培训班“{item.name}”的学员{shown}{word}。"
-        if decision == "reject":
-            body += f"原因：{remark}。"
-        _tell_firm(item.firm_id, f"【内部培训】“{item.name}”学员{word}（{len(names)}人）", body, now)
 
 
 def reported_counts(class_ids) -> dict[int, int]:
