@@ -23,6 +23,9 @@ class Domain:
     # model -> columns never written to the audit log
     audited: dict = dataclasses.field(default_factory=dict)
     cli: Callable | None = None
+    # [(hook, subscriber), …]: what this domain does when another module announces
+    # something (app/workflows/core/hooks.py); connected by the factory, never on import
+    hooks: tuple = ()
 
 
 def load() -> list[Domain]:
