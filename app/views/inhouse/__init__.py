@@ -55,6 +55,13 @@ def register(appbuilder, app) -> None:
 
 
 READ_API = "can_(get|info)"
+# what the domain plugs in besides its pages: jobs, its imports, file-owner policies
+from app.workflows.inhouse.importing import CLASS_IMPORTER  # noqa: E402
+from app.workflows.inhouse.importing import IMPORTER as ROSTER_IMPORTER  # noqa: E402
+from app.workflows.inhouse.reports import FILE_OWNERS as REPORT_FILES  # noqa: E402
+from app.workflows.inhouse.reports import inhouse_reminders  # noqa: E402
+from app.workflows.inhouse.rules import FILE_OWNERS as QUALIFICATION_FILES  # noqa: E402
+
 DOMAIN = Domain(
     name="inhouse",
     register=register,
@@ -71,4 +78,7 @@ DOMAIN = Domain(
     audited={InhouseQualification: set(), InhouseClass: set(), InhouseRosterEntry: set(),
              InhouseYearReport: set()},
     cli=add_commands,
+    jobs=(inhouse_reminders,),
+    import_kinds=(ROSTER_IMPORTER, CLASS_IMPORTER),
+    file_owners={**QUALIFICATION_FILES, **REPORT_FILES},
 )

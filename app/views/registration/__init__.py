@@ -54,6 +54,11 @@ def _cli(app) -> None:
 
 _FILER_MENUS = f"{MENU}|{MENU_APPLY}|{MENU_RECORDS}|{MENU_APPOINTMENTS}"
 
+# what the domain plugs in besides its pages: jobs, file-owner policies, 智能客服 sources
+from app.workflows.registration.booking import expiry_job  # noqa: E402
+from app.workflows.registration.cases import FILE_OWNERS as CASE_FILES  # noqa: E402
+from app.workflows.registration.help_source import answer as requirements_answer  # noqa: E402
+
 DOMAIN = Domain(
     name="registration",
     register=register,
@@ -74,4 +79,7 @@ DOMAIN = Domain(
     audited={RegistrationCase: set(), DocRequirement: set(), SlotTemplate: set(),
              CalendarDay: set(), Appointment: set()},
     cli=_cli,
+    jobs=(expiry_job,),
+    file_owners=CASE_FILES,
+    answer_sources=(requirements_answer,),
 )

@@ -60,6 +60,12 @@ def register(appbuilder, app) -> None:
 
 
 _READ = "can_(get|info)"
+# what the domain plugs in besides its pages: jobs, its import, file-owner policies
+from app.workflows.training.classes import FILE_OWNERS as HANDOUT_FILES  # noqa: E402
+from app.workflows.training.reminders import training_class_reminders  # noqa: E402
+from app.workflows.training.results_import import IMPORTER as RESULTS_IMPORTER  # noqa: E402
+from app.workflows.training.waitlist import training_waitlist_offers  # noqa: E402
+
 DOMAIN = Domain(
     name="training",
     register=register,
@@ -82,4 +88,7 @@ DOMAIN = Domain(
     },
     audited={TrainingClass: {"seat_lock"}, Enrollment: set(), WaitlistEntry: set()},
     cli=_cli,
+    jobs=(training_waitlist_offers, training_class_reminders),
+    import_kinds=(RESULTS_IMPORTER,),
+    file_owners=HANDOUT_FILES,
 )

@@ -529,7 +529,14 @@ READERS: dict[str, Callable] = {}
 
 
 def register_owner(owner_kind: str, can_read: Callable) -> None:
-    """`can_read(actor, owner_id) -> bool` decides who may download this kind's files."""
+    """`can_read(actor, owner_id) -> bool` decides who may download this kind's files.
+    create_app calls it for each domain's DOMAIN.file_owners; the same policy again is a
+    no-op, another policy for an owner kind already taken is refused."""
+    known = READERS.get(owner_kind)
+    if known is not None and known is not can_read:
+        raise RuntimeError(f"file owner kind {owner_kind!r} has two read policies "
+                           f"({known.__module__}.{known.__qualname__} and "
+                           f"{can_read.__module__}.{can_read.__qualname__})")
     READERS[owner_kind] = can_read
 
 
