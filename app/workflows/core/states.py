@@ -26,9 +26,6 @@ from app.workflows.core.audit import actor_name
 from app.workflows.core.errors import ForbiddenError, ValidationError
 from app.workflows.core.scoping import is_institute
 
-MACHINES: dict[str, "Machine"] = {}
-
-
 @dataclasses.dataclass(frozen=True)
 class Who:
     """Who may fire a transition: a named predicate on (actor, item)."""
@@ -102,7 +99,6 @@ class Machine:
         self.events = {}
         for transition in self.transitions:
             self.events.setdefault(transition.event, []).append(transition)
-        MACHINES[name] = self
 
     # --- reading -------------------------------------------------------------------------
     def state(self, item, now=None) -> str:
@@ -222,10 +218,3 @@ class Machine:
             select(StatusHistory).where(StatusHistory.entity == self.name,
                                         StatusHistory.entity_id == item.id)
             .order_by(StatusHistory.id)))
-
-
-def machine_for(model) -> Machine | None:
-    for machine in MACHINES.values():
-        if machine.model is model:
-            return machine
-    return None
