@@ -25,7 +25,7 @@ LEVELS = ("合伙人(主、副主任合伙人)", "注册会计师", "项目经�
 
 
 def _docx() -> bytes:
-    from app.views.inhouse import _application_form_docx
+    from app.views.inhouse.common import _application_form_docx
 
     return _application_form_docx()
 

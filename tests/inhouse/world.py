@@ -10,7 +10,7 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def docx_bytes() -> bytes:
-    from app.views.inhouse import _application_form_docx
+    from app.views.inhouse.common import _application_form_docx
 
     return _application_form_docx()
 

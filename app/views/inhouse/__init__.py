@@ -2,10 +2,19 @@
 上报中注协) / 年终总结报告, the staff's 内部培训审核 queue, REST `inhouse_qualification`,
 `inhouse_class`, `inhouse_roster_entry` with the verbs approve / reject, and the CLI
 `export cicpa`. Rules: app/workflows/inhouse/."""
-from app.views.inhouse.common import *  # noqa: F401,F403
-from app.views.inhouse.pages import *  # noqa: F401,F403
-from app.views.inhouse.review import *  # noqa: F401,F403
-from app.views.inhouse.api import *  # noqa: F401,F403
+import click
+from flask.cli import AppGroup, with_appcontext
+
+from app.domains import Domain
+from app.models import InhouseClass, InhouseQualification, InhouseRosterEntry, InhouseYearReport
+from app.roles import FIRM_ADMIN, STAFF
+from app.views.inhouse.api import InhouseClassApi, InhouseQualificationApi, InhouseRosterEntryApi
+from app.views.inhouse.common import (MENU, MENU_CLASSES, MENU_QUALIFICATION, MENU_REPORT,
+                                      MENU_REPORTS, MENU_REVIEW)
+from app.views.inhouse.pages import InhouseClassesView
+from app.views.inhouse.review import InhouseReviewView
+from app.workflows.core.errors import DomainError
+from app.workflows.inhouse import cicpa
 
 
 # --- CLI -------------------------------------------------------------------------------------

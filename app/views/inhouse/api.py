@@ -1,8 +1,11 @@
 """REST of 事务所内部培训: inhouse_qualification, inhouse_class, inhouse_roster_entry with the
 verbs approve / reject."""
-from app.views.inhouse.common import *  # noqa: F401,F403
-from app.views.inhouse.pages import *  # noqa: F401,F403
-from app.views.inhouse.review import *  # noqa: F401,F403
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+
+from app.models import InhouseClass, InhouseQualification, InhouseRosterEntry
+from app.views.core.machines import MachineVerbsMixin
+from app.views.core.scoping import ScopedModelRestApi
+from app.workflows.inhouse import rules
 from app.workflows.inhouse.review import CLASS_COMMANDS, ENTRY_COMMANDS, QUALIFICATION_COMMANDS
 
 
@@ -63,5 +66,3 @@ class InhouseRosterEntryApi(MachineVerbsMixin, ScopedModelRestApi):
     search_columns = ["class_id", "status", "name", "cert_number", "id_number", "person_id"]
     order_columns = ["created_at", "status", "name"]
     base_order = ("id", "desc")
-
-__all__ = [n for n in dir() if not n.startswith("__")]

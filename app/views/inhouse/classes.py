@@ -1,6 +1,22 @@
 """培训班上报 (seed 000 §6.2.1): the list with its 填报说明, 添加 / 修改 / 删除 and the report of
 rosters (批量上报 / 特殊上报 go to the generic import)."""
-from app.views.inhouse.common import *  # noqa: F401,F403
+from urllib.parse import urlencode
+
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.security.decorators import has_access
+from sqlalchemy import select
+
+from app import clock
+from app.extensions import db
+from app.models import Firm, InhouseClass, ReviewStatus
+from app.views.core.args import hours_text as _hours, int_arg as _int_arg, paged
+from app.views.core.scoping import current_user, now, scoped_id
+from app.views.inhouse.common import (CATEGORY_CHOICES, MENU_CLASSES, NOTES, PAGE_SIZE, _class_form,
+                                      _date_arg, _like, _text_arg)
+from app.workflows.core.errors import DomainError, NotFoundError
+from app.workflows.core.scoping import is_institute, scoped_select
+from app.workflows.inhouse import importing, rules
 
 
 class ClassPages:
@@ -123,6 +139,3 @@ class ClassPages:
         query = urlencode([("class", c) for c in chosen] + [("mode", mode)])
         return redirect(url_for("ImportView.upload", kind_name=importing.InhouseRoster.name)
                         + "?" + query)
-
-
-__all__ = [n for n in dir() if not n.startswith("__")]

@@ -2,33 +2,11 @@
 import datetime as dt
 import io
 import zipfile
-from decimal import Decimal
-from urllib.parse import urlencode
 
-import click
-from flask import abort, flash, jsonify, redirect, request, send_file, url_for
-from flask.cli import AppGroup, with_appcontext
-from flask_appbuilder import BaseView, expose
-from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.security.decorators import has_access
-from sqlalchemy import func, or_, select
+from flask import request
 
-from app import clock
-from app.domains import Domain
-from app.extensions import db
-from app.models import (Acquisition, Category, EntryStatus, Firm, InhouseClass,
-                        InhouseQualification, InhouseRosterEntry, InhouseYearReport,
-                        ReviewStatus, StoredFile)
-from app.roles import FIRM_ADMIN, STAFF
-from app.views.core.export import send_table
-from app.views.core.args import hours_text as _hours, int_arg as _int_arg, paged
-from app.views.core.machines import MachineVerbsMixin
-from app.views.core.scoping import ScopedModelRestApi, current_user, now, scoped_id, uploads
-from app.workflows.core import files
-from app.workflows.core.errors import DomainError, NotFoundError
-from app.workflows.core.scoping import is_institute, scoped_select
-from app.workflows.core.sheets import XlsxWriter, csv_chunks
-from app.workflows.inhouse import cicpa, importing, reports, rules
+from app.models import Acquisition, Category
+from app.workflows.inhouse import rules
 
 MENU = "事务所内部培训"
 MENU_QUALIFICATION = "内培资格申请"
@@ -111,6 +89,3 @@ def _date_arg(name):
         return dt.date.fromisoformat(value[:10])
     except ValueError:
         return None
-
-
-__all__ = [n for n in dir() if not n.startswith("__")]

@@ -1,8 +1,9 @@
 """The firm admin's pages of 事务所内部培训 (seed 000 §6; staff read every firm's): one view built
 from a mixin per section of the manual."""
-from app.views.inhouse.common import *  # noqa: F401,F403
-from app.views.inhouse.qualification import QualificationPages
+from flask_appbuilder import BaseView
+
 from app.views.inhouse.classes import ClassPages
+from app.views.inhouse.qualification import QualificationPages
 from app.views.inhouse.roster import RosterPages
 from app.views.inhouse.yearend import YearEndPages
 
@@ -22,6 +23,3 @@ class InhouseClassesView(QualificationPages, ClassPages, RosterPages, YearEndPag
         "entry_add": "report", "entry_edit": "report", "person_lookup": "report", "entry_delete": "report",
         "cicpa_export": "read", "year_report": "report", "attachment": "read",
     }
-
-
-__all__ = [n for n in dir() if not n.startswith("__")]

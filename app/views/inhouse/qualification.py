@@ -1,6 +1,20 @@
 """内培资格申请 (seed 000 §6.1): the application with its four attachments, the 申请表 template,
 the attachments' downloads."""
-from app.views.inhouse.common import *  # noqa: F401,F403
+import io
+
+from flask import abort, flash, redirect, request, send_file, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.security.decorators import has_access
+
+from app import clock
+from app.extensions import db
+from app.models import InhouseQualification, StoredFile
+from app.views.core.scoping import current_user, now, scoped_id, uploads
+from app.views.inhouse.common import MENU_QUALIFICATION, _application_form_docx
+from app.workflows.core import files
+from app.workflows.core.errors import DomainError
+from app.workflows.core.scoping import is_institute, scoped_select
+from app.workflows.inhouse import rules
 
 
 class QualificationPages:
@@ -55,6 +69,3 @@ class QualificationPages:
     def attachment(self, pk):
         # who may read which file is its owner kind's policy (files.register_owner)
         return files.send(files.readable(current_user(), pk))
-
-
-__all__ = [n for n in dir() if not n.startswith("__")]

@@ -1,9 +1,24 @@
 """内部培训审核 (staff): the queues of qualifications, classes and roster entries, decided one
 or many through the machines."""
-from app.views.inhouse.common import *  # noqa: F401,F403
-from app.views.inhouse.pages import *  # noqa: F401,F403
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from sqlalchemy import select
+
+from app import clock
+from app.extensions import db
+from app.models import (Category, EntryStatus, Firm, InhouseClass, InhouseQualification,
+                        InhouseRosterEntry, ReviewStatus)
+from app.views.core.args import hours_text as _hours, int_arg as _int_arg, paged, shown_versions
+from app.views.core.export import send_table
+from app.views.core.scoping import current_user, now, scoped_id
+from app.views.inhouse.common import (CATEGORY_CHOICES, MENU_REPORT, MENU_REPORTS, MENU_REVIEW,
+                                      PAGE_SIZE, _like, _text_arg)
+from app.workflows.core import files
+from app.workflows.core.errors import DomainError, NotFoundError
+from app.workflows.core.scoping import scoped_select
+from app.workflows.inhouse import reports, rules
 from app.workflows.inhouse.review import REVIEW_KINDS, review_many
-from app.views.core.args import shown_versions
 
 
 REVIEW_LABELS = {"qualification": "内培资格申请", "class": "培训班", "entry": "学员名单"}
@@ -156,5 +171,3 @@ class InhouseReviewView(BaseView):
             if kind == "qualification" else {}, docs=rules.ATTACHMENTS,
             counts=rules.reported_counts([item.id]) if kind == "class" else {},
             labels=REVIEW_LABELS)
-
-__all__ = [n for n in dir() if not n.startswith("__")]

@@ -1,6 +1,21 @@
 """名单 (seed 000 §6.2.2–§6.2.3): a class's roster, 单个上报 with the certificate look-up, 修改 and
 删除 until reviewed."""
-from app.views.inhouse.common import *  # noqa: F401,F403
+import io
+
+from flask import flash, jsonify, redirect, request, send_file, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.security.decorators import has_access
+
+from app import clock
+from app.extensions import db
+from app.models import Acquisition, EntryStatus, InhouseClass, InhouseRosterEntry
+from app.views.core.args import hours_text as _hours, paged
+from app.views.core.scoping import current_user, now, scoped_id
+from app.views.inhouse.common import PAGE_SIZE, XLSX, _entry_form, _like, _text_arg
+from app.workflows.core.errors import DomainError, NotFoundError
+from app.workflows.core.scoping import is_institute, scoped_select
+from app.workflows.core.sheets import XlsxWriter, csv_chunks
+from app.workflows.inhouse import rules
 
 
 class RosterPages:
@@ -145,6 +160,3 @@ class RosterPages:
         else:
             flash("已删除", "success")
         return redirect(url_for(".roster", pk=class_id))
-
-
-__all__ = [n for n in dir() if not n.startswith("__")]

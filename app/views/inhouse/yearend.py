@@ -1,5 +1,20 @@
 """The year's end (seed 000 §6.2.4, §6.3): the 上报中注协 workbook and the 年终总结报告."""
-from app.views.inhouse.common import *  # noqa: F401,F403
+import io
+
+from flask import abort, flash, redirect, request, send_file, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.security.decorators import has_access
+
+from app import clock
+from app.extensions import db
+from app.models import Firm, InhouseYearReport
+from app.views.core.args import int_arg as _int_arg
+from app.views.core.scoping import current_user, now, uploads
+from app.views.inhouse.common import MENU_REPORT, XLSX
+from app.workflows.core import files
+from app.workflows.core.errors import DomainError
+from app.workflows.core.scoping import is_institute, scoped_select
+from app.workflows.inhouse import cicpa, reports, rules
 
 
 class YearEndPages:
@@ -60,6 +75,3 @@ class YearEndPages:
             "inhouse/report.html", title=MENU_REPORT, rows=rows, found=found, firm=firm,
             years=[local.year, local.year - 1], doc=rules.REPORT, local_time=clock.display,
             closes_on=reports.closes_on, today=local, human_size=files.human_size)
-
-
-__all__ = [n for n in dir() if not n.startswith("__")]

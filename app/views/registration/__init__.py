@@ -6,10 +6,18 @@ review queue (办理记录 with firm and waiting-days filters), 现场办理 (ea
 check-in, stages) and the settings (所需材料, 预约时段, 节假日). REST `registration_case` and
 `appointment` (+ `/slots`), with the machines' verbs.
 """
-from app.views.registration.common import *  # noqa: F401,F403
-from app.views.registration.pages import *  # noqa: F401,F403
-from app.views.registration.api import *  # noqa: F401,F403
-from app.views.registration.settings import *  # noqa: F401,F403
+from sqlalchemy import select
+
+from app.domains import Domain
+from app.extensions import db
+from app.models import Appointment, CalendarDay, DocRequirement, RegistrationCase, SlotTemplate
+from app.roles import CRUD, FIRM_ADMIN, MEMBER, STAFF
+from app.views.core.scoping import now
+from app.views.registration.api import AppointmentApi, RegistrationCaseApi
+from app.views.registration.common import (MENU, MENU_APPLY, MENU_APPOINTMENTS, MENU_HOLIDAYS,
+                                           MENU_ONSITE, MENU_RECORDS, MENU_REQUIREMENTS, MENU_SLOTS)
+from app.views.registration.pages import RegistrationView
+from app.views.registration.settings import CalendarDayView, DocRequirementView, SlotTemplateView
 
 
 def register(appbuilder, app) -> None:

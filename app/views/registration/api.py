@@ -1,6 +1,16 @@
 """REST of 注册业务 — registration_case and appointment (+ /slots), with the machines' verbs."""
-from app.views.registration.common import *  # noqa: F401,F403
-from app.views.registration.pages import *  # noqa: F401,F403
+from flask import g, request
+from flask_appbuilder import expose
+from flask_appbuilder.api import protect
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+
+from app.extensions import db
+from app.models import Appointment, RegistrationCase
+from app.views.core.args import json_body
+from app.views.core.machines import MachineVerbsMixin
+from app.views.core.scoping import ScopedModelRestApi, now
+from app.workflows.core.errors import DomainError, ValidationError
+from app.workflows.registration import booking, cases, types as TY
 
 
 # ---- REST ------------------------------------------------------------------------------------
@@ -150,6 +160,3 @@ class AppointmentApi(MachineVerbsMixin, ScopedModelRestApi):
             return self._error(error)
         return self.response(200, id=appointment.id, day=appointment.day.isoformat(),
                              start=appointment.start, status=appointment.status)
-
-
-__all__ = [n for n in dir() if not n.startswith("__")]

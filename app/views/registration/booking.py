@@ -1,5 +1,15 @@
 """预约 (seed 004 §5): the 7-day grid of slots and booking several cases of one type."""
-from app.views.registration.common import *  # noqa: F401,F403
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.security.decorators import has_access
+
+from app import clock
+from app.extensions import db
+from app.models import CaseStatus, RegistrationCase
+from app.views.core.scoping import now
+from app.views.registration.common import _csrf_ok, _refuse
+from app.workflows.core.errors import DomainError
+from app.workflows.registration import booking, cases
 
 
 class BookingPages:
@@ -58,6 +68,3 @@ class BookingPages:
             return _refuse(error, back)
         flash(f"预约成功：{booking.slot_label(appointment.day, appointment.start)}", "success")
         return redirect(url_for(".appointment", pk=appointment.id))
-
-
-__all__ = [n for n in dir() if not n.startswith("__")]

@@ -1,31 +1,16 @@
 """Imports and small helpers shared by the modules of this package."""
 import datetime as dt
 
-from flask import abort, current_app, flash, g, redirect, request, session, url_for
-from flask_appbuilder import BaseView, expose
-from flask_appbuilder.api import protect
-from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.security.decorators import has_access
+from flask import abort, flash, redirect, request
 from flask_wtf import FlaskForm
-from wtforms.validators import NumberRange, Regexp
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_
 
-from app import clock
-from app.domains import Domain
-from app.extensions import db
-from app.models import (Appointment, AppointmentStatus, CalendarDay, CaseDocument, CaseStatus,
-                        DocRequirement, Firm, RegistrationCase, SlotTemplate)
-from app.roles import CRUD, FIRM_ADMIN, MEMBER, STAFF
-from app.views.core.args import json_body, paged
-from app.views.core.export import send_table
-from app.views.core.forms import choice_field
-from app.views.core.scoping import ScopedModelRestApi, ScopedModelView, now, scoped_id
-from app.views.core.machines import MachineVerbsMixin
+from app.models import CaseStatus, Firm, RegistrationCase
+from app.views.core.scoping import now
 from app.workflows.core import files
-from app.workflows.core.errors import DomainError, ValidationError
+from app.workflows.core.errors import DomainError
 from app.workflows.core.scoping import is_institute
-from app.workflows.registration import booking, cases, documents, requirements
-from app.workflows.registration import types as TY
+from app.workflows.registration import cases, types as TY
 
 MENU = "注册业务"
 MENU_APPLY = "业务办理"
@@ -120,6 +105,3 @@ def _case_filters(actor):
                 statement = statement.where(RegistrationCase.status == CaseStatus.SUBMITTED,
                                             RegistrationCase.submitted_at <= limit)
     return statement.order_by(*order), problems
-
-
-__all__ = [n for n in dir() if not n.startswith("__")]

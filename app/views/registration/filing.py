@@ -1,7 +1,23 @@
 """业务办理 (seed 004 §3): the types, 承诺书, choosing the person, each type's form with its
 documents, 保存 / 提交审核; the case page with 流程跟踪 (§4)."""
-from app.views.registration.common import *  # noqa: F401,F403
+import datetime as dt
+
+from flask import abort, current_app, flash, g, redirect, request, session, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.security.decorators import has_access
+from sqlalchemy import func, select
+
+from app import clock
+from app.extensions import db
+from app.models import CaseDocument, CaseStatus, RegistrationCase
 from app.views.core.machines import check_shown_version
+from app.views.core.scoping import now, scoped_id
+from app.views.registration.common import (MENU_APPLY, PLEDGE_KEY, _csrf_ok, _form_data, _kept,
+                                           _refuse, _typed, _uploads)
+from app.workflows.core import files
+from app.workflows.core.errors import DomainError
+from app.workflows.core.scoping import is_institute
+from app.workflows.registration import cases, documents, requirements, types as TY
 
 
 class FilingPages:
@@ -297,6 +313,3 @@ def _pdf(name, body):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-__all__ = [n for n in dir() if not n.startswith("__")]

@@ -1,5 +1,18 @@
 """现场办理 (staff): each day's appointments, check-in and the on-site stages."""
-from app.views.registration.common import *  # noqa: F401,F403
+import datetime as dt
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.security.decorators import has_access
+from sqlalchemy import select
+
+from app import clock
+from app.extensions import db
+from app.models import Appointment, CaseStatus, RegistrationCase
+from app.views.core.scoping import now, scoped_id
+from app.views.registration.common import MENU_ONSITE, _csrf_ok, _refuse
+from app.workflows.core.errors import DomainError
+from app.workflows.registration import booking
 
 
 class OnsitePages:
@@ -40,6 +53,3 @@ class OnsitePages:
             return _refuse(error, target)
         flash("已签到，业务已现场办理", "success")
         return redirect(target)
-
-
-__all__ = [n for n in dir() if not n.startswith("__")]

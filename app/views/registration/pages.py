@@ -1,9 +1,10 @@
 """The one view of 注册业务's pages: its routes come from one mixin per section of seed 004."""
-from app.views.registration.common import *  # noqa: F401,F403
-from app.views.registration.filing import FilingPages
-from app.views.registration.records import RecordPages
+from flask_appbuilder import BaseView
+
 from app.views.registration.booking import BookingPages
+from app.views.registration.filing import FilingPages
 from app.views.registration.onsite import OnsitePages
+from app.views.registration.records import RecordPages
 
 
 class RegistrationView(FilingPages, RecordPages, BookingPages, OnsitePages, BaseView):
@@ -23,6 +24,3 @@ class RegistrationView(FilingPages, RecordPages, BookingPages, OnsitePages, Base
         "template": "read", "appointments": "read", "appointment": "read", "appointment_ics": "read",
         "review": "review", "onsite": "review", "check_in": "review",
     }
-
-
-__all__ = [n for n in dir() if not n.startswith("__")]

@@ -1,5 +1,19 @@
 """办理记录 (seed 004 §4: filters, export; staff's review queue) and 预约记录 (§6: 改约, 取消)."""
-from app.views.registration.common import *  # noqa: F401,F403
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.security.decorators import has_access
+
+from app import clock
+from app.extensions import db
+from app.models import Appointment, AppointmentStatus, CaseStatus
+from app.views.core.args import paged
+from app.views.core.export import send_table
+from app.views.core.scoping import now, scoped_id
+from app.views.registration.common import (MENU_APPOINTMENTS, MENU_RECORDS, PAGE_SIZE,
+                                           _case_filters, _csrf_ok, _refuse)
+from app.workflows.core.errors import DomainError
+from app.workflows.core.scoping import is_institute
+from app.workflows.registration import booking, cases, types as TY
 
 
 class RecordPages:
@@ -110,6 +124,3 @@ class RecordPages:
             return _refuse(error, back)
         flash("已取消预约，相关业务可重新预约", "success")
         return redirect(back)
-
-
-__all__ = [n for n in dir() if not n.startswith("__")]

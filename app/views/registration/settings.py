@@ -1,9 +1,12 @@
 """Staff settings of 注册业务 — 所需材料设置 (the one requirements table), 预约时段设置, 节假日设置."""
-from app.views.registration.common import *  # noqa: F401,F403
-from app.views.registration.pages import *  # noqa: F401,F403
-from app.views.registration.api import *  # noqa: F401,F403
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from wtforms.validators import NumberRange, Regexp, ValidationError as FormValidationError
+
+from app.models import CalendarDay, DocRequirement, SlotTemplate
+from app.views.core.forms import choice_field
+from app.views.core.scoping import ScopedModelView
 from app.views.registration.conditions import ConditionField, FitsCaseType
-from wtforms.validators import ValidationError as FormValidationError
+from app.workflows.registration import documents, requirements, types as TY
 
 
 # ---- staff settings ----------------------------------------------------------------------------
@@ -108,6 +111,3 @@ class CalendarDayView(ScopedModelView):
     formatters_columns = {"open": lambda v: "工作日" if v else "公休日"}
     description_columns = {"open": "法定节假日和周末已按国家安排自动为公休日；此处录入临时闭馆（不勾选）"
                                    "或调休上班（勾选）的日期"}
-
-
-__all__ = [n for n in dir() if not n.startswith("__")]

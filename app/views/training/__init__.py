@@ -8,10 +8,19 @@
 - REST `training_class`, `enrollment` (verbs approve, reject; POST /<id>/result),
   `waitlist_entry` (POST /<id>/accept, /<id>/decline); CLI `export class-cicpa`.
 """
-from app.views.training.common import *  # noqa: F401,F403
-from app.views.training.enroll import *  # noqa: F401,F403
-from app.views.training.admin import *  # noqa: F401,F403
-from app.views.training.api import *  # noqa: F401,F403
+import click
+from flask.cli import AppGroup
+
+from app.domains import Domain
+from app.extensions import db
+from app.models import Enrollment, TrainingClass, WaitlistEntry
+from app.roles import FIRM_ADMIN, MEMBER, STAFF
+from app.views.training.admin import TrainingAdminView
+from app.views.training.api import EnrollmentApi, TrainingClassApi, WaitlistEntryApi
+from app.views.training.common import (MENU, MENU_ADMIN, MENU_ENROLL, MENU_HANDOUTS, MENU_RESULTS,
+                                       MENU_WAITLIST)
+from app.views.training.enroll import TrainingView
+from app.workflows.training import enrollment, exports
 
 
 # --- CLI -------------------------------------------------------------------------------------

@@ -1,8 +1,21 @@
 """培训班管理 (staff, seed 000 §5): classes with handouts, review one or many, results, roster
 and CICPA exports."""
-from app.views.training.common import *  # noqa: F401,F403
-from app.views.training.enroll import *  # noqa: F401,F403
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from sqlalchemy import select
+
+from app import clock
+from app.extensions import db
+from app.models import (Category, Enrollment, EnrollmentStatus, Firm, TrainingAudience as Audience,
+                        TrainingClass, TrainingResult)
 from app.views.core.args import shown_versions
+from app.views.core.export import send_table
+from app.views.core.scoping import current_user, now, scoped_id, upload_limit, uploads
+from app.views.training.common import HANDOUT_LIMIT, MENU_ADMIN, _helpers, _ids, _when
+from app.workflows.core.errors import DomainError
+from app.workflows.hours.rules import fmt
+from app.workflows.training import classes, enrollment, exports, review, waitlist
 
 
 # --- 培训班管理 (staff) -------------------------------------------------------------------
@@ -177,5 +190,3 @@ class TrainingAdminView(BaseView):
                                   "spreadsheetml.sheet",
                          as_attachment=True,
                          download_name=export_filename(f"{item.name}-中注协上报", "xlsx"))
-
-__all__ = [n for n in dir() if not n.startswith("__")]

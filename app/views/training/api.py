@@ -1,7 +1,16 @@
 """REST of CPA专题培训: training_class, enrollment (verbs approve, reject; POST /<id>/result), waitlist_entry (accept, decline)."""
-from app.views.training.common import *  # noqa: F401,F403
-from app.views.training.enroll import *  # noqa: F401,F403
-from app.views.training.admin import *  # noqa: F401,F403
+from flask import g, request
+from flask_appbuilder import expose
+from flask_appbuilder.api import protect
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+
+from app.extensions import db
+from app.models import Enrollment, TrainingClass, WaitlistEntry
+from app.views.core.args import json_body as _body
+from app.views.core.machines import MachineVerbsMixin
+from app.views.core.scoping import ScopedModelRestApi, now
+from app.workflows.core.errors import DomainError, NotFoundError, ValidationError
+from app.workflows.training import classes, enrollment, review, waitlist
 
 
 # --- REST ----------------------------------------------------------------------------------
@@ -236,5 +245,3 @@ class WaitlistEntryApi(ScopedModelRestApi):
         except DomainError as error:
             return _json_error(self, error)
         return self.response(200, id=entry.id, state=waitlist.MACHINE.state(entry, now()))
-
-__all__ = [n for n in dir() if not n.startswith("__")]

@@ -1,31 +1,10 @@
 """Imports and small helpers shared by the modules of this package."""
-import click
-from flask import abort, flash, g, redirect, request, url_for
-from flask.cli import AppGroup
-from flask_appbuilder import BaseView, expose
-from flask_appbuilder.api import protect
-from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.security.decorators import has_access
-from sqlalchemy import select
-
 from app import clock
-from app.domains import Domain
-from app.extensions import db
-from app.models import (Category, Enrollment, EnrollmentStatus, Firm, PersonKind, TrainingClass,
-                        TrainingResult, WaitlistEntry)
-from app.models import TrainingAudience as Audience
-from app.roles import FIRM_ADMIN, MEMBER, STAFF
-from app.views.core.args import json_body as _body
-from app.views.core.export import send_table
-from app.views.core.machines import MachineVerbsMixin
-from app.views.core.scoping import (ScopedModelRestApi, current_user, now, scoped_id,
-                                    upload_limit, uploads)
+from app.models import EnrollmentStatus
 from app.workflows.core import files
-from app.workflows.core.errors import DomainError, NotFoundError, ValidationError
-from app.workflows.core.scoping import (SystemActor, account_of, is_institute, person_id_of,
-                                        role_names)
+from app.workflows.core.errors import ValidationError
 from app.workflows.hours.rules import fmt
-from app.workflows.training import (classes, enrollment, exports, review, waitlist)
+from app.workflows.training import classes, enrollment
 
 MENU = "CPA专题培训"
 MENU_ENROLL = "协会培训班报名"
@@ -65,6 +44,3 @@ def _ids(values) -> list[int]:
 def _helpers():
     return {"period": _period, "window": _window, "when": _when, "hours": fmt,
             "size": files.human_size, "cicpa": EnrollmentStatus.CICPA}
-
-
-__all__ = [n for n in dir() if not n.startswith("__")]

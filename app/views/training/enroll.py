@@ -1,6 +1,22 @@
 """协会培训班报名, 讲义下载 and 候补名单 (seed 000 §5.1–§5.2, seed 003) — the pages of firm admins
 and members."""
-from app.views.training.common import *  # noqa: F401,F403
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import (Enrollment, Firm, PersonKind, TrainingAudience as Audience, TrainingClass,
+                        WaitlistEntry)
+from app.roles import FIRM_ADMIN, MEMBER
+from app.views.core.export import send_table
+from app.views.core.scoping import current_user, now, scoped_id
+from app.views.training.common import (FORM_KEYS, MENU_ENROLL, MENU_HANDOUTS, MENU_WAITLIST,
+                                       _helpers, _ids)
+from app.workflows.core import files
+from app.workflows.core.errors import DomainError, NotFoundError
+from app.workflows.core.scoping import account_of, person_id_of, role_names
+from app.workflows.training import classes, enrollment, exports, waitlist
 from app.workflows.training.calendar import has_enrollment
 
 
@@ -313,5 +329,3 @@ def _emails(person_ids) -> dict[int, str]:
         if shown:
             found[person_id] = shown
     return found
-
-__all__ = [n for n in dir() if not n.startswith("__")]
