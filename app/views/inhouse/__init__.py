@@ -15,6 +15,11 @@ from app.views.inhouse.pages import InhouseClassesView
 from app.views.inhouse.review import InhouseReviewView
 from app.workflows.core.errors import DomainError
 from app.workflows.inhouse import cicpa
+from app.workflows.inhouse.importing import CLASS_IMPORTER
+from app.workflows.inhouse.importing import IMPORTER as ROSTER_IMPORTER
+from app.workflows.inhouse.reports import FILE_OWNERS as REPORT_FILES
+from app.workflows.inhouse.reports import inhouse_reminders
+from app.workflows.inhouse.rules import FILE_OWNERS as QUALIFICATION_FILES
 
 
 # --- CLI -------------------------------------------------------------------------------------
@@ -64,13 +69,6 @@ def register(appbuilder, app) -> None:
 
 
 READ_API = "can_(get|info)"
-# what the domain plugs in besides its pages: jobs, its imports, file-owner policies
-from app.workflows.inhouse.importing import CLASS_IMPORTER  # noqa: E402
-from app.workflows.inhouse.importing import IMPORTER as ROSTER_IMPORTER  # noqa: E402
-from app.workflows.inhouse.reports import FILE_OWNERS as REPORT_FILES  # noqa: E402
-from app.workflows.inhouse.reports import inhouse_reminders  # noqa: E402
-from app.workflows.inhouse.rules import FILE_OWNERS as QUALIFICATION_FILES  # noqa: E402
-
 DOMAIN = Domain(
     name="inhouse",
     register=register,

@@ -18,6 +18,9 @@ from app.views.registration.common import (MENU, MENU_APPLY, MENU_APPOINTMENTS, 
                                            MENU_ONSITE, MENU_RECORDS, MENU_REQUIREMENTS, MENU_SLOTS)
 from app.views.registration.pages import RegistrationView
 from app.views.registration.settings import CalendarDayView, DocRequirementView, SlotTemplateView
+from app.workflows.registration.booking import expiry_job
+from app.workflows.registration.cases import FILE_OWNERS as CASE_FILES
+from app.workflows.registration.help_source import answer as requirements_answer
 
 
 def register(appbuilder, app) -> None:
@@ -61,11 +64,6 @@ def _cli(app) -> None:
 
 
 _FILER_MENUS = f"{MENU}|{MENU_APPLY}|{MENU_RECORDS}|{MENU_APPOINTMENTS}"
-
-# what the domain plugs in besides its pages: jobs, file-owner policies, 智能客服 sources
-from app.workflows.registration.booking import expiry_job  # noqa: E402
-from app.workflows.registration.cases import FILE_OWNERS as CASE_FILES  # noqa: E402
-from app.workflows.registration.help_source import answer as requirements_answer  # noqa: E402
 
 DOMAIN = Domain(
     name="registration",

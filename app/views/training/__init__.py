@@ -21,6 +21,10 @@ from app.views.training.common import (MENU, MENU_ADMIN, MENU_ENROLL, MENU_HANDO
                                        MENU_WAITLIST)
 from app.views.training.enroll import TrainingView
 from app.workflows.training import enrollment, exports
+from app.workflows.training.classes import FILE_OWNERS as HANDOUT_FILES
+from app.workflows.training.reminders import training_class_reminders
+from app.workflows.training.results_import import IMPORTER as RESULTS_IMPORTER
+from app.workflows.training.waitlist import training_waitlist_offers
 
 
 # --- CLI -------------------------------------------------------------------------------------
@@ -69,12 +73,6 @@ def register(appbuilder, app) -> None:
 
 
 _READ = "can_(get|info)"
-# what the domain plugs in besides its pages: jobs, its import, file-owner policies
-from app.workflows.training.classes import FILE_OWNERS as HANDOUT_FILES  # noqa: E402
-from app.workflows.training.reminders import training_class_reminders  # noqa: E402
-from app.workflows.training.results_import import IMPORTER as RESULTS_IMPORTER  # noqa: E402
-from app.workflows.training.waitlist import training_waitlist_offers  # noqa: E402
-
 DOMAIN = Domain(
     name="training",
     register=register,
