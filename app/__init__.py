@@ -102,9 +102,11 @@ def create_app(config_class=Config, pages: bool = True) -> Flask:
     skip_translation_for_private_names()
 
     db.init_app(app)
+    from app.workflows.core.acting import check_actor_declarations
     from app.workflows.core.scoping import app_models, check_declarations
 
     check_declarations(app_models(db.Model.registry))  # a model without a scope stops here
+    check_actor_declarations(app_models(db.Model.registry))
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     csrf.init_app(app)
 
@@ -116,6 +118,9 @@ def create_app(config_class=Config, pages: bool = True) -> Flask:
         appbuilder.init_app(app, db.session)
         # every declaration registered here, once: importing a module registers nothing
         domain_list.install([core_views.DOMAIN, *domains])
+        from app.workflows.core.hooks import connect_all
+
+        connect_all(pair for domain in domains for pair in domain.hooks)
         if pages:
             core_views.DOMAIN.register(appbuilder, app)
             for domain in domains:

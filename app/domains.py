@@ -47,6 +47,9 @@ class Domain:
     file_owners: dict = dataclasses.field(default_factory=dict)
     # fn(question, terms) -> [Answer] | None, asked before the knowledge base (help/search.py)
     answer_sources: tuple = ()
+    # [(hook, subscriber), …]: what this domain does when another module announces
+    # something (app/workflows/core/hooks.py); connected by the factory, never on import
+    hooks: tuple = ()
 
 
 def load() -> list[Domain]:

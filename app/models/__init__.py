@@ -1,7 +1,7 @@
 """Domain models, one module per domain (registry, accounts, messages, help) plus the
 platform's own (audit, files, imports, jobs, outbox). Importing this package registers them
 all; every model declares its row scope (`__scope__`, app/models/scope.py)."""
-from app.models.scope import Scope  # noqa: F401
+from app.models.scope import Actors, Scope  # noqa: F401
 from app.models.registry import (  # noqa: F401
     Firm, FirmStatus, Gender, Person, PersonStatus, PersonTransfer, PersonType, TransferStatus)
 from app.models.accounts import Account, CodePurpose, LoginAddress, PasswordResetCode  # noqa: F401

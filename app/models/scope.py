@@ -36,3 +36,29 @@ class Scope:
     def paths(self) -> dict[str, str]:
         return {k: v for k, v in (("firm", self.firm), ("person", self.person),
                                   ("user", self.user), ("provider", self.provider)) if v}
+
+
+@dataclass(frozen=True)
+class Actors:
+    """Who acts for a model's rows — files, edits, withdraws, accepts — where `__scope__`
+    says who sees them (app/workflows/core/acting.py answers it):
+
+        __actors__ = Actors(firm="firm_id")                       # the firm's admin account
+        __actors__ = Actors(person="person_id")                   # the person itself
+        __actors__ = Actors(firm="firm_id", person="person_id",   # the firm files; a person
+                            person_when_firmless=True)            #   without a firm files itself
+        __actors__ = Actors(firm="firm_id", person="person_id")   # either of them
+
+    Staff act on institute decisions through the machine's transitions (`institute` Who),
+    not as a row's actor, unless `institute=True`.
+    """
+
+    firm: str | None = None  # path to the id of the firm whose admin account acts
+    person: str | None = None  # path to the id of the person who acts for itself
+    # the person acts only where the row has no firm (a 协会代管 CPA files its own case; a
+    # firm's CPA sees a case about itself but its firm files it)
+    person_when_firmless: bool = False
+    institute: bool = False  # Admin and Staff act for every row too
+
+    def paths(self) -> dict[str, str]:
+        return {k: v for k, v in (("firm", self.firm), ("person", self.person)) if v}

@@ -142,7 +142,19 @@ def test_a_refusal_may_keep_what_it_records_and_nested_commands_commit_once(ctx,
 
 # --- the state machine ----------------------------------------------------------------------
 
-def test_fire_checks_source_who_guard_and_remark_and_writes_history(ctx, world):
+@pytest.fixture
+def scratch_machines():
+    """Machines a test declares are forgotten afterwards (MACHINES is process-wide)."""
+    from app.workflows.core.states import MACHINES
+
+    before = set(MACHINES)
+    yield
+    for name in set(MACHINES) - before:
+        MACHINES.pop(name)
+
+
+def test_fire_checks_source_who_guard_and_remark_and_writes_history(ctx, world,
+                                                                     scratch_machines):
     staff, a_admin = _user(ctx, world.staff), _user(ctx, world.a.admin)
     thread = messages.start_consultation(a_admin, NOW, "其他", "问")
     ready = Guard("has_reply", lambda item, actor, now: None if item.replies else "还没有内容")
@@ -167,7 +179,7 @@ def test_fire_checks_source_who_guard_and_remark_and_writes_history(ctx, world):
         machine.fire(thread, "hold", staff, NOW)
 
 
-def test_check_refuses_in_the_machines_words_and_changes_nothing(ctx, world):
+def test_check_refuses_in_the_machines_words_and_changes_nothing(ctx, world, scratch_machines):
     staff, a_admin = _user(ctx, world.staff), _user(ctx, world.a.admin)
     thread = messages.start_consultation(a_admin, NOW, "其他", "问")
     machine = Machine("test_check", Consultation, [
@@ -181,7 +193,7 @@ def test_check_refuses_in_the_machines_words_and_changes_nothing(ctx, world):
                               ConsultationStatus.AWAITING_USER)
 
 
-def test_a_derived_state_is_a_table_on_the_machine(ctx, world):
+def test_a_derived_state_is_a_table_on_the_machine(ctx, world, scratch_machines):
     """The first state whose test passes (the last is the default); its steps record their
     effect and a history row, and are refused in the machine's words."""
     staff, a_admin = _user(ctx, world.staff), _user(ctx, world.a.admin)
@@ -204,7 +216,7 @@ def test_a_derived_state_is_a_table_on_the_machine(ctx, world):
 
 
 def test_one_event_from_one_state_takes_the_first_transition_whose_guards_pass(
-        ctx, world):
+        ctx, world, scratch_machines):
     """审核通过 goes to 待预约 or 办理完成 by the case: guards choose among same-event rows."""
     staff, a_admin = _user(ctx, world.staff), _user(ctx, world.a.admin)
     thread = messages.start_consultation(a_admin, NOW, "其他", "问")

@@ -25,7 +25,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
-from app.workflows.core.errors import DomainError
+from app.workflows.core.commands import abandon
+from app.workflows.core.errors import DomainError, error_body
 
 log = logging.getLogger(__name__)
 
@@ -157,21 +158,23 @@ def http_error(error: HTTPException):
 
 def bad_value(error):
     """A value the database cannot hold (a huge number, text for a number): bad input."""
-    from app.extensions import db
-
-    db.session.rollback()
+    abandon()
     log.warning("refused %s %s: %s", request.method, request.full_path,
                 str(error).splitlines()[0][:200])
     return error_response(400, "提交的数值超出范围或格式不对，请检查后重试")
 
 
 def domain_error(error):
-    """A rule's refusal (DomainError) that a page did not catch: its Chinese message with its
-    status (400 / 403 / 404 / 409), never a 500; nothing of the refused change is kept."""
-    from app.extensions import db
-
-    db.session.rollback()
+    """A rule's refusal (DomainError) that a view did not turn into a page of its own: for
+    the REST API the one JSON body {message, field?, errors?} with its status (400 / 403 /
+    404 / 409), for a page the Chinese error page; never a 500, and nothing of the refused
+    change is kept."""
+    abandon()
     log.info("refused %s %s: %s", request.method, request.full_path, error.message[:200])
+    if _is_api(request.path):
+        response = jsonify(error_body(error))
+        response.status_code = error.status
+        return response
     return error_response(error.status, error.message)
 
 
@@ -191,9 +194,7 @@ def server_error(error):
         return unavailable.database_error(original)
     log.error("server error on %s %s", request.method, request.full_path, exc_info=original)
     try:
-        from app.extensions import db
-
-        db.session.rollback()
+        abandon()
     except Exception:  # noqa: BLE001 — the error page must not fail in turn
         pass
     return error_response(500)

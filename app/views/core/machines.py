@@ -16,7 +16,10 @@ from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import protect
 
 from app.views.core.scoping import current_user, now
-from app.workflows.core.errors import DomainError, NotFoundError, ValidationError
+from app.workflows.core.commands import abandon
+from app.workflows.core.decisions import BulkResult
+from app.workflows.core.errors import (
+    AlreadyDecided, DomainError, NotFoundError, ValidationError, error_body)
 
 
 DONE = {"type": "object", "required": ["id", "status", "verbs"], "properties": {
@@ -35,10 +38,7 @@ class MachineVerbsMixin:
         super().__init__(**kwargs)
 
     def _verb_error(self, error: DomainError):
-        body = {"message": error.message}
-        if error.field:
-            body["field"] = error.field
-        return self.response(error.status, **body)
+        return self.response(error.status, **error_body(error))
 
     @expose("/<int:pk>/<string:verb>", methods=["POST"])
     @protect()
@@ -59,11 +59,11 @@ class MachineVerbsMixin:
                 if item is None:
                     raise NotFoundError("记录不存在")
                 if getattr(item, "version", version) != version:
-                    raise ValidationError(f"该记录已被他人处理（当前状态："
+                    raise AlreadyDecided(f"该记录已被他人处理（当前状态："
                                           f"{self.machine.state(item)}），请刷新后再操作")
             item = command(g.user, now(), pk, remark=remark)
         except DomainError as error:
-            self.datamodel.session.rollback()
+            abandon()
             return self._verb_error(error)
         return self.response(200, id=item.id, status=self.machine.state(item),
                              version=getattr(item, "version", None),
@@ -154,8 +154,7 @@ def check_shown_version(machine, pk: int) -> None:
         return
     item = get_scoped(db.session, machine.model, pk, current_user())
     if getattr(item, "version", shown) != shown:
-        db.session.rollback()
-        raise ValidationError(f"该记录已被他人处理（当前状态：{machine.state(item, now())}），"
+        raise AlreadyDecided(f"该记录已被他人处理（当前状态：{machine.state(item, now())}），"
                               f"请刷新页面后再操作")
 
 
@@ -176,3 +175,18 @@ def fire_from_page(machine, commands: dict, pk: int, verb: str, back: str):
     else:
         flash(f"已{machine.label(verb)}", "success")
     return redirect(back)
+
+
+def flash_outcomes(result: BulkResult, done: str) -> None:
+    """A bulk decision's outcome on the page, item by item: `done` with the count of rows
+    decided (e.g. "已确认 {n} 条学时申请"), then each row refused or decided by someone else
+    first, naming the row and the reason."""
+    if result.done:
+        flash(done.format(n=len(result.done)), "success")
+    lines = result.messages()
+    for line in lines[:20]:
+        flash(line, "danger")
+    if len(lines) > 20:
+        flash(f"另有 {len(lines) - 20} 项未处理，请刷新列表查看", "danger")
+    if not result.outcomes:
+        flash("请先勾选要处理的记录", "warning")

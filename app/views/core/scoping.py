@@ -32,7 +32,8 @@ from wtforms.validators import DataRequired, InputRequired
 from app import clock
 from app.views.core.export import ExportMixin
 from app.workflows.core import files
-from app.workflows.core.errors import DomainError, NotFoundError
+from app.workflows.core.commands import abandon
+from app.workflows.core.errors import DomainError, NotFoundError, error_body
 from app.workflows.core.scoping import enforce_owner, is_institute, scope_condition
 
 BLANK_CHOICE = "请选择"
@@ -423,11 +424,8 @@ class ScopedModelRestApi(_SubmittedData, _PerRequestFilters, ModelRestApi):
         try:
             return call(*args)
         except DomainError as error:
-            self.datamodel.session.rollback()
-            body = {"message": error.message}
-            if error.field:
-                body["field"] = error.field
-            return self.response(error.status, **body)
+            abandon()
+            return self.response(error.status, **error_body(error))
 
     def post_headless(self):
         return self._domain_errors(super().post_headless)

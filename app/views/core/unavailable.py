@@ -18,6 +18,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from app.workflows.core.commands import abandon
+
 log = logging.getLogger(__name__)
 
 PAGE = (Path(__file__).resolve().parents[2] / "static" / "errors" / "unavailable.html") \
@@ -112,7 +114,7 @@ def healthz():
         db.session.execute(text("SELECT 1"))
     except Exception as error:  # noqa: BLE001 — any failure means not healthy
         log.warning("health check: database does not answer: %s", str(error).splitlines()[0][:200])
-        db.session.rollback()
+        abandon()
         return jsonify(database="unavailable"), 503
     finally:
         db.session.remove()

@@ -25,6 +25,13 @@ _depth: contextvars.ContextVar = contextvars.ContextVar("command_depth", default
 CONFLICT = "该记录刚刚已被他人处理，本次操作未生效，请刷新页面查看最新状态"
 
 
+def abandon() -> None:
+    """Drop what a refused or failed request left unsaved in the session (the error
+    handlers' one way to roll back; a command rolls back its own work already)."""
+    if not in_command():
+        db.session.rollback()
+
+
 def in_command() -> bool:
     return _depth.get() > 0
 

@@ -7,6 +7,20 @@ A machine is a table of transitions, declared once per entity:
         T("close", OPEN, CLOSED, "办结", who=anyone, guards=[only_the_starter]),
     ])
 
+A machine also declares, per state, the actions that are not transitions — 修改, 删除, 上传
+材料, 登记成绩 — and who may take them:
+
+    permits=[P("edit", {DRAFT, REFUSED}, "修改", who=filer)]
+
+`permits(item, action, actor, now)` is what a page asks before drawing the button or the
+form, what REST asks before a write, and what the workflow's command calls as `require`
+(raising the reason in the machine's words); `states_for(action)` gives the states for a
+SQL filter. No status is compared outside a machine except in SQL.
+
+`after(event)` is a Hook (app/workflows/core/hooks.py) sent after a transition is made, in
+the same transaction: another module reacts (handling the last case of an appointment
+closes it) without the machine's module importing it.
+
 `fire(item, event, actor, now, remark=…)` checks the transition (its source states, who may
 fire it, its guards — named predicates that return a Chinese reason or None — and whether a
 remark is required), raises a DomainError that names the current state and the reason, sets
@@ -22,9 +36,14 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import StatusHistory
+from app.workflows.core.acting import acts_for
 from app.workflows.core.audit import actor_name
-from app.workflows.core.errors import ForbiddenError, ValidationError
+from app.workflows.core.errors import AlreadyDecided, DomainError, ForbiddenError, ValidationError
+from app.workflows.core.hooks import Hook
 from app.workflows.core.scoping import is_institute
+
+MACHINES: dict[str, "Machine"] = {}
+
 
 @dataclasses.dataclass(frozen=True)
 class Who:
@@ -41,6 +60,8 @@ anyone = Who("任何有权查看的用户", lambda actor, item: True)
 institute = Who("协会工作人员", lambda actor, item: is_institute(actor))
 not_institute = Who("申请方", lambda actor, item: not is_institute(actor))
 system = Who("系统", lambda actor, item: getattr(actor, "id", 0) is None)
+# the row's own actor as its model declares it (`__actors__`, app/workflows/core/acting.py)
+acting = Who("办理该事项的事务所或本人", acts_for)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,11 +96,29 @@ class T:
         object.__setattr__(self, "guards", tuple(self.guards))
 
 
+@dataclasses.dataclass(frozen=True)
+class P:
+    """An action that is not a transition (修改, 删除, 上传材料), allowed in `states` to `who`
+    when its guards pass."""
+
+    action: str
+    states: frozenset | tuple | set | str
+    label: str
+    who: Who = anyone
+    guards: tuple = ()
+
+    def __post_init__(self):
+        states = (self.states,) if isinstance(self.states, str) else self.states
+        object.__setattr__(self, "states", frozenset(states))
+        object.__setattr__(self, "guards", tuple(self.guards))
+
+
 class Machine:
     """The transitions of one entity's `field` (default `status`)."""
 
     def __init__(self, name: str, model, transitions: Iterable[T], field: str = "status",
-                 initial: str | None = None, derived: Iterable[tuple] | None = None):
+                 initial: str | None = None, derived: Iterable[tuple] | None = None,
+                 permits: Iterable[P] = ()):
         """`derived`: a state read from the item's timestamps instead of stored in `field`
         (an offer that lapses by the clock, not by a job), declared as a table of
         `(state, test(item, now))` — the first whose test passes is the state, the last is
@@ -99,6 +138,67 @@ class Machine:
         self.events = {}
         for transition in self.transitions:
             self.events.setdefault(transition.event, []).append(transition)
+        self.permissions: dict[str, list[P]] = {}
+        for permit in permits:
+            unknown = permit.states - set(self.states)
+            if unknown:
+                raise ValueError(f"{name}: “{permit.label}” names states the machine does not "
+                                 f"have: {sorted(unknown)}")
+            self.permissions.setdefault(permit.action, []).append(permit)
+        self._after: dict[str, Hook] = {}
+        MACHINES[name] = self
+
+    # --- hooks ---------------------------------------------------------------------------
+    def after(self, event: str) -> Hook:
+        """The hook sent as `(item, actor, now)` after `event` is fired, same transaction."""
+        if event not in self.events:
+            raise ValueError(f"{self.name} has no event {event!r}")
+        if event not in self._after:
+            self._after[event] = Hook(f"{self.name}.after.{event}")
+        return self._after[event]
+
+    # --- actions that are not transitions -------------------------------------------------
+    def states_for(self, action: str) -> frozenset:
+        """The states in which `action` may be taken by someone (for SQL filters)."""
+        if action not in self.permissions:
+            raise ValueError(f"{self.name} declares no action {action!r}")
+        return frozenset().union(*(p.states for p in self.permissions[action]))
+
+    def refusal(self, item, action: str, actor, now) -> DomainError | None:
+        """Why `actor` may not take `action` on `item` now (None: it may)."""
+        if action not in self.permissions:
+            raise ValueError(f"{self.name} declares no action {action!r}")
+        permits = self.permissions[action]
+        label, state = permits[0].label, self.state(item, now)
+        fitting = [p for p in permits if state in p.states]
+        if not fitting:
+            return ValidationError(f"当前状态为“{state}”，不能{label}", "status")
+        permitted = [p for p in fitting if p.who(actor, item)]
+        if not permitted:
+            who = "、".join(dict.fromkeys(p.who.label for p in fitting))
+            return ForbiddenError(f"当前状态为“{state}”，只有{who}可以{label}")
+        reason = None
+        for permit in permitted:
+            for guard in permit.guards:
+                reason = guard(item, actor, now)
+                if reason:
+                    break
+            else:
+                return None
+        return ValidationError(f"当前状态为“{state}”，不能{label}：{reason}")
+
+    def permits(self, item, action: str, actor, now) -> bool:
+        return self.refusal(item, action, actor, now) is None
+
+    def require(self, item, action: str, actor, now) -> None:
+        """Raise the reason `actor` may not take `action` on `item` now."""
+        error = self.refusal(item, action, actor, now)
+        if error is not None:
+            raise error
+
+    def actions(self, item, actor, now) -> set[str]:
+        """The non-transition actions `actor` may take on `item` now (for buttons)."""
+        return {action for action in self.permissions if self.permits(item, action, actor, now)}
 
     # --- reading -------------------------------------------------------------------------
     def state(self, item, now=None) -> str:
@@ -148,7 +248,7 @@ class Machine:
         state = self.state(item, now)
         if expected_version is not None and getattr(item, "version", None) not in (
                 None, expected_version):
-            raise ValidationError(f"该记录已被他人处理（当前状态：{state}），请刷新页面后再{label}")
+            raise AlreadyDecided(f"该记录已被他人处理（当前状态：{state}），请刷新页面后再{label}")
         fitting = [t for t in candidates if state in t.sources]
         if not fitting:
             raise ValidationError(f"当前状态为“{state}”，不能{label}")
@@ -192,6 +292,9 @@ class Machine:
             entity=self.name, entity_id=item.id, event=event, from_state=state,
             to_state=transition.target, actor_id=getattr(actor, "id", None),
             actor_name=name, remark=remark, at=now))
+        hook = self._after.get(event)
+        if hook is not None:
+            hook.send(item, actor, now)
         return transition
 
     def record(self, item, event: str, actor, now, remark: str) -> None:
@@ -218,3 +321,10 @@ class Machine:
             select(StatusHistory).where(StatusHistory.entity == self.name,
                                         StatusHistory.entity_id == item.id)
             .order_by(StatusHistory.id)))
+
+
+def machine_for(model) -> Machine | None:
+    for machine in MACHINES.values():
+        if machine.model is model:
+            return machine
+    return None
