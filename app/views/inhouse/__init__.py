@@ -17,6 +17,11 @@ from app.workflows.core.errors import DomainError
 from app.workflows.core.scoping import SystemActor
 from app.workflows.inhouse import cicpa
 from app.workflows.inhouse.classes import CLASS_REMOVED
+from app.workflows.inhouse.importing import CLASS_IMPORTER
+from app.workflows.inhouse.importing import IMPORTER as ROSTER_IMPORTER
+from app.workflows.inhouse.qualification import FILE_OWNERS as QUALIFICATION_FILES
+from app.workflows.inhouse.reports import FILE_OWNERS as REPORT_FILES
+from app.workflows.inhouse.reports import inhouse_reminders
 from app.workflows.inhouse.roster import drop_roster
 
 
@@ -83,4 +88,7 @@ DOMAIN = Domain(
     # deleting a class (classes.py) takes its roster with it (roster.py, above classes)
     hooks=((CLASS_REMOVED, drop_roster),),
     cli=add_commands,
+    jobs=(inhouse_reminders,),
+    import_kinds=(ROSTER_IMPORTER, CLASS_IMPORTER),
+    file_owners={**QUALIFICATION_FILES, **REPORT_FILES},
 )

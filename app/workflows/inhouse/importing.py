@@ -25,7 +25,7 @@ from app.workflows.core import bulk
 from app.workflows.core.acting import acting_firm, acting_firm_id
 from app.workflows.core.errors import FieldErrors, ForbiddenError, ValidationError
 from app.workflows.core.importing import Column, Problem
-from app.workflows.core.importing.kinds import ImportKind, Param, Plan, register_kind
+from app.workflows.core.importing.kinds import ImportKind, Param, Plan
 from app.workflows.core.scoping import SystemActor
 from app.workflows.inhouse.classes import (CLASS, LATE_CLASS, REPORT_DAYS, ClassInput,
                                            clean_class, load_class)
@@ -303,7 +303,7 @@ class InhouseRoster(ImportKind):
         return f"正式导入完成：成功导入{result.get('imported', 0)}人（名单记录{result.get('entries', 0)}条，状态为已报名，需等待协会审核）"
 
 
-IMPORTER = register_kind(InhouseRoster())
+IMPORTER = InhouseRoster()  # an import kind: DOMAIN.import_kinds lists it
 
 
 # --- 批量建班 ------------------------------------------------------------------------------------
@@ -396,4 +396,4 @@ class InhouseClasses(ImportKind):
         return f"正式导入完成：成功建班{result.get('imported', 0)}个，状态为未审核"
 
 
-CLASS_IMPORTER = register_kind(InhouseClasses())
+CLASS_IMPORTER = InhouseClasses()  # an import kind: DOMAIN.import_kinds lists it

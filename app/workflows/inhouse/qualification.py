@@ -134,4 +134,5 @@ def reject_qualification(actor, now, pk, remark=None, notify_firm=True, expected
     return item
 
 
-files.register_owner(OWNER_QUALIFICATION, _firm_reads(InhouseQualification))
+# who may download this domain's files; its DOMAIN.file_owners lists it (create_app registers)
+FILE_OWNERS = {OWNER_QUALIFICATION: _firm_reads(InhouseQualification)}
