@@ -20,6 +20,9 @@ from app.views.registration.pages import RegistrationView
 from app.views.registration.settings import CalendarDayView, DocRequirementView, SlotTemplateView
 from app.workflows.core.scoping import SystemActor
 from app.workflows.registration import booking, cases, filers
+from app.workflows.registration.booking import expiry_job
+from app.workflows.registration.cases import FILE_OWNERS as CASE_FILES
+from app.workflows.registration.help_source import answer as requirements_answer
 
 
 def register(appbuilder, app) -> None:
@@ -72,6 +75,9 @@ DOMAIN = Domain(
     audited={RegistrationCase: set(), DocRequirement: set(), SlotTemplate: set(),
              CalendarDay: set(), Appointment: set()},
     cli=_cli,
+    jobs=(expiry_job,),
+    file_owners=CASE_FILES,
+    answer_sources=(requirements_answer,),
     # handling the last case of an appointment on its own (the case page) closes it
     hooks=[(cases.MACHINE.after("handle"), booking.close_when_all_handled)],
 )
