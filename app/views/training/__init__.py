@@ -20,7 +20,7 @@ from app.views.training.api import EnrollmentApi, TrainingClassApi, WaitlistEntr
 from app.views.training.common import (MENU, MENU_ADMIN, MENU_ENROLL, MENU_HANDOUTS, MENU_RESULTS,
                                        MENU_WAITLIST)
 from app.views.training.enroll import TrainingView
-from app.workflows.training import enrollment, exports
+from app.workflows.training import classes, enrollment, exports, review, seats, waitlist
 
 
 # --- CLI -------------------------------------------------------------------------------------
@@ -91,4 +91,9 @@ DOMAIN = Domain(
     },
     audited={TrainingClass: {"seat_lock"}, Enrollment: set(), WaitlistEntry: set()},
     cli=_cli,
+    # a freed seat is offered to the waiting list; an enrollment on an offer accepts it; a
+    # class's hours changed re-credit those 合格
+    hooks=((seats.SEAT_FREED, waitlist.offer_freed_seats),
+           (seats.OFFER_TAKEN, waitlist.mark_accepted),
+           (classes.CREDIT_CHANGED, review.recredit_class)),
 )
