@@ -15,6 +15,7 @@ from app.domains import Domain
 from app.extensions import db
 from app.models import Enrollment, TrainingClass, WaitlistEntry
 from app.roles import FIRM_ADMIN, MEMBER, STAFF
+from app.views.core.visibility import only_for
 from app.views.training.admin import TrainingAdminView
 from app.views.training.api import EnrollmentApi, TrainingClassApi, WaitlistEntryApi
 from app.views.training.common import (MENU, MENU_ADMIN, MENU_ENROLL, MENU_HANDOUTS, MENU_RESULTS,
@@ -48,8 +49,6 @@ def _cli(app) -> None:
 
 
 def register(appbuilder, app) -> None:
-    from app.views.core.visibility import only_for
-
     # 报名 / 候补 shown only to whom they work for: a 非执业会员 or 其他从业人员 is enrolled by
     # its firm's administrator (enrollment.enroll_self refuses it)
     only_for("training.enroll_self", enrollment.may_enroll_self)
