@@ -271,9 +271,25 @@ def test_a_class_pages_results_record_only_changes_of_its_own_enrollments(ctx, w
     with pytest.raises(ValidationError, match="所选报名记录不属于该培训班"):
         review.set_class_results(staff, AFTER, cls, {987654: "合格"})
     assert db.session.get(Enrollment, mine.id).result == "尚未参加培训"
-    assert review.set_class_results(staff, AFTER, cls, {mine.id: "合格"}) == 1
+    assert len(review.set_class_results(staff, AFTER, cls, {mine.id: "合格"}).done) == 1
     with pytest.raises(ValidationError, match="培训结果没有变化"):
         review.set_class_results(staff, AFTER, cls, {mine.id: "合格"})
+
+
+def test_a_class_pages_results_are_recorded_each_on_its_own(ctx, world, cls):
+    """Issue 25: the class page's results were all or none; now each row has its outcome."""
+    staff = user("staff1")
+    approved = _enroll(world.a.admin, cls)
+    pending = _enroll(world.a.admin, cls, name="未审核者", phone="18827250009")
+    review.approve(staff, NOW, approved.id)
+    ctx.commit()
+    result = review.set_class_results(staff, AFTER, cls, {approved.id: "合格",
+                                                          pending.id: "不合格"})
+    assert [(o.id, o.result) for o in result.outcomes] == [(approved.id, "done"),
+                                                           (pending.id, "refused")]
+    assert result.messages() == ["未审核者：当前状态为“未审核”，不能记录培训结果"]
+    db.session.expire_all()
+    assert db.session.get(Enrollment, approved.id).result == "合格"
 
 
 def test_two_staff_deciding_at_once_the_second_is_told(app, world):

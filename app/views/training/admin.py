@@ -147,8 +147,8 @@ class TrainingAdminView(BaseView):
         chosen = {_ids([key[len("result_"):]])[0]: value
                   for key, value in request.form.items()
                   if key.startswith("result_") and value}
-        count = review.set_class_results(actor, now(), item.id, chosen)
-        flash(f"已记录{count}人的培训结果（合格的注册会计师已计入学时）", "success")
+        result = review.set_class_results(actor, now(), item.id, chosen)
+        flash_outcomes(result, "已记录{n}人的培训结果（合格的注册会计师已计入学时）")
         return redirect(url_for(".detail", pk=item.id))
 
     @expose("/<int:pk>/handout/remove", methods=["POST"])

@@ -131,18 +131,10 @@ def set_result(actor, now, enrollment_id, result: str) -> Enrollment:
     return row
 
 
-@command
-def set_results(actor, now, results: dict) -> int:
-    """Several results at once ({enrollment id: result}), all or none."""
-    for pk, result in results.items():
-        set_result(actor, now, pk, result)
-    return len(results)
-
-
-@command
-def set_class_results(actor, now, class_id, chosen: dict) -> int:
+def set_class_results(actor, now, class_id, chosen: dict) -> BulkResult:
     """培训结果 from the class's page ({enrollment id: result}): only the changed ones are
-    recorded (all or none); an enrollment of another class is refused."""
+    recorded, each on its own (its own transaction) with its outcome — one refused never
+    undoes another; an enrollment of another class refuses the whole request first."""
     item = get_scoped(db.session, TrainingClass, class_id, actor, "培训班不存在")
     rows = {row.id: row for row in db.session.scalars(
         select(Enrollment).where(Enrollment.id.in_(list(chosen))))}
@@ -151,7 +143,11 @@ def set_class_results(actor, now, class_id, chosen: dict) -> int:
     changed = {pk: result for pk, result in chosen.items() if rows[pk].result != result}
     if not changed:
         raise ValidationError("培训结果没有变化")
-    return set_results(actor, now, changed)
+
+    def record(actor, now, pk):
+        return set_result(actor, now, pk, changed[pk])
+
+    return decide_each(actor, now, list(changed), record, describe=_named(actor))
 
 
 def recredit_class(item: TrainingClass, actor, now) -> int:
