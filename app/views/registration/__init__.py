@@ -18,6 +18,9 @@ from app.views.registration.common import (MENU, MENU_APPLY, MENU_APPOINTMENTS, 
                                            MENU_ONSITE, MENU_RECORDS, MENU_REQUIREMENTS, MENU_SLOTS)
 from app.views.registration.pages import RegistrationView
 from app.views.registration.settings import CalendarDayView, DocRequirementView, SlotTemplateView
+from app.workflows.registration.booking import expiry_job
+from app.workflows.registration.cases import FILE_OWNERS as CASE_FILES
+from app.workflows.registration.help_source import answer as requirements_answer
 
 
 def register(appbuilder, app) -> None:
@@ -82,4 +85,7 @@ DOMAIN = Domain(
     audited={RegistrationCase: set(), DocRequirement: set(), SlotTemplate: set(),
              CalendarDay: set(), Appointment: set()},
     cli=_cli,
+    jobs=(expiry_job,),
+    file_owners=CASE_FILES,
+    answer_sources=(requirements_answer,),
 )

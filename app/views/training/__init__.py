@@ -22,6 +22,10 @@ from app.views.training.common import (MENU, MENU_ADMIN, MENU_ENROLL, MENU_HANDO
                                        MENU_WAITLIST)
 from app.views.training.enroll import TrainingView
 from app.workflows.training import classes, enrollment, exports, review, seats, waitlist
+from app.workflows.training.classes import FILE_OWNERS as HANDOUT_FILES
+from app.workflows.training.reminders import training_class_reminders
+from app.workflows.training.results_import import IMPORTER as RESULTS_IMPORTER
+from app.workflows.training.waitlist import training_waitlist_offers
 
 
 # --- CLI -------------------------------------------------------------------------------------
@@ -95,4 +99,7 @@ DOMAIN = Domain(
     hooks=((seats.SEAT_FREED, waitlist.offer_freed_seats),
            (seats.OFFER_TAKEN, waitlist.mark_accepted),
            (classes.CREDIT_CHANGED, review.recredit_class)),
+    jobs=(training_waitlist_offers, training_class_reminders),
+    import_kinds=(RESULTS_IMPORTER,),
+    file_owners=HANDOUT_FILES,
 )
