@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, select
 
 from app import clock
 from app.extensions import db
-from app.models import (Account, ApplicationKind, ApplicationStatus, Category, CpeExemption,
+from app.models import (ApplicationKind, ApplicationStatus, Category, CpeExemption,
                         HourApplication, Person, PersonType, SourceKind)
 from app.workflows.core import files
 from app.workflows.core.acting import require_acting
