@@ -16,7 +16,7 @@ from app.roles import INSTITUTE
 from app.workflows.core.commands import command
 from app.workflows.core.errors import ForbiddenError, NotFoundError, ValidationError
 from app.workflows.core.scoping import role_names
-from app.workflows.learning.rules import PROGRESS, choice_of, text_value
+from app.workflows.learning.rules import PROGRESS, choice_of, may, text_value
 
 
 # --- what the institute's LMS reports ---------------------------------------------------------------
@@ -141,7 +141,7 @@ def report_evaluation(actor, now, *, cert_number, year, course_code, score,
     row = _progress(target.person.id, target.course.id)
     if row is None:
         raise ValidationError(f"课程“{target.course.title}”尚未报送学完，不能评价", "course_code")
-    if row.status != ProgressStatus.TO_EVALUATE:
+    if not may(PROGRESS, row, "evaluate", actor, now):
         return row  # evaluated before: the first evaluation stands
     if moment < row.completed_at:
         raise ValidationError("评价时间不能早于完成时间", "evaluated_at")
