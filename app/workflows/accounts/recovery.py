@@ -27,7 +27,7 @@ from app.roles import FIRM_ADMIN
 from app.workflows import accounts
 from app.workflows.accounts import codes
 from app.workflows.core.commands import command
-from app.workflows.core.errors import ForbiddenError, ValidationError
+from app.workflows.core.errors import ForbiddenError, Problems, ValidationError
 from app.workflows.core.mail import queue_mail
 from app.workflows.core.scoping import get_scoped, is_institute, role_names
 
@@ -93,10 +93,12 @@ def reset_password(actor, now: dt.datetime, login, code, new_password, repeat) -
     so the policy's messages (e.g. "same as the current password") tell nothing to
     someone without the code. A wrong code counts as an attempt (kept); a refused new
     password leaves the code usable for a better one (rolled back)."""
+    problems = Problems()
     if not (login or "").strip():
-        raise ValidationError("请填写账号", "login")
+        problems.add("login", "请填写账号")
     if not (code or "").strip():
-        raise ValidationError("请填写验证码", "code")
+        problems.add("code", "请填写验证码")
+    problems.raise_any()
     user = find_account(login)
     row = codes.live(user.id, CodePurpose.RESET_PASSWORD, now) if user is not None else None
     if row is None:
