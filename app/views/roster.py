@@ -201,4 +201,5 @@ DOMAIN = Domain(
         STAFF: [["StaffRosterView", _ROSTER], [MENU_STAFF_ROSTER, "menu_access"]],
         FIRM_ADMIN: [["StaffRosterView", _ROSTER], [MENU_STAFF_ROSTER, "menu_access"]],
     },
+    import_kinds=(staff_list.IMPORTER,),
 )

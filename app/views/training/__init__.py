@@ -21,6 +21,10 @@ from app.views.training.common import (MENU, MENU_ADMIN, MENU_ENROLL, MENU_HANDO
                                        MENU_WAITLIST)
 from app.views.training.enroll import TrainingView
 from app.workflows.training import enrollment, exports
+from app.workflows.training.classes import FILE_OWNERS as HANDOUT_FILES
+from app.workflows.training.reminders import training_class_reminders
+from app.workflows.training.results_import import IMPORTER as RESULTS_IMPORTER
+from app.workflows.training.waitlist import training_waitlist_offers
 
 
 # --- CLI -------------------------------------------------------------------------------------
@@ -91,4 +95,7 @@ DOMAIN = Domain(
     },
     audited={TrainingClass: {"seat_lock"}, Enrollment: set(), WaitlistEntry: set()},
     cli=_cli,
+    jobs=(training_waitlist_offers, training_class_reminders),
+    import_kinds=(RESULTS_IMPORTER,),
+    file_owners=HANDOUT_FILES,
 )

@@ -34,7 +34,8 @@ def _reply_readable(actor, reply_id: int) -> bool:
     return reply is not None and can_see(reply.consultation, actor)
 
 
-files.register_owner(OWNER_REPLY, _reply_readable)
+# who may download this domain's files; its DOMAIN.file_owners lists it (create_app registers)
+FILE_OWNERS = {OWNER_REPLY: _reply_readable}
 
 # not the row's `acts_for` (a firm's admin / the person): the account that started the
 # thread closes it, a member of staff included

@@ -37,7 +37,8 @@ def _handout_readable(actor, class_id) -> bool:
         TrainingClass, class_id) is not None
 
 
-files.register_owner(OWNER_HANDOUT, _handout_readable)
+# who may download this domain's files; its DOMAIN.file_owners lists it (create_app registers)
+FILE_OWNERS = {OWNER_HANDOUT: _handout_readable}
 
 
 # --- parsing what staff typed (the form and the REST body alike) -------------------------
