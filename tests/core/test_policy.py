@@ -88,6 +88,26 @@ def test_the_institute_acts_only_where_declared(ctx, world, monkeypatch):
     assert acting.acts_for(staff, row) and acting.acts_for(SystemActor(), row)
 
 
+def test_the_firm_acts_only_for_rows_of_no_person_where_declared(ctx, world, monkeypatch):
+    """A member's own row (a 候补 entry) names its firm too, yet only the member acts for it;
+    the firm acts for its rows that name no person — in Python and in SQL alike."""
+    a_admin, member = _user(ctx, world.a.admin), _user(ctx, world.member)
+    monkeypatch.setattr(Consultation, "__actors__", Actors(
+        firm="firm_id", person="person_id", firm_when_personless=True), raising=False)
+    rows = [Consultation(status=S.AWAITING_INSTITUTE, firm_id=world.a.id, business_type="其他",
+                         subject=f"甲{i}", person_id=member.account.person_id if i else None,
+                         created_at=NOW, updated_at=NOW) for i in range(2)]
+    ctx.add_all(rows)
+    ctx.flush()
+    assert [acting.acts_for(a_admin, r) for r in rows] == [True, False]
+    assert [acting.acts_for(member, r) for r in rows] == [False, True]
+    ids = {r.id for r in rows}
+    for user in (a_admin, member):
+        in_sql = set(ctx.scalars(select(Consultation.id).where(
+            Consultation.id.in_(ids), acting.acting_condition(Consultation, user))))
+        assert in_sql == {r.id for r in rows if acting.acts_for(user, r)}, user.username
+
+
 def test_an_actor_path_that_does_not_resolve_stops_the_app(monkeypatch):
     from app.workflows.core.scoping import ScopeDeclarationError
 
@@ -273,3 +293,45 @@ def test_the_app_answers_an_uncaught_refusal_as_json_with_its_fields_for_the_api
     page = client.get("/_policy_probe")
     assert page.status_code == 400 and "年度须为数字" in page.get_data(as_text=True)
     assert page.mimetype == "text/html"
+
+
+def test_a_refused_form_is_drawn_again_with_its_fields_marked(app):
+    """`refusals(form=…)`: the form method reads the refusal's fields (to mark them as the
+    page did before), every message is flashed, the status is the error's."""
+    from flask import get_flashed_messages
+
+    from app.views.core.refusals import refusals, refused, refused_fields
+
+    class Probe:
+        def _form(self):
+            return repr(sorted(refused_fields().items()))
+
+        @refusals(form="_form")
+        def save(self):
+            raise FieldErrors([("old_password", "旧密码不正确"), ("repeat", "两次输入不一致"),
+                               ("repeat", "再说一遍")])
+
+    with app.test_request_context("/x", method="POST"):
+        assert refused() is None and refused_fields() == {}
+        response = Probe().save()
+        assert response.status_code == 400
+        assert response.get_data(as_text=True) == repr(
+            [("old_password", ["旧密码不正确"]), ("repeat", ["两次输入不一致", "再说一遍"])])
+        assert get_flashed_messages() == ["旧密码不正确", "两次输入不一致", "再说一遍"]
+
+
+def test_a_page_past_the_last_answers_the_last_and_a_huge_one_never_reaches_sql(ctx, world):
+    from flask import current_app
+
+    from app.models import Firm
+    from app.views.core.args import MAX_PAGE, paged
+
+    firms = ctx.scalar(select(db.func.count(Firm.id)))
+    query = select(Firm).order_by(Firm.id)
+    for asked in ("999", str(10**30), "-5", "x"):
+        with current_app.test_request_context(f"/?page={asked}"):
+            page = paged(query, 1)
+        assert page.total == firms and len(page.rows) == 1
+        assert page.pages == firms
+        assert page.page == (1 if asked in ("-5", "x") else firms)  # else: the last page
+        assert page.offset == page.page - 1 < MAX_PAGE

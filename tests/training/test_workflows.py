@@ -206,12 +206,17 @@ def test_staff_review_one_or_many_through_the_machine(ctx, world, cls):
         review.reject(staff, NOW, rows[0].id)
     assert "原因" in error.value.message
     review.reject(staff, NOW, rows[0].id, remark="非本所人员")
-    with pytest.raises(ValidationError) as error:
-        review.decide_many(staff, NOW, "approve", [rows[1].id, rows[0].id])
-    assert "人0" in error.value.message and "本次未处理任何人" in error.value.message
+    # issue 25: each row is decided on its own — the refused one is reported by name and
+    # the others are done (it used to be all or none)
+    result = review.decide_many(staff, NOW, "approve", [rows[1].id, rows[0].id])
+    assert [(o.id, o.result) for o in result.outcomes] == [(rows[1].id, "done"),
+                                                           (rows[0].id, "refused")]
+    assert result.messages() == ["人0：当前状态为“审核未通过”，不能审核通过"]
     db.session.expire_all()
-    assert db.session.get(Enrollment, rows[1].id).status == "未审核"
-    assert review.decide_many(staff, NOW, "approve", [rows[1].id, rows[2].id]) == 2
+    assert db.session.get(Enrollment, rows[1].id).status == "审核通过"
+    assert len(review.decide_many(staff, NOW, "approve", [rows[2].id]).done) == 1
+    with pytest.raises(ValidationError, match="请先勾选报名人员"):
+        review.decide_many(staff, NOW, "approve", [])
     states = [db.session.get(Enrollment, r.id).status for r in rows]
     assert states == ["审核未通过", "审核通过", "审核通过"]
     history = review.MACHINE.history(db.session.get(Enrollment, rows[0].id))
@@ -266,9 +271,25 @@ def test_a_class_pages_results_record_only_changes_of_its_own_enrollments(ctx, w
     with pytest.raises(ValidationError, match="所选报名记录不属于该培训班"):
         review.set_class_results(staff, AFTER, cls, {987654: "合格"})
     assert db.session.get(Enrollment, mine.id).result == "尚未参加培训"
-    assert review.set_class_results(staff, AFTER, cls, {mine.id: "合格"}) == 1
+    assert len(review.set_class_results(staff, AFTER, cls, {mine.id: "合格"}).done) == 1
     with pytest.raises(ValidationError, match="培训结果没有变化"):
         review.set_class_results(staff, AFTER, cls, {mine.id: "合格"})
+
+
+def test_a_class_pages_results_are_recorded_each_on_its_own(ctx, world, cls):
+    """Issue 25: the class page's results were all or none; now each row has its outcome."""
+    staff = user("staff1")
+    approved = _enroll(world.a.admin, cls)
+    pending = _enroll(world.a.admin, cls, name="未审核者", phone="18827250009")
+    review.approve(staff, NOW, approved.id)
+    ctx.commit()
+    result = review.set_class_results(staff, AFTER, cls, {approved.id: "合格",
+                                                          pending.id: "不合格"})
+    assert [(o.id, o.result) for o in result.outcomes] == [(approved.id, "done"),
+                                                           (pending.id, "refused")]
+    assert result.messages() == ["未审核者：当前状态为“未审核”，不能记录培训结果"]
+    db.session.expire_all()
+    assert db.session.get(Enrollment, approved.id).result == "合格"
 
 
 def test_two_staff_deciding_at_once_the_second_is_told(app, world):
