@@ -13,11 +13,12 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
-from app.models import (Acquisition, EntryStatus, Firm, InhouseClass, InhouseQualification,
+from app.models import (Acquisition, Category, EntryStatus, Firm, InhouseClass,
                         InhouseRosterEntry, Person, PersonStatus, ReviewStatus)
+from app.views.inhouse.common import _application_form_docx
 from app.workflows.core import files
 from app.workflows.core.sheets import simple_workbook
-from app.workflows.inhouse import reports, rules
+from app.workflows.inhouse import classes, qualification, reports, roster
 
 PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]"
        b"/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
@@ -25,25 +26,24 @@ LEVELS = ("合伙人(主、副主任合伙人)", "注册会计师", "项目经�
 
 
 def _docx() -> bytes:
-    from app.views.inhouse.common import _application_form_docx
-
     return _application_form_docx()
 
 
 def _uploads(firm_name):
     plan = simple_workbook("培训计划", ["月份", "课程", "学时"],
                            [["4月", "新收入准则审计实务", "16"], ["9月", "职业道德专题", "4"]])
-    return {rules.SCAN.name: files.Upload.from_bytes(f"{firm_name}内培资格申请表（盖章）.pdf", PDF),
-            rules.WORD.name: files.Upload.from_bytes(f"{firm_name}内培资格申请表.docx", _docx()),
-            rules.POLICY.name: files.Upload.from_bytes("内部培训管理制度.pdf", PDF),
-            rules.PLAN.name: files.Upload.from_bytes("年度培训计划.xlsx", plan)}
+    upload = files.Upload.from_bytes
+    return {qualification.SCAN.name: upload(f"{firm_name}内培资格申请表（盖章）.pdf", PDF),
+            qualification.WORD.name: upload(f"{firm_name}内培资格申请表.docx", _docx()),
+            qualification.POLICY.name: upload("内部培训管理制度.pdf", PDF),
+            qualification.PLAN.name: upload("年度培训计划.xlsx", plan)}
 
 
 def _user(login):
     return db.session.scalars(select(User).where(User.username == login)).first()
 
 
-def _class(firm, admin, now, name, start, days, hours, category=rules.Category.PROFESSIONAL,
+def _class(firm, admin, now, name, start, days, hours, category=Category.PROFESSIONAL,
            address="公司会议室3021", leader="苗迈", contact="15019982611"):
     item = InhouseClass(firm_id=firm.id, year=start.year, name=name, category=category,
                         hours=Decimal(hours), start_date=start,
@@ -52,7 +52,7 @@ def _class(firm, admin, now, name, start, days, hours, category=rules.Category.P
                         created_at=now)
     db.session.add(item)
     db.session.flush()
-    rules.CLASS.start(item, admin, now, remark="上报培训班")
+    classes.CLASS.start(item, admin, now, remark="上报培训班")
     return item
 
 
@@ -77,19 +77,21 @@ def seed(now: dt.datetime):
     first, second, third = firms
     admin = _user(first.admin_username)
     # qualifications: first firm approved this year, pending next year
-    qualification = rules.apply_qualification(admin, now, year, _uploads(first.name))
-    rules.approve_qualification(staff, now, qualification.id, remark="材料齐全")
-    rules.apply_qualification(admin, now, year + 1, _uploads(first.name))
-    rules.apply_qualification(_user(second.admin_username), now, year, _uploads(second.name))
+    approved = qualification.apply_qualification(admin, now, year, _uploads(first.name))
+    qualification.approve_qualification(staff, now, approved.id, remark="材料齐全")
+    qualification.apply_qualification(admin, now, year + 1, _uploads(first.name))
+    qualification.apply_qualification(_user(second.admin_username), now, year,
+                                      _uploads(second.name))
     # a fourth firm qualified this year that has not uploaded its 年终总结报告 (staff see 未提交)
     others = list(db.session.scalars(select(Firm).order_by(Firm.code).offset(3).limit(1)))
     if others:
-        pending = rules.apply_qualification(_user(others[0].admin_username), now, year,
-                                            _uploads(others[0].name))
-        rules.approve_qualification(staff, now, pending.id, remark="材料齐全")
-    rejected = rules.apply_qualification(_user(third.admin_username), now, year,
-                                         _uploads(third.name))
-    rules.reject_qualification(staff, now, rejected.id, remark="培训计划未列明师资和学时，请补充后重新提交")
+        pending = qualification.apply_qualification(_user(others[0].admin_username), now,
+                                                    year, _uploads(others[0].name))
+        qualification.approve_qualification(staff, now, pending.id, remark="材料齐全")
+    rejected = qualification.apply_qualification(_user(third.admin_username), now, year,
+                                                 _uploads(third.name))
+    qualification.reject_qualification(staff, now, rejected.id,
+                                       remark="培训计划未列明师资和学时，请补充后重新提交")
 
     people = list(db.session.scalars(select(Person).where(
         Person.firm_id == first.id, Person.status == PersonStatus.ACTIVE,
@@ -98,18 +100,18 @@ def seed(now: dt.datetime):
     ended = max(today - dt.timedelta(days=8), dt.date(year, 1, 1))
     done = _class(first, admin, now, f"金融课程{year}一期", ended - dt.timedelta(days=1), 2, "16.0")
     ethics = _class(first, admin, now, f"{year}年职业道德专题培训", ended, 1, "4.0",
-                    category=rules.Category.ETHICS, address="科技园2号楼501", leader="苗苗")
+                    category=Category.ETHICS, address="科技园2号楼501", leader="苗苗")
     for item in (done, ethics):
-        rules.approve_class(staff, now, item.id)
+        classes.approve_class(staff, now, item.id)
     upcoming = today + dt.timedelta(days=14)
     if upcoming.year == year:
-        rules.add_class(admin, now, rules.ClassInput(
-            name=f"金融课程{year}二期", category=rules.Category.PROFESSIONAL, hours="8",
+        classes.add_class(admin, now, classes.ClassInput(
+            name=f"金融课程{year}二期", category=Category.PROFESSIONAL, hours="8",
             start_date=upcoming, end_date=upcoming, address="科技园2号楼501", leader="苗苗",
             contact="15019982611"))
     wrong = _class(first, admin, now, "审计准则与职业道德综合班", ended - dt.timedelta(days=3), 1, "6.0")
-    rules.reject_class(staff, now, wrong.id,
-                       remark="职业道德内容须单独上报，不与其他班级混合上报")
+    classes.reject_class(staff, now, wrong.id,
+                         remark="职业道德内容须单独上报，不与其他班级混合上报")
     waiting = _class(first, admin, now, "数据分析在审计中的应用", ended, 1, "8.0",
                      address="公司会议室3022")
     # roster: approved (hours credited), rejected, and waiting entries
@@ -125,8 +127,8 @@ def seed(now: dt.datetime):
     db.session.commit()
     if today > done.end_date:  # 「培训通过人员名单」: approved once the class has ended
         for entry in entries[:8]:
-            rules.approve_entry(staff, now, entry.id, notify_firm=False)
-    rules.reject_entry(staff, now, entries[8].id, remark="未参加第二天培训")
+            roster.approve_entry(staff, now, entry.id, notify_firm=False)
+    roster.reject_entry(staff, now, entries[8].id, remark="未参加第二天培训")
     reports.upload_report(admin, now, year, files.Upload.from_bytes(
         f"{first.name}{year}年度内部培训工作总结.pdf", PDF))
     db.session.commit()

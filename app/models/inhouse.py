@@ -11,7 +11,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, Strin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.registry import Firm, Person
-from app.models.scope import Scope
+from app.models.scope import Actors, Scope
 from app.models.types import Reviewable, UTCDateTime
 
 
@@ -44,6 +44,7 @@ class InhouseQualification(Reviewable, Model):
     __tablename__ = "inhouse_qualification"
     __table_args__ = (UniqueConstraint("firm_id", "year", name="uq_inhouse_qualification"),)
     __scope__ = Scope(firm="firm_id")
+    __actors__ = Actors(firm="firm_id")  # the firm's admin applies; staff decide
 
     id: Mapped[int] = mapped_column(primary_key=True)
     firm_id: Mapped[int] = mapped_column(ForeignKey("firm.id"), nullable=False, index=True)
@@ -64,6 +65,7 @@ class InhouseClass(Reviewable, Model):
     __tablename__ = "inhouse_class"
     __table_args__ = (Index("ix_inhouse_class_firm_year", "firm_id", "year"),)
     __scope__ = Scope(firm="firm_id")
+    __actors__ = Actors(firm="firm_id")  # the firm's admin reports, edits, deletes
 
     id: Mapped[int] = mapped_column(primary_key=True)
     firm_id: Mapped[int] = mapped_column(ForeignKey("firm.id"), nullable=False)
@@ -96,6 +98,8 @@ class InhouseRosterEntry(Reviewable, Model):
         Index("ix_inhouse_roster_status", "status"),
     )
     __scope__ = Scope(firm="inhouse_class.firm_id", person="person_id")
+    # the class's firm reports its roster; the person it names sees the line, never files it
+    __actors__ = Actors(firm="inhouse_class.firm_id")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     class_id: Mapped[int] = mapped_column(ForeignKey("inhouse_class.id", ondelete="CASCADE"),
@@ -127,6 +131,7 @@ class InhouseYearReport(Model):
     __tablename__ = "inhouse_year_report"
     __table_args__ = (UniqueConstraint("firm_id", "year", name="uq_inhouse_year_report"),)
     __scope__ = Scope(firm="firm_id")
+    __actors__ = Actors(firm="firm_id")  # the firm's admin uploads (and downloads) it
 
     id: Mapped[int] = mapped_column(primary_key=True)
     firm_id: Mapped[int] = mapped_column(ForeignKey("firm.id"), nullable=False, index=True)

@@ -18,7 +18,8 @@ from app.workflows.core import files
 from app.workflows.core.errors import DomainError, ForbiddenError, ValidationError
 from app.workflows.core.importing import batches
 from app.workflows.core.sheets import simple_workbook
-from app.workflows.inhouse import cicpa, importing, reports, review, rules
+from app.workflows.inhouse import (cicpa, classes, importing, qualification, reports, review,
+                                   roster)
 from tests.helpers import NOW, id_number
 from tests.inhouse.world import PDF, a_class, qualified, uploads
 
@@ -37,51 +38,51 @@ def w(app, world):
 
 def test_qualification_apply_review_reject_and_resubmit(w):
     world, admin, staff = w
-    row = rules.apply_qualification(admin, NOW, 2026, uploads())
+    row = qualification.apply_qualification(admin, NOW, 2026, uploads())
     assert row.status == ReviewStatus.PENDING
-    assert set(rules.attachments_of([row.id])[row.id]) == {d.name for d in rules.ATTACHMENTS}
+    assert set(qualification.attachments_of([row.id])[row.id]) == {d.name for d in qualification.ATTACHMENTS}
     with pytest.raises(ValidationError, match="请填写原因|须填写"):
-        rules.reject_qualification(staff, NOW, row.id)
-    rules.reject_qualification(staff, NOW, row.id, remark="培训计划不完整")
+        qualification.reject_qualification(staff, NOW, row.id)
+    qualification.reject_qualification(staff, NOW, row.id, remark="培训计划不完整")
     assert db.session.get(InhouseQualification, row.id).status == ReviewStatus.REJECTED
     message = db.session.query(Message).filter(Message.title.contains("审核未通过")).one()
     assert "培训计划不完整" in message.body
     # corrects one attachment and resubmits: the other three are kept
-    plan = files.Upload.from_bytes("新计划.docx", uploads()[rules.WORD.name].stream.read())
-    rules.apply_qualification(admin, NOW, 2026, {rules.PLAN.name: plan})
+    plan = files.Upload.from_bytes("新计划.docx", uploads()[qualification.WORD.name].stream.read())
+    qualification.apply_qualification(admin, NOW, 2026, {qualification.PLAN.name: plan})
     again = db.session.get(InhouseQualification, row.id)
     assert again.status == ReviewStatus.PENDING
-    assert rules.attachments_of([row.id])[row.id][rules.PLAN.name].original_name == "新计划.docx"
-    assert len(files.of_owner(rules.OWNER_QUALIFICATION, [row.id])[row.id]) == 4
-    rules.approve_qualification(staff, NOW, row.id)
-    assert rules.has_qualification(world.a.id, 2026)
+    assert qualification.attachments_of([row.id])[row.id][qualification.PLAN.name].original_name == "新计划.docx"
+    assert len(files.of_owner(qualification.OWNER_QUALIFICATION, [row.id])[row.id]) == 4
+    qualification.approve_qualification(staff, NOW, row.id)
+    assert qualification.has_qualification(world.a.id, 2026)
     with pytest.raises(ValidationError, match="已审核通过"):
-        rules.apply_qualification(admin, NOW, 2026, uploads())
-    assert [h.to_state for h in rules.QUALIFICATION.history(again)] == [
+        qualification.apply_qualification(admin, NOW, 2026, uploads())
+    assert [h.to_state for h in qualification.QUALIFICATION.history(again)] == [
         "未审核", "审核未通过", "未审核", "审核通过"]
 
 
 def test_qualification_needs_all_four_files_checked_by_content(w):
     world, admin, staff = w
     partial = uploads()
-    del partial[rules.POLICY.name]
+    del partial[qualification.POLICY.name]
     with pytest.raises(ValidationError, match="培训制度"):
-        rules.apply_qualification(admin, NOW, 2026, partial)
+        qualification.apply_qualification(admin, NOW, 2026, partial)
     renamed = uploads()
-    renamed[rules.SCAN.name] = files.Upload.from_bytes("扫描件.pdf", b"not a pdf at all")
+    renamed[qualification.SCAN.name] = files.Upload.from_bytes("扫描件.pdf", b"not a pdf at all")
     with pytest.raises(ValidationError, match="扫描件.pdf"):
-        rules.apply_qualification(admin, NOW, 2026, renamed)
+        qualification.apply_qualification(admin, NOW, 2026, renamed)
     wrong = uploads()
-    wrong[rules.WORD.name] = files.Upload.from_bytes("申请表.pdf", PDF)
+    wrong[qualification.WORD.name] = files.Upload.from_bytes("申请表.pdf", PDF)
     with pytest.raises(ValidationError, match="类型不符合要求"):
-        rules.apply_qualification(admin, NOW, 2026, wrong)
+        qualification.apply_qualification(admin, NOW, 2026, wrong)
     big = uploads()
-    big[rules.POLICY.name] = files.Upload.from_bytes("制度.pdf", PDF + b"0" * (10 * 2**20))
+    big[qualification.POLICY.name] = files.Upload.from_bytes("制度.pdf", PDF + b"0" * (10 * 2**20))
     with pytest.raises(ValidationError, match="10M"):
-        rules.apply_qualification(admin, NOW, 2026, big)
+        qualification.apply_qualification(admin, NOW, 2026, big)
     assert db.session.query(InhouseQualification).count() == 0
     with pytest.raises(ForbiddenError):
-        rules.apply_qualification(staff, NOW, 2026, uploads())
+        qualification.apply_qualification(staff, NOW, 2026, uploads())
 
 
 def _form(**changes):
@@ -89,36 +90,36 @@ def _form(**changes):
                   end_date="2026-12-02", address="公司会议室3021", leader="苗迈",
                   contact="15019982611")
     values.update(changes)
-    return rules.ClassInput(**values)
+    return classes.ClassInput(**values)
 
 
 def test_class_needs_qualification_and_seven_days(w):
     world, admin, staff = w
     with pytest.raises(ValidationError, match="尚无2026年度审核通过的内培资格"):
-        rules.add_class(admin, NOW, _form())
+        classes.add_class(admin, NOW, _form())
     qualified(world.a.id, 2026, NOW)
     with pytest.raises(ValidationError) as late:
-        rules.add_class(admin, NOW, _form(start_date="2026-11-29", end_date="2026-11-29"))
+        classes.add_class(admin, NOW, _form(start_date="2026-11-29", end_date="2026-11-29"))
     assert late.value.message == "培训班需在开班前至少提前一周上报，逾期则无法上报。"
     with pytest.raises(ValidationError, match="专业、职业道德或思政"):
-        rules.add_class(admin, NOW, _form(category="专业课,职业道德"))
-    item = rules.add_class(admin, NOW, _form(start_date="2026-11-30", end_date="2026-11-30"))
+        classes.add_class(admin, NOW, _form(category="专业课,职业道德"))
+    item = classes.add_class(admin, NOW, _form(start_date="2026-11-30", end_date="2026-11-30"))
     assert item.status == ReviewStatus.PENDING and item.year == 2026
-    rules.update_class(admin, NOW, item.id, _form(name="改名", start_date="2026-12-05",
+    classes.update_class(admin, NOW, item.id, _form(name="改名", start_date="2026-12-05",
                                                   end_date="2026-12-05"))
     assert db.session.get(InhouseClass, item.id).name == "改名"
-    rules.reject_class(staff, NOW, item.id, remark="地址不详")
-    rules.update_class(admin, NOW, item.id, _form(address="科技园2号楼501",
+    classes.reject_class(staff, NOW, item.id, remark="地址不详")
+    classes.update_class(admin, NOW, item.id, _form(address="科技园2号楼501",
                                                   start_date="2026-12-05",
                                                   end_date="2026-12-05"))
     assert db.session.get(InhouseClass, item.id).status == ReviewStatus.PENDING
-    rules.approve_class(staff, NOW, item.id)
+    classes.approve_class(staff, NOW, item.id)
     with pytest.raises(ValidationError, match="不能修改"):
-        rules.update_class(admin, NOW, item.id, _form())
+        classes.update_class(admin, NOW, item.id, _form())
     with pytest.raises(ValidationError, match="不能删除"):
-        rules.delete_class(admin, NOW, item.id)
-    other = rules.add_class(admin, NOW, _form(name="待删"))
-    rules.delete_class(admin, NOW, other.id)
+        classes.delete_class(admin, NOW, item.id)
+    other = classes.add_class(admin, NOW, _form(name="待删"))
+    classes.delete_class(admin, NOW, other.id)
     assert db.session.get(InhouseClass, other.id) is None
 
 
@@ -222,31 +223,31 @@ def test_fifteen_day_window(w):
                        {"class": [str(old)], "mode": "bulk"}, background=False)
     assert "培训通过人员名单的导入需在培训结束后15天内完成，否则无法导入。" in refused.value.message
     with pytest.raises(ValidationError, match="15天内"):
-        rules.add_entry(admin, NOW, old, rules.EntryInput(
+        roster.add_entry(admin, NOW, old, roster.EntryInput(
             is_cpa="否", name="张二", id_number=id_number(2), level="助理"))
     last_day = a_class(world.a.id, NOW, name="末日班", start=dt.date(2026, 11, 8))  # ends 11-08
-    rules.add_entry(admin, NOW, last_day, rules.EntryInput(
+    roster.add_entry(admin, NOW, last_day, roster.EntryInput(
         is_cpa="否", name="张二", id_number=id_number(2), level="助理"))
 
 
 def test_single_add_fills_from_certificate_and_refuses_duplicates(w):
     world, admin, staff = w
     one, two, three = _setup(world)
-    entry = rules.add_entry(admin, NOW, one, rules.EntryInput(
+    entry = roster.add_entry(admin, NOW, one, roster.EntryInput(
         is_cpa="是", cert_number="110100010001", level="合伙人"))
     assert (entry.name, entry.id_number, entry.hours) == ("张一", id_number(1), Decimal("16.0"))
     with pytest.raises(ValidationError, match="不能重复录入"):
-        rules.add_entry(admin, NOW, one, rules.EntryInput(
+        roster.add_entry(admin, NOW, one, roster.EntryInput(
             is_cpa="否", name="张一", id_number=id_number(1), level="合伙人"))
     with pytest.raises(ValidationError, match="证书编号必填"):
-        rules.add_entry(admin, NOW, one, rules.EntryInput(is_cpa="是", name="张二", level="助理"))
+        roster.add_entry(admin, NOW, one, roster.EntryInput(is_cpa="是", name="张二", level="助理"))
     with pytest.raises(ValidationError, match="不能超过本培训班的学时"):
-        rules.add_entry(admin, NOW, three, rules.EntryInput(
+        roster.add_entry(admin, NOW, three, roster.EntryInput(
             is_cpa="否", name="张二", id_number=id_number(2), level="助理", hours="4.5"))
     with pytest.raises(ValidationError, match="证书编号不存在"):
-        rules.add_entry(admin, NOW, one, rules.EntryInput(
+        roster.add_entry(admin, NOW, one, roster.EntryInput(
             is_cpa="是", cert_number="110199999999", level="助理"))
-    rules.update_entry(admin, NOW, entry.id, rules.EntryInput(
+    roster.update_entry(admin, NOW, entry.id, roster.EntryInput(
         is_cpa="是", cert_number="110100010001", level="合伙人", acquisition="授课", hours="2"))
     assert db.session.get(InhouseRosterEntry, entry.id).acquisition == "授课"
 
@@ -254,15 +255,15 @@ def test_single_add_fills_from_certificate_and_refuses_duplicates(w):
 def test_review_credits_and_withdraws_exactly_the_entry_hours(w):
     world, admin, staff = w
     one, two, three = _setup(world)
-    entry = rules.add_entry(admin, NOW, three, rules.EntryInput(
+    entry = roster.add_entry(admin, NOW, three, roster.EntryInput(
         is_cpa="是", cert_number="110100010001", level="合伙人", acquisition="授课", hours="3"))
-    other = rules.add_entry(admin, NOW, three, rules.EntryInput(
+    other = roster.add_entry(admin, NOW, three, roster.EntryInput(
         is_cpa="否", name="张二", id_number=id_number(2), level="助理"))
     with pytest.raises(ValidationError, match="培训班尚未审核通过"):
-        rules.approve_entry(staff, NOW, entry.id)
-    rules.approve_class(staff, NOW, three)
-    done, errors = review.review_many(staff, NOW, "entry", [entry.id, other.id], "approve")
-    assert (done, errors) == (2, [])
+        roster.approve_entry(staff, NOW, entry.id)
+    classes.approve_class(staff, NOW, three)
+    result = review.review_many(staff, NOW, "entry", [entry.id, other.id], "approve")
+    assert (len(result.done), result.messages()) == (2, [])
     record = db.session.query(HourRecord).filter_by(source_kind=SourceKind.INHOUSE_ROSTER,
                                                     source_id=str(entry.id)).one()
     assert (record.person_id, record.year, record.category, record.delivery, record.hours) == (
@@ -271,16 +272,16 @@ def test_review_credits_and_withdraws_exactly_the_entry_hours(w):
                                                       year=2026).one()
     assert (total.total, total.ethics, total.face_to_face) == (30, 30, 30)
     with pytest.raises(ValidationError, match="不能修改"):
-        rules.update_entry(admin, NOW, entry.id, rules.EntryInput(
+        roster.update_entry(admin, NOW, entry.id, roster.EntryInput(
             is_cpa="是", cert_number="110100010001", level="合伙人"))
     with pytest.raises(ValidationError, match="须填写原因"):
         review.review_many(staff, NOW, "entry", [entry.id], "reject", remark=" ")
-    rules.reject_entry(staff, NOW, entry.id, remark="未实际授课")
+    roster.reject_entry(staff, NOW, entry.id, remark="未实际授课")
     assert db.session.query(HourRecord).filter_by(source_id=str(entry.id)).count() == 0
     assert db.session.query(HourYearTotal).filter_by(
         person_id=world.a_people[0], year=2026).one().total == 0
     # staff delete an approved entry: its credit goes with it, the other stays
-    rules.delete_entry(staff, NOW, other.id)
+    roster.delete_entry(staff, NOW, other.id)
     assert db.session.query(HourRecord).count() == 0
     messages = [m.title for m in db.session.query(Message)]
     assert any("学员审核通过（2人）" in t for t in messages)
@@ -290,19 +291,19 @@ def test_review_credits_and_withdraws_exactly_the_entry_hours(w):
 def test_cicpa_workbook_sheets_columns_and_totals(w, app):
     world, admin, staff = w
     one, two, three = _setup(world)
-    a = rules.add_entry(admin, NOW, one, rules.EntryInput(
+    a = roster.add_entry(admin, NOW, one, roster.EntryInput(
         is_cpa="是", cert_number="110100010001", level="合伙人"))
-    b = rules.add_entry(admin, NOW, one, rules.EntryInput(
+    b = roster.add_entry(admin, NOW, one, roster.EntryInput(
         is_cpa="否", name="张二", id_number=id_number(2), level="助理", hours="4.5"))
-    rules.approve_class(staff, NOW, one)
-    rules.approve_entry(staff, NOW, a.id)
-    rules.approve_entry(staff, NOW, b.id)
+    classes.approve_class(staff, NOW, one)
+    roster.approve_entry(staff, NOW, a.id)
+    roster.approve_entry(staff, NOW, b.id)
     firm = cicpa.firm_by_code(world.a.code)
     book = load_workbook(io.BytesIO(cicpa.workbook(admin, firm, 2026)), read_only=True)
     assert book.sheetnames == ["培训班", "学员学时"]
-    classes = list(book["培训班"].iter_rows(values_only=True))
-    assert list(classes[0]) == cicpa.CLASS_HEADERS
-    first = [r for r in classes[1:] if r[4] == "金融课程一期"][0]
+    class_rows = list(book["培训班"].iter_rows(values_only=True))
+    assert list(class_rows[0]) == cicpa.CLASS_HEADERS
+    first = [r for r in class_rows[1:] if r[4] == "金融课程一期"][0]
     assert (first[13], first[14], first[15]) == (2, 2, 20.5)
     people = list(book["学员学时"].iter_rows(values_only=True))
     assert list(people[0]) == cicpa.ENTRY_HEADERS and len(people) == 3
@@ -323,7 +324,7 @@ def test_year_end_report_and_reminders(w):
     first = reports.report_file(report.id)
     reports.upload_report(admin, NOW, 2026, files.Upload.from_bytes("总结v2.pdf", PDF))
     assert reports.report_file(report.id).original_name == "总结v2.pdf"
-    assert len(files.of_owner(rules.OWNER_REPORT, [report.id])[report.id]) == 1
+    assert len(files.of_owner(reports.OWNER_REPORT, [report.id])[report.id]) == 1
     assert first.id != reports.report_file(report.id).id
     closed = dt.datetime(2027, 2, 1, 2, 0, tzinfo=dt.timezone.utc)
     with pytest.raises(ValidationError, match="不能再上传或替换"):
@@ -342,11 +343,11 @@ def test_another_firms_people_are_never_found(w):
     world, admin, staff = w
     one, two, three = _setup(world)
     with pytest.raises(ValidationError) as cert:
-        rules.add_entry(admin, NOW, one, rules.EntryInput(
+        roster.add_entry(admin, NOW, one, roster.EntryInput(
             is_cpa="是", cert_number="110100020001", level="合伙人"))
     assert cert.value.message == "证书编号不存在"
     with pytest.raises(ValidationError, match="不在本所人员名单中"):
-        rules.add_entry(admin, NOW, one, rules.EntryInput(
+        roster.add_entry(admin, NOW, one, roster.EntryInput(
             is_cpa="否", name="李二", id_number=id_number(12), level="助理"))
     sheet = _sheet([["是", "110100020001", "李一", "", "合伙人"]])
     batch = batches.upload(admin, NOW, "inhouse_roster", "名单.xlsx", sheet,
@@ -375,7 +376,7 @@ def test_batch_class_creation_checks_each_row_like_the_form(w):
                            background=False)
     errors = {(e["row"], e["column"]): e["message"]
               for e in batches.summary_of(batch)["errors"]}
-    assert errors[(4, "培训开始时间")] == rules.LATE_CLASS
+    assert errors[(4, "培训开始时间")] == classes.LATE_CLASS
     assert (5, "培训类别") in errors
     assert "2027年度" in errors[(6, "培训开始时间")]
     assert len(errors) == 3
@@ -400,17 +401,17 @@ def test_entries_of_a_class_not_yet_ended_are_not_approved(w):
     qualified(world.a.id, 2026, NOW)
     ahead = a_class(world.a.id, NOW, name="年末专题培训", start=dt.date(2026, 12, 17), days=2,
                     status=ReviewStatus.APPROVED)
-    entry = rules.add_entry(admin, NOW, ahead, rules.EntryInput(
+    entry = roster.add_entry(admin, NOW, ahead, roster.EntryInput(
         is_cpa="是", cert_number="110100010001", level="合伙人"))
     with pytest.raises(ValidationError) as refused:
-        rules.approve_entry(staff, NOW, entry.id)
+        roster.approve_entry(staff, NOW, entry.id)
     assert "培训班“年末专题培训”于2026-12-18结束，2026-12-19起才能审核通过其学员" in refused.value.message
     last_day = dt.datetime(2026, 12, 18, 15, 0, tzinfo=dt.timezone.utc)  # 23:00 Beijing
-    done, errors = review.review_many(staff, last_day, "entry", [entry.id], "approve")
-    assert done == 0 and "2026-12-19起才能审核通过其学员" in errors[0]
+    result = review.review_many(staff, last_day, "entry", [entry.id], "approve")
+    assert not result.done and "2026-12-19起才能审核通过其学员" in result.messages()[0]
     assert db.session.query(HourRecord).count() == 0
     after = dt.datetime(2026, 12, 18, 16, 0, tzinfo=dt.timezone.utc)  # 12-19 00:00 Beijing
-    rules.approve_entry(staff, after, entry.id)
+    roster.approve_entry(staff, after, entry.id)
     record = db.session.query(HourRecord).one()
     assert record.obtained_at <= after and record.hours == Decimal("16.0")
 

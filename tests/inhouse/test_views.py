@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from app import clock
 from app.extensions import db
 from app.models import HourRecord, InhouseClass, InhouseQualification, InhouseRosterEntry
-from app.workflows.inhouse import rules
+from app.workflows.inhouse import qualification, reports
 from tests.helpers import id_number
 from tests.inhouse.world import PDF, a_class, docx_bytes, qualified, xlsx_bytes
 from tests.registry.test_api import bearer
@@ -26,10 +26,10 @@ def _today():
 
 
 def _files():
-    return {rules.SCAN.name: (io.BytesIO(PDF), "盖章版.pdf"),
-            rules.WORD.name: (io.BytesIO(docx_bytes()), "申请表.docx"),
-            rules.POLICY.name: (io.BytesIO(PDF), "培训制度.pdf"),
-            rules.PLAN.name: (io.BytesIO(xlsx_bytes()), "培训计划.xlsx")}
+    return {qualification.SCAN.name: (io.BytesIO(PDF), "盖章版.pdf"),
+            qualification.WORD.name: (io.BytesIO(docx_bytes()), "申请表.docx"),
+            qualification.POLICY.name: (io.BytesIO(PDF), "培训制度.pdf"),
+            qualification.PLAN.name: (io.BytesIO(xlsx_bytes()), "培训计划.xlsx")}
 
 
 def _class_form(start, **changes):
@@ -55,7 +55,7 @@ def test_firm_walks_qualification_class_uploads_and_staff_approve(app, world, cl
     # no qualification yet: a class is refused, and the firm is told why
     start = _today() + dt.timedelta(days=10)
     refused = client.post_form("/inhouse/classes/add", _class_form(start))
-    assert refused.status_code == 200
+    assert refused.status_code == 400  # the form again, with the refusal's status (issue 25)
     assert f"尚无{start.year}年度审核通过的内培资格" in refused.get_data(as_text=True)
     done = client.post_form("/inhouse/qualification/", {"year": str(year), **_files()},
                             content_type="multipart/form-data")
@@ -273,12 +273,12 @@ def test_year_end_report_page_uploads_replaces_and_downloads(app, world, client)
         qualified(world.a.id, year, clock.now())
     client.login(world.a.admin)
     wrong = client.post_form("/inhouse/report/", {
-        "year": str(year), rules.REPORT.name: (io.BytesIO(b"not a pdf"), "总结.pdf")},
+        "year": str(year), reports.REPORT.name: (io.BytesIO(b"not a pdf"), "总结.pdf")},
         content_type="multipart/form-data")
     assert "总结.pdf" in wrong.get_data(as_text=True) and "内容不是" in wrong.get_data(as_text=True)
     for name in ("总结.pdf", "总结（修改）.pdf"):
         assert client.post_form("/inhouse/report/", {
-            "year": str(year), rules.REPORT.name: (io.BytesIO(PDF), name)},
+            "year": str(year), reports.REPORT.name: (io.BytesIO(PDF), name)},
             content_type="multipart/form-data").status_code == 302
     page = client.get("/inhouse/report/").get_data(as_text=True)
     assert "总结（修改）.pdf" in page and "Bytes" not in page
@@ -304,7 +304,6 @@ def test_staff_read_every_firms_year_end_report_and_firms_keep_their_own(app, wo
     the year that have not uploaded as 未提交, and export the list; a firm admin's page stays
     its own and the staff list is refused to it (issue 23 item 1)."""
     from app.workflows.core import files
-    from app.workflows.inhouse import reports
     year = _today().year
     with app.app_context():
         from flask_appbuilder.security.sqla.models import User

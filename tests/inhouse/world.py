@@ -4,7 +4,7 @@ import datetime as dt
 from app.extensions import db
 from app.models import InhouseClass, InhouseQualification, ReviewStatus
 from app.workflows.core import files
-from app.workflows.inhouse import rules
+from app.workflows.inhouse import qualification
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -22,10 +22,10 @@ def xlsx_bytes() -> bytes:
 
 
 def uploads():
-    return {rules.SCAN.name: files.Upload.from_bytes("申请表盖章版.pdf", PDF),
-            rules.WORD.name: files.Upload.from_bytes("申请表.docx", docx_bytes()),
-            rules.POLICY.name: files.Upload.from_bytes("培训制度.pdf", PDF),
-            rules.PLAN.name: files.Upload.from_bytes("培训计划.xlsx", xlsx_bytes())}
+    return {qualification.SCAN.name: files.Upload.from_bytes("申请表盖章版.pdf", PDF),
+            qualification.WORD.name: files.Upload.from_bytes("申请表.docx", docx_bytes()),
+            qualification.POLICY.name: files.Upload.from_bytes("培训制度.pdf", PDF),
+            qualification.PLAN.name: files.Upload.from_bytes("培训计划.xlsx", xlsx_bytes())}
 
 
 def qualified(firm_id: int, year: int, now) -> int:

@@ -14,12 +14,15 @@ from app.views.inhouse.common import (MENU, MENU_CLASSES, MENU_QUALIFICATION, ME
 from app.views.inhouse.pages import InhouseClassesView
 from app.views.inhouse.review import InhouseReviewView
 from app.workflows.core.errors import DomainError
+from app.workflows.core.scoping import SystemActor
 from app.workflows.inhouse import cicpa
+from app.workflows.inhouse.classes import CLASS_REMOVED
 from app.workflows.inhouse.importing import CLASS_IMPORTER
 from app.workflows.inhouse.importing import IMPORTER as ROSTER_IMPORTER
+from app.workflows.inhouse.qualification import FILE_OWNERS as QUALIFICATION_FILES
 from app.workflows.inhouse.reports import FILE_OWNERS as REPORT_FILES
 from app.workflows.inhouse.reports import inhouse_reminders
-from app.workflows.inhouse.rules import FILE_OWNERS as QUALIFICATION_FILES
+from app.workflows.inhouse.roster import drop_roster
 
 
 # --- CLI -------------------------------------------------------------------------------------
@@ -33,8 +36,6 @@ def add_commands(app) -> None:
     @click.option("--out", required=True, type=click.Path(dir_okay=False), help="输出 .xlsx 文件")
     @with_appcontext
     def export_cicpa(firm_code, year, out):
-        from app.workflows.core.scoping import SystemActor
-
         try:
             firm = cicpa.firm_by_code(firm_code)
             data = cicpa.workbook(SystemActor("命令行"), firm, year)
@@ -84,6 +85,8 @@ DOMAIN = Domain(
     },
     audited={InhouseQualification: set(), InhouseClass: set(), InhouseRosterEntry: set(),
              InhouseYearReport: set()},
+    # deleting a class (classes.py) takes its roster with it (roster.py, above classes)
+    hooks=((CLASS_REMOVED, drop_roster),),
     cli=add_commands,
     jobs=(inhouse_reminders,),
     import_kinds=(ROSTER_IMPORTER, CLASS_IMPORTER),

@@ -5,8 +5,10 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from app.models import InhouseClass, InhouseQualification, InhouseRosterEntry
 from app.views.core.machines import MachineVerbsMixin
 from app.views.core.scoping import ScopedModelRestApi
-from app.workflows.inhouse import rules
+from app.workflows.inhouse.classes import CLASS
+from app.workflows.inhouse.qualification import QUALIFICATION
 from app.workflows.inhouse.review import CLASS_COMMANDS, ENTRY_COMMANDS, QUALIFICATION_COMMANDS
+from app.workflows.inhouse.roster import ENTRY
 
 
 # --- REST ----------------------------------------------------------------------------------
@@ -19,7 +21,7 @@ class InhouseQualificationApi(MachineVerbsMixin, ScopedModelRestApi):
     allow_browser_login = True
     openapi_spec_tag = "Inhouse qualification"
     base_permissions = ["can_get", "can_info", "can_act"]
-    machine = rules.QUALIFICATION
+    machine = QUALIFICATION
     verb_commands = QUALIFICATION_COMMANDS
     list_columns = ["id", "firm_id", "firm.code", "firm.name", "year", "status", "remark",
                     "submitted_at", "decided_at", "version"]
@@ -37,7 +39,7 @@ class InhouseClassApi(MachineVerbsMixin, ScopedModelRestApi):
     allow_browser_login = True
     openapi_spec_tag = "Inhouse class"
     base_permissions = ["can_get", "can_info", "can_act"]
-    machine = rules.CLASS
+    machine = CLASS
     verb_commands = CLASS_COMMANDS
     list_columns = ["id", "firm_id", "firm.code", "year", "name", "category", "hours",
                     "start_date", "end_date", "address", "leader", "contact", "status", "remark",
@@ -57,7 +59,7 @@ class InhouseRosterEntryApi(MachineVerbsMixin, ScopedModelRestApi):
     allow_browser_login = True
     openapi_spec_tag = "Inhouse roster entry"
     base_permissions = ["can_get", "can_info", "can_act"]
-    machine = rules.ENTRY
+    machine = ENTRY
     verb_commands = ENTRY_COMMANDS
     list_columns = ["id", "class_id", "inhouse_class.name", "is_cpa", "cert_number", "name",
                     "id_number", "level", "acquisition", "hours", "person_id", "status", "remark",

@@ -11,12 +11,13 @@ from app import clock
 from app.extensions import db
 from app.models import Firm, InhouseClass, ReviewStatus
 from app.views.core.args import hours_text as _hours, int_arg as _int_arg, paged
+from app.views.core.refusals import refusals
 from app.views.core.scoping import current_user, now, scoped_id
-from app.views.inhouse.common import (CATEGORY_CHOICES, MENU_CLASSES, NOTES, PAGE_SIZE, _class_form,
-                                      _date_arg, _like, _text_arg)
-from app.workflows.core.errors import DomainError, NotFoundError
+from app.views.inhouse.common import (CATEGORY_CHOICES, LOOKS, MENU_CLASSES, NOTES, PAGE_SIZE,
+                                      _class_form, _date_arg, _like, _text_arg)
 from app.workflows.core.scoping import is_institute, scoped_select
-from app.workflows.inhouse import importing, rules
+from app.workflows.inhouse import classes, importing
+from app.workflows.inhouse.qualification import has_qualification
 
 
 class ClassPages:
@@ -34,7 +35,7 @@ class ClassPages:
             query = query.where(InhouseClass.year == year)
         if name:
             query = query.where(InhouseClass.name.like(_like(name), escape="\\"))
-        if status in ReviewStatus.ALL:
+        if status in ReviewStatus.ALL:  # the filter's value, checked before the SQL below
             query = query.where(InhouseClass.status == status)
         if start_from:
             query = query.where(InhouseClass.start_date >= start_from)
@@ -52,19 +53,22 @@ class ClassPages:
         query = self._class_query(user)
         listed = paged(query.order_by(InhouseClass.start_date.desc(), InhouseClass.id.desc()),
                        PAGE_SIZE)
-        counts = rules.reported_counts([r.id for r in listed.rows])
+        counts = classes.reported_counts([r.id for r in listed.rows])
         years = [y for y in range(clock.local_today(now()).year + 1, 2019, -1)]
         args = request.args.to_dict()
         year = _int_arg("year") or clock.local_today(now()).year
         institute = is_institute(user)
-        firm = None if institute else rules.firm_of(user)
+        firm = self._firm_or_institute(user)
         firms = db.session.execute(select(Firm.id, Firm.code, Firm.name).order_by(Firm.code)
                                    .limit(500)).all() if institute else []
+        # 修改 / 删除 where the class's machine permits them to this user now
+        actions = {r.id: classes.CLASS.actions(r, user, now()) for r in listed.rows}
         return self.render_template(
             "inhouse/classes.html", title=MENU_CLASSES, **listed.args(), counts=counts,
             notes=NOTES, statuses=ReviewStatus.ALL, years=years, args=args, hours=_hours,
             institute=institute, categories=dict(CATEGORY_CHOICES), firms=firms,
-            missing_qualification=firm is not None and not rules.has_qualification(firm.id, year),
+            actions=actions, looks=LOOKS,
+            missing_qualification=firm is not None and not has_qualification(firm.id, year),
             page_link=lambda p: url_for(".index", **{**args, "page": p}), year=year)
 
     def _class_page(self, item, form, title):
@@ -72,34 +76,22 @@ class ClassPages:
             "inhouse/class_form.html", title=title, item=item, form=form,
             categories=CATEGORY_CHOICES, notes=NOTES)
 
-    @expose("/classes/add", methods=["GET", "POST"])
-    @has_access
-    def class_add(self):
-        user = current_user()
-        if request.method == "POST":
-            try:
-                rules.add_class(user, now(), _class_form(request.form))
-            except DomainError as error:
-                flash(error.message, "danger")
-            else:
-                flash("数据保存成功", "success")
-                return redirect(url_for(".index"))
+    def _class_add_page(self):
         return self._class_page(None, request.form, "添加培训班")
 
-    @expose("/classes/<int:pk>/edit", methods=["GET", "POST"])
+    @expose("/classes/add", methods=["GET", "POST"])
     @has_access
-    @scoped_id(InhouseClass)
-    def class_edit(self, pk):
-        user = current_user()
-        item = rules.load_class(user, pk)
+    @refusals(form="_class_add_page")
+    def class_add(self):
         if request.method == "POST":
-            try:
-                rules.update_class(user, now(), pk, _class_form(request.form))
-            except DomainError as error:
-                flash(error.message, "danger")
-            else:
-                flash("数据保存成功", "success")
-                return redirect(url_for(".index"))
+            classes.add_class(current_user(), now(), _class_form(request.form))
+            flash("数据保存成功", "success")
+            return redirect(url_for(".index"))
+        return self._class_add_page()
+
+    def _class_edit_page(self, pk):
+        item = classes.load_class(current_user(), pk)
+        if request.method == "POST":
             form = request.form
         else:
             form = {"name": item.name, "category": item.category, "hours": _hours(item.hours),
@@ -108,18 +100,24 @@ class ClassPages:
                     "leader": item.leader, "contact": item.contact}
         return self._class_page(item, form, "修改培训班")
 
+    @expose("/classes/<int:pk>/edit", methods=["GET", "POST"])
+    @has_access
+    @scoped_id(InhouseClass)
+    @refusals(form="_class_edit_page")
+    def class_edit(self, pk):
+        if request.method == "POST":
+            classes.update_class(current_user(), now(), pk, _class_form(request.form))
+            flash("数据保存成功", "success")
+            return redirect(url_for(".index"))
+        return self._class_edit_page(pk)
+
     @expose("/classes/<int:pk>/delete", methods=["POST"])
     @has_access
     @scoped_id(InhouseClass)
+    @refusals(back=lambda self, pk: url_for(".index"))
     def class_delete(self, pk):
-        try:
-            rules.delete_class(current_user(), now(), pk)
-        except NotFoundError:
-            raise
-        except DomainError as error:
-            flash(error.message, "danger")
-        else:
-            flash("已删除培训班", "success")
+        classes.delete_class(current_user(), now(), pk)
+        flash("已删除培训班", "success")
         return redirect(url_for(".index"))
 
     @expose("/classes/report")

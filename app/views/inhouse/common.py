@@ -5,8 +5,10 @@ import zipfile
 
 from flask import request
 
-from app.models import Acquisition, Category
-from app.workflows.inhouse import rules
+from app.models import Acquisition, Category, EntryStatus, ReviewStatus
+from app.workflows.inhouse.classes import ClassInput
+from app.workflows.inhouse.common import YES
+from app.workflows.inhouse.roster import EntryInput
 
 MENU = "事务所内部培训"
 MENU_QUALIFICATION = "内培资格申请"
@@ -23,6 +25,12 @@ NOTES = (
 )
 CATEGORY_CHOICES = [(Category.PROFESSIONAL, "专业"), (Category.ETHICS, "职业道德"),
                     (Category.SIZHENG, "思政")]
+# how a state is drawn beside a row — its label's colour, and whether the reviewer's reason
+# (审核意见) is shown with it: a table of looks keyed by state; what a state permits is the
+# machines' (qualification / classes / roster .permits), asked by the views for the buttons
+LOOKS = {ReviewStatus.PENDING: ("default", False), ReviewStatus.APPROVED: ("success", False),
+         ReviewStatus.REJECTED: ("danger", True), EntryStatus.ENROLLED: ("default", False),
+         EntryStatus.APPROVED: ("success", False), EntryStatus.REJECTED: ("danger", True)}
 
 
 def _text_arg(name, length=64) -> str:
@@ -66,19 +74,19 @@ def _application_form_docx() -> bytes:
     return buffer.getvalue()
 
 
-def _class_form(form) -> rules.ClassInput:
-    return rules.ClassInput(name=form.get("name", ""), category=form.get("category", ""),
-                            hours=form.get("hours", ""), start_date=form.get("start_date", ""),
-                            end_date=form.get("end_date", ""), address=form.get("address", ""),
-                            leader=form.get("leader", ""), contact=form.get("contact", ""))
+def _class_form(form) -> ClassInput:
+    return ClassInput(name=form.get("name", ""), category=form.get("category", ""),
+                      hours=form.get("hours", ""), start_date=form.get("start_date", ""),
+                      end_date=form.get("end_date", ""), address=form.get("address", ""),
+                      leader=form.get("leader", ""), contact=form.get("contact", ""))
 
 
-def _entry_form(form) -> rules.EntryInput:
-    return rules.EntryInput(is_cpa=form.get("is_cpa", rules.YES),
-                            cert_number=form.get("cert_number", ""), name=form.get("name", ""),
-                            id_number=form.get("id_number", ""), level=form.get("level", ""),
-                            acquisition=form.get("acquisition") or Acquisition.IN_HOUSE,
-                            hours=form.get("hours", ""))
+def _entry_form(form) -> EntryInput:
+    return EntryInput(is_cpa=form.get("is_cpa", YES),
+                      cert_number=form.get("cert_number", ""), name=form.get("name", ""),
+                      id_number=form.get("id_number", ""), level=form.get("level", ""),
+                      acquisition=form.get("acquisition") or Acquisition.IN_HOUSE,
+                      hours=form.get("hours", ""))
 
 
 def _date_arg(name):

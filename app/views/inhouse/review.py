@@ -11,17 +11,28 @@ from app.models import (Category, EntryStatus, Firm, InhouseClass, InhouseQualif
                         InhouseRosterEntry, ReviewStatus)
 from app.views.core.args import hours_text as _hours, int_arg as _int_arg, paged, shown_versions
 from app.views.core.export import send_table
+from app.views.core.machines import flash_outcomes
+from app.views.core.refusals import refusals
 from app.views.core.scoping import current_user, now, scoped_id
 from app.views.inhouse.common import (CATEGORY_CHOICES, MENU_REPORT, MENU_REPORTS, MENU_REVIEW,
                                       PAGE_SIZE, _like, _text_arg)
 from app.workflows.core import files
-from app.workflows.core.errors import DomainError, NotFoundError
-from app.workflows.core.scoping import scoped_select
-from app.workflows.inhouse import reports, rules
+from app.workflows.core.scoping import get_scoped, scoped_select
+from app.workflows.inhouse import reports
+from app.workflows.inhouse.classes import CLASS, reported_counts
+from app.workflows.inhouse.qualification import ATTACHMENTS, QUALIFICATION, attachments_of
 from app.workflows.inhouse.review import REVIEW_KINDS, review_many
+from app.workflows.inhouse.roster import ENTRY
 
 
 REVIEW_LABELS = {"qualification": "内培资格申请", "class": "培训班", "entry": "学员名单"}
+MACHINES = {"qualification": QUALIFICATION, "class": CLASS, "entry": ENTRY}
+
+
+def _back(kind) -> str:
+    """Where a decision returns: the queue or detail page it was posted from."""
+    back = request.form.get("back") or ""
+    return back if back.startswith("/inhouse/review/") else url_for(".queue", kind=kind)
 
 
 class InhouseReviewView(BaseView):
@@ -92,7 +103,7 @@ class InhouseReviewView(BaseView):
             query = query.where(firm_col == firm_id)
         if year:
             query = query.where(year_col == year)
-        if status in self._statuses(kind):
+        if status in self._statuses(kind):  # the filter's value, checked before the SQL below
             query = query.where(model.status == status)
         category = request.args.get("category") or ""
         if kind != "qualification" and category in Category.ALL:
@@ -114,13 +125,16 @@ class InhouseReviewView(BaseView):
             statuses=self._statuses(kind), status=status, firms=firms, firm_id=firm_id,
             year=year, args=args, hours=_hours, local_time=clock.display,
             categories=CATEGORY_CHOICES, category=category, name=name,
-            attached=rules.attachments_of([r.id for r in listed.rows]) if kind == "qualification"
+            attached=attachments_of([r.id for r in listed.rows]) if kind == "qualification"
             else {},
             page_link=lambda p: url_for(".queue", kind=kind, **{**args, "page": p}))
 
     @expose("/<string:kind>/decide", methods=["POST"])
     @has_access
+    @refusals(back=lambda self, kind: _back(kind))
     def decide(self, kind):
+        """Approve or reject the ticked rows (or the one of a detail page): each decided on
+        its own, every row not done named with its reason."""
         if kind not in REVIEW_KINDS:
             abort(404)
         decision = request.form.get("decision")
@@ -129,24 +143,14 @@ class InhouseReviewView(BaseView):
             if not value.isdigit() or len(value) > 9:
                 abort(400, description="所选记录编号无效")
             ids.append(int(value))
-        back = request.form.get("back") or ""
-        back = back if back.startswith("/inhouse/review/") else url_for(".queue", kind=kind)
         if not ids:
             flash("请先勾选要审核的记录", "warning")
-            return redirect(back)
-        try:
-            done, errors = review_many(current_user(), now(), kind, ids, decision,
-                                             request.form.get("remark"),
-                                             versions=shown_versions())
-        except DomainError as error:
-            flash(error.message, "danger")
-            return redirect(back)
+            return redirect(_back(kind))
+        result = review_many(current_user(), now(), kind, ids, decision,
+                             request.form.get("remark"), versions=shown_versions())
         word = "审核通过" if decision == "approve" else "审核未通过"
-        if done:
-            flash(f"已{word} {done} 条{REVIEW_LABELS[kind]}", "success")
-        for message in errors[:20]:
-            flash(message, "danger")
-        return redirect(back)
+        flash_outcomes(result, f"已{word} {{n}} 条{REVIEW_LABELS[kind]}")
+        return redirect(_back(kind))
 
     @expose("/<string:kind>/<int:pk>")
     @has_access
@@ -154,20 +158,14 @@ class InhouseReviewView(BaseView):
     def detail(self, kind, pk):
         if kind not in REVIEW_KINDS:
             abort(404)
-        model = REVIEW_KINDS[kind][0]
-        machine = {"qualification": rules.QUALIFICATION, "class": rules.CLASS,
-                   "entry": rules.ENTRY}[kind]
-        try:
-            from app.workflows.core.scoping import get_scoped
-
-            item = get_scoped(db.session, model, pk, current_user())
-        except NotFoundError:
-            abort(404)
+        model, machine = REVIEW_KINDS[kind][0], MACHINES[kind]
+        user = current_user()
+        item = get_scoped(db.session, model, pk, user)  # not found: 404 (scoped_id)
         return self.render_template(
             "inhouse/review_detail.html", title=f"{REVIEW_LABELS[kind]}详情", kind=kind,
             item=item, history=machine.history(item), hours=_hours, local_time=clock.display,
-            verbs={t.event for t in machine.allowed(item, current_user(), now())},
-            attached=rules.attachments_of([item.id]).get(item.id, {})
-            if kind == "qualification" else {}, docs=rules.ATTACHMENTS,
-            counts=rules.reported_counts([item.id]) if kind == "class" else {},
+            verbs={t.event for t in machine.allowed(item, user, now())},
+            attached=attachments_of([item.id]).get(item.id, {})
+            if kind == "qualification" else {}, docs=ATTACHMENTS,
+            counts=reported_counts([item.id]) if kind == "class" else {},
             labels=REVIEW_LABELS)

@@ -1,6 +1,7 @@
 """名单 (seed 000 §6.2.2–§6.2.3): a class's roster, 单个上报 with the certificate look-up, 修改 and
 删除 until reviewed."""
 import io
+from urllib.parse import quote
 
 from flask import flash, jsonify, redirect, request, send_file, url_for
 from flask_appbuilder import expose
@@ -10,12 +11,14 @@ from app import clock
 from app.extensions import db
 from app.models import Acquisition, EntryStatus, InhouseClass, InhouseRosterEntry
 from app.views.core.args import hours_text as _hours, paged
+from app.views.core.refusals import refusals
 from app.views.core.scoping import current_user, now, scoped_id
-from app.views.inhouse.common import PAGE_SIZE, XLSX, _entry_form, _like, _text_arg
-from app.workflows.core.errors import DomainError, NotFoundError
+from app.views.inhouse.common import LOOKS, PAGE_SIZE, XLSX, _entry_form, _like, _text_arg
 from app.workflows.core.scoping import is_institute, scoped_select
 from app.workflows.core.sheets import XlsxWriter, csv_chunks
-from app.workflows.inhouse import rules
+from app.workflows.inhouse import roster
+from app.workflows.inhouse.classes import load_class
+from app.workflows.inhouse.common import NO, YES
 
 
 class RosterPages:
@@ -33,7 +36,7 @@ class RosterPages:
             if value:
                 query = query.where(column.like(_like(value), escape="\\"))
         status = request.args.get("status") or ""
-        if status in EntryStatus.ALL:
+        if status in EntryStatus.ALL:  # the filter's value, checked before the SQL below
             query = query.where(InhouseRosterEntry.status == status)
         return query.order_by(InhouseRosterEntry.created_at.desc(), InhouseRosterEntry.id.desc())
 
@@ -42,18 +45,23 @@ class RosterPages:
     @scoped_id(InhouseClass)
     def roster(self, pk):
         user = current_user()
-        item = rules.load_class(user, pk)
+        item = load_class(user, pk)
         query = self._roster_query(user, item)
         fmt = request.args.get("format")
         if fmt in ("xlsx", "csv"):
             return self._roster_export(item, db.session.scalars(query), fmt)
         listed = paged(query, PAGE_SIZE)
         args = request.args.to_dict()
+        # 修改 / 删除 where the entry's machine permits them to this user now (the firm's
+        # pages: staff decide in the review queue)
+        institute = is_institute(user)
+        actions = {} if institute else {
+            e.id: roster.ENTRY.actions(e, user, now()) for e in listed.rows}
         return self.render_template(
             "inhouse/roster.html", title=f"学员名单：{item.name}", item=item, **listed.args(),
-            statuses=EntryStatus.ALL, args=args, hours=_hours,
-            local_time=clock.display, institute=is_institute(user),
-            window=rules.roster_open(item, now()),
+            statuses=EntryStatus.ALL, args=args, hours=_hours, actions=actions, looks=LOOKS,
+            local_time=clock.display, institute=institute,
+            window=roster.roster_open(item, now()),
             page_link=lambda p: url_for(".roster", pk=pk, **{**args, "page": p}))
 
     ROSTER_HEADERS = ["序号", "姓名", "是否注册", "身份证号", "证书编号", "级别", "获得方式", "状态",
@@ -69,7 +77,6 @@ class RosterPages:
         if fmt == "csv":
             body = csv_chunks([self.ROSTER_HEADERS, *rows()])
             response = self.appbuilder.get_app.response_class(body, mimetype="text/csv")
-            from urllib.parse import quote
             response.headers["Content-Disposition"] = \
                 f"attachment; filename*=UTF-8''{quote(name)}.csv"
             return response
@@ -86,77 +93,69 @@ class RosterPages:
             "inhouse/entry_form.html", title=title, item=item, entry=entry, form=form,
             acquisitions=Acquisition.ALL, hours=_hours)
 
+    def _entry_add_page(self, pk):
+        item = load_class(current_user(), pk)
+        form = request.form if request.method == "POST" else {
+            "is_cpa": YES, "acquisition": Acquisition.IN_HOUSE, "hours": _hours(item.hours)}
+        return self._entry_page(item, None, form, f"学员信息添加：{item.name}")
+
     @expose("/classes/<int:pk>/roster/add", methods=["GET", "POST"])
     @has_access
     @scoped_id(InhouseClass)
+    @refusals(form="_entry_add_page")
     def entry_add(self, pk):
-        user = current_user()
-        item = rules.load_class(user, pk)
         if request.method == "POST":
-            try:
-                rules.add_entry(user, now(), pk, _entry_form(request.form))
-            except NotFoundError:
-                raise
-            except DomainError as error:
-                flash(error.message, "danger")
-            else:
-                flash("数据保存成功", "success")
-                return redirect(url_for(".roster", pk=pk))
-        form = request.form if request.method == "POST" else {
-            "is_cpa": rules.YES, "acquisition": Acquisition.IN_HOUSE, "hours": _hours(item.hours)}
-        return self._entry_page(item, None, form, f"学员信息添加：{item.name}")
+            roster.add_entry(current_user(), now(), pk, _entry_form(request.form))
+            flash("数据保存成功", "success")
+            return redirect(url_for(".roster", pk=pk))
+        return self._entry_add_page(pk)
 
     @expose("/classes/<int:pk>/person")
     @has_access
     @scoped_id(InhouseClass)
     def person_lookup(self, pk):
         """The firm's CPA of a certificate number (JSON): the form's 姓名 and 身份证号."""
-        item = rules.load_class(current_user(), pk)
+        item = load_class(current_user(), pk)
         cert = (request.args.get("cert") or "").strip()[:20]
         if not cert:
             return jsonify(found=False, message="请输入证书编号")
-        found = rules.resolve_person(True, cert, None, None, item.firm_id)
+        found = roster.resolve_person(True, cert, None, None, item.firm_id)
         if found.person is None:
             return jsonify(found=False, message=found.problem)
         return jsonify(found=True, name=found.person.name, id_number=found.person.id_number)
 
-    @expose("/entries/<int:pk>/edit", methods=["GET", "POST"])
-    @has_access
-    @scoped_id(InhouseRosterEntry)
-    def entry_edit(self, pk):
-        user = current_user()
-        entry = rules.load_entry(user, pk)
+    def _entry_edit_page(self, pk):
+        entry = roster.load_entry(current_user(), pk)
         if request.method == "POST":
-            try:
-                rules.update_entry(user, now(), pk, _entry_form(request.form))
-            except NotFoundError:
-                raise
-            except DomainError as error:
-                flash(error.message, "danger")
-            else:
-                flash("数据保存成功", "success")
-                return redirect(url_for(".roster", pk=entry.class_id))
             form = request.form
         else:
-            form = {"is_cpa": rules.YES if entry.is_cpa else rules.NO,
+            form = {"is_cpa": YES if entry.is_cpa else NO,
                     "cert_number": entry.cert_number or "", "name": entry.name,
                     "id_number": entry.id_number or "", "level": entry.level,
                     "acquisition": entry.acquisition, "hours": _hours(entry.hours)}
         return self._entry_page(entry.inhouse_class, entry, form, f"学员信息编辑：{entry.name}")
 
+    @expose("/entries/<int:pk>/edit", methods=["GET", "POST"])
+    @has_access
+    @scoped_id(InhouseRosterEntry)
+    @refusals(form="_entry_edit_page")
+    def entry_edit(self, pk):
+        if request.method == "POST":
+            entry = roster.update_entry(current_user(), now(), pk, _entry_form(request.form))
+            flash("数据保存成功", "success")
+            return redirect(url_for(".roster", pk=entry.class_id))
+        return self._entry_edit_page(pk)
+
+    def _entry_roster_url(self, pk):
+        """The roster page of the entry's class (where its 删除 button was)."""
+        return url_for(".roster", pk=roster.load_entry(current_user(), pk).class_id)
+
     @expose("/entries/<int:pk>/delete", methods=["POST"])
     @has_access
     @scoped_id(InhouseRosterEntry)
+    @refusals(back=lambda self, pk: self._entry_roster_url(pk))
     def entry_delete(self, pk):
-        user = current_user()
-        entry = rules.load_entry(user, pk)
-        class_id = entry.class_id
-        try:
-            rules.delete_entry(user, now(), pk)
-        except NotFoundError:
-            raise
-        except DomainError as error:
-            flash(error.message, "danger")
-        else:
-            flash("已删除", "success")
-        return redirect(url_for(".roster", pk=class_id))
+        back = self._entry_roster_url(pk)
+        roster.delete_entry(current_user(), now(), pk)
+        flash("已删除", "success")
+        return redirect(back)

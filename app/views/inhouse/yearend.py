@@ -9,12 +9,12 @@ from app import clock
 from app.extensions import db
 from app.models import Firm, InhouseYearReport
 from app.views.core.args import int_arg as _int_arg
+from app.views.core.refusals import refusals
 from app.views.core.scoping import current_user, now, uploads
 from app.views.inhouse.common import MENU_REPORT, XLSX
 from app.workflows.core import files
-from app.workflows.core.errors import DomainError
 from app.workflows.core.scoping import is_institute, scoped_select
-from app.workflows.inhouse import cicpa, reports, rules
+from app.workflows.inhouse import cicpa, reports
 
 
 class YearEndPages:
@@ -33,15 +33,13 @@ class YearEndPages:
             if firm is None:
                 abort(400, description="请选择事务所")
         else:
-            try:
-                firm = rules.firm_of(user)
-            except DomainError as error:
-                abort(403, description=error.message)
+            firm = self._firm_or_institute(user)
         if not year or request.args.get("choose"):
             return self._cicpa_chooser(user, firm, year)
         data = cicpa.workbook(user, firm, year)
         return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
                          download_name=f"内部培训汇总_{firm.code}_{year}.xlsx")
+
     def _cicpa_chooser(self, user, firm, year):
         reported = cicpa.years_reported(user, firm)
         this_year = clock.local_today(now()).year
@@ -55,23 +53,25 @@ class YearEndPages:
 
     @expose("/report/", methods=["GET", "POST"])
     @has_access
+    @refusals(form="_year_report_page")
     def year_report(self):
         user = current_user()
         firm = self._firm_or_institute(user)
         if request.method == "POST" and firm is not None:
-            try:
-                reports.upload_report(user, now(), request.form.get("year"),
-                                      (uploads(rules.REPORT.name) or [None])[0])
-            except DomainError as error:
-                flash(error.message, "danger")
-            else:
-                flash("年终总结报告已上传", "success")
-                return redirect(url_for(".year_report"))
+            reports.upload_report(user, now(), request.form.get("year"),
+                                  (uploads(reports.REPORT.name) or [None])[0])
+            flash("年终总结报告已上传", "success")
+            return redirect(url_for(".year_report"))
+        return self._year_report_page()
+
+    def _year_report_page(self):
+        user = current_user()
+        firm = self._firm_or_institute(user)
         rows = list(db.session.scalars(scoped_select(InhouseYearReport, user).order_by(
             InhouseYearReport.year.desc(), InhouseYearReport.id.desc()).limit(200)))
         found = {r.id: reports.report_file(r.id) for r in rows}
         local = clock.local_today(now())
         return self.render_template(
             "inhouse/report.html", title=MENU_REPORT, rows=rows, found=found, firm=firm,
-            years=[local.year, local.year - 1], doc=rules.REPORT, local_time=clock.display,
+            years=[local.year, local.year - 1], doc=reports.REPORT, local_time=clock.display,
             closes_on=reports.closes_on, today=local, human_size=files.human_size)

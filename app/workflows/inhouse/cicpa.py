@@ -10,14 +10,15 @@ approved); the totals on the 培训班 sheet count approved entries only.
 """
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from app.extensions import db
-from app.models import EntryStatus, Firm, InhouseClass, InhouseRosterEntry
+from app.models import EntryStatus, Firm, InhouseClass, InhouseRosterEntry, ReviewStatus
+from app.workflows.core.acting import acting_firm_id
 from app.workflows.core.errors import ForbiddenError, NotFoundError
-from app.workflows.core.scoping import account_of, is_institute
+from app.workflows.core.scoping import is_institute
 from app.workflows.core.sheets import XlsxWriter
-from app.workflows.inhouse.rules import CATEGORY_LABELS
+from app.workflows.inhouse.common import CATEGORY_LABELS
 
 CLASS_HEADERS = ["序号", "事务所编号", "事务所名称", "年度", "培训班名称", "培训类别", "注师可获学时",
                  "培训开始日期", "培训结束日期", "培训地址", "培训负责人", "联系方式", "审核状态",
@@ -29,18 +30,13 @@ ENTRY_HEADERS = ["序号", "培训班名称", "培训类别", "是否注师", "�
 def _authorize(actor, firm: Firm) -> None:
     if is_institute(actor) or getattr(actor, "id", 0) is None:
         return
-    account = account_of(actor)
-    if account is None or account.person_id is not None or account.firm_id != firm.id:
+    if acting_firm_id(actor) != firm.id:  # the firm's own admin account
         raise ForbiddenError("只能导出本所的培训汇总")
 
 
 def years_reported(actor, firm: Firm) -> dict[int, tuple[int, int]]:
     """{year: (classes, approved classes)} of the firm, newest first: what the 上报中注协
     year chooser lists beside each year."""
-    from sqlalchemy import case, func
-
-    from app.models import ReviewStatus
-
     _authorize(actor, firm)
     rows = db.session.execute(
         select(InhouseClass.year, func.count(),
@@ -62,19 +58,22 @@ def workbook(actor, firm: Firm, year: int) -> bytes:
     classes = list(db.session.scalars(select(InhouseClass).where(
         InhouseClass.firm_id == firm.id, InhouseClass.year == int(year))
         .order_by(InhouseClass.start_date, InhouseClass.id)))
-    entries = {}
+    entries, approved_ids = {}, set()
     if classes:
-        for entry in db.session.scalars(select(InhouseRosterEntry).where(
-                InhouseRosterEntry.class_id.in_([c.id for c in classes]))
-                .order_by(InhouseRosterEntry.class_id, InhouseRosterEntry.id)):
+        of_classes = InhouseRosterEntry.class_id.in_([c.id for c in classes])
+        for entry in db.session.scalars(select(InhouseRosterEntry).where(of_classes)
+                                        .order_by(InhouseRosterEntry.class_id,
+                                                  InhouseRosterEntry.id)):
             entries.setdefault(entry.class_id, []).append(entry)
+        approved_ids = set(db.session.scalars(select(InhouseRosterEntry.id).where(
+            of_classes, InhouseRosterEntry.status == EntryStatus.APPROVED)))
     writer = XlsxWriter()
     sheet = writer.sheet("培训班", widths=[6, 12, 30, 6, 30, 10, 12, 12, 12, 30, 12, 14, 10, 10,
                                            12, 16])
     writer.append(sheet, CLASS_HEADERS, bold=True)
     for number, item in enumerate(classes, start=1):
         rows = entries.get(item.id, [])
-        approved = [e for e in rows if e.status == EntryStatus.APPROVED]
+        approved = [e for e in rows if e.id in approved_ids]
         writer.append(sheet, [number, firm.code, firm.name, item.year, item.name,
                               CATEGORY_LABELS.get(item.category, item.category),
                               float(item.hours), item.start_date.isoformat(),

@@ -21,15 +21,18 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import (Acquisition, Category, EntryStatus, InhouseClass, InhouseRosterEntry,
                         Person, ReviewStatus)
-from app.roles import FIRM_ADMIN
 from app.workflows.core import bulk
-from app.workflows.core.errors import ForbiddenError, ValidationError
+from app.workflows.core.acting import acting_firm, acting_firm_id
+from app.workflows.core.errors import FieldErrors, ForbiddenError, ValidationError
 from app.workflows.core.importing import Column, Problem
 from app.workflows.core.importing.kinds import ImportKind, Param, Plan
-from app.workflows.core.scoping import SystemActor, is_institute, role_names
-from app.workflows.inhouse import rules
-from app.workflows.inhouse.rules import (DUPLICATE, MISMATCH, NO, UNKNOWN_CERT, YES, firm_of,
-                                         roster_open)
+from app.workflows.core.scoping import SystemActor
+from app.workflows.inhouse.classes import (CLASS, LATE_CLASS, REPORT_DAYS, ClassInput,
+                                           clean_class, load_class)
+from app.workflows.inhouse.common import NO, YES, require_firm, today
+from app.workflows.inhouse.qualification import has_qualification
+from app.workflows.inhouse.roster import (DUPLICATE, LATE_ROSTER, MISMATCH, UNKNOWN_CERT,
+                                          resolve_person, roster_open)
 
 BULK, SPECIAL = "bulk", "special"
 MODES = {BULK: "批量上报", SPECIAL: "特殊上报"}
@@ -52,7 +55,7 @@ BULK_RULES = (
     "是否注师、姓名、级别为必填项。",
     "是否为注师为“是”时，“证书编号”列必填。",
     "是否为注师为“否”时，不能填写“证书编号”且必须填写身份证号。",
-    rules.LATE_ROSTER,
+    LATE_ROSTER,
 )
 SPECIAL_RULES = (
     "本导入适用于授课老师学时导入或不完全获取学时的学员信息导入，一次只能选择一个培训班。",
@@ -61,7 +64,7 @@ SPECIAL_RULES = (
     "是否为注师为“否”时，不能填写“证书编号”且必须填写身份证号。",
     f"学时获得方式：听课获得选“{Acquisition.IN_HOUSE}”，授课老师选“{Acquisition.TEACHING}”，"
     f"视同面授选“{Acquisition.DEEMED}”；获得学时为实际获得的学时，不能超过本培训班的学时。",
-    rules.LATE_ROSTER,
+    LATE_ROSTER,
 )
 
 
@@ -107,9 +110,8 @@ READERS = {BULK: _Reader(BULK), SPECIAL: _Reader(SPECIAL)}
 
 
 def _class_choices(actor):
-    try:
-        firm = firm_of(actor)
-    except ForbiddenError:
+    firm = acting_firm(actor)
+    if firm is None:
         return []
     return [(str(c.id), f"{c.year} {c.name}（{c.hours}学时）") for c in db.session.scalars(
         select(InhouseClass).where(InhouseClass.firm_id == firm.id)
@@ -160,7 +162,7 @@ class InhouseRoster(ImportKind):
     def authorize(self, actor) -> None:
         if isinstance(actor, SystemActor):
             return  # the command line (`import inhouse-roster`) reports for the classes' firm
-        if is_institute(actor) or FIRM_ADMIN not in role_names(actor):
+        if acting_firm_id(actor) is None:
             raise ForbiddenError("只有事务所管理员可以上报学员名单")
 
     def context(self, actor, params: dict) -> dict:
@@ -183,14 +185,14 @@ class InhouseRoster(ImportKind):
         if mode == SPECIAL and len(ids) > 1:
             raise ValidationError(ONE_CLASS, "class")
         # the firm's own classes (else 404); the 15-day window is checked by plan()
-        classes = [rules.load_class(actor, class_id) for class_id in ids]
+        classes = [load_class(actor, class_id) for class_id in ids]
         if isinstance(actor, SystemActor):
             firms = {c.firm_id for c in classes}
             if len(firms) > 1:
                 raise ValidationError("一次上报的培训班须属于同一事务所", "class")
             firm_id = firms.pop()
         else:
-            firm_id = firm_of(actor).id
+            firm_id = require_firm(actor).id
         return {"firm_id": firm_id, "classes": ids, "mode": mode}
 
     def plan(self, ctx, parsed, actor, now) -> Plan:
@@ -213,8 +215,8 @@ class InhouseRoster(ImportKind):
         for row in rows:
             v = row.values
             is_cpa = v["is_cpa"] == YES
-            found = rules.resolve_person(is_cpa, v.get("cert_number"), v["name"],
-                                         v.get("id_number"), firm_id, by_cert, by_id)
+            found = resolve_person(is_cpa, v.get("cert_number"), v["name"],
+                                   v.get("id_number"), firm_id, by_cert, by_id)
             column = {"cert_number": "证书编号", "id_number": "身份证号", "name": "姓名"}
             if found.person is None:
                 row.problems.append(Problem(row.number, column[found.field], found.problem))
@@ -329,7 +331,7 @@ class InhouseClasses(ImportKind):
     example = ("审计准则专题培训2027一期", "专业", "16.0", "2027-04-20", "2027-04-21", "公司会议室3021",
                "苗迈", "15019982611")
     rules = (
-        rules.LATE_CLASS,
+        LATE_CLASS,
         "职业道德、思政培训班需要单独上报，不与其他班级混合上报：每行一个培训班，培训类别填写专业、职业道德或思政之一。",
         "须已取得培训班所在年度审核通过的内培资格。",
         "同一文件中培训班名称与开始时间不能重复；全部无误才会导入。",
@@ -337,28 +339,31 @@ class InhouseClasses(ImportKind):
     done_endpoint = "InhouseClassesView.index"
 
     def authorize(self, actor) -> None:
-        if is_institute(actor) or FIRM_ADMIN not in role_names(actor):
+        if acting_firm_id(actor) is None:
             raise ForbiddenError("只有事务所管理员可以批量建班")
 
     def context(self, actor, params) -> dict:
-        return {"firm_id": firm_of(actor).id}
+        return {"firm_id": require_firm(actor).id}
 
     def plan(self, ctx, parsed, actor, now) -> Plan:
         headers = {c.key: c.header for c in self.columns}
         planned, seen = [], {}
         for row in parsed.valid_rows:
             v = row.values
-            data = rules.ClassInput(**{k: v[k] for k in ("name", "category", "hours",
-                                                          "start_date", "end_date", "address",
-                                                          "leader", "contact")})
+            data = ClassInput(**{k: v[k] for k in (
+                "name", "category", "hours", "start_date", "end_date", "address", "leader",
+                "contact")})
             try:
-                values = rules.clean_class(data, now)
-                if not rules.has_qualification(ctx["firm_id"], values["year"]):
+                values = clean_class(data, now)
+                if not has_qualification(ctx["firm_id"], values["year"]):
                     raise ValidationError(f"贵所尚无{values['year']}年度审核通过的内培资格，"
                                           f"不能上报该年度的培训班", "start_date")
-            except ValidationError as error:
-                row.problems.append(Problem(row.number, headers.get(error.field, "培训班名称"),
-                                            error.message))
+            except ValidationError as error:  # every mistake of the row, each in its column
+                found = error.errors if isinstance(error, FieldErrors) else [
+                    (error.field, error.message)]
+                for field, message in found:
+                    row.problems.append(Problem(row.number, headers.get(field, "培训班名称"),
+                                                message))
                 continue
             key = (values["name"], values["start_date"])
             if key in seen:
@@ -374,8 +379,9 @@ class InhouseClasses(ImportKind):
     def apply(self, ctx, data, actor, now, options) -> dict:
         for values in data["classes"]:
             start = dt.date.fromisoformat(values["start_date"])
-            if (start - rules.today(now)).days < rules.REPORT_DAYS:
-                raise ValidationError(f"培训班“{values['name']}”：{rules.LATE_CLASS}", "start_date")
+            if (start - today(now)).days < REPORT_DAYS:
+                raise ValidationError(f"培训班“{values['name']}”：{LATE_CLASS}",
+                                      "start_date")
             item = InhouseClass(
                 firm_id=ctx["firm_id"], status=ReviewStatus.PENDING, created_at=now,
                 created_by_id=getattr(actor, "id", None),
@@ -383,7 +389,7 @@ class InhouseClasses(ImportKind):
                    "end_date": dt.date.fromisoformat(values["end_date"])})
             db.session.add(item)
             db.session.flush()
-            rules.CLASS.start(item, actor, now, remark="批量建班")
+            CLASS.start(item, actor, now, remark="批量建班")
         return {"imported": len(data["classes"])}
 
     def done_message(self, result) -> str:

@@ -12,13 +12,18 @@ from app.extensions import db
 from app.models import (Firm, InhouseClass, InhouseQualification, InhouseRosterEntry,
                         InhouseYearReport, ReviewStatus)
 from app.workflows.core import files
+from app.workflows.core.acting import acts_for
 from app.workflows.core.commands import command
-from app.workflows.core.errors import ForbiddenError, ValidationError
+from app.workflows.core.errors import ForbiddenError, Problems, ValidationError
 from app.workflows.core.jobs import job
 from app.workflows.core.scoping import SystemActor, is_institute
-from app.workflows.inhouse.rules import (OWNER_REPORT, REPORT, ROSTER_DAYS, firm_admin, firm_of,
-                                         has_qualification, today)
+from app.workflows.inhouse.common import firm_admin, require_firm, today
+from app.workflows.inhouse.qualification import has_qualification
+from app.workflows.inhouse.roster import ROSTER_DAYS
 from app.workflows.messages import remind
+
+OWNER_REPORT = "inhouse_report"
+REPORT = files.doc_type("inhouse_year_report", "年终总结报告", ("doc", "docx", "pdf"), max_mb=10)
 
 CLOSE_MONTH_DAY = (1, 31)  # the report of year Y may be replaced until 31 January of Y+1
 WINDOW_WARNING_DAYS = 3
@@ -34,15 +39,11 @@ def report_file(report_id: int):
     return rows[-1] if rows else None
 
 
-@command
-def upload_report(actor, now, year, upload) -> InhouseYearReport:
-    firm = firm_of(actor)
+def _report_year(firm, year, now) -> int:
     try:
         year = int(year)
     except (TypeError, ValueError):
         raise ValidationError("请填写年度", "year") from None
-    if upload is None:
-        raise ValidationError("请选择年终总结报告文件", REPORT.name)
     local = today(now)
     if year > local.year or year < local.year - 1:
         raise ValidationError(f"只能上传{local.year - 1}或{local.year}年度的年终总结报告", "year")
@@ -51,6 +52,18 @@ def upload_report(actor, now, year, upload) -> InhouseYearReport:
                               f"不能再上传或替换年终总结报告", "year")
     if not has_qualification(firm.id, year):
         raise ValidationError(f"贵所{year}年度没有审核通过的内培资格，无需上传年终总结报告", "year")
+    return year
+
+
+@command
+def upload_report(actor, now, year, upload) -> InhouseYearReport:
+    firm = require_firm(actor)
+    problems = Problems()
+    with problems.field("year"):
+        year = _report_year(firm, year, now)
+    if upload is None:
+        problems.add(REPORT.name, "请选择年终总结报告文件")
+    problems.raise_any()
     report = db.session.scalars(select(InhouseYearReport).where(
         InhouseYearReport.firm_id == firm.id, InhouseYearReport.year == year)).first()
     if report is None:
@@ -67,12 +80,9 @@ def upload_report(actor, now, year, upload) -> InhouseYearReport:
 
 
 def _report_reader(actor, owner_id) -> bool:
-    from app.workflows.core.scoping import account_of
-
-    account = account_of(actor)
+    """The firm's admin reads its own report (staff read every file, files.readable)."""
     row = db.session.get(InhouseYearReport, owner_id)
-    return bool(row is not None and account is not None and account.person_id is None
-                and account.firm_id == row.firm_id)
+    return row is not None and acts_for(actor, row)
 
 
 # who may download this domain's files; its DOMAIN.file_owners lists it (create_app registers)
