@@ -33,8 +33,8 @@ def holder_id() -> str:
 
 
 def _tick(app, holder: str, lease_seconds: int, job_lease_seconds: int) -> None:
-    from app.extensions import db
     from app.workflows.core import jobs
+    from app.workflows.core.commands import abandon
 
     with app.app_context():
         try:
@@ -43,7 +43,7 @@ def _tick(app, holder: str, lease_seconds: int, job_lease_seconds: int) -> None:
                                  job_lease_seconds=job_lease_seconds):
                 log.info("job %s (%s): %s %s", run.job, run.trigger, run.outcome, run.counts)
         except Exception:  # noqa: BLE001 — a database hiccup must not kill the scheduler
-            db.session.rollback()
+            abandon()
             log.exception("scheduler tick failed")
 
 

@@ -32,6 +32,14 @@ def abandon() -> None:
         db.session.rollback()
 
 
+def release() -> None:
+    """End a read-only transaction outside a command (a long job that has read what it
+    needs and now writes in commands of its own, batch by batch)."""
+    if in_command():
+        raise RuntimeError("release() inside a command would end the command's transaction")
+    db.session.rollback()
+
+
 def in_command() -> bool:
     return _depth.get() > 0
 

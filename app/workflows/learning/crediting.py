@@ -14,7 +14,7 @@ from app import clock
 from app.extensions import db
 from app.models import (Course, Delivery, FeeStatus, InstituteChoice, LearningFee,
                         LessonProgress, Person, PersonType, ProgressStatus, SourceKind)
-from app.workflows.core.commands import command
+from app.workflows.core.commands import command, release
 from app.workflows.core.errors import DomainError
 from app.workflows.hours import ledger
 from app.workflows.learning.rules import PROGRESS, WAIT_FEE, WAIT_REQUIRED
@@ -123,7 +123,7 @@ def credit_due(actor, now) -> dict:
     keys = list(learners)
     for start in range(0, len(keys), 500):
         found.update(gates(keys[start:start + 500]))
-    db.session.rollback()  # read-only so far: the writes go in batches of whole learners
+    release()  # read-only so far: the writes go in batches of whole learners
     batches, batch = [], []
     for key, rows in learners.items():
         countable = []

@@ -122,9 +122,9 @@ def report_completion(actor, now, *, cert_number, year, course_code,
                          status=ProgressStatus.TO_EVALUATE, completed_at=moment)
     db.session.add(row)
     try:
-        db.session.flush()
+        with db.session.begin_nested():  # a savepoint: only this row is undone
+            db.session.flush()
     except IntegrityError:  # the same lesson posted twice at the same moment
-        db.session.rollback()
         raise ValidationError("该课程的完成记录正在报送，请稍后重试") from None
     PROGRESS.start(row, actor, now, remark="会计学院报送：课程已学完", event="complete")
     return row

@@ -48,9 +48,9 @@ def choose_institute(actor, now, institute_id) -> InstituteChoice:
         body += (f"请缴纳学习费用{target.fee:.2f}元；协会确认收款后，已学完并评价的课程"
                  f"于次日计入学时。")
     try:
-        db.session.flush()
+        with db.session.begin_nested():  # a savepoint: only this choice is undone
+            db.session.flush()
     except IntegrityError:
-        db.session.rollback()
         raise ValidationError(f"您已选择{year}年度的学习学院。{LOCKED}", "institute") from None
     fee = fee_of(person.id, year)
     if fee is not None:
