@@ -25,6 +25,7 @@ from app.workflows.core.identifiers import (clean_name, validate_cert_number, va
                                             validate_mobile)
 from app.workflows.core.scoping import account_of, get_scoped, is_institute, role_names
 from app.workflows.core.states import Guard, Machine, T, Who, institute
+from app.workflows.core.institute import identity
 from app.workflows.messages import notify
 from app.workflows.registration import requirements
 from app.workflows.registration import types as TY
@@ -33,7 +34,6 @@ S = CaseStatus
 VALID_DAYS = 30
 OWNER_KIND = "registration_case"
 DOCUMENT = files.doc_type("registration_document", "业务办理材料", ("jpg", "png", "pdf"), max_mb=5)
-ADDRESS = "北京注协会员服务部（北京市海淀区西四环中路16号院7号楼602室）"
 
 
 # --- who files ---------------------------------------------------------------------------
@@ -471,7 +471,7 @@ def submit(actor, now, case_id, remark=None) -> RegistrationCase:
     case.submitted_at = now
     for document in case.documents:
         document.reject_reason = None
-    tell([case], f"您提交的{who_and_what([case])}业务申请已提交，请等待北注协审核。", now)
+    tell([case], f"您提交的{who_and_what([case])}业务申请已提交，请等待{identity().abbreviation}审核。", now)
     return case
 
 
@@ -544,7 +544,7 @@ def handle(actor, now, case_id, remark=None) -> RegistrationCase:
 def make_certificate(actor, now, case_id, remark=None) -> RegistrationCase:
     case = get_case(actor, case_id)
     MACHINE.fire(case, "make_certificate", actor, now, remark=remark)
-    tell([case], f"请事务所或注师本人到{ADDRESS}领取{who_and_what([case])}业务的注册会计师证书。",
+    tell([case], f"请事务所或注师本人到{identity().service_desk}（{identity().address}）领取{who_and_what([case])}业务的注册会计师证书。",
          now)
     return case
 

@@ -23,6 +23,7 @@ from app.models import (Account, Firm, Person, PersonStatus, PersonTransfer, Tra
 from app.roles import FIRM_ADMIN
 from app.workflows.core.commands import command
 from app.workflows.core.errors import ForbiddenError
+from app.workflows.core.institute import identity
 from app.workflows.core.scoping import SystemActor, account_of, get_scoped, is_institute, role_names
 from app.workflows.core.states import Guard, Machine, T, Who, institute, system
 from app.workflows.core.sms import mask_mobile, send_sms
@@ -93,7 +94,7 @@ def request_many(actor, now: dt.datetime, firm: Firm, rows: list[dict]) -> int:
                 f"如非本人所知，请拒绝并联系协会。")
         _notify([_person_user(person)], "【人员转入确认】" + firm.name, text, now, link=LINK)
         if person.phone:
-            send_sms(person.phone, f"【北京注协】{text}", now)
+            send_sms(person.phone, identity().sms_prefix + text, now)
     return created
 
 
@@ -219,7 +220,6 @@ __all__ = ["approve", "can_confirm_itself", "confirm", "decline", "effective_sta
 
 
 from app.workflows.core.jobs import job  # noqa: E402  (the registry imports workflows lazily)
-
 
 @job("expire_transfers", schedule="daily:01:10", description="将逾期未确认的人员转入申请记为已过期",
      labels={"expired": "已过期"})
