@@ -22,10 +22,11 @@ class ApplicationKind:
 
 
 class ApplicationStatus:
-    PENDING = "未确认"
-    CONFIRMED = "已确认"
-    REFUSED = "不予确认"
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    REFUSED = "refused"
     ALL = (PENDING, CONFIRMED, REFUSED)
+    LABELS = {PENDING: "未确认", CONFIRMED: "已确认", REFUSED: "不予确认"}
 
 
 class HourApplication(Model):
@@ -35,6 +36,7 @@ class HourApplication(Model):
     __label__ = "学时申请"  # how the audit log names it
 
     __tablename__ = "hour_application"
+    __labels__ = {"status": ApplicationStatus.LABELS}  # the codes' words
     __table_args__ = (
         Index("ix_hour_application_person_year", "person_id", "year"),
         Index("ix_hour_application_year_status", "year", "status"),
@@ -52,7 +54,8 @@ class HourApplication(Model):
     hours: Mapped[Optional[Decimal]] = mapped_column(Numeric(6, 1))
     category: Mapped[str] = mapped_column(String(8), nullable=False, default="专业课")
     remark: Mapped[Optional[str]] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(8), nullable=False, default=ApplicationStatus.PENDING)
+    status: Mapped[str] = mapped_column(String(16), nullable=False,
+                                        default=ApplicationStatus.PENDING)
     reason: Mapped[Optional[str]] = mapped_column(String(200))  # 不予确认 / 撤销 reason
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     submitted_by_id: Mapped[Optional[int]] = mapped_column()

@@ -16,17 +16,19 @@ from app.models.types import UTCDateTime
 
 
 class ReviewStatus:
-    PENDING = "未审核"
-    APPROVED = "审核通过"
-    REJECTED = "审核未通过"
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
     ALL = (PENDING, APPROVED, REJECTED)
+    LABELS = {PENDING: "未审核", APPROVED: "审核通过", REJECTED: "审核未通过"}
 
 
 class EntryStatus:
-    ENROLLED = "已报名"
-    APPROVED = "审核通过"
-    REJECTED = "审核未通过"
+    ENROLLED = "enrolled"
+    APPROVED = "approved"
+    REJECTED = "rejected"
     ALL = (ENROLLED, APPROVED, REJECTED)
+    LABELS = {ENROLLED: "已报名", APPROVED: "审核通过", REJECTED: "审核未通过"}
 
 
 class Acquisition:
@@ -42,6 +44,7 @@ class InhouseQualification(Model):
     __label__ = "内培资格申请"  # how the audit log names it
 
     __tablename__ = "inhouse_qualification"
+    __labels__ = {"status": ReviewStatus.LABELS}  # the codes' words
     __table_args__ = (UniqueConstraint("firm_id", "year", name="uq_inhouse_qualification"),)
     __scope__ = Scope(firm="firm_id")
 
@@ -49,7 +52,7 @@ class InhouseQualification(Model):
     firm_id: Mapped[int] = mapped_column(ForeignKey("firm.id"), nullable=False, index=True)
     firm: Mapped[Firm] = relationship(Firm)
     year: Mapped[int] = mapped_column(Integer, nullable=False)
-    status: Mapped[str] = mapped_column(String(8), nullable=False, default=ReviewStatus.PENDING)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=ReviewStatus.PENDING)
     remark: Mapped[Optional[str]] = mapped_column(String(200))
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     submitted_by_id: Mapped[Optional[int]] = mapped_column()
@@ -67,6 +70,7 @@ class InhouseClass(Model):
     __label__ = "内部培训班"  # how the audit log names it
 
     __tablename__ = "inhouse_class"
+    __labels__ = {"status": ReviewStatus.LABELS}  # the codes' words
     __table_args__ = (Index("ix_inhouse_class_firm_year", "firm_id", "year"),)
     __scope__ = Scope(firm="firm_id")
 
@@ -82,7 +86,7 @@ class InhouseClass(Model):
     address: Mapped[str] = mapped_column(String(200), nullable=False)
     leader: Mapped[str] = mapped_column(String(64), nullable=False)
     contact: Mapped[str] = mapped_column(String(32), nullable=False)
-    status: Mapped[str] = mapped_column(String(8), nullable=False, default=ReviewStatus.PENDING)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=ReviewStatus.PENDING)
     remark: Mapped[Optional[str]] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     created_by_id: Mapped[Optional[int]] = mapped_column()
@@ -101,6 +105,7 @@ class InhouseRosterEntry(Model):
     __label__ = "内培学员名单"  # how the audit log names it
 
     __tablename__ = "inhouse_roster_entry"
+    __labels__ = {"status": EntryStatus.LABELS}  # the codes' words
     __table_args__ = (
         UniqueConstraint("class_id", "person_key", name="uq_inhouse_roster_person"),
         Index("ix_inhouse_roster_status", "status"),
@@ -122,7 +127,7 @@ class InhouseRosterEntry(Model):
     person_id: Mapped[Optional[int]] = mapped_column(ForeignKey("person.id"), index=True)
     person: Mapped[Optional[Person]] = relationship(Person)
     person_key: Mapped[str] = mapped_column(String(24), nullable=False)
-    status: Mapped[str] = mapped_column(String(8), nullable=False, default=EntryStatus.ENROLLED)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=EntryStatus.ENROLLED)
     remark: Mapped[Optional[str]] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     created_by_id: Mapped[Optional[int]] = mapped_column()

@@ -72,7 +72,7 @@ def test_output_refuse_edit_refile_confirm_credits_hours(w):
     rules.revoke(staff, NOW, row.id, remark="重复申请")
     assert db.session.query(HourRecord).count() == 0
     assert _year(person).obtained == Decimal("0.0")
-    assert db.session.get(HourApplication, row.id).status == "未确认"
+    assert db.session.get(HourApplication, row.id).status == ApplicationStatus.PENDING
 
 
 def test_output_rates_and_caps(w):

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from flask_appbuilder.security.sqla.models import User
 
+from app.models import ProgressStatus
 from app.extensions import db
 from app.models import (HourRecord, InstituteChoice, LearningFee, LearningInstitute,
                         LessonProgress, Message, Person, SourceKind, StatusHistory)
@@ -153,7 +154,7 @@ def test_bad_lms_values_are_named(w):
     with pytest.raises(ValidationError, match="不能早于完成时间"):
         lms.report_evaluation(reporter, NOW, **base, score=5,
                                 evaluated_at=(NOW - DAY).isoformat())
-    assert db.session.query(LessonProgress).one().status == "待评价"
+    assert db.session.query(LessonProgress).one().status == ProgressStatus.TO_EVALUATE
 
 
 def test_next_day_run_credits_each_evaluated_lesson_once(w):
@@ -177,7 +178,7 @@ def test_next_day_run_credits_each_evaluated_lesson_once(w):
     assert rules.credit_due(SYSTEM, NOW + 5 * DAY)["credited"] == 0
     assert _records(person) == 1
     assert _online(person) == Decimal("4.0")
-    row = db.session.query(LessonProgress).filter_by(status="已计学时").one()
+    row = db.session.query(LessonProgress).filter_by(status=ProgressStatus.CREDITED).one()
     assert [h.to_state for h in rules.PROGRESS.history(row)] == ["待评价", "已评价", "已计学时"]
     # the unevaluated lesson waits; evaluated later, it is credited by a later run
     lms.report_evaluation(_user(extra.lms_b), NOW + 2 * DAY, cert_number="110100010001",

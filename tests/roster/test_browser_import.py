@@ -16,6 +16,7 @@ import re
 
 from openpyxl import load_workbook
 
+from app.models import PersonStatus
 from app.roles import MEMBER
 from tests.helpers import PASSWORD, id_number, make_firm, make_person, make_user
 from tests.browser import browser_page, require_chromium as _require_chromium
@@ -231,7 +232,7 @@ def test_firm_admin_imports_staff_roster_through_template_preview_and_commit(app
             assert [role.name for role in account.user.roles] == [MEMBER]
         assert db.session.query(Person).filter_by(phone=BAD_MOBILE).count() == 0
         zhou_er = db.session.get(Person, current_ids["周二"])
-        assert zhou_er.position == "项目经理" and zhou_er.status == "正常"
+        assert zhou_er.position == "项目经理" and zhou_er.status == PersonStatus.ACTIVE
         assert db.session.query(User).filter(User.username.like("kj%")).count() == 5
         for pid in outsider_ids:
             outsider = db.session.get(Person, pid)

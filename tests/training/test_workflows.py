@@ -7,6 +7,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from app.models import PersonStatus
+from app.models import EnrollmentStatus
 from app.extensions import db
 from app.models import (Enrollment, HourRecord, HourYearTotal, Message, Person, PersonType,
                         StatusHistory, TrainingClass, WaitlistEntry)
@@ -131,7 +133,7 @@ def _cpas(app_world, count, firm):
     for n in range(count):
         person = Person(person_type=PersonType.CPA, name=f"注师{n}", firm_id=firm,
                         phone=f"1370000{n:04d}", cert_number=f"1101000{n:05d}", gender="女",
-                        position="审计员", status="正常")
+                        position="审计员", status=PersonStatus.ACTIVE)
         db.session.add(person)
         db.session.flush()
         ids.append(person.id)
@@ -174,7 +176,7 @@ def test_a_member_enrolls_itself(ctx, world, cls):
     assert (row.person_id, row.name, row.channel, row.firm_id) == (
         world.a_people[0], "张一", "本人", world.a.id)
     rows = {r.item.id: r for r in classes.catalogue(member, NOW)}
-    assert rows[cls].own_status == "未审核" and rows[cls].own == 1
+    assert rows[cls].own_status == EnrollmentStatus.PENDING and rows[cls].own == 1
     with pytest.raises(ForbiddenError):
         enrollment.enroll(member, NOW, cls, form())  # nobody else
     with pytest.raises(ForbiddenError):
@@ -210,7 +212,7 @@ def test_staff_review_one_or_many_through_the_machine(ctx, world, cls):
         review.decide_many(staff, NOW, "approve", [rows[1].id, rows[0].id])
     assert "人0" in error.value.message and "本次未处理任何人" in error.value.message
     db.session.expire_all()
-    assert db.session.get(Enrollment, rows[1].id).status == "未审核"
+    assert db.session.get(Enrollment, rows[1].id).status == EnrollmentStatus.PENDING
     assert review.decide_many(staff, NOW, "approve", [rows[1].id, rows[2].id]) == 2
     states = [db.session.get(Enrollment, r.id).status for r in rows]
     assert states == ["审核未通过", "审核通过", "审核通过"]

@@ -17,6 +17,7 @@ from app.views.inhouse.common import (CATEGORY_CHOICES, MENU_CLASSES, NOTES, PAG
 from app.workflows.core.errors import DomainError, NotFoundError
 from app.workflows.core.scoping import is_institute, scoped_select
 from app.workflows.inhouse import importing, rules
+from app.workflows.core.labels import code_of
 
 
 class ClassPages:
@@ -28,7 +29,7 @@ class ClassPages:
         query = scoped_select(InhouseClass, user)
         year = _int_arg("year")
         name = _text_arg("name", 100)
-        status = request.args.get("status") or ""
+        status = code_of(ReviewStatus.LABELS, request.args.get("status") or "")
         start_from, start_to = (_date_arg("start_from"), _date_arg("start_to"))
         if year:
             query = query.where(InhouseClass.year == year)
@@ -62,7 +63,7 @@ class ClassPages:
                                    .limit(500)).all() if institute else []
         return self.render_template(
             "inhouse/classes.html", title=MENU_CLASSES, **listed.args(), counts=counts,
-            notes=NOTES, statuses=ReviewStatus.ALL, years=years, args=args, hours=_hours,
+            notes=NOTES, statuses=ReviewStatus.LABELS, years=years, args=args, hours=_hours,
             institute=institute, categories=dict(CATEGORY_CHOICES), firms=firms,
             missing_qualification=firm is not None and not rules.has_qualification(firm.id, year),
             page_link=lambda p: url_for(".index", **{**args, "page": p}), year=year)

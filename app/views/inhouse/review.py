@@ -19,6 +19,7 @@ from app.workflows.core.errors import DomainError, NotFoundError
 from app.workflows.core.scoping import scoped_select
 from app.workflows.inhouse import reports, rules
 from app.workflows.inhouse.review import REVIEW_KINDS, review_many
+from app.workflows.core.labels import code_of
 
 
 REVIEW_LABELS = {"qualification": "内培资格申请", "class": "培训班", "entry": "学员名单"}
@@ -67,7 +68,7 @@ class InhouseReviewView(BaseView):
         return send_table(fmt, rows, f"{MENU_REPORTS}_{year}", sheet=MENU_REPORT)
 
     def _statuses(self, kind):
-        return EntryStatus.ALL if kind == "entry" else ReviewStatus.ALL
+        return EntryStatus.LABELS if kind == "entry" else ReviewStatus.LABELS
 
     @expose("/")
     @expose("/<string:kind>/")
@@ -81,7 +82,8 @@ class InhouseReviewView(BaseView):
         year = _int_arg("year")
         status = request.args.get("status")
         if status is None:
-            status = self._statuses(kind)[0]
+            status = next(iter(self._statuses(kind)))
+        status = code_of(self._statuses(kind), status)  # words or code
         query = scoped_select(model, user)
         if kind == "entry":
             query = query.join(InhouseClass, InhouseClass.id == InhouseRosterEntry.class_id)

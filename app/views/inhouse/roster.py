@@ -16,6 +16,8 @@ from app.workflows.core.errors import DomainError, NotFoundError
 from app.workflows.core.scoping import is_institute, scoped_select
 from app.workflows.core.sheets import XlsxWriter, csv_chunks
 from app.workflows.inhouse import rules
+from app.workflows.core.labels import label
+from app.workflows.core.labels import code_of
 
 
 class RosterPages:
@@ -32,7 +34,7 @@ class RosterPages:
             value = _text_arg(arg)
             if value:
                 query = query.where(column.like(_like(value), escape="\\"))
-        status = request.args.get("status") or ""
+        status = code_of(EntryStatus.LABELS, request.args.get("status") or "")
         if status in EntryStatus.ALL:
             query = query.where(InhouseRosterEntry.status == status)
         return query.order_by(InhouseRosterEntry.created_at.desc(), InhouseRosterEntry.id.desc())
@@ -51,7 +53,7 @@ class RosterPages:
         args = request.args.to_dict()
         return self.render_template(
             "inhouse/roster.html", title=f"学员名单：{item.name}", item=item, **listed.args(),
-            statuses=EntryStatus.ALL, args=args, hours=_hours,
+            statuses=EntryStatus.LABELS, args=args, hours=_hours,
             local_time=clock.display, institute=is_institute(user),
             window=rules.roster_open(item, now()),
             page_link=lambda p: url_for(".roster", pk=pk, **{**args, "page": p}))
@@ -63,7 +65,7 @@ class RosterPages:
         def rows():
             for number, e in enumerate(entries, start=1):
                 yield [number, e.name, "是" if e.is_cpa else "否", e.id_number or "",
-                       e.cert_number or "", e.level, e.acquisition, e.status, _hours(e.hours),
+                       e.cert_number or "", e.level, e.acquisition, label(e), _hours(e.hours),
                        clock.display(e.created_at)]
         name = f"学员名单_{item.name}"
         if fmt == "csv":

@@ -14,6 +14,7 @@ from app.views.core.machines import MachineVerbsMixin
 from app.views.core.scoping import ScopedModelRestApi, now
 from app.workflows.core.errors import DomainError
 from app.workflows.learning import lms, rules
+from app.workflows.core.labels import label
 
 
 class LessonProgressApi(ScopedModelRestApi):
@@ -47,7 +48,7 @@ class LessonProgressApi(ScopedModelRestApi):
         message = {rules.ProgressStatus.TO_EVALUATE: "已记录学完，待学员评价",
                    rules.ProgressStatus.EVALUATED: "已记录评价，次日计入学时",
                    rules.ProgressStatus.CREDITED: "该课程已计入学时"}[row.status]
-        return self.response(200, id=row.id, status=row.status, message=message,
+        return self.response(200, id=row.id, status=label(row), message=message,
                              completed_at=clock.display(row.completed_at),
                              evaluated_at=clock.display(row.evaluated_at))
 

@@ -38,7 +38,7 @@ class LearningView(BaseView):
         if is_institute(current_user()):  # staff: 网络学习概况
             return self.render_template(
                 "learning/summary.html", title="网络学习概况", rows=rules.summary(year),
-                years=years, year=year, states=ProgressStatus.ALL)
+                years=years, year=year, states=ProgressStatus.LABELS)
         try:
             person = rules.learner_of(current_user())
         except DomainError as error:  # e.g. 其他从业人员: the menu is shared, say why
@@ -51,7 +51,7 @@ class LearningView(BaseView):
             this_year=years[0], institutes=institutes,
             counts=rules.required_count([i.id for i in institutes], year),
             courses={i.id: rules.courses_of(i.id, year) for i in institutes},
-            local_time=clock.display, locked=rules.LOCKED,
+            local_time=clock.display, locked=rules.LOCKED, states=ProgressStatus.LABELS,
             payment=rules.payment_instructions(view.fee) if view.fee is not None else None)
 
     @expose("/choose", methods=["POST"])

@@ -11,6 +11,7 @@ from app.views.core.machines import MachineVerbsMixin
 from app.views.core.scoping import ScopedModelRestApi, now
 from app.workflows.core.errors import DomainError, ValidationError
 from app.workflows.registration import booking, cases, types as TY
+from app.workflows.core.labels import label
 
 
 # ---- REST ------------------------------------------------------------------------------------
@@ -109,7 +110,7 @@ class AppointmentApi(MachineVerbsMixin, ScopedModelRestApi):
             return self._error(error)
         return self.response(201, id=appointment.id, day=appointment.day.isoformat(),
                              start=appointment.start, seats=appointment.seats,
-                             status=appointment.status)
+                             status=label(appointment))
 
     @expose("/slots", methods=["GET"])
     @protect()
@@ -159,4 +160,4 @@ class AppointmentApi(MachineVerbsMixin, ScopedModelRestApi):
         except DomainError as error:
             return self._error(error)
         return self.response(200, id=appointment.id, day=appointment.day.isoformat(),
-                             start=appointment.start, status=appointment.status)
+                             start=appointment.start, status=label(appointment))

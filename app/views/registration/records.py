@@ -14,6 +14,8 @@ from app.views.registration.common import (MENU_APPOINTMENTS, MENU_RECORDS, PAGE
 from app.workflows.core.errors import DomainError
 from app.workflows.core.scoping import is_institute
 from app.workflows.registration import booking, cases, types as TY
+from app.workflows.core.labels import label
+from app.workflows.core.labels import code_of, label
 
 
 class RecordPages:
@@ -30,7 +32,8 @@ class RecordPages:
         return self.render_template(
             "registration/records.html", title=MENU_RECORDS, **listed.args(), problems=problems,
             types=TY.ALL, args=args, institute=institute,
-            statuses=[s for s in CaseStatus.ALL if not (institute and s == CaseStatus.DRAFT)],
+            statuses={s: words for s, words in CaseStatus.LABELS.items()
+                      if not (institute and s == CaseStatus.DRAFT)},
             waiting=lambda c: cases.waiting_days(c, now()), local=clock.display,
             page_link=lambda p: url_for(".records", **{**args, "page": p}))
 
@@ -47,7 +50,7 @@ class RecordPages:
             yield header
             for c in db.session.scalars(statement):
                 yield [c.case_type, c.name, c.cert_number or "", c.id_number or "",
-                       c.firm.name if c.firm else "协会代管", c.status,
+                       c.firm.name if c.firm else "协会代管", label(c),
                        clock.display(c.submitted_at), clock.display(c.approved_at),
                        clock.display(cases.deadline(c))]
         return send_table(fmt, rows(), MENU_RECORDS, sheet=MENU_RECORDS)
@@ -56,7 +59,7 @@ class RecordPages:
     @has_access
     def appointments(self):
         statement = booking.appointments_select(g.user)
-        status = request.args.get("status") or ""
+        status = code_of(AppointmentStatus.LABELS, request.args.get("status") or "")
         if status in AppointmentStatus.ALL:
             statement = statement.where(Appointment.status == status)
         listed = paged(statement.order_by(Appointment.day.desc(), Appointment.start.desc()),
@@ -66,7 +69,7 @@ class RecordPages:
         return self.render_template(
             "registration/appointments.html", title=MENU_APPOINTMENTS, **listed.args(),
             today=today,
-            weekday=booking.weekday_label, statuses=AppointmentStatus.ALL, args=args,
+            weekday=booking.weekday_label, statuses=AppointmentStatus.LABELS, args=args,
             page_link=lambda p: url_for(".appointments", **{**args, "page": p}))
 
     @expose("/appointments/<int:pk>")

@@ -16,6 +16,7 @@ from app.views.training.common import HANDOUT_LIMIT, MENU_ADMIN, _helpers, _ids,
 from app.workflows.core.errors import DomainError
 from app.workflows.hours.rules import fmt
 from app.workflows.training import classes, enrollment, exports, review, waitlist
+from app.workflows.core.labels import code_of
 
 
 # --- 培训班管理 (staff) -------------------------------------------------------------------
@@ -89,7 +90,7 @@ class TrainingAdminView(BaseView):
     def detail(self, pk):
         actor, moment = current_user(), now()
         item = classes.get_class(actor, pk)
-        status = request.args.get("status") or ""
+        status = code_of(EnrollmentStatus.LABELS, request.args.get("status") or "")
         rows = enrollment.firm_roster(actor, item.id)
         if status in EnrollmentStatus.ALL:
             rows = [r for r in rows if r.status == status]
@@ -98,7 +99,7 @@ class TrainingAdminView(BaseView):
         row = classes.catalogue(actor, moment, class_ids=[item.id])[0]
         return self.render_template(
             "training/admin_detail.html", title=item.name, item=item, row=row, rows=rows,
-            firms=firms, status=status, statuses=EnrollmentStatus.ALL,
+            firms=firms, status=status, statuses=EnrollmentStatus.LABELS,
             results=TrainingResult.ALL, started=classes.class_started(item, moment),
             files=classes.handouts_of([item.id])[item.id],
             waiting=waitlist.entries(actor, moment, item.id),

@@ -10,6 +10,7 @@ from app.views.core.args import json_body as _body
 from app.views.core.machines import MachineVerbsMixin
 from app.views.core.scoping import ScopedModelRestApi, now
 from app.workflows.core.errors import DomainError, NotFoundError, ValidationError
+from app.workflows.core.labels import label
 from app.workflows.training import classes, enrollment, review, waitlist
 
 
@@ -117,7 +118,7 @@ class EnrollmentApi(MachineVerbsMixin, ScopedModelRestApi):
             return self.response(404, message=error.message)
         except DomainError as error:
             return _json_error(self, error)
-        return self.response(201, id=row.id, status=row.status)
+        return self.response(201, id=row.id, status=label(row))
 
     def delete_headless(self, pk):
         try:
@@ -193,7 +194,7 @@ class WaitlistEntryApi(ScopedModelRestApi):
             return self.response(404, message=error.message)
         except DomainError as error:
             return _json_error(self, error)
-        return self.response(201, id=entry.id, state=waitlist.MACHINE.state(entry, now()))
+        return self.response(201, id=entry.id, state=label(entry, now=now()))
 
     @expose("/<int:pk>/accept", methods=["POST"])
     @protect()
@@ -221,7 +222,7 @@ class WaitlistEntryApi(ScopedModelRestApi):
             return self.response_404()
         except DomainError as error:
             return _json_error(self, error)
-        return self.response(200, enrollment_id=row.id, status=row.status)
+        return self.response(200, enrollment_id=row.id, status=label(row))
 
     @expose("/<int:pk>/decline", methods=["POST"])
     @protect()
@@ -244,4 +245,4 @@ class WaitlistEntryApi(ScopedModelRestApi):
             return self.response_404()
         except DomainError as error:
             return _json_error(self, error)
-        return self.response(200, id=entry.id, state=waitlist.MACHINE.state(entry, now()))
+        return self.response(200, id=entry.id, state=label(entry, now=now()))

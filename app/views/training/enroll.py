@@ -250,7 +250,8 @@ class TrainingView(BaseView):
             "training/waitlist.html", title=MENU_WAITLIST, entries=entries, moment=moment,
             state=lambda e: waitlist.MACHINE.state(e, moment),
             position=lambda e: places.get(e.id, 0),
-            offered=waitlist.OFFERED, waiting=waitlist.WAITING, **_helpers())
+            offered=waitlist.OFFERED, waiting=waitlist.WAITING, labels=waitlist.LABELS,
+            **_helpers())
 
     @expose("/classes/<int:pk>/waitlist", methods=["POST"])
     @has_access

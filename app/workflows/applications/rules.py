@@ -31,6 +31,7 @@ from app.workflows.core.states import Machine, T, institute, not_institute
 from app.workflows.hours import ledger
 from app.workflows.hours.rules import fmt_min
 from app.workflows.messages import notify, recipients
+from app.workflows.core.labels import label
 
 OWNER = "hour_application"
 PROOF = files.doc_type("hour_application_proof", "证明材料",
@@ -86,7 +87,7 @@ MACHINE = Machine("hour_application", HourApplication, [
       who=not_institute),
     T("revoke", ApplicationStatus.CONFIRMED, ApplicationStatus.PENDING, "撤销确认",
       who=institute, remark=True),
-])
+], labels=ApplicationStatus.LABELS)
 EDITABLE = (ApplicationStatus.PENDING, ApplicationStatus.REFUSED)
 
 
@@ -287,7 +288,7 @@ def update_application(actor, now, pk, data: ApplicationInput, uploads=(),
     """修改: only while 未确认 or 不予确认; saving a refused application files it again."""
     row = _own(actor, pk)
     if row.status not in EDITABLE:
-        raise ValidationError(f"该申请{row.status}，不能修改", "status")
+        raise ValidationError(f"该申请{label(row)}，不能修改", "status")
     data.kind = row.kind  # the kind of an application does not change
     values = clean(data, now)
     _check_year_limits(row.person_id, values, exclude_id=row.id)
@@ -323,7 +324,7 @@ def delete_application(actor, now, pk) -> None:
     """删除: only while 未确认 or 不予确认 (nothing credited yet)."""
     row = _own(actor, pk)
     if row.status not in EDITABLE:
-        raise ValidationError(f"该申请{row.status}，不能删除", "status")
+        raise ValidationError(f"该申请{label(row)}，不能删除", "status")
     for stored in attachments_of([row.id]).get(row.id, []):
         files.remove(stored)
     db.session.delete(row)

@@ -32,6 +32,7 @@ from app.workflows.core.scoping import account_of, get_scoped, is_institute, rol
 from app.workflows.core.states import Guard, Machine, T, institute, not_institute
 from app.workflows.hours import ledger
 from app.workflows.messages import notify, recipients
+from app.workflows.core.labels import label
 
 REPORT_DAYS = 7
 ROSTER_DAYS = 15
@@ -115,19 +116,19 @@ QUALIFICATION = Machine("inhouse_qualification", InhouseQualification, [
     T("reject", ReviewStatus.PENDING, ReviewStatus.REJECTED, "审核未通过", who=institute,
       remark=True),
     T("resubmit", ReviewStatus.REJECTED, ReviewStatus.PENDING, "修改后重新提交", who=not_institute),
-])
+], labels=ReviewStatus.LABELS)
 CLASS = Machine("inhouse_class", InhouseClass, [
     T("approve", ReviewStatus.PENDING, ReviewStatus.APPROVED, "审核通过", who=institute),
     T("reject", ReviewStatus.PENDING, ReviewStatus.REJECTED, "审核未通过", who=institute,
       remark=True),
     T("resubmit", ReviewStatus.REJECTED, ReviewStatus.PENDING, "修改后重新提交", who=not_institute),
-])
+], labels=ReviewStatus.LABELS)
 ENTRY = Machine("inhouse_roster_entry", InhouseRosterEntry, [
     T("approve", EntryStatus.ENROLLED, EntryStatus.APPROVED, "审核通过", who=institute,
       guards=[Guard("class_approved", _class_approved), Guard("class_ended", _class_ended)]),
     T("reject", (EntryStatus.ENROLLED, EntryStatus.APPROVED), EntryStatus.REJECTED, "审核未通过",
       who=institute, remark=True),
-])
+], labels=EntryStatus.LABELS)
 
 
 # --- 内培资格申请 ------------------------------------------------------------------------------
@@ -513,7 +514,7 @@ def update_entry(actor, now, pk, data: EntryInput) -> InhouseRosterEntry:
     firm_of(actor)
     entry = load_entry(actor, pk)
     if entry.status != EntryStatus.ENROLLED:
-        raise ValidationError(f"该学员已{entry.status}，不能修改", "status")
+        raise ValidationError(f"该学员已{label(entry)}，不能修改", "status")
     values = clean_entry(entry.inhouse_class, data)
     _not_twice(entry.inhouse_class, values["person_key"], entry.id)
     for key, value in values.items():
@@ -529,7 +530,7 @@ def delete_entry(actor, now, pk) -> None:
     if not is_institute(actor):
         firm_of(actor)
         if entry.status != EntryStatus.ENROLLED:
-            raise ValidationError(f"该学员已{entry.status}，不能删除", "status")
+            raise ValidationError(f"该学员已{label(entry)}，不能删除", "status")
     ledger.withdraw(actor, now, SourceKind.INHOUSE_ROSTER, entry.id)
     db.session.delete(entry)
 

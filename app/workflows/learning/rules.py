@@ -57,11 +57,11 @@ PROGRESS = Machine("lesson_progress", LessonProgress, [
     T("credit", ProgressStatus.EVALUATED, ProgressStatus.CREDITED, "计入学时", who=system),
     T("uncredit", ProgressStatus.CREDITED, ProgressStatus.EVALUATED, "撤销计入学时",
       who=staff_or_system, remark=True),
-])
+], labels=ProgressStatus.LABELS)
 FEE = Machine("learning_fee", LearningFee, [
     T("mark_paid", FeeStatus.UNPAID, FeeStatus.PAID, "确认收款", who=institute),
     T("unmark_paid", FeeStatus.PAID, FeeStatus.UNPAID, "撤销收款", who=institute, remark=True),
-])
+], labels=FeeStatus.LABELS)
 
 
 def this_year(now) -> int:

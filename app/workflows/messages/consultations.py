@@ -42,7 +42,7 @@ MACHINE = Machine("consultation", Consultation, [
     T("reply", OPEN, ConsultationStatus.AWAITING_USER, "回复", who=institute),
     T("reply", OPEN, ConsultationStatus.AWAITING_INSTITUTE, "回复", who=not_institute),
     T("close", OPEN, ConsultationStatus.CLOSED, "办结", who=the_starter),
-])
+], labels=ConsultationStatus.LABELS)
 
 
 def _author_name(actor) -> str:

@@ -36,6 +36,7 @@ from app.workflows.messages import channels, remind
 from app.workflows.messages.channels import MAIL
 from app.workflows.registration import cases as C
 from app.workflows.registration import types as TY
+from app.workflows.core.labels import label
 
 A = AppointmentStatus
 DAYS_AHEAD = 7
@@ -62,7 +63,7 @@ MACHINE = Machine("appointment", Appointment, [
     T("cancel", A.BOOKED, A.CANCELLED, "取消", who=filer_or_institute, guards=[before_the_day]),
     T("check_in", A.BOOKED, A.DONE, "签到办理", who=institute),
     T("no_show", A.BOOKED, A.NO_SHOW, "未到场", who=system_or_institute),
-])
+], labels=AppointmentStatus.LABELS)
 
 
 # --- the calendar ------------------------------------------------------------------------------
@@ -204,7 +205,7 @@ def _cases(actor, case_ids) -> list[RegistrationCase]:
         if not (is_institute(actor) or C.is_filer_of(actor, case)):
             raise ForbiddenError(f"{case.name}的{case.case_type}业务由提交该业务的事务所或注册会计师本人预约")
         if case.status != CaseStatus.APPROVED:
-            raise ValidationError(f"{case.name}的{case.case_type}业务当前状态为“{case.status}”，"
+            raise ValidationError(f"{case.name}的{case.case_type}业务当前状态为“{label(case)}”，"
                                   f"不能预约", "cases")
     return found
 
@@ -338,7 +339,7 @@ def reschedule(actor, now, appointment_id, day, start) -> Appointment:
     """改约: the new seats are taken first; a full slot leaves the old booking untouched."""
     appointment = get_appointment(actor, appointment_id)
     if appointment.status != A.BOOKED:
-        raise ValidationError(f"当前状态为“{appointment.status}”，不能改约")
+        raise ValidationError(f"当前状态为“{label(appointment)}”，不能改约")
     if not filer_or_institute(actor, appointment):
         raise ForbiddenError("只有预约的事务所、注册会计师本人或协会工作人员可以改约")
     reason = _before_the_day(appointment, actor, now)

@@ -29,6 +29,7 @@ from app.workflows.core.institute import identity
 from app.workflows.messages import notify
 from app.workflows.registration import requirements
 from app.workflows.registration import types as TY
+from app.workflows.core.labels import label
 
 S = CaseStatus
 VALID_DAYS = 30
@@ -175,7 +176,7 @@ MACHINE = Machine("registration_case", RegistrationCase, [
     T("make_certificate", S.PROCESSED, S.CERT_READY, "制证完成", who=institute),
     T("collect", S.CERT_READY, S.DONE, "取证", who=institute),
     T("expire", S.APPROVED, S.EXPIRED, "已过期", who=system_or_institute, guards=[past_deadline]),
-])
+], labels=CaseStatus.LABELS)
 
 
 # --- messages ------------------------------------------------------------------------------
@@ -387,7 +388,7 @@ def save_case(actor, now: dt.datetime, case_id=None, *, case_type: str | None = 
         if not is_filer_of(actor, case):
             raise ForbiddenError("只有提交该业务的事务所或注册会计师本人可以修改")
         if case.status not in S.EDITABLE:
-            raise ValidationError(f"当前状态为“{case.status}”，不能修改；如需修改请先撤回")
+            raise ValidationError(f"当前状态为“{label(case)}”，不能修改；如需修改请先撤回")
     columns, answers = _clean_fields(case.case_type, data, refused)
     for key, value in columns.items():
         setattr(case, key, value)
@@ -544,8 +545,9 @@ def handle(actor, now, case_id, remark=None) -> RegistrationCase:
 def make_certificate(actor, now, case_id, remark=None) -> RegistrationCase:
     case = get_case(actor, case_id)
     MACHINE.fire(case, "make_certificate", actor, now, remark=remark)
-    tell([case], f"请事务所或注师本人到{identity().service_desk}（{identity().address}）领取{who_and_what([case])}业务的注册会计师证书。",
-         now)
+    where = identity()
+    tell([case], f"请事务所或注师本人到{where.service_desk}（{where.address}）领取"
+                 f"{who_and_what([case])}业务的注册会计师证书。", now)
     return case
 
 

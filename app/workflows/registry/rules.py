@@ -8,6 +8,7 @@ from app.models import Firm, FirmStatus, Gender, Person, PersonStatus, PersonTyp
 from app.workflows.accounts import provision_firm_admin
 from app.workflows.accounts.sessions import end_sessions
 from app.workflows.core.errors import ValidationError
+from app.workflows.core.labels import code_of
 from app.workflows.core.identifiers import (
     birth_date_from_id,
     gender_from_id,
@@ -49,8 +50,9 @@ def clean_firm(firm: Firm, *, creating: bool) -> None:
         validate_mobile(firm.contact_phone, "联系人手机号") if firm.contact_phone else None
     )
     firm.status = firm.status or FirmStatus.ACTIVE
+    firm.status = code_of(FirmStatus.LABELS, firm.status)  # the words as before, or the code
     if firm.status not in FirmStatus.ALL:
-        raise ValidationError("事务所状态只能是：" + "、".join(FirmStatus.ALL), "status")
+        raise ValidationError("事务所状态只能是：" + "、".join(FirmStatus.LABELS.values()), "status")
     _unique(Firm, "code", firm.code, firm, "事务所编号")
     _unique(Firm, "name", firm.name, firm, "事务所名称")
 
@@ -85,8 +87,9 @@ def clean_person(person: Person, now: dt.datetime) -> None:
     if person.person_type not in PersonType.ALL:
         raise ValidationError("人员类型只能是：" + "、".join(PersonType.ALL), "person_type")
     person.status = person.status or PersonStatus.ACTIVE
+    person.status = code_of(PersonStatus.LABELS, person.status)
     if person.status not in PersonStatus.ALL:
-        raise ValidationError("状态只能是：" + "、".join(PersonStatus.ALL), "status")
+        raise ValidationError("状态只能是：" + "、".join(PersonStatus.LABELS.values()), "status")
     person.gender = person.gender or None
     if person.gender and person.gender not in Gender.ALL:
         raise ValidationError("性别只能是：男、女", "gender")

@@ -123,7 +123,7 @@ MACHINE = Machine("person_transfer", PersonTransfer, [
     T("approve", OPEN, TransferStatus.APPROVED, "批准转入", who=institute, guards=[still_open]),
     T("decline", OPEN, TransferStatus.DECLINED, "不予批准", who=institute, guards=[still_open]),
     T("expire", OPEN, TransferStatus.EXPIRED, "过期", who=system),
-])
+], labels=TransferStatus.LABELS)
 
 
 def _move(transfer: PersonTransfer, now: dt.datetime, how: str) -> None:

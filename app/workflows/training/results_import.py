@@ -11,6 +11,7 @@ from app.workflows.core.importing import Column, Problem
 from app.workflows.core.importing.kinds import ImportKind, Param, Plan, register_kind
 from app.workflows.core.scoping import is_institute
 from app.workflows.training.classes import class_started
+from app.workflows.core.labels import label
 
 NOT_FOUND = "未找到该培训班的报名记录"
 NOT_APPROVED = "报名未审核通过"
@@ -91,7 +92,7 @@ class TrainingResults(ImportKind):
                 continue
             if found.status != EnrollmentStatus.APPROVED:
                 row.problems.append(Problem(row.number, "培训结果",
-                                            f"{NOT_APPROVED}（{found.status}）"))
+                                            f"{NOT_APPROVED}（{label(found)}）"))
                 continue
             if found.id in seen:
                 row.problems.append(Problem(row.number, "姓名", f"与第{seen[found.id]}行是同一人"))

@@ -18,6 +18,7 @@ from app.workflows.hours import ledger
 from app.workflows.messages import notify, recipients
 from app.workflows.training import calendar, seats
 from app.workflows.training.classes import class_started
+from app.workflows.core.labels import label
 
 PENDING, APPROVED, REJECTED = (EnrollmentStatus.PENDING, EnrollmentStatus.APPROVED,
                                EnrollmentStatus.REJECTED)
@@ -29,7 +30,7 @@ MACHINE = Machine("training_enrollment", Enrollment, [
     T("approve", PENDING, APPROVED, "审核通过", who=institute),
     T("reject", (PENDING, APPROVED), REJECTED, "审核未通过", who=institute, remark=True,
       guards=[no_result]),
-])
+], labels=EnrollmentStatus.LABELS)
 
 
 def _tell(row: Enrollment, now, title: str, body: str, attachments=()) -> None:
@@ -124,7 +125,7 @@ def set_result(actor, now, enrollment_id, result: str) -> Enrollment:
         raise ValidationError(f"培训结果须为{'、'.join(TrainingResult.ALL)}之一", "result")
     row = _load(actor, enrollment_id)
     if row.status != APPROVED:
-        raise ValidationError(f"{row.name}的报名状态为“{row.status}”，只有审核通过的报名可以记录培训结果",
+        raise ValidationError(f"{row.name}的报名状态为“{label(row)}”，只有审核通过的报名可以记录培训结果",
                               "result")
     item = row.training_class
     if not class_started(item, now):

@@ -27,7 +27,9 @@ from app.workflows.training import seats
 from app.workflows.training.classes import class_started, window_reason
 
 OFFER_HOURS = 48
-WAITING, OFFERED, ACCEPTED, DECLINED, EXPIRED = "候补中", "待确认", "已报名", "已放弃", "已过期"
+WAITING, OFFERED, ACCEPTED, DECLINED, EXPIRED = (
+    "waiting", "offered", "accepted", "declined", "expired")
+LABELS = {WAITING: "候补中", OFFERED: "待确认", ACCEPTED: "已报名", DECLINED: "已放弃", EXPIRED: "已过期"}
 W = WaitlistEntry
 
 
@@ -59,7 +61,7 @@ MACHINE = Machine("training_waitlist", WaitlistEntry, [
     (OFFERED, lambda e, now: e.offered_at is not None and e.offer_expires_at > now),
     (EXPIRED, lambda e, now: e.offered_at is not None),
     (WAITING, None),
-])
+], labels=LABELS)
 STATES = MACHINE.states
 
 
