@@ -93,7 +93,7 @@ def create_app(config_class=Config, pages: bool = True) -> Flask:
     app.url_rule_class = LazyBuilderRule
     bad_input.install_converters(app)  # before any rule is added
     app.config.from_object(config_class)
-    app.config["FAB_ROLES"] = fab_roles(domains, core_views.PERMISSIONS)
+    app.config["FAB_ROLES"] = fab_roles(domains, core_views.DOMAIN.permissions)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_secret_key(Path(app.instance_path))
     Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
@@ -116,14 +116,13 @@ def create_app(config_class=Config, pages: bool = True) -> Flask:
         # under two seconds instead of re-writing every permission each time.
         appbuilder = AppBuilder(indexview=HomeView, update_perms=False)
         appbuilder.init_app(app, db.session)
-        for domain in domains:
-            for model, excluded in domain.audited.items():
-                audit.register_audited(model, excluded)
+        # every declaration registered here, once: importing a module registers nothing
+        domain_list.install([core_views.DOMAIN, *domains])
         from app.workflows.core.hooks import connect_all
 
         connect_all(pair for domain in domains for pair in domain.hooks)
         if pages:
-            core_views.register(appbuilder, app)
+            core_views.DOMAIN.register(appbuilder, app)
             for domain in domains:
                 domain.register(appbuilder, app)
             hardening.install(app, appbuilder)
@@ -132,11 +131,9 @@ def create_app(config_class=Config, pages: bool = True) -> Flask:
         security_views.install_labels(app)
 
     from app.cli import register_cli
-    from app.workflows.core import jobs
 
-    jobs.load_all()  # every @job registered, so the scheduler and `jobs list` see them all
     register_cli(app)
-    core_views.cli(app)
+    core_views.DOMAIN.cli(app)
     for domain in domains:
         if domain.cli is not None:
             domain.cli(app)

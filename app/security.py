@@ -1,7 +1,7 @@
 """Security manager: FAB's, with Alembic owning the schema."""
 import logging
 
-from flask import g, has_request_context
+from flask import current_app, g, has_request_context
 from flask_appbuilder.security.sqla.manager import SecurityManager as SQLASecurityManager
 from flask_appbuilder.security.sqla.models import assoc_permissionview_role
 from sqlalchemy import inspect
@@ -10,6 +10,12 @@ log = logging.getLogger(__name__)
 
 
 from app.views.core import security as views  # noqa: E402
+
+
+def _memoised() -> bool:
+    """Inside a request, and not switched off (PERMISSION_MEMO = False: FAB's own checks
+    on every call, which `python -m bench.pages` measures beside these)."""
+    return has_request_context() and current_app.config.get("PERMISSION_MEMO", True)
 
 
 def _identity():
@@ -54,7 +60,7 @@ class SecurityManager(SQLASecurityManager):
         menu items and buttons about 75 times (each a walk over the user's roles, and for
         an anonymous visitor a query of the public role's permissions). The answer is kept
         per signed-in identity, so signing in or out during a request asks again."""
-        if not has_request_context():
+        if not _memoised():
             return super().has_access(permission_name, view_name)
         key = (_identity(), permission_name, view_name)
         cache = g.__dict__.setdefault("_has_access", {})
@@ -64,7 +70,7 @@ class SecurityManager(SQLASecurityManager):
 
     def _has_view_access(self, user, permission_name: str, view_name: str) -> bool:
         """FAB's check for `user`, remembered for the rest of the request (see has_access)."""
-        if not has_request_context():
+        if not _memoised():
             return super()._has_view_access(user, permission_name, view_name)
         key = (id(user), getattr(user, "id", None), permission_name, view_name)
         cache = g.__dict__.setdefault("_has_view_access", {})
@@ -75,7 +81,7 @@ class SecurityManager(SQLASecurityManager):
     def get_user_roles(self, user):
         """FAB builds the user's roles (own and through groups) on every check; here once
         per request and user."""
-        if not has_request_context() or not user.is_authenticated:
+        if not _memoised() or not user.is_authenticated:
             return super().get_user_roles(user)
         cache = g.__dict__.setdefault("_user_roles", {})
         if id(user) not in cache:
@@ -85,7 +91,7 @@ class SecurityManager(SQLASecurityManager):
     def is_item_public(self, permission_name: str, view_name: str) -> bool:
         """FAB reads the public role's permissions from the database on every check (two
         queries each, a dozen checks on the login page); here once per request."""
-        if not has_request_context():
+        if not _memoised():
             return super().is_item_public(permission_name, view_name)
         public = g.get("_public_permissions")
         if public is None:
@@ -96,6 +102,8 @@ class SecurityManager(SQLASecurityManager):
     def _has_access_builtin_roles(self, role, permission_name: str, view_name: str) -> bool:
         """FAB matches every regular expression of a built-in role (FAB_ROLES, fixed at
         start) on each check; the answer depends only on the three names: remember it."""
+        if not _memoised():
+            return super()._has_access_builtin_roles(role, permission_name, view_name)
         key = (role.name, permission_name, view_name)
         cache = self.__dict__.setdefault("_builtin_access_cache", {})
         if key not in cache:
@@ -105,7 +113,7 @@ class SecurityManager(SQLASecurityManager):
     def exist_permission_on_roles(self, view_name, permission_name, role_ids) -> bool:
         """FAB asks the database once per check, and a page's menu alone checks about 30
         items; here the roles' (view, permission) pairs are read once per request."""
-        if not has_request_context():
+        if not _memoised():
             return super().exist_permission_on_roles(view_name, permission_name, role_ids)
         cache = g.__dict__.setdefault("_role_permissions", {})
         key = tuple(sorted(role_ids))

@@ -126,12 +126,17 @@ def _floor(app, client, path) -> tuple[float, int]:
 
 
 def measure(runs: int, requests: int) -> list[dict]:
+    """Each page with the permission checks memoised per request (as served), then the same
+    page with FAB's own checks on every call (PERMISSION_MEMO off), in the same run."""
     with tempfile.TemporaryDirectory() as tmp:
         app, staff, firm_admin = fresh(Path(tmp))
         results = []
-        for label, login, path in [("staff person list", staff, "/personview/list/"),
-                                   ("firm admin list", firm_admin, "/personview/list/"),
-                                   ("login page", None, "/login/")]:
+        pages = [("staff person list", staff, "/personview/list/"),
+                 ("firm admin list", firm_admin, "/personview/list/"),
+                 ("login page", None, "/login/")]
+        for memo, (label, login, path) in [(m, p) for m in (False, True) for p in pages]:
+            app.config["PERMISSION_MEMO"] = memo
+            label = f"{label}{'' if memo else ' (FAB checks)'}"
             client = _client(app, login)
             page = client.get(path)
             assert page.status_code == 200, (label, page.status_code)
@@ -143,7 +148,8 @@ def measure(runs: int, requests: int) -> list[dict]:
                 per_run.append((time.process_time() - started) / requests)
                 floor, statements = _floor(app, client, path)
                 floors.append(floor)
-            results.append({"page": label, "path": path, "ms": statistics.median(per_run) * 1000,
+            results.append({"page": label, "path": path, "memo": memo,
+                            "ms": statistics.median(per_run) * 1000,
                             "floor_ms": statistics.median(floors) * 1000,
                             "statements": statements})
         return results
@@ -157,10 +163,17 @@ def main(argv=None) -> None:
     results = measure(args.runs, args.requests)
     print(f"pages — CPU ms per request (median of {args.runs} runs of {args.requests}),"
           " next to its SQL alone")
-    print(f"  {'page':<20} {'path':<20} {'ms':>8} {'floor ms':>9} {'ratio':>7} {'SQL':>5}")
+    print(f"  {'page':<33} {'path':<18} {'ms':>7} {'floor ms':>9} {'ratio':>7} {'SQL':>4}")
     for r in results:
-        print(f"  {r['page']:<20} {r['path']:<20} {r['ms']:>8.2f} {r['floor_ms']:>9.2f} "
-              f"{r['ms'] / max(r['floor_ms'], 1e-6):>6.1f}× {r['statements']:>5}")
+        print(f"  {r['page']:<33} {r['path']:<18} {r['ms']:>7.2f} {r['floor_ms']:>9.2f} "
+              f"{r['ms'] / max(r['floor_ms'], 1e-6):>6.1f}× {r['statements']:>4}")
+    plain = {r["page"]: r for r in results if not r["memo"]}
+    for r in results:
+        if r["memo"]:
+            before = plain[f"{r['page']} (FAB checks)"]
+            print(f"  memoised permission checks, {r['page']}: {before['ms']:.2f} → "
+                  f"{r['ms']:.2f} ms CPU ({r['ms'] / before['ms']:.2f}×), SQL "
+                  f"{before['statements']} → {r['statements']}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.registry import Person
 from app.models.scope import Scope
-from app.models.types import UTCDateTime
+from app.models.types import Reviewable, UTCDateTime
 
 
 class ApplicationKind:
@@ -29,7 +29,7 @@ class ApplicationStatus:
     LABELS = {PENDING: "未确认", CONFIRMED: "已确认", REFUSED: "不予确认"}
 
 
-class HourApplication(Model):
+class HourApplication(Reviewable, Model):
     """学时申请: one application of a member for one year. `route` is the 学时途径 (投入式 /
     产出式) or the 豁免条件 (豁免); `quantity` the 产出式 amount (hours taught, projects,
     days, half-days); `hours` the 申请学时 (computed for 产出式, none for 豁免)."""
@@ -54,15 +54,10 @@ class HourApplication(Model):
     hours: Mapped[Optional[Decimal]] = mapped_column(Numeric(6, 1))
     category: Mapped[str] = mapped_column(String(8), nullable=False, default="专业课")
     remark: Mapped[Optional[str]] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(16), nullable=False,
-                                        default=ApplicationStatus.PENDING)
+    __status_default__ = ApplicationStatus.PENDING  # status, decided_at/by, version: Reviewable
     reason: Mapped[Optional[str]] = mapped_column(String(200))  # 不予确认 / 撤销 reason
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     submitted_by_id: Mapped[Optional[int]] = mapped_column()
-    decided_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
-    decided_by_id: Mapped[Optional[int]] = mapped_column()
-    version: Mapped[int] = mapped_column(default=1, server_default="1", nullable=False)
-    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return f"{self.year}年度{self.kind}学时申请"

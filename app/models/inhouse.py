@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.registry import Firm, Person
 from app.models.scope import Scope
-from app.models.types import UTCDateTime
+from app.models.types import Reviewable, UTCDateTime
 
 
 class ReviewStatus:
@@ -39,7 +39,7 @@ class Acquisition:
     ALL = (IN_HOUSE, TEACHING, DEEMED)
 
 
-class InhouseQualification(Model):
+class InhouseQualification(Reviewable, Model):
     """内培资格申请: one per firm and year, with the manual's four attachments."""
     __label__ = "内培资格申请"  # how the audit log names it
 
@@ -52,20 +52,15 @@ class InhouseQualification(Model):
     firm_id: Mapped[int] = mapped_column(ForeignKey("firm.id"), nullable=False, index=True)
     firm: Mapped[Firm] = relationship(Firm)
     year: Mapped[int] = mapped_column(Integer, nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default=ReviewStatus.PENDING)
-    remark: Mapped[Optional[str]] = mapped_column(String(200))
+    __status_default__ = ReviewStatus.PENDING
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     submitted_by_id: Mapped[Optional[int]] = mapped_column()
-    decided_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
-    decided_by_id: Mapped[Optional[int]] = mapped_column()
-    version: Mapped[int] = mapped_column(default=1, server_default="1", nullable=False)
-    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return f"{self.year}年度内培资格"
 
 
-class InhouseClass(Model):
+class InhouseClass(Reviewable, Model):
     """内部培训班: one category (专业课 / 职业道德 / 思政), reported ≥ 7 days before it starts."""
     __label__ = "内部培训班"  # how the audit log names it
 
@@ -86,20 +81,15 @@ class InhouseClass(Model):
     address: Mapped[str] = mapped_column(String(200), nullable=False)
     leader: Mapped[str] = mapped_column(String(64), nullable=False)
     contact: Mapped[str] = mapped_column(String(32), nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default=ReviewStatus.PENDING)
-    remark: Mapped[Optional[str]] = mapped_column(String(200))
+    __status_default__ = ReviewStatus.PENDING
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     created_by_id: Mapped[Optional[int]] = mapped_column()
-    decided_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
-    decided_by_id: Mapped[Optional[int]] = mapped_column()
-    version: Mapped[int] = mapped_column(default=1, server_default="1", nullable=False)
-    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return self.name
 
 
-class InhouseRosterEntry(Model):
+class InhouseRosterEntry(Reviewable, Model):
     """学员名单 line: one person in one class; `person_key` makes a person appear once per
     class (P<person id> when the person is known to the registry, else I<身份证号>)."""
     __label__ = "内培学员名单"  # how the audit log names it
@@ -127,14 +117,9 @@ class InhouseRosterEntry(Model):
     person_id: Mapped[Optional[int]] = mapped_column(ForeignKey("person.id"), index=True)
     person: Mapped[Optional[Person]] = relationship(Person)
     person_key: Mapped[str] = mapped_column(String(24), nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default=EntryStatus.ENROLLED)
-    remark: Mapped[Optional[str]] = mapped_column(String(200))
+    __status_default__ = EntryStatus.ENROLLED
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     created_by_id: Mapped[Optional[int]] = mapped_column()
-    decided_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
-    decided_by_id: Mapped[Optional[int]] = mapped_column()
-    version: Mapped[int] = mapped_column(default=1, server_default="1", nullable=False)
-    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return self.name

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.files import StoredFile
 from app.models.registry import Firm, Person
-from app.models.scope import Scope
+from app.models.scope import Actors, Scope
 from app.models.types import UTCDateTime
 
 
@@ -79,6 +79,8 @@ class RegistrationCase(Model):
         Index("ix_registration_case_status_type", "status", "case_type"),
     )
     __scope__ = Scope(firm="firm_id", person="person_id")
+    # the firm files for its CPAs; a 协会代管 CPA (no firm) files for itself
+    __actors__ = Actors(firm="firm_id", person="person_id", person_when_firmless=True)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_type: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -187,6 +189,8 @@ class Appointment(Model):
     __labels__ = {"status": AppointmentStatus.LABELS}  # the codes' words
     __table_args__ = (Index("ix_reg_appointment_day", "day", "start"),)
     __scope__ = Scope(firm="firm_id", person="person_id")
+    # whoever filed its cases: the firm, or the 协会代管 CPA itself (person_id only then)
+    __actors__ = Actors(firm="firm_id", person="person_id", person_when_firmless=True)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_type: Mapped[str] = mapped_column(String(16), nullable=False)

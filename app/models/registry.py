@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.scope import Scope
-from app.models.types import UTCDateTime
+from app.models.types import Reviewable, UTCDateTime
 
 
 class FirmStatus:
@@ -119,7 +119,7 @@ class TransferStatus:
     }
 
 
-class PersonTransfer(Model):
+class PersonTransfer(Reviewable, Model):
     """转入待确认: another firm listed a known person in its whole-list roster.
 
     The person is not moved by the roster import: only the person (signed in with
@@ -149,11 +149,4 @@ class PersonTransfer(Model):
     requested_by_id: Mapped[Optional[int]] = mapped_column()
     requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default=TransferStatus.PENDING)
-    decided_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
-    decided_by_id: Mapped[Optional[int]] = mapped_column()
-    remark: Mapped[Optional[str]] = mapped_column(String(200))
-    # two deciders at once: the first wins, the second is told (core state machine)
-    version: Mapped[int] = mapped_column(default=1, server_default="1", nullable=False)
-
-    __mapper_args__ = {"version_id_col": version}
+    __status_default__ = TransferStatus.PENDING  # + remark, decided_at/by, version (Reviewable)

@@ -48,6 +48,9 @@ class Actors:
         __actors__ = Actors(firm="firm_id", person="person_id",   # the firm files; a person
                             person_when_firmless=True)            #   without a firm files itself
         __actors__ = Actors(firm="firm_id", person="person_id")   # either of them
+        __actors__ = Actors(firm="firm_id", person="person_id",   # a person's own row is its
+                            firm_when_personless=True)            #   own; the firm acts for
+                                                                  #   the rows of no person
 
     Staff act on institute decisions through the machine's transitions (`institute` Who),
     not as a row's actor, unless `institute=True`.
@@ -58,6 +61,9 @@ class Actors:
     # the person acts only where the row has no firm (a 协会代管 CPA files its own case; a
     # firm's CPA sees a case about itself but its firm files it)
     person_when_firmless: bool = False
+    # the firm acts only where the row names no person (a member's own 候补 names its firm
+    # too, but only the member answers the offer; the firm answers the firm's own entries)
+    firm_when_personless: bool = False
     institute: bool = False  # Admin and Staff act for every row too
 
     def paths(self) -> dict[str, str]:

@@ -10,7 +10,7 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.registry import Firm, Person
-from app.models.scope import Scope
+from app.models.scope import Actors, Scope
 from app.models.types import UTCDateTime
 
 
@@ -102,6 +102,9 @@ class Enrollment(Model):
         Index("ix_training_enrollment_person", "person_id"),
     )
     __scope__ = Scope(firm="firm_id", person="person_id")
+    # the enrolling firm's admin and the person enrolled (a member, its own) act for it —
+    # delete it until the class starts; staff too (they delete until a result is recorded)
+    __actors__ = Actors(firm="firm_id", person="person_id", institute=True)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     class_id: Mapped[int] = mapped_column(ForeignKey("training_class.id"), nullable=False)
@@ -148,6 +151,9 @@ class WaitlistEntry(Model):
     __tablename__ = "training_waitlist"
     __table_args__ = (Index("ix_training_waitlist_class", "class_id", "joined_at"),)
     __scope__ = Scope(firm="firm_id", person="person_id")
+    # who answers an offer: a member its own entry (which names its firm too), the firm's
+    # admin the firm's own entries (no person)
+    __actors__ = Actors(firm="firm_id", person="person_id", firm_when_personless=True)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     class_id: Mapped[int] = mapped_column(ForeignKey("training_class.id"), nullable=False)

@@ -337,4 +337,5 @@ DOMAIN = Domain(
                  [f"{MENU}|{MENU_MINE}", "menu_access"]],
     },
     audited={HourApplication: set()},
+    file_owners=rules.FILE_OWNERS,
 )

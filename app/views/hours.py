@@ -25,6 +25,8 @@ from app.views.core.scoping import ScopedModelRestApi, ScopedModelView, now
 from app.workflows import hours
 from app.workflows.core.errors import DomainError, ValidationError
 from app.workflows.core.scoping import get_scoped
+from app.workflows.hours.importing import IMPORTER as HOURS_IMPORTER
+from app.workflows.hours.reminders import cpe_monthly_reminder
 
 MENU_HOURS_ADMIN = "学时管理"
 MENU_REQUIREMENTS = "学时要求设置"
@@ -250,4 +252,6 @@ DOMAIN = Domain(
     audited={HourRecord: set(), CpeRequirement: set(), CpeExemption: set(),
              HourCertificate: set()},
     cli=_cli,
+    jobs=(cpe_monthly_reminder,),
+    import_kinds=(HOURS_IMPORTER,),
 )

@@ -34,6 +34,9 @@ from app.workflows import messages
 from app.workflows.core import files
 from app.workflows.core.errors import DomainError, NotFoundError
 from app.workflows.core.scoping import is_institute
+from app.workflows.messages.consultations import FILE_OWNERS as CONSULTATION_FILES
+from app.workflows.messages.notices import FILE_OWNERS as NOTICE_FILES
+from app.workflows.messages.notices import publish_notices
 
 PAGE_SIZE = 20
 MENU_MESSAGES = "消息中心"
@@ -398,4 +401,6 @@ DOMAIN = Domain(
         MEMBER: _INBOX + [[f"{MENU_QUERY}|{MENU_MESSAGES}", "menu_access"]],
     },
     audited={Notice: set(), Consultation: set()},
+    jobs=(publish_notices,),
+    file_owners={**NOTICE_FILES, **CONSULTATION_FILES},
 )

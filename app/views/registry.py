@@ -345,4 +345,5 @@ DOMAIN = Domain(
                  [f"{MENU_MEMBERS}|{MENU_PERSONS}|{MENU_TRANSFER_CONFIRM}", "menu_access"]],
     },
     audited={Firm: set(), Person: set(), PersonTransfer: set()},
+    jobs=(transfers.expire_transfers,),
 )

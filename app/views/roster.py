@@ -200,4 +200,5 @@ DOMAIN = Domain(
         STAFF: [["StaffRosterView", _ROSTER], [MENU_STAFF_ROSTER, "menu_access"]],
         FIRM_ADMIN: [["StaffRosterView", _ROSTER], [MENU_STAFF_ROSTER, "menu_access"]],
     },
+    import_kinds=(roster.IMPORTER,),
 )

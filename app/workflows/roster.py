@@ -32,7 +32,7 @@ from app.workflows.core import audit, bulk
 from app.workflows.core.errors import ForbiddenError, NotFoundError, ValidationError
 from app.workflows.core.importing import Column, Problem
 from app.workflows.core.importing import batches
-from app.workflows.core.importing.kinds import ImportKind, Param, Plan, register_kind
+from app.workflows.core.importing.kinds import ImportKind, Param, Plan
 from app.workflows.core.scoping import account_of, is_institute, role_names
 from app.workflows.registry import transfers
 
@@ -421,7 +421,7 @@ class StaffRoster(ImportKind):
             **counts) + (f"，转入待确认{counts[TRANSFER_LABEL]}人" if counts[TRANSFER_LABEL] else "")
 
 
-IMPORTER = register_kind(StaffRoster())
+IMPORTER = StaffRoster()  # an import kind: DOMAIN.import_kinds lists it
 
 
 # --- the kind on the generic batch, as the demo, the bench and the tests call it ----------

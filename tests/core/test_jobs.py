@@ -39,7 +39,7 @@ def probes(monkeypatch):
                 raise RuntimeError("模拟失败")
             return {"done": 1}
 
-        jobs.job(name, schedule)(run)
+        jobs.register(jobs.job(name, schedule)(run))
 
     return calls, add
 

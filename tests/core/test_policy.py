@@ -88,6 +88,26 @@ def test_the_institute_acts_only_where_declared(ctx, world, monkeypatch):
     assert acting.acts_for(staff, row) and acting.acts_for(SystemActor(), row)
 
 
+def test_the_firm_acts_only_for_rows_of_no_person_where_declared(ctx, world, monkeypatch):
+    """A member's own row (a 候补 entry) names its firm too, yet only the member acts for it;
+    the firm acts for its rows that name no person — in Python and in SQL alike."""
+    a_admin, member = _user(ctx, world.a.admin), _user(ctx, world.member)
+    monkeypatch.setattr(Consultation, "__actors__", Actors(
+        firm="firm_id", person="person_id", firm_when_personless=True), raising=False)
+    rows = [Consultation(status=S.AWAITING_INSTITUTE, firm_id=world.a.id, business_type="其他",
+                         subject=f"甲{i}", person_id=member.account.person_id if i else None,
+                         created_at=NOW, updated_at=NOW) for i in range(2)]
+    ctx.add_all(rows)
+    ctx.flush()
+    assert [acting.acts_for(a_admin, r) for r in rows] == [True, False]
+    assert [acting.acts_for(member, r) for r in rows] == [False, True]
+    ids = {r.id for r in rows}
+    for user in (a_admin, member):
+        in_sql = set(ctx.scalars(select(Consultation.id).where(
+            Consultation.id.in_(ids), acting.acting_condition(Consultation, user))))
+        assert in_sql == {r.id for r in rows if acting.acts_for(user, r)}, user.username
+
+
 def test_an_actor_path_that_does_not_resolve_stops_the_app(monkeypatch):
     from app.workflows.core.scoping import ScopeDeclarationError
 

@@ -143,7 +143,7 @@ def test_the_job_is_registered_and_runs_from_the_command_line(app, people):
     world, _ids = people
     from app.workflows.core import jobs
 
-    registered = jobs.load_all()["cpe_monthly_reminder"]
+    registered = jobs.JOBS["cpe_monthly_reminder"]
     assert registered.schedule.startswith("daily:") and "10月1日" in registered.description
     runner = app.test_cli_runner()
     result = runner.invoke(args=["jobs", "run", "cpe_monthly_reminder", "--today", "2026-09-30"])

@@ -120,7 +120,8 @@ def test_a_file_for_a_row_the_answers_do_not_ask_for_is_refused_by_its_name(tabl
     message = refused.value.message
     assert "【与转入所签订的在有效期内的劳动合同扫描件】按所填写的情况不需要上传" in message
     assert "关系转移类型为“京内转所”" in message and "labor_contract" not in message
-    assert refused.value.errors == {"doc_labor_contract": message}
+    assert refused.value.by_field == {"doc_labor_contract": message}
+    assert refused.value.errors == [("doc_labor_contract", message)]
     with pytest.raises(ValidationError) as unknown:
         cases.save_case(a_admin, NOW, case_type=TY.TRANSFER, data=data, pledged_at=NOW,
                         uploads={"nonsense": pdf()})

@@ -87,7 +87,7 @@ def test_a_cpa_is_filled_from_the_registry_and_other_needs_no_number(ctx, world,
     assert other.person_id is None and other.cert_number is None and other.firm_id == world.a.id
     history = db.session.scalars(select(StatusHistory).where(
         StatusHistory.entity == "training_enrollment", StatusHistory.entity_id == row.id)).all()
-    assert [h.to_state for h in history] == ["未审核"]
+    assert [h.to_state for h in history] == [EnrollmentStatus.PENDING]
 
 
 @pytest.mark.parametrize("data, field, words", [
@@ -208,17 +208,22 @@ def test_staff_review_one_or_many_through_the_machine(ctx, world, cls):
         review.reject(staff, NOW, rows[0].id)
     assert "原因" in error.value.message
     review.reject(staff, NOW, rows[0].id, remark="非本所人员")
-    with pytest.raises(ValidationError) as error:
-        review.decide_many(staff, NOW, "approve", [rows[1].id, rows[0].id])
-    assert "人0" in error.value.message and "本次未处理任何人" in error.value.message
+    # issue 25: each row is decided on its own — the refused one is reported by name and
+    # the others are done (it used to be all or none)
+    result = review.decide_many(staff, NOW, "approve", [rows[1].id, rows[0].id])
+    assert [(o.id, o.result) for o in result.outcomes] == [(rows[1].id, "done"),
+                                                           (rows[0].id, "refused")]
+    assert result.messages() == ["人0：当前状态为“审核未通过”，不能审核通过"]
     db.session.expire_all()
-    assert db.session.get(Enrollment, rows[1].id).status == EnrollmentStatus.PENDING
-    assert review.decide_many(staff, NOW, "approve", [rows[1].id, rows[2].id]) == 2
+    assert db.session.get(Enrollment, rows[1].id).status == EnrollmentStatus.APPROVED
+    assert len(review.decide_many(staff, NOW, "approve", [rows[2].id]).done) == 1
+    with pytest.raises(ValidationError, match="请先勾选报名人员"):
+        review.decide_many(staff, NOW, "approve", [])
     states = [db.session.get(Enrollment, r.id).status for r in rows]
     assert states == ["审核未通过", "审核通过", "审核通过"]
     history = review.MACHINE.history(db.session.get(Enrollment, rows[0].id))
-    assert [(h.to_state, h.remark) for h in history] == [("未审核", None),
-                                                         ("审核未通过", "非本所人员")]
+    assert [(h.to_state, h.remark) for h in history] == [
+        (EnrollmentStatus.PENDING, None), (EnrollmentStatus.REJECTED, "非本所人员")]
     # a rejection frees its seat
     assert {r.item.id: r for r in classes.catalogue(staff, NOW)}[cls].enrolled == 2
 
@@ -268,9 +273,25 @@ def test_a_class_pages_results_record_only_changes_of_its_own_enrollments(ctx, w
     with pytest.raises(ValidationError, match="所选报名记录不属于该培训班"):
         review.set_class_results(staff, AFTER, cls, {987654: "合格"})
     assert db.session.get(Enrollment, mine.id).result == "尚未参加培训"
-    assert review.set_class_results(staff, AFTER, cls, {mine.id: "合格"}) == 1
+    assert len(review.set_class_results(staff, AFTER, cls, {mine.id: "合格"}).done) == 1
     with pytest.raises(ValidationError, match="培训结果没有变化"):
         review.set_class_results(staff, AFTER, cls, {mine.id: "合格"})
+
+
+def test_a_class_pages_results_are_recorded_each_on_its_own(ctx, world, cls):
+    """Issue 25: the class page's results were all or none; now each row has its outcome."""
+    staff = user("staff1")
+    approved = _enroll(world.a.admin, cls)
+    pending = _enroll(world.a.admin, cls, name="未审核者", phone="18827250009")
+    review.approve(staff, NOW, approved.id)
+    ctx.commit()
+    result = review.set_class_results(staff, AFTER, cls, {approved.id: "合格",
+                                                          pending.id: "不合格"})
+    assert [(o.id, o.result) for o in result.outcomes] == [(approved.id, "done"),
+                                                           (pending.id, "refused")]
+    assert result.messages() == ["未审核者：当前状态为“未审核”，不能记录培训结果"]
+    db.session.expire_all()
+    assert db.session.get(Enrollment, approved.id).result == "合格"
 
 
 def test_two_staff_deciding_at_once_the_second_is_told(app, world):
@@ -299,11 +320,11 @@ def test_the_waiting_list_offers_a_freed_seat_for_48_hours_then_moves_on(ctx, wo
     m_entry = waitlist.join(user(world.member), NOW + dt.timedelta(minutes=1), full)
     with pytest.raises(ValidationError):
         waitlist.join(user(world.b.admin), NOW, full)  # once
-    assert waitlist.MACHINE.state(b_entry, NOW) == "候补中" and waitlist.position_of(m_entry) == 2
+    assert waitlist.MACHINE.state(b_entry, NOW) == waitlist.WAITING and waitlist.position_of(m_entry) == 2
     review.reject(staff, NOW, taken.id, remark="名额调整")  # a seat frees
     db.session.expire_all()
     b_entry = db.session.get(WaitlistEntry, b_entry.id)
-    assert waitlist.MACHINE.state(b_entry, NOW) == "待确认"
+    assert waitlist.MACHINE.state(b_entry, NOW) == waitlist.OFFERED
     assert b_entry.offer_expires_at == NOW + dt.timedelta(hours=48)
     message = db.session.scalars(select(Message).where(Message.firm_id == world.b.id)).one()
     assert "候补" in message.title
@@ -314,17 +335,17 @@ def test_the_waiting_list_offers_a_freed_seat_for_48_hours_then_moves_on(ctx, wo
         == "已报满"
     # expiry: the state is derived from the timestamps, even before any job ran
     late = NOW + dt.timedelta(hours=49)
-    assert waitlist.MACHINE.state(b_entry, late) == "已过期"
+    assert waitlist.MACHINE.state(b_entry, late) == waitlist.EXPIRED
     assert waitlist.held_count(full, late) == 0
     assert waitlist.move_offers_on(staff, late) == {"offered": 1}
     m_entry = db.session.get(WaitlistEntry, m_entry.id)
-    assert waitlist.MACHINE.state(m_entry, late) == "待确认"
+    assert waitlist.MACHINE.state(m_entry, late) == waitlist.OFFERED
     with pytest.raises(ValidationError):
         waitlist.accept(user(world.b.admin), late, b_entry.id, form())  # expired
     row = waitlist.accept(user(world.member), late, m_entry.id)  # enrolled, window over
     db.session.expire_all()
     assert row.person_id == world.a_people[0]
-    assert waitlist.MACHINE.state(db.session.get(WaitlistEntry, m_entry.id), late) == "已报名"
+    assert waitlist.MACHINE.state(db.session.get(WaitlistEntry, m_entry.id), late) == waitlist.ACCEPTED
 
 
 def test_declining_moves_the_offer_on_and_raising_the_capacity_offers_seats(ctx, world):
@@ -334,13 +355,13 @@ def test_declining_moves_the_offer_on_and_raising_the_capacity_offers_seats(ctx,
     second = waitlist.join(user(world.member), NOW + dt.timedelta(seconds=1), full)
     classes.save_class(user("staff1"), NOW, {**CLASS, "capacity": "2"}, class_id=full)
     db.session.expire_all()
-    assert waitlist.MACHINE.state(db.session.get(WaitlistEntry, first.id), NOW) == "待确认"
+    assert waitlist.MACHINE.state(db.session.get(WaitlistEntry, first.id), NOW) == waitlist.OFFERED
     with pytest.raises(DomainError):  # B's entry: the member of A does not even see it
         waitlist.decline(user(world.member), NOW, first.id)
     waitlist.decline(user(world.b.admin), NOW, first.id)
     db.session.expire_all()
-    assert waitlist.MACHINE.state(db.session.get(WaitlistEntry, first.id), NOW) == "已放弃"
-    assert waitlist.MACHINE.state(db.session.get(WaitlistEntry, second.id), NOW) == "待确认"
+    assert waitlist.MACHINE.state(db.session.get(WaitlistEntry, first.id), NOW) == waitlist.DECLINED
+    assert waitlist.MACHINE.state(db.session.get(WaitlistEntry, second.id), NOW) == waitlist.OFFERED
     with pytest.raises(ValidationError) as error:
         classes.save_class(user("staff1"), NOW, {**CLASS, "capacity": "0"}, class_id=full)
     assert "最大报名人数" in error.value.message
@@ -371,12 +392,13 @@ def test_the_waiting_list_moves_on_the_core_machine_with_history(ctx, world):
     db.session.expire_all()
     entry = db.session.get(WaitlistEntry, entry.id)
     steps = [(h.event, h.from_state, h.to_state) for h in waitlist.MACHINE.history(entry)]
-    assert steps == [("join", None, "候补中"), ("offer", "候补中", "待确认"),
-                     ("decline", "待确认", "已放弃")]
+    W = waitlist
+    assert steps == [("join", None, W.WAITING), ("offer", W.WAITING, W.OFFERED),
+                     ("decline", W.OFFERED, W.DECLINED)]
     with pytest.raises(ValidationError) as error:
         waitlist.decline(user(world.b.admin), NOW, entry.id)
     assert "当前状态为“已放弃”，不能放弃候补" in error.value.message
-    assert waitlist.MACHINE.state(entry, NOW) == "已放弃"
+    assert waitlist.MACHINE.state(entry, NOW) == waitlist.DECLINED
 
 
 def test_the_waiting_lists_sql_counts_read_the_machines_states(ctx, world):
@@ -391,8 +413,8 @@ def test_the_waiting_lists_sql_counts_read_the_machines_states(ctx, world):
     entries = db.session.query(WaitlistEntry).filter_by(class_id=full).all()
     for moment in (NOW, NOW + dt.timedelta(hours=49)):
         states = [waitlist.MACHINE.state(e, moment) for e in entries]
-        assert waitlist.held_count(full, moment) == states.count("待确认")
-        assert waitlist.waiting_counts([full], moment).get(full, 0) == states.count("候补中")
+        assert waitlist.held_count(full, moment) == states.count(waitlist.OFFERED)
+        assert waitlist.waiting_counts([full], moment).get(full, 0) == states.count(waitlist.WAITING)
     assert waitlist.positions(entries) == {waiting.id: 1}
     assert waitlist.position_of(db.session.get(WaitlistEntry, offered.id)) == 0
     offer = waitlist.MACHINE.history(db.session.get(WaitlistEntry, offered.id))[-1]

@@ -1,6 +1,9 @@
 """The view machinery every domain shares: row scoping, exports, forms, the generic import
 pages, file downloads and what every response goes through (hardening)."""
+from app.domains import Domain
 from app.roles import FIRM_ADMIN, STAFF
+from app.workflows.core import files, mail, sms_tencent, wechat
+from app.workflows.core.importing import batches
 
 # permissions on the core views (each domain adds its own in its DOMAIN)
 PERMISSIONS = {
@@ -32,3 +35,12 @@ def cli(app) -> None:
     from app.views.core.imports import import_cli
 
     app.cli.add_command(import_cli())
+
+
+# The core's own declaration, registered by create_app ahead of the domains' (app/domains.py)
+DOMAIN = Domain(
+    name="core", register=register, permissions=PERMISSIONS, cli=cli,
+    jobs=(mail.deliver_outbox, sms_tencent.deliver_sms, wechat.deliver_wechat,
+          files.purge_held_files, batches.sweep_import_batches),
+    file_owners={**mail.FILE_OWNERS, **batches.FILE_OWNERS},
+)

@@ -15,6 +15,11 @@ from app.views.inhouse.pages import InhouseClassesView
 from app.views.inhouse.review import InhouseReviewView
 from app.workflows.core.errors import DomainError
 from app.workflows.inhouse import cicpa
+from app.workflows.inhouse.importing import CLASS_IMPORTER
+from app.workflows.inhouse.importing import IMPORTER as ROSTER_IMPORTER
+from app.workflows.inhouse.reports import FILE_OWNERS as REPORT_FILES
+from app.workflows.inhouse.reports import inhouse_reminders
+from app.workflows.inhouse.rules import FILE_OWNERS as QUALIFICATION_FILES
 
 
 # --- CLI -------------------------------------------------------------------------------------
@@ -80,4 +85,7 @@ DOMAIN = Domain(
     audited={InhouseQualification: set(), InhouseClass: set(), InhouseRosterEntry: set(),
              InhouseYearReport: set()},
     cli=add_commands,
+    jobs=(inhouse_reminders,),
+    import_kinds=(ROSTER_IMPORTER, CLASS_IMPORTER),
+    file_owners={**QUALIFICATION_FILES, **REPORT_FILES},
 )

@@ -19,6 +19,7 @@ from app.views.learning.admin import (CourseView, InstituteChoiceView, LearningF
                                       LearningInstituteView, LessonProgressView)
 from app.views.learning.api import InstituteChoiceApi, LearningFeeApi, LessonProgressApi
 from app.views.learning.member import LearningView
+from app.workflows.learning.jobs import learning_credit
 
 MENU = "网络学习"
 MENU_MINE = "在线学习"
@@ -118,4 +119,5 @@ DOMAIN = Domain(
     audited={LearningInstitute: set(), Course: set(), InstituteChoice: set(),
              LessonProgress: set(), LearningFee: set()},
     cli=add_commands,
+    jobs=(learning_credit,),
 )

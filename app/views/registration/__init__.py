@@ -6,10 +6,10 @@ review queue (办理记录 with firm and waiting-days filters), 现场办理 (ea
 check-in, stages) and the settings (所需材料, 预约时段, 节假日). REST `registration_case` and
 `appointment` (+ `/slots`), with the machines' verbs.
 """
-from sqlalchemy import select
+import click
+from flask.cli import AppGroup
 
 from app.domains import Domain
-from app.extensions import db
 from app.models import Appointment, CalendarDay, DocRequirement, RegistrationCase, SlotTemplate
 from app.roles import CRUD, FIRM_ADMIN, MEMBER, STAFF
 from app.views.core.scoping import now
@@ -18,6 +18,11 @@ from app.views.registration.common import (MENU, MENU_APPLY, MENU_APPOINTMENTS, 
                                            MENU_ONSITE, MENU_RECORDS, MENU_REQUIREMENTS, MENU_SLOTS)
 from app.views.registration.pages import RegistrationView
 from app.views.registration.settings import CalendarDayView, DocRequirementView, SlotTemplateView
+from app.workflows.core.scoping import SystemActor
+from app.workflows.registration import booking, cases, filers
+from app.workflows.registration.booking import expiry_job
+from app.workflows.registration.cases import FILE_OWNERS as CASE_FILES
+from app.workflows.registration.help_source import answer as requirements_answer
 
 
 def register(appbuilder, app) -> None:
@@ -37,25 +42,13 @@ def register(appbuilder, app) -> None:
 
 
 def _cli(app) -> None:
-    import click
-    from flask.cli import AppGroup
-
     group = AppGroup("registration", help="注册业务")
 
     @group.command("managed-accounts")
     def managed_accounts():
         """Open sign-ins for 协会代管注册会计师 without one (login 证书编号, password 身份证号)."""
-        from app.models import Account, Person, PersonStatus, PersonType
-        from app.workflows import accounts
-        people = db.session.scalars(select(Person).where(
-            Person.firm_id.is_(None), Person.person_type == PersonType.CPA,
-            Person.status == PersonStatus.ACTIVE, Person.cert_number.is_not(None),
-            Person.id_number.is_not(None),
-            ~select(Account.user_id).where(Account.person_id == Person.id).exists())).all()
-        for person in people:
-            accounts.provision_managed_cpa(person, now())
-        db.session.commit()
-        click.echo(f"已开通协会代管注册会计师账号：{len(people)}个")
+        opened = filers.open_managed_accounts(SystemActor("开通协会代管账号"), now())
+        click.echo(f"已开通协会代管注册会计师账号：{opened}个")
 
     app.cli.add_command(group)
 
@@ -82,4 +75,9 @@ DOMAIN = Domain(
     audited={RegistrationCase: set(), DocRequirement: set(), SlotTemplate: set(),
              CalendarDay: set(), Appointment: set()},
     cli=_cli,
+    jobs=(expiry_job,),
+    file_owners=CASE_FILES,
+    answer_sources=(requirements_answer,),
+    # handling the last case of an appointment on its own (the case page) closes it
+    hooks=[(cases.MACHINE.after("handle"), booking.close_when_all_handled)],
 )

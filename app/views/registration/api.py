@@ -4,12 +4,11 @@ from flask_appbuilder import expose
 from flask_appbuilder.api import protect
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
-from app.extensions import db
 from app.models import Appointment, RegistrationCase
 from app.views.core.args import json_body
 from app.views.core.machines import MachineVerbsMixin
 from app.views.core.scoping import ScopedModelRestApi, now
-from app.workflows.core.errors import DomainError, ValidationError
+from app.workflows.core.errors import Problems, ValidationError
 from app.workflows.registration import booking, cases, types as TY
 from app.workflows.core.labels import label
 
@@ -64,12 +63,8 @@ class AppointmentApi(MachineVerbsMixin, ScopedModelRestApi):
     label_columns = {"case_type": "办理事项", "day": "预约日期", "start": "开始", "end": "结束",
                      "seats": "人数", "names": "姓名", "status": "状态"}
 
-    def _error(self, error: DomainError):
-        db.session.rollback()
-        body = {"message": error.message}
-        if error.field:
-            body["field"] = error.field
-        return self.response(error.status, **body)
+    # a refusal (DomainError) is answered by the app's handler: {message, field?, errors?}
+    # with its status, nothing of the refused request kept
 
     @staticmethod
     def _slot_of(body):
@@ -99,15 +94,16 @@ class AppointmentApi(MachineVerbsMixin, ScopedModelRestApi):
             400: {description: refused, with the reason}
             409: {description: the slot is full}
         """
-        try:
-            body = json_body()
+        body = json_body()
+        problems, ids, day, start = Problems(), None, None, None
+        with problems.field("cases"):
             ids = body.get("cases")
             if not isinstance(ids, list):
                 raise ValidationError("请提供要预约的业务 cases: [id, …]", "cases")
+        with problems.field("slot"):
             day, start = self._slot_of(body)
-            appointment = booking.book(g.user, now(), ids[:50], day, start)
-        except DomainError as error:
-            return self._error(error)
+        problems.raise_any()  # the shape of the request; the command names the rest at once
+        appointment = booking.book(g.user, now(), ids[:50], day, start)
         return self.response(201, id=appointment.id, day=appointment.day.isoformat(),
                              start=appointment.start, seats=appointment.seats,
                              status=label(appointment))
@@ -154,10 +150,7 @@ class AppointmentApi(MachineVerbsMixin, ScopedModelRestApi):
             404: {description: not yours}
             409: {description: the new slot is full}
         """
-        try:
-            day, start = self._slot_of(json_body())
-            appointment = booking.reschedule(g.user, now(), pk, day, start)
-        except DomainError as error:
-            return self._error(error)
+        day, start = self._slot_of(json_body())
+        appointment = booking.reschedule(g.user, now(), pk, day, start)
         return self.response(200, id=appointment.id, day=appointment.day.isoformat(),
                              start=appointment.start, status=label(appointment))

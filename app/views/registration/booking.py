@@ -1,15 +1,21 @@
 """预约 (seed 004 §5): the 7-day grid of slots and booking several cases of one type."""
-from flask import abort, flash, g, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
 
 from app import clock
 from app.extensions import db
 from app.models import CaseStatus, RegistrationCase
+from app.views.core.refusals import refusals
 from app.views.core.scoping import now
-from app.views.registration.common import _csrf_ok, _refuse
-from app.workflows.core.errors import DomainError
 from app.workflows.registration import booking, cases
+
+
+def _back_to_slots(*_args):
+    """A refused 预约 goes back to the slots of the cases chosen (or the list)."""
+    ids = request.form.getlist("cases")[:50]
+    return url_for(".slots", cases=ids) if all(v.isdigit() for v in ids) else \
+        url_for(".booking")
 
 
 class BookingPages:
@@ -28,13 +34,8 @@ class BookingPages:
 
     def _chosen(self):
         ids = [v for v in request.values.getlist("cases")[:50] if v.isdigit()]
-        chosen = []
-        for pk in ids:
-            try:
-                chosen.append(cases.get_case(g.user, pk))
-            except DomainError:
-                abort(404)
-        return chosen
+        # a case the user may not read is a 404 (the app's refusal handler)
+        return [cases.get_case(g.user, pk) for pk in ids]
 
     @expose("/booking/slots")
     @has_access
@@ -54,17 +55,10 @@ class BookingPages:
 
     @expose("/booking/book", methods=["POST"])
     @has_access
+    @refusals(back=_back_to_slots)
     def book(self):
         ids = [v for v in request.form.getlist("cases")[:50]]
-        back = url_for(".slots", cases=ids) if all(v.isdigit() for v in ids) else \
-            url_for(".booking")
-        if not _csrf_ok():
-            flash("页面已过期，请刷新后重试", "danger")
-            return redirect(back)
-        try:
-            appointment = booking.book(g.user, now(), ids, request.form.get("date"),
-                                       request.form.get("start"))
-        except DomainError as error:
-            return _refuse(error, back)
+        appointment = booking.book(g.user, now(), ids, request.form.get("date"),
+                                   request.form.get("start"))
         flash(f"预约成功：{booking.slot_label(appointment.day, appointment.start)}", "success")
         return redirect(url_for(".appointment", pk=appointment.id))

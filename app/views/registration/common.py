@@ -1,14 +1,12 @@
 """Imports and small helpers shared by the modules of this package."""
 import datetime as dt
 
-from flask import abort, flash, redirect, request
-from flask_wtf import FlaskForm
+from flask import request
 from sqlalchemy import or_
 
 from app.models import CaseStatus, Firm, RegistrationCase
 from app.views.core.scoping import now
 from app.workflows.core import files
-from app.workflows.core.errors import DomainError
 from app.workflows.core.scoping import is_institute
 from app.workflows.registration import cases, types as TY
 from app.workflows.core.labels import code_of
@@ -23,17 +21,6 @@ MENU_SLOTS = "预约时段设置"
 MENU_HOLIDAYS = "节假日设置"
 PAGE_SIZE = 20
 PLEDGE_KEY = "registration_pledges"
-
-
-def _csrf_ok() -> bool:
-    return FlaskForm().validate_on_submit()
-
-
-def _refuse(error: DomainError, back: str):
-    if error.status == 404:
-        abort(404)
-    flash(error.message, "danger")
-    return redirect(back)
 
 
 def _form_data(case_type: str) -> dict:

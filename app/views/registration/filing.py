@@ -2,23 +2,29 @@
 documents, 保存 / 提交审核; the case page with 流程跟踪 (§4)."""
 import datetime as dt
 
-from flask import abort, current_app, flash, g, redirect, request, session, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
 from sqlalchemy import func, select
 
 from app import clock
 from app.extensions import db
-from app.models import CaseDocument, CaseStatus, RegistrationCase
+from app.models import CaseDocument, CaseStatus, Person, RegistrationCase
+from app.views.core.export import content_disposition
 from app.views.core.machines import check_shown_version
+from app.views.core.refusals import refusals
 from app.views.core.scoping import now, scoped_id
-from app.views.registration.common import (MENU_APPLY, PLEDGE_KEY, _csrf_ok, _form_data, _kept,
-                                           _refuse, _typed, _uploads)
+from app.views.registration.common import (MENU_APPLY, PLEDGE_KEY, _form_data, _kept, _typed,
+                                           _uploads)
 from app.workflows.core import files
 from app.workflows.core.errors import DomainError
 from app.workflows.core.institute import identity
-from app.workflows.core.scoping import is_institute
-from app.workflows.registration import cases, documents, requirements, types as TY
+from app.workflows.core.scoping import get_scoped, is_institute
+from app.workflows.registration import cases, documents, filers, requirements, types as TY
+
+
+def _to_index(*_args, **_kwargs):
+    return url_for(".index")
 
 
 class FilingPages:
@@ -28,7 +34,7 @@ class FilingPages:
     @expose("/")
     @has_access
     def index(self):
-        kind = cases.filer_kind(g.user)
+        kind = filers.filer_kind(g.user)
         waiting = 0
         if kind:
             waiting = db.session.scalar(select(func.count()).select_from(
@@ -48,13 +54,10 @@ class FilingPages:
         """承诺书 with the type's 业务办理指南; 同意 records the time and goes on."""
         case_type = self._type(case_type)
         if request.method == "POST":
-            if not _csrf_ok():
-                flash("页面已过期，请刷新后重试", "danger")
-                return redirect(url_for(".pledge", case_type=case_type))
             pledges = dict(session.get(PLEDGE_KEY) or {})
             pledges[case_type] = now().isoformat()
             session[PLEDGE_KEY] = pledges
-            if cases.filer_kind(g.user) == "managed":
+            if filers.filer_kind(g.user) == filers.MANAGED:
                 return redirect(url_for(".form", case_type=case_type))
             return redirect(url_for(".choose", case_type=case_type))
         return self.render_template("registration/pledge.html", title="承诺书",
@@ -83,25 +86,20 @@ class FilingPages:
 
     @expose("/new/<string:case_type>/form")
     @has_access
+    @refusals(back=_to_index)
     def form(self, case_type):
         case_type = self._type(case_type)
         if self._pledged_at(case_type) is None:
             return redirect(url_for(".pledge", case_type=case_type))
-        try:
-            cases.require_filer(g.user)
-        except DomainError as error:
-            return _refuse(error, url_for(".index"))
+        filers.require_filer(g.user)
         values, person_id = {}, request.args.get("person") or ""
         if person_id:
-            try:
-                person = cases.get_scoped(db.session, cases.Person, person_id, g.user)
-            except DomainError:
-                abort(404)
+            person = get_scoped(db.session, Person, person_id, g.user)
             values = {"name": person.name, "id_number": person.id_number or "",
                       "cert_number": person.cert_number or "", "mobile": person.phone or "",
                       "gender": person.gender or "",
                       "firm_name": person.firm.name if person.firm else ""}
-        managed = cases.managed_person(g.user)
+        managed = filers.managed_person(g.user)
         if managed is not None:
             values = {"name": managed.name, "id_number": managed.id_number or "",
                       "cert_number": managed.cert_number or "", "mobile": managed.phone or "",
@@ -129,7 +127,7 @@ class FilingPages:
             rows=rows, applies=requirements.applies, answers=answers, present=present,
             words=requirements.condition_words,
             accept=cases.DOCUMENT.accept,
-            managed=cases.managed_person(g.user) is not None, errors=errors or {},
+            managed=filers.managed_person(g.user) is not None, errors=errors or {},
             held=held.files if held is not None else {},
             held_token=held.token if held is not None else "",
             table=requirements.as_data(rows, case_type), human_size=files.human_size,
@@ -143,9 +141,6 @@ class FilingPages:
         case_type = request.form.get("case_type") or ""
         back = (url_for(".case", pk=case_id) if case_id and case_id.isdigit()
                 else url_for(".index"))
-        if not _csrf_ok():
-            flash("页面已过期，请刷新后重试", "danger")
-            return redirect(back)
         if case_id is None and case_type not in TY.ALL:
             abort(400, description="请选择业务类型")
         held = None
@@ -161,19 +156,21 @@ class FilingPages:
                 pledged_at=self._pledged_at(case_type), person_id=request.form.get("person_id"),
                 held=held.files, refused=held.errors, remove=request.form.getlist("remove")[:50])
         except DomainError as error:
+            # not a refusal the decorator can answer: the form comes back as typed, with the
+            # files this try accepted (held) and each fault named next to its field
             if error.status == 404:
                 abort(404)
             if error.status == 403 or held is None:
-                return _refuse(error, back)
-            # the form comes back as typed, with the files it accepted and each fault named
-            errors = getattr(error, "errors", None) or {error.field or "form": error.message}
+                flash(error.message, "danger")
+                return redirect(back)
+            errors = getattr(error, "by_field", None) or {error.field or "form": error.message}
             return self._render_form(case_type, case, _typed(case_type),
                                      request.form.get("person_id") or "", errors=errors,
                                      held=held)
         if request.form.get("action") == "submit":
             try:
                 cases.submit(g.user, now(), case.id)
-            except DomainError as error:
+            except DomainError as error:  # saved all the same: says so, and why not sent
                 flash(f"已保存，但不能提交审核：{error.message}", "warning")
                 return redirect(url_for(".case", pk=case.id, edit=1))
             flash(f"已提交审核，请等待{identity().abbreviation}审核", "success")
@@ -185,7 +182,6 @@ class FilingPages:
     @has_access
     def suggest(self):
         """转出/转入事务所名称 suggestions (JSON list of names)."""
-        from flask import jsonify
         return jsonify(cases.firm_suggestions(request.args.get("q") or ""))
     # ---- the case page -------------------------------------------------------------------
     @expose("/case/<int:pk>")
@@ -193,10 +189,10 @@ class FilingPages:
     @scoped_id(RegistrationCase)
     def case(self, pk):
         case = cases.get_case(g.user, pk)
-        if request.args.get("edit") and case.status in CaseStatus.EDITABLE and \
-                not is_institute(g.user):
-            return self._render_form(case.case_type, case, {})
         moment = now()
+        actions = cases.MACHINE.actions(case, g.user, moment)
+        if request.args.get("edit") and "edit" in actions:
+            return self._render_form(case.case_type, case, {})
         answers = cases.answers_of(case)
         shown = []
         for field in TY.fields_of(case.case_type):
@@ -209,56 +205,47 @@ class FilingPages:
         return self.render_template(
             "registration/case.html", title=f"{case.case_type}业务详情", case=case, shown=shown,
             history=cases.history(case), verbs=cases.MACHINE.allowed(case, g.user, moment),
-            institute=is_institute(g.user), deadline=cases.deadline(case),
-            missing=cases.missing_documents(case), local=clock.display,
+            actions=actions, tone=cases.TONES.get(case.status, "primary"),
+            institute=is_institute(g.user),
+            deadline=cases.deadline(case) if "attend" in actions else None,
+            missing=cases.missing_documents(case) if "edit" in actions else [],
+            local=clock.display,
             templates=[r for r in requirements.documents_for(case.case_type, answers)
                        if r.has_template])
 
     @expose("/case/<int:pk>/step", methods=["POST"])
     @has_access
     @scoped_id(RegistrationCase)
+    @refusals(back=".case")
     def step(self, pk):
         """提交审核 / 撤回 by the filer."""
-        back = url_for(".case", pk=pk)
-        if not _csrf_ok():
-            flash("页面已过期，请刷新后重试", "danger")
-            return redirect(back)
         verb = request.form.get("verb")
         command = {"submit": cases.submit, "withdraw": cases.withdraw}.get(verb)
         if command is None:
             abort(400, description="没有这个操作")
-        try:
-            command(g.user, now(), pk)
-        except DomainError as error:
-            return _refuse(error, back)
+        command(g.user, now(), pk)
         flash("已提交审核" if verb == "submit" else "已撤回，修改后可重新提交", "success")
-        return redirect(back)
+        return redirect(url_for(".case", pk=pk))
 
     @expose("/case/<int:pk>/review", methods=["POST"])
     @has_access
     @scoped_id(RegistrationCase)
+    @refusals(back=".case")
     def review(self, pk):
         """Staff: 审核通过 / 审核不通过 (reasons per document) / the on-site stages."""
-        back = url_for(".case", pk=pk)
-        if not _csrf_ok():
-            flash("页面已过期，请刷新后重试", "danger")
-            return redirect(back)
         verb = request.form.get("verb")
         remark = (request.form.get("remark") or "")[:1000]
-        try:
-            check_shown_version(cases.MACHINE, pk)
-            if verb == "reject":
-                reasons = {k[7:]: v[:200] for k, v in request.form.items()
-                           if k.startswith("reason_") and k[7:].isdigit()}
-                cases.reject(g.user, now(), pk, remark=remark, reasons=reasons)
-            elif verb in ("approve", "handle", "make_certificate", "collect"):
-                cases.COMMANDS[verb](g.user, now(), pk, remark=remark or None)
-            else:
-                abort(400, description="没有这个操作")
-        except DomainError as error:
-            return _refuse(error, back)
+        if verb not in ("approve", "reject", "handle", "make_certificate", "collect"):
+            abort(400, description="没有这个操作")
+        check_shown_version(cases.MACHINE, pk)
+        if verb == "reject":
+            reasons = {k[7:]: v[:200] for k, v in request.form.items()
+                       if k.startswith("reason_") and k[7:].isdigit()}
+            cases.reject(g.user, now(), pk, remark=remark, reasons=reasons)
+        else:
+            cases.COMMANDS[verb](g.user, now(), pk, remark=remark or None)
         flash(f"已{cases.MACHINE.label(verb)}", "success")
-        return redirect(back)
+        return redirect(url_for(".case", pk=pk))
 
     @expose("/document/<int:pk>")
     @has_access
@@ -271,20 +258,17 @@ class FilingPages:
 
     @expose("/template/<string:doc_key>/filled", methods=["POST"])
     @has_access
+    @refusals(back=_to_index)
     def filled(self, doc_key):
         """下载模板 from the form as it is typed (not saved yet): the form's fields posted by
         registration.js, the PDF filled in with them (seed 004 §3.2: 填写完成后点击“下载模板”)."""
         case_type = request.form.get("case_type") or ""
         if case_type not in TY.ALL:
             abort(400, description="请选择业务类型")
-        if not _csrf_ok():
-            abort(400, description="页面已过期，请刷新后重试")
         try:
             name, body = documents.typed_template(g.user, doc_key, case_type, _typed(case_type))
         except KeyError:
             abort(404, description="没有这个模板")
-        except DomainError as error:
-            return _refuse(error, url_for(".index"))
         return _pdf(name, body)
 
     @expose("/template/<string:doc_key>")
@@ -293,11 +277,8 @@ class FilingPages:
         """下载模板; `?case=` fills the form in from that case."""
         case, answers, firm_name = None, None, ""
         case_id = request.args.get("case")
-        if case_id:
-            try:
-                case = cases.get_case(g.user, case_id)
-            except DomainError:
-                abort(404)
+        if case_id:  # a case the user may not read is a 404 (the app's refusal handler)
+            case = cases.get_case(g.user, case_id)
             answers = cases.answers_of(case)
             firm_name = case.firm.name if case.firm else "协会代管"
         try:
@@ -308,7 +289,6 @@ class FilingPages:
 
 
 def _pdf(name, body):
-    from app.views.core.export import content_disposition
     response = current_app.response_class(body, mimetype="application/pdf")
     response.headers["Content-Disposition"] = content_disposition(name)
     response.headers["X-Content-Type-Options"] = "nosniff"

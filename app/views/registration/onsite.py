@@ -9,10 +9,17 @@ from sqlalchemy import select
 from app import clock
 from app.extensions import db
 from app.models import Appointment, CaseStatus, RegistrationCase
+from app.views.core.refusals import refusals
 from app.views.core.scoping import now, scoped_id
-from app.views.registration.common import MENU_ONSITE, _csrf_ok, _refuse
-from app.workflows.core.errors import DomainError
-from app.workflows.registration import booking
+from app.views.registration.common import MENU_ONSITE
+from app.workflows.registration import booking, cases
+
+
+def _back(_self, pk):
+    """签到 from 现场办理 goes back there, from the appointment's page to it."""
+    if request.form.get("back") == "onsite":
+        return url_for(".onsite")
+    return url_for(".appointment", pk=pk)
 
 
 class OnsitePages:
@@ -33,7 +40,15 @@ class OnsitePages:
         stages = db.session.scalars(select(RegistrationCase).where(RegistrationCase.status.in_(
             (CaseStatus.PROCESSED, CaseStatus.CERT_READY))).order_by(RegistrationCase.id)
             .limit(200)).all()
+        moment = now()
+        # the buttons are the steps the machines allow the user now (签到: on the day)
+        verbs = {("appointment", a.id): {t.event for t in booking.MACHINE.allowed(
+            a, g.user, moment)} for a in rows}
+        verbs.update({("case", c.id): [t for t in cases.MACHINE.allowed(c, g.user, moment)
+                                       if t.event in ("make_certificate", "collect")]
+                      for c in stages})
         return self.render_template("registration/onsite.html", title=MENU_ONSITE, day=day,
+                                    verbs=verbs,
                                     rows=rows, today=today, weekday=booking.weekday_label,
                                     stages=stages, previous=day - dt.timedelta(days=1),
                                     following=day + dt.timedelta(days=1))
@@ -41,15 +56,8 @@ class OnsitePages:
     @expose("/appointments/<int:pk>/check_in", methods=["POST"])
     @has_access
     @scoped_id(Appointment)
+    @refusals(back=_back)
     def check_in(self, pk):
-        back = request.form.get("back") == "onsite"
-        target = url_for(".onsite") if back else url_for(".appointment", pk=pk)
-        if not _csrf_ok():
-            flash("页面已过期，请刷新后重试", "danger")
-            return redirect(target)
-        try:
-            booking.check_in(g.user, now(), pk)
-        except DomainError as error:
-            return _refuse(error, target)
+        booking.check_in(g.user, now(), pk)
         flash("已签到，业务已现场办理", "success")
-        return redirect(target)
+        return redirect(_back(self, pk))

@@ -5,17 +5,30 @@ from flask_appbuilder.security.decorators import has_access
 
 from app import clock
 from app.extensions import db
-from app.models import Appointment, AppointmentStatus, CaseStatus
+from app.models import Appointment, AppointmentStatus
 from app.views.core.args import paged
+from app.views.core.calendar import send_ics
 from app.views.core.export import send_table
+from app.views.core.refusals import refusals
 from app.views.core.scoping import now, scoped_id
 from app.views.registration.common import (MENU_APPOINTMENTS, MENU_RECORDS, PAGE_SIZE,
-                                           _case_filters, _csrf_ok, _refuse)
-from app.workflows.core.errors import DomainError
+                                           _case_filters)
 from app.workflows.core.scoping import is_institute
 from app.workflows.registration import booking, cases, types as TY
-from app.workflows.core.labels import label
 from app.workflows.core.labels import code_of, label
+
+# the steps the appointment pages offer, of those the machine allows the user now: a filer
+# 改约 and 取消 (staff have no 办理业务 permission for them), staff 签到办理
+FILER_VERBS, STAFF_VERBS = {"reschedule", "cancel"}, {"check_in"}
+
+
+def _verbs(appointment, user, moment) -> set:
+    offered = STAFF_VERBS if is_institute(user) else FILER_VERBS
+    return {t.event for t in booking.MACHINE.allowed(appointment, user, moment)} & offered
+
+
+def _to_change(_self, pk):
+    return url_for(".appointment", pk=pk, change=1)
 
 
 class RecordPages:
@@ -32,9 +45,8 @@ class RecordPages:
         return self.render_template(
             "registration/records.html", title=MENU_RECORDS, **listed.args(), problems=problems,
             types=TY.ALL, args=args, institute=institute,
-            statuses={s: words for s, words in CaseStatus.LABELS.items()
-                      if not (institute and s == CaseStatus.DRAFT)},
-            waiting=lambda c: cases.waiting_days(c, now()), local=clock.display,
+            statuses=cases.record_statuses(g.user),
+            waiting=lambda c: cases.waiting_days(c, g.user, now()), local=clock.display,
             page_link=lambda p: url_for(".records", **{**args, "page": p}))
 
     @expose("/records/export/<string:fmt>")
@@ -64,11 +76,12 @@ class RecordPages:
             statement = statement.where(Appointment.status == status)
         listed = paged(statement.order_by(Appointment.day.desc(), Appointment.start.desc()),
                        PAGE_SIZE)
-        today = clock.local_today(now())
+        moment = now()
         args = request.args.to_dict()
+        shown = listed.args()
         return self.render_template(
-            "registration/appointments.html", title=MENU_APPOINTMENTS, **listed.args(),
-            today=today,
+            "registration/appointments.html", title=MENU_APPOINTMENTS, **shown,
+            verbs={a.id: _verbs(a, g.user, moment) for a in shown["rows"]},
             weekday=booking.weekday_label, statuses=AppointmentStatus.LABELS, args=args,
             page_link=lambda p: url_for(".appointments", **{**args, "page": p}))
 
@@ -78,52 +91,38 @@ class RecordPages:
     def appointment(self, pk):
         appointment = booking.get_appointment(g.user, pk)
         moment = now()
-        changeable = appointment.status == AppointmentStatus.BOOKED and \
-            clock.local_today(moment) < appointment.day and not is_institute(g.user)
-        days = booking.grid(moment) if changeable and request.args.get("change") else None
+        verbs = _verbs(appointment, g.user, moment)
+        days = booking.grid(moment) if "reschedule" in verbs and request.args.get("change") \
+            else None
         return self.render_template(
             "registration/appointment.html", title="预约详情", appointment=appointment,
             weekday=booking.weekday_label, history=booking.MACHINE.history(appointment),
-            changeable=changeable, days=days, institute=is_institute(g.user),
-            today=clock.local_today(moment), local=clock.display)
+            verbs=verbs, days=days, event=booking.event_of(appointment),
+            local=clock.display)
 
     @expose("/appointments/<int:pk>/calendar.ics")
     @has_access
     @scoped_id(Appointment)
     def appointment_ics(self, pk):
         """加入日历: the appointment as an .ics (改约 → SEQUENCE+1, 取消 → METHOD:CANCEL)."""
-        from app.views.core.calendar import send_ics
-
         event = booking.appointment_event(g.user, pk, now())
         return send_ics(event, f"预约{pk}.ics")
 
     @expose("/appointments/<int:pk>/reschedule", methods=["POST"])
     @has_access
     @scoped_id(Appointment)
+    @refusals(back=_to_change)
     def reschedule(self, pk):
-        back = url_for(".appointment", pk=pk, change=1)
-        if not _csrf_ok():
-            flash("页面已过期，请刷新后重试", "danger")
-            return redirect(back)
-        try:
-            appointment = booking.reschedule(g.user, now(), pk, request.form.get("date"),
-                                             request.form.get("start"))
-        except DomainError as error:
-            return _refuse(error, back)
+        appointment = booking.reschedule(g.user, now(), pk, request.form.get("date"),
+                                         request.form.get("start"))
         flash(f"改约成功：{booking.slot_label(appointment.day, appointment.start)}", "success")
         return redirect(url_for(".appointment", pk=pk))
 
     @expose("/appointments/<int:pk>/cancel", methods=["POST"])
     @has_access
     @scoped_id(Appointment)
+    @refusals(back=".appointment")
     def cancel(self, pk):
-        back = url_for(".appointment", pk=pk)
-        if not _csrf_ok():
-            flash("页面已过期，请刷新后重试", "danger")
-            return redirect(back)
-        try:
-            booking.cancel(g.user, now(), pk)
-        except DomainError as error:
-            return _refuse(error, back)
+        booking.cancel(g.user, now(), pk)
         flash("已取消预约，相关业务可重新预约", "success")
-        return redirect(back)
+        return redirect(url_for(".appointment", pk=pk))

@@ -15,12 +15,17 @@ from app.domains import Domain
 from app.extensions import db
 from app.models import Enrollment, TrainingClass, WaitlistEntry
 from app.roles import FIRM_ADMIN, MEMBER, STAFF
+from app.views.core.visibility import only_for
 from app.views.training.admin import TrainingAdminView
 from app.views.training.api import EnrollmentApi, TrainingClassApi, WaitlistEntryApi
 from app.views.training.common import (MENU, MENU_ADMIN, MENU_ENROLL, MENU_HANDOUTS, MENU_RESULTS,
                                        MENU_WAITLIST)
 from app.views.training.enroll import TrainingView
-from app.workflows.training import enrollment, exports
+from app.workflows.training import classes, enrollment, exports, review, seats, waitlist
+from app.workflows.training.classes import FILE_OWNERS as HANDOUT_FILES
+from app.workflows.training.reminders import training_class_reminders
+from app.workflows.training.results_import import IMPORTER as RESULTS_IMPORTER
+from app.workflows.training.waitlist import training_waitlist_offers
 
 
 # --- CLI -------------------------------------------------------------------------------------
@@ -48,8 +53,6 @@ def _cli(app) -> None:
 
 
 def register(appbuilder, app) -> None:
-    from app.views.core.visibility import only_for
-
     # 报名 / 候补 shown only to whom they work for: a 非执业会员 or 其他从业人员 is enrolled by
     # its firm's administrator (enrollment.enroll_self refuses it)
     only_for("training.enroll_self", enrollment.may_enroll_self)
@@ -91,4 +94,12 @@ DOMAIN = Domain(
     },
     audited={TrainingClass: {"seat_lock"}, Enrollment: set(), WaitlistEntry: set()},
     cli=_cli,
+    # a freed seat is offered to the waiting list; an enrollment on an offer accepts it; a
+    # class's hours changed re-credit those 合格
+    hooks=((seats.SEAT_FREED, waitlist.offer_freed_seats),
+           (seats.OFFER_TAKEN, waitlist.mark_accepted),
+           (classes.CREDIT_CHANGED, review.recredit_class)),
+    jobs=(training_waitlist_offers, training_class_reminders),
+    import_kinds=(RESULTS_IMPORTER,),
+    file_owners=HANDOUT_FILES,
 )

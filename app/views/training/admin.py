@@ -1,6 +1,8 @@
-"""培训班管理 (staff, seed 000 §5): classes with handouts, review one or many, results, roster
-and CICPA exports."""
-from flask import abort, flash, redirect, request, url_for
+"""培训班管理 (staff, seed 000 §5): classes with handouts, review one or many, results, the
+class's enrollment list and CICPA exports."""
+import io
+
+from flask import abort, flash, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from sqlalchemy import select
@@ -10,10 +12,12 @@ from app.extensions import db
 from app.models import (Category, Enrollment, EnrollmentStatus, Firm, TrainingAudience as Audience,
                         TrainingClass, TrainingResult)
 from app.views.core.args import shown_versions
-from app.views.core.export import send_table
+from app.views.core.export import export_filename, send_table
+from app.views.core.machines import flash_outcomes
+from app.views.core.refusals import refusals
 from app.views.core.scoping import current_user, now, scoped_id, upload_limit, uploads
 from app.views.training.common import HANDOUT_LIMIT, MENU_ADMIN, _helpers, _ids, _when
-from app.workflows.core.errors import DomainError
+from app.workflows.core.scoping import get_scoped
 from app.workflows.hours.rules import fmt
 from app.workflows.training import classes, enrollment, exports, review, waitlist
 from app.workflows.core.labels import code_of
@@ -45,18 +49,18 @@ class TrainingAdminView(BaseView):
         return self.render_template("training/admin_list.html", title=MENU_ADMIN, rows=rows,
                                     keyword=keyword, **_helpers())
 
-    def _form(self, item):
-        actor = current_user()
+    def _save(self, class_id=None):
+        saved = classes.save_class(current_user(), now(),
+                                   {k: request.form.get(k, "") for k in CLASS_FORM_KEYS},
+                                   class_id=class_id, handouts=uploads("handouts"))
+        flash("培训班已保存", "success")
+        return redirect(url_for(".detail", pk=saved.id))
+
+    def _form(self, pk=None):
+        """The class form: what was typed when a submission was refused, else the class."""
+        item = classes.get_class(current_user(), pk) if pk is not None else None
         if request.method == "POST":
             values = {k: request.form.get(k, "") for k in CLASS_FORM_KEYS}
-            try:
-                saved = classes.save_class(actor, now(), values,
-                                           class_id=item.id if item else None,
-                                           handouts=uploads("handouts"))
-                flash("培训班已保存", "success")
-                return redirect(url_for(".detail", pk=saved.id))
-            except DomainError as error:
-                flash(error.message, "danger")
         elif item is not None:
             values = {k: getattr(item, k) for k in CLASS_FORM_KEYS}
             values.update(enroll_start=_when(item.enroll_start, "%Y-%m-%dT%H:%M"),
@@ -74,15 +78,19 @@ class TrainingAdminView(BaseView):
     @expose("/new", methods=["GET", "POST"])
     @has_access
     @upload_limit(HANDOUT_LIMIT)
+    @refusals(form="_form")
     def new(self):
-        return self._form(None)
+        return self._save() if request.method == "POST" else self._form()
 
     @expose("/edit/<int:pk>", methods=["GET", "POST"])
     @has_access
     @upload_limit(HANDOUT_LIMIT)
+    @refusals(form="_form")
     @scoped_id(TrainingClass)
     def edit(self, pk):
-        return self._form(classes.get_class(current_user(), pk))
+        if request.method == "POST":
+            return self._save(classes.get_class(current_user(), pk).id)
+        return self._form(pk)
 
     @expose("/<int:pk>")
     @has_access
@@ -91,9 +99,7 @@ class TrainingAdminView(BaseView):
         actor, moment = current_user(), now()
         item = classes.get_class(actor, pk)
         status = code_of(EnrollmentStatus.LABELS, request.args.get("status") or "")
-        rows = enrollment.firm_roster(actor, item.id)
-        if status in EnrollmentStatus.ALL:
-            rows = [r for r in rows if r.status == status]
+        rows = enrollment.class_list(actor, item.id, status=status or None)
         firms = dict(db.session.execute(select(Firm.id, Firm.name).where(
             Firm.id.in_({r.firm_id for r in rows if r.firm_id}))).all()) if rows else {}
         row = classes.catalogue(actor, moment, class_ids=[item.id])[0]
@@ -101,6 +107,8 @@ class TrainingAdminView(BaseView):
             "training/admin_detail.html", title=item.name, item=item, row=row, rows=rows,
             firms=firms, status=status, statuses=EnrollmentStatus.LABELS,
             results=TrainingResult.ALL, started=classes.class_started(item, moment),
+            recordable={r.id for r in rows
+                        if review.MACHINE.permits(r, "record_result", actor, moment)},
             files=classes.handouts_of([item.id])[item.id],
             waiting=waitlist.entries(actor, moment, item.id),
             wstate=lambda e: waitlist.MACHINE.state(e, moment), **_helpers())
@@ -110,8 +118,6 @@ class TrainingAdminView(BaseView):
     @scoped_id(Enrollment)
     def enrollment(self, pk):
         """One enrollment: what was typed, and its 流程跟踪 (the state machine's history)."""
-        from app.workflows.core.scoping import get_scoped
-
         row = get_scoped(db.session, Enrollment, pk, current_user(), "报名记录不存在")
         return self.render_template(
             "training/admin_enrollment.html", title=f"{row.name}-报名详情", row=row,
@@ -119,49 +125,44 @@ class TrainingAdminView(BaseView):
 
     @expose("/<int:pk>/decide", methods=["POST"])
     @has_access
+    @refusals(back=".detail")
     @scoped_id(TrainingClass)
     def decide(self, pk):
+        """审核 of the ticked enrollments: each on its own, each outcome on the page."""
         actor = current_user()
         item = classes.get_class(actor, pk)
         event = request.form.get("event")
-        try:
-            count = review.decide_many(actor, now(), event, _ids(request.form.getlist("rowid")),
-                                       remark=request.form.get("remark"),
-                                       versions=shown_versions())
-            flash(f"已{'审核通过' if event == 'approve' else '审核未通过'}{count}人", "success")
-        except DomainError as error:
-            flash(error.message, "danger")
+        result = review.decide_many(actor, now(), event, _ids(request.form.getlist("rowid")),
+                                    remark=request.form.get("remark"),
+                                    versions=shown_versions())
+        flash_outcomes(result, f"已{'审核通过' if event == 'approve' else '审核未通过'}{{n}}人")
         return redirect(url_for(".detail", pk=item.id))
 
     @expose("/<int:pk>/results", methods=["POST"])
     @has_access
+    @refusals(back=".detail")
     @scoped_id(TrainingClass)
     def results(self, pk):
         actor = current_user()
         item = classes.get_class(actor, pk)
-        try:
-            chosen = {_ids([key[len("result_"):]])[0]: value
-                      for key, value in request.form.items()
-                      if key.startswith("result_") and value}
-            count = review.set_class_results(actor, now(), item.id, chosen)
-            flash(f"已记录{count}人的培训结果（合格的注册会计师已计入学时）", "success")
-        except DomainError as error:
-            flash(error.message, "danger")
+        chosen = {_ids([key[len("result_"):]])[0]: value
+                  for key, value in request.form.items()
+                  if key.startswith("result_") and value}
+        result = review.set_class_results(actor, now(), item.id, chosen)
+        flash_outcomes(result, "已记录{n}人的培训结果（合格的注册会计师已计入学时）")
         return redirect(url_for(".detail", pk=item.id))
 
     @expose("/<int:pk>/handout/remove", methods=["POST"])
     @has_access
+    @refusals(back=".edit")
     @scoped_id(TrainingClass)
     def remove_handout(self, pk):
         actor = current_user()
         item = classes.get_class(actor, pk)
-        try:
-            (file_id,) = _ids([request.form.get("file")])
-            classes.handout(actor, item.id, file_id)
-            classes.remove_handout(actor, now(), file_id)
-            flash("资料已删除", "success")
-        except DomainError as error:
-            flash(error.message, "danger")
+        (file_id,) = _ids([request.form.get("file")])
+        classes.handout(actor, item.id, file_id)
+        classes.remove_handout(actor, now(), file_id)
+        flash("资料已删除", "success")
         return redirect(url_for(".edit", pk=item.id))
 
     @expose("/<int:pk>/export")
@@ -173,19 +174,14 @@ class TrainingAdminView(BaseView):
             abort(400, description="导出格式须为 xlsx 或 csv")
         actor = current_user()
         item = classes.get_class(actor, pk)
-        return send_table(fmt_, list(exports.roster_rows(actor, item.id)),
+        return send_table(fmt_, list(exports.attendance_sheet(actor, item.id)),
                           f"{item.name}-报名名单", sheet="报名名单")
 
     @expose("/<int:pk>/cicpa")
     @has_access
     @scoped_id(TrainingClass)
     def cicpa(self, pk):
-        from flask import send_file
-        import io
-
         item = classes.get_class(current_user(), pk)
-        from app.views.core.export import export_filename
-
         return send_file(io.BytesIO(exports.cicpa_workbook(db.session, item)),
                          mimetype="application/vnd.openxmlformats-officedocument."
                                   "spreadsheetml.sheet",

@@ -4,24 +4,24 @@ from flask_appbuilder import expose
 from flask_appbuilder.api import protect
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
-from app.extensions import db
 from app.models import Enrollment, TrainingClass, WaitlistEntry
 from app.views.core.args import json_body as _body
 from app.views.core.machines import MachineVerbsMixin
 from app.views.core.scoping import ScopedModelRestApi, now
-from app.workflows.core.errors import DomainError, NotFoundError, ValidationError
+from app.workflows.core.errors import ValidationError
 from app.workflows.core.labels import label
 from app.workflows.training import classes, enrollment, review, waitlist
 
+# A refusal (DomainError) is answered with its status and the one JSON body {message, field?,
+# errors?}: by the app's handler (app/views/core/hardening.py) for the verbs exposed here, by
+# ScopedModelRestApi._domain_errors for the create/update/delete FAB runs under its @safe.
 
-# --- REST ----------------------------------------------------------------------------------
 
-def _json_error(api, error: DomainError):
-    db.session.rollback()
-    body = {"message": error.message}
-    if error.field:
-        body["field"] = error.field
-    return api.response(error.status, **body)
+def _class_id(data: dict) -> int:
+    try:
+        return int(data.get("class_id"))
+    except (TypeError, ValueError):
+        raise ValidationError("请提供培训班（class_id）", "class_id") from None
 
 
 CLASS_LABELS = {"kind": "类型", "name": "培训班", "teacher": "主讲老师", "hours": "注册会计师可获学时",
@@ -50,20 +50,14 @@ class TrainingClassApi(ScopedModelRestApi):
     label_columns = CLASS_LABELS
 
     def post_headless(self):
-        try:
-            item = classes.save_class(g.user, now(), _body())
-        except DomainError as error:
-            return _json_error(self, error)
-        return self.response(201, id=item.id, name=item.name)
+        return self._domain_errors(self._save)
 
     def put_headless(self, pk):
-        try:
-            item = classes.save_class(g.user, now(), _body(), class_id=pk)
-        except NotFoundError:
-            return self.response_404()
-        except DomainError as error:
-            return _json_error(self, error)
-        return self.response(200, id=item.id, name=item.name)
+        return self._domain_errors(self._save, pk)
+
+    def _save(self, pk=None):
+        item = classes.save_class(g.user, now(), _body(), class_id=pk)
+        return self.response(201 if pk is None else 200, id=item.id, name=item.name)
 
 
 ENROLLMENT_COLUMNS = ["id", "class_id", "training_class.name", "firm_id", "person_id",
@@ -98,35 +92,28 @@ class EnrollmentApi(MachineVerbsMixin, ScopedModelRestApi):
     verb_commands = review.COMMANDS
 
     def post_headless(self):
-        try:
-            data = _body()
-            try:
-                class_id = int(data.get("class_id"))
-            except (TypeError, ValueError):
-                raise ValidationError("请提供培训班（class_id）", "class_id") from None
-            if "people" in data:
-                people = data.get("people")
-                if not isinstance(people, list) or not all(isinstance(p, dict) for p in people):
-                    raise ValidationError("people 须为人员列表", "people")
-                rows = enrollment.enroll_ticked(g.user, now(), class_id, people)
-                return self.response(201, ids=[r.id for r in rows])
-            if data.get("self"):
-                row = enrollment.enroll_self(g.user, now(), class_id, phone=data.get("phone"))
-            else:
-                row = enrollment.enroll(g.user, now(), class_id, data)
-        except NotFoundError as error:
-            return self.response(404, message=error.message)
-        except DomainError as error:
-            return _json_error(self, error)
-        return self.response(201, id=row.id, status=label(row))
+        return self._domain_errors(self._enroll)
 
     def delete_headless(self, pk):
-        try:
-            enrollment.delete_enrollment(g.user, now(), pk)
-        except NotFoundError:
-            return self.response_404()
-        except DomainError as error:
-            return _json_error(self, error)
+        return self._domain_errors(self._delete, pk)
+
+    def _enroll(self):
+        data = _body()
+        class_id = _class_id(data)
+        if "people" in data:
+            people = data.get("people")
+            if not isinstance(people, list) or not all(isinstance(p, dict) for p in people):
+                raise ValidationError("people 须为人员列表", "people")
+            rows = enrollment.enroll_ticked(g.user, now(), class_id, people)
+            return self.response(201, ids=[r.id for r in rows])
+        if data.get("self"):
+            row = enrollment.enroll_self(g.user, now(), class_id, phone=data.get("phone"))
+        else:
+            row = enrollment.enroll(g.user, now(), class_id, data)
+        return self.response(201, id=row.id, status=label(row))
+
+    def _delete(self, pk):
+        enrollment.delete_enrollment(g.user, now(), pk)
         return self.response(200, message="已删除")
 
     @expose("/<int:pk>/result", methods=["POST"])
@@ -152,12 +139,7 @@ class EnrollmentApi(MachineVerbsMixin, ScopedModelRestApi):
             403: {description: not staff}
             404: {description: not a row you may see}
         """
-        try:
-            row = review.set_result(g.user, now(), pk, _body().get("result"))
-        except NotFoundError:
-            return self.response_404()
-        except DomainError as error:
-            return _json_error(self, error)
+        row = review.set_result(g.user, now(), pk, _body().get("result"))
         return self.response(200, id=row.id, result=row.result)
 
 
@@ -183,17 +165,10 @@ class WaitlistEntryApi(ScopedModelRestApi):
     base_order = ("joined_at", "asc")
 
     def post_headless(self):
-        try:
-            data = _body()
-            try:
-                class_id = int(data.get("class_id"))
-            except (TypeError, ValueError):
-                raise ValidationError("请提供培训班（class_id）", "class_id") from None
-            entry = waitlist.join(g.user, now(), class_id)
-        except NotFoundError as error:
-            return self.response(404, message=error.message)
-        except DomainError as error:
-            return _json_error(self, error)
+        return self._domain_errors(self._join)
+
+    def _join(self):
+        entry = waitlist.join(g.user, now(), _class_id(_body()))
         return self.response(201, id=entry.id, state=label(entry, now=now()))
 
     @expose("/<int:pk>/accept", methods=["POST"])
@@ -215,13 +190,8 @@ class WaitlistEntryApi(ScopedModelRestApi):
             400: {description: refused, with the reason in Chinese}
             404: {description: not a row you may see}
         """
-        try:
-            body = request.get_json(silent=True)
-            row = waitlist.accept(g.user, now(), pk, body if isinstance(body, dict) else None)
-        except NotFoundError:
-            return self.response_404()
-        except DomainError as error:
-            return _json_error(self, error)
+        body = request.get_json(silent=True)
+        row = waitlist.accept(g.user, now(), pk, body if isinstance(body, dict) else None)
         return self.response(200, enrollment_id=row.id, status=label(row))
 
     @expose("/<int:pk>/decline", methods=["POST"])
@@ -239,10 +209,5 @@ class WaitlistEntryApi(ScopedModelRestApi):
             400: {description: refused, with the reason in Chinese}
             404: {description: not a row you may see}
         """
-        try:
-            entry = waitlist.decline(g.user, now(), pk)
-        except NotFoundError:
-            return self.response_404()
-        except DomainError as error:
-            return _json_error(self, error)
+        entry = waitlist.decline(g.user, now(), pk)
         return self.response(200, id=entry.id, state=label(entry, now=now()))

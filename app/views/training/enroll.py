@@ -1,23 +1,39 @@
 """协会培训班报名, 讲义下载 and 候补名单 (seed 000 §5.1–§5.2, seed 003) — the pages of firm admins
 and members."""
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (Enrollment, Firm, PersonKind, TrainingAudience as Audience, TrainingClass,
-                        WaitlistEntry)
-from app.roles import FIRM_ADMIN, MEMBER
+from app.models import (Account, Enrollment, Firm, Person, PersonKind, PersonStatus, PersonType,
+                        TrainingAudience as Audience, TrainingClass, WaitlistEntry)
+from app.roles import MEMBER
+from app.views.core.calendar import send_ics
 from app.views.core.export import send_table
+from app.views.core.refusals import refusals
 from app.views.core.scoping import current_user, now, scoped_id
 from app.views.training.common import (FORM_KEYS, MENU_ENROLL, MENU_HANDOUTS, MENU_WAITLIST,
                                        _helpers, _ids)
 from app.workflows.core import files
-from app.workflows.core.errors import DomainError, NotFoundError
-from app.workflows.core.scoping import account_of, person_id_of, role_names
+from app.workflows.core.acting import acting_firm_id
+from app.workflows.core.scoping import person_id_of, role_names, scoped_select
 from app.workflows.training import classes, enrollment, exports, waitlist
-from app.workflows.training.calendar import has_enrollment
+from app.workflows.training.calendar import class_event, has_enrollment
+
+
+def _ticked() -> list[int]:
+    """The ids ticked on the form (anything not an id is left out: the command names it)."""
+    found = []
+    for value in request.form.getlist("person"):
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            continue
+        if 0 < number < 2**31:
+            found.append(number)
+    return found
 
 
 class TrainingView(BaseView):
@@ -32,8 +48,9 @@ class TrainingView(BaseView):
     method_permission_name = {
         "catalogue": "browse", "intro": "browse", "handouts": "browse", "class_ics": "browse",
         "handout_files": "browse", "handout_download": "browse",
-        "enroll_form": "enroll", "tick": "enroll", "cert_lookup": "enroll", "roster": "enroll", "delete": "enroll",
-        "roster_export": "enroll", "enroll_self": "self",
+        "enroll_form": "enroll", "tick": "enroll", "cert_lookup": "enroll",
+        "class_list": "enroll", "delete": "enroll", "class_list_export": "enroll",
+        "enroll_self": "self",
         "waitlist": "wait", "join": "wait", "accept": "wait", "decline": "wait",
     }
 
@@ -48,7 +65,7 @@ class TrainingView(BaseView):
         is_member = bool(person_id_of(actor)) and MEMBER in role_names(actor)
         return self.render_template(
             "training/catalogue.html", title=MENU_ENROLL, rows=rows, keyword=keyword,
-            member=is_member, firm=bool(_firm_of(actor)), cpa_only=Audience.CPA_ONLY,
+            member=is_member, firm=bool(acting_firm_id(actor)), cpa_only=Audience.CPA_ONLY,
             **_helpers())
 
     @expose("/classes/<int:pk>")
@@ -60,7 +77,7 @@ class TrainingView(BaseView):
         row = classes.catalogue(actor, now(), class_ids=[item.id])[0]
         return self.render_template(
             "training/intro.html", title=item.name, item=item, row=row,
-            handouts=classes.handouts_of([item.id])[item.id], firm=bool(_firm_of(actor)),
+            handouts=classes.handouts_of([item.id])[item.id], firm=bool(acting_firm_id(actor)),
             enrolled=has_enrollment(actor, item.id),
             member=bool(person_id_of(actor)), **_helpers())
 
@@ -69,29 +86,33 @@ class TrainingView(BaseView):
     @scoped_id(TrainingClass)
     def class_ics(self, pk):
         """加入日历: an enrolled class as an .ics (refused enrolments cancel it)."""
-        from app.views.core.calendar import send_ics
-        from app.workflows.training.calendar import class_event
-
         return send_ics(class_event(current_user(), pk, now()), f"培训班{pk}.ics")
 
     @expose("/classes/<int:pk>/enroll", methods=["GET", "POST"])
     @has_access
+    @refusals(form="_enroll_page")
     @scoped_id(TrainingClass)
     def enroll_form(self, pk):
         """The manual's 面授班报名 form; after 提交 it is empty again for the next person."""
+        if request.method == "POST":
+            actor = current_user()
+            item = classes.get_class(actor, pk)
+            values = {k: (request.form.get(k) or "").strip() for k in FORM_KEYS}
+            row = enrollment.enroll(actor, now(), item.id, values)
+            flash(f"已为{row.name}报名“{item.name}”，可继续增加报名人员", "success")
+            return redirect(url_for(".enroll_form", pk=item.id))
+        return self._enroll_page(pk)
+
+    def _enroll_page(self, pk):
+        """The form, with what was typed when a submission was refused."""
         actor = current_user()
         item = classes.get_class(actor, pk)
         values = {"person_kind": PersonKind.CPA}
         if request.method == "POST":
             values = {k: (request.form.get(k) or "").strip() for k in FORM_KEYS}
-            try:
-                row = enrollment.enroll(actor, now(), item.id, values)
-                flash(f"已为{row.name}报名“{item.name}”，可继续增加报名人员", "success")
-                return redirect(url_for(".enroll_form", pk=item.id))
-            except DomainError as error:
-                flash(error.message, "danger")
         row = classes.catalogue(actor, now(), class_ids=[item.id])[0]
-        firm = db.session.get(Firm, _firm_of(actor)) if _firm_of(actor) else None
+        firm_id = acting_firm_id(actor)
+        firm = db.session.get(Firm, firm_id) if firm_id else None
         return self.render_template(
             "training/enroll_form.html", title="面授班报名", item=item, row=row, values=values,
             kinds=PersonKind.ALL, cpa_only=Audience.CPA_ONLY, reminder=enrollment.REMINDER,
@@ -101,11 +122,6 @@ class TrainingView(BaseView):
     @has_access
     def cert_lookup(self):
         """姓名 and 性别 of a CPA of the firm by 证书编号 (the form fills them as the manual says)."""
-        from flask import jsonify
-
-        from app.models import Person, PersonStatus, PersonType
-        from app.workflows.core.scoping import scoped_select
-
         cert = (request.args.get("cert") or "").strip()[:20]
         person = db.session.scalars(scoped_select(Person, current_user()).where(
             Person.cert_number == cert, Person.person_type == PersonType.CPA,
@@ -119,25 +135,34 @@ class TrainingView(BaseView):
 
     @expose("/classes/<int:pk>/tick", methods=["GET", "POST"])
     @has_access
+    @refusals(form="_tick_page")
     @scoped_id(TrainingClass)
     def tick(self, pk):
         """Seed 003: tick several of the firm's CPAs, fill the required fields, 报名."""
+        if request.method == "POST":
+            actor = current_user()
+            item = classes.get_class(actor, pk)
+            _ids(request.form.getlist("person"))  # 所选记录无效 if one is not an id
+            done = enrollment.enroll_ticked(actor, now(), item.id, self._ticked_rows())
+            flash(f"已报名{len(done)}人：{'、'.join(r.name for r in done)}", "success")
+            return redirect(url_for(".class_list", pk=item.id))
+        return self._tick_page(pk)
+
+    @staticmethod
+    def _ticked_rows() -> list[dict]:
+        return [{"person_id": pid,
+                 "phone": (request.form.get(f"phone_{pid}") or "").strip(),
+                 "position": (request.form.get(f"position_{pid}") or "").strip()}
+                for pid in sorted(set(_ticked()))]
+
+    def _tick_page(self, pk):
+        """The firm's CPAs to tick, with what was ticked and typed when refused."""
         actor = current_user()
         item = classes.get_class(actor, pk)
         chosen, typed = set(), {}
         if request.method == "POST":
-            try:
-                chosen = set(_ids(request.form.getlist("person")))
-                rows = [{"person_id": pid,
-                         "phone": (request.form.get(f"phone_{pid}") or "").strip(),
-                         "position": (request.form.get(f"position_{pid}") or "").strip()}
-                        for pid in sorted(chosen)]
-                typed = {r["person_id"]: r for r in rows}
-                done = enrollment.enroll_ticked(actor, now(), item.id, rows)
-                flash(f"已报名{len(done)}人：{'、'.join(r.name for r in done)}", "success")
-                return redirect(url_for(".roster", pk=item.id))
-            except DomainError as error:
-                flash(error.message, "danger")
+            typed = {r["person_id"]: r for r in self._ticked_rows()}
+            chosen = set(typed)
         name = (request.args.get("name") or "").strip()[:64]
         cert = (request.args.get("cert") or "").strip()[:20]
         people = enrollment.firm_cpas(actor, item, name=name or None, cert=cert or None)
@@ -152,59 +177,52 @@ class TrainingView(BaseView):
     @expose("/classes/<int:pk>/roster")
     @has_access
     @scoped_id(TrainingClass)
-    def roster(self, pk):
-        """本单位已报名人员 (seed 000 §5.1): search, 删除 until the class starts."""
+    def class_list(self, pk):
+        """The class's enrollment list — 本单位已报名人员 (seed 000 §5.1): search, 删除 until
+        the class starts."""
         actor = current_user()
         item = classes.get_class(actor, pk)
         args = {k: (request.args.get(k) or "").strip()[:64]
                 for k in ("cert", "name", "position", "phone")}
-        rows = enrollment.firm_roster(actor, item.id, **{k: v or None for k, v in args.items()})
+        rows = enrollment.class_list(actor, item.id, **{k: v or None for k, v in args.items()})
         return self.render_template(
-            "training/roster.html", title=f"{item.name}-报名情况表", item=item, rows=rows,
+            "training/class_list.html", title=f"{item.name}-报名情况表", item=item, rows=rows,
             args=args, started=classes.class_started(item, now()), **_helpers())
 
     @expose("/classes/<int:pk>/roster/export")
     @has_access
     @scoped_id(TrainingClass)
-    def roster_export(self, pk):
+    def class_list_export(self, pk):
         fmt_ = request.args.get("fmt") or "xlsx"
         if fmt_ not in ("csv", "xlsx"):
             abort(400, description="导出格式须为 xlsx 或 csv")
         actor = current_user()
         item = classes.get_class(actor, pk)
-        rows = list(exports.roster_rows(actor, item.id))
+        rows = list(exports.attendance_sheet(actor, item.id))
         return send_table(fmt_, rows, f"{item.name}-报名情况表", sheet="报名情况")
+
+    def _back_to_class_list(self, pk):
+        row = db.session.get(Enrollment, pk)
+        return url_for(".class_list", pk=row.class_id) if row else url_for(".catalogue")
 
     @expose("/enrollments/<int:pk>/delete", methods=["POST"])
     @has_access
+    @refusals(back=_back_to_class_list)
     @scoped_id(Enrollment)
     def delete(self, pk):
-        actor = current_user()
-        try:
-            class_id = enrollment.delete_enrollment(actor, now(), pk)
-            flash("已删除报名", "success")
-            return redirect(url_for(".roster", pk=class_id))
-        except NotFoundError:
-            raise
-        except DomainError as error:
-            flash(error.message, "danger")
-            row = db.session.get(Enrollment, pk)
-            return redirect(url_for(".roster", pk=row.class_id) if row else url_for(".catalogue"))
+        class_id = enrollment.delete_enrollment(current_user(), now(), pk)
+        flash("已删除报名", "success")
+        return redirect(url_for(".class_list", pk=class_id))
 
     @expose("/classes/<int:pk>/self", methods=["POST"])
     @has_access
+    @refusals(back=lambda self, pk: url_for(".catalogue"))
     @scoped_id(TrainingClass)
     def enroll_self(self, pk):
         """A CPA enrolls itself (seed 003 part 二)."""
-        actor = current_user()
-        try:
-            enrollment.enroll_self(actor, now(), pk,
-                                   phone=(request.form.get("phone") or "").strip() or None)
-            flash("报名成功，报名确认状态为“待确认”，协会确认后显示为“已确认”", "success")
-        except NotFoundError:
-            raise
-        except DomainError as error:
-            flash(error.message, "danger")
+        enrollment.enroll_self(current_user(), now(), pk,
+                               phone=(request.form.get("phone") or "").strip() or None)
+        flash("报名成功，报名确认状态为“待确认”，协会确认后显示为“已确认”", "success")
         return redirect(url_for(".catalogue"))
 
     # -- 讲义下载 (seed 000 §5.2) ----------------------------------------------------------
@@ -246,79 +264,50 @@ class TrainingView(BaseView):
         actor, moment = current_user(), now()
         entries = waitlist.entries(actor, moment)
         places = waitlist.positions(entries)  # one query for the whole list
+        machine = waitlist.MACHINE
         return self.render_template(
             "training/waitlist.html", title=MENU_WAITLIST, entries=entries, moment=moment,
-            state=lambda e: waitlist.MACHINE.state(e, moment),
+            state=lambda e: machine.state(e, moment),
             position=lambda e: places.get(e.id, 0),
-            offered=waitlist.OFFERED, waiting=waitlist.WAITING, labels=waitlist.LABELS,
+            held=lambda e: machine.permits(e, "hold_seat", actor, moment),
+            verbs=lambda e: {t.event for t in machine.allowed(e, actor, moment)},
+            labels=waitlist.LABELS,
             **_helpers())
 
     @expose("/classes/<int:pk>/waitlist", methods=["POST"])
     @has_access
+    @refusals(back=lambda self, pk: url_for(".catalogue"))
     @scoped_id(TrainingClass)
     def join(self, pk):
-        try:
-            waitlist.join(current_user(), now(), pk)
-            flash("已加入候补名单：有名额空出时将按先后顺序通知您，并为您保留48小时", "success")
-            return redirect(url_for(".waitlist"))
-        except NotFoundError:
-            raise
-        except DomainError as error:
-            flash(error.message, "danger")
-            return redirect(url_for(".catalogue"))
+        waitlist.join(current_user(), now(), pk)
+        flash("已加入候补名单：有名额空出时将按先后顺序通知您，并为您保留48小时", "success")
+        return redirect(url_for(".waitlist"))
 
     @expose("/waitlist/<int:pk>/accept", methods=["POST"])
     @has_access
+    @refusals(back=lambda self, pk: url_for(".waitlist"))
     @scoped_id(WaitlistEntry)
     def accept(self, pk):
         actor = current_user()
-        try:
-            entry = waitlist.own_entry(actor, pk)
-        except NotFoundError:
-            raise
-        except DomainError as error:
-            flash(error.message, "danger")
-            return redirect(url_for(".waitlist"))
+        # e.g. 当前状态为“已过期”，不能接受名额
+        entry = waitlist.offer_to_answer(actor, now(), pk)
         if entry.person_id is None:  # a firm: the form, where the held seat is used
-            try:
-                waitlist.MACHINE.check(entry, "accept", actor, now())
-            except DomainError as error:  # e.g. 当前状态为“已过期”，不能接受名额
-                flash(error.message, "danger")
-                return redirect(url_for(".waitlist"))
             return redirect(url_for(".enroll_form", pk=entry.class_id))
-        try:
-            waitlist.accept(actor, now(), pk)
-            flash("已接受候补名额并完成报名", "success")
-        except DomainError as error:
-            flash(error.message, "danger")
+        waitlist.accept(actor, now(), pk)
+        flash("已接受候补名额并完成报名", "success")
         return redirect(url_for(".waitlist"))
 
     @expose("/waitlist/<int:pk>/decline", methods=["POST"])
     @has_access
+    @refusals(back=lambda self, pk: url_for(".waitlist"))
     @scoped_id(WaitlistEntry)
     def decline(self, pk):
-        try:
-            waitlist.decline(current_user(), now(), pk)
-            flash("已放弃候补", "success")
-        except NotFoundError:
-            raise
-        except DomainError as error:
-            flash(error.message, "danger")
+        waitlist.decline(current_user(), now(), pk)
+        flash("已放弃候补", "success")
         return redirect(url_for(".waitlist"))
 
 
-def _firm_of(actor) -> int | None:
-    account = account_of(actor)
-    if account is not None and FIRM_ADMIN in role_names(actor) and account.firm_id:
-        return account.firm_id
-    return None
-
-
 def _emails(person_ids) -> dict[int, str]:
-    from flask_appbuilder.security.sqla.models import User
-
-    from app.models import Account
-
     if not person_ids:
         return {}
     found = {}

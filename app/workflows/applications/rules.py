@@ -454,4 +454,5 @@ def _can_read(actor, owner_id) -> bool:
     return True
 
 
-files.register_owner(OWNER, _can_read)
+# who may download this domain's files; its DOMAIN.file_owners lists it (create_app registers)
+FILE_OWNERS = {OWNER: _can_read}

@@ -76,7 +76,9 @@ def acts_for(actor, row) -> bool:
         return actors.institute
     firm_id = acting_firm_id(actor)
     if actors.firm and firm_id is not None and firm_id in path_values(row, actors.firm):
-        return True
+        if not (actors.firm_when_personless and actors.person
+                and path_values(row, actors.person) - {None}):
+            return True
     person_id = acting_person_id(actor)
     if actors.person and person_id is not None and person_id in path_values(row, actors.person):
         return not (actors.person_when_firmless and actors.firm
@@ -92,18 +94,24 @@ def acting_condition(model, actor):
     found = []
     firm_id = acting_firm_id(actor)
     if actors.firm and firm_id is not None:
-        found.append(_path_condition(model, actors.firm, firm_id))
+        firms = _path_condition(model, actors.firm, firm_id)
+        if actors.firm_when_personless and actors.person:
+            firms = and_(firms, _unset(model, actors.person, "firm_when_personless"))
+        found.append(firms)
     person_id = acting_person_id(actor)
     if actors.person and person_id is not None:
         mine = _path_condition(model, actors.person, person_id)
         if actors.person_when_firmless and actors.firm:
-            hops, column = _resolve(model, actors.firm)
-            if hops:
-                raise ScopeDeclarationError(f"{model.__name__}.__actors__：person_when_firmless "
-                                            f"须配合本表的 firm 列使用")
-            mine = and_(mine, column.is_(None))
+            mine = and_(mine, _unset(model, actors.firm, "person_when_firmless"))
         found.append(mine)
     return or_(*found) if found else false()
+
+
+def _unset(model, path: str, option: str):
+    hops, column = _resolve(model, path)
+    if hops:
+        raise ScopeDeclarationError(f"{model.__name__}.__actors__：{option} 须配合本表的列使用")
+    return column.is_(None)
 
 
 def require_acting(actor, row, message: str = "您无权办理此事项") -> None:

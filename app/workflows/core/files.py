@@ -8,8 +8,9 @@ decode — and its size against the type's limit. The stored name is random; the
 name is kept only as text, neutralised. Every refusal is a Chinese message naming the file
 and the limit.
 
-Reading (`readable`, `send`): who may read a file is the policy its owner kind registered
-(`register_owner("notice", can_read)`), never the file's own row; downloads stream from
+Reading (`readable`, `send`): who may read a file is the policy of its owner kind, which the
+owning domain declares (`file_owners={"notice": can_read}` in its DOMAIN; create_app calls
+`register_owner`), never the file's own row; downloads stream from
 disk with `Content-Disposition: attachment` (UTF-8 name), `X-Content-Type-Options: nosniff`
 and Range support, so hundreds of MB stream with flat memory.
 
@@ -96,17 +97,12 @@ class DocType:
         return f"{'、'.join(self.extensions)}，不超过{human_size(self.max_bytes)}"
 
 
-DOC_TYPES: dict[str, DocType] = {}
-
-
 def doc_type(name: str, label: str, kinds, max_mb: float) -> DocType:
-    """Declare a document type (once, at import of the domain that takes it)."""
+    """A document type (a plain object: the module that takes it keeps it)."""
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
         raise ValueError(f"unknown file kinds {unknown}")
-    declared = DocType(name, label, tuple(kinds), int(max_mb * MB))
-    DOC_TYPES[name] = declared
-    return declared
+    return DocType(name, label, tuple(kinds), int(max_mb * MB))
 
 
 def human_size(size: int) -> str:
@@ -529,7 +525,14 @@ READERS: dict[str, Callable] = {}
 
 
 def register_owner(owner_kind: str, can_read: Callable) -> None:
-    """`can_read(actor, owner_id) -> bool` decides who may download this kind's files."""
+    """`can_read(actor, owner_id) -> bool` decides who may download this kind's files.
+    create_app calls it for each domain's DOMAIN.file_owners; the same policy again is a
+    no-op, another policy for an owner kind already taken is refused."""
+    known = READERS.get(owner_kind)
+    if known is not None and known is not can_read:
+        raise RuntimeError(f"file owner kind {owner_kind!r} has two read policies "
+                           f"({known.__module__}.{known.__qualname__} and "
+                           f"{can_read.__module__}.{can_read.__qualname__})")
     READERS[owner_kind] = can_read
 
 

@@ -7,6 +7,10 @@ A job module declares:
         ...
         return {"sent": 3}          # counts, stored on the JobRun row
 
+`@job` only describes the function (its Job is `deliver_outbox.job`); the domain that
+owns it lists it in its DOMAIN (`jobs=(mail.deliver_outbox,)`) and create_app registers
+it in JOBS (app/domains.py). Importing a module registers nothing.
+
 Schedules: "interval:SECONDS" or "daily:HH:MM" (Asia/Shanghai). Every run — scheduled,
 caught up after downtime, or from `flask jobs run NAME [--today …]` — goes through
 `run_job`, which records a JobRun (started, finished, outcome, counts, error).
@@ -27,9 +31,7 @@ Runs from the command line (trigger "cli") do not move the schedule.
 """
 import dataclasses
 import datetime as dt
-import importlib
 import json
-import pkgutil
 import re
 import socket
 import traceback
@@ -72,27 +74,32 @@ JOBS: dict[str, Job] = {}
 
 
 def job(name: str, schedule: str, description: str = "", labels: dict | None = None):
-    """Register `func(now) -> dict | None` as a scheduled job; `labels` names its counts
-    in Chinese ({"sent": "已发送"}) for 定时任务."""
+    """Describe `func(now) -> dict | None` as a scheduled job (its `.job`); `labels` names
+    its counts in Chinese ({"sent": "已发送"}) for 定时任务. Registering it is its domain's
+    declaration's business (DOMAIN.jobs), not this decorator's."""
     parse_schedule(schedule)  # a typo fails at import, not at 02:00
 
-    def register(func):
-        JOBS[name] = Job(name=name, schedule=schedule, func=func, description=description,
-                         labels=dict(labels or {}))
+    def describe(func):
+        func.job = Job(name=name, schedule=schedule, func=func, description=description,
+                       labels=dict(labels or {}))
         return func
 
-    return register
+    return describe
 
 
-def load_all() -> dict[str, Job]:
-    """Import every module under app.workflows (packages included), so that every @job is
-    registered: the scheduler and `flask jobs list` see all jobs, whichever views happen
-    to import which workflow."""
-    import app.workflows as package
-
-    for module in pkgutil.walk_packages(package.__path__, prefix=f"{package.__name__}."):
-        importlib.import_module(module.name)
-    return JOBS
+def register(definition) -> Job:
+    """Put a job (a Job, or a function decorated with @job) in JOBS; called by create_app
+    for each domain's DOMAIN.jobs. The same job again is a no-op; another job under a
+    name already taken is refused."""
+    definition = getattr(definition, "job", definition)
+    if not isinstance(definition, Job):
+        raise TypeError(f"{definition!r} is not a job (decorate it with @job)")
+    known = JOBS.get(definition.name)
+    if known is not None and known != definition:
+        raise RuntimeError(f"job {definition.name!r} is registered twice "
+                           f"({known.func.__module__} and {definition.func.__module__})")
+    JOBS[definition.name] = definition
+    return definition
 
 
 # --- schedules -------------------------------------------------------------------------------

@@ -317,15 +317,6 @@ class Machine:
             hook.send(item, actor, now)
         return transition
 
-    def record(self, item, event: str, actor, now, remark: str) -> None:
-        """A step that keeps the state (改约: same status, another slot) in the item's 流程跟踪:
-        one history row, the remark saying what changed."""
-        state = self.state(item, now)
-        db.session.add(StatusHistory(
-            entity=self.name, entity_id=item.id, event=event, from_state=state,
-            to_state=state, actor_id=getattr(actor, "id", None),
-            actor_name=actor_name(actor)[:128], remark=remark, at=now))
-
     def start(self, item, actor, now, remark: str | None = None, event: str = "create") -> None:
         """Record an entity's first state (its creation) in its history."""
         if item.id is None:

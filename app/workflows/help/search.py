@@ -27,6 +27,8 @@ the registration requirements table the forms use (DESIGN §3); that table does 
 yet. The registration workflow will plug in with `register_answer_source(fn)`: `fn(question,
 terms)` returns Answers (with their source) or nothing; its answers come before the
 knowledge base's. Until then the knowledge base's FAQ entries answer such questions.
+(It has since: registration's DOMAIN.answer_sources lists help_source.answer, which
+create_app registers; see app/domains.py.)
 """
 from __future__ import annotations
 
@@ -307,14 +309,21 @@ class Reply:
 
 
 # Answer sources consulted before the knowledge base: fn(question, terms) -> [Answer] | None.
-# The registration workflow registers the one that reads its requirements table.
+# Filled by create_app from the domains' DOMAIN.answer_sources (registration's reads its
+# requirements table).
 _answer_sources: list[Callable[[str, list[str]], list[Answer] | None]] = []
 
 
 def register_answer_source(source: Callable[[str, list[str]], list[Answer] | None]) -> None:
-    """Hook for answers computed from live business data (e.g. required materials)."""
-    if source not in _answer_sources:
-        _answer_sources.append(source)
+    """Hook for answers computed from live business data (e.g. required materials).
+    create_app calls it for each domain's DOMAIN.answer_sources; the same source again is
+    a no-op, another source under the same module and name is refused."""
+    if source in _answer_sources:
+        return
+    name = f"{source.__module__}.{source.__qualname__}"
+    if any(f"{s.__module__}.{s.__qualname__}" == name for s in _answer_sources):
+        raise RuntimeError(f"answer source {name} is registered twice")
+    _answer_sources.append(source)
 
 
 def policy_source(policy) -> str:

@@ -25,7 +25,7 @@ from app.roles import FIRM_ADMIN
 from app.workflows.core import bulk
 from app.workflows.core.errors import ForbiddenError, ValidationError
 from app.workflows.core.importing import Column, Problem
-from app.workflows.core.importing.kinds import ImportKind, Param, Plan, register_kind
+from app.workflows.core.importing.kinds import ImportKind, Param, Plan
 from app.workflows.core.scoping import SystemActor, is_institute, role_names
 from app.workflows.inhouse import rules
 from app.workflows.inhouse.rules import (DUPLICATE, MISMATCH, NO, UNKNOWN_CERT, YES, firm_of,
@@ -301,7 +301,7 @@ class InhouseRoster(ImportKind):
         return f"正式导入完成：成功导入{result.get('imported', 0)}人（名单记录{result.get('entries', 0)}条，状态为已报名，需等待协会审核）"
 
 
-IMPORTER = register_kind(InhouseRoster())
+IMPORTER = InhouseRoster()  # an import kind: DOMAIN.import_kinds lists it
 
 
 # --- 批量建班 ------------------------------------------------------------------------------------
@@ -390,4 +390,4 @@ class InhouseClasses(ImportKind):
         return f"正式导入完成：成功建班{result.get('imported', 0)}个，状态为未审核"
 
 
-CLASS_IMPORTER = register_kind(InhouseClasses())
+CLASS_IMPORTER = InhouseClasses()  # an import kind: DOMAIN.import_kinds lists it

@@ -75,7 +75,8 @@ def _report_reader(actor, owner_id) -> bool:
                 and account.firm_id == row.firm_id)
 
 
-files.register_owner(OWNER_REPORT, _report_reader)
+# who may download this domain's files; its DOMAIN.file_owners lists it (create_app registers)
+FILE_OWNERS = {OWNER_REPORT: _report_reader}
 
 
 NOT_SUBMITTED = "未提交"

@@ -577,4 +577,5 @@ def reported_counts(class_ids) -> dict[int, int]:
             InhouseRosterEntry.class_id.in_(ids)).group_by(InhouseRosterEntry.class_id)).all())
 
 
-files.register_owner(OWNER_QUALIFICATION, _firm_reads(InhouseQualification))
+# who may download this domain's files; its DOMAIN.file_owners lists it (create_app registers)
+FILE_OWNERS = {OWNER_QUALIFICATION: _firm_reads(InhouseQualification)}

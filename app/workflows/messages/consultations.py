@@ -34,7 +34,8 @@ def _reply_readable(actor, reply_id: int) -> bool:
     return reply is not None and can_see(reply.consultation, actor)
 
 
-files.register_owner(OWNER_REPLY, _reply_readable)
+# who may download this domain's files; its DOMAIN.file_owners lists it (create_app registers)
+FILE_OWNERS = {OWNER_REPLY: _reply_readable}
 
 the_starter = Who("咨询发起人", lambda actor, c: c.started_by_id == getattr(actor, "id", None))
 

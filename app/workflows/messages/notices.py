@@ -31,7 +31,8 @@ def _notice_recipient(actor, notice_id: int) -> bool:
         Message.notice_id == notice_id, Message.user_id == actor.id)) > 0
 
 
-files.register_owner(OWNER_NOTICE, _notice_recipient)
+# who may download this domain's files; its DOMAIN.file_owners lists it (create_app registers)
+FILE_OWNERS = {OWNER_NOTICE: _notice_recipient}
 
 
 @dataclasses.dataclass

@@ -21,14 +21,14 @@ from app import clock
 from app.extensions import db
 from app.models import (Account, Appointment, AppointmentStatus, CalendarDay, CaseStatus,
                         MessageKind, RegistrationCase, SlotTemplate, SlotUsage)
-from app.workflows.core.commands import command
-from app.workflows.core.errors import ConflictError, ForbiddenError, ValidationError
-from app.workflows.core.jobs import job
-from app.workflows.core.scoping import (SystemActor, get_scoped, is_institute,
-                                        scoped_select)
 from app.workflows.core import wechat
+from app.workflows.core.acting import acts_for
 from app.workflows.core.calendar import CalendarEvent, ics, method_of
+from app.workflows.core.commands import command
+from app.workflows.core.errors import ConflictError, DomainError, Problems, ValidationError
+from app.workflows.core.jobs import job
 from app.workflows.core.mail import Attachment, queue_mail
+from app.workflows.core.scoping import SystemActor, get_scoped, is_institute, scoped_select
 from app.workflows.core.sms import send_sms
 from app.workflows.core.states import Guard, Machine, T, Who, institute
 from app.workflows.core.institute import identity
@@ -36,7 +36,6 @@ from app.workflows.messages import channels, remind
 from app.workflows.messages.channels import MAIL
 from app.workflows.registration import cases as C
 from app.workflows.registration import types as TY
-from app.workflows.core.labels import label
 
 A = AppointmentStatus
 DAYS_AHEAD = 7
@@ -46,9 +45,9 @@ DEFAULT_SLOTS = (("09:00", "10:00"), ("10:00", "11:00"), ("13:30", "14:30"), ("1
 DEFAULT_SEATS = 12
 
 system_or_institute = C.system_or_institute
-filer_or_institute = Who(
-    "预约的事务所、注册会计师本人或协会工作人员",
-    lambda actor, item: is_institute(actor) or any(C.is_filer_of(actor, c) for c in item.cases))
+# who acts for an appointment is the model's `__actors__` (whoever filed its cases)
+filer_or_institute = Who("预约的事务所、注册会计师本人或协会工作人员",
+                         lambda actor, item: is_institute(actor) or acts_for(actor, item))
 
 
 def _before_the_day(item, actor, now):
@@ -57,11 +56,29 @@ def _before_the_day(item, actor, now):
     return None
 
 
+def _on_the_day(item, actor, now):
+    if clock.local_today(now) != item.day:
+        return f"只能在预约当天（{item.day.isoformat()}）签到"
+    return None
+
+
+def _all_handled(item, actor, now):
+    if any(C.MACHINE.permits(case, "visit", actor, now) for case in item.cases):
+        return "尚有业务未现场办理"
+    return None
+
+
 before_the_day = Guard("预约日之前", _before_the_day)
+on_the_day = Guard("预约当天", _on_the_day)
+all_handled = Guard("业务均已现场办理", _all_handled)
 
 MACHINE = Machine("appointment", Appointment, [
     T("cancel", A.BOOKED, A.CANCELLED, "取消", who=filer_or_institute, guards=[before_the_day]),
-    T("check_in", A.BOOKED, A.DONE, "签到办理", who=institute),
+    # 改约: the state stays, the 流程跟踪 shows the new time (the remark)
+    T("reschedule", A.BOOKED, A.BOOKED, "改约", who=filer_or_institute, guards=[before_the_day]),
+    T("check_in", A.BOOKED, A.DONE, "签到办理", who=institute, guards=[on_the_day]),
+    # the last of its cases handled on its own (the case page's 现场办理) closes it
+    T("close", A.BOOKED, A.DONE, "办理完成", who=institute, guards=[all_handled]),
     T("no_show", A.BOOKED, A.NO_SHOW, "未到场", who=system_or_institute),
 ], labels=AppointmentStatus.LABELS)
 
@@ -164,15 +181,29 @@ def free_seats(day: dt.date, start: str, n: int) -> None:
         .values(taken=SlotUsage.taken - n).execution_options(synchronize_session=False))
 
 
-def _slot(day_text, start) -> tuple[dt.date, SlotTemplate]:
+def _day(day_text) -> dt.date:
     try:
-        day = day_text if isinstance(day_text, dt.date) else dt.date.fromisoformat(str(day_text))
+        return day_text if isinstance(day_text, dt.date) else dt.date.fromisoformat(str(day_text))
     except ValueError:
         raise ValidationError("预约日期须为 YYYY-MM-DD", "date") from None
+
+
+def _template(start) -> SlotTemplate:
     slot = db.session.scalar(select(SlotTemplate).where(
         SlotTemplate.start == str(start or "")[:5], SlotTemplate.active.is_(True)))
     if slot is None:
         raise ValidationError(f"没有{str(start or '')[:5]}开始的预约时段", "start")
+    return slot
+
+
+def _slot(day_text, start) -> tuple[dt.date, SlotTemplate]:
+    """(day, slot) of a request, or every mistake of the two at once."""
+    problems, day, slot = Problems(), None, None
+    with problems.field("date"):
+        day = _day(day_text)
+    with problems.field("start"):
+        slot = _template(start)
+    problems.raise_any()
     return day, slot
 
 
@@ -201,13 +232,16 @@ def _cases(actor, case_ids) -> list[RegistrationCase]:
     found = [C.get_case(actor, pk) for pk in dict.fromkeys(ids)]
     if len({c.case_type for c in found}) > 1:
         raise ValidationError("不同事项不能同时预约，请选择同一事项的注册会计师", "cases")
-    for case in found:
-        if not (is_institute(actor) or C.is_filer_of(actor, case)):
-            raise ForbiddenError(f"{case.name}的{case.case_type}业务由提交该业务的事务所或注册会计师本人预约")
-        if case.status != CaseStatus.APPROVED:
-            raise ValidationError(f"{case.name}的{case.case_type}业务当前状态为“{label(case)}”，"
-                                  f"不能预约", "cases")
     return found
+
+
+def _book_case(case, actor, now, remark) -> None:
+    """The case's 预约 transition; a refusal names the case (the machine says why: not
+    waiting for a booking, not the filer's, past its 30 days)."""
+    try:
+        C.MACHINE.fire(case, "book", actor, now, remark=remark)
+    except DomainError as error:
+        raise type(error)(f"{case.name}的{case.case_type}业务{error.message}", "cases") from None
 
 
 # --- messages ------------------------------------------------------------------------------------
@@ -303,13 +337,20 @@ def tell_cancelled(cases, appointment: Appointment, actor, now) -> None:
 
 @command
 def book(actor, now, case_ids, day, start) -> Appointment:
-    """预约: several approved cases of one type into one slot, one seat per person."""
-    found = _cases(actor, case_ids)
-    for case in found:  # the 30-day guard first: derived, whether or not the job ran
-        reason = C.in_time(case, actor, now)
-        if reason:
-            raise ValidationError(f"{case.name}的{case.case_type}业务{reason}", "cases")
-    day, slot = _slot(day, start)
+    """预约: several approved cases of one type into one slot, one seat per person. Every
+    mistake of the request (the cases, the date, the time) is named at once."""
+    problems, found, slot = Problems(), [], None
+    with problems.field("cases"):
+        found = _cases(actor, case_ids)
+    with problems.field("date"):
+        day = _day(day)
+    with problems.field("start"):
+        slot = _template(start)
+    label = slot_label(day, slot.start) if slot is not None and not problems else None
+    for case in found:  # the machine refuses each case that may not be booked now
+        with problems.field("cases"):
+            _book_case(case, actor, now, label)
+    problems.raise_any()
     _check_day(day, now, found)
     take_seats(day, slot, len(found))
     first = found[0]
@@ -323,7 +364,6 @@ def book(actor, now, case_ids, day, start) -> Appointment:
     db.session.flush()
     MACHINE.start(appointment, actor, now)
     for case in found:
-        C.MACHINE.fire(case, "book", actor, now, remark=slot_label(day, slot.start))
         case.appointment = appointment
     db.session.flush()
     tell_booked(appointment, now)
@@ -338,26 +378,19 @@ def get_appointment(actor, appointment_id) -> Appointment:
 def reschedule(actor, now, appointment_id, day, start) -> Appointment:
     """改约: the new seats are taken first; a full slot leaves the old booking untouched."""
     appointment = get_appointment(actor, appointment_id)
-    if appointment.status != A.BOOKED:
-        raise ValidationError(f"当前状态为“{label(appointment)}”，不能改约")
-    if not filer_or_institute(actor, appointment):
-        raise ForbiddenError("只有预约的事务所、注册会计师本人或协会工作人员可以改约")
-    reason = _before_the_day(appointment, actor, now)
-    if reason:
-        raise ValidationError(f"不能改约：{reason}")
     new_day, slot = _slot(day, start)
+    old = slot_label(appointment.day, appointment.start)
+    remark = f"改约：由{old}改为{slot_label(new_day, slot.start)}"
+    # the machine refuses another state, another filer, the day itself or later
+    MACHINE.fire(appointment, "reschedule", actor, now, remark=remark)
     if (new_day, slot.start) == (appointment.day, appointment.start):
         raise ValidationError("新时段与原预约时段相同", "start")
     _check_day(new_day, now, appointment.cases)
+    for case in appointment.cases:  # the case's 流程跟踪 shows it too
+        C.MACHINE.fire(case, "reschedule", actor, now, remark=remark)
     take_seats(new_day, slot, appointment.seats)
     free_seats(appointment.day, appointment.start, appointment.seats)
-    old = slot_label(appointment.day, appointment.start)
     appointment.day, appointment.start, appointment.end = new_day, slot.start, slot.end
-    new = slot_label(new_day, slot.start)
-    remark = f"改约：由{old}改为{new}"
-    MACHINE.record(appointment, "reschedule", actor, now, remark)
-    for case in appointment.cases:  # the case's 流程跟踪 shows it too
-        C.MACHINE.record(case, "reschedule", actor, now, remark)
     tell_rescheduled(appointment, old, now)
     return appointment
 
@@ -380,21 +413,20 @@ def cancel(actor, now, appointment_id, remark=None) -> Appointment:
 def check_in(actor, now, appointment_id, remark=None) -> Appointment:
     """签到办理 (staff, on the day): each case moves to its next on-site stage."""
     appointment = get_appointment(actor, appointment_id)
-    if appointment.day != clock.local_today(now) and appointment.status == A.BOOKED:
-        raise ValidationError(f"只能在预约当天（{appointment.day.isoformat()}）签到")
     MACHINE.fire(appointment, "check_in", actor, now, remark=remark)
     for case in appointment.cases:
-        if case.status == CaseStatus.BOOKED:
+        if C.MACHINE.permits(case, "visit", actor, now):
             C.handle(actor, now, case.id)
     return appointment
 
 
-def close_if_handled(appointment, actor, now) -> None:
-    """A case handled on its own: its appointment closes when none of its cases waits."""
-    if appointment is None or appointment.status != A.BOOKED:
-        return
-    if all(c.status != CaseStatus.BOOKED for c in appointment.cases):
-        MACHINE.fire(appointment, "check_in", actor, now)
+def close_when_all_handled(case, actor, now) -> None:
+    """After a case's 现场办理 (subscribed to the case machine's "handle" in the DOMAIN): its
+    appointment, if still open, closes when none of its cases waits any more."""
+    appointment = case.appointment
+    if appointment is not None and any(
+            t.event == "close" for t in MACHINE.allowed(appointment, actor, now)):
+        MACHINE.fire(appointment, "close", actor, now)
 
 
 COMMANDS = {"cancel": cancel, "check_in": check_in}
@@ -425,7 +457,7 @@ def run_expiry(actor, now) -> dict:
         Appointment.status == A.BOOKED, Appointment.day < today)).all()
     for appointment in missed:
         MACHINE.fire(appointment, "no_show", actor, now)
-        waiting = [c for c in appointment.cases if c.status == CaseStatus.BOOKED]
+        waiting = [c for c in appointment.cases if C.MACHINE.permits(c, "visit", actor, now)]
         for case in waiting:
             C.MACHINE.fire(case, "no_show", actor, now, remark="预约日未到场，请重新预约")
             case.appointment = None
@@ -445,7 +477,7 @@ def run_expiry(actor, now) -> dict:
         counts["expired"] += 1
     soon = now - dt.timedelta(days=C.VALID_DAYS - max(WARN_DAYS))
     for case in db.session.scalars(select(RegistrationCase).where(
-            RegistrationCase.status.in_((CaseStatus.APPROVED, CaseStatus.BOOKED)),
+            RegistrationCase.status.in_(C.MACHINE.states_for("attend")),
             RegistrationCase.approved_at <= soon)).all():
         left = (C.deadline(case) - now).total_seconds() / 86400
         due = [f"{d}天" for d in WARN_DAYS if left <= d]
@@ -469,7 +501,8 @@ def appointment_event(actor, appointment_id, now) -> CalendarEvent:
 
 def event_of(appointment: Appointment) -> CalendarEvent:
     """The appointment as a calendar event: each 改约 bumps SEQUENCE, 取消 cancels it."""
-    changes = sum(1 for h in MACHINE.history(appointment) if h.event in ("reschedule", "cancel"))
+    events = [h.event for h in MACHINE.history(appointment)]
+    changes = sum(1 for event in events if event in ("reschedule", "cancel"))
     day, (start, end) = appointment.day, (appointment.start, appointment.end)
     bring = TY.BRING.get(appointment.case_type, "相关材料原件")
     return CalendarEvent(
@@ -481,5 +514,5 @@ def event_of(appointment: Appointment) -> CalendarEvent:
         description=(f"办理事项：{appointment.case_type}，办理人员：{appointment.names}（共"
                      f"{appointment.seats}人）。请本人携带：{bring}。预约时间为北京时间"
                      f"{slot_label(day, start)}，如未按照预约时间到场可能导致办理时间延长。"),
-        sequence=changes, cancelled=appointment.status == A.CANCELLED,
+        sequence=changes, cancelled="cancel" in events,
         url=f"/registration/appointments/{appointment.id}")

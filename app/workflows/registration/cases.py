@@ -11,70 +11,31 @@ import datetime as dt
 import json
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import select
+from sqlalchemy import case as when, or_, select
 
 from app import clock
 from app.extensions import db
-from app.models import Account, CaseDocument, CaseStatus, Person, RegistrationCase
-from app.roles import FIRM_ADMIN, MEMBER
+from app.models import (Account, CaseDocument, CaseStatus, Firm, Person, PersonType,
+                        RegistrationCase)
 from app.workflows.core import files
+from app.workflows.core.acting import acting_firm_id, acts_for
 from app.workflows.core.audit import actor_name
 from app.workflows.core.commands import command
-from app.workflows.core.errors import ForbiddenError, NotFoundError, ValidationError
+from app.workflows.core.errors import FieldErrors, NotFoundError, ValidationError
 from app.workflows.core.identifiers import (clean_name, validate_cert_number, validate_id_number,
                                             validate_mobile)
-from app.workflows.core.scoping import account_of, get_scoped, is_institute, role_names
-from app.workflows.core.states import Guard, Machine, T, Who, institute
+from app.workflows.core.scoping import get_scoped, is_institute, scoped_select
+from app.workflows.core.states import Guard, Machine, P, T, Who, institute
 from app.workflows.core.institute import identity
 from app.workflows.messages import notify
 from app.workflows.registration import requirements
 from app.workflows.registration import types as TY
-from app.workflows.core.labels import label
+from app.workflows.registration.filers import MANAGED, managed_person, require_filer
 
 S = CaseStatus
 VALID_DAYS = 30
 OWNER_KIND = "registration_case"
 DOCUMENT = files.doc_type("registration_document", "业务办理材料", ("jpg", "png", "pdf"), max_mb=5)
-
-
-# --- who files ---------------------------------------------------------------------------
-
-def managed_person(actor) -> Person | None:
-    """The person of a 协会代管注册会计师 signed in as itself (a member without a firm)."""
-    account = account_of(actor)
-    if account is None or MEMBER not in role_names(actor) or account.person is None:
-        return None
-    return account.person if account.person.firm_id is None else None
-
-
-def filer_kind(actor) -> str | None:
-    """"firm", "managed" or None (staff, firm members: they do not file)."""
-    if is_institute(actor):
-        return None
-    account = account_of(actor)
-    if FIRM_ADMIN in role_names(actor) and account is not None and account.firm_id:
-        return "firm"
-    return "managed" if managed_person(actor) is not None else None
-
-
-def require_filer(actor) -> str:
-    kind = filer_kind(actor)
-    if kind is None:
-        if is_institute(actor):
-            raise ForbiddenError("业务办理由会计师事务所或协会代管注册会计师提交，协会工作人员负责审核")
-        raise ForbiddenError("您所在事务所的注册业务请由事务所账号办理")
-    return kind
-
-
-def is_filer_of(actor, case) -> bool:
-    """The firm's admin for a firm's case; the CPA itself for its own (协会代管) case. A CPA of
-    a firm sees cases about itself but does not act on them."""
-    kind = filer_kind(actor)
-    if kind == "firm":
-        return case.firm_id is not None and account_of(actor).firm_id == case.firm_id
-    if kind == "managed":
-        return case.firm_id is None and case.person_id == managed_person(actor).id
-    return False
 
 
 # --- the machine ---------------------------------------------------------------------------
@@ -155,9 +116,11 @@ in_time = Guard("30天内", _in_time)
 certificate = Guard("制作证书", _certificate)
 no_certificate = Guard("不制作证书", _no_certificate)
 past_deadline = Guard("已满30天", _expired)
-filer = Who("提交该业务的事务所或注册会计师本人", lambda actor, item: is_filer_of(actor, item))
+# who acts for a case is the model's `__actors__` (the firm; a 协会代管 CPA for itself), asked
+# through the core — named here in the words the refusals use
+filer = Who("提交该业务的事务所或注册会计师本人", acts_for)
 filer_or_institute = Who("提交该业务的事务所、注册会计师本人或协会工作人员",
-                         lambda actor, item: is_institute(actor) or is_filer_of(actor, item))
+                         lambda actor, item: is_institute(actor) or acts_for(actor, item))
 system_or_institute = Who("系统或协会工作人员",
                           lambda actor, item: is_institute(actor) or getattr(actor, "id", 0) is None)
 
@@ -176,7 +139,20 @@ MACHINE = Machine("registration_case", RegistrationCase, [
     T("make_certificate", S.PROCESSED, S.CERT_READY, "制证完成", who=institute),
     T("collect", S.CERT_READY, S.DONE, "取证", who=institute),
     T("expire", S.APPROVED, S.EXPIRED, "已过期", who=system_or_institute, guards=[past_deadline]),
+    # 改约 of its appointment: the state stays, the 流程跟踪 shows the new time
+    T("reschedule", S.BOOKED, S.BOOKED, "改约", who=filer_or_institute),
+], permits=[
+    # 保存 (fields and documents) while the case is the filer's to change
+    P("edit", S.EDITABLE, "修改", who=filer),
+    P("review", S.SUBMITTED, "审核", who=institute),
+    # the 30-day 办理期限 runs: waiting for a booking or for the visit
+    P("attend", (S.APPROVED, S.BOOKED), "到现场办理"),
+    # waiting for its visit at an appointment (签到 handles it)
+    P("visit", S.BOOKED, "现场办理"),
 ], labels=CaseStatus.LABELS)
+
+# how a page colours a state (no rule: only the label's colour)
+TONES = {S.DONE: "success", S.REJECTED: "danger", S.EXPIRED: "danger"}
 
 
 # --- messages ------------------------------------------------------------------------------
@@ -233,7 +209,8 @@ def can_read_document(actor, case_id) -> bool:
     return True
 
 
-files.register_owner(OWNER_KIND, can_read_document)
+# who may download this domain's files; its DOMAIN.file_owners lists it (create_app registers)
+FILE_OWNERS = {OWNER_KIND: can_read_document}
 
 
 def history(case):
@@ -242,13 +219,13 @@ def history(case):
 
 # --- filling in ------------------------------------------------------------------------------
 
-class FormRefused(ValidationError):
+class FormRefused(FieldErrors):
     """保存 refused: every field and document at fault, by key (a field's key, ``doc_<key>``
-    for a document), so the form names each next to it."""
+    for a document), so the form names each next to it (`by_field`)."""
 
     def __init__(self, errors: dict):
-        super().__init__("；".join(errors.values()), next(iter(errors), None))
-        self.errors = dict(errors)
+        super().__init__(list(errors.items()))
+        self.by_field = dict(errors)
 
 
 def _read_fields(case_type: str, data: dict) -> tuple[dict, dict, dict]:
@@ -350,7 +327,7 @@ def hold_uploads(actor, now: dt.datetime, case_type: str, token: str | None, upl
 
 
 def _person_for(actor, kind: str, person_id) -> Person | None:
-    if kind == "managed":
+    if kind == MANAGED:
         return managed_person(actor)
     if person_id in (None, ""):
         return None
@@ -373,22 +350,18 @@ def save_case(actor, now: dt.datetime, case_id=None, *, case_type: str | None = 
         if pledged_at is None:
             raise ValidationError("请先阅读并同意承诺书", "pledge")
         person = _person_for(actor, kind, person_id)
-        account = account_of(actor)
         case = RegistrationCase(
             case_type=case_type, status=S.DRAFT, pledged_at=pledged_at, created_at=now,
-            firm_id=account.firm_id if kind == "firm" else None,
+            firm_id=acting_firm_id(actor),
             person_id=person.id if person is not None else None, filer_id=actor.id,
             filer_name=actor_name(actor)[:128])
-        if kind == "managed":  # its own case: the person's own data, not typed
+        if kind == MANAGED:  # its own case: the person's own data, not typed
             data.update(name=person.name, id_number=person.id_number or data.get("id_number"),
                         cert_number=person.cert_number or data.get("cert_number"))
         db.session.add(case)
     else:
         case = get_case(actor, case_id)
-        if not is_filer_of(actor, case):
-            raise ForbiddenError("只有提交该业务的事务所或注册会计师本人可以修改")
-        if case.status not in S.EDITABLE:
-            raise ValidationError(f"当前状态为“{label(case)}”，不能修改；如需修改请先撤回")
+        MACHINE.require(case, "edit", actor, now)
     columns, answers = _clean_fields(case.case_type, data, refused)
     for key, value in columns.items():
         setattr(case, key, value)
@@ -532,12 +505,11 @@ def reject(actor, now, case_id, remark=None, reasons: dict | None = None) -> Reg
 def handle(actor, now, case_id, remark=None) -> RegistrationCase:
     case = get_case(actor, case_id)
     transition = MACHINE.fire(case, "handle", actor, now, remark=remark)
+    # (its appointment closes with the last of its cases: booking subscribes to "handle")
     if transition.target == S.DONE:
         tell([case], f"您提交的{who_and_what([case])}业务已办理完成。", now)
     else:
         tell([case], f"您提交的{who_and_what([case])}业务已现场办理，证书制作中。", now)
-    from app.workflows.registration import booking  # the visit closes the appointment
-    booking.close_if_handled(case.appointment, actor, now)
     return case
 
 
@@ -563,37 +535,41 @@ COMMANDS = {"submit": submit, "withdraw": withdraw, "approve": approve, "reject"
             "handle": handle, "make_certificate": make_certificate, "collect": collect}
 
 
-def waiting_days(case, now) -> int | None:
-    if case.status != S.SUBMITTED or case.submitted_at is None:
+def waiting_days(case, actor, now) -> int | None:
+    """待审核天数 of a case waiting for the actor's (staff's) review."""
+    if case.submitted_at is None or not MACHINE.permits(case, "review", actor, now):
         return None
     return (clock.local_today(now) - clock.local_today(case.submitted_at)).days
 
 
 def cases_select(actor):
-    from app.workflows.core.scoping import scoped_select
     return scoped_select(RegistrationCase, actor)
+
+
+# 未提交 is the filer's own work, not yet sent: staff neither list nor filter by it
+UNSENT = (S.DRAFT,)
+
+
+def record_statuses(actor) -> dict[str, str]:
+    """The 状态 choices of 办理记录 for the actor (code → words)."""
+    return {s: S.LABELS[s] for s in S.ALL if not (is_institute(actor) and s in UNSENT)}
 
 
 def records_select(actor):
     """办理记录 as the actor reads it. Staff: their review queue — no drafts (未提交 is the
     filer's own work, not yet sent), cases waiting for review first, the longest waiting
     at the top, then the rest newest first. Filers: their cases, newest first."""
-    from sqlalchemy import case as when
     statement = cases_select(actor)
     if not is_institute(actor):
         return statement, (RegistrationCase.id.desc(),)
-    waiting = RegistrationCase.status == S.SUBMITTED
-    return statement.where(RegistrationCase.status != S.DRAFT), (
+    waiting = RegistrationCase.status.in_(MACHINE.states_for("review"))
+    return statement.where(RegistrationCase.status.not_in(UNSENT)), (
         when((waiting, 0), else_=1), when((waiting, RegistrationCase.submitted_at), else_=None),
         RegistrationCase.id.desc())
 
 
 def person_choices(actor, query: str = "", limit: int = 50) -> list[Person]:
     """选择办理人员: the firm's CPAs, searched by 姓名, 注册会计师证号 or 身份证号."""
-    from sqlalchemy import or_
-
-    from app.models import PersonType
-    from app.workflows.core.scoping import scoped_select
     statement = scoped_select(Person, actor).where(Person.person_type == PersonType.CPA)
     query = (query or "").strip()[:50]
     if query:
@@ -604,7 +580,6 @@ def person_choices(actor, query: str = "", limit: int = 50) -> list[Person]:
 
 def firm_suggestions(text: str, limit: int = 10) -> list[str]:
     """转出/转入事务所 suggestions: firm names containing the typed words (names are public)."""
-    from app.models import Firm
     text = (text or "").strip()[:40]
     if not text:
         return []

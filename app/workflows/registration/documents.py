@@ -8,7 +8,9 @@ import io
 import types
 
 from app.workflows.core.institute import identity
+from app.workflows.core.scoping import account_of
 from app.workflows.hours.certificates import _font
+from app.workflows.registration import filers
 from app.workflows.registration import types as TY
 
 
@@ -254,19 +256,16 @@ COLUMNS = ("name", "id_number", "cert_number", "mobile")
 def typed_template(actor, doc_key: str, case_type: str, typed: dict) -> tuple[str, bytes]:
     """A form filled in from what is typed in the filing form (not saved, not checked: the
     values are only printed, escaped), for its filer (the firm's name, or 协会代管)."""
-    from app.workflows.core.scoping import account_of
-    from app.workflows.registration import cases
-
-    kind = cases.require_filer(actor)
+    kind = filers.require_filer(actor)
     account = account_of(actor)
-    firm_name = account.firm.name if kind == "firm" and account.firm is not None else "协会代管"
+    firm_name = account.firm.name if kind == filers.FIRM and account.firm is not None else "协会代管"
     clean = {key: (value[:100] if isinstance(value, str) else [str(v)[:100] for v in value][:20])
              for key, value in typed.items()}
-    person = types.SimpleNamespace(firm_id=account.firm_id if kind == "firm" else None,
+    person = types.SimpleNamespace(firm_id=account.firm_id if kind == filers.FIRM else None,
                                    **{key: clean.get(key, "") for key in COLUMNS})
     answers = {key: value for key, value in clean.items() if key not in COLUMNS}
-    if kind == "managed":
-        managed = cases.managed_person(actor)
+    if kind == filers.MANAGED:
+        managed = filers.managed_person(actor)
         person.name = managed.name
         person.id_number = managed.id_number or person.id_number
         person.cert_number = managed.cert_number or person.cert_number

@@ -1,6 +1,6 @@
 """智能客服: "注册申请退休人员要交什么？" answered from the requirements table itself, so the
-answer is always what the form and the submit check ask for (registered with the help
-search's `register_answer_source` hook at import). Documents are answered from here only:
+answer is always what the form and the submit check ask for (registration's DOMAIN lists
+`answer` in answer_sources; create_app registers it with the help search). Documents are answered from here only:
 when this source answers, the knowledge base's FAQ entries are not added (they would list
 documents of their own).
 
@@ -175,6 +175,3 @@ def listed_documents(text: str) -> list[str]:
     """The document labels of an answer's text, in order (for tests and the page)."""
     body = text.split("需上传以下材料：", 1)[1].split("。材料支持", 1)[0]
     return [part.split(". ", 1)[-1].split("［", 1)[0] for part in body.split("；")]
-
-
-search.register_answer_source(answer)

@@ -5,12 +5,13 @@ import datetime as dt
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Enrollment, EnrollmentStatus
+from app.models import Enrollment
 from app.workflows.core.calendar import CalendarEvent, ics, method_of
 from app.workflows.core.mail import Attachment
 from app.workflows.core.errors import NotFoundError
 from app.workflows.core.scoping import scoped_select
 from app.workflows.training.classes import get_class
+from app.workflows.training.states import MACHINE
 
 BRING = "本人有效身份证件、笔记本和笔；如有讲义，请提前在“讲义下载”中下载"
 
@@ -31,19 +32,19 @@ def class_event(actor, class_id, now) -> CalendarEvent:
     rows = _enrollments(actor, item.id)
     if not rows:
         raise NotFoundError(f"没有报名培训班“{item.name}”，无法下载日历文件")
-    return _event(item, rows)
+    return _event(item, rows, now)
 
 
 def invitation(row: Enrollment, now) -> list[Attachment]:
     """The enrolment's calendar file for the mail of its decision: 审核通过 invites
     (REQUEST), 审核未通过 after it cancels (CANCEL) — the UID of the person's own download."""
-    event = _event(row.training_class, [row])
+    event = _event(row.training_class, [row], now)
     return [Attachment("培训.ics", ics(event, now, sent=True),
                        f"text/calendar; charset=utf-8; method={method_of(event, sent=True)}")]
 
 
-def _event(item, rows) -> CalendarEvent:
-    active = [r for r in rows if r.status in EnrollmentStatus.HOLDS_SEAT]
+def _event(item, rows, now) -> CalendarEvent:
+    active = [r for r in rows if MACHINE.permits(r, "hold_seat", None, now)]
     names = "、".join(r.name for r in (active or rows))[:200]
     return CalendarEvent(
         uid=f"training-class-{item.id}-{rows[0].firm_id or 'p'}-{rows[0].person_id or 'f'}",

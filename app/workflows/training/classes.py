@@ -9,14 +9,21 @@ from sqlalchemy import case, func, select
 
 from app import clock
 from app.extensions import db
-from app.models import Category, Enrollment, EnrollmentStatus, StoredFile, TrainingClass
+from app.models import Category, Enrollment, StoredFile, TrainingClass
 from app.models import TrainingAudience as Audience
 from app.workflows.core import files
+from app.workflows.core.acting import acting_firm_id, acting_person_id
 from app.workflows.core.commands import command
-from app.workflows.core.errors import ForbiddenError, NotFoundError, ValidationError
-from app.workflows.core.scoping import account_of, get_scoped, is_institute
+from app.workflows.core.errors import ForbiddenError, NotFoundError, Problems, ValidationError
+from app.workflows.core.hooks import Hook
+from app.workflows.core.scoping import get_scoped, is_institute
 from app.workflows.hours.ledger import parse_hours
+from app.workflows.training import seats
+from app.workflows.training.states import MACHINE
 
+# a class's hours, category, dates or name changed (class, actor, now): the results already
+# 合格 are credited again (review.py subscribes, declared in the training DOMAIN)
+CREDIT_CHANGED = Hook("training.credit_changed")
 OWNER_HANDOUT = "training_handout"
 HANDOUT = files.doc_type("training_handout", "培训班资料",
                          ("pdf", "doc", "docx", "ppt", "pptx", "xls", "xlsx", "zip", "rar",
@@ -37,7 +44,8 @@ def _handout_readable(actor, class_id) -> bool:
         TrainingClass, class_id) is not None
 
 
-files.register_owner(OWNER_HANDOUT, _handout_readable)
+# who may download this domain's files; its DOMAIN.file_owners lists it (create_app registers)
+FILE_OWNERS = {OWNER_HANDOUT: _handout_readable}
 
 
 # --- parsing what staff typed (the form and the REST body alike) -------------------------
@@ -104,35 +112,46 @@ def _int(data, key, required=True, minimum=1, maximum=100000) -> int | None:
 
 
 def clean_class(data: dict) -> dict:
-    """The values of a class from what was typed, or the first problem (field named)."""
-    values = {
-        "kind": _text(data, "kind") or DEFAULT_KIND,
-        "name": _text(data, "name", required=True),
-        "teacher": _text(data, "teacher"),
-        "location": _text(data, "location", required=True),
-        "intro": _text(data, "intro"),
-    }
+    """The values of a class from what was typed, or every problem at once (each naming
+    its field): a form with three mistakes shows three."""
+    problems, values = Problems(), {}
+
+    def take(key, parse):
+        with problems.field(key):
+            values[key] = parse()
+
+    take("kind", lambda: _text(data, "kind") or DEFAULT_KIND)
+    take("name", lambda: _text(data, "name", required=True))
+    take("teacher", lambda: _text(data, "teacher"))
+    take("location", lambda: _text(data, "location", required=True))
+    take("intro", lambda: _text(data, "intro"))
     try:
         values["hours"] = parse_hours(data.get("hours") if data.get("hours") not in (None, "")
                                       else "x")
     except ValidationError as error:
-        raise ValidationError(f"{FIELDS['hours']}：{error.message}", "hours") from None
-    category = _text(data, "category", required=True)
-    if category not in Category.ALL:
-        raise ValidationError(f"学时类别须为{'、'.join(Category.ALL)}之一", "category")
-    audience = _text(data, "audience") or Audience.ALL_STAFF
-    if audience not in Audience.ALL:
-        raise ValidationError(f"培训对象须为{'、'.join(Audience.ALL)}之一", "audience")
-    values.update(category=category, audience=audience,
-                  start_date=_date(data, "start_date"), end_date=_date(data, "end_date"),
-                  enroll_start=parse_local_time(data.get("enroll_start"), "enroll_start"),
-                  enroll_end=parse_local_time(data.get("enroll_end"), "enroll_end"),
-                  capacity=_int(data, "capacity"),
-                  planned=_int(data, "planned", required=False))
-    if values["end_date"] < values["start_date"]:
-        raise ValidationError("培训结束日期不能早于培训开始日期", "end_date")
-    if values["enroll_end"] <= values["enroll_start"]:
-        raise ValidationError("报名结束时间须晚于报名开始时间", "enroll_end")
+        problems.add("hours", f"{FIELDS['hours']}：{error.message}")
+    with problems.field("category"):
+        category = _text(data, "category", required=True)
+        if category not in Category.ALL:
+            raise ValidationError(f"学时类别须为{'、'.join(Category.ALL)}之一", "category")
+        values["category"] = category
+    with problems.field("audience"):
+        audience = _text(data, "audience") or Audience.ALL_STAFF
+        if audience not in Audience.ALL:
+            raise ValidationError(f"培训对象须为{'、'.join(Audience.ALL)}之一", "audience")
+        values["audience"] = audience
+    take("start_date", lambda: _date(data, "start_date"))
+    take("end_date", lambda: _date(data, "end_date"))
+    take("enroll_start", lambda: parse_local_time(data.get("enroll_start"), "enroll_start"))
+    take("enroll_end", lambda: parse_local_time(data.get("enroll_end"), "enroll_end"))
+    take("capacity", lambda: _int(data, "capacity"))
+    take("planned", lambda: _int(data, "planned", required=False))
+    if {"start_date", "end_date"} <= set(values) and values["end_date"] < values["start_date"]:
+        problems.add("end_date", "培训结束日期不能早于培训开始日期")
+    if {"enroll_start", "enroll_end"} <= set(values) \
+            and values["enroll_end"] <= values["enroll_start"]:
+        problems.add("enroll_end", "报名结束时间须晚于报名开始时间")
+    problems.raise_any()
     return values
 
 
@@ -157,10 +176,8 @@ def save_class(actor, now, data: dict, class_id: int | None = None,
     else:
         item = get_scoped(db.session, TrainingClass, class_id, actor, "培训班不存在")
         credited_before = (item.hours, item.category, item.end_date, item.name)
-        from app.workflows.training.seats import lock_class, taken
-
-        lock_class(item.id)
-        held = taken(item.id)
+        seats.lock_class(item.id)
+        held = seats.taken(item.id)
         if values["capacity"] < held:
             raise ValidationError(f"最大报名人数不能少于已报名人数（{held}人）", "capacity")
         for key, value in values.items():
@@ -170,11 +187,9 @@ def save_class(actor, now, data: dict, class_id: int | None = None,
         files.store(actor, now, HANDOUT, upload, OWNER_HANDOUT, item.id)
     db.session.flush()
     if class_id is not None:
-        from app.workflows.training import review, waitlist
-
         if credited_before != (item.hours, item.category, item.end_date, item.name):
-            review.recredit_class(actor, now, item)
-        waitlist.offer_free_seats(actor, now, item)
+            CREDIT_CHANGED.send(item, actor, now)
+        seats.SEAT_FREED.send(item, actor, now)
     return item
 
 
@@ -234,8 +249,6 @@ def window_reason(item: TrainingClass, now: dt.datetime) -> str | None:
 
 def catalogue(actor, now, *, keyword: str | None = None, class_ids=None) -> list[CatalogueRow]:
     """Every class, newest first, with exact counts in one grouped query."""
-    from app.workflows.training.waitlist import held_offers, waiting_counts
-
     query = select(TrainingClass).order_by(TrainingClass.start_date.desc(), TrainingClass.id.desc())
     if keyword:
         query = query.where(TrainingClass.name.contains(keyword, autoescape=True))
@@ -243,13 +256,12 @@ def catalogue(actor, now, *, keyword: str | None = None, class_ids=None) -> list
         query = query.where(TrainingClass.id.in_(list(class_ids)))
     items = db.session.scalars(query).all()
     ids = [i.id for i in items]
-    account = account_of(actor)
-    firm_id = account.firm_id if account is not None and not account.person_id else None
-    person_id = account.person_id if account is not None else None
-    holds = Enrollment.status.in_(EnrollmentStatus.HOLDS_SEAT)
+    firm_id, person_id = acting_firm_id(actor), acting_person_id(actor)
+    holds = seats.holds_seat()
+    confirmed = Enrollment.status.in_(MACHINE.states_for("record_result"))  # 已确认
     columns = [Enrollment.class_id,
                func.sum(case((holds, 1), else_=0)),
-               func.sum(case((Enrollment.status == EnrollmentStatus.APPROVED, 1), else_=0))]
+               func.sum(case((confirmed, 1), else_=0))]
     if firm_id:
         columns.append(func.sum(case((holds & (Enrollment.firm_id == firm_id), 1), else_=0)))
     elif person_id:
@@ -261,9 +273,9 @@ def catalogue(actor, now, *, keyword: str | None = None, class_ids=None) -> list
     if person_id and ids:
         own_status = dict(db.session.execute(select(Enrollment.class_id, Enrollment.status).where(
             Enrollment.class_id.in_(ids), Enrollment.person_id == person_id)).all())
-    offers = held_offers(ids, now)
-    mine = held_offers(ids, now, actor=actor)
-    waiting = waiting_counts(ids, now)
+    offers = seats.held_offers(ids, now)
+    mine = seats.held_offers(ids, now, actor=actor)
+    waiting = seats.waiting_counts(ids, now)
     rows = []
     for item in items:
         enrolled, confirmed, *own = counts.get(item.id, (0, 0, 0))

@@ -2,7 +2,9 @@
 several of its CPAs at once (seed 003), a CPA enrolls itself (seed 003 part 二); a firm
 deletes its enrollments until the class starts. Every path goes through `_admit`, which
 holds the class's seat lock (seats.py) while it checks the window, the seats and the
-duplicates of the whole batch: all or none, with the reason."""
+duplicates of the whole batch: all or none, with the reason. A deletion announces the freed
+seat (seats.SEAT_FREED); using a live waiting-list offer announces it taken
+(seats.OFFER_TAKEN): the waiting list, above this module, subscribes."""
 import dataclasses
 import datetime as dt
 
@@ -14,14 +16,16 @@ from app.models import (Enrollment, EnrollmentStatus, Gender, Person, PersonKind
                         PersonType, TrainingClass, TrainingResult)
 from app.models import TrainingAudience as Audience
 from app.roles import FIRM_ADMIN, MEMBER
+from app.workflows.core.acting import (acting_firm_id, acting_person, acting_person_id,
+                                       require_acting)
 from app.workflows.core.commands import command
 from app.workflows.messages.recipients import quoted
-from app.workflows.core.errors import ConflictError, ForbiddenError, ValidationError
+from app.workflows.core.errors import ConflictError, ForbiddenError, Problems, ValidationError
 from app.workflows.core.identifiers import normalize_text, validate_mobile
-from app.workflows.core.scoping import (account_of, get_scoped, is_institute, role_names,
-                                        scoped_select)
+from app.workflows.core.scoping import get_scoped, is_institute, role_names, scoped_select
 from app.workflows.training import seats
 from app.workflows.training.classes import class_started, window_reason
+from app.workflows.training.states import MACHINE
 
 CPA_ONLY = "该培训班只允许注册会计师报名"
 REMINDER = "提醒：请注册会计师务必填写证书号，否则无法记录继续教育学时。"
@@ -66,64 +70,67 @@ def _text(data, key, label=None) -> str | None:
     return value or None
 
 
-def _actor_firm(actor) -> int | None:
-    account = account_of(actor)
-    if FIRM_ADMIN in role_names(actor) and account is not None and account.firm_id:
-        return account.firm_id
-    return None
-
-
 def check_applicant(actor, item: TrainingClass, data: dict) -> Applicant:
     """The manual's rules for one form: 人员类型 decides; a 注册会计师's 证书编号 is required
     and fills 姓名 and 性别 from the registry (a CPA the actor may see); 其他 leaves it
-    empty; a 注册会计师-only class refuses 其他."""
-    kind = _text(data, "person_kind") or ""
-    if kind not in PersonKind.ALL:
-        raise ValidationError("请选择人员类型（注册会计师或其他）", "person_kind")
-    values = {key: _text(data, key) for key in FORM_FIELDS if key not in ("age",)}
+    empty; a 注册会计师-only class refuses 其他. Every mistake of the form is raised at once."""
+    problems = Problems()
+    values = {}
+    for key in FORM_FIELDS:
+        if key != "age":
+            with problems.field(key):
+                values[key] = _text(data, key)
+    kind = values.get("person_kind") or ""
+    if kind not in PersonKind.ALL and "person_kind" not in dict(problems.errors):
+        problems.add("person_kind", "请选择人员类型（注册会计师或其他）")
     values["person_kind"] = kind
     age = data.get("age")
     if age not in (None, ""):
         try:
             age = int(str(age).strip())
         except (TypeError, ValueError):
-            raise ValidationError("年龄须为整数", "age") from None
-        if not 16 <= age <= 100:
-            raise ValidationError("年龄须在16至100之间", "age")
+            problems.add("age", "年龄须为整数")
+            age = None
+        else:
+            if not 16 <= age <= 100:
+                problems.add("age", "年龄须在16至100之间")
     values["age"] = age if age not in ("",) else None
     person_id = None
-    firm_id = _actor_firm(actor)
+    firm_id = acting_firm_id(actor)
     if kind == PersonKind.CPA:
         cert = values.get("cert_number")
-        if not cert:
-            raise ValidationError("注册会计师须填写证书编号，否则无法记录继续教育学时", "cert_number")
         person = db.session.scalars(scoped_select(Person, actor).where(
             Person.cert_number == cert, Person.person_type == PersonType.CPA,
-            Person.status == PersonStatus.ACTIVE)).first()
-        if person is None:
+            Person.status == PersonStatus.ACTIVE)).first() if cert else None
+        if not cert:
+            problems.add("cert_number", "注册会计师须填写证书编号，否则无法记录继续教育学时")
+        elif person is None:
             whose = "本所" if firm_id else ("您本人" if MEMBER in role_names(actor) else "")
-            raise ValidationError(f"证书编号“{cert}”不是{whose}在册的注册会计师，请核对", "cert_number")
-        values["name"], values["gender"] = person.name, person.gender
-        values["cert_number"] = person.cert_number
-        if not values.get("position") and person.position:
-            values["position"] = person.position
-        person_id = person.id
-        firm_id = firm_id or person.firm_id
-    else:
+            problems.add("cert_number", f"证书编号“{cert}”不是{whose}在册的注册会计师，请核对")
+        else:
+            values["name"], values["gender"] = person.name, person.gender
+            values["cert_number"] = person.cert_number
+            if not values.get("position") and person.position:
+                values["position"] = person.position
+            person_id = person.id
+            firm_id = firm_id or person.firm_id
+    elif kind == PersonKind.OTHER:
         if item.audience == Audience.CPA_ONLY:
-            raise ValidationError(CPA_ONLY, "person_kind")
+            problems.add("person_kind", CPA_ONLY)
         if values.get("cert_number"):
-            raise ValidationError("人员类型为“其他”时不要填写证书编号", "cert_number")
-    if not values.get("name"):
-        raise ValidationError("请填写姓名", "name")
+            problems.add("cert_number", "人员类型为“其他”时不要填写证书编号")
+    if not values.get("name") and not (kind == PersonKind.CPA and not person_id):
+        problems.add("name", "请填写姓名")
     if not values.get("phone"):
-        raise ValidationError("请填写联系电话", "phone")
-    try:
-        values["phone"] = validate_mobile(values["phone"], "联系电话")
-    except ValidationError as error:
-        raise ValidationError(error.message, "phone") from None
+        problems.add("phone", "请填写联系电话")
+    else:
+        try:
+            values["phone"] = validate_mobile(values["phone"], "联系电话")
+        except ValidationError as error:
+            problems.add("phone", error.message)
     if values.get("gender") and values["gender"] not in Gender.ALL:
-        raise ValidationError("性别须为男或女", "gender")
+        problems.add("gender", "性别须为男或女")
+    problems.raise_any()
     return Applicant(values, person_id, firm_id)
 
 
@@ -136,9 +143,7 @@ def _may_enroll(actor) -> None:
 def _admit(actor, now, item: TrainingClass, applicants: list[Applicant], channel: str,
            labels: list[str] | None = None) -> list[Enrollment]:
     """Seat the applicants of one request, all or none (the class's seat lock held)."""
-    from app.workflows.training import waitlist
-
-    offer = waitlist.live_offer_of(actor, item.id, now)
+    offer = seats.live_offer_of(actor, item.id, now)
     reason = window_reason(item, now)
     if reason and not (offer is not None and reason == "报名已结束"
                        and not class_started(item, now)):
@@ -156,8 +161,7 @@ def _admit(actor, now, item: TrainingClass, applicants: list[Applicant], channel
     if existing:
         names = "、".join(seen[k] for k in seen if k in existing)
         raise ValidationError(f"{names}已报名该培训班，不能重复报名", "person")
-    free = item.capacity - seats.taken(item.id) - waitlist.held_count(item.id, now) \
-        + (1 if offer is not None else 0)
+    free = seats.free(item, now) + (1 if offer is not None else 0)
     if len(applicants) > free:
         if free <= 0:
             raise ValidationError(f"{quoted(item.name)}已报满，可加入候补名单", "class")
@@ -176,12 +180,10 @@ def _admit(actor, now, item: TrainingClass, applicants: list[Applicant], channel
         db.session.flush()
     except IntegrityError:
         raise ConflictError("报名人员刚刚已被他人报名，本次未报名任何人，请刷新后查看") from None
-    from app.workflows.training.review import MACHINE
-
     for row in rows:
         MACHINE.start(row, actor, now, event="enroll")
-    if offer is not None:
-        waitlist.mark_accepted(actor, offer, rows[0], now)
+    if offer is not None:  # the waiting list records its offer accepted
+        seats.OFFER_TAKEN.send(offer, rows[0], actor, now)
     return rows
 
 
@@ -191,9 +193,8 @@ def enroll(actor, now, class_id: int, data: dict) -> Enrollment:
     _may_enroll(actor)
     item = get_scoped(db.session, TrainingClass, class_id, actor, "培训班不存在")
     applicant = check_applicant(actor, item, data)
-    if MEMBER in role_names(actor) and not _actor_firm(actor):
-        account = account_of(actor)
-        if applicant.person_id != account.person_id:
+    if MEMBER in role_names(actor) and not acting_firm_id(actor):
+        if applicant.person_id != acting_person_id(actor):
             raise ForbiddenError("个人账号只能为本人报名", "cert_number")
     return _admit(actor, now, item, [applicant], "表单")[0]
 
@@ -202,17 +203,14 @@ def may_enroll_self(actor) -> bool:
     """What `enroll_self` enforces, as a yes/no for the 报名 button: a member who is a
     注册会计师 with a certificate number (seed 003: 注册会计师本人报名). A 非执业会员 or
     其他从业人员 is enrolled by its firm's administrator."""
-    account = account_of(actor)
-    if MEMBER not in role_names(actor) or account is None or not account.person_id:
-        return False
-    person = db.session.get(Person, account.person_id)
+    person = acting_person(actor)
     return person is not None and person.person_type == PersonType.CPA \
         and bool(person.cert_number)
 
 
 def may_wait(actor) -> bool:
     """候补 leads to an enrollment: a firm's administrator, or a member who may enroll itself."""
-    return bool(_actor_firm(actor)) or may_enroll_self(actor)
+    return bool(acting_firm_id(actor)) or may_enroll_self(actor)
 
 
 @command
@@ -220,11 +218,10 @@ def enroll_self(actor, now, class_id: int, phone: str | None = None,
                 position: str | None = None, travel: str | None = None,
                 wechat: str | None = None) -> Enrollment:
     """A CPA enrolls itself (seed 003 part 二): the registry gives name, gender, number."""
-    account = account_of(actor)
-    if MEMBER not in role_names(actor) or account is None or not account.person_id:
+    person = acting_person(actor)
+    if person is None:
         raise ForbiddenError("只有注册会计师本人可以自行报名")
-    person = db.session.get(Person, account.person_id)
-    if person is None or person.person_type != PersonType.CPA or not person.cert_number:
+    if person.person_type != PersonType.CPA or not person.cert_number:
         raise ForbiddenError("只有持有证书编号的注册会计师可以自行报名")
     item = get_scoped(db.session, TrainingClass, class_id, actor, "培训班不存在")
     data = {"person_kind": PersonKind.CPA, "cert_number": person.cert_number,
@@ -238,7 +235,7 @@ def enroll_self(actor, now, class_id: int, phone: str | None = None,
 def firm_cpas(actor, item: TrainingClass | None = None, name: str | None = None,
               cert: str | None = None) -> list[Person]:
     """The firm's CPAs to tick (seed 003): active, with a certificate number."""
-    firm_id = _actor_firm(actor)
+    firm_id = acting_firm_id(actor)
     if not firm_id:
         return []
     query = scoped_select(Person, actor).where(
@@ -255,7 +252,7 @@ def firm_cpas(actor, item: TrainingClass | None = None, name: str | None = None,
 def enroll_ticked(actor, now, class_id: int, rows: list[dict]) -> list[Enrollment]:
     """Ticked CPAs of the firm (seed 003), each with its required 手机 filled: all enrolled
     or none, the reason naming the row."""
-    if not _actor_firm(actor):
+    if not acting_firm_id(actor):
         raise ForbiddenError("勾选报名由事务所管理员为本所注册会计师办理")
     item = get_scoped(db.session, TrainingClass, class_id, actor, "培训班不存在")
     if not rows:
@@ -283,34 +280,35 @@ def enroll_ticked(actor, now, class_id: int, rows: list[dict]) -> list[Enrollmen
 @command
 def delete_enrollment(actor, now, enrollment_id: int) -> int:
     """删除: the firm (or the member, its own) until the class starts; staff until a result
-    is recorded. The freed seat goes to the waiting list."""
-    from app.workflows.training import waitlist
-
+    is recorded. A freed seat goes to the waiting list."""
     row = get_scoped(db.session, Enrollment, enrollment_id, actor, "报名记录不存在")
+    require_acting(actor, row, "只能删除本单位或本人的报名")
     item = row.training_class
     if not is_institute(actor) and class_started(item, now):
         raise ValidationError("培训班已开始，不能删除报名", "enrollment")
     if row.result != TrainingResult.NOT_YET:
         raise ValidationError("已记录培训结果，不能删除报名", "enrollment")
-    held = row.status in EnrollmentStatus.HOLDS_SEAT
     class_id = row.class_id
     seats.lock_class(class_id)
     db.session.delete(row)
     db.session.flush()
-    if held:
-        waitlist.offer_free_seats(actor, now, item)
+    seats.SEAT_FREED.send(item, actor, now)
     return class_id
 
 
-def firm_roster(actor, class_id: int, *, cert: str | None = None, name: str | None = None,
-                position: str | None = None, phone: str | None = None) -> list[Enrollment]:
-    """本单位已报名人员 (seed 000 §5.1) — for staff, everyone of the class."""
+def class_list(actor, class_id: int, *, cert: str | None = None, name: str | None = None,
+               position: str | None = None, phone: str | None = None,
+               status: str | None = None) -> list[Enrollment]:
+    """The class's enrollment list: 本单位已报名人员 (seed 000 §5.1) of a firm, a member's
+    own; for staff, everyone of the class (`status` one of the 报名状态 filters it)."""
     get_scoped(db.session, TrainingClass, class_id, actor, "培训班不存在")
     query = scoped_select(Enrollment, actor).where(Enrollment.class_id == class_id)
     for column, value in ((Enrollment.cert_number, cert), (Enrollment.name, name),
                           (Enrollment.position, position), (Enrollment.phone, phone)):
         if value:
             query = query.where(column.contains(value, autoescape=True))
+    if status in EnrollmentStatus.ALL:
+        query = query.where(Enrollment.status == status)
     return list(db.session.scalars(query.order_by(Enrollment.id)))
 
 

@@ -9,13 +9,13 @@ from sqlalchemy import and_, func, select
 
 from app import clock
 from app.extensions import db
-from app.models import Account, Enrollment, EnrollmentStatus, Firm, FirmStatus, TrainingClass
+from app.models import Account, Enrollment, Firm, FirmStatus, TrainingClass
 from app.workflows.core.commands import command
+from app.workflows.messages import remind
 from app.workflows.messages.recipients import quoted
 from app.workflows.core.jobs import job
 from app.workflows.core.scoping import SystemActor
 from app.workflows.training import seats
-from app.workflows.training.waitlist import held_count
 
 CLOSING_KIND = "training_enroll_closing"
 STARTING_KIND = "training_class_starting"
@@ -34,16 +34,13 @@ def _firm_admins(firm_ids) -> dict[int, list[User]]:
 
 @command
 def send_class_reminders(actor, now: dt.datetime) -> dict:
-    from app.workflows.messages import remind
-
     counts = {"closing": 0, "starting": 0}
     today = clock.local_today(now)
     # the window closes within the next day (local): tell every active firm
     closing = db.session.scalars(select(TrainingClass).where(
         TrainingClass.enroll_end > now, TrainingClass.enroll_end <= now + dt.timedelta(days=1),
         TrainingClass.enroll_start <= now)).all()
-    open_classes = [c for c in closing
-                    if c.capacity - seats.taken(c.id) - held_count(c.id, now) > 0]
+    open_classes = [c for c in closing if seats.free(c, now) > 0]
     if open_classes:
         firms = db.session.scalars(select(Firm.id).where(Firm.status == FirmStatus.ACTIVE)).all()
         admins = _firm_admins(firms)
@@ -65,7 +62,7 @@ def send_class_reminders(actor, now: dt.datetime) -> dict:
     for item in starting:
         firms = dict(db.session.execute(select(Enrollment.firm_id, func.count()).where(
             and_(Enrollment.class_id == item.id, Enrollment.firm_id.is_not(None),
-                 Enrollment.status.in_(EnrollmentStatus.HOLDS_SEAT)))
+                 seats.holds_seat()))
             .group_by(Enrollment.firm_id)).all())
         for firm_id, users in _firm_admins(firms).items():
             for user in users:

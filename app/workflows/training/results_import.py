@@ -5,13 +5,14 @@ A row is matched to the class's approved enrollment by 证书编号, else by 姓
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Enrollment, EnrollmentStatus, TrainingClass, TrainingResult
+from app.models import Enrollment, TrainingClass, TrainingResult
 from app.workflows.core.errors import ForbiddenError, ValidationError
 from app.workflows.core.importing import Column, Problem
-from app.workflows.core.importing.kinds import ImportKind, Param, Plan, register_kind
+from app.workflows.core.importing.kinds import ImportKind, Param, Plan
 from app.workflows.core.scoping import is_institute
 from app.workflows.training.classes import class_started
-from app.workflows.core.labels import label
+from app.workflows.training.review import set_result
+from app.workflows.training.states import MACHINE
 
 NOT_FOUND = "未找到该培训班的报名记录"
 NOT_APPROVED = "报名未审核通过"
@@ -90,9 +91,9 @@ class TrainingResults(ImportKind):
                 row.problems.append(Problem(row.number, "姓名",
                                             f"姓名与证书编号不符（报名姓名：{found.name}）"))
                 continue
-            if found.status != EnrollmentStatus.APPROVED:
+            if not MACHINE.permits(found, "record_result", actor, now):
                 row.problems.append(Problem(row.number, "培训结果",
-                                            f"{NOT_APPROVED}（{label(found)}）"))
+                                            f"{NOT_APPROVED}（{MACHINE.label_of(MACHINE.state(found))}）"))
                 continue
             if found.id in seen:
                 row.problems.append(Problem(row.number, "姓名", f"与第{seen[found.id]}行是同一人"))
@@ -110,8 +111,6 @@ class TrainingResults(ImportKind):
                     totals={"recorded": len(planned)})
 
     def apply(self, ctx, data, actor, now, options) -> dict:
-        from app.workflows.training.review import set_result
-
         for enrollment_id, result in data["rows"]:
             set_result(actor, now, enrollment_id, result)
         return {"imported": len(data["rows"])}
@@ -120,4 +119,4 @@ class TrainingResults(ImportKind):
         return f"正式导入完成：记录培训结果{result.get('imported', 0)}人（合格者已计入学时）"
 
 
-IMPORTER = register_kind(TrainingResults())
+IMPORTER = TrainingResults()  # an import kind: DOMAIN.import_kinds lists it

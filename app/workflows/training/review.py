@@ -8,29 +8,16 @@ training_result:<enrollment id>); changing the result back withdraws exactly tha
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (Delivery, Enrollment, EnrollmentStatus, Person, SourceKind,
-                        TrainingClass, TrainingResult)
+from app.models import Delivery, Enrollment, Person, SourceKind, TrainingClass, TrainingResult
 from app.workflows.core.commands import command
+from app.workflows.core.decisions import BulkResult, decide_many as decide_each
 from app.workflows.core.errors import ForbiddenError, ValidationError
 from app.workflows.core.scoping import get_scoped, is_institute
-from app.workflows.core.states import Guard, Machine, T, institute
 from app.workflows.hours import ledger
 from app.workflows.messages import notify, recipients
 from app.workflows.training import calendar, seats
 from app.workflows.training.classes import class_started
-from app.workflows.core.labels import label
-
-PENDING, APPROVED, REJECTED = (EnrollmentStatus.PENDING, EnrollmentStatus.APPROVED,
-                               EnrollmentStatus.REJECTED)
-no_result = Guard("尚未记录培训结果",
-                  lambda item, actor, now: "已记录培训结果" if item.result != TrainingResult.NOT_YET
-                  else None)
-
-MACHINE = Machine("training_enrollment", Enrollment, [
-    T("approve", PENDING, APPROVED, "审核通过", who=institute),
-    T("reject", (PENDING, APPROVED), REJECTED, "审核未通过", who=institute, remark=True,
-      guards=[no_result]),
-], labels=EnrollmentStatus.LABELS)
+from app.workflows.training.states import MACHINE  # noqa: F401 — pages and REST read it here
 
 
 def _tell(row: Enrollment, now, title: str, body: str, attachments=()) -> None:
@@ -52,10 +39,11 @@ def _load(actor, enrollment_id) -> Enrollment:
 
 
 @command
-def approve(actor, now, enrollment_id, remark=None, version=None) -> Enrollment:
-    """`version`: the one the deciding page showed (refused if the row changed since)."""
+def approve(actor, now, enrollment_id, remark=None, expected_version=None) -> Enrollment:
+    """`expected_version`: the one the deciding page showed (refused if the row changed
+    since: someone else decided it first)."""
     row = _load(actor, enrollment_id)
-    MACHINE.fire(row, "approve", actor, now, remark=remark, expected_version=version)
+    MACHINE.fire(row, "approve", actor, now, remark=remark, expected_version=expected_version)
     item = row.training_class
     _tell(row, now, f"【培训报名】{row.name}报名{recipients.quoted(item.name)}审核通过",
           f"{row.name}报名的{_class_words(item)}已审核通过，请按时参加。",
@@ -64,43 +52,40 @@ def approve(actor, now, enrollment_id, remark=None, version=None) -> Enrollment:
 
 
 @command
-def reject(actor, now, enrollment_id, remark=None, version=None) -> Enrollment:
-    from app.workflows.training import waitlist
-
+def reject(actor, now, enrollment_id, remark=None, expected_version=None) -> Enrollment:
     row = _load(actor, enrollment_id)
-    was_approved = row.status == APPROVED
-    MACHINE.fire(row, "reject", actor, now, remark=remark, expected_version=version)
+    invited = MACHINE.permits(row, "invited", actor, now)  # an approval mailed the class
+    MACHINE.fire(row, "reject", actor, now, remark=remark, expected_version=expected_version)
     item = row.training_class
     _tell(row, now, f"【培训报名】{row.name}报名{recipients.quoted(item.name)}审核未通过",
           f"{row.name}报名的{_class_words(item)}审核未通过" + (f"，原因：{remark}" if remark
                                                           else "") + "。",
           # an approval already mailed the class: its calendar entry is cancelled
-          attachments=calendar.invitation(row, now) if was_approved else ())
+          attachments=calendar.invitation(row, now) if invited else ())
     seats.lock_class(row.class_id)
     db.session.flush()
-    waitlist.offer_free_seats(actor, now, row.training_class)
+    seats.SEAT_FREED.send(item, actor, now)
     return row
 
 
-@command
-def decide_many(actor, now, event: str, enrollment_ids, remark=None, versions=None) -> int:
-    """Approve or reject several at once: all or none, the refusal naming the person.
-    `versions` ({id: version} as the page showed them): a row another member of staff
-    decided meanwhile is refused, and nothing of this request is done."""
-    if event not in ("approve", "reject"):
+def _named(actor):
+    def describe(pk) -> str:
+        return get_scoped(db.session, Enrollment, pk, actor, "报名记录不存在").name
+    return describe
+
+
+def decide_many(actor, now, event: str, enrollment_ids, remark=None,
+                versions=None) -> BulkResult:
+    """Approve or reject several at once: each enrollment on its own (its own transaction),
+    each with its outcome — done, refused (the reason) or taken (another member of staff
+    decided it since the page showed it, `versions` {id: version}); never all or none."""
+    if event not in COMMANDS:
         raise ValidationError("未知的审核操作")
-    ids = [i for i in dict.fromkeys(enrollment_ids or [])]
+    ids = list(dict.fromkeys(enrollment_ids or []))
     if not ids:
         raise ValidationError("请先勾选报名人员", "enrollment")
-    command_ = approve if event == "approve" else reject
-    for pk in ids:
-        row = _load(actor, pk)
-        try:
-            command_(actor, now, row.id, remark=remark, version=(versions or {}).get(row.id))
-        except ValidationError as error:
-            raise ValidationError(f"{row.name}：{error.message}，本次未处理任何人",
-                                  error.field) from None
-    return len(ids)
+    return decide_each(actor, now, ids, COMMANDS[event], versions=versions,
+                       describe=_named(actor), remark=remark)
 
 
 def _credit(actor, now, row: Enrollment, item: TrainingClass) -> bool:
@@ -124,9 +109,7 @@ def set_result(actor, now, enrollment_id, result: str) -> Enrollment:
     if result not in TrainingResult.ALL:
         raise ValidationError(f"培训结果须为{'、'.join(TrainingResult.ALL)}之一", "result")
     row = _load(actor, enrollment_id)
-    if row.status != APPROVED:
-        raise ValidationError(f"{row.name}的报名状态为“{label(row)}”，只有审核通过的报名可以记录培训结果",
-                              "result")
+    MACHINE.require(row, "record_result", actor, now)
     item = row.training_class
     if not class_started(item, now):
         raise ValidationError("培训班尚未开始，不能记录培训结果", "result")
@@ -148,18 +131,10 @@ def set_result(actor, now, enrollment_id, result: str) -> Enrollment:
     return row
 
 
-@command
-def set_results(actor, now, results: dict) -> int:
-    """Several results at once ({enrollment id: result}), all or none."""
-    for pk, result in results.items():
-        set_result(actor, now, pk, result)
-    return len(results)
-
-
-@command
-def set_class_results(actor, now, class_id, chosen: dict) -> int:
+def set_class_results(actor, now, class_id, chosen: dict) -> BulkResult:
     """培训结果 from the class's page ({enrollment id: result}): only the changed ones are
-    recorded (all or none); an enrollment of another class is refused."""
+    recorded, each on its own (its own transaction) with its outcome — one refused never
+    undoes another; an enrollment of another class refuses the whole request first."""
     item = get_scoped(db.session, TrainingClass, class_id, actor, "培训班不存在")
     rows = {row.id: row for row in db.session.scalars(
         select(Enrollment).where(Enrollment.id.in_(list(chosen))))}
@@ -168,11 +143,16 @@ def set_class_results(actor, now, class_id, chosen: dict) -> int:
     changed = {pk: result for pk, result in chosen.items() if rows[pk].result != result}
     if not changed:
         raise ValidationError("培训结果没有变化")
-    return set_results(actor, now, changed)
+
+    def record(actor, now, pk):
+        return set_result(actor, now, pk, changed[pk])
+
+    return decide_each(actor, now, list(changed), record, describe=_named(actor))
 
 
-def recredit_class(actor, now, item: TrainingClass) -> int:
-    """The class's hours, category or dates changed: re-credit everyone 合格."""
+def recredit_class(item: TrainingClass, actor, now) -> int:
+    """The class's hours, category or dates changed (classes.CREDIT_CHANGED): re-credit
+    everyone 合格."""
     rows = db.session.scalars(select(Enrollment).where(
         Enrollment.class_id == item.id, Enrollment.result == TrainingResult.PASSED)).all()
     return sum(1 for row in rows if _credit(actor, now, row, item))

@@ -11,20 +11,24 @@ stops counting as held the moment the offer expires (`held_count`)."""
 import datetime as dt
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
 from app.models import Enrollment, TrainingClass, WaitlistEntry
-from app.roles import FIRM_ADMIN, MEMBER
+from app.workflows.core.acting import (acting_condition, acting_firm_id, acting_person,
+                                       acts_for, require_acting)
 from app.workflows.core.commands import command
-from app.workflows.messages.recipients import quoted
 from app.workflows.core.errors import ForbiddenError, ValidationError
 from app.workflows.core.jobs import job
-from app.workflows.core.scoping import SystemActor, account_of, get_scoped, role_names
-from app.workflows.core.states import Machine, T, Who, anyone
-from app.workflows.training import seats
+from app.workflows.core.scoping import SystemActor, get_scoped, scoped_select
+from app.workflows.core.states import Machine, P, T, Who, anyone
+from app.workflows.messages import notify, recipients
+from app.workflows.messages.recipients import quoted
+from app.workflows.training import enrollment, seats
 from app.workflows.training.classes import class_started, window_reason
+# the waiting list's states as SQL live beside the seat counts (seats.py); read here too
+from app.workflows.training.seats import held_count, held_offers, waiting_counts  # noqa: F401
 
 OFFER_HOURS = 48
 WAITING, OFFERED, ACCEPTED, DECLINED, EXPIRED = (
@@ -38,13 +42,8 @@ def _offer(entry, now):
     entry.offer_expires_at = now + dt.timedelta(hours=OFFER_HOURS)
 
 
-def _owns(actor, entry) -> bool:
-    mine = _owner_condition(actor)
-    return mine is not None and db.session.scalar(select(func.count()).select_from(W).where(
-        W.id == entry.id, mine)) > 0
-
-
-owner = Who("本单位或本人", _owns)
+# who answers an entry: the member its own, the firm's admin the firm's (WaitlistEntry.__actors__)
+owner = Who("本单位或本人", acts_for)
 
 # the waiting list on the one machine: its states are read from the timestamps, in this
 # order (an offer is 已过期 the moment its time is up, whenever the job runs); each step
@@ -61,76 +60,23 @@ MACHINE = Machine("training_waitlist", WaitlistEntry, [
     (OFFERED, lambda e, now: e.offered_at is not None and e.offer_expires_at > now),
     (EXPIRED, lambda e, now: e.offered_at is not None),
     (WAITING, None),
+], permits=[
+    # a seat is held for the entry until the offer's expiry (名额保留至)
+    P("hold_seat", OFFERED, "保留名额", who=anyone),
+    # still in line: its place (第几位) is shown
+    P("queue", WAITING, "排队", who=anyone),
 ], labels=LABELS)
 STATES = MACHINE.states
 
 
-# the same states as SQL, for counting many entries at once (a test keeps them equal)
-def _live(now):
-    return and_(W.offered_at.is_not(None), W.accepted_at.is_(None), W.declined_at.is_(None),
-                W.offer_expires_at > now)
-
-
-def _waiting():
-    return and_(W.offered_at.is_(None), W.accepted_at.is_(None), W.declined_at.is_(None))
-
-
-def _owner_condition(actor):
-    """Entries that are the actor's own: its firm's (firm admin) or its own (member)."""
-    account = account_of(actor)
-    roles = role_names(actor)
-    if account is None:
-        return None
-    if FIRM_ADMIN in roles and account.firm_id and not account.person_id:
-        return and_(W.firm_id == account.firm_id, W.person_id.is_(None))
-    if MEMBER in roles and account.person_id:
-        return W.person_id == account.person_id
-    return None
-
-
-def held_offers(class_ids, now, actor=None) -> dict[int, int]:
-    """Live offers per class (only the actor's own, when given)."""
-    ids = list(class_ids)
-    if not ids:
-        return {}
-    query = select(W.class_id, func.count()).where(W.class_id.in_(ids), _live(now))
-    if actor is not None:
-        mine = _owner_condition(actor)
-        if mine is None:
-            return {}
-        query = query.where(mine)
-    return dict(db.session.execute(query.group_by(W.class_id)).all())
-
-
-def held_count(class_id: int, now) -> int:
-    return held_offers([class_id], now).get(class_id, 0)
-
-
-def waiting_counts(class_ids, now) -> dict[int, int]:
-    ids = list(class_ids)
-    if not ids:
-        return {}
-    return dict(db.session.execute(select(W.class_id, func.count()).where(
-        W.class_id.in_(ids), _waiting()).group_by(W.class_id)).all())
-
-
-def live_offer_of(actor, class_id: int, now) -> WaitlistEntry | None:
-    mine = _owner_condition(actor)
-    if mine is None:
-        return None
-    return db.session.scalars(select(W).where(W.class_id == class_id, mine, _live(now))
-                              .order_by(W.offered_at)).first()
-
-
-def mark_accepted(actor, entry: WaitlistEntry, enrollment: Enrollment, now) -> None:
+def mark_accepted(entry: WaitlistEntry, row: Enrollment, actor, now) -> None:
+    """An enrollment used the actor's live offer (seats.OFFER_TAKEN): 已报名."""
     MACHINE.fire(entry, "accept", actor, now)
-    entry.enrollment_id = enrollment.id
+    entry.enrollment_id = row.id
 
 
 def _users_of(entry: WaitlistEntry) -> list[User]:
     """Who joined the list: the member itself, or the firm's administrator."""
-    from app.workflows.messages import recipients
-
     if entry.person_id:
         return recipients.person_users(entry.person_id)
     return recipients.decision_recipients(firm_id=entry.firm_id)
@@ -139,15 +85,13 @@ def _users_of(entry: WaitlistEntry) -> list[User]:
 def offer_free_seats(actor, now, item: TrainingClass) -> int:
     """Offer every free seat of the class to the next in line (the seat lock is held by
     the caller, or taken here). Returns the offers made."""
-    from app.workflows.messages import notify
-
     if class_started(item, now):
         return 0
     seats.lock_class(item.id)
-    free = item.capacity - seats.taken(item.id) - held_count(item.id, now)
+    free = seats.free(item, now)
     made = 0
     while free > 0:
-        entry = db.session.scalars(select(W).where(W.class_id == item.id, _waiting())
+        entry = db.session.scalars(select(W).where(W.class_id == item.id, seats.waiting())
                                    .order_by(W.joined_at, W.id)).first()
         if entry is None:
             break
@@ -164,33 +108,33 @@ def offer_free_seats(actor, now, item: TrainingClass) -> int:
     return made
 
 
+def offer_freed_seats(item: TrainingClass, actor, now) -> int:
+    """A seat of the class may have freed (seats.SEAT_FREED): offer it to the next in line."""
+    return offer_free_seats(actor, now, item)
+
+
 @command
 def join(actor, now, class_id: int) -> WaitlistEntry:
     """Join the waiting list of a full class (once per firm, or per member)."""
-    roles = role_names(actor)
-    account = account_of(actor)
-    from app.workflows.training.enrollment import may_wait
-
-    if account is None or not roles & {FIRM_ADMIN, MEMBER} or not may_wait(actor):
+    if not enrollment.may_wait(actor):
         raise ForbiddenError("候补由事务所管理员或注册会计师本人办理")
     item = get_scoped(db.session, TrainingClass, class_id, actor, "培训班不存在")
     if window_reason(item, now) == "报名已结束" or class_started(item, now):
         raise ValidationError(f"{quoted(item.name)}报名已结束，不能候补", "class")
     seats.lock_class(item.id)
-    free = item.capacity - seats.taken(item.id) - held_count(item.id, now)
-    if free > 0 and window_reason(item, now) is None:
+    if seats.free(item, now) > 0 and window_reason(item, now) is None:
         raise ValidationError(f"{quoted(item.name)}尚有名额，请直接报名", "class")
-    mine = _owner_condition(actor)
     open_entry = db.session.scalars(select(W).where(
-        W.class_id == item.id, mine, or_(_waiting(), _live(now)))).first()
+        W.class_id == item.id, acting_condition(W, actor),
+        seats.waiting() | seats.live(now))).first()
     if open_entry is not None:
         raise ValidationError("已在该培训班的候补名单中", "class")
-    is_member = MEMBER in roles and account.person_id and not (
-        FIRM_ADMIN in roles and account.firm_id and not account.person_id)
+    firm_id = acting_firm_id(actor)
+    person = acting_person(actor) if firm_id is None else None
+    # a firm's entry names no person; a member's names itself and its firm
     entry = W(class_id=item.id, user_id=getattr(actor, "id", None), joined_at=now,
-              firm_id=account.firm_id if not is_member else (
-                  account.person.firm_id if account.person else None),
-              person_id=account.person_id if is_member else None)
+              firm_id=firm_id if person is None else person.firm_id,
+              person_id=person.id if person is not None else None)
     db.session.add(entry)
     db.session.flush()
     MACHINE.start(entry, actor, now, event="join")
@@ -199,8 +143,16 @@ def join(actor, now, class_id: int) -> WaitlistEntry:
 
 def own_entry(actor, entry_id) -> WaitlistEntry:
     entry = get_scoped(db.session, W, entry_id, actor, "候补记录不存在")
-    if not _owns(actor, entry):
-        raise ForbiddenError("只能处理本单位或本人的候补")
+    require_acting(actor, entry, "只能处理本单位或本人的候补")
+    return entry
+
+
+def offer_to_answer(actor, now, entry_id) -> WaitlistEntry:
+    """The actor's entry whose offer it may accept now, or the reason it may not (the
+    machine's words, e.g. 当前状态为“已过期”，不能接受名额). Nothing changes: the
+    enrollment that uses the offer fires 接受名额 (a firm's through its form)."""
+    entry = own_entry(actor, entry_id)
+    MACHINE.check(entry, "accept", actor, now)
     return entry
 
 
@@ -208,10 +160,7 @@ def own_entry(actor, entry_id) -> WaitlistEntry:
 def accept(actor, now, entry_id: int, data: dict | None = None):
     """Accept a live offer: a member is enrolled itself; a firm enrolls the person of its
     form (`data`, the manual's form fields)."""
-    from app.workflows.training import enrollment
-
-    entry = own_entry(actor, entry_id)
-    MACHINE.check(entry, "accept", actor, now)  # the enrollment below fires it
+    entry = offer_to_answer(actor, now, entry_id)
     if entry.person_id:
         return enrollment.enroll_self(actor, now, entry.class_id)
     if not data:
@@ -223,17 +172,15 @@ def accept(actor, now, entry_id: int, data: dict | None = None):
 def decline(actor, now, entry_id: int, remark=None) -> WaitlistEntry:
     """Give up the offer (or leave the list): the seat goes to the next in line."""
     entry = own_entry(actor, entry_id)
-    current = MACHINE.state(entry, now)
+    held = MACHINE.permits(entry, "hold_seat", actor, now)
     MACHINE.fire(entry, "decline", actor, now, remark=remark)
     db.session.flush()
-    if current == OFFERED:
+    if held:  # the seat held for it goes to the next in line
         offer_free_seats(actor, now, entry.training_class)
     return entry
 
 
 def entries(actor, now, class_id: int | None = None) -> list[WaitlistEntry]:
-    from app.workflows.core.scoping import scoped_select
-
     query = scoped_select(W, actor)
     if class_id is not None:
         query = query.where(W.class_id == class_id)
@@ -243,12 +190,12 @@ def entries(actor, now, class_id: int | None = None) -> list[WaitlistEntry]:
 def positions(entries) -> dict[int, int]:
     """第几位 of each still-waiting entry in its class's line (others' entries count too),
     for a whole list in one query."""
-    class_ids = {e.class_id for e in entries if MACHINE.state(e) == WAITING}
+    class_ids = {e.class_id for e in entries if MACHINE.permits(e, "queue", None, clock.now())}
     if not class_ids:
         return {}
     found, counter = {}, {}
     for entry_id, class_id in db.session.execute(
-            select(W.id, W.class_id).where(W.class_id.in_(class_ids), _waiting())
+            select(W.id, W.class_id).where(W.class_id.in_(class_ids), seats.waiting())
             .order_by(W.class_id, W.joined_at, W.id)):
         counter[class_id] = counter.get(class_id, 0) + 1
         found[entry_id] = counter[class_id]
@@ -264,7 +211,7 @@ def position_of(entry: WaitlistEntry) -> int:
 def move_offers_on(actor, now) -> dict:
     """Expired offers free their seats: offer them to the next in line."""
     classes = db.session.scalars(select(TrainingClass).where(TrainingClass.id.in_(
-        select(W.class_id).where(_waiting())))).all()
+        select(W.class_id).where(seats.waiting())))).all()
     made = sum(offer_free_seats(actor, now, item) for item in classes)
     return {"offered": made}
 

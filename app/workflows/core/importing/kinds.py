@@ -55,7 +55,8 @@ class Plan:
 
 
 class ImportKind:
-    """Subclass, declare, register with `register_kind(Kind())`."""
+    """Subclass and declare; the owning domain lists the instance in DOMAIN.import_kinds
+    and create_app registers it (`register_kind`). Constructing one registers nothing."""
 
     name = ""  # in URLs and batches
     cli_name = ""  # `flask --app run.py import <cli_name> …`
@@ -115,8 +116,15 @@ class ImportKind:
 
 
 def register_kind(kind: ImportKind) -> ImportKind:
+    """Put `kind` in KINDS (create_app does, for each domain's DOMAIN.import_kinds). The
+    same kind again is a no-op; another kind under a name already taken is refused."""
     if not kind.name:
         raise ValueError("an import kind needs a name")
+    known = KINDS.get(kind.name)
+    if known is not None and known is not kind:
+        raise RuntimeError(f"import kind {kind.name!r} is registered twice "
+                           f"({type(known).__module__}.{type(known).__name__} and "
+                           f"{type(kind).__module__}.{type(kind).__name__})")
     KINDS[kind.name] = kind
     return kind
 
