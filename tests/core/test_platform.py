@@ -175,7 +175,8 @@ def test_fire_checks_source_who_guard_and_remark_and_writes_history(ctx, world,
     ctx.commit()
     history = machine.history(thread)
     assert [(h.from_state, h.to_state, h.event, h.actor_name, h.remark) for h in history] == [
-        ("待协会回复", "待用户回复", "hold", staff.first_name, "等材料")]
+        (ConsultationStatus.AWAITING_INSTITUTE, ConsultationStatus.AWAITING_USER, "hold",
+         staff.first_name, "等材料")]
     with pytest.raises(ValidationError, match="当前状态为“待用户回复”，不能挂起"):
         machine.fire(thread, "hold", staff, NOW)
 

@@ -87,7 +87,7 @@ def _formats_statuses(view) -> None:
 def install(app, appbuilder) -> None:
     app.add_template_filter(label, "status")
     app.add_template_filter(history_label, "state")
-    app.add_template_filter(label_of, "label")
+    app.add_template_filter(lambda value, labels: label_of(labels, value), "label")
     for view in appbuilder.baseviews:
         if isinstance(view, BaseCRUDView):
             _formats_statuses(view)
