@@ -85,17 +85,23 @@ def _convert(to_codes: bool) -> None:
         old_type, new_type = (sa.String(width), sa.String(16)) if to_codes else \
             (sa.String(16), sa.String(width))
         check = CHECKS.get(table)
+        # codes need the wider column before they are written; the words fit the narrower
+        # one only once they have replaced the codes
         with op.batch_alter_table(table, schema=None) as batch_op:
             if check:
                 batch_op.drop_constraint(check[0], type_='check')
-            if width != 16:
+            if width != 16 and to_codes:
                 batch_op.alter_column('status', existing_type=old_type, type_=new_type,
                                       existing_nullable=False)
         op.execute(f"UPDATE {table} SET status = {_case('status', pairs)}")
-        if check:
-            values = check[1] if to_codes else check[1].values()
+        if check or (width != 16 and not to_codes):
+            values = check[1] if to_codes else (check[1].values() if check else ())
             with op.batch_alter_table(table, schema=None) as batch_op:
-                batch_op.create_check_constraint(check[0], _check(values))
+                if width != 16 and not to_codes:
+                    batch_op.alter_column('status', existing_type=old_type, type_=new_type,
+                                          existing_nullable=False)
+                if check:
+                    batch_op.create_check_constraint(check[0], _check(values))
     for entity, labels in MACHINES.items():
         pairs = {label: code for code, label in labels.items()} if to_codes else labels
         op.execute(f"UPDATE status_history SET from_state = {_case('from_state', pairs)}, "

@@ -222,7 +222,7 @@ def test_firm_admin_imports_staff_roster_through_template_preview_and_commit(app
     with app.app_context():
         for (name, mobile), id_serial in ((NEW_GOOD, 311), (NEW_FIXED, None)):
             person = db.session.query(Person).filter_by(phone=mobile).one()
-            assert (person.name, person.firm_id, person.status) == (name, firm.id, "正常")
+            assert (person.name, person.firm_id, person.status) == (name, firm.id, PersonStatus.ACTIVE)
             assert person.person_type == OTHER and person.imported_at is not None
             assert person.id_number == (id_number(id_serial) if id_serial else None)
             account = person.account
@@ -236,7 +236,7 @@ def test_firm_admin_imports_staff_roster_through_template_preview_and_commit(app
         assert db.session.query(User).filter(User.username.like("kj%")).count() == 5
         for pid in outsider_ids:
             outsider = db.session.get(Person, pid)
-            assert (outsider.firm_id, outsider.status) == (other.id, "正常")
+            assert (outsider.firm_id, outsider.status) == (other.id, PersonStatus.ACTIVE)
         batches = db.session.query(ImportBatch).order_by(ImportBatch.id).all()
         assert [b.status for b in batches] == [ImportStatus.FAILED, ImportStatus.COMMITTED]
         assert {b.firm_id for b in batches} == {firm.id}

@@ -80,7 +80,7 @@ def test_a_cpa_is_filled_from_the_registry_and_other_needs_no_number(ctx, world,
         "person_kind": "注册会计师", "cert_number": "110100010001", "name": "随便写",
         "phone": "13800000001", "gender": "女"})
     assert (row.name, row.person_id, row.firm_id, row.status, row.result) == (
-        "张一", world.a_people[0], world.a.id, "未审核", "尚未参加培训")
+        "张一", world.a_people[0], world.a.id, EnrollmentStatus.PENDING, "尚未参加培训")
     person = db.session.get(Person, world.a_people[0])
     assert row.gender == person.gender
     other = _enroll(world.a.admin, cls)
@@ -220,7 +220,8 @@ def test_staff_review_one_or_many_through_the_machine(ctx, world, cls):
     with pytest.raises(ValidationError, match="请先勾选报名人员"):
         review.decide_many(staff, NOW, "approve", [])
     states = [db.session.get(Enrollment, r.id).status for r in rows]
-    assert states == ["审核未通过", "审核通过", "审核通过"]
+    assert states == [EnrollmentStatus.REJECTED, EnrollmentStatus.APPROVED,
+                      EnrollmentStatus.APPROVED]
     history = review.MACHINE.history(db.session.get(Enrollment, rows[0].id))
     assert [(h.to_state, h.remark) for h in history] == [
         (EnrollmentStatus.PENDING, None), (EnrollmentStatus.REJECTED, "非本所人员")]
