@@ -99,7 +99,7 @@ class Config:
     AUTH_IP_RATE_LIMIT = os.environ.get("AUTH_IP_RATE_LIMIT", "100 per minute")
     # 找回密码: per IP, for each of its two forms (send a code / enter the code)
     PASSWORD_RECOVERY_RATE_LIMIT = os.environ.get("PASSWORD_RECOVERY_RATE_LIMIT", "5 per minute")
-    # 学时证明验证 (public): per IP (app/views/hours_certificates.py)
+    # 学时证明验证 (public): per IP (app/views/hours/certificates.py)
     HOUR_VERIFY_RATE_LIMIT = os.environ.get("HOUR_VERIFY_RATE_LIMIT", "20 per minute")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
 

@@ -17,7 +17,8 @@ from app.models import (Account, Course, Firm, LearningInstitute, Person, Person
 from app.roles import INSTITUTE, MEMBER
 from app.workflows.accounts.logins import create_account
 from app.workflows.core.scoping import SystemActor
-from app.workflows.learning import lms, rules
+from app.workflows.learning import crediting, fees, lms, rules
+from app.workflows.learning import member as learning_member
 
 INSTITUTES = (
     ("BNAI", "北京国家会计学院", "https://www.nai.edu.cn", "lms-bnai", "Bnai2026lms"),
@@ -106,30 +107,30 @@ def seed(now: dt.datetime):
     # a CPA of the first firm at 北京: R01, R02 credited, R03 to evaluate, E01 waiting
     first = _learner(firms[0].id, PersonType.CPA)
     if first is not None:
-        rules.choose_institute(first, chose, institutes[0].id)
+        learning_member.choose_institute(first, chose, institutes[0].id)
         study(first, lms_users["BNAI"], ["R01", "R02", "E01"])
         study(first, lms_users["BNAI"], ["R03"], evaluated=False, when=before)
     # a CPA of the second firm at 上海: every required lesson credited, an elective
     # evaluated today (credited tomorrow)
     second = _learner(firms[1].id, PersonType.CPA)
     if second is not None:
-        rules.choose_institute(second, chose, institutes[1].id)
+        learning_member.choose_institute(second, chose, institutes[1].id)
         study(second, lms_users["SNAI"], ["R01", "R02", "R03"])
         study(second, lms_users["SNAI"], ["E02"], when=max(now - dt.timedelta(minutes=40), before),
               evaluated_at=now)
     # 非执业会员: one at 厦门 with the fee unpaid, one at 北京 with the fee confirmed
     unpaid = _learner(firms[0].id, PersonType.NON_PRACTICING)
     if unpaid is not None:
-        rules.choose_institute(unpaid, chose, institutes[2].id)
+        learning_member.choose_institute(unpaid, chose, institutes[2].id)
         study(unpaid, lms_users["XNAI"], ["R01", "E03"])
     paid = _learner(firms[1].id, PersonType.NON_PRACTICING) or \
         _learner(firms[0].id, PersonType.NON_PRACTICING, skip=1)
     if paid is not None and staff is not None:
-        rules.choose_institute(paid, chose, institutes[0].id)
+        learning_member.choose_institute(paid, chose, institutes[0].id)
         study(paid, lms_users["BNAI"], ["R02", "E02", "E04"])
-        rules.mark_paid(staff, now, rules.fee_of(paid.account.person_id, year).id,
+        fees.mark_paid(staff, now, rules.fee_of(paid.account.person_id, year).id,
                         remark="银行转账 20261115-0032")
-    rules.credit_due(SystemActor("定时任务"), now)
+    crediting.credit_due(SystemActor("定时任务"), now)
     db.session.commit()
     return [("Institute", login, password, f"{name}网络学习接口账号（仅API）")
             for code, name, site, login, password in INSTITUTES]

@@ -10,7 +10,7 @@ def seed(now) -> list[tuple[str, str, str, str]]:
     import io
 
     from app.demo.registry import member_row
-    from app.workflows import roster
+    from app.workflows import staff_list
     from app.workflows.core.scoping import SystemActor
 
     actor = SystemActor("系统（演示数据）")
@@ -20,11 +20,11 @@ def seed(now) -> list[tuple[str, str, str, str]]:
                   if p.person_type != PersonType.CPA and p.status == PersonStatus.ACTIVE]
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(roster.IMPORTER.headers)
+        writer.writerow(staff_list.IMPORTER.headers)
         for p in people:
             writer.writerow([p.name, p.phone, p.id_number, p.person_type, p.position])
-        batch = roster.preview(actor, now, firm, "demo.csv", buffer.getvalue().encode())
-        roster.commit(actor, now, batch.token, confirm_mass_revoke=True)
+        batch = staff_list.preview(actor, now, firm, "demo.csv", buffer.getvalue().encode())
+        staff_list.commit(actor, now, batch.token, confirm_mass_revoke=True)
         for kind in (PersonType.NON_PRACTICING, PersonType.OTHER):
             person = next((p for p in people if p.person_type == kind), None)
             if person is not None and not any(row[3].startswith(kind) for row in rows):

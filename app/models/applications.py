@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, Index, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.registry import Person
-from app.models.scope import Scope
+from app.models.scope import Actors, Scope
 from app.models.types import Reviewable, UTCDateTime
 
 
@@ -42,6 +42,7 @@ class HourApplication(Reviewable, Model):
         Index("ix_hour_application_year_status", "year", "status"),
     )
     __scope__ = Scope(firm="person.firm_id", person="person_id")
+    __actors__ = Actors(person="person_id")  # the member files, edits and deletes its own
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), nullable=False)

@@ -12,7 +12,7 @@ from sqlalchemy import (Boolean, ForeignKey, Index, Integer, Numeric, String, Un
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.registry import Person
-from app.models.scope import Scope
+from app.models.scope import Actors, Scope
 from app.models.types import UTCDateTime
 
 
@@ -142,6 +142,7 @@ class LearningFee(Model):
                       UniqueConstraint("reference", name="uq_learning_fee_reference"),
                       Index("ix_learning_fee_status", "status", "year"))
     __scope__ = Scope(firm="person.firm_id", person="person_id")
+    __actors__ = Actors(person="person_id")  # the 非执业会员 pays its own fee
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), nullable=False)

@@ -6,7 +6,7 @@ from flask_appbuilder import Model
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.scope import Scope
+from app.models.scope import Actors, Scope
 from app.models.types import Reviewable, UTCDateTime
 
 
@@ -134,6 +134,8 @@ class PersonTransfer(Reviewable, Model):
     # not learn who the mobile belongs to); staff decide
     __scope__ = Scope(person="person_id")
     __labels__ = {"status": TransferStatus.LABELS}
+    # the person confirms or refuses its own move (staff approve through the machine)
+    __actors__ = Actors(person="person_id")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"),

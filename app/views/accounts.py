@@ -12,11 +12,11 @@ from app.domains import Domain
 from app.models import Account
 from app.roles import FIRM_ADMIN, MEMBER, MENU_SYSTEM, STAFF
 from app.views.core.hardening import api_user
+from app.views.core.refusals import refusals, refused_fields
 from app.views.core.scoping import now
 from app.workflows import accounts
 from app.workflows.accounts import recovery, sessions, settings
 from app.workflows.accounts.codes import CODE_TTL
-from app.workflows.core.errors import DomainError, ForbiddenError
 
 MENU_CHANGE_PASSWORD = "修改密码"
 MENU_SETTINGS = "设置"
@@ -42,11 +42,13 @@ class MobileForm(FlaskForm):
     mobile = StringField("本人手机号")
 
 
-def _show_error(form, error: DomainError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors or []) + [error.message]
-    flash(error.message, "danger")
+def _marked(form):
+    """The form with each refused field's messages under it (refusals flashed them too)."""
+    for name, messages in refused_fields().items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = list(field.errors or []) + messages
+    return form
 
 
 def keep_this_session(user) -> None:
@@ -64,51 +66,58 @@ class AccountView(BaseView):
 
     @expose("/password/", methods=["GET", "POST"])
     @has_access
+    @refusals(form="_password_form")
     def password(self):
         form = ChangePasswordForm()
         if request.method == "POST" and form.validate_on_submit():
-            try:
-                accounts.change_password(g.user, now(), form.old_password.data,
-                                         form.new_password.data, form.repeat.data)
-            except DomainError as error:
-                _show_error(form, error)
-            else:
-                keep_this_session(g.user)
-                flash("密码修改成功，其他已登录的浏览器和接口令牌已失效", "success")
-                return redirect(url_for("AccountView.password"))
+            accounts.change_password(g.user, now(), form.old_password.data,
+                                     form.new_password.data, form.repeat.data)
+            keep_this_session(g.user)
+            flash("密码修改成功，其他已登录的浏览器和接口令牌已失效", "success")
+            return redirect(url_for("AccountView.password"))
+        return self._password_form(form)
+
+    def _password_form(self, form=None):
         return self.render_template(
-            "accounts/password.html", form=form, title="修改密码", policy=POLICY_TEXT
+            "accounts/password.html", form=_marked(form or ChangePasswordForm()),
+            title="修改密码", policy=POLICY_TEXT
         )
 
     @expose("/first-login/", methods=["GET", "POST"])
     @has_access
+    @refusals(form="_first_login_form")
     def first_login(self):
         user = g.user
         if not accounts.needs_first_login(user):
             return redirect(self.appbuilder.get_url_for_index)
-        need_contact = accounts.needs_contact_info(user)
-        need_mobile = accounts.asks_own_mobile(user)
+        form = self._first_login_data(user)
+        if request.method == "POST" and form.validate_on_submit():
+            accounts.complete_first_login(
+                user, now(),
+                new_password=form.new_password.data, repeat=form.repeat.data,
+                contact_name=form.contact_name.data, contact_phone=form.contact_phone.data,
+                mobile=form.mobile.data,
+            )
+            keep_this_session(g.user)
+            flash("信息已保存，欢迎使用", "success")
+            return redirect(self.appbuilder.get_url_for_index)
+        return self._first_login_form(form)
+
+    @staticmethod
+    def _first_login_data(user):
         person = user.account.person if user.account else None
         # the mobile on file comes pre-filled: to confirm, or correct
-        form = FirstLoginForm(data={"mobile": person.phone if need_mobile and person else ""})
-        if request.method == "POST" and form.validate_on_submit():
-            try:
-                accounts.complete_first_login(
-                    user, now(),
-                    new_password=form.new_password.data, repeat=form.repeat.data,
-                    contact_name=form.contact_name.data, contact_phone=form.contact_phone.data,
-                    mobile=form.mobile.data,
-                )
-            except DomainError as error:
-                _show_error(form, error)
-            else:
-                keep_this_session(g.user)
-                flash("信息已保存，欢迎使用", "success")
-                return redirect(self.appbuilder.get_url_for_index)
+        return FirstLoginForm(data={"mobile": person.phone if accounts.asks_own_mobile(user)
+                                    and person else ""})
+
+    def _first_login_form(self, form=None):
+        user = g.user
         return self.render_template(
-            "accounts/first_login.html", form=form, title="补充信息",
-            firm=user.account.firm if user.account else None,
-            need_contact=need_contact, need_mobile=need_mobile, person=person,
+            "accounts/first_login.html", form=_marked(form or self._first_login_data(user)),
+            title="补充信息", firm=user.account.firm if user.account else None,
+            need_contact=accounts.needs_contact_info(user),
+            need_mobile=accounts.asks_own_mobile(user),
+            person=user.account.person if user.account else None,
             need_password=bool(user.account and user.account.must_change_password),
             policy=POLICY_TEXT,
         )
@@ -196,74 +205,78 @@ class SettingsView(BaseView):
 
     @expose("/contact/", methods=["GET", "POST"])
     @has_access
+    @refusals(form="_contact_form")
     def contact(self):
-        user = g.user
-        info = settings.user_info(user)
-        if not info.can_edit_contact:
-            abort(404)
-        form = ContactForm(data={"contact_name": info.contact_name,
-                                 "contact_phone": info.contact_phone})
+        form = self._contact_data()
         if request.method == "POST" and form.validate_on_submit():
-            try:
-                settings.update_contact(user, now(), form.contact_name.data,
-                                        form.contact_phone.data)
-            except ForbiddenError:
-                abort(404)
-            except DomainError as error:
-                _show_error(form, error)
-            else:
-                flash("用户信息已保存", "success")
-                return redirect(url_for(".index"))
+            settings.update_contact(g.user, now(), form.contact_name.data,
+                                    form.contact_phone.data)
+            flash("用户信息已保存", "success")
+            return redirect(url_for(".index"))
+        return self._contact_form(form)
+
+    @staticmethod
+    def _contact_data():
+        info = settings.user_info(g.user)
+        if not info.can_edit_contact:  # also where the command refused the actor (403)
+            abort(404)
+        return ContactForm(data={"contact_name": info.contact_name,
+                                 "contact_phone": info.contact_phone})
+
+    def _contact_form(self, form=None):
+        form = _marked(form or self._contact_data())
         return self.render_template("accounts/contact.html", title="编辑信息", form=form,
-                                    info=info)
+                                    info=settings.user_info(g.user))
 
     @expose("/mobile/", methods=["GET", "POST"])
     @has_access
+    @refusals(form="_mobile_form")
     def mobile(self):
         """编辑信息 of a 协会代管注册会计师: its own mobile (the appointment SMS goes there)."""
-        user = g.user
-        info = settings.user_info(user)
-        if not info.can_edit_mobile:
-            abort(404)
-        form = MobileForm(data={"mobile": info.mobile})
+        form = self._mobile_data()
         if request.method == "POST" and form.validate_on_submit():
-            try:
-                settings.update_own_mobile(user, now(), form.mobile.data)
-            except ForbiddenError:
-                abort(404)
-            except DomainError as error:
-                _show_error(form, error)
-            else:
-                flash("本人手机号已保存", "success")
-                return redirect(url_for(".index"))
+            settings.update_own_mobile(g.user, now(), form.mobile.data)
+            flash("本人手机号已保存", "success")
+            return redirect(url_for(".index"))
+        return self._mobile_form(form)
+
+    @staticmethod
+    def _mobile_data():
+        info = settings.user_info(g.user)
+        if not info.can_edit_mobile:  # also where the command refused the actor (403)
+            abort(404)
+        return MobileForm(data={"mobile": info.mobile})
+
+    def _mobile_form(self, form=None):
+        form = _marked(form or self._mobile_data())
         return self.render_template("accounts/mobile.html", title="编辑信息", form=form,
-                                    info=info)
+                                    info=settings.user_info(g.user))
 
     @expose("/email/", methods=["POST"])
     @has_access
+    @refusals(form="_email_form")
     def email(self):
         form = EmailForm()
         if form.validate_on_submit():
-            try:
-                address = settings.request_email_binding(g.user, now(), form.email.data)
-            except DomainError as error:
-                _show_error(form, error)
-                return self._page(email_form=form)
+            address = settings.request_email_binding(g.user, now(), form.email.data)
             flash(f"验证码已发送至 {address}，请查收邮件并输入验证码", "success")
         return redirect(url_for(".index"))
 
+    def _email_form(self):
+        return self._page(email_form=_marked(EmailForm()))
+
     @expose("/email/confirm/", methods=["POST"])
     @has_access
+    @refusals(form="_email_code_form")
     def email_confirm(self):
         form = EmailCodeForm()
         if form.validate_on_submit():
-            try:
-                address = settings.confirm_email_binding(g.user, now(), form.code.data)
-            except DomainError as error:
-                _show_error(form, error)
-                return self._page(code_form=form)
+            address = settings.confirm_email_binding(g.user, now(), form.code.data)
             flash(f"邮箱 {address} 绑定成功", "success")
         return redirect(url_for(".index"))
+
+    def _email_code_form(self):
+        return self._page(code_form=_marked(EmailCodeForm()))
 
     @expose("/email/unbind/", methods=["POST"])
     @has_access
@@ -287,35 +300,35 @@ class PasswordRecoveryView(BaseView):
                     error_message="操作过于频繁，请稍后再试")]
 
     @expose("/", methods=["GET", "POST"])
+    @refusals(form="_request_form")
     def request_code(self):
         form = ForgotForm()
         if request.method == "POST" and form.validate_on_submit():
-            try:
-                recovery.request_code(recovery.ANONYMOUS, now(), form.login.data)
-            except DomainError as error:
-                _show_error(form, error)
-            else:
-                flash(SENT_TEXT.format(minutes=int(CODE_TTL.total_seconds() // 60)), "info")
-                return redirect(url_for(".reset", login=form.login.data.strip()))
-        return self.render_template("accounts/forgot.html", title="找回密码", form=form)
+            recovery.request_code(recovery.ANONYMOUS, now(), form.login.data)
+            flash(SENT_TEXT.format(minutes=int(CODE_TTL.total_seconds() // 60)), "info")
+            return redirect(url_for(".reset", login=form.login.data.strip()))
+        return self._request_form(form)
+
+    def _request_form(self, form=None):
+        return self.render_template("accounts/forgot.html", title="找回密码",
+                                    form=_marked(form or ForgotForm()))
 
     @expose("/reset/", methods=["GET", "POST"])
+    @refusals(form="_reset_form")
     def reset(self):
         form = ResetForm()
         if request.method == "GET":
             form.login.data = request.args.get("login", "")
         if request.method == "POST" and form.validate_on_submit():
-            try:
-                recovery.reset_password(recovery.ANONYMOUS, now(), form.login.data,
-                                        form.code.data, form.new_password.data,
-                                        form.repeat.data)
-            except DomainError as error:
-                _show_error(form, error)
-            else:
-                flash("密码已重置，请使用新密码登录", "success")
-                return redirect(self.appbuilder.get_url_for_login)
-        return self.render_template("accounts/reset.html", title="找回密码", form=form,
-                                    policy=POLICY_TEXT)
+            recovery.reset_password(recovery.ANONYMOUS, now(), form.login.data,
+                                    form.code.data, form.new_password.data, form.repeat.data)
+            flash("密码已重置，请使用新密码登录", "success")
+            return redirect(self.appbuilder.get_url_for_login)
+        return self._reset_form(form)
+
+    def _reset_form(self, form=None):
+        return self.render_template("accounts/reset.html", title="找回密码",
+                                    form=_marked(form or ResetForm()), policy=POLICY_TEXT)
 
 
 def register(appbuilder, app) -> None:

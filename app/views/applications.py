@@ -19,11 +19,12 @@ from app.models import (ApplicationKind, ApplicationStatus, Category, Firm, Hour
                         Person, StoredFile)
 from app.roles import MEMBER, STAFF
 from app.views.core.args import hours_text as _hours, int_arg as _int_arg, paged, shown_versions
-from app.views.core.machines import MachineVerbsMixin, fire_from_page
+from app.views.core.machines import MachineVerbsMixin, fire_from_page, flash_outcomes
+from app.views.core.refusals import refusals
 from app.views.core.scoping import ScopedModelRestApi, current_user, now, scoped_id, uploads
 from app.workflows.applications import rules
 from app.workflows.core import files
-from app.workflows.core.errors import DomainError
+from app.workflows.core.errors import ForbiddenError
 from app.workflows.core.scoping import get_scoped, is_institute, scoped_select
 from app.workflows.core.sheets import XlsxWriter
 from app.workflows.core.labels import code_of, label
@@ -117,7 +118,9 @@ class HourApplicationsView(BaseView):
             year=year, kind=kind, status=status, statuses=ApplicationStatus.LABELS,
             kinds=KIND_SLUGS, titles=TITLES, slug_of=SLUG_OF, years=rules.years(now()),
             attached=rules.attachments_of([r.id for r in listed.rows]), hours=_hours,
-            local_time=clock.display, editable=rules.EDITABLE, args=args, institute=institute,
+            local_time=clock.display, args=args, institute=institute,
+            editable={r.id for r in listed.rows
+                      if rules.MACHINE.permits(r, "edit", user, now())},
             page_link=lambda p: url_for(".index", **{**args, "page": p}))
 
     @expose("/export")
@@ -129,7 +132,7 @@ class HourApplicationsView(BaseView):
                                                  HourApplication.id.desc()).limit(20000))
         return _export(rows)
 
-    def _form(self, kind, item, status=200):
+    def _form(self, kind, item):
         return self.render_template(
             "applications/form.html", title=("修改" if item else "新建") + TITLES[kind],
             kind=kind, item=item, form=request.form, years=rules.years(now()),
@@ -137,10 +140,18 @@ class HourApplicationsView(BaseView):
             conditions=rules.EXEMPTION_CONDITIONS, categories=Category.ALL,
             attached=rules.attachments_of([item.id]).get(item.id, []) if item else [],
             max_files=rules.MAX_FILES, doc=rules.PROOF, hours=_hours,
-            human_size=files.human_size), status
+            human_size=files.human_size)
+
+    def _new_form(self, slug):
+        return self._form(KIND_SLUGS[slug], None)
+
+    def _edit_form(self, pk):
+        item = self._load(pk)
+        return self._form(item.kind, item)
 
     @expose("/new/<string:slug>", methods=["GET", "POST"])
     @has_access
+    @refusals(form="_new_form")
     def new(self, slug):
         kind = KIND_SLUGS.get(slug)
         if kind is None:
@@ -148,15 +159,11 @@ class HourApplicationsView(BaseView):
         user = current_user()
         try:
             rules.applicant_of(user)
-        except DomainError as error:
+        except ForbiddenError as error:
             abort(error.status, description=error.message)
         if request.method == "POST":
-            try:
-                row = rules.file_application(user, now(), _form_input(kind),
-                                             uploads(rules.PROOF.name))
-            except DomainError as error:
-                flash(error.message, "danger")
-                return self._form(kind, None, 400)
+            row = rules.file_application(user, now(), _form_input(kind),
+                                         uploads(rules.PROOF.name))
             flash("保存成功，等待协会确认", "success")
             return redirect(url_for(".show", pk=row.id))
         return self._form(kind, None)
@@ -175,29 +182,27 @@ class HourApplicationsView(BaseView):
             history=rules.MACHINE.history(item), hours=_hours, local_time=clock.display,
             attached=rules.attachments_of([item.id]).get(item.id, []),
             verbs=[t for t in rules.MACHINE.allowed(item, user, now()) if t.event != "refile"],
-            institute=is_institute(user), editable=rules.EDITABLE,
-            owner=not is_institute(user), human_size=files.human_size, slug=SLUG_OF[item.kind])
+            institute=is_institute(user), actions=rules.MACHINE.actions(item, user, now()),
+            refile=rules.may(item, "refile", user, now()), human_size=files.human_size,
+            slug=SLUG_OF[item.kind])
 
     @expose("/<int:pk>/edit", methods=["GET", "POST"])
     @has_access
     @scoped_id(HourApplication)
+    @refusals(form="_edit_form")
     def edit(self, pk):
         user = current_user()
         item = self._load(pk)
         if is_institute(user):
             abort(403, description="只有申请人本人可以修改学时申请")
-        if item.status not in rules.EDITABLE:
-            flash(f"该申请{label(item)}，不能修改", "warning")
+        refusal = rules.MACHINE.refusal(item, "edit", user, now())
+        if refusal is not None:
+            flash(refusal.message, "warning")
             return redirect(url_for(".show", pk=pk))
         if request.method == "POST":
             removing = [v for v in request.form.getlist("remove_file") if v.isdigit()]
-            try:
-                rules.update_application(user, now(), pk, _form_input(item.kind),
-                                         uploads(rules.PROOF.name), removing)
-            except DomainError as error:
-                db.session.rollback()
-                flash(error.message, "danger")
-                return self._form(item.kind, self._load(pk), 400)
+            rules.update_application(user, now(), pk, _form_input(item.kind),
+                                     uploads(rules.PROOF.name), removing)
             flash("保存成功，等待协会确认", "success")
             return redirect(url_for(".show", pk=pk))
         return self._form(item.kind, item)
@@ -205,12 +210,9 @@ class HourApplicationsView(BaseView):
     @expose("/<int:pk>/delete", methods=["POST"])
     @has_access
     @scoped_id(HourApplication)
+    @refusals(back=".show")
     def delete(self, pk):
-        try:
-            rules.delete_application(current_user(), now(), pk)
-        except DomainError as error:
-            flash(error.message, "danger")
-            return redirect(url_for(".show", pk=pk))
+        rules.delete_application(current_user(), now(), pk)
         flash("学时申请已删除", "success")
         return redirect(url_for(".index"))
 
@@ -249,6 +251,7 @@ class HourApplicationReviewView(BaseView):
             statuses=ApplicationStatus.LABELS, kinds=KIND_SLUGS, slug_of=SLUG_OF,
             attached=rules.attachments_of([r.id for r in listed.rows]), hours=_hours,
             local_time=clock.display, args=args,
+            refusable={r.id for r in listed.rows if rules.may(r, "refuse", user, now())},
             page_link=lambda p: url_for(".queue", **{**args, "page": p}))
 
     def _back(self, default):
@@ -257,6 +260,7 @@ class HourApplicationReviewView(BaseView):
 
     @expose("/decide", methods=["POST"])
     @has_access
+    @refusals(back=lambda self: self._back(url_for(".queue")))
     def decide(self):
         decision = request.form.get("decision")
         ids = []
@@ -268,19 +272,12 @@ class HourApplicationReviewView(BaseView):
         if not ids:
             flash("请先勾选要确认的学时申请", "warning")
             return redirect(back)
-        try:
-            remarks = {pk: (request.form.get(f"reason_{pk}") or "")[:200] for pk in ids}
-            done, errors = rules.review_many(current_user(), now(), ids, decision,
-                                             request.form.get("remark"), remarks,
-                                             versions=shown_versions())
-        except DomainError as error:
-            flash(error.message, "danger")
-            return redirect(back)
-        if done:
-            word = "确认" if decision == "confirm" else "不予确认"
-            flash(f"已{word} {done} 条学时申请", "success")
-        for message in errors[:20]:
-            flash(message, "danger")
+        remarks = {pk: (request.form.get(f"reason_{pk}") or "")[:200] for pk in ids}
+        result = rules.review_many(current_user(), now(), ids, decision,
+                                   request.form.get("remark"), remarks,
+                                   versions=shown_versions())
+        word = "确认" if decision == "confirm" else "不予确认"
+        flash_outcomes(result, f"已{word} {{n}} 条学时申请")
         return redirect(back)
 
     @expose("/<int:pk>/<string:verb>", methods=["POST"])

@@ -17,9 +17,9 @@ from app.extensions import csrf
 from app.models import MessageKind, OutboxSms, OutboxWechat
 from app.roles import FIRM_ADMIN, MEMBER, MENU_SYSTEM, STAFF
 from app.views.core.qr import qr_svg
+from app.views.core.refusals import refusals
 from app.views.core.scoping import ScopedModelView, current_user, now
 from app.workflows.core import sms, wechat
-from app.workflows.core.errors import DomainError
 from app.workflows.core.scoping import SystemActor
 from app.workflows.messages import channels
 
@@ -50,46 +50,41 @@ class ChannelSettingsView(BaseView):
 
     @expose("/wechat/bind/", methods=["POST"])
     @has_access
+    @refusals(back=".wechat")
     def wechat_bind(self):
         if not wechat.configured():
             abort(404)
         if FlaskForm().validate_on_submit():
-            try:
-                wechat.create_bind_ticket(g.user, now())
-            except DomainError as error:
-                flash(error.message, "danger")
+            wechat.create_bind_ticket(g.user, now())
         return redirect(url_for(".wechat"))
 
     @expose("/wechat/unbind/", methods=["POST"])
     @has_access
+    @refusals(back=".wechat")
     def wechat_unbind(self):
         if not wechat.configured():
             abort(404)
         if FlaskForm().validate_on_submit():
-            try:
-                wechat.unbind(g.user, now())
-            except DomainError as error:
-                flash(error.message, "danger")
-            else:
-                flash("已解除微信绑定", "success")
+            wechat.unbind(g.user, now())
+            flash("已解除微信绑定", "success")
         return redirect(url_for(".wechat"))
 
     @expose("/notify/", methods=["GET", "POST"])
     @has_access
+    @refusals(form="_notify_form")
     def notify(self):
         form = FlaskForm()
         if request.method == "POST" and form.validate_on_submit():
             choices = {kind: request.form.getlist(f"channels-{kind}") for kind in MessageKind.ALL}
-            try:
-                channels.save_preferences(g.user, now(), choices)
-            except DomainError as error:
-                flash(error.message, "danger")
-            else:
-                flash("通知方式已保存", "success")
-                return redirect(url_for(".notify"))
+            channels.save_preferences(g.user, now(), choices)
+            flash("通知方式已保存", "success")
+            return redirect(url_for(".notify"))
+        return self._notify_form(form)
+
+    def _notify_form(self, form=None):
         bound = channels.bound(g.user)
         return self.render_template(
-            "channels/notify.html", title="通知方式", form=form, kinds=channels.KIND_LABELS,
+            "channels/notify.html", title="通知方式", form=form or FlaskForm(), kinds=channels.KIND_LABELS,
             labels=channels.CHANNELS, chosen=channels.preferences(g.user), bound=bound,
             wechat_enabled=wechat.configured(),
             mobile=sms.mask_mobile(channels.mobile_of(g.user)) if "sms" in bound else "")
@@ -112,10 +107,8 @@ class WechatPushView(BaseView):
             return request.args.get("echostr", ""), 200, {"Content-Type": "text/plain"}
         if not wechat.fresh_push(request.args, now()):
             abort(403, description="推送时间超出允许范围")
-        try:
-            reply = wechat.handle_push(SystemActor("微信推送"), now(), request.get_data()[:65536])
-        except DomainError as error:
-            abort(400, description=error.message)
+        # a push refused (unreadable XML) is answered by the app's handler: 400, its message
+        reply = wechat.handle_push(SystemActor("微信推送"), now(), request.get_data()[:65536])
         kind = "text/plain" if reply == "success" else "application/xml"
         return reply, 200, {"Content-Type": f"{kind}; charset=utf-8"}
 

@@ -20,6 +20,7 @@ from app.extensions import db
 from app.models import FaqEntry, HelpDocument, PolicyText, Suggestion
 from app.views.core.forms import choice_field
 from app.roles import CRUD, FIRM_ADMIN, MEMBER, STAFF
+from app.views.core.refusals import refusals, refused_fields
 from app.views.core.scoping import ScopedModelView, current_user, now, scoped_id
 from app.workflows import help
 from app.workflows.core.errors import DomainError
@@ -124,21 +125,23 @@ class HelpCenterView(BaseView):
 
     @expose("/suggest/", methods=["GET", "POST"])
     @has_access
+    @refusals(form="_suggest_form")
     def suggest(self):
-        content, anonymous, error = "", False, None
         if request.method == "POST":
-            content = request.form.get("content", "")
             anonymous = bool(request.form.get("anonymous"))
-            try:
-                help.submit_suggestion(current_user(), now(), content, anonymous)
-            except DomainError as failure:
-                error = failure
-            else:
-                flash("感谢您的意见建议，已提交" + ("（匿名）" if anonymous else ""), "success")
-                return redirect(url_for(".suggest"))
-        return self.render_template("help/suggest.html", title="意见建议", content=content,
-                                    anonymous=anonymous, error=error,
-                                    max_length=help.MAX_SUGGESTION)
+            help.submit_suggestion(current_user(), now(), request.form.get("content", ""),
+                                   anonymous)
+            flash("感谢您的意见建议，已提交" + ("（匿名）" if anonymous else ""), "success")
+            return redirect(url_for(".suggest"))
+        return self._suggest_form()
+
+    def _suggest_form(self):
+        """The form, with what was typed when a suggestion was refused (its message is
+        flashed; the field is marked)."""
+        return self.render_template("help/suggest.html", title="意见建议",
+                                    content=request.form.get("content", ""),
+                                    anonymous=bool(request.form.get("anonymous")),
+                                    refused=refused_fields(), max_length=help.MAX_SUGGESTION)
 
 
 # --- staff maintenance ----------------------------------------------------------------------

@@ -3,14 +3,12 @@ consultation threads, the red dot on the menu, and the `message` REST resource.
 
 Thin: parse the request, call app/workflows/messages.py, render.
 """
-import datetime as dt
-
-from flask import abort, flash, g, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, protect
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import clock
@@ -28,11 +26,12 @@ from app.models import (
     StoredFile,
 )
 from app.roles import FIRM_ADMIN, MEMBER, MENU_QUERY, STAFF
+from app.views.core.args import paged
+from app.views.core.refusals import refusals
 from app.views.core.scoping import (ScopedModelRestApi, ScopedModelView, current_user, now,
                                     scoped_id, uploads)
 from app.workflows import messages
 from app.workflows.core import files
-from app.workflows.core.errors import DomainError, NotFoundError
 from app.workflows.core.scoping import is_institute
 from app.workflows.messages.consultations import FILE_OWNERS as CONSULTATION_FILES
 from app.workflows.messages.notices import FILE_OWNERS as NOTICE_FILES
@@ -48,13 +47,6 @@ TABS = MessageKind.ALL
 
 def local_time(value, fmt=clock.DISPLAY_FORMAT):
     return clock.display(value, fmt)
-
-
-def _get_or_404(call, *args):
-    try:
-        return call(*args)
-    except NotFoundError:
-        abort(404)
 
 
 class MessageCenterView(BaseView):
@@ -73,19 +65,17 @@ class MessageCenterView(BaseView):
         tab = request.args.get("tab") or MessageKind.SYSTEM
         if tab not in TABS:
             tab = MessageKind.SYSTEM
-        page = max(request.args.get("page", 1, type=int), 1)
         if tab == MessageKind.CONSULTATION:
             query = messages.consultations_query(user)
         else:
             query = messages.inbox_query(user, tab)
-        total = db.session.scalar(select(func.count()).select_from(query.order_by(None)
-                                                                     .subquery()))
-        rows = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+        listed = paged(query, PAGE_SIZE)  # a page past the last: the last
+        at = now()
         return self.render_template(
-            "messages/center.html", title=MENU_MESSAGES, tab=tab, tabs=TABS, rows=rows,
-            counts=messages.unread_counts(user), page=page, pages=max(1, -(-total // PAGE_SIZE)),
-            total=total, awaits=lambda c: messages.awaits(user, c), local_time=local_time,
-            statuses=ConsultationStatus, offset=(page - 1) * PAGE_SIZE)
+            "messages/center.html", title=MENU_MESSAGES, tab=tab, tabs=TABS,
+            counts=messages.unread_counts(user), **listed.args(),
+            awaits=lambda c: messages.awaits(user, c, at), local_time=local_time,
+            statuses=ConsultationStatus)
 
     @expose("/show/<int:pk>")
     @has_access
@@ -107,29 +97,30 @@ class MessageCenterView(BaseView):
 
     @expose("/consultation/new", methods=["GET", "POST"])
     @has_access
+    @refusals(form="_consultation_form")
     def consultation_new(self):
-        user = current_user()
-        form = request.form
         if request.method == "POST":
+            form = request.form
             # staff choose a firm (its id) or a 协会代管注册会计师 ("person-<id>")
             chosen = form.get("firm", "")
             person_id = int(chosen[7:]) if chosen.startswith("person-") and \
                 chosen[7:].isdigit() and len(chosen) < 20 else None
-            try:
-                consultation = messages.start_consultation(
-                    user, now(), form.get("business_type", ""), form.get("body", ""),
-                    uploads(), firm_id=form.get("firm", type=int), person_id=person_id)
-                flash("咨询已发送", "success")
-                return redirect(url_for(".consultation", pk=consultation.id))
-            except DomainError as error:
-                flash(error.message, "danger")
+            consultation = messages.start_consultation(
+                current_user(), now(), form.get("business_type", ""), form.get("body", ""),
+                uploads(), firm_id=form.get("firm", type=int), person_id=person_id)
+            flash("咨询已发送", "success")
+            return redirect(url_for(".consultation", pk=consultation.id))
+        return self._consultation_form()
+
+    def _consultation_form(self):
+        user = current_user()
         firms = (db.session.scalars(select(Firm).order_by(Firm.code)).all()
                  if is_institute(user) else None)
         managed = (db.session.scalars(messages.managed_cpas_query()).all()
                    if is_institute(user) else None)
         return self.render_template(
             "messages/consultation_new.html", title="发起咨询", types=messages.BUSINESS_TYPES,
-            firms=firms, managed=managed, form=form, attachment=messages.ATTACHMENT)
+            firms=firms, managed=managed, form=request.form, attachment=messages.ATTACHMENT)
 
     @expose("/consultation/<int:pk>")
     @has_access
@@ -148,41 +139,21 @@ class MessageCenterView(BaseView):
     @expose("/consultation/<int:pk>/reply", methods=["POST"])
     @has_access
     @scoped_id(Consultation)
+    @refusals(back=".consultation")
     def reply(self, pk):
-        messages.get_consultation(current_user(), pk)
-        try:
-            messages.reply_consultation(current_user(), now(), pk, request.form.get("body", ""),
-                                        uploads())
-            flash("回复已发送", "success")
-        except DomainError as error:
-            flash(error.message, "danger")
+        messages.reply_consultation(current_user(), now(), pk, request.form.get("body", ""),
+                                    uploads())
+        flash("回复已发送", "success")
         return redirect(url_for(".consultation", pk=pk))
 
     @expose("/consultation/<int:pk>/close", methods=["POST"])
     @has_access
     @scoped_id(Consultation)
+    @refusals(back=".consultation")
     def close(self, pk):
-        messages.get_consultation(current_user(), pk)
-        try:
-            messages.close_consultation(current_user(), now(), pk)
-            flash("咨询已办结", "success")
-        except DomainError as error:
-            flash(error.message, "danger")
+        messages.close_consultation(current_user(), now(), pk)
+        flash("咨询已办结", "success")
         return redirect(url_for(".consultation", pk=pk))
-
-
-def _parse_local(value: str | None) -> dt.datetime | None:
-    """A datetime-local input (Asia/Shanghai) as aware UTC; empty means now."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    for fmt in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
-        try:
-            moment = dt.datetime.strptime(value, fmt)
-        except ValueError:
-            continue
-        return moment.replace(tzinfo=clock.LOCAL_TZ).astimezone(dt.timezone.utc)
-    raise DomainError("发布时间格式不正确（例如 2026-01-31 09:00）", "publish_at")
 
 
 class NoticeAdminView(BaseView):
@@ -198,7 +169,6 @@ class NoticeAdminView(BaseView):
     def list(self):
         keyword = (request.args.get("q") or "").strip()
         state = request.args.get("state", "")
-        page = max(request.args.get("page", 1, type=int), 1)
         query = select(Notice)
         if keyword:
             query = query.where(Notice.title.contains(keyword))
@@ -206,36 +176,32 @@ class NoticeAdminView(BaseView):
             query = query.where(Notice.published_at.is_not(None))
         elif state == "pending":
             query = query.where(Notice.published_at.is_(None))
-        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
         # chosen firms are shown in the list: load them with the page, not per row
-        notices = db.session.scalars(
-            query.options(selectinload(Notice.firms))
-            .order_by(Notice.publish_at.desc(), Notice.id.desc())
-            .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+        listed = paged(query.options(selectinload(Notice.firms))
+                       .order_by(Notice.publish_at.desc(), Notice.id.desc()), PAGE_SIZE)
+        notices = listed.rows
         return self.render_template(
             "messages/notice_admin_list.html", title=MENU_NOTICE_ADMIN, notices=notices,
             counts=messages.notice_read_counts(n.id for n in notices), local_time=local_time,
-            keyword=keyword, state=state, page=page, total=total,
-            pages=max(1, -(-total // PAGE_SIZE)))
+            keyword=keyword, state=state, page=listed.page, total=listed.total,
+            pages=listed.pages)
+
+    def _save(self, notice):
+        form = request.form
+        data = messages.NoticeInput(
+            title=form.get("title", ""), body=form.get("body", ""),
+            audience=form.get("audience", ""), publish_at=form.get("publish_at", ""),
+            firm_ids=[int(i) for i in form.getlist("firms") if i.isdigit()],
+            person_types=form.getlist("person_types"))
+        saved = messages.save_notice(current_user(), now(), data, uploads(),
+                                     notice_id=notice.id if notice else None)
+        flash("通知已发布" if saved.published_at else "通知已保存，将于发布时间自动发布",
+              "success")
+        return redirect(url_for(".list"))
 
     def _form(self, notice):
-        user = current_user()
         form = request.form
-        if request.method == "POST":
-            try:
-                data = messages.NoticeInput(
-                    title=form.get("title", ""), body=form.get("body", ""),
-                    audience=form.get("audience", ""),
-                    publish_at=_parse_local(form.get("publish_at")) or now(),
-                    firm_ids=[int(i) for i in form.getlist("firms") if i.isdigit()],
-                    person_types=form.getlist("person_types"))
-                saved = messages.save_notice(user, now(), data, uploads(),
-                                             notice_id=notice.id if notice else None)
-                flash("通知已发布" if saved.published_at else "通知已保存，将于发布时间自动发布",
-                      "success")
-                return redirect(url_for(".list"))
-            except DomainError as error:
-                flash(error.message, "danger")
+        if request.method == "POST":  # refused: what was typed, again
             values = {"title": form.get("title", ""), "body": form.get("body", ""),
                       "audience": form.get("audience", ""),
                       "publish_at": form.get("publish_at", ""),
@@ -261,13 +227,22 @@ class NoticeAdminView(BaseView):
 
     @expose("/new", methods=["GET", "POST"])
     @has_access
+    @refusals(form="_new_form")
     def new(self):
+        return self._save(None) if request.method == "POST" else self._form(None)
+
+    def _new_form(self):
         return self._form(None)
 
     @expose("/edit/<int:pk>", methods=["GET", "POST"])
     @has_access
     @scoped_id(Notice)
+    @refusals(form="_edit_form")
     def edit(self, pk):
+        notice = messages.get_notice(current_user(), pk)
+        return self._save(notice) if request.method == "POST" else self._form(notice)
+
+    def _edit_form(self, pk):
         return self._form(messages.get_notice(current_user(), pk))
 
     @expose("/delete/<int:pk>", methods=["POST"])
@@ -336,10 +311,7 @@ class MessageApi(ScopedModelRestApi):
             404: {description: not one of my messages}
         """
         user = g.user
-        try:
-            message = messages.mark_read(user, now(), pk)
-        except NotFoundError:
-            return self.response_404()
+        message = messages.mark_read(user, now(), pk)  # not mine: the app's 404 body
         return self.response(200, id=message.id, read_at=message.read_at.isoformat(),
                              unread=messages.unread_counts(user))
 

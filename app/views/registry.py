@@ -12,12 +12,13 @@ from app.domains import Domain
 from app.models import Firm, FirmStatus, Gender, Person, PersonStatus, PersonTransfer, PersonType
 from app.roles import API, CRUD, FIRM_ADMIN, MEMBER, MENU_MEMBERS, MENU_QUERY, STAFF
 from app.views.core.forms import Checked, choice_field
-from app.views.core.machines import MachineVerbsMixin
+from app.views.core.machines import MachineVerbsMixin, flash_outcomes
+from app.views.core.refusals import refusals
 from app.views.core.scoping import (ScopedModelRestApi, ScopedModelView, current_user, now,
                                     scoped_id)
 from app.workflows import registry
 from app.workflows.accounts import recovery
-from app.workflows.core.errors import DomainError, NotFoundError
+from app.workflows.core.decisions import decide_many
 from app.workflows.core.identifiers import (
     validate_cert_number,
     validate_firm_code,
@@ -92,20 +93,11 @@ class PersonRules:
 
 def _reset_passwords(items, reset) -> None:
     """重置密码 on the selected rows (one command each); the rest go on if one fails."""
-    items = items if isinstance(items, list) else [items]
-    done = 0
-    for item in items:
-        if item is None:
-            continue
-        name = item.name
-        try:
-            reset(current_user(), now(), item.id)
-        except DomainError as error:
-            flash(f"{name}：{error.message}", "danger")
-            continue
-        done += 1
-    if done:
-        flash(f"已将 {done} 个账号的密码重置为初始密码，下次登录须修改", "success")
+    items = [item for item in (items if isinstance(items, list) else [items])
+             if item is not None]
+    names = {item.id: item.name for item in items}
+    result = decide_many(current_user(), now(), list(names), reset, describe=names.get)
+    flash_outcomes(result, "已将 {n} 个账号的密码重置为初始密码，下次登录须修改")
 
 
 class FirmView(FirmRules, ScopedModelView):
@@ -228,35 +220,23 @@ class TransferConfirmView(BaseView):
     @expose("/<int:pk>/<string:decision>", methods=["POST"])
     @has_access
     @scoped_id(PersonTransfer)
+    @refusals(back=lambda self, pk, decision: url_for(".index"))
     def decide(self, pk, decision):
-        user = current_user()
         call = {"confirm": transfers.confirm, "refuse": transfers.refuse}.get(decision)
         if call is None:
             abort(404)
-        try:
-            call(user, now(), pk)
-        except NotFoundError:
-            abort(404)
-        except DomainError as error:
-            flash(error.message, "danger")
-        else:
-            flash("已确认转入" if decision == "confirm" else "已拒绝转入，您的信息保持不变",
-                  "success")
+        call(current_user(), now(), pk)
+        flash("已确认转入" if decision == "confirm" else "已拒绝转入，您的信息保持不变", "success")
         return redirect(url_for(".index"))
 
 
 def _decide(items, call, label):
+    """批准 / 不批准 the selected requests, each alone: the page says what became of each."""
     items = items if isinstance(items, list) else [items]
-    done = 0
-    for item in items:
-        name = item.person.name
-        try:
-            call(current_user(), now(), item.id, request.form.get("remark"))
-            done += 1
-        except DomainError as error:
-            flash(f"{name}：{error.message}", "danger")
-    if done:
-        flash(f"已{label} {done} 条转入申请", "success")
+    names = {item.id: item.person.name for item in items}
+    result = decide_many(current_user(), now(), list(names), call, describe=names.get,
+                         remark=request.form.get("remark"))
+    flash_outcomes(result, f"已{label} {{n}} 条转入申请")
 
 
 class PersonTransferView(ScopedModelView):

@@ -1,5 +1,6 @@
 """会员管理 → 从业人员管理 (seed 000 §3): the roster list, 修改 and 重置密码. 导入名单 is the
-generic import page of the staff roster kind (app/workflows/roster.py); `staff_import` is
+generic import page of the staff list kind (app/workflows/staff_list.py; this module keeps
+the domain name "roster", under which its permissions are stored); `staff_import` is
 its REST alias."""
 from flask import abort, redirect, request, url_for
 from flask_appbuilder import expose
@@ -18,7 +19,7 @@ from app.views.core.forms import Checked, choice_field
 from app.views.core.imports import ImportApiMixin
 from app.views.core.scoping import ScopedModelView, row_links_widget, scoped_id
 from app.views.registry import PersonRules, _reset_passwords
-from app.workflows import roster
+from app.workflows import staff_list
 from app.workflows.accounts import recovery
 from app.workflows.core.identifiers import validate_id_number
 
@@ -30,7 +31,7 @@ class FilterOnRoster(BaseFilter):
     arg_name = None
 
     def apply(self, query, value):
-        return query.filter(roster.roster_filter())
+        return query.filter(staff_list.staff_list_filter())
 
 
 class StaffRosterView(PersonRules, ScopedModelView):
@@ -55,7 +56,7 @@ class StaffRosterView(PersonRules, ScopedModelView):
     list_columns = ["login_name", "name", "phone", "status", "person_type", "imported_at", "firm"]
     # 导出: the import template's columns first (姓名, 手机号, 身份证号, 类型, 职位), then the
     # read-only extras — export → edit → import is a round trip that changes nothing
-    export_columns = [c.key for c in roster.IMPORTER.columns] + list(roster.IMPORTER.export_extras)
+    export_columns = [c.key for c in staff_list.IMPORTER.columns] + list(staff_list.IMPORTER.export_extras)
     show_columns = ["login_name", "name", "phone", "id_number", "person_type", "position",
                     "firm", "status", "imported_at"]
     edit_columns = ["name", "id_number", "person_type", "position", "status"]
@@ -69,7 +70,7 @@ class StaffRosterView(PersonRules, ScopedModelView):
     }
     formatters_columns = {"imported_at": clock.display}
     list_links = [("导入名单", "ImportView.upload", "fa-upload", "can_import", "Import",
-                   {"kind_name": roster.KIND})]
+                   {"kind_name": staff_list.KIND})]
 
     @action("reset_password", "重置密码", "确定将所选人员的密码重置为初始密码（手机号后六位）吗？",
             "fa-key", single=False)
@@ -127,7 +128,7 @@ class StaffImportApi(ImportApiMixin, BaseApi):
             400: {description: bad input}
             403: {description: not your firm}
         """
-        return self._preview(roster.KIND)
+        return self._preview(staff_list.KIND)
 
     @expose("/<string:token>", methods=["GET"])
     @protect()
@@ -143,7 +144,7 @@ class StaffImportApi(ImportApiMixin, BaseApi):
               content: {application/json: {schema: {type: object, required: [token, kind, status], properties: {token: {type: string}, kind: {type: string}, status: {type: string}, total: {type: integer}, valid: {type: integer}, committable: {type: boolean}, errors: {type: array, items: {type: object}}, counts: {type: object}}}}}
             404: {description: no such preview for you}
         """
-        return self._get(token, roster.KIND)
+        return self._get(token, staff_list.KIND)
 
     @expose("/<string:token>/commit", methods=["POST"])
     @protect()
@@ -167,7 +168,7 @@ class StaffImportApi(ImportApiMixin, BaseApi):
             400: {description: refused, with the reason}
             404: {description: no such preview for you}
         """
-        return self._commit(token, roster.KIND)
+        return self._commit(token, staff_list.KIND)
 
     @expose("/template", methods=["GET"])
     @protect()
@@ -180,7 +181,7 @@ class StaffImportApi(ImportApiMixin, BaseApi):
               description: the .xlsx template
               content: {application/vnd.openxmlformats-officedocument.spreadsheetml.sheet: {schema: {type: string, format: binary}}}
         """
-        return self._template(roster.KIND)
+        return self._template(staff_list.KIND)
 
 
 MENU_STAFF_ROSTER = "从业人员管理"
@@ -200,5 +201,5 @@ DOMAIN = Domain(
         STAFF: [["StaffRosterView", _ROSTER], [MENU_STAFF_ROSTER, "menu_access"]],
         FIRM_ADMIN: [["StaffRosterView", _ROSTER], [MENU_STAFF_ROSTER, "menu_access"]],
     },
-    import_kinds=(roster.IMPORTER,),
+    import_kinds=(staff_list.IMPORTER,),
 )

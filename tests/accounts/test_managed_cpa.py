@@ -45,7 +45,7 @@ def test_settings_edits_the_own_mobile(app, world, client):
     assert "13822220942" in page and "/settings/mobile/" in page
     taken = client.post_form("/settings/mobile/", {"mobile": "13800000001"})  # 张一's
     text = taken.get_data(as_text=True)
-    assert taken.status_code == 200 and "该手机号已被其他人员使用" in text
+    assert taken.status_code == 400 and "该手机号已被其他人员使用" in text
     assert 'value="13800000001"' in text  # the refused form keeps what was typed
     done = client.post_form("/settings/mobile/", {"mobile": "13822228888"})
     assert done.status_code == 302 and done.headers["Location"].endswith("/settings/")

@@ -79,7 +79,7 @@ def test_a_mailed_code_resets_the_password_once(app, world, make_client):
     assert person.signed_in
     # the same code does not work twice
     again = _reset(anonymous, world.member, code, new="Another2028")
-    assert again.status_code == 200 and "验证码不正确或已失效" in again.get_data(as_text=True)
+    assert again.status_code == 400 and "验证码不正确或已失效" in again.get_data(as_text=True)
     person.logout()
     assert person.login(world.member, NEW).status_code == 302 and person.signed_in
 
@@ -109,7 +109,7 @@ def test_password_recovery_is_rate_limited_per_ip(app, world, client):
     assert _request(client, "no-such-login").status_code == 429
     # entering codes has its own budget: no guessing a code from one address either
     for attempt in range(limit):
-        assert _reset(client, "no-such-login", "123456").status_code == 200, attempt
+        assert _reset(client, "no-such-login", "123456").status_code == 400, attempt  # refused (a wrong code)
     assert _reset(client, "no-such-login", "123456").status_code == 429
 
 
@@ -283,14 +283,14 @@ def test_recovery_by_a_code_texted_to_the_registered_mobile_end_to_end(app, worl
     code = SMS_CODE_RE.search(body).group(1)
     assert world.member in body and "15分钟内有效" in body
     assert _codes_mailed(app) == []  # no address bound: no mail
-    assert _reset(anonymous, world.member, _other(code)).status_code == 200  # wrong code
+    assert _reset(anonymous, world.member, _other(code)).status_code == 400  # wrong code: refused
     response = _reset(anonymous, world.member, code)
     assert response.status_code == 302 and "/login/" in response.headers["Location"]
     assert anonymous.login(world.member, NEW).status_code == 302 and anonymous.signed_in
     assert "密码已通过找回密码重置" in _texted(app, "13800000001")[-1]  # the owner is told
     anonymous.logout()
     # single use
-    assert _reset(make_client(), world.member, code, new="Other2028pass").status_code == 200
+    assert _reset(make_client(), world.member, code, new="Other2028pass").status_code == 400
 
 
 def test_a_firm_admin_recovers_through_the_contact_mobile(app, world, ctx):

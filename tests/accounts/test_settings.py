@@ -62,7 +62,7 @@ def test_firm_admin_sees_its_firm_and_edits_the_contact(app, world, client):
 def test_contact_edit_is_validated_in_chinese(app, world, client, form, message):
     client.login(world.a.admin)
     response = client.post_form("/settings/contact/", form)
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused: the form again
     assert message in response.get_data(as_text=True)
     with app.app_context():
         firm = db.session.get(Firm, world.a.id)

@@ -64,9 +64,9 @@ def test_output_refuse_edit_refile_confirm_credits_hours(w):
         "未确认", "不予确认", "未确认", "已确认"]
     assert db.session.query(Message).filter(Message.title.contains("已确认")).count() == 1
     # confirmed: the owner can neither edit nor delete it
-    with pytest.raises(ValidationError, match="已确认，不能修改"):
+    with pytest.raises(ValidationError, match="当前状态为“已确认”，不能修改"):
         rules.update_application(member, NOW, row.id, output(quantity="1"))
-    with pytest.raises(ValidationError, match="已确认，不能删除"):
+    with pytest.raises(ValidationError, match="当前状态为“已确认”，不能删除"):
         rules.delete_application(member, NOW, row.id)
     # staff take the confirmation back: exactly its hours leave the ledger
     rules.revoke(staff, NOW, row.id, remark="重复申请")
@@ -181,16 +181,22 @@ def test_exemption_halves_non_practicing_requirement(app, world):
         assert _year(person).passed  # 20 ≥ 40 / 2
 
 
+def _tally(result):
+    """A bulk decision's outcomes as the page shows them: the count done, one line per other."""
+    return len(result.done), result.messages()
+
+
 def test_bulk_review_goes_through_the_machine(w):
     world, member, staff = w
     a = rules.file_application(member, NOW, inputs(hours="4"), proof())
     b = rules.file_application(member, NOW, inputs(hours="6"), proof())
     with pytest.raises(ValidationError, match="不予确认须填写原因"):
         rules.review_many(staff, NOW, [a.id, b.id], "refuse", " ")
-    done, errors = rules.review_many(staff, NOW, [a.id, b.id], "confirm")
+    done, errors = _tally(rules.review_many(staff, NOW, [a.id, b.id], "confirm"))
     assert (done, errors) == (2, [])
-    done, errors = rules.review_many(staff, NOW, [a.id], "refuse", "重复")
+    done, errors = _tally(rules.review_many(staff, NOW, [a.id], "refuse", "重复"))
     assert done == 0 and "不能不予确认" in errors[0]
+    assert errors[0].startswith(f"第{a.id}号学时申请：")
     assert _year(world.a_people[0]).obtained == Decimal("10.0")
 
 
@@ -200,13 +206,13 @@ def test_bulk_refusal_takes_each_applications_own_reason(w):
     b = rules.file_application(member, NOW, inputs(hours="6"), proof())
     c = rules.file_application(member, NOW, inputs(hours="2"), proof())
     # only b has a reason and there is no common one: b is refused, a and c are named
-    done, errors = rules.review_many(staff, NOW, [a.id, b.id, c.id], "refuse",
-                                     remarks={b.id: "证书模糊"})
+    done, errors = _tally(rules.review_many(staff, NOW, [a.id, b.id, c.id], "refuse",
+                                            remarks={b.id: "证书模糊"}))
     assert done == 1 and len(errors) == 2 and all("须填写原因" in e for e in errors)
     assert [db.session.get(HourApplication, x.id).status for x in (a, b, c)] == [
         "未确认", "不予确认", "未确认"]
-    done, errors = rules.review_many(staff, NOW, [a.id, c.id], "refuse", "材料不全",
-                                     remarks={a.id: "主办单位与证书不符"})
+    done, errors = _tally(rules.review_many(staff, NOW, [a.id, c.id], "refuse", "材料不全",
+                                            remarks={a.id: "主办单位与证书不符"}))
     assert (done, errors) == (2, [])
     assert [db.session.get(HourApplication, x.id).reason for x in (a, b, c)] == [
         "主办单位与证书不符", "证书模糊", "材料不全"]
@@ -221,8 +227,88 @@ def test_a_decision_from_a_stale_page_is_refused_naming_the_state(w):
     shown = {a.id: a.version}
     rules.confirm(staff, NOW, a.id)
     rules.revoke(staff, NOW, a.id, remark="误确认")  # back to 未确认, as the stale page shows it
-    done, errors = rules.review_many(staff, NOW, [a.id], "refuse", "重复", versions=shown)
+    result = rules.review_many(staff, NOW, [a.id], "refuse", "重复", versions=shown)
+    assert [o.result for o in result.outcomes] == ["taken"]
+    done, errors = _tally(result)
     assert done == 0 and "该记录已被他人处理（当前状态：未确认）" in errors[0]
-    done, errors = rules.review_many(staff, NOW, [a.id], "confirm",
-                                     versions={a.id: db.session.get(type(a), a.id).version})
+    done, errors = _tally(rules.review_many(staff, NOW, [a.id], "confirm",
+                                            versions={a.id: db.session.get(type(a),
+                                                                           a.id).version}))
     assert (done, errors) == (1, [])
+
+
+# --- the policy declarations (issue 25) ------------------------------------------------------
+
+def test_the_member_acts_for_its_own_application_and_nobody_else_does(w, app):
+    from app.workflows.core.acting import acting_condition, acts_for
+
+    world, member, staff = w
+    row = rules.file_application(member, NOW, inputs(hours="4"), proof())
+    db.session.commit()
+    _person, login = non_practicing_member(app, world.a.id)
+    colleague, firm_admin = _user(login), _user(world.a.admin)
+    assert acts_for(member, row)
+    assert not acts_for(colleague, row)   # another member of the same firm
+    assert not acts_for(firm_admin, row)  # the firm sees it but does not file it
+    assert not acts_for(staff, row)       # staff decide through the machine instead
+    for user, expected in ((member, {row.id}), (colleague, set()), (firm_admin, set()),
+                           (staff, set())):
+        assert set(db.session.scalars(db.select(HourApplication.id).where(
+            acting_condition(HourApplication, user)))) == expected
+    # another member's application is not found for it (not told it exists)
+    with pytest.raises(NotFoundError, match="学时申请不存在"):
+        rules.delete_application(colleague, NOW, row.id)
+
+
+def test_each_permit_is_refused_in_the_wrong_state_in_the_machines_words(w):
+    world, member, staff = w
+    row = rules.file_application(member, NOW, inputs(hours="4"), proof())
+    assert rules.MACHINE.actions(row, member, NOW) == {"edit", "delete", "upload"}
+    assert rules.MACHINE.actions(row, staff, NOW) == set()
+    with pytest.raises(ForbiddenError, match="只有办理该事项的事务所或本人可以修改"):
+        rules.MACHINE.require(row, "edit", staff, NOW)
+    assert rules.MACHINE.states_for("edit") == {"未确认", "不予确认"}
+    rules.confirm(staff, NOW, row.id)
+    for action, label in (("edit", "修改"), ("delete", "删除"), ("upload", "上传证明材料")):
+        with pytest.raises(ValidationError, match=f"当前状态为“已确认”，不能{label}"):
+            rules.MACHINE.require(row, action, member, NOW)
+    # the command asks the same permit: a new file on a confirmed application is refused
+    with pytest.raises(ValidationError, match="当前状态为“已确认”，不能修改"):
+        rules.update_application(member, NOW, row.id, inputs(hours="5"), proof())
+    rules.revoke(staff, NOW, row.id, remark="重复")
+    rules.refuse(staff, NOW, row.id, remark="材料不全")
+    assert rules.may(row, "refile", member, NOW) and not rules.may(row, "refile", staff, NOW)
+    assert rules.MACHINE.permits(row, "upload", member, NOW)
+
+
+def test_a_bulk_decision_reports_the_row_taken_and_the_row_refused_and_does_the_rest(w):
+    world, member, staff = w
+    rows = [rules.file_application(member, NOW, inputs(hours=str(h)), proof())
+            for h in (1, 2, 3, 4)]
+    db.session.commit()
+    shown = {r.id: r.version for r in rows}
+    rules.confirm(staff, NOW, rows[1].id)                 # someone else decided it first
+    rules.refuse(staff, NOW, rows[2].id, remark="材料不全")  # refused before, page not reloaded
+    result = rules.review_many(staff, NOW, [r.id for r in rows], "confirm",
+                               versions={rows[0].id: shown[rows[0].id],
+                                         rows[1].id: shown[rows[1].id]})
+    assert [(o.id, o.result) for o in result.outcomes] == [
+        (rows[0].id, "done"), (rows[1].id, "taken"), (rows[2].id, "refused"),
+        (rows[3].id, "done")]
+    assert "当前状态为“不予确认”，不能确认" in result.outcomes[2].message
+    assert result.as_json()["done"] == 2
+    db.session.expire_all()
+    assert [db.session.get(HourApplication, r.id).status for r in rows] == [
+        "已确认", "已确认", "不予确认", "已确认"]
+
+
+def test_a_form_with_several_mistakes_names_each_at_once(w):
+    world, member, staff = w
+    from app.workflows.core.errors import FieldErrors
+
+    with pytest.raises(FieldErrors) as raised:
+        rules.file_application(member, NOW, inputs(hours="abc", organizer=""), [])
+    fields = [field for field, _message in raised.value.errors]
+    assert fields == ["organizer", "hours", rules.PROOF.name]
+    assert "请填写主办单位" in raised.value.message and "请上传证明材料" in raised.value.message
+    assert db.session.query(HourApplication).count() == 0

@@ -102,7 +102,7 @@ def test_output_refuse_refile_confirm_through_pages_and_rest(app, world, client,
     assert "12.0" in mine
     # confirmed: no edit for the member
     locked = client.get(f"/applications/{pk}/edit", follow_redirects=True)
-    assert "已确认，不能修改" in locked.get_data(as_text=True)
+    assert "当前状态为“已确认”，不能修改" in locked.get_data(as_text=True)
     # staff take the confirmation back from the detail page
     staff.post_form(f"/applications/review/{pk}/revoke", {"remark": "重复申请"})
     with app.app_context():
@@ -138,7 +138,7 @@ def test_exemption_and_input_forms_and_bulk_confirm(app, world, client, make_cli
         assert float(db.session.query(HourRecord).one().hours) == 8.0
     # the member's own delete is refused once confirmed
     gone = client.post_form(f"/applications/{ids[1]}/delete", follow_redirects=True)
-    assert "已确认，不能删除" in gone.get_data(as_text=True)
+    assert "当前状态为“已确认”，不能删除" in gone.get_data(as_text=True)
 
 
 def test_staff_cannot_file_and_firm_admin_has_no_page(app, world, client):
@@ -181,3 +181,16 @@ def test_two_staff_on_one_applications_page_the_second_is_told(app, world, make_
     assert "该记录已被他人处理（当前状态：未确认）" in late
     with app.app_context():
         assert db.session.get(HourApplication, pk).status == ApplicationStatus.PENDING
+
+
+def test_a_form_with_two_mistakes_shows_both_in_one_answer(app, world, client):
+    client.login(world.member)
+    bad = client.post_form("/applications/new/input", {
+        "year": _year(), "route": "参加专业研讨会或论坛", "organizer": "", "hours": "八",
+        rules.PROOF.name: _file()}, content_type="multipart/form-data")
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 400
+    assert "请填写主办单位" in page and "申请学时须为数字，最多一位小数" in page
+    assert 'value="参加专业研讨会或论坛"' in page or "参加专业研讨会或论坛" in page
+    with app.app_context():
+        assert db.session.query(HourApplication).count() == 0

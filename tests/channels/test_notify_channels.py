@@ -74,3 +74,18 @@ def test_the_choices_of_the_notify_page_decide_per_kind(app, world, client, api)
     checked = re.findall(r'name="channels-([^"]+)" value="(\w+)"\s+checked', page)
     assert sorted(checked) == sorted([(MessageKind.SYSTEM, "sms"), (MessageKind.NOTICE, "mail"),
                                       (MessageKind.NOTICE, "wechat")])
+
+
+def test_the_notify_page_tells_every_unknown_channel_at_once_and_saves_nothing(
+        app, world, client):
+    client.login(world.member)
+    response = client.post_form("/settings/notify/", data={
+        f"channels-{MessageKind.SYSTEM}": ["fax"], f"channels-{MessageKind.NOTICE}": ["mail"],
+        f"channels-{MessageKind.CONSULTATION}": ["pigeon"]})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400 and "通知方式" in text
+    assert "业务进度提醒：未知的通知方式“fax”" in text
+    assert "咨询消息：未知的通知方式“pigeon”" in text
+    with app.app_context():
+        user = db.session.query(User).filter_by(username=world.member).one()
+        assert channels.preferences(user)[MessageKind.NOTICE] == channels.DEFAULT  # unsaved

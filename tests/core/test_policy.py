@@ -293,3 +293,45 @@ def test_the_app_answers_an_uncaught_refusal_as_json_with_its_fields_for_the_api
     page = client.get("/_policy_probe")
     assert page.status_code == 400 and "年度须为数字" in page.get_data(as_text=True)
     assert page.mimetype == "text/html"
+
+
+def test_a_refused_form_is_drawn_again_with_its_fields_marked(app):
+    """`refusals(form=…)`: the form method reads the refusal's fields (to mark them as the
+    page did before), every message is flashed, the status is the error's."""
+    from flask import get_flashed_messages
+
+    from app.views.core.refusals import refusals, refused, refused_fields
+
+    class Probe:
+        def _form(self):
+            return repr(sorted(refused_fields().items()))
+
+        @refusals(form="_form")
+        def save(self):
+            raise FieldErrors([("old_password", "旧密码不正确"), ("repeat", "两次输入不一致"),
+                               ("repeat", "再说一遍")])
+
+    with app.test_request_context("/x", method="POST"):
+        assert refused() is None and refused_fields() == {}
+        response = Probe().save()
+        assert response.status_code == 400
+        assert response.get_data(as_text=True) == repr(
+            [("old_password", ["旧密码不正确"]), ("repeat", ["两次输入不一致", "再说一遍"])])
+        assert get_flashed_messages() == ["旧密码不正确", "两次输入不一致", "再说一遍"]
+
+
+def test_a_page_past_the_last_answers_the_last_and_a_huge_one_never_reaches_sql(ctx, world):
+    from flask import current_app
+
+    from app.models import Firm
+    from app.views.core.args import MAX_PAGE, paged
+
+    firms = ctx.scalar(select(db.func.count(Firm.id)))
+    query = select(Firm).order_by(Firm.id)
+    for asked in ("999", str(10**30), "-5", "x"):
+        with current_app.test_request_context(f"/?page={asked}"):
+            page = paged(query, 1)
+        assert page.total == firms and len(page.rows) == 1
+        assert page.pages == firms
+        assert page.page == (1 if asked in ("-5", "x") else firms)  # else: the last page
+        assert page.offset == page.page - 1 < MAX_PAGE

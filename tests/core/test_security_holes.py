@@ -16,7 +16,7 @@ from flask_appbuilder.security.sqla.models import User
 
 from app.extensions import db
 from app.models import Firm, ImportBatch, ImportStatus, Person
-from app.workflows import roster
+from app.workflows import staff_list
 from app.workflows.core import importing
 from tests.helpers import NOW, PASSWORD, id_number
 from tests.xlsx import STAFF_HEADERS, csv_bytes, xlsx
@@ -55,7 +55,7 @@ def test_the_reported_cross_site_rest_calls_are_refused(app, world, make_client)
     with app.app_context():
         assert db.session.query(ImportBatch).count() == batches
         admin = db.session.query(User).filter_by(username=world.a.admin).one()
-        batch = roster.preview(
+        batch = staff_list.preview(
             admin, NOW, db.session.get(Firm, world.a.id), "a.xlsx",
             xlsx([["张一", "13800000001", id_number(1), "注册会计师", "合伙人"],
                   ["张二", "13800000002", id_number(2), None, None],
@@ -152,15 +152,15 @@ def test_the_error_report_writes_what_was_typed_as_text(ctx, world):
     staff = ctx.query(User).filter_by(username=world.staff).one()
     rows = [[payload, f"138000001{n:02d}", "bad-id", None, payload]
             for n, payload in enumerate(PAYLOADS)]
-    batch = roster.preview(staff, NOW, ctx.get(Firm, world.a.id), "a.xlsx",
+    batch = staff_list.preview(staff, NOW, ctx.get(Firm, world.a.id), "a.xlsx",
                                  xlsx(rows))
     assert batch.rows
-    report = importing.error_report(roster.IMPORTER, json.loads(batch.rows))
+    report = importing.error_report(staff_list.IMPORTER, json.loads(batch.rows))
     _assert_no_formula(report, [p for p in PAYLOADS if not p.startswith(("\t", "\r"))])
 
 
 def test_the_template_and_list_exports_write_no_formula(app, world, make_client):
-    _assert_no_formula(importing.template(roster.IMPORTER))
+    _assert_no_formula(importing.template(staff_list.IMPORTER))
     with app.app_context():
         person = db.session.get(Person, world.a_people[1])
         person.position = PAYLOADS[0]
@@ -222,7 +222,7 @@ def _blank_rows(total_bytes):
 def _refused_quickly(data, name, expected):
     started = time.monotonic()
     with pytest.raises(importing.FileProblem) as problem:
-        importing.parse(roster.IMPORTER, name, data)
+        importing.parse(staff_list.IMPORTER, name, data)
     elapsed = time.monotonic() - started
     assert expected in problem.value.message, problem.value.message
     assert len(problem.value.message) < 300
@@ -288,7 +288,7 @@ def test_a_very_long_file_name_is_shortened_in_messages():
 def test_stored_problems_are_capped(ctx, world):
     staff = ctx.query(User).filter_by(username=world.staff).one()
     rows = [["某" * 70, f"1380{n:07d}", "bad", "无此类型", "职" * 40] for n in range(1500)]
-    batch = roster.preview(staff, NOW, ctx.get(Firm, world.a.id), "a.xlsx",
+    batch = staff_list.preview(staff, NOW, ctx.get(Firm, world.a.id), "a.xlsx",
                                  xlsx(rows))
     summary = json.loads(batch.summary)
     assert summary["error_count"] > 1000 and len(summary["errors"]) == 1000

@@ -110,3 +110,21 @@ def test_cli_prints_the_same_object_as_the_api(app, credited):
     assert by_login.exit_code == 0 and json.loads(by_login.output)["obtained"] == 0
     unknown = runner.invoke(args=["cpe", "year", "--person", "nobody", "--year", "2026"])
     assert unknown.exit_code != 0 and "找不到人员" in unknown.output
+
+
+def test_cli_rebuild_recomputes_the_yearly_sums_in_its_own_command(app, credited):
+    from sqlalchemy import delete
+
+    from app.extensions import db
+    from app.models import HourYearTotal
+
+    runner = app.test_cli_runner()
+    with app.app_context():
+        before = {(t.person_id, t.year): t.total for t in db.session.query(HourYearTotal)}
+        db.session.execute(delete(HourYearTotal))
+        db.session.commit()
+    rebuilt = runner.invoke(args=["cpe", "rebuild", "--year", "2026"])
+    assert rebuilt.exit_code == 0 and "已重算2026年学时汇总" in rebuilt.output
+    with app.app_context():
+        after = {(t.person_id, t.year): t.total for t in db.session.query(HourYearTotal)}
+    assert after == {k: v for k, v in before.items() if k[1] == 2026} and after

@@ -106,10 +106,16 @@ def test_lms_token_refused_for_another_institutes_learner_and_for_the_web(app, w
         # bad bodies are named, in Chinese
         wrong = http.post(COMPLETION, headers=lms, data="x", content_type="text/plain")
         assert wrong.status_code == 400 and wrong.get_json()["message"] == "请求体须为JSON对象"
-        missing = http.post(COMPLETION, headers=lms, json={"year": YEAR})
+        missing = http.post(COMPLETION, headers=lms, json={"year": YEAR, "course_code": "R1"})
         assert missing.status_code == 400
         assert missing.get_json() == {"message": "请提供证书编号（cert_number）",
                                       "field": "cert_number"}
+        # several fields at fault: each is named in one answer (issue 25)
+        several = http.post(COMPLETION, headers=lms, json={"year": "明年"})
+        assert several.status_code == 400
+        assert several.get_json()["errors"] == {
+            "cert_number": "请提供证书编号（cert_number）", "year": "学习年度（year）须为四位年份",
+            "course_code": "请提供课程编号（course_code）"}
         # no web session for an LMS account, and members may not report
         web = make_client()
         web.login(extra.lms_b)

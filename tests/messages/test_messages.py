@@ -429,3 +429,61 @@ def test_a_system_message_prints_its_text_once(app, world, make_client):
     client.login(world.member)
     page = client.get(f"/messages/show/{pk}").get_data(as_text=True)
     assert page.count("请等待北注协审核") == 1
+
+
+# --- issue 25: one error mapping, bounded paging, the machine's permits --------------------
+
+def test_the_notice_form_tells_every_mistake_at_once(app, world, make_client):
+    staff = make_client()
+    staff.login(world.staff)
+    response = staff.post_form("/notice-admin/new", {
+        "title": " ", "body": "", "audience": "指定事务所", "publish_at": "明天"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    for message in ("请填写通知标题", "请填写通知内容", "请选择至少一个事务所", "发布时间格式不正确"):
+        assert message in page
+    with app.app_context():
+        assert db.session.query(Notice).count() == 0
+
+
+def test_the_message_centre_pages_are_bounded(app, world, make_client):
+    with app.app_context():
+        for i in range(45):  # three pages of 20
+            messages.notify([_user(world.a.admin)], f"第{i:02d}条消息", "正文", NOW + i * HOUR)
+        db.session.commit()
+    client = make_client()
+    client.login(world.a.admin)
+    for asked in ("3", "4", "999", str(10**40)):  # past the last page: the last page
+        response = client.get(f"/messages/?page={asked}")
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200, asked
+        assert "第00条消息" in page and "第04条消息" in page and "第05条消息" not in page
+    first = client.get("/messages/?page=-3").get_data(as_text=True)
+    assert "第44条消息" in first and "第24条消息" not in first
+    staff = make_client()
+    staff.login(world.staff)
+    assert staff.get(f"/notice-admin/?page={10**40}").status_code == 200
+
+
+def test_the_thread_awaits_the_side_the_machine_permits_to_answer(ctx, world):
+    staff, a_admin = _user(world.staff), _user(world.a.admin)
+    thread = messages.start_consultation(a_admin, NOW, "其他", "问题")
+    assert messages.awaits(staff, thread) and not messages.awaits(a_admin, thread)
+    error = messages.MACHINE.refusal(thread, "answer", a_admin, NOW)
+    assert error.message == "当前状态为“待协会回复”，只有协会工作人员可以回复"
+    messages.reply_consultation(staff, NOW, thread.id, "答复")
+    assert messages.awaits(a_admin, thread) and not messages.awaits(staff, thread)
+    messages.close_consultation(a_admin, NOW, thread.id)
+    assert messages.MACHINE.refusal(thread, "answer", staff, NOW).message == \
+        "当前状态为“已办结”，不能回复"
+
+
+def test_reading_a_message_not_mine_answers_the_apps_404_body(app, world):
+    with app.app_context():
+        messages.notify([_user(world.member)], "会员的消息", "正文", NOW)
+        db.session.commit()
+        theirs = db.session.scalars(select(Message.id)).one()
+    http = app.test_client()
+    headers = {"Authorization": f"Bearer {_token(app, world.a.admin)}"}
+    response = http.post(f"/api/v1/message/{theirs}/read", headers=headers)
+    assert response.status_code == 404 and response.get_json() == {"message": "消息不存在"}

@@ -13,7 +13,7 @@ from app.models import PersonStatus
 from app.models import AuditLog, ImportStatus, Person, PersonTransfer, PersonType
 from app.roles import STAFF
 from app.workflows import accounts
-from app.workflows import roster
+from app.workflows import staff_list
 from app.workflows.registry import transfers
 from app.workflows.core import importing
 from app.workflows.core.errors import ForbiddenError, NotFoundError, ValidationError
@@ -39,11 +39,11 @@ def staff_user(ctx):
 
 
 def _preview(ctx, actor, firm, data, name="名单.xlsx"):
-    return roster.preview(actor, NOW, firm, name, data)
+    return staff_list.preview(actor, NOW, firm, name, data)
 
 
 def _summary(batch):
-    return roster.summary_of(batch)
+    return staff_list.summary_of(batch)
 
 
 def _errors(batch):
@@ -66,7 +66,7 @@ def test_first_import_creates_people_and_kj_accounts(ctx, firms, staff_user):
     assert summary["total"] == 3 and summary["valid"] == 3 and summary["errors"] == []
     assert summary["counts"]["新增"] == 3 and summary["created"] == 3
     assert ctx.query(Person).count() == 0  # the preview changes nothing
-    result = roster.commit(admin_of(ctx, a), LATER, batch.token)
+    result = staff_list.commit(admin_of(ctx, a), LATER, batch.token)
     assert result["counts"]["新增"] == 3
     people = {p.phone: p for p in ctx.query(Person).all()}
     assert people["13800000002"].person_type == PersonType.OTHER  # 类型 defaults
@@ -84,8 +84,8 @@ def test_reimport_updates_moves_revokes_and_restores(ctx, firms, staff_user):
     """「若从业人员手机号已经存在, 将保留原账号同时修改其他信息」; 「每次必须导入全部从业人员名单,
     不在名单中的将会被撤销。」 (seed 000 §3) — and a person of another firm waits for consent."""
     a, b = firms
-    roster.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(ROWS)).token)
-    roster.commit(staff_user, LATER, _preview(
+    staff_list.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(ROWS)).token)
+    staff_list.commit(staff_user, LATER, _preview(
         ctx, staff_user, b, xlsx([["赵六", "13900000009", None, None, None]])).token)
     # A's new whole list: 张三 renamed, 李四 missing (→ revoked), 赵六 of B listed by A
     second = [["张三丰", "13800000001", id_number(1), "其他从业人员", "项目经理"],
@@ -95,7 +95,7 @@ def test_reimport_updates_moves_revokes_and_restores(ctx, firms, staff_user):
     counts = _summary(batch)["counts"]
     assert (counts["新增"], counts["更新"], counts["撤销"], counts["不变"]) == (0, 1, 1, 1)
     assert counts["转入待确认"] == 1 and _summary(batch)["transfer_rows"] == [4]
-    roster.commit(staff_user, LATER, batch.token, confirm_mass_revoke=True)
+    staff_list.commit(staff_user, LATER, batch.token, confirm_mass_revoke=True)
     people = {p.phone: p for p in ctx.query(Person).all()}
     assert people["13800000001"].name == "张三丰" and people["13800000001"].position == "项目经理"
     # a move between firms waits for the person's (or the institute's) consent
@@ -112,7 +112,7 @@ def test_reimport_updates_moves_revokes_and_restores(ctx, firms, staff_user):
     third = second + [["李四", "13800000002", None, None, "助理"]]
     batch = _preview(ctx, staff_user, a, xlsx(third))
     assert _summary(batch)["counts"]["恢复"] == 1
-    roster.commit(staff_user, LATER, batch.token)
+    staff_list.commit(staff_user, LATER, batch.token)
     ctx.expire_all()
     assert ctx.get(Person, people["13800000002"].id).status == PersonStatus.ACTIVE
     assert ctx.get(User, revoked_user.id).active is True
@@ -120,14 +120,14 @@ def test_reimport_updates_moves_revokes_and_restores(ctx, firms, staff_user):
 
 def test_revoking_more_than_a_fifth_needs_a_second_confirmation(ctx, firms, staff_user):
     a, _ = firms
-    roster.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(ROWS)).token)
+    staff_list.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(ROWS)).token)
     batch = _preview(ctx, staff_user, a, xlsx(ROWS[:1]))  # 2 of 3 would be revoked
     summary = _summary(batch)
     assert summary["needs_confirmation"] and summary["revoked"] == 2
     with pytest.raises(ValidationError, match="超过20%"):
-        roster.commit(staff_user, LATER, batch.token)
+        staff_list.commit(staff_user, LATER, batch.token)
     assert ctx.query(Person).filter_by(status=PersonStatus.REVOKED).count() == 0
-    roster.commit(staff_user, LATER, batch.token, confirm_mass_revoke=True)
+    staff_list.commit(staff_user, LATER, batch.token, confirm_mass_revoke=True)
     assert ctx.query(Person).filter_by(status=PersonStatus.REVOKED).count() == 2
 
 
@@ -137,7 +137,7 @@ def test_people_not_on_the_roster_are_not_revoked(ctx, firms, staff_user):
                  firm_id=a.id, status=PersonStatus.ACTIVE)
     ctx.add(cpa)
     ctx.commit()
-    roster.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(ROWS)).token)
+    staff_list.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(ROWS)).token)
     assert ctx.get(Person, cpa.id).status == PersonStatus.ACTIVE
 
 
@@ -154,19 +154,19 @@ def test_firm_admin_imports_only_for_its_ownnew_firm(ctx, firms):
         _preview(ctx, admin_of(ctx, a), b, xlsx(ROWS))
     batch = _preview(ctx, admin_of(ctx, b), b, xlsx(ROWS))
     with pytest.raises(NotFoundError):
-        roster.commit(admin_of(ctx, a), LATER, batch.token)
+        staff_list.commit(admin_of(ctx, a), LATER, batch.token)
     assert ctx.query(Person).count() == 0
 
 
 def test_a_preview_commits_once_and_expires(ctx, firms, staff_user):
     a, _ = firms
     batch = _preview(ctx, staff_user, a, xlsx(ROWS))
-    roster.commit(staff_user, LATER, batch.token)
+    staff_list.commit(staff_user, LATER, batch.token)
     with pytest.raises(ValidationError, match="不能重复提交"):
-        roster.commit(staff_user, LATER, batch.token)
+        staff_list.commit(staff_user, LATER, batch.token)
     late = _preview(ctx, staff_user, a, xlsx(ROWS[:2] + [["钱七", "13800000007", None, None, None]]))
     with pytest.raises(ValidationError, match="30分钟"):
-        roster.commit(staff_user, NOW + dt.timedelta(minutes=31), late.token,
+        staff_list.commit(staff_user, NOW + dt.timedelta(minutes=31), late.token,
                             confirm_mass_revoke=True)
     assert ctx.query(Person).filter_by(phone="13800000007").count() == 0
     assert ctx.get(type(late), late.id).status == ImportStatus.EXPIRED
@@ -174,13 +174,13 @@ def test_a_preview_commits_once_and_expires(ctx, firms, staff_user):
 
 def test_a_change_after_the_preview_requires_a_new_preview(ctx, firms, staff_user):
     a, _ = firms
-    roster.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(ROWS)).token)
+    staff_list.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(ROWS)).token)
     batch = _preview(ctx, staff_user, a, xlsx(ROWS + [["钱七", "13800000007", None, None, None]]))
     person = ctx.query(Person).filter_by(phone="13800000002").one()
     person.name = "李四（改）"  # someone edits the firm's data meanwhile
     ctx.commit()
     with pytest.raises(ValidationError, match="请重新上传预览"):
-        roster.commit(staff_user, LATER, batch.token)
+        staff_list.commit(staff_user, LATER, batch.token)
     assert ctx.query(Person).filter_by(phone="13800000007").count() == 0
     assert ctx.get(type(batch), batch.id).status == ImportStatus.PREVIEWED
 
@@ -193,7 +193,7 @@ def test_commit_is_all_or_nothing(ctx, firms, staff_user):
                             password="Abc12345x", now=NOW)
     ctx.commit()
     with pytest.raises(ValidationError, match="导入未生效"):
-        roster.commit(staff_user, LATER, batch.token)
+        staff_list.commit(staff_user, LATER, batch.token)
     assert ctx.query(Person).count() == 0
     assert ctx.execute(select(User).where(User.username.like("kj%"))).all() == [
         (ctx.execute(select(User).where(User.username == "kj13800000003")).scalar_one(),)]
@@ -205,7 +205,7 @@ def _problem(ctx, actor, firm, data, name="名单.xlsx"):
     batch = _preview(ctx, actor, firm, data, name)
     assert batch.status == ImportStatus.FAILED
     with pytest.raises(ValidationError):
-        roster.commit(actor, LATER, batch.token)
+        staff_list.commit(actor, LATER, batch.token)
     assert ctx.query(Person).count() == 0
     return _errors(batch)
 
@@ -254,7 +254,7 @@ def test_full_width_digits_and_spaces_are_normalised(ctx, firms, staff_user):
     a, _ = firms
     batch = _preview(ctx, staff_user, a, xlsx([["  张三 ", "１３８ ００００ ０００１", None, "其他从业人员 ", " 审计员"]]))
     assert _summary(batch)["errors"] == []
-    roster.commit(staff_user, LATER, batch.token)
+    staff_list.commit(staff_user, LATER, batch.token)
     person = ctx.query(Person).one()
     assert (person.name, person.phone, person.position) == ("张三", "13800000001", "审计员")
 
@@ -334,7 +334,7 @@ def test_error_report_holds_the_original_rows_and_an_explanation(ctx, firms, sta
     a, _ = firms
     batch = _preview(ctx, staff_user, a, xlsx([ROWS[0], ["乙", "12345", None, None, None]]))
     report = load_workbook(io.BytesIO(importing.error_report(
-        roster.IMPORTER, json.loads(batch.rows))), read_only=True)
+        staff_list.IMPORTER, json.loads(batch.rows))), read_only=True)
     rows = list(report.worksheets[0].iter_rows(values_only=True))
     assert rows[0] == ("姓名", "手机号", "身份证号", "类型", "职位", "错误说明")
     assert rows[1][:2] == ("张三", "13800000001") and not rows[1][5]
@@ -342,7 +342,7 @@ def test_error_report_holds_the_original_rows_and_an_explanation(ctx, firms, sta
 
 
 def test_template_has_the_headers_an_example_and_text_cells():
-    sheet = load_workbook(io.BytesIO(importing.template(roster.IMPORTER))).active
+    sheet = load_workbook(io.BytesIO(importing.template(staff_list.IMPORTER))).active
     assert [c.value for c in sheet[1]] == ["姓名", "手机号", "身份证号", "类型", "职位"]
     assert sheet["B2"].value == "13800138000" and sheet["B2"].number_format == "@"
     assert sheet["C10"].number_format == "@"
@@ -358,12 +358,12 @@ def test_the_templates_example_row_is_not_imported(ctx, firms, staff_user):
 # --- the preview names the people behind each count (issue 14) ----------------------
 def test_the_preview_lists_who_is_added_updated_restored_and_revoked(ctx, firms, staff_user):
     a, _ = firms
-    roster.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(ROWS)).token)
+    staff_list.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(ROWS)).token)
     # 张三 renamed and promoted, 李四 left out (revoked), 王五 unchanged, 钱七 new
     second = [["张三丰", "13800000001", id_number(1), "其他从业人员", "项目经理"],
               ["王五", "13800000003", id_number(3), "非执业会员", None],
               ["钱七", "13800000007", None, None, None]]
-    roster.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(second)).token,
+    staff_list.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(second)).token,
                   confirm_mass_revoke=True)
     third = second + [["李四", "13800000002", None, None, "助理"]]
     listing = _summary(_preview(ctx, staff_user, a, xlsx(third[:1] + third[2:])))["listing"]
@@ -384,7 +384,7 @@ def test_the_preview_lists_who_is_added_updated_restored_and_revoked(ctx, firms,
 
 def test_the_mass_revocation_names_whom_it_revokes(ctx, firms, staff_user):
     a, _ = firms
-    roster.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(ROWS)).token)
+    staff_list.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(ROWS)).token)
     summary = _summary(_preview(ctx, staff_user, a, xlsx(ROWS[:1])))
     assert summary["needs_confirmation"] and summary["confirmation_category"] == "撤销"
     revoked = [item["name"] for item in summary["listing"] if item["category"] == "撤销"]
@@ -395,7 +395,7 @@ def test_the_error_report_carries_the_listing_of_the_valid_rows(ctx, firms, staf
     a, _ = firms
     batch = _preview(ctx, staff_user, a, xlsx([ROWS[0], ["乙", "12345", None, None, None]]))
     report = load_workbook(io.BytesIO(importing.error_report(
-        roster.IMPORTER, json.loads(batch.rows), _summary(batch)["listing"])), read_only=True)
+        staff_list.IMPORTER, json.loads(batch.rows), _summary(batch)["listing"])), read_only=True)
     assert report.sheetnames[1] == "预览名单"
     rows = list(report.worksheets[1].iter_rows(values_only=True))
     assert rows[0] == ("分类", "行号", "姓名", "说明")

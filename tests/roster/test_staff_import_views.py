@@ -103,7 +103,7 @@ def test_another_firm_cannot_see_or_commit_a_preview(app, world, client, make_cl
     with app.app_context():
         batches = db.session.query(ImportBatch).count()
     response = _upload(other, xlsx(GOOD), firm=world.a.code)
-    assert response.status_code == 200 and "只能导入本所的从业人员名单" in response.get_data(
+    assert response.status_code == 403 and "只能导入本所的从业人员名单" in response.get_data(
         as_text=True)
     with app.app_context():
         assert db.session.query(ImportBatch).count() == batches
@@ -297,3 +297,16 @@ def test_the_export_imports_back_unchanged(app, world, client):
     assert after == before
     assert (counts["新增"], counts["更新"], counts["恢复"], counts["撤销"]) == (0, 0, 0, 0)
     assert counts["不变"] == len(rows) - 1
+
+
+def test_the_import_api_answers_a_refusal_with_the_one_error_body(app, world):
+    from tests.registry.test_api import bearer
+
+    http = app.test_client()
+    headers = bearer(http, world.a.admin)
+    missing = http.post("/api/v1/import/staff/preview", headers=headers)
+    assert missing.status_code == 400
+    assert missing.get_json() == {"message": "请上传文件（字段 file）", "field": "file"}
+    unknown = http.get("/api/v1/import/no-such-token", headers=headers)
+    assert unknown.status_code == 404
+    assert unknown.get_json() == {"message": "导入预览不存在或已失效，请重新上传"}

@@ -19,7 +19,7 @@ from app.passwords import hash_password
 from app.roles import MEMBER
 from app.workflows import accounts
 from app.workflows.accounts import recovery
-from app.workflows import roster
+from app.workflows import staff_list
 from app.workflows.registry import transfers
 from app.workflows.core.errors import ForbiddenError, NotFoundError
 from tests.helpers import NOW, id_number
@@ -198,9 +198,9 @@ def test_a_password_set_after_the_request_cannot_confirm_but_staff_can_approve(c
     person_id = world.b_people[1]
     login = _give_account(app, person_id, changed_at=None)  # still the initial password
     a_admin = ctx.query(User).filter_by(username=world.a.admin).one()
-    batch = roster.preview(a_admin, NOW, ctx.get(Person, world.a_people[0]).firm, "a.xlsx",
+    batch = staff_list.preview(a_admin, NOW, ctx.get(Person, world.a_people[0]).firm, "a.xlsx",
                                  _roster_of_a([["李二", B_MOBILE, None, "其他从业人员", ""]]))
-    roster.commit(a_admin, NOW, batch.token)
+    staff_list.commit(a_admin, NOW, batch.token)
     transfer = ctx.query(PersonTransfer).filter_by(person_id=person_id).one()
     user = ctx.query(User).filter_by(username=login).one()
     accounts.set_new_password(user, "Brand2026new", "Brand2026new", LATER)  # after the request
@@ -222,7 +222,7 @@ def test_refusal_or_expiry_leaves_the_person_where_it_was(ctx, app, world):
     a_admin = ctx.query(User).filter_by(username=world.a.admin).one()
     firm_a = ctx.get(Person, world.a_people[0]).firm
     rows = _roster_of_a([["李二", B_MOBILE, None, "其他从业人员", ""]])
-    roster.commit(a_admin, NOW, roster.preview(a_admin, NOW, firm_a, "a.xlsx",
+    staff_list.commit(a_admin, NOW, staff_list.preview(a_admin, NOW, firm_a, "a.xlsx",
                                                            rows).token)
     user = ctx.query(User).filter_by(username=login).one()
     first = ctx.query(PersonTransfer).filter_by(person_id=person_id).one()
@@ -233,7 +233,7 @@ def test_refusal_or_expiry_leaves_the_person_where_it_was(ctx, app, world):
     assert "139****0002" in ctx.query(Message).filter(
         Message.title.contains("未被确认")).one().body
     # listed again, then 31 days pass: the request has expired, whatever the job did
-    roster.commit(a_admin, LATER, roster.preview(a_admin, LATER, firm_a, "a.xlsx",
+    staff_list.commit(a_admin, LATER, staff_list.preview(a_admin, LATER, firm_a, "a.xlsx",
                                                              rows).token)
     second = ctx.query(PersonTransfer).filter_by(person_id=person_id,
                                                  status=TransferStatus.PENDING).one()
@@ -250,7 +250,7 @@ def test_a_person_only_decides_its_own_requests(ctx, app, world):
     _give_account(app, person_id)
     a_admin = ctx.query(User).filter_by(username=world.a.admin).one()
     firm_a = ctx.get(Person, world.a_people[0]).firm
-    roster.commit(a_admin, NOW, roster.preview(
+    staff_list.commit(a_admin, NOW, staff_list.preview(
         a_admin, NOW, firm_a, "a.xlsx",
         _roster_of_a([["李二", B_MOBILE, None, "其他从业人员", ""]])).token)
     transfer = ctx.query(PersonTransfer).filter_by(person_id=person_id).one()

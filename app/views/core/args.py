@@ -52,11 +52,15 @@ class Page:
 
 
 def paged(query, size: int, *, scalars: bool = True) -> Page:
-    """The page `?page=` asks for of an ordered query (ORM rows, or Row tuples)."""
+    """The page `?page=` asks for of an ordered query (ORM rows, or Row tuples); a number
+    past the last page answers the last page, one past MAX_PAGE never reaches the SQL."""
     number = page_number()
     rows, total = sql.page(db.session, query, number, size, scalars=scalars)
-    return Page(rows=rows, total=total, page=number, pages=max(1, -(-total // size)),
-                offset=(number - 1) * size)
+    pages = max(1, -(-total // size))
+    if number > pages:  # beyond the last page (an old link, a hand-typed number): the last
+        number = pages
+        rows, total = sql.page(db.session, query, number, size, scalars=scalars)
+    return Page(rows=rows, total=total, page=number, pages=pages, offset=(number - 1) * size)
 
 
 def json_body() -> dict:

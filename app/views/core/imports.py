@@ -26,8 +26,9 @@ from flask_appbuilder.security.decorators import has_access, protect
 
 from app import clock
 from app.models import ImportStatus
+from app.views.core.refusals import refusals
 from app.views.core.scoping import current_user, now
-from app.workflows.core.errors import DomainError, NotFoundError
+from app.workflows.core.errors import DomainError, NotFoundError, ValidationError
 from app.workflows.core.importing import MAX_BYTES, error_report, template
 from app.workflows.core.importing import batches
 from app.workflows.core.importing.kinds import KINDS, kind_named
@@ -60,7 +61,7 @@ def _params_from(values, kind) -> dict:
 def _read_upload(field="file"):
     upload = request.files.get(field)
     if upload is None or not upload.filename:
-        raise DomainError("请选择要上传的文件", field)
+        raise ValidationError("请选择要上传的文件", field)
     return upload.filename, upload.read(MAX_BYTES + 1)
 
 
@@ -86,23 +87,24 @@ class ImportView(BaseView):
 
     @expose("/<string:kind_name>/", methods=["GET", "POST"])
     @has_access
+    @refusals(form="_upload_form")
     def upload(self, kind_name):
         kind = _kind_or_404(kind_name)
         user = current_user()
-        try:
-            kind.authorize(user)
-        except DomainError:
-            abort(403)
+        kind.authorize(user)  # not this user's import: the app's 403 page
         if request.method == "POST":
-            try:
-                filename, data = _read_upload()
-                batch = batches.upload(user, now(), kind.name, filename, data,
-                                       _params_from(request.form, kind))
-                if batch.status == ImportStatus.PARSING:
-                    batches.start_worker(batch)
-                return redirect(url_for(".preview", token=batch.token))
-            except DomainError as error:
-                flash(error.message, "danger")
+            filename, data = _read_upload()
+            batch = batches.upload(user, now(), kind.name, filename, data,
+                                   _params_from(request.form, kind))
+            if batch.status == ImportStatus.PARSING:
+                batches.start_worker(batch)
+            return redirect(url_for(".preview", token=batch.token))
+        return self._upload_form(kind_name)
+
+    def _upload_form(self, kind_name):
+        kind = _kind_or_404(kind_name)
+        user = current_user()
+        kind.authorize(user)
         own_firm = None if is_institute(user) else getattr(user.account, "firm", None)
         return self.render_template(
             "core/import_upload.html", title=f"导入{kind.title}", kind=kind,
@@ -118,10 +120,7 @@ class ImportView(BaseView):
                          download_name=f"{reader.title}模板.xlsx")
 
     def _batch(self, token):
-        try:
-            return batches.find(current_user(), token)
-        except DomainError:
-            abort(404)
+        return batches.find(current_user(), token)  # none of the user's: the app's 404
 
     @expose("/preview/<string:token>")
     @has_access
@@ -162,15 +161,12 @@ class ImportView(BaseView):
 
     @expose("/commit/<string:token>", methods=["POST"])
     @has_access
+    @refusals(back=".preview")
     def commit(self, token):
         batch = self._batch(token)
         kind = kind_named(batch.kind)
-        try:
-            result = batches.commit(current_user(), now(), token,
-                                    confirm=bool(request.form.get("confirm")))
-        except DomainError as error:
-            flash(error.message, "danger")
-            return redirect(url_for(".preview", token=token))
+        result = batches.commit(current_user(), now(), token,
+                                confirm=bool(request.form.get("confirm")))
         flash(kind.done_message(result), "success")
         return redirect(url_for(kind.done_endpoint) if kind.done_endpoint
                         else url_for(".preview", token=token))
@@ -191,46 +187,32 @@ class ImportView(BaseView):
 class ImportApiMixin:
     """The REST verbs of an import, shared by the generic `import` resource and aliases."""
 
-    def _fail(self, error: DomainError):
-        return self.response(error.status, message=error.message,
-                             **({"field": error.field} if error.field else {}))
+    # a refusal (bad file, not yours, nothing to commit) is answered by the app's handler:
+    # the one JSON body {message, field?} with its status
 
     def _preview(self, kind_name):
-        user = g.user
-        try:
-            kind = kind_named(kind_name)
-            upload = request.files.get("file")
-            if upload is None:
-                raise DomainError("请上传文件（字段 file）", "file")
-            # a script waits for its answer: the preview is always made in the request
-            batch = batches.upload(user, now(), kind.name, upload.filename,
-                                   upload.read(MAX_BYTES + 1), _params_from(request.form, kind),
-                                   background=False)
-        except DomainError as error:
-            return self._fail(error)
+        kind = kind_named(kind_name)
+        upload = request.files.get("file")
+        if upload is None:
+            raise ValidationError("请上传文件（字段 file）", "file")
+        # a script waits for its answer: the preview is always made in the request
+        batch = batches.upload(g.user, now(), kind.name, upload.filename,
+                               upload.read(MAX_BYTES + 1), _params_from(request.form, kind),
+                               background=False)
         return self.response(200, **batches.summary_of(batch))
 
     def _get(self, token, kind_name=None):
-        try:
-            batch = batches.find(g.user, token, kind_name)
-        except DomainError as error:
-            return self._fail(error)
+        batch = batches.find(g.user, token, kind_name)
         return self.response(200, **batches.summary_of(batch))
 
     def _commit(self, token, kind_name=None):
         body = request.get_json(silent=True) or {}
         confirm = bool(body.get("confirm") or body.get("confirm_mass_revoke"))
-        try:
-            result = batches.commit(g.user, now(), token, confirm=confirm, kind_name=kind_name)
-        except DomainError as error:
-            return self._fail(error)
+        result = batches.commit(g.user, now(), token, confirm=confirm, kind_name=kind_name)
         return self.response(200, **result)
 
     def _template(self, kind_name):
-        try:
-            kind = kind_named(kind_name)
-        except DomainError as error:
-            return self._fail(error)
+        kind = kind_named(kind_name)
         return Response(template(kind.reader(_params_from(request.args, kind))), mimetype=XLSX, headers={
             "Content-Disposition": f"attachment; filename={kind.name}_template.xlsx"})
 

@@ -9,16 +9,19 @@ import secrets
 
 import click
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import select
 
+from app import clock
 from app.domains import Domain
-from app.extensions import db
 from app.models import (Course, InstituteChoice, LearningFee, LearningInstitute, LessonProgress)
 from app.roles import CRUD, FIRM_ADMIN, INSTITUTE, MEMBER, STAFF
 from app.views.learning.admin import (CourseView, InstituteChoiceView, LearningFeeView,
                                       LearningInstituteView, LessonProgressView)
 from app.views.learning.api import InstituteChoiceApi, LearningFeeApi, LessonProgressApi
 from app.views.learning.member import LearningView
+from app.workflows.core.errors import DomainError
+from app.workflows.core.scoping import SystemActor
+from app.workflows.learning import rules as learning_rules
+from app.workflows.learning.catalog import open_institute_account
 from app.workflows.learning.jobs import learning_credit
 
 MENU = "网络学习"
@@ -34,7 +37,6 @@ READ = "can_(list|show|export)"
 
 def register(appbuilder, app) -> None:
     from app.views.core.visibility import only_for
-    from app.workflows.learning import rules as learning_rules
 
     only_for(MENU, learning_rules.studies_here)  # no 网络学习 menu for an 其他从业人员
     appbuilder.add_view_no_menu(LearningView)
@@ -63,33 +65,11 @@ def add_commands(app) -> None:
     @click.option("--password", default=None, help="密码（缺省时随机生成）")
     @with_appcontext
     def institute_account(code, username, password):
-        from flask_appbuilder.security.sqla.models import User
-
-        from app import clock
-        from app.passwords import hash_password
-        from app.workflows.accounts.logins import create_account
-        from app.workflows.core.errors import DomainError
-
-        institute = db.session.scalars(select(LearningInstitute).where(
-            LearningInstitute.code == code.strip().upper())).first()
-        if institute is None:
-            raise click.ClickException(f"没有代码为{code}的会计学院")
         password = password or secrets.token_urlsafe(18)
-        user = db.session.scalars(select(User).where(User.username == username)).first()
-        try:
-            if user is None:
-                user = create_account(username=username, display_name=f"{institute.name}接口",
-                                      role_name=INSTITUTE, password=password,
-                                      now=clock.now(), must_change_password=False)
-            elif user.account is None or user.account.learning_institute_id != institute.id \
-                    or {r.name for r in user.roles} != {INSTITUTE}:
-                raise click.ClickException(f"登录名“{username}”已被其他账号使用")
-            else:
-                user.password = hash_password(password)
-            user.account.learning_institute_id = institute.id
-            db.session.commit()
+        try:  # a refusal is the command's exit status and message
+            institute = open_institute_account(SystemActor("learning institute-account"),
+                                               clock.now(), code, username, password)
         except DomainError as error:
-            db.session.rollback()
             raise click.ClickException(error.message) from None
         click.echo(f"{institute.name}接口账号：{username}  密码：{password}")
 

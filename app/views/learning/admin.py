@@ -1,7 +1,7 @@
 """网络学习, the institute's side (seed 001 §2.2, seed 002 §3-6): 会计学院 and 网络课程
 maintained by staff; 学院选择, 学习进度 and 学习费用 lists (staff: all; a firm admin: its own
 firm's people) with export; 确认收款 / 撤销收款 on the fee orders, through the machine."""
-from flask import flash, redirect, request, url_for
+from flask import redirect, request, url_for
 from markupsafe import Markup
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
@@ -12,9 +12,9 @@ from app import clock
 from app.models import (Category, Course, InstituteChoice, LearningFee, LearningInstitute,
                         LessonProgress)
 from app.views.core.forms import choice_field
-from app.views.core.machines import fire_from_page
+from app.views.core.machines import fire_from_page, flash_outcomes
 from app.views.core.scoping import ScopedModelView, current_user, now, scoped_id
-from app.workflows.learning import catalog, rules
+from app.workflows.learning import catalog, fees, rules
 
 PERSON_LABELS = {"person.name": "姓名", "person.cert_number": "证书编号",
                  "person.person_type": "人员类型", "person.firm": "事务所",
@@ -163,16 +163,13 @@ class LearningFeeView(ScopedModelView):
             "fa-check", single=False)
     def mark_paid(self, items):
         items = items if isinstance(items, list) else [items]
-        done, errors = rules.mark_paid_many(current_user(), now(), [i.id for i in items],
-                                            request.form.get("remark"))
-        if done:
-            flash(f"已确认收款 {done} 条", "success")
-        for message in errors[:20]:
-            flash(message, "danger")
+        result = fees.mark_paid_many(current_user(), now(), [i.id for i in items],
+                                     request.form.get("remark"))
+        flash_outcomes(result, "已确认收款 {n} 条")
         return redirect(self.get_redirect())
 
     @expose("/decide/<int:pk>/<string:verb>", methods=["POST"])
     @has_access
     @scoped_id(LearningFee)
     def decide(self, pk, verb):
-        return fire_from_page(rules.FEE, rules.FEE_COMMANDS, pk, verb, url_for(".show", pk=pk))
+        return fire_from_page(rules.FEE, fees.FEE_COMMANDS, pk, verb, url_for(".show", pk=pk))

@@ -12,9 +12,8 @@ from app.models import InstituteChoice, LearningFee, LessonProgress
 from app.views.core.args import json_body
 from app.views.core.machines import MachineVerbsMixin
 from app.views.core.scoping import ScopedModelRestApi, now
-from app.workflows.core.errors import DomainError
-from app.workflows.learning import lms, rules
 from app.workflows.core.labels import label
+from app.workflows.learning import fees, lms, rules
 
 
 class LessonProgressApi(ScopedModelRestApi):
@@ -35,16 +34,10 @@ class LessonProgressApi(ScopedModelRestApi):
     base_order = ("id", "desc")
 
     def _report(self, call, fields: tuple):
-        """Call the LMS command with the body's `fields`; its refusal as {message, field}."""
-        try:
-            body = json_body()
-            row = call(g.user, now(), **{k: body.get(k) for k in fields})
-        except DomainError as error:
-            self.datamodel.session.rollback()
-            answer = {"message": error.message}
-            if error.field:
-                answer["field"] = error.field
-            return self.response(error.status, **answer)
+        """Call the LMS command with the body's `fields`; a refusal is answered by the app's
+        handler as {message, field} with its status."""
+        body = json_body()
+        row = call(g.user, now(), **{k: body.get(k) for k in fields})
         message = {rules.ProgressStatus.TO_EVALUATE: "已记录学完，待学员评价",
                    rules.ProgressStatus.EVALUATED: "已记录评价，次日计入学时",
                    rules.ProgressStatus.CREDITED: "该课程已计入学时"}[row.status]
@@ -147,7 +140,7 @@ class LearningFeeApi(MachineVerbsMixin, ScopedModelRestApi):
     openapi_spec_tag = "Learning fee"
     base_permissions = ["can_get", "can_info", "can_act"]
     machine = rules.FEE
-    verb_commands = rules.FEE_COMMANDS
+    verb_commands = fees.FEE_COMMANDS
     list_columns = ["id", "person_id", "person.name", "person.cert_number", "year",
                     "institute_id", "institute.name", "amount", "status", "created_at",
                     "paid_at", "receipt", "version"]

@@ -15,6 +15,7 @@ from app.models import PasswordResetCode
 from app.passwords import check_password, hash_password
 from app.workflows.core.institute import identity
 from app.workflows.core.mail import queue_mail
+from app.workflows.core.sms import send_sms
 
 CODE_DIGITS = 6
 CODE_TTL = dt.timedelta(minutes=15)
@@ -90,8 +91,6 @@ def mail_code(user, purpose: str, email: str, now: dt.datetime, *, subject: str,
 
 def text_issued(code: str, mobile: str, now: dt.datetime, *, doing: str) -> None:
     """Queue an issued code as an SMS through the gateway (default: the outbox_sms table)."""
-    from app.workflows.core.sms import send_sms
-
     minutes = int(CODE_TTL.total_seconds() // 60)
     send_sms(mobile, f"{identity().sms_prefix}您正在{doing}，验证码：{code}，{minutes}分钟内有效，仅可使用一次。"
                      f"如非本人操作，请忽略本短信。", now, kind="验证码", params=[code, minutes])

@@ -16,7 +16,7 @@ from app.passwords import check_password, hash_password
 from app.roles import FIRM_ADMIN, MEMBER
 from app.workflows.accounts.sessions import end_sessions
 from app.workflows.core.commands import command
-from app.workflows.core.errors import ValidationError
+from app.workflows.core.errors import Problems, ValidationError
 from app.workflows.core.identifiers import clean_name, validate_mobile
 from app.workflows.core.scoping import role_names
 
@@ -219,18 +219,23 @@ def asks_own_mobile(user: User) -> bool:
                                       and bool(user.account.must_change_password))
 
 
-def check_password_policy(user: User, new: str, repeat: str) -> None:
-    """≥ 8 characters, letters and digits, repeated identically, not the initial password."""
+def check_password_policy(user: User, new: str, repeat: str,
+                          problems: Problems | None = None) -> None:
+    """≥ 8 characters, letters and digits, repeated identically, not the initial password.
+    Given `problems`, its mistakes join them (the caller raises); else they are raised."""
+    found = problems if problems is not None else Problems()
     if new != repeat:
-        raise ValidationError("两次输入的新密码不一致", "repeat")
+        found.add("repeat", "两次输入的新密码不一致")
     if len(new) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(f"新密码至少{MIN_PASSWORD_LENGTH}位", "new_password")
-    if not (re.search(r"[A-Za-z]", new) and re.search(r"\d", new)):
-        raise ValidationError("新密码须同时包含字母和数字", "new_password")
-    if is_initial_password(user, new):
-        raise ValidationError("新密码不能与初始密码相同", "new_password")
-    if user.password and check_password(user.password, new):
-        raise ValidationError("新密码不能与当前密码相同", "new_password")
+        found.add("new_password", f"新密码至少{MIN_PASSWORD_LENGTH}位")
+    elif not (re.search(r"[A-Za-z]", new) and re.search(r"\d", new)):
+        found.add("new_password", "新密码须同时包含字母和数字")
+    elif is_initial_password(user, new):
+        found.add("new_password", "新密码不能与初始密码相同")
+    elif user.password and check_password(user.password, new):
+        found.add("new_password", "新密码不能与当前密码相同")
+    if problems is None:
+        found.raise_any()
 
 
 def _set_password(user: User, new: str, now: dt.datetime) -> None:
@@ -254,9 +259,11 @@ def set_new_password(user: User, new: str, repeat: str, now: dt.datetime) -> Non
 def change_password(user: User, now: dt.datetime, old: str, new: str, repeat: str) -> None:
     """系统管理 → 修改密码 (seed 000 §7, seed 004 §10): 「修改密码输入原密码、新密码、确认新密码，
     验证通过后密码将改为新密码。」"""
+    problems = Problems()
     if not verify_password(user, old or ""):
-        raise ValidationError("旧密码不正确", "old_password")
-    check_password_policy(user, new or "", repeat or "")
+        problems.add("old_password", "旧密码不正确")
+    check_password_policy(user, new or "", repeat or "", problems)
+    problems.raise_any()
     _set_password(user, new, now)
 
 
@@ -289,23 +296,30 @@ def complete_first_login(
     """补充信息: set the firm's contact (firm admins) or one's own mobile (协会代管注册会计师)
     and replace the initial password.
 
-    Both parts are checked before anything is saved, so a bad mobile does not
-    leave the password half-changed.
+    Every part is checked before anything is saved, so a bad mobile does not leave the
+    password half-changed, and every mistake of the form is told at once.
     """
+    problems = Problems()
     firm = user.account.firm if needs_contact_info(user) else None
     if firm is not None:
         name = clean_name(contact_name)
         if not name:
-            raise ValidationError("请填写联系人姓名", "contact_name")
-        if len(name) > 64:
-            raise ValidationError("联系人姓名过长（最多64个字符）", "contact_name")
-        phone = validate_mobile(contact_phone, "联系人手机号")
+            problems.add("contact_name", "请填写联系人姓名")
+        elif len(name) > 64:
+            problems.add("contact_name", "联系人姓名过长（最多64个字符）")
+        with problems.field("contact_phone"):
+            try:
+                phone = validate_mobile(contact_phone, "联系人手机号")
+            except ValidationError as error:  # under this form's field
+                raise ValidationError(error.message, "contact_phone") from None
     person = user.account.person if asks_own_mobile(user) else None
     if person is not None:
-        own = check_own_mobile(person, mobile)
+        with problems.field("mobile"):
+            own = check_own_mobile(person, mobile)
     must_change = bool(user.account and user.account.must_change_password)
     if must_change:
-        check_password_policy(user, new_password or "", repeat or "")
+        check_password_policy(user, new_password or "", repeat or "", problems)
+    problems.raise_any()
     if firm is not None:
         firm.contact_name = name
         firm.contact_phone = phone

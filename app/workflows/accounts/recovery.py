@@ -26,11 +26,15 @@ from app.models import CodePurpose, Firm, Person, PersonStatus
 from app.roles import FIRM_ADMIN
 from app.workflows import accounts
 from app.workflows.accounts import codes
+from app.workflows.accounts.logins import resolve_login
 from app.workflows.core.commands import command
-from app.workflows.core.errors import ForbiddenError, ValidationError
+from app.workflows.core.errors import ForbiddenError, Problems, ValidationError
 from app.workflows.core.institute import identity
 from app.workflows.core.mail import queue_mail
 from app.workflows.core.scoping import get_scoped, is_institute, role_names
+from app.workflows.core.sms import send_sms
+from app.workflows.messages.notify import notify
+from app.workflows.registry import transfers
 
 CODES_PER_HOUR = 3
 BAD_CODE = "验证码不正确或已失效，请重新获取"
@@ -39,8 +43,6 @@ BAD_CODE = "验证码不正确或已失效，请重新获取"
 def find_account(login) -> User | None:
     """The active user of a typed 用户名, resolved as the login form does
     (`logins.resolve_login`: login name, or a CPA's / 非执业会员's certificate number)."""
-    from app.workflows.accounts.logins import resolve_login
-
     user = resolve_login(login)
     if user is None or not user.active:
         return None
@@ -94,10 +96,12 @@ def reset_password(actor, now: dt.datetime, login, code, new_password, repeat) -
     so the policy's messages (e.g. "same as the current password") tell nothing to
     someone without the code. A wrong code counts as an attempt (kept); a refused new
     password leaves the code usable for a better one (rolled back)."""
+    problems = Problems()
     if not (login or "").strip():
-        raise ValidationError("请填写账号", "login")
+        problems.add("login", "请填写账号")
     if not (code or "").strip():
-        raise ValidationError("请填写验证码", "code")
+        problems.add("code", "请填写验证码")
+    problems.raise_any()
     user = find_account(login)
     row = codes.live(user.id, CodePurpose.RESET_PASSWORD, now) if user is not None else None
     if row is None:
@@ -112,8 +116,6 @@ def reset_password(actor, now: dt.datetime, login, code, new_password, repeat) -
             queue_mail(row.email, "【注协业务管理系统】密码已重置", f"您好：\n\n{told}\n", now)
         mobile = registered_mobile(user)
         if mobile:
-            from app.workflows.core.sms import send_sms
-
             send_sms(mobile, identity().sms_prefix + told, now)
     return user
 
@@ -132,9 +134,6 @@ def reset_firm_admin(actor: User, now: dt.datetime, firm_id) -> None:
     """Staff put a firm's admin account P+code back to its initial password (编号后六位)."""
     if not is_institute(actor):
         raise ForbiddenError("只有协会工作人员可以重置事务所管理员的密码")
-    from app.workflows.core.sms import send_sms
-    from app.workflows.messages import notify
-
     firm = get_scoped(db.session, Firm, firm_id, actor, "事务所不存在")
 
     user = db.session.query(User).filter_by(username=firm.admin_username).one_or_none()
@@ -156,10 +155,6 @@ def reset_person_account(actor: User, now: dt.datetime, person_id) -> None:
     password and is not on the firm's roster. The person is always told: a system
     message, mail where an address is bound, and an SMS to its mobile.
     """
-    from app.workflows.core.sms import send_sms
-    from app.workflows.messages import notify
-    from app.workflows.registry import transfers
-
     person = get_scoped(db.session, Person, person_id, actor, "人员不存在")
     own_firm = (FIRM_ADMIN in role_names(actor) and actor.account is not None
                 and actor.account.firm_id is not None

@@ -16,7 +16,7 @@ import datetime as dt
 from flask_appbuilder.security.sqla.models import User
 
 from app.extensions import db
-from app.models import Account
+from app.models import Account, LoginAddress
 from app.workflows.core.commands import command
 from app.workflows.core.errors import NotFoundError
 
@@ -63,8 +63,6 @@ KEPT_ADDRESSES = 20  # per account, the most recent
 
 
 def is_known_address(user_id: int, address: str | None) -> bool:
-    from app.models import LoginAddress
-
     if not address:
         return False
     return db.session.query(LoginAddress.id).filter_by(user_id=user_id, address=address) \
@@ -74,8 +72,6 @@ def is_known_address(user_id: int, address: str | None) -> bool:
 @command
 def remember_address(user: User, now: dt.datetime, address: str | None) -> None:
     """A successful sign-in from `address`: it gets its own login budget for this account."""
-    from app.models import LoginAddress
-
     if not address or user is None or user.id is None:
         return
     address = address[:45]

@@ -16,7 +16,7 @@ from app.roles import FIRM_ADMIN
 from app.workflows.accounts import codes
 from app.workflows.accounts.logins import check_own_mobile, is_managed_cpa
 from app.workflows.core.commands import command
-from app.workflows.core.errors import ForbiddenError, ValidationError
+from app.workflows.core.errors import ForbiddenError, Problems, ValidationError
 from app.workflows.core.identifiers import clean_name, validate_mobile
 from app.workflows.core.scoping import role_names
 
@@ -89,15 +89,18 @@ def update_contact(actor: User, now: dt.datetime, contact_name, contact_phone) -
     """编辑用户信息: a firm admin changes its firm's 联系人姓名 and 联系人手机号."""
     if not is_firm_admin(actor):
         raise ForbiddenError("只有事务所管理员可以修改联系人信息")
+    problems = Problems()
     name = clean_name(contact_name)
     if not name:
-        raise ValidationError("请填写联系人姓名", "contact_name")
-    if len(name) > CONTACT_NAME_MAX:
-        raise ValidationError(f"联系人姓名过长（最多{CONTACT_NAME_MAX}个字符）", "contact_name")
-    try:
-        phone = validate_mobile(contact_phone, "联系人手机号")
-    except ValidationError as error:
-        raise ValidationError(error.message, "contact_phone") from None
+        problems.add("contact_name", "请填写联系人姓名")
+    elif len(name) > CONTACT_NAME_MAX:
+        problems.add("contact_name", f"联系人姓名过长（最多{CONTACT_NAME_MAX}个字符）")
+    with problems.field("contact_phone"):
+        try:
+            phone = validate_mobile(contact_phone, "联系人手机号")
+        except ValidationError as error:  # under this form's field, whatever it named
+            raise ValidationError(error.message, "contact_phone") from None
+    problems.raise_any()
     firm = actor.account.firm
     firm.contact_name = name
     firm.contact_phone = phone

@@ -21,17 +21,19 @@ from sqlalchemy import delete, func, select
 
 from app import clock
 from app.extensions import db
-from app.models import (Account, ApplicationKind, ApplicationStatus, Category, CpeExemption,
+from app.models import (ApplicationKind, ApplicationStatus, Category, CpeExemption,
                         HourApplication, Person, PersonType, SourceKind)
 from app.workflows.core import files
+from app.workflows.core.acting import require_acting
 from app.workflows.core.commands import command
-from app.workflows.core.errors import DomainError, ForbiddenError, NotFoundError, ValidationError
+from app.workflows.core.decisions import BulkResult, decide_many
+from app.workflows.core.errors import (DomainError, ForbiddenError, NotFoundError, Problems,
+                                       ValidationError)
 from app.workflows.core.scoping import get_scoped, is_institute, person_id_of
-from app.workflows.core.states import Machine, T, institute, not_institute
+from app.workflows.core.states import Machine, P, T, acting, institute
 from app.workflows.hours import ledger
 from app.workflows.hours.rules import fmt_min
 from app.workflows.messages import notify, recipients
-from app.workflows.core.labels import label
 
 OWNER = "hour_application"
 PROOF = files.doc_type("hour_application_proof", "证明材料",
@@ -79,16 +81,27 @@ EXEMPTION_CONDITIONS = ("出国（境）六个月以上", "生育（产假）", 
                         "当年7月1日以后取得执业资格（注册）")
 MAX_INPUT_HOURS = Decimal("200")
 
+# the member (HourApplication.__actors__: the person itself) edits, deletes and adds proof
+# while nothing is credited — 未确认 or 不予确认; saving a refused one files it again (refile)
+EDITABLE = (ApplicationStatus.PENDING, ApplicationStatus.REFUSED)
 MACHINE = Machine("hour_application", HourApplication, [
     T("confirm", ApplicationStatus.PENDING, ApplicationStatus.CONFIRMED, "确认", who=institute),
     T("refuse", ApplicationStatus.PENDING, ApplicationStatus.REFUSED, "不予确认", who=institute,
       remark=True),
     T("refile", ApplicationStatus.REFUSED, ApplicationStatus.PENDING, "修改后重新提交",
-      who=not_institute),
+      who=acting),
     T("revoke", ApplicationStatus.CONFIRMED, ApplicationStatus.PENDING, "撤销确认",
       who=institute, remark=True),
+], permits=[
+    P("edit", EDITABLE, "修改", who=acting),
+    P("delete", EDITABLE, "删除", who=acting),
+    P("upload", EDITABLE, "上传证明材料", who=acting),
 ], labels=ApplicationStatus.LABELS)
-EDITABLE = (ApplicationStatus.PENDING, ApplicationStatus.REFUSED)
+
+
+def may(row, event: str, actor, now) -> bool:
+    """Whether `actor` may fire `event` on `row` now (a button, the refile on saving)."""
+    return any(t.event == event for t in MACHINE.allowed(row, actor, now))
 
 
 @dataclasses.dataclass
@@ -170,44 +183,86 @@ def _number(value, field, label) -> Decimal:
     return number.quantize(Decimal("0.1"))
 
 
-def clean(data: ApplicationInput, now) -> dict:
-    kind = data.kind
-    if kind not in ApplicationKind.ALL:
-        raise ValidationError(f"申请类型须为{'、'.join(ApplicationKind.ALL)}之一", "kind")
+def _year_of(value, now) -> int:
     try:
-        year = int(str(data.year).strip())
+        year = int(str(value).strip())
     except (TypeError, ValueError):
         raise ValidationError("请选择学时年度", "year") from None
     if year not in years(now):
         raise ValidationError(f"学时年度只能为{'或'.join(map(str, years(now)))}", "year")
-    remark = _text(data.remark, "remark", "备注", 500, required=False) or None
-    values = dict(kind=kind, year=year, remark=remark, organizer=None, quantity=None,
-                  hours=None, category=Category.PROFESSIONAL)
+    return year
+
+
+def _input_route(value) -> str:
+    route = _text(value, "route", "学时途径", 64)
+    if route not in INPUT_ROUTES:
+        raise ValidationError(f"学时途径须为{'、'.join(INPUT_ROUTES)}之一", "route")
+    return route
+
+
+def _input_hours(value) -> Decimal:
+    hours = _number(value, "hours", "申请学时")
+    if hours > MAX_INPUT_HOURS:
+        raise ValidationError(f"申请学时不能超过{MAX_INPUT_HOURS:g}", "hours")
+    return hours
+
+
+def _output_route(value) -> OutputRoute:
+    route = OUTPUT_BY_LABEL.get(_text(value, "route", "学时途径", 64))
+    if route is None:
+        raise ValidationError(f"学时途径须为{'、'.join(OUTPUT_BY_LABEL)}之一", "route")
+    return route
+
+
+def _condition(value) -> str:
+    condition = _text(value, "route", "豁免条件", 64)
+    if condition not in EXEMPTION_CONDITIONS:
+        raise ValidationError(f"豁免条件须为{'、'.join(EXEMPTION_CONDITIONS)}之一", "route")
+    return condition
+
+
+def clean(data: ApplicationInput, now, problems: Problems | None = None) -> dict:
+    """The application's values; every field at fault is recorded in `problems` (raised at
+    once here unless the caller passes its own to add more, e.g. the attachments)."""
+    own = problems is None
+    problems = Problems() if own else problems
+    kind = data.kind
+    if kind not in ApplicationKind.ALL:
+        raise ValidationError(f"申请类型须为{'、'.join(ApplicationKind.ALL)}之一", "kind")
+    values = dict(kind=kind, year=None, remark=None, organizer=None, quantity=None,
+                  hours=None, category=Category.PROFESSIONAL, route=None)
+    with problems.field("year"):
+        values["year"] = _year_of(data.year, now)
+    with problems.field("remark"):
+        values["remark"] = _text(data.remark, "remark", "备注", 500, required=False) or None
     if kind == ApplicationKind.INPUT:
-        route = _text(data.route, "route", "学时途径", 64)
-        if route not in INPUT_ROUTES:
-            raise ValidationError(f"学时途径须为{'、'.join(INPUT_ROUTES)}之一", "route")
-        values["organizer"] = _text(data.organizer, "organizer", "主办单位", 200)
-        hours = _number(data.hours, "hours", "申请学时")
-        if hours > MAX_INPUT_HOURS:
-            raise ValidationError(f"申请学时不能超过{MAX_INPUT_HOURS:g}", "hours")
+        with problems.field("route"):
+            values["route"] = _input_route(data.route)
+        with problems.field("organizer"):
+            values["organizer"] = _text(data.organizer, "organizer", "主办单位", 200)
+        with problems.field("hours"):
+            values["hours"] = _input_hours(data.hours)
         if data.category not in Category.ALL:
-            raise ValidationError(f"学时类别须为{'、'.join(Category.ALL)}之一", "category")
-        values.update(route=route, hours=hours, category=data.category)
+            problems.add("category", f"学时类别须为{'、'.join(Category.ALL)}之一")
+        values["category"] = data.category
     elif kind == ApplicationKind.OUTPUT:
-        route = OUTPUT_BY_LABEL.get(_text(data.route, "route", "学时途径", 64))
-        if route is None:
-            raise ValidationError(f"学时途径须为{'、'.join(OUTPUT_BY_LABEL)}之一", "route")
-        quantity = Decimal(1) if route.fixed_quantity else \
-            _number(data.quantity, "quantity", f"数量（{route.unit}）")
-        values.update(route=route.label, quantity=quantity, hours=route.hours_for(quantity),
-                      organizer=_text(data.organizer, "organizer", "主办单位", 200,
-                                      required=False) or None)
+        route = None
+        with problems.field("route"):
+            route = _output_route(data.route)
+        with problems.field("organizer"):
+            values["organizer"] = _text(data.organizer, "organizer", "主办单位", 200,
+                                        required=False) or None
+        if route is not None:
+            with problems.field("quantity"):
+                quantity = Decimal(1) if route.fixed_quantity else \
+                    _number(data.quantity, "quantity", f"数量（{route.unit}）")
+                values.update(route=route.label, quantity=quantity,
+                              hours=route.hours_for(quantity))
     else:
-        condition = _text(data.route, "route", "豁免条件", 64)
-        if condition not in EXEMPTION_CONDITIONS:
-            raise ValidationError(f"豁免条件须为{'、'.join(EXEMPTION_CONDITIONS)}之一", "route")
-        values["route"] = condition
+        with problems.field("route"):
+            values["route"] = _condition(data.route)
+    if own:
+        problems.raise_any()
     return values
 
 
@@ -255,12 +310,16 @@ def attachments_of(ids) -> dict[int, list]:
 
 @command
 def file_application(actor, now, data: ApplicationInput, uploads) -> HourApplication:
-    """新建: a new application (未确认) with at least one attachment."""
+    """新建: a new application (未确认) with at least one attachment; every field at fault
+    is named at once."""
     person = applicant_of(actor)
-    values = clean(data, now)
-    uploads = _uploads(uploads)
-    if not uploads:
-        raise ValidationError("请上传证明材料（附件）", PROOF.name)
+    problems = Problems()
+    values = clean(data, now, problems)
+    with problems.field(PROOF.name):
+        uploads = _uploads(uploads)
+        if not uploads:
+            raise ValidationError("请上传证明材料（附件）", PROOF.name)
+    problems.raise_any()
     _check_year_limits(person.id, values)
     row = HourApplication(person_id=person.id, status=ApplicationStatus.PENDING,
                           submitted_at=now, submitted_by_id=getattr(actor, "id", None), **values)
@@ -274,35 +333,45 @@ def file_application(actor, now, data: ApplicationInput, uploads) -> HourApplica
     return row
 
 
-def _own(actor, pk) -> HourApplication:
-    person = applicant_of(actor)
+def _own(actor, pk, action: str, now) -> HourApplication:
+    """The member's own application (who acts: HourApplication.__actors__) on which the
+    machine permits `action` now; another member's is not found."""
+    applicant_of(actor)
     row = get_scoped(db.session, HourApplication, pk, actor, "学时申请不存在")
-    if row.person_id != person.id:
-        raise NotFoundError("学时申请不存在")
+    try:
+        require_acting(actor, row)
+    except ForbiddenError:
+        raise NotFoundError("学时申请不存在") from None
+    MACHINE.require(row, action, actor, now)
     return row
 
 
 @command
 def update_application(actor, now, pk, data: ApplicationInput, uploads=(),
                        remove_file_ids=()) -> HourApplication:
-    """修改: only while 未确认 or 不予确认; saving a refused application files it again."""
-    row = _own(actor, pk)
-    if row.status not in EDITABLE:
-        raise ValidationError(f"该申请{label(row)}，不能修改", "status")
+    """修改: only while 未确认 or 不予确认; saving a refused application files it again.
+    Every field at fault is named at once."""
+    row = _own(actor, pk, "edit", now)
     data.kind = row.kind  # the kind of an application does not change
-    values = clean(data, now)
-    _check_year_limits(row.person_id, values, exclude_id=row.id)
-    uploads = _uploads(uploads)
+    problems = Problems()
+    values = clean(data, now, problems)
+    uploads = list(uploads or ())
     current = attachments_of([row.id]).get(row.id, [])
     removing = {int(i) for i in remove_file_ids if str(i).isdigit()}
     kept = [f for f in current if f.id not in removing]
-    if len(kept) + len(uploads) == 0:
-        raise ValidationError("请至少保留或上传一个证明材料（附件）", PROOF.name)
-    if len(kept) + len(uploads) > MAX_FILES:
-        raise ValidationError(f"证明材料最多{MAX_FILES}个文件", PROOF.name)
+    with problems.field(PROOF.name):
+        uploads = _uploads(uploads)
+        if len(kept) + len(uploads) == 0:
+            raise ValidationError("请至少保留或上传一个证明材料（附件）", PROOF.name)
+        if len(kept) + len(uploads) > MAX_FILES:
+            raise ValidationError(f"证明材料最多{MAX_FILES}个文件", PROOF.name)
+    problems.raise_any()
+    if uploads:
+        MACHINE.require(row, "upload", actor, now)
+    _check_year_limits(row.person_id, values, exclude_id=row.id)
     for key, value in values.items():
         setattr(row, key, value)
-    refiled = row.status == ApplicationStatus.REFUSED
+    refiled = may(row, "refile", actor, now)
     if refiled:
         MACHINE.fire(row, "refile", actor, now)
     row.submitted_at, row.submitted_by_id = now, getattr(actor, "id", None)
@@ -322,9 +391,7 @@ def update_application(actor, now, pk, data: ApplicationInput, uploads=(),
 @command
 def delete_application(actor, now, pk) -> None:
     """删除: only while 未确认 or 不予确认 (nothing credited yet)."""
-    row = _own(actor, pk)
-    if row.status not in EDITABLE:
-        raise ValidationError(f"该申请{label(row)}，不能删除", "status")
+    row = _own(actor, pk, "delete", now)
     for stored in attachments_of([row.id]).get(row.id, []):
         files.remove(stored)
     db.session.delete(row)
@@ -363,14 +430,14 @@ def _remove_effect(actor, now, row) -> None:
         CpeExemption.source_id == str(row.id)))
 
 
-def _decide(actor, now, pk, event, remark, version=None):
+def _decide(actor, now, pk, event, remark, expected_version=None):
     if not is_institute(actor):
         raise ForbiddenError("只有协会工作人员可以确认学时申请")
     if remark is not None and not isinstance(remark, str):
         raise ValidationError("原因须为文本", "remark")
     row = get_scoped(db.session, HourApplication, pk, actor, "学时申请不存在")
     remark = (remark or "").strip()[:200] or None
-    MACHINE.fire(row, event, actor, now, remark=remark, expected_version=version)
+    MACHINE.fire(row, event, actor, now, remark=remark, expected_version=expected_version)
     row.decided_at, row.decided_by_id = now, getattr(actor, "id", None)
     return row, remark
 
@@ -382,8 +449,8 @@ def _effect_text(row) -> str:
 
 
 @command
-def confirm(actor, now, pk, remark=None, version=None):
-    row, remark = _decide(actor, now, pk, "confirm", remark, version)
+def confirm(actor, now, pk, remark=None, expected_version=None):
+    row, remark = _decide(actor, now, pk, "confirm", remark, expected_version)
     row.reason = None
     _apply_effect(actor, now, row)
     notify(member_users(row.person_id), f"【学时申请】{row.year}年度{row.kind}学时申请已确认",
@@ -392,8 +459,8 @@ def confirm(actor, now, pk, remark=None, version=None):
 
 
 @command
-def refuse(actor, now, pk, remark=None, version=None):
-    row, remark = _decide(actor, now, pk, "refuse", remark, version)
+def refuse(actor, now, pk, remark=None, expected_version=None):
+    row, remark = _decide(actor, now, pk, "refuse", remark, expected_version)
     row.reason = remark
     notify(member_users(row.person_id), f"【学时申请】{row.year}年度{row.kind}学时申请不予确认",
            f"您的{row.year}年度{row.kind}学时申请（{row.route}）不予确认，原因：{remark}。"
@@ -418,11 +485,12 @@ API_COMMANDS = {"confirm": confirm, "refuse": refuse}
 
 
 def review_many(actor, now, ids, decision: str, remark=None,
-                remarks: dict | None = None, versions=None) -> tuple[int, list[str]]:
-    """Confirm or refuse several applications, each through the machine in its own
-    transaction (one refusal does not undo the others). A refusal takes the application's
-    own reason from `remarks` ({id: reason}) or else the common `remark`; an application
-    refused without either is left as it was and named in the returned messages."""
+                remarks: dict | None = None, versions=None) -> BulkResult:
+    """Confirm or refuse several applications through the core's one bulk decision: each in
+    its own transaction, each with its outcome (done, refused and why, or taken: decided by
+    someone else since the page showed it). A refusal takes the application's own reason
+    from `remarks` ({id: reason}) or else the common `remark`; one without either is
+    refused by the machine (a reason is required) and named in the outcomes."""
     call = {"confirm": confirm, "refuse": refuse}.get(decision)
     if call is None:
         raise NotFoundError("没有这种审核操作")
@@ -431,19 +499,12 @@ def review_many(actor, now, ids, decision: str, remark=None,
     common = remark.strip() if isinstance(remark, str) else ""
     if decision == "refuse" and not common and not any(remarks.get(pk) for pk in ids):
         raise ValidationError("不予确认须填写原因", "remark")
-    done, errors = 0, []
-    for pk in ids:
-        reason = remarks.get(pk) or common or None
-        if decision == "refuse" and not reason:
-            errors.append(f"第{pk}号学时申请：不予确认须填写原因")
-            continue
-        try:
-            call(actor, now, pk, remark=reason, version=(versions or {}).get(pk))
-        except DomainError as error:
-            errors.append(f"第{pk}号学时申请：{error.message}")
-            continue
-        done += 1
-    return done, errors
+
+    def decide(actor, now, pk, **kwargs):
+        return call(actor, now, pk, remark=remarks.get(pk) or common or None, **kwargs)
+
+    return decide_many(actor, now, ids, decide, versions=versions,
+                       describe=lambda pk: f"第{pk}号学时申请")
 
 
 def _can_read(actor, owner_id) -> bool:

@@ -165,6 +165,12 @@ def rebuild_totals(session, year: int | None = None) -> int:
     return session.execute(counted).scalar()
 
 
+@command
+def rebuild(actor, now, year: int | None = None) -> int:
+    """`flask cpe rebuild`: recompute the yearly sums in one transaction; returns the rows."""
+    return rebuild_totals(db.session, year)
+
+
 def _values(now, *, source_kind: str, person_id: int, year: int, title: str, category: str,
             delivery: str, hours, obtained_at: dt.date, acquisition: str = "正常",
             reason: str | None = None, minutes: int | None = None) -> dict:

@@ -24,6 +24,7 @@ from app.workflows.core.commands import command
 from app.workflows.core.jobs import job
 from app.workflows.core.scoping import SystemActor
 from app.workflows.hours.rules import YearResult, year_select
+from app.workflows.messages.reminders import remind
 
 FIRST_MONTH = 10
 PERSON_KIND = "cpe_monthly"
@@ -49,8 +50,6 @@ def _not_compliant(session, year: int):
 
 @command
 def send_monthly_reminders(actor, now: dt.datetime) -> dict:
-    from app.workflows.messages import remind
-
     local = clock.to_local(now)
     counts = {"persons": 0, "firm_admins": 0}
     if local.month < FIRST_MONTH:

@@ -6,8 +6,14 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
+from flask_appbuilder.security.sqla.models import User
+
 from app.extensions import db
 from app.models import Category, Course, InstituteChoice, LearningInstitute, LessonProgress
+from app.passwords import hash_password
+from app.roles import INSTITUTE
+from app.workflows.accounts.logins import create_account
+from app.workflows.core.commands import command
 from app.workflows.core.errors import ValidationError
 
 
@@ -78,3 +84,26 @@ def clean_course(item: Course) -> None:
 def check_course_delete(item: Course) -> None:
     if _in_use(LessonProgress, LessonProgress.course_id, item.id):
         raise ValidationError(f"课程“{item.title}”已有学习记录，不能删除，可改为停用")
+
+
+@command
+def open_institute_account(actor, now, code: str, username: str,
+                           password: str) -> LearningInstitute:
+    """`flask learning institute-account`: open an institute's LMS account (role Institute)
+    or reset its password; a login of somebody else is refused."""
+    institute = db.session.scalars(select(LearningInstitute).where(
+        LearningInstitute.code == code.strip().upper())).first()
+    if institute is None:
+        raise ValidationError(f"没有代码为{code}的会计学院", "institute")
+    user = db.session.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        user = create_account(username=username, display_name=f"{institute.name}接口",
+                              role_name=INSTITUTE, password=password, now=now,
+                              must_change_password=False)
+    elif user.account is None or user.account.learning_institute_id != institute.id \
+            or {r.name for r in user.roles} != {INSTITUTE}:
+        raise ValidationError(f"登录名“{username}”已被其他账号使用", "username")
+    else:
+        user.password = hash_password(password)
+    user.account.learning_institute_id = institute.id
+    return institute

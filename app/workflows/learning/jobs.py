@@ -4,7 +4,7 @@ import datetime as dt
 
 from app.workflows.core.jobs import job
 from app.workflows.core.scoping import SystemActor
-from app.workflows.learning.rules import credit_due
+from app.workflows.learning.crediting import credit_due
 
 
 @job("learning_credit", schedule="daily:01:30",

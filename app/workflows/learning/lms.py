@@ -14,9 +14,9 @@ from app.models import (Course, InstituteChoice, LearningInstitute, LessonProgre
                         ProgressStatus)
 from app.roles import INSTITUTE
 from app.workflows.core.commands import command
-from app.workflows.core.errors import ForbiddenError, NotFoundError, ValidationError
+from app.workflows.core.errors import ForbiddenError, NotFoundError, Problems, ValidationError
 from app.workflows.core.scoping import role_names
-from app.workflows.learning.rules import PROGRESS, choice_of, text_value
+from app.workflows.learning.rules import PROGRESS, choice_of, may, text_value
 
 
 # --- what the institute's LMS reports ---------------------------------------------------------------
@@ -79,9 +79,16 @@ def _target(actor, cert_number, year, course_code) -> Target:
     """The learner and course an LMS post is about; 403 unless the learner chose this
     institute that year (the same answer whether or not the certificate number exists)."""
     provider = institute_of(actor)
-    cert = text_value(cert_number, "cert_number", "证书编号", 32)
-    year = _year(year)
-    code = text_value(course_code, "course_code", "课程编号", 32)
+    problems = Problems()  # every field at fault is answered at once
+    cert = year_ = code = None
+    with problems.field("cert_number"):
+        cert = text_value(cert_number, "cert_number", "证书编号", 32)
+    with problems.field("year"):
+        year_ = _year(year)
+    with problems.field("course_code"):
+        code = text_value(course_code, "course_code", "课程编号", 32)
+    problems.raise_any()
+    year = year_
     person = db.session.scalars(select(Person).where(Person.cert_number == cert)).first()
     choice = choice_of(person.id, year) if person is not None else None
     if choice is None or choice.institute_id != provider.id:
@@ -141,7 +148,7 @@ def report_evaluation(actor, now, *, cert_number, year, course_code, score,
     row = _progress(target.person.id, target.course.id)
     if row is None:
         raise ValidationError(f"课程“{target.course.title}”尚未报送学完，不能评价", "course_code")
-    if row.status != ProgressStatus.TO_EVALUATE:
+    if not may(PROGRESS, row, "evaluate", actor, now):
         return row  # evaluated before: the first evaluation stands
     if moment < row.completed_at:
         raise ValidationError("评价时间不能早于完成时间", "evaluated_at")

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import MessageKind, NotifyPreference
 from app.workflows.core import wechat
 from app.workflows.core.commands import command
-from app.workflows.core.errors import ValidationError
+from app.workflows.core.errors import Problems, ValidationError
 from app.workflows.core.mail import queue_mail
 from app.workflows.core.sms import send_sms
 from app.workflows.core.institute import identity
@@ -89,12 +89,16 @@ def send(user, kind: str, title: str, body_text: str, now: dt.datetime,
 
 @command
 def save_preferences(actor, now: dt.datetime, choices: dict) -> dict[str, set[str]]:
-    """设置 › 通知方式: {kind: [channel, …]} for the actor's own account."""
+    """设置 › 通知方式: {kind: [channel, …]} for the actor's own account (every kind's
+    unknown channel is told at once; nothing is saved then)."""
+    problems = Problems()
     for kind in MessageKind.ALL:
-        wanted = [c for c in (choices.get(kind) or []) if c in CHANNELS]
         unknown = [c for c in (choices.get(kind) or []) if c not in CHANNELS]
         if unknown:
-            raise ValidationError(f"{KIND_LABELS[kind]}：未知的通知方式“{unknown[0]}”", kind)
+            problems.add(kind, f"{KIND_LABELS[kind]}：未知的通知方式“{unknown[0]}”")
+    problems.raise_any()
+    for kind in MessageKind.ALL:
+        wanted = [c for c in (choices.get(kind) or []) if c in CHANNELS]
         row = db.session.scalar(select(NotifyPreference).where(
             NotifyPreference.user_id == actor.id, NotifyPreference.kind == kind))
         if row is None:

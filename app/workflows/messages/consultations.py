@@ -19,7 +19,7 @@ from app.workflows.core.commands import command
 from app.workflows.core.errors import ForbiddenError, NotFoundError, ValidationError
 from app.workflows.core.scoping import (account_of, can_see, get_scoped, is_institute,
                                         role_names, scope_condition)
-from app.workflows.core.states import Machine, T, Who, institute, not_institute
+from app.workflows.core.states import Machine, P, T, Who, institute, not_institute
 from app.workflows.messages.notices import ATTACHMENT, with_role
 from app.workflows.messages.notify import mail_if_bound
 
@@ -37,12 +37,18 @@ def _reply_readable(actor, reply_id: int) -> bool:
 # who may download this domain's files; its DOMAIN.file_owners lists it (create_app registers)
 FILE_OWNERS = {OWNER_REPLY: _reply_readable}
 
+# not the row's `acts_for` (a firm's admin / the person): the account that started the
+# thread closes it, a member of staff included
 the_starter = Who("咨询发起人", lambda actor, c: c.started_by_id == getattr(actor, "id", None))
 
 MACHINE = Machine("consultation", Consultation, [
     T("reply", OPEN, ConsultationStatus.AWAITING_USER, "回复", who=institute),
     T("reply", OPEN, ConsultationStatus.AWAITING_INSTITUTE, "回复", who=not_institute),
     T("close", OPEN, ConsultationStatus.CLOSED, "办结", who=the_starter),
+], permits=[
+    # the side the thread waits for (shown as 新消息): the institute, or the user side
+    P("answer", ConsultationStatus.AWAITING_INSTITUTE, "回复", who=institute),
+    P("answer", ConsultationStatus.AWAITING_USER, "回复", who=not_institute),
 ], labels=ConsultationStatus.LABELS)
 
 
@@ -193,10 +199,9 @@ def awaiting_condition(user):
                 Consultation.status == ConsultationStatus.AWAITING_USER)
 
 
-def awaits(user, consultation: Consultation) -> bool:
-    wanted = (ConsultationStatus.AWAITING_INSTITUTE if is_institute(user)
-              else ConsultationStatus.AWAITING_USER)
-    return consultation.status == wanted
+def awaits(user, consultation: Consultation, now: dt.datetime | None = None) -> bool:
+    """The thread waits for `user`'s side to answer (the machine's "answer" permit)."""
+    return MACHINE.permits(consultation, "answer", user, now)
 
 
 __all__ = ["BUSINESS_TYPES", "MACHINE", "NotFoundError", "awaiting_condition", "awaits",

@@ -8,13 +8,14 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from app import clock
 from app.extensions import db
 from app.models import (Account, Audience, Firm, Message, MessageKind, Notice, Person,
                         PersonStatus, PersonType)
 from app.roles import FIRM_ADMIN, MEMBER
 from app.workflows.core import files
 from app.workflows.core.commands import command
-from app.workflows.core.errors import ForbiddenError, NotFoundError, ValidationError
+from app.workflows.core.errors import ForbiddenError, NotFoundError, Problems, ValidationError
 from app.workflows.core.jobs import job
 from app.workflows.core.scoping import get_scoped, is_institute
 from app.workflows.messages.notify import mail_if_bound, message_row, plain_text, sanitize_html
@@ -40,31 +41,52 @@ class NoticeInput:
     title: str
     body: str
     audience: str
-    publish_at: dt.datetime
+    # a moment, or the form's text (Beijing time; empty: now)
+    publish_at: dt.datetime | str | None
     firm_ids: list[int] = dataclasses.field(default_factory=list)
     person_types: list[str] = dataclasses.field(default_factory=list)
 
 
-def _check_notice(data: NoticeInput) -> None:
+def parse_local(value: str | None) -> dt.datetime | None:
+    """A datetime-local input (Asia/Shanghai) as aware UTC; empty means None."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    for fmt in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
+        try:
+            moment = dt.datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        return moment.replace(tzinfo=clock.LOCAL_TZ).astimezone(dt.timezone.utc)
+    raise ValidationError("发布时间格式不正确（例如 2026-01-31 09:00）", "publish_at")
+
+
+def _check_notice(data: NoticeInput, now: dt.datetime) -> None:
+    """Every mistake of the notice form at once (FieldErrors); `publish_at` becomes a
+    moment (the form's empty text: now)."""
+    problems = Problems()
     if not (data.title or "").strip():
-        raise ValidationError("请填写通知标题", "title")
-    if len(data.title.strip()) > 200:
-        raise ValidationError("通知标题不能超过200个字", "title")
+        problems.add("title", "请填写通知标题")
+    elif len(data.title.strip()) > 200:
+        problems.add("title", "通知标题不能超过200个字")
     if not plain_text(sanitize_html(data.body)):
-        raise ValidationError("请填写通知内容", "body")
+        problems.add("body", "请填写通知内容")
     if data.audience not in Audience.ALL:
-        raise ValidationError("请选择发送对象", "audience")
+        problems.add("audience", "请选择发送对象")
     if data.audience == Audience.FIRMS and not data.firm_ids:
-        raise ValidationError("发送对象为指定事务所时，请选择至少一个事务所", "firms")
+        problems.add("firms", "发送对象为指定事务所时，请选择至少一个事务所")
     if data.audience == Audience.PERSON_TYPES:
-        if not data.person_types:
-            raise ValidationError("发送对象为指定人员类型时，请选择至少一种人员类型",
-                                  "person_types")
         unknown = [t for t in data.person_types if t not in PersonType.ALL]
-        if unknown:
-            raise ValidationError(f"人员类型“{unknown[0]}”不存在", "person_types")
+        if not data.person_types:
+            problems.add("person_types", "发送对象为指定人员类型时，请选择至少一种人员类型")
+        elif unknown:
+            problems.add("person_types", f"人员类型“{unknown[0]}”不存在")
+    if isinstance(data.publish_at, str):
+        with problems.field("publish_at"):
+            data.publish_at = parse_local(data.publish_at) or now
     if data.publish_at is None:
-        raise ValidationError("请填写发布时间", "publish_at")
+        problems.add("publish_at", "请填写发布时间")
+    problems.raise_any()
 
 
 def _require_institute(actor) -> None:
@@ -86,7 +108,7 @@ def save_notice(actor, now: dt.datetime, data: NoticeInput, uploads=(),
     title, body and attachments may still be corrected.
     """
     _require_institute(actor)
-    _check_notice(data)
+    _check_notice(data, now)
     for upload in uploads:
         files.check(ATTACHMENT, upload)
     notice = get_notice(actor, notice_id) if notice_id is not None else None

@@ -12,6 +12,7 @@ from flask_appbuilder.security.sqla.models import User
 
 from app.extensions import db
 from app.models import Message, MessageKind
+from app.workflows.messages import channels
 
 ALLOWED_TAGS = {
     "p", "br", "b", "strong", "i", "em", "u", "s", "sub", "sup", "h1", "h2", "h3", "h4",
@@ -51,8 +52,6 @@ def mail_if_bound(user: User, title: str, body: str, now: dt.datetime,
     """Beyond the inbox: every channel the user bound and chose for this kind (mail, SMS,
     WeChat; app/workflows/messages/channels.py). The name is kept for its callers.
     `attachments` (app.workflows.core.mail.Attachment) go with the mail only."""
-    from app.workflows.messages import channels
-
     return channels.send(user, kind, title, plain_text(body), now, link, attachments)
 
 

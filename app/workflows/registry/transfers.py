@@ -20,13 +20,16 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (Account, Firm, Person, PersonStatus, PersonTransfer, TransferStatus)
-from app.roles import FIRM_ADMIN
 from app.workflows.core.commands import command
 from app.workflows.core.errors import ForbiddenError
+from app.workflows.core.jobs import job
+from app.workflows.core.acting import acting_condition, acts_for
 from app.workflows.core.institute import identity
-from app.workflows.core.scoping import SystemActor, account_of, get_scoped, is_institute, role_names
-from app.workflows.core.states import Guard, Machine, T, Who, institute, system
+from app.workflows.core.scoping import SystemActor, get_scoped, role_names
+from app.workflows.core.states import Guard, Machine, P, T, Who, institute, system
 from app.workflows.core.sms import mask_mobile, send_sms
+from app.workflows.messages.notify import notify
+from app.workflows.messages.recipients import firm_admin
 
 TTL = dt.timedelta(days=30)
 LINK = "/transfers/"
@@ -34,18 +37,14 @@ LINK = "/transfers/"
 
 def effective_status(transfer: PersonTransfer, now: dt.datetime) -> str:
     """待确认 past its expiry is 已过期, whether or not a job has looked at it."""
-    if transfer.status == TransferStatus.PENDING and now >= transfer.expires_at:
+    if MACHINE.permits(transfer, "lapse", None, now):
         return TransferStatus.EXPIRED
-    return transfer.status
+    return MACHINE.state(transfer, now)
 
 
-def _firm_admin(firm_id: int | None) -> User | None:
-    if firm_id is None:
-        return None
-    return db.session.scalars(
-        select(User).join(Account, Account.user_id == User.id)
-        .where(Account.firm_id == firm_id, Account.person_id.is_(None),
-               User.roles.any(name=FIRM_ADMIN)).order_by(User.id)).first()
+def is_open(transfer: PersonTransfer, now: dt.datetime) -> bool:
+    """待确认 and not past its expiry: someone may still decide it."""
+    return MACHINE.permits(transfer, "decide", None, now)
 
 
 def _person_user(person: Person) -> User | None:
@@ -54,8 +53,6 @@ def _person_user(person: Person) -> User | None:
 
 
 def _notify(users, title, body, now, link=None):
-    from app.workflows.messages import notify  # the message centre sits above this module
-
     return notify([u for u in users if u is not None], title, body, now, link=link)
 
 
@@ -74,8 +71,7 @@ def request_many(actor, now: dt.datetime, firm: Firm, rows: list[dict]) -> int:
                                          PersonTransfer.to_firm_id == firm.id,
                                          PersonTransfer.status == TransferStatus.PENDING)
         ).first()
-        if open_request is not None and effective_status(open_request, now) == \
-                TransferStatus.PENDING:
+        if open_request is not None and is_open(open_request, now):
             open_request.position = row.get("position")
             open_request.person_type = row.get("person_type")
             continue
@@ -112,10 +108,11 @@ def can_confirm_itself(user: User, transfer: PersonTransfer) -> bool:
                 and account.password_changed_at < transfer.requested_at)
 
 
-the_person = Who("本人", lambda actor, t: not is_institute(actor) and getattr(
-    account_of(actor), "person_id", None) == t.person_id)
+# the row's own actor (PersonTransfer.__actors__: the person itself), named as the page says
+the_person = Who("本人", acts_for)
 still_open = Guard("still_open", lambda t, actor, now: None if now < t.expires_at
                    else f"申请已过期（{TTL.days}天内未处理）")
+lapsed = Guard("lapsed", lambda t, actor, now: None if now >= t.expires_at else "尚在有效期内")
 OPEN = (TransferStatus.PENDING,)
 MACHINE = Machine("person_transfer", PersonTransfer, [
     T("confirm", OPEN, TransferStatus.CONFIRMED, "确认转入", who=the_person, guards=[still_open]),
@@ -123,6 +120,10 @@ MACHINE = Machine("person_transfer", PersonTransfer, [
     T("approve", OPEN, TransferStatus.APPROVED, "批准转入", who=institute, guards=[still_open]),
     T("decline", OPEN, TransferStatus.DECLINED, "不予批准", who=institute, guards=[still_open]),
     T("expire", OPEN, TransferStatus.EXPIRED, "过期", who=system),
+], permits=[
+    # still to be decided by someone (the person or staff), and past its 30 days
+    P("decide", OPEN, "处理", guards=[still_open]),
+    P("lapse", OPEN, "记为已过期", guards=[lapsed]),
 ], labels=TransferStatus.LABELS)
 
 
@@ -140,54 +141,59 @@ def _move(transfer: PersonTransfer, now: dt.datetime, how: str) -> None:
         account.firm_since = now
         if account.user is not None:
             account.user.active = True
-    _notify([_firm_admin(old_firm_id)], "【人员转出】" + person.name,
+    _notify([firm_admin(old_firm_id)], "【人员转出】" + person.name,
             f"您所人员{person.name}已转入其他事务所（{how}），不再列于本所从业人员名单。", now)
-    _notify([_firm_admin(transfer.to_firm_id)], "【人员转入】转入已生效",
+    _notify([firm_admin(transfer.to_firm_id)], "【人员转入】转入已生效",
             f"您所名单中手机号为{mask_mobile(person.phone)}的人员已转入本所（{how}）。", now)
 
 
-def _decide(actor, now, transfer_id, event, remark=None) -> PersonTransfer:
+def _decide(actor, now, transfer_id, event, remark=None, expected_version=None
+            ) -> PersonTransfer:
     transfer = load(actor, transfer_id)
-    MACHINE.fire(transfer, event, actor, now, remark=remark)
+    MACHINE.fire(transfer, event, actor, now, remark=remark, expected_version=expected_version)
     transfer.decided_at, transfer.decided_by_id = now, getattr(actor, "id", None)
     transfer.remark = (remark or "").strip()[:200] or None
     return transfer
 
 
 @command
-def confirm(actor, now: dt.datetime, transfer_id, remark: str | None = None) -> PersonTransfer:
+def confirm(actor, now: dt.datetime, transfer_id, remark: str | None = None,
+            expected_version: int | None = None) -> PersonTransfer:
     """The person accepts the move (signed in with its own, earlier password)."""
     transfer = load(actor, transfer_id)
     if the_person(actor, transfer) and not can_confirm_itself(actor, transfer):
         raise ForbiddenError("您的密码是在转入申请之后设置的（或仍为初始密码），为保护您的账号，"
                              "本次转入须由协会审核，请联系协会工作人员")
-    _decide(actor, now, transfer_id, "confirm", remark)
+    _decide(actor, now, transfer_id, "confirm", remark, expected_version)
     _move(transfer, now, "本人确认")
     return transfer
 
 
 @command
-def refuse(actor, now: dt.datetime, transfer_id, remark: str | None = None) -> PersonTransfer:
+def refuse(actor, now: dt.datetime, transfer_id, remark: str | None = None,
+           expected_version: int | None = None) -> PersonTransfer:
     """The person refuses: it stays where it was."""
-    transfer = _decide(actor, now, transfer_id, "refuse", remark)
-    _notify([_firm_admin(transfer.to_firm_id)], "【人员转入】转入未被确认",
+    transfer = _decide(actor, now, transfer_id, "refuse", remark, expected_version)
+    _notify([firm_admin(transfer.to_firm_id)], "【人员转入】转入未被确认",
             f"您所名单中手机号为{mask_mobile(transfer.person.phone)}的人员未确认转入本所，"
             f"如有疑问请联系协会。", now)
     return transfer
 
 
 @command
-def approve(actor, now: dt.datetime, transfer_id, remark: str | None = None) -> PersonTransfer:
+def approve(actor, now: dt.datetime, transfer_id, remark: str | None = None,
+            expected_version: int | None = None) -> PersonTransfer:
     """Institute staff approve the move (e.g. the person asked them to)."""
-    transfer = _decide(actor, now, transfer_id, "approve", remark)
+    transfer = _decide(actor, now, transfer_id, "approve", remark, expected_version)
     _move(transfer, now, "协会批准")
     return transfer
 
 
 @command
-def decline(actor, now: dt.datetime, transfer_id, remark: str | None = None) -> PersonTransfer:
-    transfer = _decide(actor, now, transfer_id, "decline", remark)
-    _notify([_firm_admin(transfer.to_firm_id)], "【人员转入】转入未获批准",
+def decline(actor, now: dt.datetime, transfer_id, remark: str | None = None,
+            expected_version: int | None = None) -> PersonTransfer:
+    transfer = _decide(actor, now, transfer_id, "decline", remark, expected_version)
+    _notify([firm_admin(transfer.to_firm_id)], "【人员转入】转入未获批准",
             f"您所名单中手机号为{mask_mobile(transfer.person.phone)}的人员转入未获协会批准。"
             + (f"说明：{transfer.remark}" if transfer.remark else ""), now)
     return transfer
@@ -199,14 +205,11 @@ COMMANDS = {"confirm": confirm, "refuse": refuse, "approve": approve, "decline":
 
 def pending_for(actor, now: dt.datetime) -> list[PersonTransfer]:
     """The signed-in person's open requests (newest first)."""
-    account = account_of(actor)
-    if account is None or account.person_id is None:
-        return []
     rows = db.session.scalars(
-        select(PersonTransfer).where(PersonTransfer.person_id == account.person_id,
-                                     PersonTransfer.status == TransferStatus.PENDING)
+        select(PersonTransfer).where(acting_condition(PersonTransfer, actor),
+                                     PersonTransfer.status.in_(MACHINE.states_for("decide")))
         .order_by(PersonTransfer.requested_at.desc())).all()
-    return [t for t in rows if effective_status(t, now) == TransferStatus.PENDING]
+    return [t for t in rows if is_open(t, now)]
 
 
 def recently_joined(account: Account | None, now: dt.datetime) -> bool:
@@ -219,7 +222,6 @@ __all__ = ["approve", "can_confirm_itself", "confirm", "decline", "effective_sta
            "pending_for", "recently_joined", "refuse", "request_many", "role_names"]
 
 
-from app.workflows.core.jobs import job  # noqa: E402  (the registry imports workflows lazily)
 
 @job("expire_transfers", schedule="daily:01:10", description="将逾期未确认的人员转入申请记为已过期",
      labels={"expired": "已过期"})

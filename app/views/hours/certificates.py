@@ -12,7 +12,7 @@
 """
 import json
 
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
@@ -25,8 +25,8 @@ from app.extensions import db
 from app.models import HourCertificate, Person
 from app.roles import MENU_QUERY
 from app.views.core.export import content_disposition
+from app.views.core.refusals import refusals
 from app.views.core.scoping import ScopedModelView, current_user, now, scoped_id
-from app.workflows.core.errors import DomainError
 from app.workflows.core.scoping import get_scoped, is_institute, person_id_of, scoped_select
 from app.workflows.hours import certificates
 from app.workflows.hours.queries import verdict_label
@@ -51,17 +51,15 @@ class HourCertificatePages(BaseView):
 
     @expose("/")
     @has_access
+    @refusals(back=".index")  # a person the user may not see: 404
     def index(self):
         user = current_user()
         person, found, query = None, [], (request.args.get("q") or "").strip()[:50]
         person_arg = request.args.get("person")
-        try:
-            if person_arg:
-                person = self._person(person_arg)
-            elif self._is_member(user):
-                person = self._person(person_id_of(user))
-        except DomainError:
-            abort(404)
+        if person_arg:
+            person = self._person(person_arg)
+        elif self._is_member(user):
+            person = self._person(person_id_of(user))
         if person is None and query:
             found = db.session.scalars(
                 scoped_select(Person, user).where(or_(Person.cert_number == query,
@@ -89,22 +87,20 @@ class HourCertificatePages(BaseView):
     def _is_member(user):
         return not is_institute(user) and person_id_of(user) is not None
 
+    @staticmethod
+    def _issue_back():
+        person_id = request.form.get("person_id", "")
+        return url_for(".index", person=person_id) if person_id.isdigit() else url_for(".index")
+
     @expose("/issue", methods=["POST"])
     @has_access
+    @refusals(back=lambda self: self._issue_back())
     def issue(self):
-        person_id = request.form.get("person_id", "")
-        back = url_for(".index", person=person_id) if person_id.isdigit() else url_for(".index")
         if not FlaskForm().validate_on_submit():
             flash("页面已过期，请刷新后重试", "danger")
-            return redirect(back)
-        try:
-            certificate = certificates.issue_certificate(
-                g.user, now(), person_id, request.form.getlist("years"))
-        except DomainError as error:
-            if error.status == 404:
-                abort(404)
-            flash(error.message, "danger")
-            return redirect(back)
+            return redirect(self._issue_back())
+        certificate = certificates.issue_certificate(
+            g.user, now(), request.form.get("person_id", ""), request.form.getlist("years"))
         return redirect(url_for(".pdf", pk=certificate.id))
 
     @expose("/<int:pk>/pdf")

@@ -1,9 +1,9 @@
 """继续教育学时: REST `hour_record` (+ `/year`, staff's `/correction`), the staff-editable
-学时要求设置, the `cpe year` CLI. hours-core owns the functions marked CORE; the query pages,
-certificate and verification page (hours-pages) register beside them in `register()`."""
+学时要求设置, the `cpe year` CLI. hours-core owns the functions marked CORE; the query pages
+(queries.py), certificate and verification page (certificates.py) register beside them in
+`register()`."""
 import datetime as dt
 import json
-from decimal import Decimal
 
 import click
 from flask import g, request
@@ -11,20 +11,24 @@ from flask.cli import AppGroup
 from flask_appbuilder import expose
 from flask_appbuilder.api import protect
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
+from app import clock
 from app.domains import Domain
 from app.extensions import db
-from app.models import Account, Category, CpeExemption, CpeRequirement, Delivery, HourRecord
+from app.models import Account, CpeExemption, CpeRequirement, HourRecord
 from app.models import HourCertificate
 from app.models import Person, PersonType
 from app.roles import CRUD, FIRM_ADMIN, MEMBER, MENU_QUERY, STAFF
-from app.views import hours_certificates
+from app.views.hours import certificates as hours_certificates
+from app.views.hours.queries import (MENU_ANNUAL, MENU_DETAILS, MENU_MINE, MENU_OVERVIEW,
+                                     HourQueryView)
 from app.views.core.forms import choice_field
 from app.views.core.scoping import ScopedModelRestApi, ScopedModelView, now
 from app.workflows import hours
-from app.workflows.core.errors import DomainError, ValidationError
-from app.workflows.core.scoping import get_scoped
+from app.workflows.hours import ledger
+from app.workflows.core.errors import ValidationError
+from app.workflows.core.scoping import SystemActor, get_scoped
 from app.workflows.hours.importing import IMPORTER as HOURS_IMPORTER
 from app.workflows.hours.reminders import cpe_monthly_reminder
 
@@ -82,10 +86,7 @@ class HourRecordApi(ScopedModelRestApi):
             person_id, year = int(request.args["person"]), int(request.args["year"])
         except (KeyError, ValueError):
             return self.response(400, message="请提供人员（person）和年度（year）")
-        try:
-            person = get_scoped(db.session, Person, person_id, g.user)
-        except DomainError:
-            return self.response_404()
+        person = get_scoped(db.session, Person, person_id, g.user)  # else 404 (app handler)
         return self.response(200, **hours.person_year(db.session, person, year).as_json())
 
     @expose("/correction", methods=["POST"])
@@ -114,27 +115,21 @@ class HourRecordApi(ScopedModelRestApi):
               content: {application/json: {schema: {type: object, required: [id, hours], properties: {id: {type: integer}, hours: {type: number}}}}}
             400: {description: bad input, with the field}
         """
+        # a refusal is answered by the app's handler: {message, field} with its status
         data = request.get_json(silent=True) or {}
+        try:  # a day, or a day and a Beijing time (2025-08-05 12:22:52)
+            obtained_at = dt.datetime.fromisoformat(str(data.get("obtained_at", "")))
+        except ValueError:
+            raise ValidationError("获得时间须为日期（YYYY-MM-DD 或 YYYY-MM-DD HH:MM:SS）",
+                                  "obtained_at") from None
         try:
-            try:  # a day, or a day and a Beijing time (2025-08-05 12:22:52)
-                obtained_at = dt.datetime.fromisoformat(str(data.get("obtained_at", "")))
-            except ValueError:
-                raise ValidationError("获得时间须为日期（YYYY-MM-DD 或 YYYY-MM-DD HH:MM:SS）",
-                                      "obtained_at") from None
-            try:
-                person_id, year = int(data.get("person_id")), int(data.get("year"))
-            except (TypeError, ValueError):
-                raise ValidationError("请提供人员和年度", "person_id") from None
-            record = hours.add_correction(
-                g.user, now(), person_id=person_id, year=year, title=data.get("title") or "",
-                category=data.get("category"), delivery=data.get("delivery"),
-                hours=data.get("hours"), obtained_at=obtained_at, reason=data.get("reason"))
-        except DomainError as error:
-            db.session.rollback()
-            body = {"message": error.message}
-            if error.field:
-                body["field"] = error.field
-            return self.response(error.status, **body)
+            person_id, year = int(data.get("person_id")), int(data.get("year"))
+        except (TypeError, ValueError):
+            raise ValidationError("请提供人员和年度", "person_id") from None
+        record = hours.add_correction(
+            g.user, now(), person_id=person_id, year=year, title=data.get("title") or "",
+            category=data.get("category"), delivery=data.get("delivery"),
+            hours=data.get("hours"), obtained_at=obtained_at, reason=data.get("reason"))
         return self.response(201, id=record.id, hours=record.hours)
 
 
@@ -204,8 +199,7 @@ def _cli(app) -> None:
     @click.option("--year", "year", type=int, default=None, help="只重算该年度（默认全部年度）")
     def rebuild_command(year):
         """Recompute the yearly sums (hour_year_total) from the hour records."""
-        rows = hours.rebuild_totals(db.session, year)
-        db.session.commit()
+        rows = ledger.rebuild(SystemActor("cpe rebuild"), clock.now(), year)
         click.echo(f"已重算{'全部年度' if year is None else f'{year}年'}学时汇总：{rows}行")
 
     app.cli.add_command(group)
@@ -214,9 +208,6 @@ def _cli(app) -> None:
 def _register_queries(appbuilder) -> None:
     """信息查询 → 事务所培训概况 / 学员年度学时 / 学员学时明细 (staff, firm admins, seed 000 §4),
     学时查询 (members, seed 001)."""
-    from app.views.hours_queries import (MENU_ANNUAL, MENU_DETAILS, MENU_MINE, MENU_OVERVIEW,
-                                         HourQueryView)
-
     appbuilder.add_view_no_menu(HourQueryView)
     for label, endpoint, icon in ((MENU_OVERVIEW, "overview", "fa-pie-chart"),
                                   (MENU_ANNUAL, "annual", "fa-table"),

@@ -1,4 +1,8 @@
-"""从业人员管理: the whole-list staff roster import (seed 000 §3).
+"""从业人员管理: the whole-list staff list import (seed 000 §3).
+
+(Named staff_list, not "roster": training's class list and in-house training's 学员名单 are
+rosters too. The domain keeps its name "roster" — app/domains.py, its view and permission
+names — because stored permissions carry those names.)
 
 The manual's rules, word for word: 「1. 从业人员用户名为“kj+手机号”; 2. 从业人员初始密码为手机号后六位;
 3. 若从业人员手机号已经存在, 将保留原账号同时修改其他信息, 如姓名、所在执业机构等; 4. 每次必须导入全部从业人员名单,
@@ -323,7 +327,7 @@ def firm_by_code(code: str) -> Firm:
     return firm
 
 
-def roster_filter():
+def staff_list_filter():
     """The people 从业人员管理 lists: those a roster import has listed."""
     return Person.imported_at.is_not(None)
 
@@ -333,7 +337,7 @@ def _firm_choices(actor):
             db.session.scalars(select(Firm).order_by(Firm.code))]
 
 
-class StaffRoster(ImportKind):
+class StaffListImport(ImportKind):
     """从业人员名单: the firm's whole list (seed 000 §3)."""
 
     name = KIND
@@ -421,7 +425,7 @@ class StaffRoster(ImportKind):
             **counts) + (f"，转入待确认{counts[TRANSFER_LABEL]}人" if counts[TRANSFER_LABEL] else "")
 
 
-IMPORTER = StaffRoster()  # an import kind: DOMAIN.import_kinds lists it
+IMPORTER = StaffListImport()  # an import kind: DOMAIN.import_kinds lists it
 
 
 # --- the kind on the generic batch, as the demo, the bench and the tests call it ----------
