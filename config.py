@@ -55,6 +55,16 @@ def normalize_database_url(url: str) -> str:
 
 class Config:
     APP_NAME = "注协业务管理系统"
+    # --- the institute this deployment serves (app/workflows/core/institute.py) -----------
+    # the Beijing values are the defaults and the demo's; another province sets its own
+    INSTITUTE_NAME = os.environ.get("INSTITUTE_NAME", "北京注册会计师协会")
+    INSTITUTE_SHORT_NAME = os.environ.get("INSTITUTE_SHORT_NAME", "北京注协")  # 短信签名 【…】
+    INSTITUTE_ABBREVIATION = os.environ.get("INSTITUTE_ABBREVIATION", "北注协")  # 请等待…审核
+    INSTITUTE_ADDRESS = os.environ.get("INSTITUTE_ADDRESS", "北京市海淀区西四环中路16号院7号楼602室")
+    # where cases are handled on site (预约办理, 领取证书)
+    INSTITUTE_SERVICE_DESK = os.environ.get("INSTITUTE_SERVICE_DESK", "北京注协会员服务部602")
+    INSTITUTE_PHONE = os.environ.get("INSTITUTE_PHONE", "010-88221092")
+    INSTITUTE_CONTACT = os.environ.get("INSTITUTE_CONTACT", "周老师")
     APP_THEME = ""
     INSTANCE_DIR = INSTANCE_DIR
     SECRET_KEY = None  # filled by create_app via load_secret_key

@@ -15,6 +15,8 @@ from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from app.models import PersonStatus
+from app.models import FirmStatus
 from app.workflows.core import audit
 from app.extensions import db
 from app.models import Firm, Person, PersonType
@@ -88,7 +90,7 @@ def make_firm(app, code, name=None, *, activated=True):
     activated: the admin has done its first login (password PASSWORD, contact filled in).
     """
     with app.app_context():
-        firm = Firm(code=code, name=name or f"测试会计师事务所{code}", status="正常")
+        firm = Firm(code=code, name=name or f"测试会计师事务所{code}", status=FirmStatus.ACTIVE)
         registry.clean_firm(firm, creating=True)
         registry.on_firm_created(firm, NOW)
         db.session.add(firm)
@@ -108,7 +110,7 @@ def _user(username):
 
 
 def make_person(app, firm_id, name, *, person_type=PersonType.OTHER, phone=None, serial=None,
-                cert_number=None, position="审计员", status="正常"):
+                cert_number=None, position="审计员", status=PersonStatus.ACTIVE):
     with app.app_context():
         person = Person(person_type=person_type, name=name, firm_id=firm_id, phone=phone,
                         id_number=id_number(serial) if serial is not None else None,
@@ -175,7 +177,7 @@ def serving(app):
 
 def new_firm(session, code="11010077"):
     """A firm (and its admin P+code) through the workflow, inside the caller's app context."""
-    firm = Firm(code=code, name=f"测试所{code}", status="正常")
+    firm = Firm(code=code, name=f"测试所{code}", status=FirmStatus.ACTIVE)
     registry.clean_firm(firm, creating=True)
     registry.on_firm_created(firm, NOW)
     session.add(firm)

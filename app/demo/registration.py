@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
-from app.models import CalendarDay, DocRequirement, Firm, Person, PersonType, SlotTemplate
+from app.models import (CalendarDay, DocRequirement, Firm, Person, PersonStatus, PersonType,
+                        SlotTemplate)
 from app.workflows import accounts
 from app.workflows.core import files
 from app.workflows.core.identifiers import id_check_char
@@ -185,8 +186,8 @@ def seed(now) -> list[tuple[str, str, str, str]]:
     # 协会代管注册会计师 with its own 证书补办 (approved, waiting for a booking)
     name, cert = MANAGED
     person = Person(person_type=PersonType.CPA, name=name, gender="女", id_number=_id(116),
-                    cert_number=cert, phone="13910000116", firm_id=None, status="正常",
-                    created_at=now)
+                    cert_number=cert, phone="13910000116", firm_id=None,
+                    status=PersonStatus.ACTIVE, created_at=now)
     db.session.add(person)
     db.session.flush()
     account = accounts.provision_managed_cpa(person, now)

@@ -7,7 +7,7 @@ import datetime as dt
 import random
 
 from app.extensions import db
-from app.models import Firm, Person, PersonStatus, PersonType
+from app.models import Firm, FirmStatus, Person, PersonStatus, PersonType
 from app.roles import ADMIN, MEMBER, STAFF
 from app.workflows import accounts, registry
 from app.workflows.core.identifiers import id_check_char
@@ -95,7 +95,7 @@ def seed(now: dt.datetime, persons_per_firm: int = 29) -> list[tuple[str, str, s
                 ("Staff", "staff", DEMO_PASSWORDS["staff"], "协会工作人员")]
     firms = []
     for index, name in enumerate(FIRM_NAMES):
-        firm = Firm(code=f"1101{index + 1:04d}", name=name, status="正常", created_at=now)
+        firm = Firm(code=f"1101{index + 1:04d}", name=name, status=FirmStatus.ACTIVE, created_at=now)
         registry.clean_firm(firm, creating=True)
         registry.on_firm_created(firm, now)
         db.session.add(firm)

@@ -22,10 +22,11 @@ class ApplicationKind:
 
 
 class ApplicationStatus:
-    PENDING = "未确认"
-    CONFIRMED = "已确认"
-    REFUSED = "不予确认"
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    REFUSED = "refused"
     ALL = (PENDING, CONFIRMED, REFUSED)
+    LABELS = {PENDING: "未确认", CONFIRMED: "已确认", REFUSED: "不予确认"}
 
 
 class HourApplication(Reviewable, Model):
@@ -35,6 +36,7 @@ class HourApplication(Reviewable, Model):
     __label__ = "学时申请"  # how the audit log names it
 
     __tablename__ = "hour_application"
+    __labels__ = {"status": ApplicationStatus.LABELS}  # the codes' words
     __table_args__ = (
         Index("ix_hour_application_person_year", "person_id", "year"),
         Index("ix_hour_application_year_status", "year", "status"),

@@ -12,11 +12,12 @@ from app.models.types import UTCDateTime
 
 
 class ImportStatus:
-    PARSING = "解析中"
-    PREVIEWED = "待确认"
-    FAILED = "文件有误"
-    COMMITTED = "已导入"
-    EXPIRED = "已失效"
+    PARSING = "parsing"
+    PREVIEWED = "previewed"
+    FAILED = "failed"
+    COMMITTED = "committed"
+    EXPIRED = "expired"
+    LABELS = {PARSING: "解析中", PREVIEWED: "待确认", FAILED: "文件有误", COMMITTED: "已导入", EXPIRED: "已失效"}
 
 
 class ImportBatch(Model):
@@ -27,6 +28,7 @@ class ImportBatch(Model):
     """
 
     __tablename__ = "import_batch"
+    __labels__ = {"status": ImportStatus.LABELS}  # the codes' words
     __scope__ = Scope(firm="firm_id")  # a firm admin sees its firm's batches
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,7 +40,7 @@ class ImportBatch(Model):
     filename: Mapped[Optional[str]] = mapped_column(String(255))
     file_hash: Mapped[Optional[str]] = mapped_column(String(64))
     fingerprint: Mapped[Optional[str]] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(8), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
     progress: Mapped[int] = mapped_column(default=0)
     total: Mapped[int] = mapped_column(default=0)
     error_count: Mapped[int] = mapped_column(default=0)

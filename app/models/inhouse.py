@@ -16,17 +16,19 @@ from app.models.types import Reviewable, UTCDateTime
 
 
 class ReviewStatus:
-    PENDING = "未审核"
-    APPROVED = "审核通过"
-    REJECTED = "审核未通过"
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
     ALL = (PENDING, APPROVED, REJECTED)
+    LABELS = {PENDING: "未审核", APPROVED: "审核通过", REJECTED: "审核未通过"}
 
 
 class EntryStatus:
-    ENROLLED = "已报名"
-    APPROVED = "审核通过"
-    REJECTED = "审核未通过"
+    ENROLLED = "enrolled"
+    APPROVED = "approved"
+    REJECTED = "rejected"
     ALL = (ENROLLED, APPROVED, REJECTED)
+    LABELS = {ENROLLED: "已报名", APPROVED: "审核通过", REJECTED: "审核未通过"}
 
 
 class Acquisition:
@@ -42,6 +44,7 @@ class InhouseQualification(Reviewable, Model):
     __label__ = "内培资格申请"  # how the audit log names it
 
     __tablename__ = "inhouse_qualification"
+    __labels__ = {"status": ReviewStatus.LABELS}  # the codes' words
     __table_args__ = (UniqueConstraint("firm_id", "year", name="uq_inhouse_qualification"),)
     __scope__ = Scope(firm="firm_id")
     __actors__ = Actors(firm="firm_id")  # the firm's admin applies; staff decide
@@ -63,6 +66,7 @@ class InhouseClass(Reviewable, Model):
     __label__ = "内部培训班"  # how the audit log names it
 
     __tablename__ = "inhouse_class"
+    __labels__ = {"status": ReviewStatus.LABELS}  # the codes' words
     __table_args__ = (Index("ix_inhouse_class_firm_year", "firm_id", "year"),)
     __scope__ = Scope(firm="firm_id")
     __actors__ = Actors(firm="firm_id")  # the firm's admin reports, edits, deletes
@@ -93,6 +97,7 @@ class InhouseRosterEntry(Reviewable, Model):
     __label__ = "内培学员名单"  # how the audit log names it
 
     __tablename__ = "inhouse_roster_entry"
+    __labels__ = {"status": EntryStatus.LABELS}  # the codes' words
     __table_args__ = (
         UniqueConstraint("class_id", "person_key", name="uq_inhouse_roster_person"),
         Index("ix_inhouse_roster_status", "status"),

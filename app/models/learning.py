@@ -17,16 +17,18 @@ from app.models.types import UTCDateTime
 
 
 class ProgressStatus:
-    TO_EVALUATE = "待评价"   # the institute reported the lesson finished
-    EVALUATED = "已评价"     # evaluated: credited by the next daily run once countable
-    CREDITED = "已计学时"
+    TO_EVALUATE = "to_evaluate"   # the institute reported the lesson finished
+    EVALUATED = "evaluated"     # evaluated: credited by the next daily run once countable
+    CREDITED = "credited"
     ALL = (TO_EVALUATE, EVALUATED, CREDITED)
+    LABELS = {TO_EVALUATE: "待评价", EVALUATED: "已评价", CREDITED: "已计学时"}
 
 
 class FeeStatus:
-    UNPAID = "待缴费"
-    PAID = "已缴费"
+    UNPAID = "unpaid"
+    PAID = "paid"
     ALL = (UNPAID, PAID)
+    LABELS = {UNPAID: "待缴费", PAID: "已缴费"}
 
 
 class LearningInstitute(Model):
@@ -104,6 +106,7 @@ class LessonProgress(Model):
     __label__ = "学习进度"
 
     __tablename__ = "lesson_progress"
+    __labels__ = {"status": ProgressStatus.LABELS}  # the codes' words
     __table_args__ = (UniqueConstraint("person_id", "course_id", name="uq_lesson_progress"),
                       Index("ix_lesson_progress_status", "status", "evaluated_at"),
                       Index("ix_lesson_progress_person_year", "person_id", "year"))
@@ -117,7 +120,7 @@ class LessonProgress(Model):
     institute: Mapped[LearningInstitute] = relationship(LearningInstitute)
     course_id: Mapped[int] = mapped_column(ForeignKey("learning_course.id"), nullable=False)
     course: Mapped[Course] = relationship(Course)
-    status: Mapped[str] = mapped_column(String(8), nullable=False,
+    status: Mapped[str] = mapped_column(String(16), nullable=False,
                                         default=ProgressStatus.TO_EVALUATE)
     completed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     evaluated_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
@@ -134,6 +137,7 @@ class LearningFee(Model):
     __label__ = "网络学习费用"
 
     __tablename__ = "learning_fee"
+    __labels__ = {"status": FeeStatus.LABELS}  # the codes' words
     __table_args__ = (UniqueConstraint("person_id", "year", name="uq_learning_fee_year"),
                       UniqueConstraint("reference", name="uq_learning_fee_reference"),
                       Index("ix_learning_fee_status", "status", "year"))
@@ -147,7 +151,7 @@ class LearningFee(Model):
     institute_id: Mapped[int] = mapped_column(ForeignKey("learning_institute.id"), nullable=False)
     institute: Mapped[LearningInstitute] = relationship(LearningInstitute)
     amount: Mapped[Decimal] = mapped_column(Numeric(8, 2), nullable=False)
-    status: Mapped[str] = mapped_column(String(8), nullable=False, default=FeeStatus.UNPAID)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=FeeStatus.UNPAID)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     paid_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
     receipt: Mapped[Optional[str]] = mapped_column(String(100))  # 收款凭证号 / 备注

@@ -31,9 +31,10 @@ class Audience:
 
 
 class ConsultationStatus:
-    AWAITING_INSTITUTE = "待协会回复"
-    AWAITING_USER = "待用户回复"
-    CLOSED = "已办结"
+    AWAITING_INSTITUTE = "to_institute"
+    AWAITING_USER = "to_user"
+    CLOSED = "closed"
+    LABELS = {AWAITING_INSTITUTE: "待协会回复", AWAITING_USER: "待用户回复", CLOSED: "已办结"}
 
 
 class Notice(Model):
@@ -96,12 +97,13 @@ class Consultation(Model):
     __label__ = "咨询"  # how the audit log names it
 
     __tablename__ = "consultation"
+    __labels__ = {"status": ConsultationStatus.LABELS}  # the codes' words
     __scope__ = Scope(firm="firm_id", person="person_id")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     business_type: Mapped[str] = mapped_column(String(32), nullable=False)
     subject: Mapped[str] = mapped_column(String(200), nullable=False)
-    status: Mapped[str] = mapped_column(String(8), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
     # the user side of the thread: a firm (its admin) or a member; staff may start it
     firm_id: Mapped[Optional[int]] = mapped_column(ForeignKey("firm.id"), index=True)
     firm: Mapped[Optional[Firm]] = relationship(Firm)

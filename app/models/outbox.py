@@ -13,10 +13,11 @@ from app.models.types import UTCDateTime
 
 
 class OutboxStatus:
-    PENDING = "待发送"
-    SENDING = "发送中"
-    SENT = "已发送"
-    FAILED = "发送失败"
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    LABELS = {PENDING: "待发送", SENDING: "发送中", SENT: "已发送", FAILED: "发送失败"}
 
 
 class OutboxMail(Model):
@@ -25,12 +26,13 @@ class OutboxMail(Model):
     __tablename__ = "outbox_mail"
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
     __scope__ = Scope.institute_only()
+    __labels__ = {"status": OutboxStatus.LABELS}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to_addr: Mapped[str] = mapped_column(String(320), nullable=False)
     subject: Mapped[str] = mapped_column(String(300), nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
-    status: Mapped[str] = mapped_column(String(8), nullable=False, default=OutboxStatus.PENDING)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     claimed_by: Mapped[Optional[str]] = mapped_column(String(128))
@@ -49,6 +51,7 @@ class OutboxSms(Model):
     __tablename__ = "outbox_sms"
     __table_args__ = (Index("ix_outbox_sms_due", "status", "next_attempt_at"),)
     __scope__ = Scope.institute_only()
+    __labels__ = {"status": OutboxStatus.LABELS}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to_mobile: Mapped[str] = mapped_column(String(11), nullable=False, index=True)
@@ -56,7 +59,7 @@ class OutboxSms(Model):
     # which message (验证码, 预约成功 …): its template id at the provider comes from config
     kind: Mapped[Optional[str]] = mapped_column(String(16))
     params: Mapped[Optional[str]] = mapped_column(Text)  # JSON list of the template's values
-    status: Mapped[str] = mapped_column(String(8), nullable=False, default=OutboxStatus.PENDING)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
     next_attempt_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
     claimed_by: Mapped[Optional[str]] = mapped_column(String(128))
@@ -79,6 +82,7 @@ class OutboxWechat(Model):
     __tablename__ = "outbox_wechat"
     __table_args__ = (Index("ix_outbox_wechat_due", "status", "next_attempt_at"),)
     __scope__ = Scope.institute_only()
+    __labels__ = {"status": OutboxStatus.LABELS}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[Optional[int]] = mapped_column(
@@ -89,7 +93,7 @@ class OutboxWechat(Model):
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     data: Mapped[str] = mapped_column(Text, nullable=False)  # the template's JSON "data"
     url: Mapped[Optional[str]] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(8), nullable=False, default=OutboxStatus.PENDING)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0, nullable=False)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     claimed_by: Mapped[Optional[str]] = mapped_column(String(128))

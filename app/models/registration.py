@@ -15,25 +15,29 @@ from app.models.types import UTCDateTime
 
 
 class CaseStatus:
-    DRAFT = "未提交"
-    SUBMITTED = "已提交待北注协审核"
-    REJECTED = "审核不通过"
-    APPROVED = "审核通过待预约"
-    BOOKED = "预约成功"
-    PROCESSED = "已办理待制证"
-    CERT_READY = "已制证待取证"
-    DONE = "办理完成"
-    EXPIRED = "已过期"
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    REJECTED = "rejected"
+    APPROVED = "approved"
+    BOOKED = "booked"
+    PROCESSED = "processed"
+    CERT_READY = "cert_ready"
+    DONE = "done"
+    EXPIRED = "expired"
     ALL = (DRAFT, SUBMITTED, REJECTED, APPROVED, BOOKED, PROCESSED, CERT_READY, DONE, EXPIRED)
     EDITABLE = (DRAFT, REJECTED, EXPIRED)
+    LABELS = {DRAFT: "未提交", SUBMITTED: "已提交待北注协审核", REJECTED: "审核不通过",
+              APPROVED: "审核通过待预约", BOOKED: "预约成功", PROCESSED: "已办理待制证",
+              CERT_READY: "已制证待取证", DONE: "办理完成", EXPIRED: "已过期"}
 
 
 class AppointmentStatus:
-    BOOKED = "预约成功"
-    CANCELLED = "已取消"
-    DONE = "办理完成"
-    NO_SHOW = "未到场"
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    DONE = "done"
+    NO_SHOW = "no_show"
     ALL = (BOOKED, CANCELLED, DONE, NO_SHOW)
+    LABELS = {BOOKED: "预约成功", CANCELLED: "已取消", DONE: "办理完成", NO_SHOW: "未到场"}
 
 
 class DocRequirement(Model):
@@ -67,9 +71,10 @@ class RegistrationCase(Model):
     __label__ = "注册业务"  # how the audit log names it
 
     __tablename__ = "registration_case"
+    __labels__ = {"status": CaseStatus.LABELS}  # the codes' words
     __table_args__ = (
-        CheckConstraint("status in ('未提交', '已提交待北注协审核', '审核不通过', '审核通过待预约', "
-                        "'预约成功', '已办理待制证', '已制证待取证', '办理完成', '已过期')",
+        CheckConstraint("status in ('draft', 'submitted', 'rejected', 'approved', 'booked', "
+                        "'processed', 'cert_ready', 'done', 'expired')",
                         name="ck_registration_case_status"),
         Index("ix_registration_case_status_type", "status", "case_type"),
     )
@@ -181,6 +186,7 @@ class Appointment(Model):
     __label__ = "预约"  # how the audit log names it
 
     __tablename__ = "reg_appointment"
+    __labels__ = {"status": AppointmentStatus.LABELS}  # the codes' words
     __table_args__ = (Index("ix_reg_appointment_day", "day", "start"),)
     __scope__ = Scope(firm="firm_id", person="person_id")
     # whoever filed its cases: the firm, or the 协会代管 CPA itself (person_id only then)
@@ -193,7 +199,7 @@ class Appointment(Model):
     end: Mapped[str] = mapped_column(String(5), nullable=False)
     seats: Mapped[int] = mapped_column(Integer, nullable=False)  # 人数: one seat per person
     names: Mapped[str] = mapped_column(String(500), nullable=False, default="")
-    status: Mapped[str] = mapped_column(String(8), nullable=False,
+    status: Mapped[str] = mapped_column(String(16), nullable=False,
                                         default=AppointmentStatus.BOOKED)
     firm_id: Mapped[Optional[int]] = mapped_column(ForeignKey("firm.id"), index=True)
     firm: Mapped[Optional[Firm]] = relationship(Firm)

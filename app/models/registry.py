@@ -11,9 +11,10 @@ from app.models.types import Reviewable, UTCDateTime
 
 
 class FirmStatus:
-    ACTIVE = "正常"
-    CLOSED = "注销"
+    ACTIVE = "active"
+    CLOSED = "closed"
     ALL = (ACTIVE, CLOSED)
+    LABELS = {ACTIVE: "正常", CLOSED: "注销"}
 
 
 class Firm(Model):
@@ -21,8 +22,9 @@ class Firm(Model):
     __label__ = "事务所"  # how the audit log names it
 
     __tablename__ = "firm"
-    __table_args__ = (CheckConstraint("status in ('正常', '注销')", name="ck_firm_status"),)
+    __table_args__ = (CheckConstraint("status in ('active', 'closed')", name="ck_firm_status"),)
     __scope__ = Scope(firm="id")  # a firm admin sees its own firm
+    __labels__ = {"status": FirmStatus.LABELS}  # the codes' words (app/workflows/core/labels.py)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(8), unique=True, nullable=False)
@@ -30,7 +32,7 @@ class Firm(Model):
     contact_name: Mapped[Optional[str]] = mapped_column(String(64))
     contact_phone: Mapped[Optional[str]] = mapped_column(String(11))
     email: Mapped[Optional[str]] = mapped_column(String(320))
-    status: Mapped[str] = mapped_column(String(8), nullable=False, default=FirmStatus.ACTIVE)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=FirmStatus.ACTIVE)
     created_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:  # shown in related-field selects and exports
@@ -49,9 +51,10 @@ class PersonType:
 
 
 class PersonStatus:
-    ACTIVE = "正常"
-    REVOKED = "撤销"
+    ACTIVE = "active"
+    REVOKED = "revoked"
     ALL = (ACTIVE, REVOKED)
+    LABELS = {ACTIVE: "正常", REVOKED: "撤销"}
 
 
 class Gender:
@@ -69,11 +72,12 @@ class Person(Model):
         CheckConstraint(
             "person_type in ('注册会计师', '非执业会员', '其他从业人员')", name="ck_person_type"
         ),
-        CheckConstraint("status in ('正常', '撤销')", name="ck_person_status"),
+        CheckConstraint("status in ('active', 'revoked')", name="ck_person_status"),
         CheckConstraint("gender is null or gender in ('男', '女')", name="ck_person_gender"),
         Index("ix_person_firm_status", "firm_id", "status"),
     )
     __scope__ = Scope(firm="firm_id", person="id")
+    __labels__ = {"status": PersonStatus.LABELS}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_type: Mapped[str] = mapped_column(String(8), nullable=False)
@@ -87,7 +91,7 @@ class Person(Model):
     cert_number: Mapped[Optional[str]] = mapped_column(String(20), unique=True)
     firm_id: Mapped[Optional[int]] = mapped_column(ForeignKey("firm.id"), index=True)
     firm: Mapped[Optional[Firm]] = relationship(Firm)
-    status: Mapped[str] = mapped_column(String(4), nullable=False, default=PersonStatus.ACTIVE)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=PersonStatus.ACTIVE)
     imported_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
     created_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
 
@@ -102,13 +106,17 @@ class Person(Model):
 
 
 class TransferStatus:
-    PENDING = "待确认"
-    CONFIRMED = "已确认"  # by the person, signed in with its own password
-    APPROVED = "协会已批准"
-    REFUSED = "已拒绝"
-    DECLINED = "协会未批准"
-    EXPIRED = "已过期"  # derived: pending past expires_at (see workflows/transfers.py)
+    PENDING = "pending"
+    CONFIRMED = "confirmed"  # by the person, signed in with its own password
+    APPROVED = "approved"
+    REFUSED = "refused"
+    DECLINED = "declined"
+    EXPIRED = "expired"  # derived: pending past expires_at (see workflows/transfers.py)
     OPEN = (PENDING,)
+    LABELS = {
+        PENDING: "待确认", CONFIRMED: "已确认", APPROVED: "协会已批准", REFUSED: "已拒绝", DECLINED: "协会未批准",
+        EXPIRED: "已过期"
+    }
 
 
 class PersonTransfer(Reviewable, Model):
@@ -125,6 +133,7 @@ class PersonTransfer(Reviewable, Model):
     # the person sees its own; the firms involved see nothing of it (the new firm must
     # not learn who the mobile belongs to); staff decide
     __scope__ = Scope(person="person_id")
+    __labels__ = {"status": TransferStatus.LABELS}
     # the person confirms or refuses its own move (staff approve through the machine)
     __actors__ = Actors(person="person_id")
 

@@ -33,12 +33,13 @@ class PersonKind:
 class EnrollmentStatus:
     """报名状态 (seed 000 §5.1); the CICPA screens (seed 003) call them 待确认 / 已确认."""
 
-    PENDING = "未审核"
-    APPROVED = "审核通过"
-    REJECTED = "审核未通过"
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
     ALL = (PENDING, APPROVED, REJECTED)
     HOLDS_SEAT = (PENDING, APPROVED)
     CICPA = {PENDING: "待确认", APPROVED: "已确认", REJECTED: "未通过"}
+    LABELS = {PENDING: "未审核", APPROVED: "审核通过", REJECTED: "审核未通过"}
 
 
 class TrainingResult:
@@ -94,6 +95,7 @@ class Enrollment(Model):
     __label__ = "培训报名"  # how the audit log names it
 
     __tablename__ = "training_enrollment"
+    __labels__ = {"status": EnrollmentStatus.LABELS}  # the codes' words
     __table_args__ = (
         UniqueConstraint("class_id", "dedupe_key", name="uq_training_enrollment_person"),
         Index("ix_training_enrollment_class_firm", "class_id", "firm_id"),
@@ -123,7 +125,7 @@ class Enrollment(Model):
     travel: Mapped[Optional[str]] = mapped_column(String(64))  # 航班/车次
     remark: Mapped[Optional[str]] = mapped_column(String(200))
     wechat: Mapped[Optional[str]] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(8), nullable=False,
+    status: Mapped[str] = mapped_column(String(16), nullable=False,
                                         default=EnrollmentStatus.PENDING)
     result: Mapped[str] = mapped_column(String(8), nullable=False,
                                         default=TrainingResult.NOT_YET)

@@ -41,7 +41,7 @@ class Reviewable:
     """
 
     __status_default__: str
-    __status_length__: int = 8
+    __status_length__: int = 16  # a stable code ("approved"); pages show its label
 
     @declared_attr
     def status(cls) -> Mapped[str]:

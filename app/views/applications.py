@@ -27,6 +27,7 @@ from app.workflows.core import files
 from app.workflows.core.errors import ForbiddenError
 from app.workflows.core.scoping import get_scoped, is_institute, scoped_select
 from app.workflows.core.sheets import XlsxWriter
+from app.workflows.core.labels import code_of, label
 
 MENU = "学时申请"
 MENU_MINE = "我的学时申请"
@@ -56,7 +57,7 @@ def _filtered(user, *, firm_filter: bool, default_status: str = ""):
     query = scoped_select(HourApplication, user)
     year = _int_arg("year", 2000, 2100)
     kind = KIND_SLUGS.get(request.args.get("kind") or "")
-    status = request.args.get("status", default_status) or ""
+    status = code_of(ApplicationStatus.LABELS, request.args.get("status", default_status) or "")
     if year:
         query = query.where(HourApplication.year == year)
     if kind:
@@ -86,7 +87,7 @@ def _export(rows):
             # numbers and times keep their type: the one writer shows 4.0 and Beijing time
             _number(r.quantity), _number(r.hours),
             r.category if r.kind != ApplicationKind.EXEMPTION else "", r.remark or "",
-            r.status, r.reason or "", r.submitted_at, r.decided_at], text_format=True)
+            label(r), r.reason or "", r.submitted_at, r.decided_at], text_format=True)
     return send_file(io.BytesIO(writer.to_bytes()), mimetype=XLSX, as_attachment=True,
                      download_name="学时申请.xlsx")
 
@@ -114,7 +115,7 @@ class HourApplicationsView(BaseView):
         args = request.args.to_dict()
         return self.render_template(
             "applications/index.html", title=TITLES.get(kind, MENU), **listed.args(),
-            year=year, kind=kind, status=status, statuses=ApplicationStatus.ALL,
+            year=year, kind=kind, status=status, statuses=ApplicationStatus.LABELS,
             kinds=KIND_SLUGS, titles=TITLES, slug_of=SLUG_OF, years=rules.years(now()),
             attached=rules.attachments_of([r.id for r in listed.rows]), hours=_hours,
             local_time=clock.display, args=args, institute=institute,
@@ -247,7 +248,7 @@ class HourApplicationReviewView(BaseView):
         return self.render_template(
             "applications/review.html", title=MENU_REVIEW, **listed.args(), year=year,
             kind=kind, status=status, firm_id=firm_id, firms=firms,
-            statuses=ApplicationStatus.ALL, kinds=KIND_SLUGS, slug_of=SLUG_OF,
+            statuses=ApplicationStatus.LABELS, kinds=KIND_SLUGS, slug_of=SLUG_OF,
             attached=rules.attachments_of([r.id for r in listed.rows]), hours=_hours,
             local_time=clock.display, args=args,
             refusable={r.id for r in listed.rows if rules.may(r, "refuse", user, now())},

@@ -121,7 +121,7 @@ class FirmView(FirmRules, ScopedModelView):
         "code": [Checked(validate_firm_code)],
         "contact_phone": [Checked(lambda v: validate_mobile(v, "联系人手机号"))],
     }
-    add_form_extra_fields = {"status": choice_field("状态", FirmStatus.ALL)}
+    add_form_extra_fields = {"status": choice_field("状态", FirmStatus.LABELS)}
     edit_form_extra_fields = add_form_extra_fields
     method_permission_name = {"reset_password": "reset_password"}
 
@@ -158,7 +158,7 @@ class PersonView(PersonRules, ScopedModelView):
     add_form_extra_fields = {
         "person_type": choice_field("人员类型", PersonType.ALL, default=PersonType.OTHER),
         "gender": choice_field("性别", Gender.ALL, blank=True),
-        "status": choice_field("状态", PersonStatus.ALL),
+        "status": choice_field("状态", PersonStatus.LABELS),
     }
     edit_form_extra_fields = add_form_extra_fields
     method_permission_name = {"reset_password": "reset_password"}

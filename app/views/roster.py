@@ -66,7 +66,7 @@ class StaffRosterView(PersonRules, ScopedModelView):
     validators_columns = {"id_number": [Checked(validate_id_number)]}
     edit_form_extra_fields = {
         "person_type": choice_field("类型", PersonType.ALL),
-        "status": choice_field("状态", PersonStatus.ALL),
+        "status": choice_field("状态", PersonStatus.LABELS),
     }
     formatters_columns = {"imported_at": clock.display}
     list_links = [("导入名单", "ImportView.upload", "fa-upload", "can_import", "Import",

@@ -53,8 +53,11 @@ FIELD_LABELS = {"name": "姓名", "person_type": "类型", "id_number": "身份�
 
 def _changed(changes: dict) -> str:
     """职位：审计员 → 项目经理；姓名：张三 → 张三丰 (what the preview shows of an update)."""
-    return "；".join(f"{FIELD_LABELS.get(key, key)}：{before or '（空）'} → {after or '（空）'}"
-                    for key, (before, after) in changes.items())
+    words = {"status": PersonStatus.LABELS}  # a coded status shows its words
+    return "；".join(
+        f"{FIELD_LABELS.get(key, key)}：{words.get(key, {}).get(before, before) or '（空）'} → "
+        f"{words.get(key, {}).get(after, after) or '（空）'}"
+        for key, (before, after) in changes.items())
 
 RULES = (
     "从业人员用户名为“kj+手机号”；",
@@ -352,7 +355,7 @@ class StaffListImport(ImportKind):
     # 从业人员管理's export writes these after the template's columns (read-only: 登录名 and
     # 导入时间 are the system's); 状态 is read so that an exported list imports back unchanged —
     # a 撤销 row stays revoked instead of being restored (issue 23 item 6)
-    extras = (Column("状态", "status", kind="choice", choices=PersonStatus.ALL),)
+    extras = (Column("状态", "status", kind="choice", choices=PersonStatus.LABELS),)
     export_extras = ("login_name", "status", "imported_at", "firm")
     unique_keys = ("phone", "id_number")
     example = ("张三", "13800138000", "11010519491231002X", "其他从业人员", "审计员")

@@ -1,4 +1,5 @@
 """First-login, change password and menus through the test client."""
+from app.models import PersonStatus
 
 
 def test_firm_admin_is_sent_to_first_login_until_done(app, client):
@@ -38,13 +39,13 @@ def test_an_institute_managed_cpa_signs_in_with_its_certificate_number_and_id_nu
 
     with app.app_context():
         person = Person(person_type=PersonType.CPA, name="钱代管", id_number=id_number(931),
-                        cert_number="110100099931", firm_id=None, status="正常")
+                        cert_number="110100099931", firm_id=None, status=PersonStatus.ACTIVE)
         db.session.add(person)
         db.session.flush()
         accounts.provision_managed_cpa(person, NOW)
         firm_person = Person(person_type=PersonType.CPA, name="孙在所", firm_id=None,
                              id_number=id_number(932), cert_number="110100099932",
-                             phone="13811110000", status="正常")
+                             phone="13811110000", status=PersonStatus.ACTIVE)
         db.session.add(firm_person)
         db.session.commit()
         password = person.id_number

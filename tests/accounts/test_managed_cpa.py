@@ -3,6 +3,7 @@
 them, and a notice to 全部事务所 reaches them."""
 import pytest
 
+from app.models import PersonStatus
 from app.extensions import db
 from app.models import Consultation, Message, Person, PersonType
 from app.workflows import accounts
@@ -12,7 +13,7 @@ from tests.helpers import NOW, id_number
 def _managed(app, serial, name, phone, cert, *, must_change=True):
     with app.app_context():
         person = Person(person_type=PersonType.CPA, name=name, id_number=id_number(serial),
-                        cert_number=cert, phone=phone, firm_id=None, status="正常")
+                        cert_number=cert, phone=phone, firm_id=None, status=PersonStatus.ACTIVE)
         db.session.add(person)
         db.session.flush()
         user = accounts.provision_managed_cpa(person, NOW)

@@ -4,6 +4,7 @@ import re
 
 from flask_appbuilder.security.sqla.models import User
 
+from app.models import PersonStatus
 from app.extensions import db
 from app.models import Person
 from app.views.core.security import permission_label, view_label
@@ -90,7 +91,7 @@ def test_a_revoked_person_with_the_right_password_is_told_so(app, world, client)
     make_user(app, "kj13800000002", "Member", firm_id=world.a.id, person_id=world.a_people[1])
     with app.app_context():
         person = db.session.get(Person, world.a_people[1])
-        person.status = "撤销"
+        person.status = PersonStatus.REVOKED
         person.account.user.active = False
         db.session.commit()
     wrong = client.login("kj13800000002", "wrong-password1")

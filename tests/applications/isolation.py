@@ -1,6 +1,7 @@
 """Rows of 学时申请 for the isolation matrix: an application of firm B's CPA is foreign to
 firm A's admin and to A's member; A's member's own application is its own; another A
 person's application is foreign to the member. Firm admins hold no 学时申请 view at all."""
+from app.models import ApplicationStatus
 from app.extensions import db
 from app.models import HourApplication
 from app.roles import FIRM_ADMIN, MEMBER
@@ -9,7 +10,7 @@ from tests.helpers import NOW
 
 def _add(person_id, route):
     row = HourApplication(person_id=person_id, year=2026, kind="投入式", route="其他投入式学习",
-                          organizer=route, hours="8.0", category="专业课", status="未确认",
+                          organizer=route, hours="8.0", category="专业课", status=ApplicationStatus.PENDING,
                           submitted_at=NOW)
     db.session.add(row)
     db.session.flush()

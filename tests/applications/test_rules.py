@@ -37,13 +37,13 @@ def test_output_refuse_edit_refile_confirm_credits_hours(w):
     world, member, staff = w
     person = world.a_people[0]
     row = rules.file_application(member, NOW, output(quantity="2.5"), proof())
-    assert (row.status, row.hours, row.quantity) == ("未确认", Decimal("7.5"), Decimal("2.5"))
+    assert (row.status, row.hours, row.quantity) == (ApplicationStatus.PENDING, Decimal("7.5"), Decimal("2.5"))
     assert len(rules.attachments_of([row.id])[row.id]) == 1
     with pytest.raises(ValidationError, match="须填写原因"):
         rules.refuse(staff, NOW, row.id)
     rules.refuse(staff, NOW, row.id, remark="授课证明未盖章")
     row = db.session.get(HourApplication, row.id)
-    assert (row.status, row.reason) == ("不予确认", "授课证明未盖章")
+    assert (row.status, row.reason) == (ApplicationStatus.REFUSED, "授课证明未盖章")
     assert db.session.query(HourRecord).count() == 0
     refused = db.session.query(Message).filter(Message.title.contains("不予确认")).one()
     assert "授课证明未盖章" in refused.body
@@ -52,7 +52,7 @@ def test_output_refuse_edit_refile_confirm_credits_hours(w):
     rules.update_application(member, NOW, row.id, output(quantity="4"), proof("盖章版.pdf"),
                              remove_file_ids=[old])
     row = db.session.get(HourApplication, row.id)
-    assert (row.status, row.hours) == ("未确认", Decimal("12.0"))
+    assert (row.status, row.hours) == (ApplicationStatus.PENDING, Decimal("12.0"))
     assert [f.original_name for f in rules.attachments_of([row.id])[row.id]] == ["盖章版.pdf"]
     assert db.session.get(StoredFile, old) is None
     rules.confirm(staff, NOW, row.id)
@@ -61,7 +61,7 @@ def test_output_refuse_edit_refile_confirm_credits_hours(w):
         person, 2026, "产出式", Decimal("12.0"))
     assert _year(person).obtained == Decimal("12.0")
     assert [h.to_state for h in rules.MACHINE.history(row)] == [
-        "未确认", "不予确认", "未确认", "已确认"]
+        ApplicationStatus.PENDING, ApplicationStatus.REFUSED, ApplicationStatus.PENDING, ApplicationStatus.CONFIRMED]
     assert db.session.query(Message).filter(Message.title.contains("已确认")).count() == 1
     # confirmed: the owner can neither edit nor delete it
     with pytest.raises(ValidationError, match="当前状态为“已确认”，不能修改"):
@@ -72,7 +72,7 @@ def test_output_refuse_edit_refile_confirm_credits_hours(w):
     rules.revoke(staff, NOW, row.id, remark="重复申请")
     assert db.session.query(HourRecord).count() == 0
     assert _year(person).obtained == Decimal("0.0")
-    assert db.session.get(HourApplication, row.id).status == "未确认"
+    assert db.session.get(HourApplication, row.id).status == ApplicationStatus.PENDING
 
 
 def test_output_rates_and_caps(w):
@@ -210,7 +210,7 @@ def test_bulk_refusal_takes_each_applications_own_reason(w):
                                             remarks={b.id: "证书模糊"}))
     assert done == 1 and len(errors) == 2 and all("须填写原因" in e for e in errors)
     assert [db.session.get(HourApplication, x.id).status for x in (a, b, c)] == [
-        "未确认", "不予确认", "未确认"]
+        ApplicationStatus.PENDING, ApplicationStatus.REFUSED, ApplicationStatus.PENDING]
     done, errors = _tally(rules.review_many(staff, NOW, [a.id, c.id], "refuse", "材料不全",
                                             remarks={a.id: "主办单位与证书不符"}))
     assert (done, errors) == (2, [])
@@ -267,7 +267,7 @@ def test_each_permit_is_refused_in_the_wrong_state_in_the_machines_words(w):
     assert rules.MACHINE.actions(row, staff, NOW) == set()
     with pytest.raises(ForbiddenError, match="只有办理该事项的事务所或本人可以修改"):
         rules.MACHINE.require(row, "edit", staff, NOW)
-    assert rules.MACHINE.states_for("edit") == {"未确认", "不予确认"}
+    assert rules.MACHINE.states_for("edit") == {ApplicationStatus.PENDING, ApplicationStatus.REFUSED}
     rules.confirm(staff, NOW, row.id)
     for action, label in (("edit", "修改"), ("delete", "删除"), ("upload", "上传证明材料")):
         with pytest.raises(ValidationError, match=f"当前状态为“已确认”，不能{label}"):
@@ -299,7 +299,7 @@ def test_a_bulk_decision_reports_the_row_taken_and_the_row_refused_and_does_the_
     assert result.as_json()["done"] == 2
     db.session.expire_all()
     assert [db.session.get(HourApplication, r.id).status for r in rows] == [
-        "已确认", "已确认", "不予确认", "已确认"]
+        ApplicationStatus.CONFIRMED, ApplicationStatus.CONFIRMED, ApplicationStatus.REFUSED, ApplicationStatus.CONFIRMED]
 
 
 def test_a_form_with_several_mistakes_names_each_at_once(w):

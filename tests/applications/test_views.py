@@ -7,6 +7,7 @@ import re
 
 from openpyxl import load_workbook
 
+from app.models import ApplicationStatus
 from app import clock
 from app.extensions import db
 from app.models import HourApplication, HourRecord, Message
@@ -73,7 +74,7 @@ def test_output_refuse_refile_confirm_through_pages_and_rest(app, world, client,
     staff.post_form("/applications/review/decide",
                     {"ids": [str(pk)], "decision": "refuse", f"reason_{pk}": "授课通知未盖章"})
     with app.app_context():
-        assert db.session.get(HourApplication, pk).status == "不予确认"
+        assert db.session.get(HourApplication, pk).status == ApplicationStatus.REFUSED
         assert db.session.query(Message).filter(Message.body.contains("授课通知未盖章")).count() == 1
     # the member corrects it and files it again
     assert "授课通知未盖章" in client.get(f"/applications/{pk}").get_data(as_text=True)
@@ -179,7 +180,7 @@ def test_two_staff_on_one_applications_page_the_second_is_told(app, world, make_
                             follow_redirects=True).get_data(as_text=True)
     assert "该记录已被他人处理（当前状态：未确认）" in late
     with app.app_context():
-        assert db.session.get(HourApplication, pk).status == "未确认"
+        assert db.session.get(HourApplication, pk).status == ApplicationStatus.PENDING
 
 
 def test_a_form_with_two_mistakes_shows_both_in_one_answer(app, world, client):

@@ -2,6 +2,7 @@
 微信发送记录): no firm admin or member reaches a row of either, their own included."""
 import datetime as dt
 
+from app.models import OutboxStatus
 from app.extensions import db
 from app.models import OutboxSms, OutboxWechat
 from app.roles import FIRM_ADMIN, MEMBER
@@ -14,10 +15,10 @@ def rows(world, app):
         if db.session.query(OutboxWechat).filter_by(title="乙所机密微信").first() is None:
             db.session.add_all([
                 OutboxSms(to_mobile="13900000001", body="乙所机密短信", kind="验证码",
-                          status="发送失败", attempts=3, next_attempt_at=MOMENT,
+                          status=OutboxStatus.FAILED, attempts=3, next_attempt_at=MOMENT,
                           last_error="1400 信息", created_at=MOMENT),
                 OutboxWechat(openid="oSECRET", kind="系统消息", template_id="T",
-                             title="乙所机密微信", data="{}", status="发送失败", attempts=5,
+                             title="乙所机密微信", data="{}", status=OutboxStatus.FAILED, attempts=5,
                              next_attempt_at=MOMENT, created_at=MOMENT)])
             db.session.commit()
         found = {

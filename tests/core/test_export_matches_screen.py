@@ -12,6 +12,8 @@ import openpyxl
 import pytest
 from flask_appbuilder.security.sqla.models import User
 
+from app.models import TransferStatus
+from app.models import OutboxStatus
 from app import clock
 from app.extensions import db
 from app.models import Firm, PersonType
@@ -286,7 +288,7 @@ def _rows_the_demo_lacks():
                finished_at=NOW + minute, outcome="成功", counts=json.dumps({"sent": 3})),
         JobRun(job="training_class_reminders", trigger="cli", as_of=NOW + minute, started_at=NOW + minute),
         OutboxMail(to_addr="zhang@example.com", subject="学时提醒", body="您的学时不足",
-                   status="发送失败", attempts=3, next_attempt_at=NOW, created_at=NOW,
+                   status=OutboxStatus.FAILED, attempts=3, next_attempt_at=NOW, created_at=NOW,
                    last_error="连接被拒绝（错误码 421）"),
         Suggestion(content="希望增加夜间课程\n周末也行", user_id=None, created_at=NOW),
     ])
@@ -296,7 +298,7 @@ def _rows_the_demo_lacks():
     db.session.add(PersonTransfer(person_id=person.id, from_firm_id=person.firm_id,
                                   to_firm_id=other.id, position="项目经理",
                                   requested_at=NOW, expires_at=NOW + 30 * 24 * 60 * minute,
-                                  status="待确认"))
+                                  status=TransferStatus.PENDING))
 
 
 def _typed(view, column) -> str | None:

@@ -78,7 +78,8 @@ def test_a_kind_previews_with_its_categories_and_commits_once(ctx, world, kind):
         batches.commit(staff, LATER, batch.token)
     steps = [(h.from_state, h.to_state) for h in ctx.query(StatusHistory).filter_by(
         entity="import_batch", entity_id=batch.id).order_by(StatusHistory.id)]
-    assert steps == [(None, "解析中"), ("解析中", "待确认"), ("待确认", "已导入")]
+    S = ImportStatus
+    assert steps == [(None, S.PARSING), (S.PARSING, S.PREVIEWED), (S.PREVIEWED, S.COMMITTED)]
 
 
 def test_row_and_cross_field_problems_name_row_and_column(ctx, world, kind):

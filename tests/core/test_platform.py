@@ -5,6 +5,7 @@ import threading
 import pytest
 from flask_appbuilder.security.sqla.models import User
 
+from app.models import TransferStatus
 from app.extensions import db
 from app.models import (AuditLog, Consultation, ConsultationReply, ConsultationStatus,
                         Person, PersonTransfer, Scope, StatusHistory)
@@ -69,11 +70,11 @@ def test_the_scoped_lookup_refuses_ids_it_cannot_hold(ctx, world):
 
 def test_a_members_new_rows_are_stamped_with_its_person(ctx, world):
     member = _user(ctx, world.member)
-    row = Consultation(business_type="其他", subject="x", status="待协会回复",
+    row = Consultation(business_type="其他", subject="x", status=ConsultationStatus.AWAITING_INSTITUTE,
                        created_at=NOW, updated_at=NOW)
     scoping.enforce_owner(row, member)
     assert row.person_id == member.account.person_id
-    stranger = Consultation(business_type="其他", subject="x", status="待协会回复",
+    stranger = Consultation(business_type="其他", subject="x", status=ConsultationStatus.AWAITING_INSTITUTE,
                             person_id=world.b_people[0], created_at=NOW, updated_at=NOW)
     with pytest.raises(ForbiddenError, match="他人名下"):
         scoping.enforce_owner(stranger, member)
@@ -174,7 +175,8 @@ def test_fire_checks_source_who_guard_and_remark_and_writes_history(ctx, world,
     ctx.commit()
     history = machine.history(thread)
     assert [(h.from_state, h.to_state, h.event, h.actor_name, h.remark) for h in history] == [
-        ("待协会回复", "待用户回复", "hold", staff.first_name, "等材料")]
+        (ConsultationStatus.AWAITING_INSTITUTE, ConsultationStatus.AWAITING_USER, "hold",
+         staff.first_name, "等材料")]
     with pytest.raises(ValidationError, match="当前状态为“待用户回复”，不能挂起"):
         machine.fire(thread, "hold", staff, NOW)
 
@@ -250,7 +252,7 @@ def test_two_reviewers_deciding_at_once_the_first_wins_the_second_is_told(app, w
     with app.app_context():
         transfer = PersonTransfer(person_id=world.b_people[1], from_firm_id=world.b.id,
                                   to_firm_id=world.a.id, requested_at=NOW,
-                                  expires_at=NOW + dt.timedelta(days=30), status="待确认")
+                                  expires_at=NOW + dt.timedelta(days=30), status=TransferStatus.PENDING)
         db.session.add(transfer)
         db.session.commit()
         transfer_id = transfer.id
@@ -290,7 +292,7 @@ def test_two_reviewers_deciding_at_once_the_first_wins_the_second_is_told(app, w
     assert isinstance(outcomes["decline"], ConflictError), outcomes
     assert "已被他人处理" in outcomes["decline"].message
     with app.app_context():
-        assert db.session.get(PersonTransfer, transfer_id).status == "协会已批准"
+        assert db.session.get(PersonTransfer, transfer_id).status == TransferStatus.APPROVED
         assert db.session.query(StatusHistory).filter_by(
             entity="person_transfer", entity_id=transfer_id).count() == 1
 

@@ -10,6 +10,7 @@ import pytest
 from flask_appbuilder.security.sqla.models import User
 
 import config
+from app.models import PersonStatus
 from app.extensions import db
 from app.models import Person
 from app.roles import FIRM_ADMIN
@@ -36,7 +37,7 @@ def _person(app, pk):
 def _person_form(**overrides):
     form = {"person_type": "其他从业人员", "name": "王新", "gender": "", "id_number": "",
             "phone": "13700000009", "birth_date": "", "ethnicity": "汉族", "position": "助理",
-            "cert_number": "", "firm": "", "status": "正常"}
+            "cert_number": "", "firm": "", "status": PersonStatus.ACTIVE}
     form.update(overrides)
     return form
 

@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 from flask_appbuilder.security.sqla.models import User
 
+from app.models import PersonStatus
 from app.models import CpeExemption, Person, PersonType
 from app.workflows import hours
 from app.workflows.hours import queries
@@ -144,7 +145,7 @@ def test_details_filters_as_the_manual_lists_them(ctx, studied):
                                    passed_to=dt.date(2026, 7, 31))] == ["数据分析（网络）"]
     assert {n for n, _ in _details(ctx, "staff1", username="110100010001")} == {"张一"}
     assert {n for n, _ in _details(ctx, "staff1", name="李")} == {"李一"}
-    assert _details(ctx, "staff1", status="撤销") == []
+    assert _details(ctx, "staff1", status=PersonStatus.REVOKED) == []
     assert {n for n, _ in _details(ctx, "staff1", year=YEAR, person_type=PersonType.OTHER)} == {
         "张二"}
 

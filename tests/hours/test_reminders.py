@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from flask_appbuilder.security.sqla.models import User
 
+from app.models import PersonStatus
 from app.extensions import db
 from app.models import Account, CpeExemption, Message, OutboxMail, Person, PersonType
 from app.roles import MEMBER
@@ -40,7 +41,7 @@ def people(app, world):
     no_account = make_person(app, world.a.id, "钱无账号", person_type=PersonType.CPA, serial=23,
                              cert_number="110100010023")
     revoked = make_person(app, world.a.id, "孙撤销", person_type=PersonType.CPA, serial=24,
-                          cert_number="110100010024", status="撤销")
+                          cert_number="110100010024", status=PersonStatus.REVOKED)
     for login, person_id, firm_id in (("110100010021", compliant, world.a.id),
                                       ("110100010022", exempt, world.a.id),
                                       ("110100010024", revoked, world.a.id),

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import pytest
 
+from app.models import PersonStatus
+from app.models import FirmStatus
 from app.extensions import db
 from app.models.hours import CpeExemption, CpeRequirement, HourRecord
 from app.models.registry import Firm, Person, PersonType
@@ -32,7 +34,7 @@ _n = [0]
 
 
 def person(session, person_type=PersonType.CPA, firm=None):
-    p = Person(person_type=person_type, name="张三", status="正常",
+    p = Person(person_type=person_type, name="张三", status=PersonStatus.ACTIVE,
                firm_id=firm.id if firm else None)
     session.add(p)
     session.commit()  # a refused command rolls back what is not committed
@@ -199,7 +201,7 @@ def test_category_and_delivery_validation_and_corrections(ctx, world):
 
 def test_sql_aggregate_matches_person_function_on_generated_cases(ctx):
     rng = random.Random(7)
-    firm = Firm(code="11019999", name="学时测试会计师事务所", status="正常")
+    firm = Firm(code="11019999", name="学时测试会计师事务所", status=FirmStatus.ACTIVE)
     ctx.add(firm)
     ctx.flush()
     people = []

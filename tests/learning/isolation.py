@@ -4,6 +4,8 @@ Choices and lesson progress: A's member studies at 隔离甲学院, A's colleagu
 learner's rows. Fee orders are the member's, its firm's and staff's only — never an LMS's."""
 from decimal import Decimal
 
+from app.models import ProgressStatus
+from app.models import FeeStatus
 from app.extensions import db
 from app.models import (Course, InstituteChoice, LearningFee, LearningInstitute,
                         LessonProgress)
@@ -33,9 +35,9 @@ def _learner(person_id, institute, course):
     choice = InstituteChoice(person_id=person_id, year=2026, institute_id=institute.id,
                              chosen_at=NOW)
     progress = LessonProgress(person_id=person_id, year=2026, institute_id=institute.id,
-                              course_id=course.id, status="待评价", completed_at=NOW)
+                              course_id=course.id, status=ProgressStatus.TO_EVALUATE, completed_at=NOW)
     fee = LearningFee(person_id=person_id, year=2026, institute_id=institute.id,
-                      amount=institute.fee, status="待缴费", created_at=NOW,
+                      amount=institute.fee, status=FeeStatus.UNPAID, created_at=NOW,
                       receipt=f"{course.title}凭证")
     db.session.add_all([choice, progress, fee])
     db.session.flush()

@@ -7,6 +7,8 @@ from decimal import Decimal
 import pytest
 from flask_appbuilder.security.sqla.models import User
 
+from app.models import ProgressStatus
+from app.models import FeeStatus
 from app.extensions import db
 from app.models import (HourRecord, InstituteChoice, LearningFee, LearningInstitute,
                         LessonProgress, Message, Person, SourceKind, StatusHistory)
@@ -94,9 +96,9 @@ def test_non_practicing_choice_opens_a_fee_order(w):
     learning_member.choose_institute(_user(extra.np), NOW, extra.snai)
     fee = db.session.query(LearningFee).one()
     assert (fee.person_id, fee.year, fee.institute_id, fee.amount, fee.status) == (
-        extra.np_person, YEAR, extra.snai, Decimal("150.00"), "待缴费")
+        extra.np_person, YEAR, extra.snai, Decimal("150.00"), FeeStatus.UNPAID)
     history = rules.FEE.history(fee)
-    assert [(h.to_state, h.remark) for h in history] == [("待缴费", "选择上海国家会计学院")]
+    assert [(h.to_state, h.remark) for h in history] == [(FeeStatus.UNPAID, "选择上海国家会计学院")]
 
 
 def test_lms_reports_only_for_its_own_learners_and_writes_nothing_else(w):
@@ -126,7 +128,7 @@ def test_lms_reports_only_for_its_own_learners_and_writes_nothing_else(w):
                                 year=YEAR, course_code="X9")
     row = lms.report_completion(_user(extra.lms_b), NOW, cert_number="110100010001",
                                   year=YEAR, course_code="R1")
-    assert (row.status, row.institute_id, row.year) == ("待评价", extra.bnai, YEAR)
+    assert (row.status, row.institute_id, row.year) == (ProgressStatus.TO_EVALUATE, extra.bnai, YEAR)
     again = lms.report_completion(_user(extra.lms_b), NOW + DAY, cert_number="110100010001",
                                     year=YEAR, course_code="R1")
     assert again.id == row.id and again.completed_at == NOW
@@ -154,7 +156,7 @@ def test_bad_lms_values_are_named(w):
     with pytest.raises(ValidationError, match="不能早于完成时间"):
         lms.report_evaluation(reporter, NOW, **base, score=5,
                                 evaluated_at=(NOW - DAY).isoformat())
-    assert db.session.query(LessonProgress).one().status == "待评价"
+    assert db.session.query(LessonProgress).one().status == ProgressStatus.TO_EVALUATE
 
 
 def test_next_day_run_credits_each_evaluated_lesson_once(w):
@@ -178,8 +180,8 @@ def test_next_day_run_credits_each_evaluated_lesson_once(w):
     assert crediting.credit_due(SYSTEM, NOW + 5 * DAY)["credited"] == 0
     assert _records(person) == 1
     assert _online(person) == Decimal("4.0")
-    row = db.session.query(LessonProgress).filter_by(status="已计学时").one()
-    assert [h.to_state for h in rules.PROGRESS.history(row)] == ["待评价", "已评价", "已计学时"]
+    row = db.session.query(LessonProgress).filter_by(status=ProgressStatus.CREDITED).one()
+    assert [h.to_state for h in rules.PROGRESS.history(row)] == [ProgressStatus.TO_EVALUATE, ProgressStatus.EVALUATED, ProgressStatus.CREDITED]
     # the unevaluated lesson waits; evaluated later, it is credited by a later run
     lms.report_evaluation(_user(extra.lms_b), NOW + 2 * DAY, cert_number="110100010001",
                             year=YEAR, course_code="R2", score=4)
@@ -199,8 +201,8 @@ def test_cpa_electives_count_after_every_required_course(w):
     assert (counts["credited"], counts["wait_required"]) == (1, 1)  # R1 only
     view = learning_member.overview(db.session.get(Person, person), YEAR, NOW + DAY)
     notes = {line.course.code: (line.state, line.note) for line in view.lines}
-    assert notes["E1"] == ("已评价", rules.WAIT_REQUIRED)
-    assert notes["R2"][0] == "待评价" and "评价" in notes["R2"][1]
+    assert notes["E1"] == (ProgressStatus.EVALUATED, rules.WAIT_REQUIRED)
+    assert notes["R2"][0] == ProgressStatus.TO_EVALUATE and "评价" in notes["R2"][1]
     assert notes["E2"] == ("未学习", "须先完成必修课程，才可以学习选修课程")
     assert view.required_left == ["会计准则更新"]
     lms.report_evaluation(_user(extra.lms_b), NOW + DAY, cert_number="110100010001",
@@ -227,7 +229,7 @@ def test_non_practicing_lessons_wait_for_the_fee(w):
         fees.mark_paid(_user(extra.np), NOW, fee.id)
     fees.mark_paid(staff, NOW + DAY, fee.id, remark="转账 0032")
     fee = db.session.get(LearningFee, fee.id)
-    assert (fee.status, fee.receipt) == ("已缴费", "转账 0032")
+    assert (fee.status, fee.receipt) == (FeeStatus.PAID, "转账 0032")
     assert db.session.query(Message).filter(Message.title.contains("已确认收款")).count() == 1
     with pytest.raises(ValidationError, match="当前状态为“已缴费”"):
         fees.mark_paid(staff, NOW + DAY, fee.id)
@@ -239,8 +241,8 @@ def test_non_practicing_lessons_wait_for_the_fee(w):
     fees.unmark_paid(staff, NOW + 3 * DAY, fee.id, remark="款项退回")
     assert _records(extra.np_person) == 0
     assert _online(extra.np_person) == Decimal("0")
-    assert {p.status for p in db.session.query(LessonProgress)} == {"已评价"}
-    assert [h.to_state for h in rules.FEE.history(fee)] == ["待缴费", "已缴费", "待缴费"]
+    assert {p.status for p in db.session.query(LessonProgress)} == {ProgressStatus.EVALUATED}
+    assert [h.to_state for h in rules.FEE.history(fee)] == [FeeStatus.UNPAID, FeeStatus.PAID, FeeStatus.UNPAID]
     fees.mark_paid(staff, NOW + 4 * DAY, fee.id)
     assert crediting.credit_due(SYSTEM, NOW + 5 * DAY)["credited"] == 2
     assert _records(extra.np_person) == 2
@@ -282,7 +284,7 @@ def test_mark_paid_many_reports_each_order_and_never_stops(w, app):
     assert result.messages()[1] == f"记录{orders[2].id}：当前状态为“已缴费”，不能确认收款"
     assert result.messages()[2] == "记录987654：记录不存在或无权查看"
     db.session.expire_all()
-    assert {db.session.get(LearningFee, o.id).status for o in orders} == {"已缴费"}
+    assert {db.session.get(LearningFee, o.id).status for o in orders} == {FeeStatus.PAID}
 
 
 def test_the_fee_is_the_members_own_to_pay_while_unpaid(w, app):

@@ -9,6 +9,8 @@ from unittest import mock
 
 from openpyxl import load_workbook
 
+from app.models import ProgressStatus
+from app.models import FeeStatus
 from app.extensions import db
 from app.models import (Course, HourRecord, InstituteChoice, LearningFee, LessonProgress,
                         SourceKind)
@@ -161,11 +163,11 @@ def test_fee_gate_through_staff_pages(app, world, make_client):
         assert "王非执" in admin.get("/learningfeeview/list/").get_data(as_text=True)
         assert admin.post_form(f"/learningfeeview/decide/{fee}/mark_paid").status_code in (
             302, 403)
-        assert _count(app, LearningFee, status="待缴费") == 1
+        assert _count(app, LearningFee, status=FeeStatus.UNPAID) == 1
         paid = staff.post_form("/learningfeeview/action_post",
                                {"action": "mark_paid", "rowid": str(fee)})
         assert paid.status_code == 302
-        assert _count(app, LearningFee, status="已缴费") == 1
+        assert _count(app, LearningFee, status=FeeStatus.PAID) == 1
         export = staff.get("/learningfeeview/export/xlsx/")
         sheet = load_workbook(io.BytesIO(export.data)).active
         assert any("已缴费" in [str(c) for c in row] for row in sheet.iter_rows(values_only=True))
@@ -180,7 +182,7 @@ def test_fee_gate_through_staff_pages(app, world, make_client):
                                  {"remark": "款项退回"})
         assert undone.status_code == 302
         assert _count(app, HourRecord, source_kind=SourceKind.ONLINE_LESSON) == 0
-        assert _count(app, LearningFee, status="待缴费") == 1
+        assert _count(app, LearningFee, status=FeeStatus.UNPAID) == 1
         # REST: the verb, for staff only
         token = bearer(http, world.staff)
         assert http.post(f"/api/v1/learning_fee/{fee}/mark_paid", headers=token,
@@ -204,7 +206,7 @@ def test_staff_maintain_courses_with_clear_refusals(app, world, make_client):
         assert (course.hours, course.required) == (2.5, True)
         db.session.add(LessonProgress(person_id=world.a_people[0], year=YEAR,
                                       institute_id=extra.bnai, course_id=course.id,
-                                      status="待评价", completed_at=NOW))
+                                      status=ProgressStatus.TO_EVALUATE, completed_at=NOW))
         db.session.commit()
         pk = course.id
     refused = staff.post_form(f"/courseview/delete/{pk}", follow_redirects=True)

@@ -1,6 +1,7 @@
 """The institute's own records: the audit log, job runs, the mail and SMS outboxes."""
 import datetime as dt
 
+from app.models import OutboxStatus
 from app.extensions import db
 from app.models import AuditLog, JobRun, OutboxMail
 from app.roles import FIRM_ADMIN, MEMBER
@@ -17,7 +18,7 @@ def rows(world, app):
                 JobRun(job="probe_secret_job", trigger="cli", as_of=MOMENT, started_at=MOMENT,
                        outcome="成功", counts="{}"),
                 OutboxMail(to_addr="secret@b.example", subject="乙所机密邮件", body="x",
-                           status="发送失败", attempts=5, next_attempt_at=MOMENT,
+                           status=OutboxStatus.FAILED, attempts=5, next_attempt_at=MOMENT,
                            created_at=MOMENT)])
             db.session.commit()
         found = {

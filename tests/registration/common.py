@@ -3,6 +3,7 @@ import datetime as dt
 
 from flask_appbuilder.security.sqla.models import User
 
+from app.models import PersonStatus
 from app.extensions import db
 from app.models import Person, PersonType
 from app.roles import MEMBER
@@ -55,7 +56,7 @@ def managed_cpa(app_or_session, serial=901, name="赵代管", cert="110100099901
     from app.workflows.accounts import logins
     session = db.session
     person = Person(person_type=PersonType.CPA, name=name, id_number=id_number(serial),
-                    cert_number=cert, phone=f"1370009{serial:04d}", firm_id=None, status="正常")
+                    cert_number=cert, phone=f"1370009{serial:04d}", firm_id=None, status=PersonStatus.ACTIVE)
     session.add(person)
     session.flush()
     logins.create_account(username=cert, display_name=name, role_name=MEMBER,

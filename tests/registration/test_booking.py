@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+from app.models import AppointmentStatus
 from app.extensions import db
 from app.models import (Appointment, CalendarDay, CaseStatus, Message, OutboxSms,
                         RegistrationCase, SlotTemplate, SlotUsage)
@@ -84,7 +85,7 @@ def test_booking_two_people_rescheduling_and_processing_to_done(ctx, actors):
     with pytest.raises(ValidationError, match="预约当天"):
         booking.cancel(a_admin, on_the_day, appointment.id)
     booking.check_in(staff, on_the_day, appointment.id)
-    assert appointment.status == "办理完成"
+    assert appointment.status == AppointmentStatus.DONE
     assert first.status == second.status == S.PROCESSED
     for step in (cases.make_certificate, cases.collect):
         for case in (first, second):
@@ -124,7 +125,7 @@ def test_cancel_frees_the_seats_and_the_case_waits_again(ctx, actors):
     case = approved_case(ctx, a_admin, staff)
     appointment = booking.book(a_admin, NOW, [case.id], "2026-12-04", "09:00")
     booking.cancel(a_admin, NOW, appointment.id)
-    assert appointment.status == "已取消" and case.status == S.APPROVED
+    assert appointment.status == AppointmentStatus.CANCELLED and case.status == S.APPROVED
     assert _taken(ctx, FRIDAY, "09:00") == 0
     assert any("已取消2026-12-04 星期五 09:00的预约" in m.body
                for m in ctx.query(Message).filter_by(user_id=a_admin.id))
@@ -179,7 +180,7 @@ def test_no_show_returns_the_case_and_day_31_expires_it_even_if_the_job_was_late
     appointment = booking.book(a_admin, NOW, [case.id], "2026-12-04", "09:00")
     saturday = dt.datetime(2026, 12, 5, 1, 0, tzinfo=dt.timezone.utc)
     counts = booking.run_expiry(booking.SystemActor("测试"), saturday)
-    assert counts["no_show"] == 1 and appointment.status == "未到场"
+    assert counts["no_show"] == 1 and appointment.status == AppointmentStatus.NO_SHOW
     assert case.status == S.APPROVED and case.appointment_id is None
     # day 31, the job did not run yet: booking is refused all the same
     late = NOW + dt.timedelta(days=30, hours=1)

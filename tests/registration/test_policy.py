@@ -10,6 +10,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from app.models import AppointmentStatus
 from app.extensions import db
 from app.models import Appointment, CaseStatus, RegistrationCase, StatusHistory
 from app.workflows.core import acting
@@ -111,7 +112,7 @@ def test_reschedule_is_a_same_state_transition_recorded_on_both_machines(ctx, ac
     appointment = booking.book(a_admin, NOW, [case.id], "2026-12-04", "10:00")
     booking.reschedule(a_admin, NOW, appointment.id, "2026-12-07", "13:30")
     change = "改约：由2026-12-04 星期五 10:00改为2026-12-07 星期一 13:30"
-    for entity, pk, state in (("appointment", appointment.id, "预约成功"),
+    for entity, pk, state in (("appointment", appointment.id, AppointmentStatus.BOOKED),
                               ("registration_case", case.id, S.BOOKED)):
         last = _history(ctx, entity, pk)[-1]
         assert (last.event, last.from_state, last.to_state, last.remark) == (
@@ -164,11 +165,11 @@ def test_handling_the_last_case_alone_closes_its_appointment(ctx, actors):
     second = approved_case(ctx, a_admin, staff, name="后办", serial=332)
     appointment = booking.book(a_admin, NOW, [first.id, second.id], "2026-12-04", "09:00")
     cases.handle(staff, NOW, first.id)
-    assert appointment.status == "预约成功"  # the other still waits
+    assert appointment.status == AppointmentStatus.BOOKED  # the other still waits
     cases.handle(staff, NOW, second.id)
-    assert appointment.status == "办理完成"
+    assert appointment.status == AppointmentStatus.DONE
     last = _history(ctx, "appointment", appointment.id)[-1]
-    assert (last.event, last.to_state) == ("close", "办理完成")
+    assert (last.event, last.to_state) == ("close", AppointmentStatus.DONE)
     # 签到 is for the day itself, in the machine's words
     other = approved_case(ctx, a_admin, staff, name="签到", serial=333)
     booked = booking.book(a_admin, NOW, [other.id], "2026-12-04", "10:00")
@@ -176,7 +177,7 @@ def test_handling_the_last_case_alone_closes_its_appointment(ctx, actors):
         booking.check_in(staff, NOW, booked.id)
     the_day = dt.datetime(2026, 12, 4, 1, 0, tzinfo=dt.timezone.utc)
     booking.check_in(staff, the_day, booked.id)
-    assert booked.status == "办理完成" and other.status == S.PROCESSED
+    assert booked.status == AppointmentStatus.DONE and other.status == S.PROCESSED
     assert [h.event for h in _history(ctx, "appointment", booked.id)] == ["create", "check_in"]
 
 

@@ -2,6 +2,7 @@
 for each actor, rows it must never reach and rows it must see."""
 import datetime as dt
 
+from app.models import TransferStatus
 from app.extensions import db
 from app.models import Firm, Person, PersonTransfer
 from app.roles import FIRM_ADMIN, MEMBER
@@ -14,7 +15,7 @@ def _transfer(person_id, from_firm, to_firm):
     if row is None:
         row = PersonTransfer(person_id=person_id, from_firm_id=from_firm, to_firm_id=to_firm,
                              requested_at=MOMENT, expires_at=MOMENT + dt.timedelta(days=30),
-                             status="待确认", position="转入职位")
+                             status=TransferStatus.PENDING, position="转入职位")
         db.session.add(row)
         db.session.commit()
     return row

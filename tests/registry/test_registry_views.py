@@ -1,4 +1,6 @@
 """事务所 and 人员 through the UI: CRUD, validation messages, writes into another firm."""
+from app.models import PersonStatus
+from app.models import FirmStatus
 from app.extensions import db
 from app.models import Firm, Person
 from tests.helpers import id_number
@@ -7,7 +9,7 @@ from tests.helpers import id_number
 def _person_form(**overrides):
     form = {"person_type": "其他从业人员", "name": "王新", "gender": "", "id_number": "",
             "phone": "13700000009", "birth_date": "", "ethnicity": "汉族", "position": "助理",
-            "cert_number": "", "firm": "", "status": "正常"}
+            "cert_number": "", "firm": "", "status": PersonStatus.ACTIVE}
     form.update(overrides)
     return form
 
@@ -81,7 +83,7 @@ def test_cpa_needs_a_certificate_number(app, world, client):
 def test_staff_creates_a_firm_and_its_admin_can_sign_in(app, world, client, make_client):
     client.login(world.staff)
     response = client.post_form("/firmview/add", {"code": "11019999", "name": "北京新设会计师事务所",
-                                                  "status": "正常"})
+                                                  "status": PersonStatus.ACTIVE})
     assert response.status_code == 302
     assert _count(app, Firm, code="11019999") == 1
     admin = make_client()
@@ -91,7 +93,7 @@ def test_staff_creates_a_firm_and_its_admin_can_sign_in(app, world, client, make
 
 def test_firm_code_must_be_eight_digits(app, world, client):
     client.login(world.staff)
-    page = client.post_form("/firmview/add", {"code": "1101", "name": "某所", "status": "正常"})
+    page = client.post_form("/firmview/add", {"code": "1101", "name": "某所", "status": FirmStatus.ACTIVE})
     assert "事务所编号应为8位数字" in page.get_data(as_text=True)
     assert _count(app, Firm, name="某所") == 0
 
@@ -120,7 +122,7 @@ def test_revoked_member_cannot_sign_in(app, world, client, make_client):
     member_person = world.a_people[0]
     response = client.post_form(f"/personview/edit/{member_person}", _person_form(
         person_type="注册会计师", name="张一", phone="13800000001", id_number=id_number(1),
-        cert_number="110100010001", firm=str(world.a.id), status="撤销"))
+        cert_number="110100010001", firm=str(world.a.id), status=PersonStatus.REVOKED))
     assert response.status_code == 302
     member = make_client()
     assert "/login/" in member.login(world.member).headers["Location"]

@@ -6,6 +6,8 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
+from app.models import PersonStatus
+from app.models import FirmStatus
 from app.workflows.core import audit
 from app.models import Account, AuditLog, Firm, Person, PersonType
 from app.passwords import check_password
@@ -81,7 +83,7 @@ def test_password_policy(ctx, new, repeat, message):
 
 
 def test_new_password_may_not_be_the_initial_one(ctx):
-    firm = Firm(code="11010088", name="测试所", status="正常")
+    firm = Firm(code="11010088", name="测试所", status=FirmStatus.ACTIVE)
     registry.on_firm_created(firm, NOW)
     ctx.add(firm)
     ctx.commit()
@@ -133,8 +135,8 @@ def _visible_ids(ctx, model, user):
 
 def test_scope_condition_per_role(ctx):
     a, b = new_firm(ctx, "11010071"), new_firm(ctx, "11010072")
-    pa = Person(person_type=PersonType.OTHER, name="甲", firm_id=a.id, status="正常")
-    pb = Person(person_type=PersonType.OTHER, name="乙", firm_id=b.id, status="正常")
+    pa = Person(person_type=PersonType.OTHER, name="甲", firm_id=a.id, status=PersonStatus.ACTIVE)
+    pb = Person(person_type=PersonType.OTHER, name="乙", firm_id=b.id, status=PersonStatus.ACTIVE)
     ctx.add_all([pa, pb])
     ctx.commit()
     assert _visible_ids(ctx, Person, _fake_user(STAFF)) == {pa.id, pb.id}
@@ -155,7 +157,7 @@ def test_enforce_owner_stamps_and_refuses(ctx):
     assert new.firm_id == a.id
     with pytest.raises(ForbiddenError, match="其他事务所"):
         enforce_owner(Person(person_type=PersonType.OTHER, name="越界", firm=b), user)
-    mine = Person(person_type=PersonType.OTHER, name="已有", firm_id=a.id, status="正常")
+    mine = Person(person_type=PersonType.OTHER, name="已有", firm_id=a.id, status=PersonStatus.ACTIVE)
     ctx.add(mine)
     ctx.commit()
     mine.firm = b  # a form assigns the relationship; firm_id is stale until flush
@@ -187,12 +189,12 @@ def test_cpa_without_certificate_number_is_refused(ctx):
 def test_firm_names_keep_full_width_brackets(ctx):
     firm = Firm(code="11010066", name="北京某会计师事务所（特殊普通合伙）")
     registry.clean_firm(firm, creating=True)
-    assert firm.name == "北京某会计师事务所（特殊普通合伙）" and firm.status == "正常"
+    assert firm.name == "北京某会计师事务所（特殊普通合伙）" and firm.status == PersonStatus.ACTIVE
 
 
 def test_firm_with_people_is_not_deletable(ctx):
     firm = new_firm(ctx)
-    ctx.add(Person(person_type=PersonType.OTHER, name="甲", firm_id=firm.id, status="正常"))
+    ctx.add(Person(person_type=PersonType.OTHER, name="甲", firm_id=firm.id, status=PersonStatus.ACTIVE))
     ctx.commit()
     with pytest.raises(ValidationError, match="下还有人员，不能删除"):
         registry.check_firm_deletable(firm)
@@ -201,10 +203,10 @@ def test_firm_with_people_is_not_deletable(ctx):
 # --- audit -------------------------------------------------------------------
 def test_every_change_writes_an_audit_row_with_actor_and_states(ctx):
     with audit.acting_as("审计测试"):
-        person = Person(person_type=PersonType.OTHER, name="甲", status="正常")
+        person = Person(person_type=PersonType.OTHER, name="甲", status=PersonStatus.ACTIVE)
         ctx.add(person)
         ctx.commit()
-        person.status = "撤销"
+        person.status = PersonStatus.REVOKED
         ctx.commit()
         ctx.delete(person)
         ctx.commit()
@@ -230,18 +232,18 @@ def test_audit_never_records_password_hashes(ctx):
 
 def test_revoking_a_person_stops_its_account_and_restoring_reopens_it(ctx):
     firm = new_firm(ctx)
-    person = Person(person_type=PersonType.CPA, name="甲", firm_id=firm.id, status="正常",
+    person = Person(person_type=PersonType.CPA, name="甲", firm_id=firm.id, status=PersonStatus.ACTIVE,
                     cert_number="110100779999")
     ctx.add(person)
     ctx.flush()
     user = accounts.create_account(username="110100779999", display_name="甲", role_name=MEMBER,
                                    password="123456", now=NOW, firm=firm, person=person)
     ctx.commit()
-    person.status = "撤销"
+    person.status = PersonStatus.REVOKED
     registry.clean_person(person, NOW)
     assert user.active is False
     with pytest.raises(ValidationError, match="已有登录账号，不能删除"):
         registry.check_person_deletable(person)
-    person.status = "正常"
+    person.status = PersonStatus.ACTIVE
     registry.clean_person(person, NOW)
     assert user.active is True

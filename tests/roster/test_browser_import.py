@@ -16,6 +16,7 @@ import re
 
 from openpyxl import load_workbook
 
+from app.models import PersonStatus
 from app.roles import MEMBER
 from tests.helpers import PASSWORD, id_number, make_firm, make_person, make_user
 from tests.browser import browser_page, require_chromium as _require_chromium
@@ -221,7 +222,7 @@ def test_firm_admin_imports_staff_roster_through_template_preview_and_commit(app
     with app.app_context():
         for (name, mobile), id_serial in ((NEW_GOOD, 311), (NEW_FIXED, None)):
             person = db.session.query(Person).filter_by(phone=mobile).one()
-            assert (person.name, person.firm_id, person.status) == (name, firm.id, "正常")
+            assert (person.name, person.firm_id, person.status) == (name, firm.id, PersonStatus.ACTIVE)
             assert person.person_type == OTHER and person.imported_at is not None
             assert person.id_number == (id_number(id_serial) if id_serial else None)
             account = person.account
@@ -231,11 +232,11 @@ def test_firm_admin_imports_staff_roster_through_template_preview_and_commit(app
             assert [role.name for role in account.user.roles] == [MEMBER]
         assert db.session.query(Person).filter_by(phone=BAD_MOBILE).count() == 0
         zhou_er = db.session.get(Person, current_ids["周二"])
-        assert zhou_er.position == "项目经理" and zhou_er.status == "正常"
+        assert zhou_er.position == "项目经理" and zhou_er.status == PersonStatus.ACTIVE
         assert db.session.query(User).filter(User.username.like("kj%")).count() == 5
         for pid in outsider_ids:
             outsider = db.session.get(Person, pid)
-            assert (outsider.firm_id, outsider.status) == (other.id, "正常")
+            assert (outsider.firm_id, outsider.status) == (other.id, PersonStatus.ACTIVE)
         batches = db.session.query(ImportBatch).order_by(ImportBatch.id).all()
         assert [b.status for b in batches] == [ImportStatus.FAILED, ImportStatus.COMMITTED]
         assert {b.firm_id for b in batches} == {firm.id}

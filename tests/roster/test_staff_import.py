@@ -9,6 +9,7 @@ from flask_appbuilder.security.sqla.models import User
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from app.models import PersonStatus
 from app.models import AuditLog, ImportStatus, Person, PersonTransfer, PersonType
 from app.roles import STAFF
 from app.workflows import accounts
@@ -104,7 +105,7 @@ def test_reimport_updates_moves_revokes_and_restores(ctx, firms, staff_user):
     ctx.commit()
     assert people["13900000009"].firm_id == a.id  # moved, same account
     assert people["13900000009"].account.firm_id == a.id
-    assert people["13800000002"].status == "撤销"
+    assert people["13800000002"].status == PersonStatus.REVOKED
     revoked_user = people["13800000002"].account.user
     assert revoked_user.active is False  # can no longer sign in; data stay
     # listed again → restored
@@ -113,7 +114,7 @@ def test_reimport_updates_moves_revokes_and_restores(ctx, firms, staff_user):
     assert _summary(batch)["counts"]["恢复"] == 1
     staff_list.commit(staff_user, LATER, batch.token)
     ctx.expire_all()
-    assert ctx.get(Person, people["13800000002"].id).status == "正常"
+    assert ctx.get(Person, people["13800000002"].id).status == PersonStatus.ACTIVE
     assert ctx.get(User, revoked_user.id).active is True
 
 
@@ -125,19 +126,19 @@ def test_revoking_more_than_a_fifth_needs_a_second_confirmation(ctx, firms, staf
     assert summary["needs_confirmation"] and summary["revoked"] == 2
     with pytest.raises(ValidationError, match="超过20%"):
         staff_list.commit(staff_user, LATER, batch.token)
-    assert ctx.query(Person).filter_by(status="撤销").count() == 0
+    assert ctx.query(Person).filter_by(status=PersonStatus.REVOKED).count() == 0
     staff_list.commit(staff_user, LATER, batch.token, confirm_mass_revoke=True)
-    assert ctx.query(Person).filter_by(status="撤销").count() == 2
+    assert ctx.query(Person).filter_by(status=PersonStatus.REVOKED).count() == 2
 
 
 def test_people_not_on_the_roster_are_not_revoked(ctx, firms, staff_user):
     a, _ = firms
     cpa = Person(person_type=PersonType.CPA, name="注师", cert_number="110100510001",
-                 firm_id=a.id, status="正常")
+                 firm_id=a.id, status=PersonStatus.ACTIVE)
     ctx.add(cpa)
     ctx.commit()
     staff_list.commit(staff_user, LATER, _preview(ctx, staff_user, a, xlsx(ROWS)).token)
-    assert ctx.get(Person, cpa.id).status == "正常"
+    assert ctx.get(Person, cpa.id).status == PersonStatus.ACTIVE
 
 
 def test_a_cpa_row_needs_a_registered_certificate(ctx, firms, staff_user):

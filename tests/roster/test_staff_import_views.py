@@ -6,6 +6,7 @@ import time
 
 from openpyxl import load_workbook
 
+from app.models import PersonStatus
 from app.extensions import db
 from app.models import ImportBatch, Person
 from tests.helpers import PASSWORD
@@ -83,10 +84,10 @@ def test_mass_revocation_is_shown_in_red_and_needs_the_checkbox(app, world, clie
     refused = client.post_form(f"/imports/commit/{token}", follow_redirects=True)
     assert "请勾选再次确认" in refused.get_data(as_text=True)
     with app.app_context():
-        assert db.session.query(Person).filter_by(firm_id=world.a.id, status="撤销").count() == 0
+        assert db.session.query(Person).filter_by(firm_id=world.a.id, status=PersonStatus.REVOKED).count() == 0
     client.post_form(f"/imports/commit/{token}", {"confirm": "1"})
     with app.app_context():
-        assert db.session.query(Person).filter_by(firm_id=world.a.id, status="撤销").count() == 3
+        assert db.session.query(Person).filter_by(firm_id=world.a.id, status=PersonStatus.REVOKED).count() == 3
 
 
 def test_another_firm_cannot_see_or_commit_a_preview(app, world, client, make_client):

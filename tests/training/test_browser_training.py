@@ -5,6 +5,7 @@ ticks five of the firm's CPAs at once; the roster shows all six. The class windo
 around the real clock (the server runs on it)."""
 import datetime as dt
 
+from app.models import PersonStatus
 from app import clock
 from app.extensions import db
 from app.models import Enrollment, Person, PersonType
@@ -32,7 +33,7 @@ def test_firm_admin_enrolls_by_the_form_and_by_ticking(app, world):
         for n in range(5):
             db.session.add(Person(person_type=PersonType.CPA, name=f"勾选注师{n}",
                                   firm_id=world.a.id, phone=f"1350000000{n}",
-                                  cert_number=f"11010008000{n}", gender="女", status="正常",
+                                  cert_number=f"11010008000{n}", gender="女", status=PersonStatus.ACTIVE,
                                   position="审计员"))
         db.session.commit()
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Enrollment, WaitlistEntry
+from app.models import Enrollment, EnrollmentStatus, WaitlistEntry
 from app.workflows.core.acting import acting_condition, acts_for
 from app.workflows.core.errors import FieldErrors, ForbiddenError, ValidationError
 from app.workflows.training import classes, enrollment, review, seats, waitlist
@@ -82,7 +82,7 @@ def test_what_an_enrollments_state_permits_is_refused_in_the_machines_words(ctx,
                           ("record_result", "记录培训结果")):
         with pytest.raises(ValidationError, match=f"当前状态为“审核未通过”，不能{label}"):
             machine.require(row, action, staff, NOW)
-    assert machine.states_for("hold_seat") == {"未审核", "审核通过"}
+    assert machine.states_for("hold_seat") == {EnrollmentStatus.PENDING, EnrollmentStatus.APPROVED}
 
 
 def test_what_a_waiting_list_entrys_state_permits(ctx, world):
@@ -119,15 +119,15 @@ def test_a_freed_seat_announced_is_offered_to_the_first_in_line(ctx, world):
     entry = waitlist.join(user(world.a.admin), NOW, full)
     item = classes.get_class(user("staff1"), full)
     seats.SEAT_FREED.send(item, user("staff1"), NOW)  # nothing freed: nothing offered
-    assert waitlist.MACHINE.state(entry, NOW) == "候补中"
+    assert waitlist.MACHINE.state(entry, NOW) == waitlist.WAITING
     enrollment.delete_enrollment(user(world.b.admin), NOW, taken.id)  # announces the seat
     db.session.expire_all()
-    assert waitlist.MACHINE.state(db.session.get(WaitlistEntry, entry.id), NOW) == "待确认"
+    assert waitlist.MACHINE.state(db.session.get(WaitlistEntry, entry.id), NOW) == waitlist.OFFERED
     # the firm enrolls on its offer: the enrollment announces it, the entry is 已报名
     row = _enroll(world.a.admin, full, name="候补人", phone="18800002222")
     db.session.expire_all()
     entry = db.session.get(WaitlistEntry, entry.id)
-    assert waitlist.MACHINE.state(entry, NOW) == "已报名" and entry.enrollment_id == row.id
+    assert waitlist.MACHINE.state(entry, NOW) == waitlist.ACCEPTED and entry.enrollment_id == row.id
 
 
 # --- one bulk decision ---------------------------------------------------------------------
@@ -151,8 +151,9 @@ def test_review_decides_each_enrollment_alone_taken_and_refused_reported_the_res
             "人2：当前状态为“审核未通过”，不能审核通过"]
         assert result.as_json()["done"] == 2
     with app.app_context():
+        E = EnrollmentStatus
         assert [db.session.get(Enrollment, pk).status for pk in ids] == [
-            "审核通过", "审核通过", "审核未通过", "审核通过"]
+            E.APPROVED, E.APPROVED, E.REJECTED, E.APPROVED]
 
 
 # --- every mistake at once --------------------------------------------------------------

@@ -10,6 +10,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from app.models import PersonStatus
+from app.models import EnrollmentStatus
 from app.extensions import db
 from app.models import Enrollment, HourRecord, Person, PersonType, TrainingClass
 from app.workflows.training import enrollment, review
@@ -82,7 +84,7 @@ def test_ticking_five_cpas_enrolls_them_all_and_the_roster_deletes(app, world, m
         ids = []
         for n in range(5):
             p = Person(person_type=PersonType.CPA, name=f"勾选{n}", firm_id=world.a.id,
-                       phone=f"1360000000{n}", cert_number=f"11010009000{n}", status="正常",
+                       phone=f"1360000000{n}", cert_number=f"11010009000{n}", status=PersonStatus.ACTIVE,
                        position="审计员", gender="男")
             db.session.add(p)
             db.session.flush()
@@ -358,4 +360,4 @@ def test_two_staff_deciding_the_same_enrollment_the_second_is_told(app, world, m
     # a bulk decision has its own outcome; nothing else of the request was refused with it)
     assert "孙助理：该记录已被他人处理（当前状态：审核通过）" in late and "已审核未通过" not in late
     with app.app_context():
-        assert db.session.get(Enrollment, row_id).status == "审核通过"
+        assert db.session.get(Enrollment, row_id).status == EnrollmentStatus.APPROVED

@@ -7,6 +7,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from app.models import PersonStatus
+from app.models import EnrollmentStatus
 from app.extensions import db
 from app.models import (Enrollment, HourRecord, HourYearTotal, Message, Person, PersonType,
                         StatusHistory, TrainingClass, WaitlistEntry)
@@ -78,14 +80,14 @@ def test_a_cpa_is_filled_from_the_registry_and_other_needs_no_number(ctx, world,
         "person_kind": "注册会计师", "cert_number": "110100010001", "name": "随便写",
         "phone": "13800000001", "gender": "女"})
     assert (row.name, row.person_id, row.firm_id, row.status, row.result) == (
-        "张一", world.a_people[0], world.a.id, "未审核", "尚未参加培训")
+        "张一", world.a_people[0], world.a.id, EnrollmentStatus.PENDING, "尚未参加培训")
     person = db.session.get(Person, world.a_people[0])
     assert row.gender == person.gender
     other = _enroll(world.a.admin, cls)
     assert other.person_id is None and other.cert_number is None and other.firm_id == world.a.id
     history = db.session.scalars(select(StatusHistory).where(
         StatusHistory.entity == "training_enrollment", StatusHistory.entity_id == row.id)).all()
-    assert [h.to_state for h in history] == ["未审核"]
+    assert [h.to_state for h in history] == [EnrollmentStatus.PENDING]
 
 
 @pytest.mark.parametrize("data, field, words", [
@@ -131,7 +133,7 @@ def _cpas(app_world, count, firm):
     for n in range(count):
         person = Person(person_type=PersonType.CPA, name=f"注师{n}", firm_id=firm,
                         phone=f"1370000{n:04d}", cert_number=f"1101000{n:05d}", gender="女",
-                        position="审计员", status="正常")
+                        position="审计员", status=PersonStatus.ACTIVE)
         db.session.add(person)
         db.session.flush()
         ids.append(person.id)
@@ -174,7 +176,7 @@ def test_a_member_enrolls_itself(ctx, world, cls):
     assert (row.person_id, row.name, row.channel, row.firm_id) == (
         world.a_people[0], "张一", "本人", world.a.id)
     rows = {r.item.id: r for r in classes.catalogue(member, NOW)}
-    assert rows[cls].own_status == "未审核" and rows[cls].own == 1
+    assert rows[cls].own_status == EnrollmentStatus.PENDING and rows[cls].own == 1
     with pytest.raises(ForbiddenError):
         enrollment.enroll(member, NOW, cls, form())  # nobody else
     with pytest.raises(ForbiddenError):
@@ -213,15 +215,16 @@ def test_staff_review_one_or_many_through_the_machine(ctx, world, cls):
                                                            (rows[0].id, "refused")]
     assert result.messages() == ["人0：当前状态为“审核未通过”，不能审核通过"]
     db.session.expire_all()
-    assert db.session.get(Enrollment, rows[1].id).status == "审核通过"
+    assert db.session.get(Enrollment, rows[1].id).status == EnrollmentStatus.APPROVED
     assert len(review.decide_many(staff, NOW, "approve", [rows[2].id]).done) == 1
     with pytest.raises(ValidationError, match="请先勾选报名人员"):
         review.decide_many(staff, NOW, "approve", [])
     states = [db.session.get(Enrollment, r.id).status for r in rows]
-    assert states == ["审核未通过", "审核通过", "审核通过"]
+    assert states == [EnrollmentStatus.REJECTED, EnrollmentStatus.APPROVED,
+                      EnrollmentStatus.APPROVED]
     history = review.MACHINE.history(db.session.get(Enrollment, rows[0].id))
-    assert [(h.to_state, h.remark) for h in history] == [("未审核", None),
-                                                         ("审核未通过", "非本所人员")]
+    assert [(h.to_state, h.remark) for h in history] == [
+        (EnrollmentStatus.PENDING, None), (EnrollmentStatus.REJECTED, "非本所人员")]
     # a rejection frees its seat
     assert {r.item.id: r for r in classes.catalogue(staff, NOW)}[cls].enrolled == 2
 
@@ -318,11 +321,11 @@ def test_the_waiting_list_offers_a_freed_seat_for_48_hours_then_moves_on(ctx, wo
     m_entry = waitlist.join(user(world.member), NOW + dt.timedelta(minutes=1), full)
     with pytest.raises(ValidationError):
         waitlist.join(user(world.b.admin), NOW, full)  # once
-    assert waitlist.MACHINE.state(b_entry, NOW) == "候补中" and waitlist.position_of(m_entry) == 2
+    assert waitlist.MACHINE.state(b_entry, NOW) == waitlist.WAITING and waitlist.position_of(m_entry) == 2
     review.reject(staff, NOW, taken.id, remark="名额调整")  # a seat frees
     db.session.expire_all()
     b_entry = db.session.get(WaitlistEntry, b_entry.id)
-    assert waitlist.MACHINE.state(b_entry, NOW) == "待确认"
+    assert waitlist.MACHINE.state(b_entry, NOW) == waitlist.OFFERED
     assert b_entry.offer_expires_at == NOW + dt.timedelta(hours=48)
     message = db.session.scalars(select(Message).where(Message.firm_id == world.b.id)).one()
     assert "候补" in message.title
@@ -333,17 +336,17 @@ def test_the_waiting_list_offers_a_freed_seat_for_48_hours_then_moves_on(ctx, wo
         == "已报满"
     # expiry: the state is derived from the timestamps, even before any job ran
     late = NOW + dt.timedelta(hours=49)
-    assert waitlist.MACHINE.state(b_entry, late) == "已过期"
+    assert waitlist.MACHINE.state(b_entry, late) == waitlist.EXPIRED
     assert waitlist.held_count(full, late) == 0
     assert waitlist.move_offers_on(staff, late) == {"offered": 1}
     m_entry = db.session.get(WaitlistEntry, m_entry.id)
-    assert waitlist.MACHINE.state(m_entry, late) == "待确认"
+    assert waitlist.MACHINE.state(m_entry, late) == waitlist.OFFERED
     with pytest.raises(ValidationError):
         waitlist.accept(user(world.b.admin), late, b_entry.id, form())  # expired
     row = waitlist.accept(user(world.member), late, m_entry.id)  # enrolled, window over
     db.session.expire_all()
     assert row.person_id == world.a_people[0]
-    assert waitlist.MACHINE.state(db.session.get(WaitlistEntry, m_entry.id), late) == "已报名"
+    assert waitlist.MACHINE.state(db.session.get(WaitlistEntry, m_entry.id), late) == waitlist.ACCEPTED
 
 
 def test_declining_moves_the_offer_on_and_raising_the_capacity_offers_seats(ctx, world):
@@ -353,13 +356,13 @@ def test_declining_moves_the_offer_on_and_raising_the_capacity_offers_seats(ctx,
     second = waitlist.join(user(world.member), NOW + dt.timedelta(seconds=1), full)
     classes.save_class(user("staff1"), NOW, {**CLASS, "capacity": "2"}, class_id=full)
     db.session.expire_all()
-    assert waitlist.MACHINE.state(db.session.get(WaitlistEntry, first.id), NOW) == "待确认"
+    assert waitlist.MACHINE.state(db.session.get(WaitlistEntry, first.id), NOW) == waitlist.OFFERED
     with pytest.raises(DomainError):  # B's entry: the member of A does not even see it
         waitlist.decline(user(world.member), NOW, first.id)
     waitlist.decline(user(world.b.admin), NOW, first.id)
     db.session.expire_all()
-    assert waitlist.MACHINE.state(db.session.get(WaitlistEntry, first.id), NOW) == "已放弃"
-    assert waitlist.MACHINE.state(db.session.get(WaitlistEntry, second.id), NOW) == "待确认"
+    assert waitlist.MACHINE.state(db.session.get(WaitlistEntry, first.id), NOW) == waitlist.DECLINED
+    assert waitlist.MACHINE.state(db.session.get(WaitlistEntry, second.id), NOW) == waitlist.OFFERED
     with pytest.raises(ValidationError) as error:
         classes.save_class(user("staff1"), NOW, {**CLASS, "capacity": "0"}, class_id=full)
     assert "最大报名人数" in error.value.message
@@ -390,12 +393,13 @@ def test_the_waiting_list_moves_on_the_core_machine_with_history(ctx, world):
     db.session.expire_all()
     entry = db.session.get(WaitlistEntry, entry.id)
     steps = [(h.event, h.from_state, h.to_state) for h in waitlist.MACHINE.history(entry)]
-    assert steps == [("join", None, "候补中"), ("offer", "候补中", "待确认"),
-                     ("decline", "待确认", "已放弃")]
+    W = waitlist
+    assert steps == [("join", None, W.WAITING), ("offer", W.WAITING, W.OFFERED),
+                     ("decline", W.OFFERED, W.DECLINED)]
     with pytest.raises(ValidationError) as error:
         waitlist.decline(user(world.b.admin), NOW, entry.id)
     assert "当前状态为“已放弃”，不能放弃候补" in error.value.message
-    assert waitlist.MACHINE.state(entry, NOW) == "已放弃"
+    assert waitlist.MACHINE.state(entry, NOW) == waitlist.DECLINED
 
 
 def test_the_waiting_lists_sql_counts_read_the_machines_states(ctx, world):
@@ -410,8 +414,8 @@ def test_the_waiting_lists_sql_counts_read_the_machines_states(ctx, world):
     entries = db.session.query(WaitlistEntry).filter_by(class_id=full).all()
     for moment in (NOW, NOW + dt.timedelta(hours=49)):
         states = [waitlist.MACHINE.state(e, moment) for e in entries]
-        assert waitlist.held_count(full, moment) == states.count("待确认")
-        assert waitlist.waiting_counts([full], moment).get(full, 0) == states.count("候补中")
+        assert waitlist.held_count(full, moment) == states.count(waitlist.OFFERED)
+        assert waitlist.waiting_counts([full], moment).get(full, 0) == states.count(waitlist.WAITING)
     assert waitlist.positions(entries) == {waiting.id: 1}
     assert waitlist.position_of(db.session.get(WaitlistEntry, offered.id)) == 0
     offer = waitlist.MACHINE.history(db.session.get(WaitlistEntry, offered.id))[-1]

@@ -18,8 +18,10 @@ def register(appbuilder, app) -> None:
     from app.views.core.imports import ImportApi, ImportView
     from app.views.core.scoping import raise_upload_limit
     from app.views.core.visibility import install as install_visibility
+    from app.workflows.core.institute import identity
 
     qr.install(app)
+    app.context_processor(lambda: {"institute": identity()})  # {{ institute.name }}
 
     # ahead of the CSRF check, which reads (and so limits) the body first
     app.before_request_funcs.setdefault(None, []).insert(0, raise_upload_limit)

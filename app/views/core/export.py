@@ -17,6 +17,7 @@ from flask_appbuilder.urltools import get_filter_args, get_order_args
 from sqlalchemy.orm import joinedload
 
 from app import clock
+from app.views.core.labels import code_filter_values
 from app.workflows.core.sheets import XlsxWriter, csv_chunks
 
 
@@ -102,6 +103,7 @@ class ExportMixin:
         """The list's query: request filters + base filters + the list's order."""
         filters = self.datamodel.get_filters(self.search_columns)
         get_filter_args(filters)
+        code_filter_values(filters, self.datamodel.obj)  # a status given in words
         joined = filters.get_joined_filters(self._base_filters)
         order_column, order_direction = get_order_args().get(
             self.__class__.__name__, ("", "")

@@ -20,5 +20,8 @@ class Checked:
 
 
 def choice_field(label: str, values, *, blank: bool = False, default=None) -> SelectField:
-    choices = ([("", "")] if blank else []) + [(v, v) for v in values]
+    """A select of `values`; a dict (a status class's LABELS) submits the code and shows the
+    words."""
+    pairs = list(values.items()) if isinstance(values, dict) else [(v, v) for v in values]
+    choices = ([("", "")] if blank else []) + pairs
     return SelectField(label, choices=choices, default=default)

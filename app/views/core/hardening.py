@@ -393,10 +393,11 @@ def _request_user():
 
 
 def install(app, appbuilder) -> None:
-    from app.views.core import bad_input, headers, rest_contract, times, unavailable
+    from app.views.core import bad_input, headers, labels, rest_contract, times, unavailable
     from app.workflows.core import audit
 
     times.install(app, appbuilder)
+    labels.install(app, appbuilder)  # statuses in words on every page, export and filter
     headers.install(app)
     audit.set_default_actor(_request_user)
     rest_contract.install(app, appbuilder)  # its 401 for an anonymous write comes first

@@ -33,6 +33,7 @@ from app.workflows.core.importing import MAX_BYTES, error_report, template
 from app.workflows.core.importing import batches
 from app.workflows.core.importing.kinds import KINDS, kind_named
 from app.workflows.core.scoping import SystemActor, is_institute
+from app.workflows.core.labels import label
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHOWN_ERRORS = 200
@@ -155,7 +156,7 @@ class ImportView(BaseView):
     @has_access
     def status(self, token):
         batch = self._batch(token)
-        return jsonify(status=batch.status, progress=batch.progress,
+        return jsonify(status=label(batch), progress=batch.progress,
                        done=batch.status != ImportStatus.PARSING)
 
     @expose("/commit/<string:token>", methods=["POST"])
@@ -336,7 +337,8 @@ def _kind_command(kind):
             click.echo(json.dumps({"error": error.message}, ensure_ascii=False), err=True)
             raise SystemExit(1) from None
         click.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
-        if result.get("errors") or (do_commit and result["status"] != ImportStatus.COMMITTED):
+        committed = batches.MACHINE.label_of(ImportStatus.COMMITTED)  # the answer's words
+        if result.get("errors") or (do_commit and result["status"] != committed):
             raise SystemExit(1)
 
     command = click.argument("file", type=click.Path(exists=True, dir_okay=False))(

@@ -37,6 +37,10 @@ class MachineVerbsMixin:
                                        "fire_verb": "act", "verbs": "get"}
         super().__init__(**kwargs)
 
+    def _shown(self, item) -> str:
+        """The row's state in the words pages show (what REST answers as `status`)."""
+        return self.machine.label_of(self.machine.state(item))
+
     def _verb_error(self, error: DomainError):
         return self.response(error.status, **error_body(error))
 
@@ -60,12 +64,12 @@ class MachineVerbsMixin:
                     raise NotFoundError("记录不存在")
                 if getattr(item, "version", version) != version:
                     raise AlreadyDecided(f"该记录已被他人处理（当前状态："
-                                          f"{self.machine.state(item)}），请刷新后再操作")
+                                          f"{self._shown(item)}），请刷新后再操作")
             item = command(g.user, now(), pk, remark=remark)
         except DomainError as error:
             abandon()
             return self._verb_error(error)
-        return self.response(200, id=item.id, status=self.machine.state(item),
+        return self.response(200, id=item.id, status=self._shown(item),
                              version=getattr(item, "version", None),
                              verbs=[t.event for t in self.machine.allowed(item, g.user, now())])
 
@@ -102,7 +106,7 @@ class MachineVerbsMixin:
         item = self.datamodel.get(pk, self._base_filters)
         if item is None:
             return self.response_404()
-        return self.response(200, id=item.id, status=self.machine.state(item),
+        return self.response(200, id=item.id, status=self._shown(item),
                              version=getattr(item, "version", None),
                              verbs=[{"verb": t.event, "label": t.label, "remark": t.remark}
                                     for t in self.machine.allowed(item, g.user, now())])
@@ -116,12 +120,13 @@ class MachineVerbsMixin:
         for verb in self.verb_commands:
             transitions = self.machine.events[verb]
             sources = sorted({s for t in transitions for s in t.sources})
+            targets = sorted({t.target for t in transitions})
             needs_remark = any(t.remark for t in transitions)
             api_spec.path(path=f"{self.route_base}/{{pk}}/{verb}", operations={"post": {
                 "tags": [tag],
                 "summary": f"{transitions[0].label}（{verb}）",
-                "description": f"状态为{'、'.join(sources)}时可用，之后为"
-                               f"{'、'.join(sorted({t.target for t in transitions}))}。"
+                "description": f"状态为{'、'.join(map(self.machine.label_of, sources))}时可用，"
+                               f"之后为{'、'.join(map(self.machine.label_of, targets))}。"
                                + ("须填写 remark（原因）。" if needs_remark else ""),
                 "security": [{"jwt": []}],
                 "parameters": [{"in": "path", "name": "pk", "required": True,
@@ -154,7 +159,8 @@ def check_shown_version(machine, pk: int) -> None:
         return
     item = get_scoped(db.session, machine.model, pk, current_user())
     if getattr(item, "version", shown) != shown:
-        raise AlreadyDecided(f"该记录已被他人处理（当前状态：{machine.state(item, now())}），"
+        state = machine.label_of(machine.state(item, now()))
+        raise AlreadyDecided(f"该记录已被他人处理（当前状态：{state}），"
                               f"请刷新页面后再操作")
 
 

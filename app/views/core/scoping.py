@@ -31,6 +31,8 @@ from wtforms.validators import DataRequired, InputRequired
 
 from app import clock
 from app.views.core.export import ExportMixin
+from app.views.core.labels import (code_filter_values, code_rest_filters, code_statuses,
+                                   words_in_result)
 from app.workflows.core import files
 from app.workflows.core.commands import abandon
 from app.workflows.core.errors import DomainError, NotFoundError, error_body
@@ -253,10 +255,12 @@ class _SubmittedData:
 
     def pre_add(self, item):
         enforce_owner(item, current_user())
+        code_statuses(item)
         self.clean(item, creating=True)
 
     def pre_update(self, item):
         enforce_owner(item, current_user())
+        code_statuses(item)
         self.clean(item, creating=False)
 
 
@@ -325,6 +329,10 @@ class ScopedModelView(_SubmittedData, _PerRequestFilters, ExportMixin, ModelView
             form=form, include_cols=[c for c in self.edit_columns if c in form],
             exclude_cols=self._absent(form, exclude_cols), fieldsets=self.edit_fieldsets)
         return widgets
+
+    def _get_list_widget(self, filters, **kwargs):
+        code_filter_values(filters, self.datamodel.obj)  # a status given in words
+        return super()._get_list_widget(filters=filters, **kwargs)
 
     def _list(self, **kwargs):
         try:
@@ -419,6 +427,20 @@ class ScopedModelRestApi(_SubmittedData, _PerRequestFilters, ModelRestApi):
             # FAB translates an empty description, and gettext("") is the catalog's header
             info["description"] = ""
         return info
+
+    # statuses: REST answers in words, as pages do; a filter may name them in words or codes
+    def _handle_filters_args(self, rison_args):
+        return super()._handle_filters_args(code_rest_filters(rison_args, self.datamodel.obj))
+
+    def pre_get(self, data):
+        super().pre_get(data)
+        if isinstance(data.get("result"), dict):
+            words_in_result(data["result"], self.datamodel.obj)
+
+    def pre_get_list(self, data):
+        super().pre_get_list(data)
+        for row in data.get("result") or []:
+            words_in_result(row, self.datamodel.obj)
 
     def _domain_errors(self, call, *args):
         try:

@@ -18,6 +18,7 @@ from app.workflows.core.errors import ValidationError
 from app.workflows.core.scoping import is_institute, person_id_of
 from app.workflows.hours import queries
 from app.workflows.hours.rules import fmt, number
+from app.workflows.core.labels import code_of, label_of
 
 MENU_OVERVIEW = "事务所培训概况"
 MENU_ANNUAL = "学员年度学时"
@@ -122,6 +123,7 @@ class HourQueryView(BaseView):
         criteria.username = queries.text_criterion(args.get("username"))
         criteria.name = queries.text_criterion(args.get("name"))
         status = args.get("status") or None
+        status = code_of(PersonStatus.LABELS, status)
         criteria.status = status if status in PersonStatus.ALL else None
         return actor, criteria, problems
 
@@ -185,7 +187,7 @@ class HourQueryView(BaseView):
             pages=max(1, -(-total // PAGE_SIZE)), offset=(number - 1) * PAGE_SIZE,
             criteria=criteria, firms=self._firms(actor), problems=problems,
             institute=is_institute(actor), types=PersonType.ALL, kinds=tuple(queries.KINDS),
-            statuses=PersonStatus.ALL, hours=_hours, when=_when, args=request.args,
+            statuses=PersonStatus.LABELS, hours=_hours, when=_when, args=request.args,
             page_link=_page_link("HourQueryView.details"))
 
     # -- exports (the same query, every row, streamed) --------------------------------------
@@ -239,7 +241,8 @@ class HourQueryView(BaseView):
                "通过时间"]
         query = queries.details(db.session, actor, criteria)
         for r in db.session.execute(query.execution_options(yield_per=1000)):
-            yield [r.person_type, r.username or "", r.name, r.status, r.title, _number(r.hours),
+            yield [r.person_type, r.username or "", r.name,
+                   label_of(PersonStatus.LABELS, r.status), r.title, _number(r.hours),
                    r.delivery, r.category, r.obtained_at]
 
     # -- 学时查询 (a member's own) -----------------------------------------------------------

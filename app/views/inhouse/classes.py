@@ -18,6 +18,7 @@ from app.views.inhouse.common import (CATEGORY_CHOICES, LOOKS, MENU_CLASSES, NOT
 from app.workflows.core.scoping import is_institute, scoped_select
 from app.workflows.inhouse import classes, importing
 from app.workflows.inhouse.qualification import has_qualification
+from app.workflows.core.labels import code_of
 
 
 class ClassPages:
@@ -29,7 +30,7 @@ class ClassPages:
         query = scoped_select(InhouseClass, user)
         year = _int_arg("year")
         name = _text_arg("name", 100)
-        status = request.args.get("status") or ""
+        status = code_of(ReviewStatus.LABELS, request.args.get("status") or "")
         start_from, start_to = (_date_arg("start_from"), _date_arg("start_to"))
         if year:
             query = query.where(InhouseClass.year == year)
@@ -65,7 +66,7 @@ class ClassPages:
         actions = {r.id: classes.CLASS.actions(r, user, now()) for r in listed.rows}
         return self.render_template(
             "inhouse/classes.html", title=MENU_CLASSES, **listed.args(), counts=counts,
-            notes=NOTES, statuses=ReviewStatus.ALL, years=years, args=args, hours=_hours,
+            notes=NOTES, statuses=ReviewStatus.LABELS, years=years, args=args, hours=_hours,
             institute=institute, categories=dict(CATEGORY_CHOICES), firms=firms,
             actions=actions, looks=LOOKS,
             missing_qualification=firm is not None and not has_qualification(firm.id, year),

@@ -9,6 +9,7 @@ from app.models import Acquisition, Category, EntryStatus, ReviewStatus
 from app.workflows.inhouse.classes import ClassInput
 from app.workflows.inhouse.common import YES
 from app.workflows.inhouse.roster import EntryInput
+from app.workflows.core.institute import identity
 
 MENU = "事务所内部培训"
 MENU_QUALIFICATION = "内培资格申请"
@@ -51,7 +52,7 @@ def _application_form_docx() -> bytes:
     document = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
-        '<w:body><w:p><w:r><w:t>北京注册会计师协会 事务所内部培训资格申请表</w:t></w:r></w:p>'
+        f'<w:body><w:p><w:r><w:t>{identity().name} 事务所内部培训资格申请表</w:t></w:r></w:p>'
         '<w:tbl><w:tblPr><w:tblBorders><w:top w:val="single" w:sz="4"/><w:left w:val="single" w:sz="4"/>'
         '<w:bottom w:val="single" w:sz="4"/><w:right w:val="single" w:sz="4"/>'
         '<w:insideH w:val="single" w:sz="4"/><w:insideV w:val="single" w:sz="4"/></w:tblBorders>'

@@ -23,6 +23,7 @@ from app.workflows.inhouse.classes import CLASS, reported_counts
 from app.workflows.inhouse.qualification import ATTACHMENTS, QUALIFICATION, attachments_of
 from app.workflows.inhouse.review import REVIEW_KINDS, review_many
 from app.workflows.inhouse.roster import ENTRY
+from app.workflows.core.labels import code_of
 
 
 REVIEW_LABELS = {"qualification": "内培资格申请", "class": "培训班", "entry": "学员名单"}
@@ -78,7 +79,7 @@ class InhouseReviewView(BaseView):
         return send_table(fmt, rows, f"{MENU_REPORTS}_{year}", sheet=MENU_REPORT)
 
     def _statuses(self, kind):
-        return EntryStatus.ALL if kind == "entry" else ReviewStatus.ALL
+        return EntryStatus.LABELS if kind == "entry" else ReviewStatus.LABELS
 
     @expose("/")
     @expose("/<string:kind>/")
@@ -92,7 +93,8 @@ class InhouseReviewView(BaseView):
         year = _int_arg("year")
         status = request.args.get("status")
         if status is None:
-            status = self._statuses(kind)[0]
+            status = next(iter(self._statuses(kind)))
+        status = code_of(self._statuses(kind), status)  # words or code
         query = scoped_select(model, user)
         if kind == "entry":
             query = query.join(InhouseClass, InhouseClass.id == InhouseRosterEntry.class_id)

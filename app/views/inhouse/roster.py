@@ -19,6 +19,7 @@ from app.workflows.core.sheets import XlsxWriter, csv_chunks
 from app.workflows.inhouse import roster
 from app.workflows.inhouse.classes import load_class
 from app.workflows.inhouse.common import NO, YES
+from app.workflows.core.labels import code_of, label
 
 
 class RosterPages:
@@ -35,7 +36,7 @@ class RosterPages:
             value = _text_arg(arg)
             if value:
                 query = query.where(column.like(_like(value), escape="\\"))
-        status = request.args.get("status") or ""
+        status = code_of(EntryStatus.LABELS, request.args.get("status") or "")
         if status in EntryStatus.ALL:  # the filter's value, checked before the SQL below
             query = query.where(InhouseRosterEntry.status == status)
         return query.order_by(InhouseRosterEntry.created_at.desc(), InhouseRosterEntry.id.desc())
@@ -59,7 +60,7 @@ class RosterPages:
             e.id: roster.ENTRY.actions(e, user, now()) for e in listed.rows}
         return self.render_template(
             "inhouse/roster.html", title=f"学员名单：{item.name}", item=item, **listed.args(),
-            statuses=EntryStatus.ALL, args=args, hours=_hours, actions=actions, looks=LOOKS,
+            statuses=EntryStatus.LABELS, args=args, hours=_hours, actions=actions, looks=LOOKS,
             local_time=clock.display, institute=institute,
             window=roster.roster_open(item, now()),
             page_link=lambda p: url_for(".roster", pk=pk, **{**args, "page": p}))
@@ -71,7 +72,7 @@ class RosterPages:
         def rows():
             for number, e in enumerate(entries, start=1):
                 yield [number, e.name, "是" if e.is_cpa else "否", e.id_number or "",
-                       e.cert_number or "", e.level, e.acquisition, e.status, _hours(e.hours),
+                       e.cert_number or "", e.level, e.acquisition, label(e), _hours(e.hours),
                        clock.display(e.created_at)]
         name = f"学员名单_{item.name}"
         if fmt == "csv":

@@ -12,6 +12,7 @@ from app.models import InstituteChoice, LearningFee, LessonProgress
 from app.views.core.args import json_body
 from app.views.core.machines import MachineVerbsMixin
 from app.views.core.scoping import ScopedModelRestApi, now
+from app.workflows.core.labels import label
 from app.workflows.learning import fees, lms, rules
 
 
@@ -40,7 +41,7 @@ class LessonProgressApi(ScopedModelRestApi):
         message = {rules.ProgressStatus.TO_EVALUATE: "已记录学完，待学员评价",
                    rules.ProgressStatus.EVALUATED: "已记录评价，次日计入学时",
                    rules.ProgressStatus.CREDITED: "该课程已计入学时"}[row.status]
-        return self.response(200, id=row.id, status=row.status, message=message,
+        return self.response(200, id=row.id, status=label(row), message=message,
                              completed_at=clock.display(row.completed_at),
                              evaluated_at=clock.display(row.evaluated_at))
 

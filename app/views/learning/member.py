@@ -34,7 +34,7 @@ class LearningView(BaseView):
         if is_institute(current_user()):  # staff: 网络学习概况
             return self.render_template(
                 "learning/summary.html", title="网络学习概况", rows=learning_member.summary(year),
-                years=years, year=year, states=ProgressStatus.ALL)
+                years=years, year=year, states=ProgressStatus.LABELS)
         try:
             person = rules.learner_of(current_user())
         except ForbiddenError as error:  # e.g. 其他从业人员: the menu is shared, say why
@@ -47,7 +47,7 @@ class LearningView(BaseView):
             this_year=years[0], institutes=institutes,
             counts=learning_member.required_count([i.id for i in institutes], year),
             courses={i.id: learning_member.courses_of(i.id, year) for i in institutes},
-            local_time=clock.display, locked=rules.LOCKED,
+            local_time=clock.display, locked=rules.LOCKED, states=ProgressStatus.LABELS,
             fee_pay=view.fee is not None and rules.FEE.permits(view.fee, "pay", current_user(),
                                                                now()),
             payment=learning_member.payment_instructions(view.fee)

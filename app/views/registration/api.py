@@ -10,6 +10,7 @@ from app.views.core.machines import MachineVerbsMixin
 from app.views.core.scoping import ScopedModelRestApi, now
 from app.workflows.core.errors import Problems, ValidationError
 from app.workflows.registration import booking, cases, types as TY
+from app.workflows.core.labels import label
 
 
 # ---- REST ------------------------------------------------------------------------------------
@@ -105,7 +106,7 @@ class AppointmentApi(MachineVerbsMixin, ScopedModelRestApi):
         appointment = booking.book(g.user, now(), ids[:50], day, start)
         return self.response(201, id=appointment.id, day=appointment.day.isoformat(),
                              start=appointment.start, seats=appointment.seats,
-                             status=appointment.status)
+                             status=label(appointment))
 
     @expose("/slots", methods=["GET"])
     @protect()
@@ -152,4 +153,4 @@ class AppointmentApi(MachineVerbsMixin, ScopedModelRestApi):
         day, start = self._slot_of(json_body())
         appointment = booking.reschedule(g.user, now(), pk, day, start)
         return self.response(200, id=appointment.id, day=appointment.day.isoformat(),
-                             start=appointment.start, status=appointment.status)
+                             start=appointment.start, status=label(appointment))

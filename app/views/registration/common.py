@@ -9,6 +9,7 @@ from app.views.core.scoping import now
 from app.workflows.core import files
 from app.workflows.core.scoping import is_institute
 from app.workflows.registration import cases, types as TY
+from app.workflows.core.labels import code_of
 
 MENU = "注册业务"
 MENU_APPLY = "业务办理"
@@ -63,7 +64,7 @@ def _case_filters(actor):
             problems.append("办理事项不在可选范围内")
         else:
             statement = statement.where(RegistrationCase.case_type == case_type)
-    status = request.args.get("status") or ""
+    status = code_of(CaseStatus.LABELS, request.args.get("status") or "")  # words or code
     if status:
         if status not in CaseStatus.ALL:
             problems.append("状态不在可选范围内")

@@ -18,6 +18,7 @@ from app.views.registration.common import (MENU_APPLY, PLEDGE_KEY, _form_data, _
                                            _uploads)
 from app.workflows.core import files
 from app.workflows.core.errors import DomainError
+from app.workflows.core.institute import identity
 from app.workflows.core.scoping import get_scoped, is_institute
 from app.workflows.registration import cases, documents, filers, requirements, types as TY
 
@@ -172,7 +173,7 @@ class FilingPages:
             except DomainError as error:  # saved all the same: says so, and why not sent
                 flash(f"已保存，但不能提交审核：{error.message}", "warning")
                 return redirect(url_for(".case", pk=case.id, edit=1))
-            flash("已提交审核，请等待北注协审核", "success")
+            flash(f"已提交审核，请等待{identity().abbreviation}审核", "success")
         else:
             flash("已保存；材料补充完整后请点击“提交审核”", "success")
         return redirect(url_for(".case", pk=case.id))

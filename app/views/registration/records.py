@@ -15,6 +15,7 @@ from app.views.registration.common import (MENU_APPOINTMENTS, MENU_RECORDS, PAGE
                                            _case_filters)
 from app.workflows.core.scoping import is_institute
 from app.workflows.registration import booking, cases, types as TY
+from app.workflows.core.labels import code_of, label
 
 # the steps the appointment pages offer, of those the machine allows the user now: a filer
 # 改约 and 取消 (staff have no 办理业务 permission for them), staff 签到办理
@@ -61,7 +62,7 @@ class RecordPages:
             yield header
             for c in db.session.scalars(statement):
                 yield [c.case_type, c.name, c.cert_number or "", c.id_number or "",
-                       c.firm.name if c.firm else "协会代管", c.status,
+                       c.firm.name if c.firm else "协会代管", label(c),
                        clock.display(c.submitted_at), clock.display(c.approved_at),
                        clock.display(cases.deadline(c))]
         return send_table(fmt, rows(), MENU_RECORDS, sheet=MENU_RECORDS)
@@ -70,7 +71,7 @@ class RecordPages:
     @has_access
     def appointments(self):
         statement = booking.appointments_select(g.user)
-        status = request.args.get("status") or ""
+        status = code_of(AppointmentStatus.LABELS, request.args.get("status") or "")
         if status in AppointmentStatus.ALL:
             statement = statement.where(Appointment.status == status)
         listed = paged(statement.order_by(Appointment.day.desc(), Appointment.start.desc()),
@@ -81,7 +82,7 @@ class RecordPages:
         return self.render_template(
             "registration/appointments.html", title=MENU_APPOINTMENTS, **shown,
             verbs={a.id: _verbs(a, g.user, moment) for a in shown["rows"]},
-            weekday=booking.weekday_label, statuses=AppointmentStatus.ALL, args=args,
+            weekday=booking.weekday_label, statuses=AppointmentStatus.LABELS, args=args,
             page_link=lambda p: url_for(".appointments", **{**args, "page": p}))
 
     @expose("/appointments/<int:pk>")

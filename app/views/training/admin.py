@@ -20,6 +20,7 @@ from app.views.training.common import HANDOUT_LIMIT, MENU_ADMIN, _helpers, _ids,
 from app.workflows.core.scoping import get_scoped
 from app.workflows.hours.rules import fmt
 from app.workflows.training import classes, enrollment, exports, review, waitlist
+from app.workflows.core.labels import code_of
 
 
 # --- 培训班管理 (staff) -------------------------------------------------------------------
@@ -97,14 +98,14 @@ class TrainingAdminView(BaseView):
     def detail(self, pk):
         actor, moment = current_user(), now()
         item = classes.get_class(actor, pk)
-        status = request.args.get("status") or ""
+        status = code_of(EnrollmentStatus.LABELS, request.args.get("status") or "")
         rows = enrollment.class_list(actor, item.id, status=status or None)
         firms = dict(db.session.execute(select(Firm.id, Firm.name).where(
             Firm.id.in_({r.firm_id for r in rows if r.firm_id}))).all()) if rows else {}
         row = classes.catalogue(actor, moment, class_ids=[item.id])[0]
         return self.render_template(
             "training/admin_detail.html", title=item.name, item=item, row=row, rows=rows,
-            firms=firms, status=status, statuses=EnrollmentStatus.ALL,
+            firms=firms, status=status, statuses=EnrollmentStatus.LABELS,
             results=TrainingResult.ALL, started=classes.class_started(item, moment),
             recordable={r.id for r in rows
                         if review.MACHINE.permits(r, "record_result", actor, moment)},

@@ -9,6 +9,7 @@ from app.views.core.args import json_body as _body
 from app.views.core.machines import MachineVerbsMixin
 from app.views.core.scoping import ScopedModelRestApi, now
 from app.workflows.core.errors import ValidationError
+from app.workflows.core.labels import label
 from app.workflows.training import classes, enrollment, review, waitlist
 
 # A refusal (DomainError) is answered with its status and the one JSON body {message, field?,
@@ -109,7 +110,7 @@ class EnrollmentApi(MachineVerbsMixin, ScopedModelRestApi):
             row = enrollment.enroll_self(g.user, now(), class_id, phone=data.get("phone"))
         else:
             row = enrollment.enroll(g.user, now(), class_id, data)
-        return self.response(201, id=row.id, status=row.status)
+        return self.response(201, id=row.id, status=label(row))
 
     def _delete(self, pk):
         enrollment.delete_enrollment(g.user, now(), pk)
@@ -168,7 +169,7 @@ class WaitlistEntryApi(ScopedModelRestApi):
 
     def _join(self):
         entry = waitlist.join(g.user, now(), _class_id(_body()))
-        return self.response(201, id=entry.id, state=waitlist.MACHINE.state(entry, now()))
+        return self.response(201, id=entry.id, state=label(entry, now=now()))
 
     @expose("/<int:pk>/accept", methods=["POST"])
     @protect()
@@ -191,7 +192,7 @@ class WaitlistEntryApi(ScopedModelRestApi):
         """
         body = request.get_json(silent=True)
         row = waitlist.accept(g.user, now(), pk, body if isinstance(body, dict) else None)
-        return self.response(200, enrollment_id=row.id, status=row.status)
+        return self.response(200, enrollment_id=row.id, status=label(row))
 
     @expose("/<int:pk>/decline", methods=["POST"])
     @protect()
@@ -209,4 +210,4 @@ class WaitlistEntryApi(ScopedModelRestApi):
             404: {description: not a row you may see}
         """
         entry = waitlist.decline(g.user, now(), pk)
-        return self.response(200, id=entry.id, state=waitlist.MACHINE.state(entry, now()))
+        return self.response(200, id=entry.id, state=label(entry, now=now()))

@@ -271,6 +271,7 @@ class TrainingView(BaseView):
             position=lambda e: places.get(e.id, 0),
             held=lambda e: machine.permits(e, "hold_seat", actor, moment),
             verbs=lambda e: {t.event for t in machine.allowed(e, actor, moment)},
+            labels=waitlist.LABELS,
             **_helpers())
 
     @expose("/classes/<int:pk>/waitlist", methods=["POST"])

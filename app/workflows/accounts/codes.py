@@ -13,6 +13,7 @@ from sqlalchemy import func
 from app.extensions import db
 from app.models import PasswordResetCode
 from app.passwords import check_password, hash_password
+from app.workflows.core.institute import identity
 from app.workflows.core.mail import queue_mail
 from app.workflows.core.sms import send_sms
 
@@ -91,7 +92,7 @@ def mail_code(user, purpose: str, email: str, now: dt.datetime, *, subject: str,
 def text_issued(code: str, mobile: str, now: dt.datetime, *, doing: str) -> None:
     """Queue an issued code as an SMS through the gateway (default: the outbox_sms table)."""
     minutes = int(CODE_TTL.total_seconds() // 60)
-    send_sms(mobile, f"【北京注协】您正在{doing}，验证码：{code}，{minutes}分钟内有效，仅可使用一次。"
+    send_sms(mobile, f"{identity().sms_prefix}您正在{doing}，验证码：{code}，{minutes}分钟内有效，仅可使用一次。"
                      f"如非本人操作，请忽略本短信。", now, kind="验证码", params=[code, minutes])
 
 

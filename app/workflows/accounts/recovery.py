@@ -29,6 +29,7 @@ from app.workflows.accounts import codes
 from app.workflows.accounts.logins import resolve_login
 from app.workflows.core.commands import command
 from app.workflows.core.errors import ForbiddenError, Problems, ValidationError
+from app.workflows.core.institute import identity
 from app.workflows.core.mail import queue_mail
 from app.workflows.core.scoping import get_scoped, is_institute, role_names
 from app.workflows.core.sms import send_sms
@@ -115,7 +116,7 @@ def reset_password(actor, now: dt.datetime, login, code, new_password, repeat) -
             queue_mail(row.email, "【注协业务管理系统】密码已重置", f"您好：\n\n{told}\n", now)
         mobile = registered_mobile(user)
         if mobile:
-            send_sms(mobile, "【北京注协】" + told, now)
+            send_sms(mobile, identity().sms_prefix + told, now)
     return user
 
 
@@ -141,7 +142,7 @@ def reset_firm_admin(actor: User, now: dt.datetime, firm_id) -> None:
             f"（事务所编号后六位），下次登录须修改。")
     notify([user], "【账号安全】密码已重置", text, now)
     if firm.contact_phone:
-        send_sms(firm.contact_phone, "【北京注协】" + text, now)
+        send_sms(firm.contact_phone, identity().sms_prefix + text, now)
 
 
 @command
@@ -175,4 +176,4 @@ def reset_person_account(actor: User, now: dt.datetime, person_id) -> None:
             f"如非您本人要求，请立即联系协会。")
     notify([user], "【账号安全】密码已重置", text, now)
     if person.phone:
-        send_sms(person.phone, "【北京注协】" + text, now)
+        send_sms(person.phone, identity().sms_prefix + text, now)

@@ -96,7 +96,7 @@ MACHINE = Machine("hour_application", HourApplication, [
     P("edit", EDITABLE, "修改", who=acting),
     P("delete", EDITABLE, "删除", who=acting),
     P("upload", EDITABLE, "上传证明材料", who=acting),
-])
+], labels=ApplicationStatus.LABELS)
 
 
 def may(row, event: str, actor, now) -> bool:

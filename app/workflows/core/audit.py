@@ -76,6 +76,14 @@ def record_many(rows: list[dict], session, now) -> None:
     from app.workflows.core.bulk import insert_rows
 
     user_id, username = _current_actor()
+    models = {model.__tablename__: model for model in AUDITED}
+    for row in rows:
+        labels = (getattr(models.get(row["entity"]), "__labels__", None) or {}).get("status", {})
+        for key in ("from_state", "to_state"):
+            if row.get(key) is not None:
+                row[key] = labels.get(row[key], row[key])
+        if row.get("changes"):
+            row["changes"] = _in_words(models.get(row["entity"]), dict(row["changes"]))
     insert_rows(AuditLog.__table__, [{
         "at": now,
         "user_id": user_id,
@@ -134,6 +142,16 @@ def _changes(obj, excluded, mode):
     return result
 
 
+def _in_words(model, changes: dict) -> dict:
+    """The audit log keeps what a user read: a coded status (stored as "submitted") is
+    written in its words ("已提交待北注协审核"), the model's `__labels__`."""
+    for column, labels in (getattr(model, "__labels__", None) or {}).items():
+        if column in changes:
+            changes[column] = [labels.get(v, v) if v is not None else None
+                               for v in changes[column]]
+    return changes
+
+
 def _entity_id(obj):
     # the identity key is not assigned yet inside after_flush; the primary key is
     key = inspect(obj).mapper.primary_key_from_instance(obj)
@@ -155,7 +173,7 @@ def _write_audit_rows(session, flush_context):
                 continue
             if mode == "update" and not session.is_modified(obj, include_collections=False):
                 continue
-            changes = _changes(obj, excluded, mode)
+            changes = _in_words(type(obj), _changes(obj, excluded, mode))
             if mode == "update" and not changes:
                 continue
             if username is None:

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
+from app.workflows.core.institute import identity
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-PRODID = "-//北京注册会计师协会//注协业务管理系统//ZH"
 DOMAIN = "zhuxie.local"
 ORGANIZER = f"noreply@{DOMAIN}"
 
@@ -53,7 +54,7 @@ def ics(event: CalendarEvent, now: dt.datetime, sent: bool = False,
     """The event as an .ics file; `sent` for one mailed to `attendee` (the organizer is the
     协会's sending address), which a mail client offers to add, update or remove."""
     calendar = Calendar()
-    calendar.add("prodid", PRODID)
+    calendar.add("prodid", f"-//{identity().name}//注协业务管理系统//ZH")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method_of(event, sent))
@@ -76,7 +77,7 @@ def ics(event: CalendarEvent, now: dt.datetime, sent: bool = False,
         item.add("url", event.url)
     if sent:
         organizer = vCalAddress(f"mailto:{_organizer()}")
-        organizer.params["cn"] = vText("北京注册会计师协会")
+        organizer.params["cn"] = vText(identity().name)
         item.add("organizer", organizer)
         if attendee:
             item.add("attendee", vCalAddress(f"mailto:{attendee}"), parameters={

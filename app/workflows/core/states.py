@@ -118,11 +118,14 @@ class Machine:
 
     def __init__(self, name: str, model, transitions: Iterable[T], field: str = "status",
                  initial: str | None = None, derived: Iterable[tuple] | None = None,
-                 permits: Iterable[P] = ()):
+                 permits: Iterable[P] = (), labels: dict[str, str] | None = None):
         """`derived`: a state read from the item's timestamps instead of stored in `field`
         (an offer that lapses by the clock, not by a job), declared as a table of
         `(state, test(item, now))` — the first whose test passes is the state, the last is
-        the default; its transitions then record their `effect` rather than set a column."""
+        the default; its transitions then record their `effect` rather than set a column.
+        `labels`: each state's words (states are stored as stable codes, "submitted"; pages,
+        exports, messages and refusals show the label, "已提交待北注协审核"); without them
+        the model's `__labels__` for the column."""
         self.name = name
         self.model = model
         self.derived = list(derived) if derived is not None else None
@@ -145,8 +148,23 @@ class Machine:
                 raise ValueError(f"{name}: “{permit.label}” names states the machine does not "
                                  f"have: {sorted(unknown)}")
             self.permissions.setdefault(permit.action, []).append(permit)
+        if labels is None:  # else the words the model declares for the column
+            labels = (getattr(model, "__labels__", None) or {}).get(self.field or "status")
+            self.labels = dict(labels or {})
+            labels = None  # not declared on the machine: a state may lack words
+        else:
+            self.labels = dict(labels)
+        unlabelled = set(self.states) - set(self.labels)
+        if labels is not None and unlabelled:
+            raise ValueError(f"{name}: states without a label: {sorted(unlabelled)}")
         self._after: dict[str, Hook] = {}
         MACHINES[name] = self
+
+    def label_of(self, state: str | None) -> str:
+        """The words a user reads for `state` (a code the machine does not know: as it is)."""
+        if state is None:
+            return ""
+        return self.labels.get(state, state)
 
     # --- hooks ---------------------------------------------------------------------------
     def after(self, event: str) -> Hook:
@@ -170,13 +188,14 @@ class Machine:
             raise ValueError(f"{self.name} declares no action {action!r}")
         permits = self.permissions[action]
         label, state = permits[0].label, self.state(item, now)
+        words = self.label_of(state)
         fitting = [p for p in permits if state in p.states]
         if not fitting:
-            return ValidationError(f"当前状态为“{state}”，不能{label}", "status")
+            return ValidationError(f"当前状态为“{words}”，不能{label}", "status")
         permitted = [p for p in fitting if p.who(actor, item)]
         if not permitted:
             who = "、".join(dict.fromkeys(p.who.label for p in fitting))
-            return ForbiddenError(f"当前状态为“{state}”，只有{who}可以{label}")
+            return ForbiddenError(f"当前状态为“{words}”，只有{who}可以{label}")
         reason = None
         for permit in permitted:
             for guard in permit.guards:
@@ -185,7 +204,7 @@ class Machine:
                     break
             else:
                 return None
-        return ValidationError(f"当前状态为“{state}”，不能{label}：{reason}")
+        return ValidationError(f"当前状态为“{words}”，不能{label}：{reason}")
 
     def permits(self, item, action: str, actor, now) -> bool:
         return self.refusal(item, action, actor, now) is None
@@ -246,16 +265,17 @@ class Machine:
             raise ValidationError(f"没有名为“{event}”的操作")
         label = candidates[0].label
         state = self.state(item, now)
+        words = self.label_of(state)
         if expected_version is not None and getattr(item, "version", None) not in (
                 None, expected_version):
-            raise AlreadyDecided(f"该记录已被他人处理（当前状态：{state}），请刷新页面后再{label}")
+            raise AlreadyDecided(f"该记录已被他人处理（当前状态：{words}），请刷新页面后再{label}")
         fitting = [t for t in candidates if state in t.sources]
         if not fitting:
-            raise ValidationError(f"当前状态为“{state}”，不能{label}")
+            raise ValidationError(f"当前状态为“{words}”，不能{label}")
         permitted = [t for t in fitting if t.who(actor, item)]
         if not permitted:
             who = "、".join(dict.fromkeys(t.who.label for t in fitting))
-            raise ForbiddenError(f"当前状态为“{state}”，只有{who}可以{label}")
+            raise ForbiddenError(f"当前状态为“{words}”，只有{who}可以{label}")
         # an event may have several transitions from one state told apart by their guards
         # (e.g. 审核通过 → 待预约 for on-site types, → 办理完成 for the others): the first
         # whose guards pass is taken; if none passes, the first one's reason is given
@@ -267,7 +287,7 @@ class Machine:
                 break
             reason = reason or blocked
         if reason:
-            raise ValidationError(f"当前状态为“{state}”，不能{label}：{reason}")
+            raise ValidationError(f"当前状态为“{words}”，不能{label}：{reason}")
         return transition
 
     def fire(self, item, event: str, actor, now, remark: str | None = None,

@@ -26,13 +26,13 @@ from app.models import Category, Delivery, HourCertificate, Person
 from app.workflows.core.commands import command
 from app.workflows.core.errors import ValidationError
 from app.workflows.core.scoping import get_scoped
+from app.workflows.core.institute import identity
 from app.workflows.hours.rules import TENTH, ZERO, person_year, years_with_hours  # noqa: F401
 
 # no 0/O, 1/I/L: a code read aloud or retyped from paper is not misread
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 16
 MAX_YEARS = 6  # columns that fit an A4 page
-ISSUER = "北京注册会计师协会"
 NO_CODE = "未找到该验证码"
 
 
@@ -255,7 +255,7 @@ def render_pdf(certificate: HourCertificate, verify_url: str) -> bytes:
         if t.get("reasons"):
             story.append(Paragraph("未通过原因：" + esc("；".join(t["reasons"])), small))
     story.append(Spacer(1, 8 * mm))
-    story.append(Paragraph(f"{ISSUER}", right))
+    story.append(Paragraph(identity().name, right))
     story.append(Paragraph(f"开具日期：{chinese_date(issued_on(certificate))}", right))
     story.append(Spacer(1, 8 * mm))
 
@@ -277,6 +277,6 @@ def render_pdf(certificate: HourCertificate, verify_url: str) -> bytes:
     document = SimpleDocTemplate(
         buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=22 * mm,
         bottomMargin=18 * mm, title=f"继续教育学时证明 {certificate.person_name}",
-        author=ISSUER, subject=f"验证码 {group_code(certificate.code)}")
+        author=identity().name, subject=f"验证码 {group_code(certificate.code)}")
     document.build(story)
     return buffer.getvalue()

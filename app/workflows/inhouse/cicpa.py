@@ -19,6 +19,7 @@ from app.workflows.core.errors import ForbiddenError, NotFoundError
 from app.workflows.core.scoping import is_institute
 from app.workflows.core.sheets import XlsxWriter
 from app.workflows.inhouse.common import CATEGORY_LABELS
+from app.workflows.core.labels import label
 
 CLASS_HEADERS = ["序号", "事务所编号", "事务所名称", "年度", "培训班名称", "培训类别", "注师可获学时",
                  "培训开始日期", "培训结束日期", "培训地址", "培训负责人", "联系方式", "审核状态",
@@ -78,7 +79,7 @@ def workbook(actor, firm: Firm, year: int) -> bytes:
                               CATEGORY_LABELS.get(item.category, item.category),
                               float(item.hours), item.start_date.isoformat(),
                               item.end_date.isoformat(), item.address, item.leader, item.contact,
-                              item.status, len(rows), len(approved),
+                              label(item), len(rows), len(approved),
                               float(sum((Decimal(e.hours) for e in approved), Decimal(0)))],
                       text_format=False)
     people = writer.sheet("学员学时", widths=[6, 30, 10, 8, 16, 10, 20, 16, 14, 10, 10, 12])
@@ -91,6 +92,6 @@ def workbook(actor, firm: Firm, year: int) -> bytes:
                                    CATEGORY_LABELS.get(item.category, item.category),
                                    "是" if entry.is_cpa else "否", entry.cert_number or "",
                                    entry.name, entry.id_number or "", entry.level,
-                                   entry.acquisition, float(entry.hours), entry.status,
+                                   entry.acquisition, float(entry.hours), label(entry),
                                    item.end_date.isoformat()])
     return writer.to_bytes()

@@ -45,7 +45,7 @@ PROGRESS = Machine("lesson_progress", LessonProgress, [
     T("credit", ProgressStatus.EVALUATED, ProgressStatus.CREDITED, "计入学时", who=system),
     T("uncredit", ProgressStatus.CREDITED, ProgressStatus.EVALUATED, "撤销计入学时",
       who=staff_or_system, remark=True),
-])
+], labels=ProgressStatus.LABELS)
 FEE = Machine("learning_fee", LearningFee, [
     T("mark_paid", FeeStatus.UNPAID, FeeStatus.PAID, "确认收款", who=institute),
     T("unmark_paid", FeeStatus.PAID, FeeStatus.UNPAID, "撤销收款", who=institute, remark=True),
@@ -53,7 +53,7 @@ FEE = Machine("learning_fee", LearningFee, [
     # the member (LearningFee.__actors__: the person itself) pays a fee still 待缴费: what
     # its page shows the 交费说明 for
     P("pay", FeeStatus.UNPAID, "缴费", who=acting),
-])
+], labels=FeeStatus.LABELS)
 
 
 def may(machine, item, event: str, actor, now) -> bool:

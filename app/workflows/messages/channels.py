@@ -17,6 +17,7 @@ from app.workflows.core.commands import command
 from app.workflows.core.errors import Problems, ValidationError
 from app.workflows.core.mail import queue_mail
 from app.workflows.core.sms import send_sms
+from app.workflows.core.institute import identity
 
 MAIL, SMS, WECHAT = "mail", "sms", "wechat"
 CHANNELS = {MAIL: "邮件", SMS: "短信", WECHAT: "微信"}
@@ -77,7 +78,7 @@ def send(user, kind: str, title: str, body_text: str, now: dt.datetime,
             queue_mail(account.notify_email, title, body_text, now, attachments=attachments)
         elif channel == SMS:
             try:
-                send_sms(mobile_of(user), f"【北京注协】{title}"[:70], now)
+                send_sms(mobile_of(user), (identity().sms_prefix + title)[:70], now)
             except ValidationError:
                 continue  # a mobile on file that is not a mobile: the inbox still has it
         elif channel == WECHAT:

@@ -11,7 +11,7 @@ from sqlalchemy import and_, select
 
 from app.extensions import db
 from app.models import (Account, Consultation, ConsultationReply, ConsultationStatus, Firm,
-                        MessageKind, Person, PersonType)
+                        MessageKind, Person, PersonStatus, PersonType)
 from app.roles import FIRM_ADMIN, MEMBER
 from app.workflows.core import files
 from app.workflows.core.audit import actor_name
@@ -49,7 +49,7 @@ MACHINE = Machine("consultation", Consultation, [
     # the side the thread waits for (shown as 新消息): the institute, or the user side
     P("answer", ConsultationStatus.AWAITING_INSTITUTE, "回复", who=institute),
     P("answer", ConsultationStatus.AWAITING_USER, "回复", who=not_institute),
-])
+], labels=ConsultationStatus.LABELS)
 
 
 def _author_name(actor) -> str:
@@ -94,7 +94,7 @@ def managed_cpas_query():
     return select(Person).join(Account, Account.person_id == Person.id).join(
         User, User.id == Account.user_id).where(
         Person.firm_id.is_(None), Person.person_type == PersonType.CPA,
-        Person.status == "正常", User.active.is_(True)).order_by(Person.cert_number, Person.id)
+        Person.status == PersonStatus.ACTIVE, User.active.is_(True)).order_by(Person.cert_number, Person.id)
 
 
 def _managed_cpa_user(person_id) -> User | None:

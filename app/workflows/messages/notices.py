@@ -11,7 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from app import clock
 from app.extensions import db
 from app.models import (Account, Audience, Firm, Message, MessageKind, Notice, Person,
-                        PersonType)
+                        PersonStatus, PersonType)
 from app.roles import FIRM_ADMIN, MEMBER
 from app.workflows.core import files
 from app.workflows.core.commands import command
@@ -176,7 +176,7 @@ def recipients_query(notice: Notice):
         managed = with_role(select(User.id), MEMBER).join(
             Account, Account.user_id == User.id).join(Person, Person.id == Account.person_id) \
             .where(Person.firm_id.is_(None), Person.person_type == PersonType.CPA,
-                   Person.status == "正常")
+                   Person.status == PersonStatus.ACTIVE)
         return query.where(or_(User.id.in_(firm_admins), User.id.in_(managed)))
     if notice.audience == Audience.FIRMS:
         firm_ids = [f.id for f in notice.firms]
@@ -185,7 +185,7 @@ def recipients_query(notice: Notice):
     types = [t for t in (notice.person_types or "").split(",") if t]
     return with_role(query, MEMBER).join(Account, Account.user_id == User.id) \
         .join(Person, Person.id == Account.person_id) \
-        .where(Person.person_type.in_(types), Person.status == "正常")
+        .where(Person.person_type.in_(types), Person.status == PersonStatus.ACTIVE)
 
 
 def _insert_ignoring_duplicates(rows: list[dict]) -> int:

@@ -31,6 +31,7 @@ from app.workflows.core.mail import Attachment, queue_mail
 from app.workflows.core.scoping import SystemActor, get_scoped, is_institute, scoped_select
 from app.workflows.core.sms import send_sms
 from app.workflows.core.states import Guard, Machine, T, Who, institute
+from app.workflows.core.institute import identity
 from app.workflows.messages import channels, remind
 from app.workflows.messages.channels import MAIL
 from app.workflows.registration import cases as C
@@ -42,7 +43,6 @@ WEEKDAYS = "一二三四五六日"
 DEFAULT_SLOTS = (("09:00", "10:00"), ("10:00", "11:00"), ("13:30", "14:30"), ("14:30", "15:30"),
                  ("15:30", "16:30"))
 DEFAULT_SEATS = 12
-PLACE = "北京注协会员服务部602"
 
 system_or_institute = C.system_or_institute
 # who acts for an appointment is the model's `__actors__` (whoever filed its cases)
@@ -80,7 +80,7 @@ MACHINE = Machine("appointment", Appointment, [
     # the last of its cases handled on its own (the case page's 现场办理) closes it
     T("close", A.BOOKED, A.DONE, "办理完成", who=institute, guards=[all_handled]),
     T("no_show", A.BOOKED, A.NO_SHOW, "未到场", who=system_or_institute),
-])
+], labels=AppointmentStatus.LABELS)
 
 
 # --- the calendar ------------------------------------------------------------------------------
@@ -259,13 +259,13 @@ def tell_booked(appointment: Appointment, now) -> None:
     when = slot_label(appointment.day, appointment.start)
     invitation = _invitation(appointment, now)
     C.tell(cases, f"您提交的{C.who_and_what(cases)}业务申请已预约成功，预约时间为[{when}]，"
-                  f"请按时前往{PLACE}办理。", now, attachments=invitation)
+                  f"请按时前往{identity().service_desk}办理。", now, attachments=invitation)
     filers = {c.filer_id for c in cases}
     bring = TY.BRING.get(appointment.case_type, "相关材料原件")
     for case in cases:
         text = (f"{case.name}您好，您办理的({_firm_label(case)})执业注册会计师"
                 f"{_business(case.case_type)}业务已预约成功，预约时间为({when})，请您本人携带"
-                f"({bring})按时前往{PLACE}办理。如未按照预约时间到场可能导致办理时间延长，"
+                f"({bring})按时前往{identity().service_desk}办理。如未按照预约时间到场可能导致办理时间延长，"
                 f"或当天无法成功办理(需联系事务所重新预约)")
         if case.mobile:
             send_sms(case.mobile, text, now, kind="预约成功", params=[
@@ -308,12 +308,12 @@ def tell_rescheduled(appointment: Appointment, old: str, now) -> None:
     cases = appointment.cases
     when = slot_label(appointment.day, appointment.start)
     C.tell_all(cases, f"您提交的{C.who_and_what(cases)}业务预约时间已由[{old}]改为[{when}]，"
-                      f"请按新的时间前往{PLACE}办理。", now,
+                      f"请按新的时间前往{identity().service_desk}办理。", now,
                attachments=_invitation(appointment, now))
     bring = TY.BRING.get(appointment.case_type, "相关材料原件")
     _sms_each(cases, lambda case: (
         f"{case.name}您好，您办理的({_firm_label(case)})执业注册会计师{_business(case.case_type)}"
-        f"业务预约时间已由({old})改为({when})，请您本人携带({bring})按新的时间前往{PLACE}办理。"),
+        f"业务预约时间已由({old})改为({when})，请您本人携带({bring})按新的时间前往{identity().service_desk}办理。"),
         now)
 
 
@@ -323,7 +323,7 @@ def tell_cancelled(cases, appointment: Appointment, actor, now) -> None:
     if not cases:
         return
     when = slot_label(appointment.day, appointment.start)
-    by = "北注协工作人员" if is_institute(actor) else ""
+    by = f"{identity().abbreviation}工作人员" if is_institute(actor) else ""
     C.tell_all(cases, f"您提交的{C.who_and_what(cases)}业务已{by}取消{when}的预约，"
                       f"请在办理期限内重新预约。", now,
                attachments=_invitation(appointment, now))
@@ -507,10 +507,10 @@ def event_of(appointment: Appointment) -> CalendarEvent:
     bring = TY.BRING.get(appointment.case_type, "相关材料原件")
     return CalendarEvent(
         uid=f"registration-appointment-{appointment.id}",
-        summary=f"北京注协{appointment.case_type}现场办理（{appointment.names}）",
+        summary=f"{identity().short_name}{appointment.case_type}现场办理（{appointment.names}）",
         start=dt.datetime.combine(day, dt.time.fromisoformat(start)),
         end=dt.datetime.combine(day, dt.time.fromisoformat(end)),
-        location=f"{PLACE}（北京市海淀区西四环中路16号院7号楼602室）",
+        location=f"{identity().service_desk}（{identity().address}）",
         description=(f"办理事项：{appointment.case_type}，办理人员：{appointment.names}（共"
                      f"{appointment.seats}人）。请本人携带：{bring}。预约时间为北京时间"
                      f"{slot_label(day, start)}，如未按照预约时间到场可能导致办理时间延长。"),

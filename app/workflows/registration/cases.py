@@ -26,6 +26,7 @@ from app.workflows.core.identifiers import (clean_name, validate_cert_number, va
                                             validate_mobile)
 from app.workflows.core.scoping import get_scoped, is_institute, scoped_select
 from app.workflows.core.states import Guard, Machine, P, T, Who, institute
+from app.workflows.core.institute import identity
 from app.workflows.messages import notify
 from app.workflows.registration import requirements
 from app.workflows.registration import types as TY
@@ -35,7 +36,6 @@ S = CaseStatus
 VALID_DAYS = 30
 OWNER_KIND = "registration_case"
 DOCUMENT = files.doc_type("registration_document", "业务办理材料", ("jpg", "png", "pdf"), max_mb=5)
-ADDRESS = "北京注协会员服务部（北京市海淀区西四环中路16号院7号楼602室）"
 
 
 # --- the machine ---------------------------------------------------------------------------
@@ -149,7 +149,7 @@ MACHINE = Machine("registration_case", RegistrationCase, [
     P("attend", (S.APPROVED, S.BOOKED), "到现场办理"),
     # waiting for its visit at an appointment (签到 handles it)
     P("visit", S.BOOKED, "现场办理"),
-])
+], labels=CaseStatus.LABELS)
 
 # how a page colours a state (no rule: only the label's colour)
 TONES = {S.DONE: "success", S.REJECTED: "danger", S.EXPIRED: "danger"}
@@ -445,7 +445,7 @@ def submit(actor, now, case_id, remark=None) -> RegistrationCase:
     case.submitted_at = now
     for document in case.documents:
         document.reject_reason = None
-    tell([case], f"您提交的{who_and_what([case])}业务申请已提交，请等待北注协审核。", now)
+    tell([case], f"您提交的{who_and_what([case])}业务申请已提交，请等待{identity().abbreviation}审核。", now)
     return case
 
 
@@ -517,8 +517,9 @@ def handle(actor, now, case_id, remark=None) -> RegistrationCase:
 def make_certificate(actor, now, case_id, remark=None) -> RegistrationCase:
     case = get_case(actor, case_id)
     MACHINE.fire(case, "make_certificate", actor, now, remark=remark)
-    tell([case], f"请事务所或注师本人到{ADDRESS}领取{who_and_what([case])}业务的注册会计师证书。",
-         now)
+    where = identity()
+    tell([case], f"请事务所或注师本人到{where.service_desk}（{where.address}）领取"
+                 f"{who_and_what([case])}业务的注册会计师证书。", now)
     return case
 
 
@@ -549,9 +550,9 @@ def cases_select(actor):
 UNSENT = (S.DRAFT,)
 
 
-def record_statuses(actor) -> list[str]:
-    """The 状态 choices of 办理记录 for the actor."""
-    return [s for s in S.ALL if not (is_institute(actor) and s in UNSENT)]
+def record_statuses(actor) -> dict[str, str]:
+    """The 状态 choices of 办理记录 for the actor (code → words)."""
+    return {s: S.LABELS[s] for s in S.ALL if not (is_institute(actor) and s in UNSENT)}
 
 
 def records_select(actor):

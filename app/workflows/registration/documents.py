@@ -7,18 +7,27 @@ Choices (注销原因, 是/否, 关系转移类型, 变更内容…) are drawn a
 import io
 import types
 
+from app.workflows.core.institute import identity
 from app.workflows.core.scoping import account_of
 from app.workflows.hours.certificates import _font
 from app.workflows.registration import filers
 from app.workflows.registration import types as TY
 
-CANCEL_NOTES = (
-    "1. 若注师为所在事务所股东(合伙人)，请到总所所在地区财政部门办理股东名单变更登记，将要注销注师"
-    "从财政部系统中备案的股东名单中去除。",
-    "2. 需要本人或委托他人到协会现场提交本申请表及注师证书原件。地址：北京市海淀区西四环中路16号院"
-    "7号楼603 联系人：周老师，010-88221092")
-ONSITE_NOTE = ("请按模板填写、签字盖章后制作成图片或 PDF 文件上传；审核通过后预约到协会现场办理时携带原件。"
-               "地址：北京市海淀区西四环中路16号院7号楼602室。")
+
+def cancel_notes() -> tuple[str, str]:
+    where = identity()
+    return (
+        "1. 若注师为所在事务所股东(合伙人)，请到总所所在地区财政部门办理股东名单变更登记，将要注销注师"
+        "从财政部系统中备案的股东名单中去除。",
+        f"2. 需要本人或委托他人到协会现场提交本申请表及注师证书原件。地址：{where.address} "
+        f"联系人：{where.contact}，{where.phone}")
+
+
+def onsite_note() -> str:
+    return ("请按模板填写、签字盖章后制作成图片或 PDF 文件上传；审核通过后预约到协会现场办理时携带原件。"
+            f"地址：{identity().address}。")
+
+
 ONLINE_NOTE = "请按模板填写、签字盖章后制作成图片或 PDF 文件上传，审核通过即办理完成。"
 # spaces collapse in a PDF paragraph: the blanks to write in are lines
 DATE = "＿＿＿＿年＿＿月＿＿日"
@@ -116,7 +125,7 @@ class _Form:
         buffer = io.BytesIO()
         SimpleDocTemplate(buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm,
                           topMargin=20 * mm, bottomMargin=18 * mm, title=title,
-                          author="北京注册会计师协会").build(story)
+                          author=identity().name).build(story)
         return buffer.getvalue()
 
 
@@ -144,7 +153,7 @@ def cancel_form(case=None, answers=None, firm_name="") -> bytes:
         ["申请人承诺", f"{PROMISE}\n{SIGN}"],
         ["事务所意见", f"同意注销(撤销)注册该同志注册会计师注册。\n{FIRM_SIGN}"],
     ]
-    return f.build(TEMPLATE_TITLES["cancel_form"], rows, CANCEL_NOTES)
+    return f.build(TEMPLATE_TITLES["cancel_form"], rows, cancel_notes())
 
 
 def application_form(case=None, answers=None, firm_name="") -> bytes:
@@ -159,7 +168,7 @@ def application_form(case=None, answers=None, firm_name="") -> bytes:
         ["事务所意见", f"经审查，申请人在本所专职执业，同意申请注册。\n{FIRM_SIGN}"],
         ["协会审核意见", CLERK],
     ]
-    return f.build(TEMPLATE_TITLES["application_form"], rows, (ONSITE_NOTE,))
+    return f.build(TEMPLATE_TITLES["application_form"], rows, (onsite_note(),))
 
 
 def transfer_form(case=None, answers=None, firm_name="") -> bytes:
@@ -180,7 +189,7 @@ def transfer_form(case=None, answers=None, firm_name="") -> bytes:
         ["转入事务所意见", f"同意该同志转入本所执业。\n{FIRM_SIGN}"],
         ["协会意见", CLERK],
     ]
-    return f.build(TEMPLATE_TITLES["transfer_form"], rows, (ONSITE_NOTE,))
+    return f.build(TEMPLATE_TITLES["transfer_form"], rows, (onsite_note(),))
 
 
 def matters_form(case=None, answers=None, firm_name="") -> bytes:
@@ -209,7 +218,7 @@ def reissue_request(case=None, answers=None, firm_name="") -> bytes:
         ["申请人承诺", f"本人注册会计师证书因上述原因申请补办，原证书自挂失声明刊登之日起作废。{PROMISE}\n{SIGN}"],
         ["事务所意见", f"情况属实，同意补办。\n{FIRM_SIGN}"],
     ]
-    return f.build(TEMPLATE_TITLES["reissue_request"], rows, (ONSITE_NOTE,))
+    return f.build(TEMPLATE_TITLES["reissue_request"], rows, (onsite_note(),))
 
 
 def check_form(case=None, answers=None, firm_name="") -> bytes:

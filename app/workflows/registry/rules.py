@@ -8,6 +8,7 @@ from app.models import Account, Firm, FirmStatus, Gender, Person, PersonStatus, 
 from app.workflows.accounts import provision_firm_admin
 from app.workflows.accounts.sessions import end_sessions
 from app.workflows.core.errors import Problems, ValidationError
+from app.workflows.core.labels import code_of
 from app.workflows.core.identifiers import (
     birth_date_from_id,
     gender_from_id,
@@ -52,8 +53,9 @@ def clean_firm(firm: Firm, *, creating: bool) -> None:
             validate_mobile(firm.contact_phone, "联系人手机号") if firm.contact_phone else None
         )
     firm.status = firm.status or FirmStatus.ACTIVE
+    firm.status = code_of(FirmStatus.LABELS, firm.status)  # the words as before, or the code
     if firm.status not in FirmStatus.ALL:  # a value the form offers, not a state rule
-        problems.add("status", "事务所状态只能是：" + "、".join(FirmStatus.ALL))
+        problems.add("status", "事务所状态只能是：" + "、".join(FirmStatus.LABELS.values()))
     with problems.field():
         _unique(Firm, "code", firm.code, firm, "事务所编号")
     with problems.field():
@@ -91,8 +93,9 @@ def clean_person(person: Person, now: dt.datetime) -> None:
     if person.person_type not in PersonType.ALL:
         problems.add("person_type", "人员类型只能是：" + "、".join(PersonType.ALL))
     person.status = person.status or PersonStatus.ACTIVE
+    person.status = code_of(PersonStatus.LABELS, person.status)
     if person.status not in PersonStatus.ALL:  # a value the form offers, not a state rule
-        problems.add("status", "状态只能是：" + "、".join(PersonStatus.ALL))
+        problems.add("status", "状态只能是：" + "、".join(PersonStatus.LABELS.values()))
     person.gender = person.gender or None
     if person.gender and person.gender not in Gender.ALL:
         problems.add("gender", "性别只能是：男、女")

@@ -24,6 +24,7 @@ from app.workflows.core.commands import command
 from app.workflows.core.errors import ForbiddenError
 from app.workflows.core.jobs import job
 from app.workflows.core.acting import acting_condition, acts_for
+from app.workflows.core.institute import identity
 from app.workflows.core.scoping import SystemActor, get_scoped, role_names
 from app.workflows.core.states import Guard, Machine, P, T, Who, institute, system
 from app.workflows.core.sms import mask_mobile, send_sms
@@ -89,7 +90,7 @@ def request_many(actor, now: dt.datetime, firm: Firm, rows: list[dict]) -> int:
                 f"如非本人所知，请拒绝并联系协会。")
         _notify([_person_user(person)], "【人员转入确认】" + firm.name, text, now, link=LINK)
         if person.phone:
-            send_sms(person.phone, f"【北京注协】{text}", now)
+            send_sms(person.phone, identity().sms_prefix + text, now)
     return created
 
 
@@ -123,7 +124,7 @@ MACHINE = Machine("person_transfer", PersonTransfer, [
     # still to be decided by someone (the person or staff), and past its 30 days
     P("decide", OPEN, "处理", guards=[still_open]),
     P("lapse", OPEN, "记为已过期", guards=[lapsed]),
-])
+], labels=TransferStatus.LABELS)
 
 
 def _move(transfer: PersonTransfer, now: dt.datetime, how: str) -> None:

@@ -10,6 +10,7 @@ from app.workflows.core.scoping import get_scoped, scoped_select
 from app.models import TrainingClass
 from app.workflows.core.sheets import XlsxWriter
 from app.workflows.hours.rules import fmt
+from app.workflows.core.labels import label
 from app.workflows.training.states import MACHINE
 
 SHEET_HEADER = ["人员类型", "证书号", "姓名", "性别", "年龄", "民族", "职位", "单位名称", "联系电话",
@@ -28,7 +29,7 @@ def attendance_sheet(actor, class_id: int):
         yield [e.person_kind, e.cert_number or "", e.name, e.gender or "",
                "" if e.age is None else e.age, e.ethnicity or "", e.position or "",
                e.unit_name or "", e.phone, e.travel or "", e.wechat or "", e.remark or "",
-               e.channel, clock.display(e.created_at), e.status, e.result]
+               e.channel, clock.display(e.created_at), label(e), e.result]
 
 
 def cicpa_rows(session, item: TrainingClass):

@@ -93,7 +93,7 @@ class TrainingResults(ImportKind):
                 continue
             if not MACHINE.permits(found, "record_result", actor, now):
                 row.problems.append(Problem(row.number, "培训结果",
-                                            f"{NOT_APPROVED}（{MACHINE.state(found)}）"))
+                                            f"{NOT_APPROVED}（{MACHINE.label_of(MACHINE.state(found))}）"))
                 continue
             if found.id in seen:
                 row.problems.append(Problem(row.number, "姓名", f"与第{seen[found.id]}行是同一人"))

@@ -23,4 +23,4 @@ MACHINE = Machine("training_enrollment", Enrollment, [
     # the approval mailed the class into the calendar: a refusal after it cancels it
     P("invited", APPROVED, "日历邀请", who=anyone),
     P("record_result", APPROVED, "记录培训结果", who=institute),
-])
+], labels=EnrollmentStatus.LABELS)

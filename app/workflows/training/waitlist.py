@@ -31,7 +31,9 @@ from app.workflows.training.classes import class_started, window_reason
 from app.workflows.training.seats import held_count, held_offers, waiting_counts  # noqa: F401
 
 OFFER_HOURS = 48
-WAITING, OFFERED, ACCEPTED, DECLINED, EXPIRED = "候补中", "待确认", "已报名", "已放弃", "已过期"
+WAITING, OFFERED, ACCEPTED, DECLINED, EXPIRED = (
+    "waiting", "offered", "accepted", "declined", "expired")
+LABELS = {WAITING: "候补中", OFFERED: "待确认", ACCEPTED: "已报名", DECLINED: "已放弃", EXPIRED: "已过期"}
 W = WaitlistEntry
 
 
@@ -63,7 +65,7 @@ MACHINE = Machine("training_waitlist", WaitlistEntry, [
     P("hold_seat", OFFERED, "保留名额", who=anyone),
     # still in line: its place (第几位) is shown
     P("queue", WAITING, "排队", who=anyone),
-])
+], labels=LABELS)
 STATES = MACHINE.states
 
 

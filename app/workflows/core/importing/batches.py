@@ -67,7 +67,7 @@ MACHINE = Machine("import_batch", ImportBatch, [
     T("commit", ImportStatus.PREVIEWED, ImportStatus.COMMITTED, "正式导入", guards=[not_expired]),
     T("expire", ImportStatus.PREVIEWED, ImportStatus.EXPIRED, "失效"),
     T("abandon", ImportStatus.PARSING, ImportStatus.FAILED, "中断", who=system),
-])
+], labels=ImportStatus.LABELS)
 
 
 def _dump(value) -> str:
@@ -76,7 +76,7 @@ def _dump(value) -> str:
 
 def summary_of(batch: ImportBatch) -> dict:
     """The preview JSON of DESIGN §6 (plus the kind's own totals)."""
-    base = {"token": batch.token, "kind": batch.kind, "status": batch.status}
+    base = {"token": batch.token, "kind": batch.kind, "status": MACHINE.label_of(batch.status)}
     if batch.summary:
         return {**json.loads(batch.summary), **base}
     if batch.status == ImportStatus.PARSING:
@@ -319,7 +319,8 @@ def commit(actor, now: dt.datetime, token: str, confirm: bool = False,
         raise ValidationError(f"预览已超过{int(kind.ttl.total_seconds() // 60)}分钟失效，"
                               f"请重新上传文件", keep_changes=True)
     if batch.status != ImportStatus.PREVIEWED:
-        raise ValidationError(f"该预览不能导入（{batch.status}），请修正文件后重新上传")
+        raise ValidationError(f"该预览不能导入（{MACHINE.label_of(batch.status)}），"
+                              f"请修正文件后重新上传")
     summary = summary_of(batch)
     if batch.needs_confirmation and not confirm:
         raise ValidationError(summary.get("confirmation") or "请勾选再次确认后提交")
@@ -337,7 +338,7 @@ def commit(actor, now: dt.datetime, token: str, confirm: bool = False,
         raise ValidationError("导入未生效：文件与预览后新增的数据冲突（如登录名已被占用），"
                               "请重新上传预览") from None
     summary.update(result)
-    summary["status"] = ImportStatus.COMMITTED
+    summary["status"] = MACHINE.label_of(ImportStatus.COMMITTED)  # what the answer says
     return summary
 
 

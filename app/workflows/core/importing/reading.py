@@ -42,7 +42,7 @@ class Column:
     key: str
     required: bool = False
     kind: str = "text"  # text | digits | id_number | mobile | choice | date | datetime | decimal
-    choices: tuple = ()
+    choices: tuple | dict = ()  # a dict: a coded status's LABELS (the file holds the words)
     default: str | None = None
     max_length: int | None = None
     places: int = 1  # decimal: at most this many decimal places (学时: one)
@@ -381,6 +381,12 @@ def cell_value(column: Column, value, data_type=None):
         return None, error.message
     if column.kind == "digits" and not text.isdigit():
         return None, f"“{column.header}”只能包含数字"
+    if column.kind == "choice" and isinstance(column.choices, dict):
+        # a coded status (code → words): the file holds the words (or the code)
+        codes = {words: code for code, words in column.choices.items()}
+        if text not in codes and text not in column.choices:
+            return None, f"“{column.header}”只能填写：{'、'.join(column.choices.values())}"
+        return codes.get(text, text), None
     if column.kind == "choice" and text not in column.choices:
         return None, f"“{column.header}”只能填写：{'、'.join(column.choices)}"
     if column.max_length and len(text) > column.max_length:
