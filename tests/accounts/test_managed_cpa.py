@@ -3,6 +3,7 @@
 them, and a notice to 全部事务所 reaches them."""
 import pytest
 
+from app.models import ConsultationStatus
 from app.models import PersonStatus
 from app.extensions import db
 from app.models import Consultation, Message, Person, PersonType
@@ -79,7 +80,7 @@ def test_staff_open_a_consultation_with_a_managed_cpa(app, world, make_client):
     assert response.status_code == 302
     with app.app_context():
         thread = db.session.query(Consultation).one()
-        assert (thread.person_id, thread.firm_id, thread.status) == (pid, None, "待用户回复")
+        assert (thread.person_id, thread.firm_id, thread.status) == (pid, None, ConsultationStatus.AWAITING_USER)
         thread_id = thread.id
     cpa = make_client()
     cpa.login("110100099943", password)

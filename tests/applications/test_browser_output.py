@@ -4,6 +4,7 @@ The member signs in, opens 学时申请 → 我的学时申请, clicks 新建产
 (每天4学时), enters 3 days (the form shows 12.0 学时 as it is typed) and a 备注, attaches a PDF and saves: the detail shows 未确认, 12.0
 学时 and the file, which downloads with its bytes; staff then confirm it from the queue and
 the member's 学时查询 shows the 12.0 hours."""
+from app.models import ApplicationStatus
 from app import clock
 from app.extensions import db
 from app.models import HourApplication, HourRecord, StoredFile
@@ -63,7 +64,7 @@ def test_member_files_output_application_with_attachment(app, world, tmp_path):
         expect(page.locator("body")).to_contain_text("12.0")
     with app.app_context():
         row = db.session.query(HourApplication).one()
-        assert (row.status, float(row.hours), row.remark) == ("已确认", 12.0, "参加协会执业质量检查3天")
+        assert (row.status, float(row.hours), row.remark) == (ApplicationStatus.CONFIRMED, 12.0, "参加协会执业质量检查3天")
         assert db.session.query(StoredFile).filter_by(owner_kind="hour_application").one() \
             .original_name == "质量检查工作安排.pdf"
         assert float(db.session.query(HourRecord).one().hours) == 12.0

@@ -84,7 +84,7 @@ def test_output_refuse_refile_confirm_through_pages_and_rest(app, world, client,
     assert again.status_code == 302
     with app.app_context():
         row = db.session.get(HourApplication, pk)
-        assert (row.status, float(row.hours)) == ("未确认", 12.0)
+        assert (row.status, float(row.hours)) == (ApplicationStatus.PENDING, 12.0)
     # a member cannot confirm through REST; staff can, with the verb
     http = app.test_client()
     member_api = http.post(f"/api/v1/hour_application/{pk}/confirm",
@@ -134,7 +134,7 @@ def test_exemption_and_input_forms_and_bulk_confirm(app, world, client, make_cli
     assert "生育（产假）" in filtered and "中国会计学会" not in filtered
     staff.post_form("/applications/review/decide", {"ids": ids, "decision": "confirm"})
     with app.app_context():
-        assert {r.status for r in db.session.query(HourApplication)} == {"已确认"}
+        assert {r.status for r in db.session.query(HourApplication)} == {ApplicationStatus.CONFIRMED}
         assert float(db.session.query(HourRecord).one().hours) == 8.0
     # the member's own delete is refused once confirmed
     gone = client.post_form(f"/applications/{ids[1]}/delete", follow_redirects=True)

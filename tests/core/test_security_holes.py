@@ -308,7 +308,7 @@ def test_the_reported_files_through_the_rest_preview_answer_at_once(app, world):
         data={"file": (io.BytesIO(_package([_header_row(), row * 100_000])), "空行.xlsx")})
     assert time.monotonic() - started < 5
     body = response.get_json()
-    assert body["status"] == ImportStatus.FAILED and "含空行" in body["errors"][0]["message"]
+    assert body["status"] == "文件有误" and "含空行" in body["errors"][0]["message"]
 
 
 # --- 5. login limits and what responses say ----------------------------------------------------

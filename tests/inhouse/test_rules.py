@@ -59,7 +59,7 @@ def test_qualification_apply_review_reject_and_resubmit(w):
     with pytest.raises(ValidationError, match="已审核通过"):
         qualification.apply_qualification(admin, NOW, 2026, uploads())
     assert [h.to_state for h in qualification.QUALIFICATION.history(again)] == [
-        "未审核", "审核未通过", "未审核", "审核通过"]
+        ReviewStatus.PENDING, ReviewStatus.REJECTED, ReviewStatus.PENDING, ReviewStatus.APPROVED]
 
 
 def test_qualification_needs_all_four_files_checked_by_content(w):
@@ -389,7 +389,8 @@ def test_batch_class_creation_checks_each_row_like_the_form(w):
                            background=False)
     assert batches.commit(admin, NOW, batch.token)["imported"] == 2
     made = {c.name: (c.category, c.status) for c in db.session.query(InhouseClass)}
-    assert made == {"审计准则专题一期": ("专业课", "未审核"), "职业道德专题": ("职业道德", "未审核")}
+    assert made == {"审计准则专题一期": ("专业课", ReviewStatus.PENDING),
+                    "职业道德专题": ("职业道德", ReviewStatus.PENDING)}
 
 
 def test_entries_of_a_class_not_yet_ended_are_not_approved(w):

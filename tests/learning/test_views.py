@@ -283,5 +283,5 @@ def test_demo_seed_on_new_years_morning(app):
     with app.app_context():
         # everything happened today, so nothing is credited before tomorrow's run
         states = {p.status for p in db.session.query(LessonProgress)}
-        assert states == {"待评价", "已评价"}
+        assert states == {ProgressStatus.TO_EVALUATE, ProgressStatus.EVALUATED}
         assert {p.year for p in db.session.query(LessonProgress)} == {2027}
