@@ -9,9 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-test.txt |
 FLASK := $(BIN)/flask --app run.py
 HOST ?= 127.0.0.1
 PORT ?= 8080
-# one worker more than cores: while one waits (on PostgreSQL, a served page, a browser, a
-# test that sleeps on the clock) the cores stay busy
-WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
+WORKERS ?= 2
 
 .PHONY: run test bench setup
 
