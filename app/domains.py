@@ -13,6 +13,7 @@ whole of what the domain plugs into the platform, each item imported by name:
         import_kinds=(results_import.IMPORTER,),        # ImportKind instances
         file_owners={**classes.FILE_OWNERS},            # owner kind -> can_read(actor, id)
         answer_sources=(),                              # 智能客服 sources fn(question, terms)
+        queues=(review.QUEUE,),                         # what waits on the institute (审核中心)
     )
 
 Nothing registers itself when a module is imported: `@job` only describes its function,
@@ -27,7 +28,7 @@ import importlib
 from typing import Callable
 
 DOMAINS = ("registry", "roster", "hours", "inhouse", "training", "registration", "applications",
-           "learning", "messages", "help", "accounts", "operations", "channels")
+           "learning", "messages", "help", "accounts", "operations", "channels", "review_centre")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +51,9 @@ class Domain:
     # [(hook, subscriber), …]: what this domain does when another module announces
     # something (app/workflows/core/hooks.py); connected by the factory, never on import
     hooks: tuple = ()
+    # Queue instances (app/workflows/core/queues.py): what waits on the institute, read by
+    # the review centre from the same query as the domain's own review list
+    queues: tuple = ()
 
 
 def load() -> list[Domain]:
@@ -79,6 +83,8 @@ def _claims(domain: Domain):
     for source in domain.answer_sources:
         label = f"{source.__module__}.{source.__qualname__}"
         yield "answer source", label, label
+    for queue in domain.queues:
+        yield "review queue", queue.name, queue.name
 
 
 def check(domains: list[Domain]) -> None:
@@ -99,7 +105,7 @@ def install(domains: list[Domain]) -> None:
     process, as the tests make) change nothing, while a registry entry of the same name
     for another object is refused by the registry itself.
     """
-    from app.workflows.core import audit, files, jobs
+    from app.workflows.core import audit, files, jobs, queues
     from app.workflows.core.importing import kinds
     from app.workflows.help import search
 
@@ -115,3 +121,5 @@ def install(domains: list[Domain]) -> None:
             files.register_owner(owner_kind, can_read)
         for source in domain.answer_sources:
             search.register_answer_source(source)
+        for queue in domain.queues:
+            queues.register(queue)

@@ -34,6 +34,7 @@ from app.workflows import messages
 from app.workflows.core import files
 from app.workflows.core.scoping import is_institute
 from app.workflows.messages.consultations import FILE_OWNERS as CONSULTATION_FILES
+from app.workflows.messages.consultations import QUEUES as CONSULTATION_QUEUES
 from app.workflows.messages.notices import FILE_OWNERS as NOTICE_FILES
 from app.workflows.messages.notices import publish_notices
 
@@ -374,5 +375,6 @@ DOMAIN = Domain(
     },
     audited={Notice: set(), Consultation: set()},
     jobs=(publish_notices,),
+    queues=CONSULTATION_QUEUES,  # 审核中心: consultations awaiting the institute
     file_owners={**NOTICE_FILES, **CONSULTATION_FILES},
 )

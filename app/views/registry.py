@@ -325,5 +325,6 @@ DOMAIN = Domain(
                  [f"{MENU_MEMBERS}|{MENU_PERSONS}|{MENU_TRANSFER_CONFIRM}", "menu_access"]],
     },
     audited={Firm: set(), Person: set(), PersonTransfer: set()},
+    queues=transfers.QUEUES,  # 审核中心: open transfers
     jobs=(transfers.expire_transfers,),
 )

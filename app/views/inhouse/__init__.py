@@ -23,6 +23,7 @@ from app.workflows.inhouse.qualification import FILE_OWNERS as QUALIFICATION_FIL
 from app.workflows.inhouse.reports import FILE_OWNERS as REPORT_FILES
 from app.workflows.inhouse.reports import inhouse_reminders
 from app.workflows.inhouse.roster import drop_roster
+from app.workflows.inhouse.review import QUEUES as REVIEW_QUEUES
 
 
 # --- CLI -------------------------------------------------------------------------------------
@@ -90,5 +91,6 @@ DOMAIN = Domain(
     cli=add_commands,
     jobs=(inhouse_reminders,),
     import_kinds=(ROSTER_IMPORTER, CLASS_IMPORTER),
+    queues=REVIEW_QUEUES,  # the 审核中心's three in-house queues
     file_owners={**QUALIFICATION_FILES, **REPORT_FILES},
 )

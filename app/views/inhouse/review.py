@@ -21,7 +21,7 @@ from app.workflows.core.scoping import get_scoped, scoped_select
 from app.workflows.inhouse import reports
 from app.workflows.inhouse.classes import CLASS, reported_counts
 from app.workflows.inhouse.qualification import ATTACHMENTS, QUALIFICATION, attachments_of
-from app.workflows.inhouse.review import REVIEW_KINDS, review_many
+from app.workflows.inhouse.review import REVIEW_KINDS, review_many, review_select
 from app.workflows.inhouse.roster import ENTRY
 from app.workflows.core.labels import code_of
 
@@ -95,28 +95,13 @@ class InhouseReviewView(BaseView):
         if status is None:
             status = next(iter(self._statuses(kind)))
         status = code_of(self._statuses(kind), status)  # words or code
-        query = scoped_select(model, user)
-        if kind == "entry":
-            query = query.join(InhouseClass, InhouseClass.id == InhouseRosterEntry.class_id)
-            firm_col, year_col = InhouseClass.firm_id, InhouseClass.year
-        else:
-            firm_col, year_col = model.firm_id, model.year
-        if firm_id:
-            query = query.where(firm_col == firm_id)
-        if year:
-            query = query.where(year_col == year)
-        if status in self._statuses(kind):  # the filter's value, checked before the SQL below
-            query = query.where(model.status == status)
         category = request.args.get("category") or ""
-        if kind != "qualification" and category in Category.ALL:
-            query = query.where(InhouseClass.category == category) if kind == "entry" \
-                else query.where(InhouseClass.category == category)
         class_id = _int_arg("class", 1, 2 ** 31 - 1)
-        if kind == "entry" and class_id:
-            query = query.where(InhouseRosterEntry.class_id == class_id)
         name = _text_arg("name")
-        if name and kind != "qualification":
-            query = query.where(model.name.like(_like(name), escape="\\"))
+        # the one query of this list and of the 审核中心 (app/workflows/inhouse/review.py)
+        query = review_select(user, kind, firm_id=firm_id, year=year,
+                              status=status if status in self._statuses(kind) else None,
+                              category=category, class_id=class_id, name=name)
         listed = paged(query.order_by(model.id.desc()), PAGE_SIZE)
         firms = db.session.execute(select(Firm.id, Firm.code, Firm.name).order_by(Firm.code)
                                    .limit(500)).all()

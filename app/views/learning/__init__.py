@@ -22,6 +22,7 @@ from app.workflows.core.errors import DomainError
 from app.workflows.core.scoping import SystemActor
 from app.workflows.learning import rules as learning_rules
 from app.workflows.learning.catalog import open_institute_account
+from app.workflows.learning.fees import QUEUES as FEE_QUEUES
 from app.workflows.learning.jobs import learning_credit
 
 MENU = "网络学习"
@@ -99,5 +100,6 @@ DOMAIN = Domain(
     audited={LearningInstitute: set(), Course: set(), InstituteChoice: set(),
              LessonProgress: set(), LearningFee: set()},
     cli=add_commands,
+    queues=FEE_QUEUES,  # 审核中心: fees awaiting 确认收款
     jobs=(learning_credit,),
 )

@@ -76,6 +76,7 @@ DOMAIN = Domain(
              CalendarDay: set(), Appointment: set()},
     cli=_cli,
     jobs=(expiry_job,),
+    queues=cases.QUEUES,  # 审核中心: cases waiting for review
     file_owners=CASE_FILES,
     answer_sources=(requirements_answer,),
     # handling the last case of an appointment on its own (the case page) closes it

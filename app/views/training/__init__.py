@@ -101,5 +101,6 @@ DOMAIN = Domain(
            (classes.CREDIT_CHANGED, review.recredit_class)),
     jobs=(training_waitlist_offers, training_class_reminders),
     import_kinds=(RESULTS_IMPORTER,),
+    queues=review.QUEUES,  # 审核中心: enrollments to review, results to record
     file_owners=HANDOUT_FILES,
 )

@@ -29,7 +29,8 @@ from app.workflows.core.commands import command
 from app.workflows.core.decisions import BulkResult, decide_many
 from app.workflows.core.errors import (DomainError, ForbiddenError, NotFoundError, Problems,
                                        ValidationError)
-from app.workflows.core.scoping import get_scoped, is_institute, person_id_of
+from app.workflows.core.queues import Decision, Queue
+from app.workflows.core.scoping import get_scoped, is_institute, person_id_of, scoped_select
 from app.workflows.core.states import Machine, P, T, acting, institute
 from app.workflows.hours import ledger
 from app.workflows.hours.rules import fmt_min
@@ -507,6 +508,21 @@ def review_many(actor, now, ids, decision: str, remark=None,
                        describe=lambda pk: f"第{pk}号学时申请")
 
 
+def review_select(actor, *, year=None, kind=None, status=None, firm_id=None):
+    """学时申请 as the actor reads them, filtered: the one query of the member's list, the
+    staff's 学时申请确认 queue and the review centre (which asks for 未确认 only)."""
+    query = scoped_select(HourApplication, actor)
+    if year:
+        query = query.where(HourApplication.year == year)
+    if kind:
+        query = query.where(HourApplication.kind == kind)
+    if status in ApplicationStatus.ALL:
+        query = query.where(HourApplication.status == status)
+    if firm_id:
+        query = query.where(HourApplication.person.has(Person.firm_id == firm_id))
+    return query
+
+
 def _can_read(actor, owner_id) -> bool:
     try:
         get_scoped(db.session, HourApplication, owner_id, actor)
@@ -517,3 +533,17 @@ def _can_read(actor, owner_id) -> bool:
 
 # who may download this domain's files; its DOMAIN.file_owners lists it (create_app registers)
 FILE_OWNERS = {OWNER: _can_read}
+
+
+# 审核中心 (app/workflows/review_centre.py): 学时申请确认's list of 未确认
+QUEUES = (Queue(
+    name="hour_application", label="学时申请", group="学时申请", model=HourApplication,
+    select=lambda actor, now, firm_id=None: review_select(
+        actor, status=ApplicationStatus.PENDING, firm_id=firm_id),
+    since=HourApplication.submitted_at,
+    title=lambda row: f"{row.person.name} {row.year}年度{row.kind}申请（{row.route}）"
+    if row.route else f"{row.person.name} {row.year}年度{row.kind}申请",
+    firm=lambda row: row.person.firm, link=lambda row: f"/applications/{row.id}",
+    decisions=(Decision("confirm", "确认", confirm),
+               Decision("refuse", "不予确认", refuse, remark=True)),
+    due_days=10, order=30),)

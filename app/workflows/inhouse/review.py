@@ -5,11 +5,13 @@ row told — done, refused (the rule's reason) or taken (decided by someone else
 firm gets one message per decided qualification or class, one summary per class for
 roster entries. The single decisions are in qualification.py, classes.py and roster.py."""
 from app.extensions import db
-from app.models import InhouseClass, InhouseQualification, InhouseRosterEntry
+from app.models import (Category, EntryStatus, InhouseClass, InhouseQualification,
+                        InhouseRosterEntry, ReviewStatus)
 from app.workflows.core.commands import command
 from app.workflows.core.decisions import BulkResult, decide_many
 from app.workflows.core.errors import NotFoundError, ValidationError
-from app.workflows.core.scoping import get_scoped
+from app.workflows.core.queues import Decision, Queue
+from app.workflows.core.scoping import get_scoped, scoped_select
 from app.workflows.inhouse.classes import approve_class, reject_class
 from app.workflows.inhouse.common import tell_firm
 from app.workflows.inhouse.qualification import approve_qualification, reject_qualification
@@ -24,6 +26,39 @@ REVIEW_KINDS = {
     "entry": (InhouseRosterEntry, ENTRY_COMMANDS, "学员名单"),
 }
 NO_REASON = "审核未通过须填写原因"
+# what waits for a decision, per kind (the queue page opens on it)
+WAITING = {"qualification": ReviewStatus.PENDING, "class": ReviewStatus.PENDING,
+           "entry": EntryStatus.ENROLLED}
+
+
+def _like(value: str) -> str:
+    return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def review_select(actor, kind: str, *, firm_id=None, year=None, status=None, category=None,
+                  class_id=None, name=None):
+    """内部培训审核's list of one kind as the actor reads it, filtered: the one query of the
+    queue page and of the review centre (which asks for the waiting status only)."""
+    model = REVIEW_KINDS[kind][0]
+    query = scoped_select(model, actor)
+    if kind == "entry":
+        query = query.join(InhouseClass, InhouseClass.id == InhouseRosterEntry.class_id)
+        firm_col, year_col = InhouseClass.firm_id, InhouseClass.year
+    else:
+        firm_col, year_col = model.firm_id, model.year
+    if firm_id:
+        query = query.where(firm_col == firm_id)
+    if year:
+        query = query.where(year_col == year)
+    if status:
+        query = query.where(model.status == status)
+    if kind != "qualification" and category in Category.ALL:
+        query = query.where(InhouseClass.category == category)
+    if kind == "entry" and class_id:
+        query = query.where(InhouseRosterEntry.class_id == class_id)
+    if name and kind != "qualification":
+        query = query.where(model.name.like(_like(name), escape="\\"))
+    return query
 
 
 def _describer(actor, kind):
@@ -77,3 +112,41 @@ def _summarise(actor, now, entry_ids, decision, remark):
         if decision == "reject":
             body += f"原因：{remark}。"
         tell_firm(item.firm_id, f"【内部培训】“{item.name}”学员{word}（{len(names)}人）", body, now)
+
+
+def _waiting(kind):
+    return lambda actor, now, firm_id=None: review_select(actor, kind, firm_id=firm_id,
+                                                          status=WAITING[kind])
+
+
+def _class_deadline(row):
+    return row.start_date
+
+
+# 审核中心 (app/workflows/review_centre.py): the three lists of 内部培训审核
+QUEUES = (
+    Queue(name="inhouse_qualification", label="内培资格申请", group="事务所内部培训",
+          model=InhouseQualification, select=_waiting("qualification"),
+          since=InhouseQualification.submitted_at,
+          title=lambda row: f"{row.year}年度内培资格申请", firm=lambda row: row.firm,
+          link=lambda row: f"/inhouse/review/qualification/{row.id}",
+          decisions=(Decision("approve", "审核通过", approve_qualification),
+                     Decision("reject", "审核未通过", reject_qualification, remark=True)),
+          due_days=10, order=10),
+    Queue(name="inhouse_class", label="内部培训班", group="事务所内部培训",
+          model=InhouseClass, select=_waiting("class"), since=InhouseClass.created_at,
+          title=lambda row: f"培训班“{row.name}”（{row.start_date:%Y-%m-%d}开班）",
+          firm=lambda row: row.firm, link=lambda row: f"/inhouse/review/class/{row.id}",
+          decisions=(Decision("approve", "审核通过", approve_class),
+                     Decision("reject", "审核未通过", reject_class, remark=True)),
+          due_days=5, deadline=_class_deadline, order=11),
+    Queue(name="inhouse_entry", label="内部培训学员名单", group="事务所内部培训",
+          model=InhouseRosterEntry, select=_waiting("entry"),
+          since=InhouseRosterEntry.created_at,
+          title=lambda row: f"学员{row.name}（培训班“{row.inhouse_class.name}”）",
+          firm=lambda row: row.inhouse_class.firm,
+          link=lambda row: f"/inhouse/review/entry/?class={row.class_id}",
+          decisions=(Decision("approve", "审核通过", approve_entry),
+                     Decision("reject", "审核未通过", reject_entry, remark=True)),
+          due_days=10, order=12),
+)

@@ -4,10 +4,11 @@ outcome) or take it back (撤销收款, the year's credited lessons are withdraw
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import LearningFee, LessonProgress, ProgressStatus, SourceKind
+from app.models import LearningFee, LessonProgress, Person, ProgressStatus, SourceKind
 from app.workflows.core.commands import command
 from app.workflows.core.decisions import BulkResult, decide_many
-from app.workflows.core.scoping import get_scoped
+from app.workflows.core.queues import Decision, Queue
+from app.workflows.core.scoping import get_scoped, scoped_select
 from app.workflows.hours import ledger
 from app.workflows.learning.rules import FEE, PROGRESS, text_value
 from app.workflows.messages import notify
@@ -56,3 +57,23 @@ def mark_paid_many(actor, now, ids, remark=None, versions=None) -> BulkResult:
     each with its outcome (done, refused and why, or taken by someone else first)."""
     return decide_many(actor, now, ids, mark_paid, versions=versions, remark=remark,
                        describe=lambda pk: f"记录{pk}")
+
+
+def unpaid_select(actor, now=None, firm_id=None):
+    """网络学习费用 still 待缴费 as the actor reads them: what waits for 确认收款 (the list's
+    待缴费 filter and the review centre's queue)."""
+    query = scoped_select(LearningFee, actor).where(
+        LearningFee.status.in_(frozenset().union(*(t.sources for t in FEE.events["mark_paid"]))))
+    if firm_id:
+        query = query.where(LearningFee.person.has(Person.firm_id == firm_id))
+    return query
+
+
+QUEUES = (Queue(
+    name="learning_fee", label="网络学习费用", group="网络学习", model=LearningFee,
+    select=unpaid_select, since=LearningFee.created_at,
+    title=lambda row: f"{row.person.name} {row.year}年度网络学习费用{row.amount:.2f}元"
+                      f"（缴费编号{row.reference or row.id}）",
+    firm=lambda row: row.person.firm, link=lambda row: f"/learningfeeview/show/{row.id}",
+    decisions=(Decision("mark_paid", "确认收款", mark_paid),),
+    due_days=10, order=60),)

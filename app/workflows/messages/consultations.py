@@ -17,6 +17,7 @@ from app.workflows.core import files
 from app.workflows.core.audit import actor_name
 from app.workflows.core.commands import command
 from app.workflows.core.errors import ForbiddenError, NotFoundError, ValidationError
+from app.workflows.core.queues import Decision, Queue
 from app.workflows.core.scoping import (account_of, can_see, get_scoped, is_institute,
                                         role_names, scope_condition)
 from app.workflows.core.states import Machine, P, T, Who, institute, not_institute
@@ -199,11 +200,34 @@ def awaiting_condition(user):
                 Consultation.status == ConsultationStatus.AWAITING_USER)
 
 
+def review_select(actor, now=None, firm_id=None):
+    """Consultations waiting for the institute's reply, as staff read them (咨询管理's
+    待协会回复; the review centre's queue)."""
+    query = select(Consultation).where(scope_condition(Consultation, actor),
+                                       Consultation.status == ConsultationStatus.AWAITING_INSTITUTE)
+    if firm_id:
+        query = query.where(Consultation.firm_id == firm_id)
+    return query
+
+
+def _reply_with(actor, now, pk, remark=None):
+    return reply_consultation(actor, now, pk, remark or "")
+
+
+QUEUES = (Queue(
+    name="consultation", label="咨询消息", group="消息中心", model=Consultation,
+    select=review_select, since=Consultation.updated_at,
+    title=lambda row: f"【{row.business_type}】{row.subject}",
+    firm=lambda row: row.firm, link=lambda row: f"/messages/consultation/{row.id}",
+    decisions=(Decision("reply", "回复", _reply_with, remark=True),),
+    due_days=2, order=70),)
+
+
 def awaits(user, consultation: Consultation, now: dt.datetime | None = None) -> bool:
     """The thread waits for `user`'s side to answer (the machine's "answer" permit)."""
     return MACHINE.permits(consultation, "answer", user, now)
 
 
-__all__ = ["BUSINESS_TYPES", "MACHINE", "NotFoundError", "awaiting_condition", "awaits",
+__all__ = ["BUSINESS_TYPES", "MACHINE", "NotFoundError", "QUEUES", "review_select", "awaiting_condition", "awaits",
            "close_consultation", "consultations_query", "get_consultation", "managed_cpas_query",
            "reply_consultation", "reply_files", "start_consultation"]

@@ -24,6 +24,7 @@ from app.workflows.core.commands import command
 from app.workflows.core.errors import FieldErrors, NotFoundError, ValidationError
 from app.workflows.core.identifiers import (clean_name, validate_cert_number, validate_id_number,
                                             validate_mobile)
+from app.workflows.core.queues import Decision, Queue
 from app.workflows.core.scoping import get_scoped, is_institute, scoped_select
 from app.workflows.core.states import Guard, Machine, P, T, Who, institute
 from app.workflows.core.institute import identity
@@ -555,6 +556,20 @@ def record_statuses(actor) -> dict[str, str]:
     return {s: S.LABELS[s] for s in S.ALL if not (is_institute(actor) and s in UNSENT)}
 
 
+def waiting_condition():
+    """A case waiting for the institute's review (办理记录's first rows for staff)."""
+    return RegistrationCase.status.in_(MACHINE.states_for("review"))
+
+
+def review_select(actor, now=None, firm_id=None):
+    """办理记录's cases waiting for review, as the actor reads them: the review centre's
+    queue (the same rows 办理记录 lists first for staff)."""
+    query = cases_select(actor).where(waiting_condition())
+    if firm_id:
+        query = query.where(RegistrationCase.firm_id == firm_id)
+    return query
+
+
 def records_select(actor):
     """办理记录 as the actor reads it. Staff: their review queue — no drafts (未提交 is the
     filer's own work, not yet sent), cases waiting for review first, the longest waiting
@@ -562,7 +577,7 @@ def records_select(actor):
     statement = cases_select(actor)
     if not is_institute(actor):
         return statement, (RegistrationCase.id.desc(),)
-    waiting = RegistrationCase.status.in_(MACHINE.states_for("review"))
+    waiting = waiting_condition()
     return statement.where(RegistrationCase.status.not_in(UNSENT)), (
         when((waiting, 0), else_=1), when((waiting, RegistrationCase.submitted_at), else_=None),
         RegistrationCase.id.desc())
@@ -585,3 +600,13 @@ def firm_suggestions(text: str, limit: int = 10) -> list[str]:
         return []
     return list(db.session.scalars(select(Firm.name).where(
         Firm.name.contains(text, autoescape=True)).order_by(Firm.name).limit(limit)))
+
+
+QUEUES = (Queue(
+    name="registration_case", label="注册业务申请", group="注册业务", model=RegistrationCase,
+    select=review_select, since=RegistrationCase.submitted_at,
+    title=lambda row: f"{row.name}（{row.case_type}）",
+    firm=lambda row: row.firm, link=lambda row: f"/registration/case/{row.id}",
+    decisions=(Decision("approve", "审核通过", approve),
+               Decision("reject", "审核不通过", reject, remark=True)),
+    due_days=5, order=40),)

@@ -25,7 +25,8 @@ from app.workflows.core.errors import ForbiddenError
 from app.workflows.core.jobs import job
 from app.workflows.core.acting import acting_condition, acts_for
 from app.workflows.core.institute import identity
-from app.workflows.core.scoping import SystemActor, get_scoped, role_names
+from app.workflows.core.queues import Decision, Queue
+from app.workflows.core.scoping import SystemActor, get_scoped, role_names, scoped_select
 from app.workflows.core.states import Guard, Machine, P, T, Who, institute, system
 from app.workflows.core.sms import mask_mobile, send_sms
 from app.workflows.messages.notify import notify
@@ -210,6 +211,26 @@ def pending_for(actor, now: dt.datetime) -> list[PersonTransfer]:
                                      PersonTransfer.status.in_(MACHINE.states_for("decide")))
         .order_by(PersonTransfer.requested_at.desc())).all()
     return [t for t in rows if is_open(t, now)]
+
+
+def review_select(actor, now: dt.datetime, firm_id=None):
+    """人员转入审核's open requests as the actor reads them (staff: every firm's), the
+    review centre's queue: 待确认 and still inside their 30 days."""
+    query = scoped_select(PersonTransfer, actor).where(
+        PersonTransfer.status.in_(MACHINE.states_for("decide")), PersonTransfer.expires_at > now)
+    if firm_id:
+        query = query.where(PersonTransfer.to_firm_id == firm_id)
+    return query
+
+
+QUEUES = (Queue(
+    name="person_transfer", label="人员转入", group="会员管理", model=PersonTransfer,
+    select=review_select, since=PersonTransfer.requested_at,
+    title=lambda row: f"{row.person.name}转入（原单位：{row.from_firm.name if row.from_firm else '协会代管'}）",
+    firm=lambda row: row.to_firm, link=lambda row: f"/persontransferview/show/{row.id}",
+    decisions=(Decision("approve", "批准转入", approve),
+               Decision("decline", "不予批准", decline, remark=True)),
+    due_days=7, deadline=lambda row: row.expires_at, order=5),)
 
 
 def recently_joined(account: Account | None, now: dt.datetime) -> bool:

@@ -302,14 +302,29 @@ def class_list(actor, class_id: int, *, cert: str | None = None, name: str | Non
     """The class's enrollment list: 本单位已报名人员 (seed 000 §5.1) of a firm, a member's
     own; for staff, everyone of the class (`status` one of the 报名状态 filters it)."""
     get_scoped(db.session, TrainingClass, class_id, actor, "培训班不存在")
-    query = scoped_select(Enrollment, actor).where(Enrollment.class_id == class_id)
+    query = enrollments_select(actor, class_id=class_id, cert=cert, name=name,
+                               position=position, phone=phone, status=status)
+    return list(db.session.scalars(query.order_by(Enrollment.id)))
+
+
+def enrollments_select(actor, *, class_id: int | None = None, cert: str | None = None,
+                       name: str | None = None, position: str | None = None,
+                       phone: str | None = None, status: str | None = None,
+                       firm_id: int | None = None):
+    """Enrollments as the actor reads them, filtered: the one query of a class's list and
+    of the review centre (every class's 未审核, app/workflows/training/review.py)."""
+    query = scoped_select(Enrollment, actor)
+    if class_id:
+        query = query.where(Enrollment.class_id == class_id)
     for column, value in ((Enrollment.cert_number, cert), (Enrollment.name, name),
                           (Enrollment.position, position), (Enrollment.phone, phone)):
         if value:
             query = query.where(column.contains(value, autoescape=True))
     if status in EnrollmentStatus.ALL:
         query = query.where(Enrollment.status == status)
-    return list(db.session.scalars(query.order_by(Enrollment.id)))
+    if firm_id:
+        query = query.where(Enrollment.firm_id == firm_id)
+    return query
 
 
 def enrolled_ids(actor, class_id: int) -> set[int]:

@@ -7,15 +7,18 @@ to a CPA with a certificate number through the hour ledger, idempotently (source
 training_result:<enrollment id>); changing the result back withdraws exactly that credit."""
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
-from app.models import Delivery, Enrollment, Person, SourceKind, TrainingClass, TrainingResult
+from app.models import (Delivery, Enrollment, EnrollmentStatus, Person, SourceKind, TrainingClass,
+                        TrainingResult)
 from app.workflows.core.commands import command
 from app.workflows.core.decisions import BulkResult, decide_many as decide_each
 from app.workflows.core.errors import ForbiddenError, ValidationError
+from app.workflows.core.queues import Decision, Queue
 from app.workflows.core.scoping import get_scoped, is_institute
 from app.workflows.hours import ledger
 from app.workflows.messages import notify, recipients
-from app.workflows.training import calendar, seats
+from app.workflows.training import calendar, enrollment, seats
 from app.workflows.training.classes import class_started
 from app.workflows.training.states import MACHINE  # noqa: F401 — pages and REST read it here
 
@@ -159,3 +162,44 @@ def recredit_class(item: TrainingClass, actor, now) -> int:
 
 
 COMMANDS = {"approve": approve, "reject": reject}
+
+
+def results_select(actor, now, firm_id=None):
+    """Approved enrollments of classes that have ended whose 培训结果 is still 尚未参加培训:
+    what the class page's 培训结果 waits for (the review centre's queue)."""
+    ended = clock.local_today(now)
+    query = enrollment.enrollments_select(actor, status=EnrollmentStatus.APPROVED,
+                                          firm_id=firm_id)
+    return query.join(TrainingClass, TrainingClass.id == Enrollment.class_id).where(
+        Enrollment.result == TrainingResult.NOT_YET, TrainingClass.end_date < ended)
+
+
+def _result(value):
+    def record(actor, now, pk, remark=None):
+        return set_result(actor, now, pk, value)
+    return record
+
+
+def _enrollment_title(row) -> str:
+    return f"{row.name}报名“{row.training_class.name}”"
+
+
+# 审核中心 (app/workflows/review_centre.py): every class's 未审核 enrollments, and the
+# approved ones of ended classes still waiting for their 培训结果
+QUEUES = (
+    Queue(name="training_enrollment", label="培训班报名", group="CPA专题培训", model=Enrollment,
+          select=lambda actor, now, firm_id=None: enrollment.enrollments_select(
+              actor, status=EnrollmentStatus.PENDING, firm_id=firm_id),
+          since=Enrollment.created_at, title=_enrollment_title,
+          firm=lambda row: row.firm, link=lambda row: f"/training-admin/enrollment/{row.id}",
+          decisions=(Decision("approve", "审核通过", approve),
+                     Decision("reject", "审核未通过", reject, remark=True)),
+          due_days=3, deadline=lambda row: row.training_class.start_date, order=20),
+    Queue(name="training_result", label="培训结果", group="CPA专题培训", model=Enrollment,
+          select=results_select, since=TrainingClass.end_date,
+          title=lambda row: f"{_enrollment_title(row)}（{row.training_class.end_date:%Y-%m-%d}结束）",
+          firm=lambda row: row.firm, link=lambda row: f"/training-admin/{row.class_id}",
+          decisions=(Decision("passed", "合格", _result(TrainingResult.PASSED)),
+                     Decision("failed", "不合格", _result(TrainingResult.FAILED))),
+          due_days=7, order=21),
+)
