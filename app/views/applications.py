@@ -16,7 +16,7 @@ from app import clock
 from app.domains import Domain
 from app.extensions import db
 from app.models import (ApplicationKind, ApplicationStatus, Category, Firm, HourApplication,
-                        Person, StoredFile)
+                        StoredFile)
 from app.roles import MEMBER, STAFF
 from app.views.core.args import hours_text as _hours, int_arg as _int_arg, paged, shown_versions
 from app.views.core.machines import MachineVerbsMixin, fire_from_page, flash_outcomes
@@ -25,7 +25,7 @@ from app.views.core.scoping import ScopedModelRestApi, current_user, now, scoped
 from app.workflows.applications import rules
 from app.workflows.core import files
 from app.workflows.core.errors import ForbiddenError
-from app.workflows.core.scoping import get_scoped, is_institute, scoped_select
+from app.workflows.core.scoping import get_scoped, is_institute
 from app.workflows.core.sheets import XlsxWriter
 from app.workflows.core.labels import code_of, label
 

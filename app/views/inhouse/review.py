@@ -7,17 +7,17 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
-from app.models import (Category, EntryStatus, Firm, InhouseClass, InhouseQualification,
-                        InhouseRosterEntry, ReviewStatus)
+from app.models import (EntryStatus, Firm, InhouseQualification,
+                        ReviewStatus)
 from app.views.core.args import hours_text as _hours, int_arg as _int_arg, paged, shown_versions
 from app.views.core.export import send_table
 from app.views.core.machines import flash_outcomes
 from app.views.core.refusals import refusals
 from app.views.core.scoping import current_user, now, scoped_id
 from app.views.inhouse.common import (CATEGORY_CHOICES, MENU_REPORT, MENU_REPORTS, MENU_REVIEW,
-                                      PAGE_SIZE, _like, _text_arg)
+                                      PAGE_SIZE, _text_arg)
 from app.workflows.core import files
-from app.workflows.core.scoping import get_scoped, scoped_select
+from app.workflows.core.scoping import get_scoped
 from app.workflows.inhouse import reports
 from app.workflows.inhouse.classes import CLASS, reported_counts
 from app.workflows.inhouse.qualification import ATTACHMENTS, QUALIFICATION, attachments_of
