@@ -13,7 +13,7 @@ import pytest
 
 from app import domains
 from app.domains import Domain
-from app.workflows.core import audit, files, jobs
+from app.workflows.core import audit, files, jobs, queues
 from app.workflows.core.importing import kinds
 from app.workflows.help import search
 
@@ -25,11 +25,11 @@ import app.views, app.workflows
 for package in (app.workflows, app.views):
     for module in pkgutil.walk_packages(package.__path__, prefix=package.__name__ + "."):
         importlib.import_module(module.name)
-from app.workflows.core import audit, files, jobs
+from app.workflows.core import audit, files, jobs, queues
 from app.workflows.core.importing import kinds
 from app.workflows.help import search
 print(json.dumps({"jobs": sorted(jobs.JOBS), "import kinds": sorted(kinds.KINDS),
-                  "file owners": sorted(files.READERS),
+                  "file owners": sorted(files.READERS), "queues": sorted(queues.QUEUES),
                   "answer sources": [s.__qualname__ for s in search._answer_sources],
                   "audited": sorted(m.__name__ for m in audit.AUDITED)}))
 """
@@ -42,7 +42,7 @@ def test_importing_every_module_registers_nothing():
                           capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-3000:]
     registries = json.loads(done.stdout.strip().splitlines()[-1])
-    assert registries == {"jobs": [], "import kinds": [], "file owners": [],
+    assert registries == {"jobs": [], "import kinds": [], "file owners": [], "queues": [],
                           "answer sources": [], "audited": []}
 
 
@@ -71,6 +71,10 @@ def test_everything_a_workflow_defines_is_declared_by_a_domain(app):
         for owner_kind, can_read in getattr(module, "FILE_OWNERS", {}).items():
             assert files.READERS.get(owner_kind) is can_read, \
                 f"{module.__name__}.FILE_OWNERS[{owner_kind!r}] is listed by no DOMAIN"
+        for queue in getattr(module, "QUEUES", ()):
+            if isinstance(queue, queues.Queue):
+                assert queues.QUEUES.get(queue.name) is queue, \
+                    f"{module.__name__}.QUEUES[{queue.name!r}] is listed by no DOMAIN"
     from app.workflows.registration import help_source
 
     assert help_source.answer in search._answer_sources
