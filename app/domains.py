@@ -54,6 +54,9 @@ class Domain:
     # Queue instances (app/workflows/core/queues.py): what waits on the institute, read by
     # the review centre from the same query as the domain's own review list
     queues: tuple = ()
+    # {role: {entry or category label: group}}: where this domain's menu entries sit in
+    # that role's navbar (app/views/core/navigation.py; groups ordered by app.roles.MENU_ORDER)
+    menus: dict = dataclasses.field(default_factory=dict)
 
 
 def load() -> list[Domain]:
@@ -105,6 +108,7 @@ def install(domains: list[Domain]) -> None:
     process, as the tests make) change nothing, while a registry entry of the same name
     for another object is refused by the registry itself.
     """
+    from app.views.core import navigation
     from app.workflows.core import audit, files, jobs, queues
     from app.workflows.core.importing import kinds
     from app.workflows.help import search
@@ -123,3 +127,4 @@ def install(domains: list[Domain]) -> None:
             search.register_answer_source(source)
         for queue in domain.queues:
             queues.register(queue)
+        navigation.register(domain.menus, domain.name)

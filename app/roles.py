@@ -18,6 +18,17 @@ DOMAIN_ROLES = (STAFF, FIRM_ADMIN, MEMBER, INSTITUTE)  # Admin holds everything 
 MENU_QUERY = "信息查询"
 MENU_MEMBERS = "会员管理"
 MENU_SYSTEM = "系统管理"
+# Groups a role's navbar puts entries of several domains in (each domain's `menus`,
+# app/views/core/navigation.py): a member's and staff's 继续教育 (the CICPA manual's module)
+MENU_CPE = "继续教育"
+MENU_MESSAGES = "消息中心"
+MENU_HELP = "帮助中心"
+# The navbar's order of top-level entries for every role: seed 000's (信息查询, 会员管理,
+# CPA专题培训, 事务所内部培训 … 系统管理) with seed 004's 注册业务 and 消息中心 (帮助中心
+# sits on the right); staff's 审核中心 first. A label not listed comes after these.
+MENU_ORDER = ("首页", "审核中心", MENU_QUERY, MENU_MEMBERS, MENU_CPE, "学时申请", "学时管理", "网络学习",
+              "CPA专题培训", "事务所内部培训", "注册业务", MENU_MESSAGES, "消息管理", MENU_SYSTEM,
+              "用户权限", MENU_HELP)
 
 CRUD = "can_(list|show|add|edit|delete|export)"
 API = "can_(get|post|put|delete|info)"

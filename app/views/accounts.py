@@ -10,7 +10,7 @@ from wtforms import PasswordField, StringField
 
 from app.domains import Domain
 from app.models import Account
-from app.roles import FIRM_ADMIN, MEMBER, MENU_SYSTEM, STAFF
+from app.roles import ADMIN, FIRM_ADMIN, MEMBER, MENU_SYSTEM, STAFF
 from app.views.core.hardening import api_user
 from app.views.core.refusals import refusals, refused_fields
 from app.views.core.scoping import now
@@ -349,6 +349,7 @@ DOMAIN = Domain(
     name="accounts",
     register=register,
     permissions={STAFF: _EVERY_ROLE, FIRM_ADMIN: _EVERY_ROLE, MEMBER: _EVERY_ROLE},
+    menus={ADMIN: {"Security": MENU_SYSTEM}},  # FAB's 用户权限, a section of Admin's 系统管理
     audited={Account: {"initial_password_hash"},
              User: {"password", "last_login", "login_count", "fail_login_count", "changed_on",
                     "created_on"}},

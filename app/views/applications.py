@@ -17,7 +17,7 @@ from app.domains import Domain
 from app.extensions import db
 from app.models import (ApplicationKind, ApplicationStatus, Category, Firm, HourApplication,
                         StoredFile)
-from app.roles import MEMBER, STAFF
+from app.roles import MEMBER, MENU_CPE, STAFF
 from app.views.core.args import hours_text as _hours, int_arg as _int_arg, paged, shown_versions
 from app.views.core.machines import MachineVerbsMixin, fire_from_page, flash_outcomes
 from app.views.core.refusals import refusals
@@ -329,5 +329,6 @@ DOMAIN = Domain(
     },
     audited={HourApplication: set()},
     queues=rules.QUEUES,  # 审核中心: 未确认 applications
+    menus={STAFF: {MENU: MENU_CPE}, MEMBER: {MENU: MENU_CPE}},  # 继续教育 (CICPA manual)
     file_owners=rules.FILE_OWNERS,
 )

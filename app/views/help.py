@@ -6,7 +6,7 @@ the scoped ModelViews show them to Admin and Staff only (the maintenance side).
 """
 import re
 
-from flask import flash, redirect, request, url_for
+from flask import flash, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
@@ -69,7 +69,7 @@ class HelpCenterView(BaseView):
     class_permission_name = "HelpCenter"
     method_permission_name = {
         "index": "read", "manuals": "read", "videos": "read", "policies": "read",
-        "policy": "read", "assistant": "read", "suggest": "suggest",
+        "policy": "read", "assistant": "read", "ask": "read", "suggest": "suggest",
     }
     default_view = "index"
 
@@ -122,6 +122,19 @@ class HelpCenterView(BaseView):
                 error = failure.message
         return self.render_template("help/assistant.html", title="智能客服", question=question,
                                     reply=reply, error=error, quick=QUICK_QUESTIONS)
+
+    @expose("/assistant/ask")
+    @has_access
+    def ask(self):
+        """The 智能客服 button's question (app/static/assistant.js): the same answers as the
+        page, as JSON; a refused question (empty, too long) is a 400 with its message."""
+        try:
+            reply = help.ask(request.args.get("q", ""))
+        except DomainError as failure:
+            return jsonify(message=failure.message, answers=[]), 400
+        return jsonify(question=reply.question, message=reply.message or "",
+                       answers=[{"title": a.title, "text": a.text, "source": a.source}
+                                for a in reply.answers])
 
     @expose("/suggest/", methods=["GET", "POST"])
     @has_access
@@ -268,6 +281,8 @@ class SuggestionView(ScopedModelView):
 def register(appbuilder, app) -> None:
     """Add this area's views, APIs and menu entries."""
     appbuilder.add_view_no_menu(HelpCenterView)
+    # the 智能客服 button's quick questions (core/assistant_button.html)
+    app.jinja_env.globals["assistant_questions"] = lambda: QUICK_QUESTIONS
     category = MENU_HELP
     first = True
     for label, endpoint, icon in (

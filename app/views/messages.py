@@ -340,7 +340,7 @@ def _unread_context():
     if user is None:
         return {}
     return {"message_unread": _UnreadCounts(user), "message_menu": {
-        "entry": MENU_MESSAGES, "category": MENU_QUERY}}
+        "entry": MENU_MESSAGES, "category": MENU_MESSAGES}}  # the navbar's group
 
 
 def register(appbuilder, app) -> None:
@@ -376,5 +376,9 @@ DOMAIN = Domain(
     audited={Notice: set(), Consultation: set()},
     jobs=(publish_notices,),
     queues=CONSULTATION_QUEUES,  # 审核中心: consultations awaiting the institute
+    # 消息中心 is a top-level entry with its unread count (seed 004); staff's notice and
+    # consultation administration open from it
+    menus={STAFF: {MENU_MESSAGES: MENU_MESSAGES, MENU_MESSAGE_ADMIN: MENU_MESSAGES},
+           FIRM_ADMIN: {MENU_MESSAGES: MENU_MESSAGES}, MEMBER: {MENU_MESSAGES: MENU_MESSAGES}},
     file_owners={**NOTICE_FILES, **CONSULTATION_FILES},
 )

@@ -14,7 +14,7 @@ PERMISSIONS = {
 
 def register(appbuilder, app) -> None:
     """The core's own pages and APIs (no menu entries: domains link to them)."""
-    from app.views.core import qr
+    from app.views.core import navigation, qr
     from app.views.core.imports import ImportApi, ImportView
     from app.views.core.scoping import raise_upload_limit
     from app.views.core.visibility import install as install_visibility
@@ -26,6 +26,7 @@ def register(appbuilder, app) -> None:
     # ahead of the CSRF check, which reads (and so limits) the body first
     app.before_request_funcs.setdefault(None, []).insert(0, raise_upload_limit)
     install_visibility(app)  # menus and buttons shown only to whom they work for
+    navigation.install(app, appbuilder)  # each role's navbar, in the manuals' order
     appbuilder.add_view_no_menu(ImportView)
     appbuilder.add_api(ImportApi)
 

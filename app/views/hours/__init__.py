@@ -19,7 +19,7 @@ from app.extensions import db
 from app.models import Account, CpeExemption, CpeRequirement, HourRecord
 from app.models import HourCertificate
 from app.models import Person, PersonType
-from app.roles import CRUD, FIRM_ADMIN, MEMBER, MENU_QUERY, STAFF
+from app.roles import CRUD, FIRM_ADMIN, MEMBER, MENU_CPE, MENU_QUERY, STAFF
 from app.views.hours import certificates as hours_certificates
 from app.views.hours.queries import (MENU_ANNUAL, MENU_DETAILS, MENU_MINE, MENU_OVERVIEW,
                                      HourQueryView)
@@ -244,5 +244,10 @@ DOMAIN = Domain(
              HourCertificate: set()},
     cli=_cli,
     jobs=(cpe_monthly_reminder,),
+    # staff: 学时管理 with the other CPE pages; a member: its 学时 pages are the CICPA
+    # manual's 继续教育 module
+    menus={STAFF: {MENU_HOURS_ADMIN: MENU_CPE},
+           MEMBER: {MENU_MINE: MENU_CPE, hours_certificates.MENU_CERTIFICATE: MENU_CPE,
+                    hours_certificates.MENU_CERTIFICATES: MENU_CPE}},
     import_kinds=(HOURS_IMPORTER,),
 )

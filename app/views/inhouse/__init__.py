@@ -7,7 +7,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from app.domains import Domain
 from app.models import InhouseClass, InhouseQualification, InhouseRosterEntry, InhouseYearReport
-from app.roles import FIRM_ADMIN, STAFF
+from app.roles import FIRM_ADMIN, MENU_CPE, STAFF
 from app.views.inhouse.api import InhouseClassApi, InhouseQualificationApi, InhouseRosterEntryApi
 from app.views.inhouse.common import (MENU, MENU_CLASSES, MENU_QUALIFICATION, MENU_REPORT,
                                       MENU_REPORTS, MENU_REVIEW)
@@ -92,5 +92,6 @@ DOMAIN = Domain(
     jobs=(inhouse_reminders,),
     import_kinds=(ROSTER_IMPORTER, CLASS_IMPORTER),
     queues=REVIEW_QUEUES,  # the 审核中心's three in-house queues
+    menus={STAFF: {MENU: MENU_CPE}},  # staff: one 继续教育 group (at most 8 top-level entries)
     file_owners={**QUALIFICATION_FILES, **REPORT_FILES},
 )

@@ -13,7 +13,7 @@ from flask.cli import AppGroup, with_appcontext
 from app import clock
 from app.domains import Domain
 from app.models import (Course, InstituteChoice, LearningFee, LearningInstitute, LessonProgress)
-from app.roles import CRUD, FIRM_ADMIN, INSTITUTE, MEMBER, STAFF
+from app.roles import CRUD, FIRM_ADMIN, INSTITUTE, MEMBER, MENU_CPE, MENU_QUERY, STAFF
 from app.views.learning.admin import (CourseView, InstituteChoiceView, LearningFeeView,
                                       LearningInstituteView, LessonProgressView)
 from app.views.learning.api import InstituteChoiceApi, LearningFeeApi, LessonProgressApi
@@ -101,5 +101,8 @@ DOMAIN = Domain(
              LessonProgress: set(), LearningFee: set()},
     cli=add_commands,
     queues=FEE_QUEUES,  # 审核中心: fees awaiting 确认收款
+    # a firm admin queries its people's online learning (seed 000 §1: 「查询本事务所学员在
+    # …培训网的学习情况」); staff and members find it under 继续教育
+    menus={STAFF: {MENU: MENU_CPE}, FIRM_ADMIN: {MENU: MENU_QUERY}, MEMBER: {MENU: MENU_CPE}},
     jobs=(learning_credit,),
 )

@@ -18,6 +18,7 @@ from app.views.registration.common import (MENU, MENU_APPLY, MENU_APPOINTMENTS, 
                                            MENU_ONSITE, MENU_RECORDS, MENU_REQUIREMENTS, MENU_SLOTS)
 from app.views.registration.pages import RegistrationView
 from app.views.registration.settings import CalendarDayView, DocRequirementView, SlotTemplateView
+from app.views.core.visibility import only_for
 from app.workflows.core.scoping import SystemActor
 from app.workflows.registration import booking, cases, filers
 from app.workflows.registration.booking import expiry_job
@@ -27,6 +28,10 @@ from app.workflows.registration.help_source import answer as requirements_answer
 
 def register(appbuilder, app) -> None:
     appbuilder.add_view_no_menu(RegistrationView)
+    # a member sees only what applies to its kind: 业务办理 is the filers' (a firm, a 协会代管
+    # CPA); 注册业务 nothing to a 非执业会员 or 其他从业人员
+    only_for(MENU, filers.concerns)
+    only_for(MENU_APPLY, filers.files_cases)
     for label, href, icon in ((MENU_APPLY, "/registration/", "fa-pencil-square-o"),
                               (MENU_RECORDS, "/registration/records/", "fa-list-alt"),
                               (MENU_APPOINTMENTS, "/registration/appointments/", "fa-calendar"),

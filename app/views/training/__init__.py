@@ -14,7 +14,7 @@ from flask.cli import AppGroup
 from app.domains import Domain
 from app.extensions import db
 from app.models import Enrollment, TrainingClass, WaitlistEntry
-from app.roles import FIRM_ADMIN, MEMBER, STAFF
+from app.roles import FIRM_ADMIN, MEMBER, MENU_CPE, STAFF
 from app.views.core.visibility import only_for
 from app.views.training.admin import TrainingAdminView
 from app.views.training.api import EnrollmentApi, TrainingClassApi, WaitlistEntryApi
@@ -102,5 +102,6 @@ DOMAIN = Domain(
     jobs=(training_waitlist_offers, training_class_reminders),
     import_kinds=(RESULTS_IMPORTER,),
     queues=review.QUEUES,  # 审核中心: enrollments to review, results to record
+    menus={STAFF: {MENU: MENU_CPE}},  # staff: one 继续教育 group (at most 8 top-level entries)
     file_owners=HANDOUT_FILES,
 )

@@ -32,6 +32,20 @@ def filer_kind(actor) -> str | None:
     return MANAGED if managed_person(actor) is not None else None
 
 
+def files_cases(actor) -> bool:
+    """Whether 业务办理 (filing a new case) is for `actor`: a firm's admin or a 协会代管 CPA."""
+    return filer_kind(actor) is not None
+
+
+def concerns(actor) -> bool:
+    """Whether 注册业务 applies to `actor` at all: staff, a filer, or a firm's 注册会计师
+    (whose cases its firm files, shown in 办理记录) — never a 非执业会员 or 其他从业人员."""
+    if is_institute(actor) or files_cases(actor):
+        return True
+    person = acting_person(actor)
+    return person is not None and person.person_type == PersonType.CPA
+
+
 def require_filer(actor) -> str:
     kind = filer_kind(actor)
     if kind is None:

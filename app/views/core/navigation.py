@@ -1,0 +1,128 @@
+"""The navbar each role sees, in the manuals' order and words (issue 26).
+
+FAB keeps one menu tree: each domain adds its entries under its own category (its
+`register`). A role's navbar regroups them: a domain declares, in its `Domain(...,
+menus={ROLE: {entry or category: group}})`, where its entries sit for that role — the
+firm admin's 网络学习 pages under 信息查询 (the manual's 「查询本事务所学员…学习情况」), a
+member's 学时 pages under 继续教育 (its manual's module), staff's CPE pages together under
+继续教育 — and the groups are ordered as `app.roles.MENU_ORDER` says. A group with one
+entry of its own name is a plain link (消息中心); a group holding entries of several
+categories shows each category as a header. `RIGHT_GROUPS` sit on the right, beside the
+account menu. Who may see an entry is unchanged: FAB's permission and `only_for`, on the
+entry and on its own category (app/views/core/visibility.py).
+"""
+import dataclasses
+
+from flask import g, has_request_context
+
+from app.roles import ADMIN, FIRM_ADMIN, MEMBER, MENU_HELP, MENU_ORDER, STAFF
+from app.views.core.scoping import current_user
+
+RIGHT_GROUPS = (MENU_HELP,)
+# whose placements a user follows, first found first (Admin: its own, then staff's)
+ROLE_ORDER = {ADMIN: (ADMIN, STAFF), STAFF: (STAFF,), FIRM_ADMIN: (FIRM_ADMIN,),
+              MEMBER: (MEMBER,)}
+
+_PLACEMENTS: dict[str, dict[str, str]] = {}
+
+
+def register(menus: dict, domain: str) -> None:
+    """A domain's `menus` ({role: {entry or category label: group}}); the same label placed
+    in two groups for one role is refused, naming the domain."""
+    for role, placed in menus.items():
+        known = _PLACEMENTS.setdefault(role, {})
+        for label, group in placed.items():
+            if known.get(label, group) != group:
+                raise RuntimeError(f"menu entry {label!r} is placed twice for {role}: under "
+                                   f"{known[label]!r} and (domain {domain!r}) under {group!r}")
+            known[label] = group
+
+
+@dataclasses.dataclass
+class Section:
+    header: str           # "" under the group's own name, else the entries' own category
+    items: list
+
+
+@dataclasses.dataclass
+class Top:
+    name: str             # the group (a shared label, or a FAB category's name)
+    label: str            # what the navbar shows (translated in the template)
+    sections: list        # [Section]
+    right: bool = False
+
+    @property
+    def link(self):
+        """The entry itself when the group is a plain link (审核中心, a firm's 消息中心)."""
+        items = [i for s in self.sections for i in s.items]
+        if len(items) == 1 and items[0].name == self.name:
+            return items[0]
+        return None
+
+
+def _placements(user) -> list[dict]:
+    roles = {r.name for r in (getattr(user, "roles", None) or [])}
+    chain = [r for role in (ADMIN, STAFF, FIRM_ADMIN, MEMBER) if role in roles
+             for r in ROLE_ORDER[role]]
+    return [_PLACEMENTS.get(role, {}) for role in dict.fromkeys(chain)]
+
+
+def _group_of(placements, item_name: str, category: str | None) -> str:
+    for placed in placements:
+        if item_name in placed:
+            return placed[item_name]
+        if category and category in placed:
+            return placed[category]
+    return category or item_name
+
+
+def _rank(name: str, label: str) -> int:
+    for key in (name, label):
+        if key in MENU_ORDER:
+            return MENU_ORDER.index(key)
+    return len(MENU_ORDER)
+
+
+def build(menu, visible, user) -> list[Top]:
+    """The navbar of `user`: FAB's entries that `visible(item)` passes (on the entry and on
+    its own category), regrouped and ordered for its role."""
+    placements = _placements(user)
+    groups: dict[str, dict[str, list]] = {}
+    labels: dict[str, str] = {}
+    for top in menu.get_list():
+        labels.setdefault(top.name, top.label or top.name)
+        if top.childs:
+            if not visible(top):
+                continue
+            entries = [(child, top.name) for child in top.childs
+                       if child and child.name != "-" and visible(child)]
+        else:
+            entries = [(top, None)] if visible(top) else []
+        for item, category in entries:
+            group = _group_of(placements, item.name, category)
+            section = "" if (category or item.name) == group else category
+            groups.setdefault(group, {}).setdefault(section, []).append(item)
+    order = list(groups)
+    result = []
+    for group in sorted(order, key=lambda g: (_rank(g, labels.get(g, g)), order.index(g))):
+        sections = groups[group]
+        names = sorted(sections, key=lambda s: (s != "", _rank(s, labels.get(s, s))))
+        result.append(Top(name=group, label=labels.get(group, group),
+                          sections=[Section(labels.get(s, s) if s else "", sections[s])
+                                    for s in names],
+                          right=group in RIGHT_GROUPS))
+    return result
+
+
+def install(app, appbuilder) -> None:
+    """`navigation()` in templates: the signed-in user's navbar, built once per request."""
+    def navigation() -> list[Top]:
+        if has_request_context() and "_navigation" in g.__dict__:
+            return g._navigation
+        visible = app.jinja_env.filters["is_menu_visible"]
+        built = build(appbuilder.menu, visible, current_user())
+        if has_request_context():
+            g._navigation = built
+        return built
+
+    app.jinja_env.globals["navigation"] = navigation
