@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
@@ -232,3 +231,11 @@ def test_firm_admin_and_member_get_403(app, world, waiting, make_client, who):
         assert db.session.get(InhouseClass, waiting["b_class"]).status == ReviewStatus.PENDING
     nav = client.get("/").get_data(as_text=True)
     assert "/review-centre/" not in nav
+
+
+def test_the_demo_seed_fills_every_queue_for_the_demo_staff_user(app, demo_data):
+    with app.app_context():
+        staff = _user("staff")
+        shown = review_centre.assemble(staff, clock.now())
+        assert {q.name: q.count for q in shown if not q.count} == {}
+        assert all(q.items for q in shown)

@@ -67,13 +67,16 @@ def _placements(user) -> list[dict]:
     return [_PLACEMENTS.get(role, {}) for role in dict.fromkeys(chain)]
 
 
-def _group_of(placements, item_name: str, category: str | None) -> str:
+def _group_of(placements, item_name: str, category: str | None) -> tuple[str, str]:
+    """(group, section): an entry placed by its own name joins the group's own entries; a
+    whole category placed in another group is a section under its own header."""
     for placed in placements:
         if item_name in placed:
-            return placed[item_name]
+            return placed[item_name], ""
         if category and category in placed:
-            return placed[category]
-    return category or item_name
+            group = placed[category]
+            return group, "" if group == category else category
+    return category or item_name, ""
 
 
 def _rank(name: str, label: str) -> int:
@@ -99,8 +102,7 @@ def build(menu, visible, user) -> list[Top]:
         else:
             entries = [(top, None)] if visible(top) else []
         for item, category in entries:
-            group = _group_of(placements, item.name, category)
-            section = "" if (category or item.name) == group else category
+            group, section = _group_of(placements, item.name, category)
             groups.setdefault(group, {}).setdefault(section, []).append(item)
     order = list(groups)
     result = []

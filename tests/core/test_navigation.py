@@ -1,0 +1,109 @@
+"""Menus shaped like the manuals (issue 26): each demo role's navbar holds at most eight
+top-level entries in the manuals' order and words; 消息中心 is a top-level entry with its
+unread count; a member sees only what applies to its kind; staff's 审核中心 comes first."""
+import re
+
+import pytest
+
+from app.roles import MENU_ORDER
+
+LEFT_RE = re.compile(r'<ul class="nav navbar-nav">(.*?)<ul class="nav navbar-nav navbar-right">',
+                     re.S)
+TOP_RE = re.compile(r'<li class="(?:dropdown )?nav-top">\s*<a [^>]*>([^<]+)')
+ACCOUNTS = re.compile(r"^(?:Admin|Staff|FirmAdmin|Member)\s+(\S+)\s+(\S+)", re.M)
+FIRM_ADMIN_ORDER = ["信息查询", "会员管理", "CPA专题培训", "事务所内部培训", "注册业务", "消息中心",
+                    "系统管理"]
+
+
+@pytest.fixture
+def demo(app, demo_data):
+    from app.extensions import db
+    from app.models import Account, Firm
+
+    with app.app_context():  # past each first login (its own tests cover it)
+        db.session.query(Account).update({"must_change_password": False})
+        db.session.query(Firm).update({"contact_name": "王会计", "contact_phone": "13800001111"})
+        db.session.commit()
+    return dict(ACCOUNTS.findall(demo_data))
+
+
+def _login(make_client, accounts, login):
+    client = make_client()
+    client.login(login, accounts[login])
+    return client
+
+
+def _tops(html):
+    """The left side's top-level entries, as the navbar writes them."""
+    return [t.strip() for t in TOP_RE.findall(LEFT_RE.search(html).group(1))]
+
+
+def _kj(accounts):
+    return next(login for login in accounts if login.startswith("kj"))
+
+
+def test_every_demo_role_has_at_most_eight_entries_in_the_manuals_order(app, demo, make_client):
+    logins = ["admin", "staff", "P11010001", "110100010001", "210080552815", _kj(demo),
+              "110000990001"]
+    for login in logins:
+        html = _login(make_client, demo, login).get("/").get_data(as_text=True)
+        tops = _tops(html)
+        assert 3 <= len(tops) <= 8, (login, tops)
+        known = [t for t in tops if t in MENU_ORDER]
+        assert known == sorted(known, key=MENU_ORDER.index), (login, tops)
+        assert "帮助中心" not in tops and "帮助中心" in html  # on the right, beside the account
+        assert 'id="assistant-fab"' in html  # 智能客服 at the bottom right of every page
+
+
+def test_firm_admin_navbar_follows_seed_000_with_the_message_centre_on_top(
+        app, demo, make_client):
+    client = _login(make_client, demo, "P11010001")
+    html = client.get("/").get_data(as_text=True)
+    tops = [t for t in _tops(html) if t != "首页"]  # the home page's entry may lead
+    assert tops == FIRM_ADMIN_ORDER
+    left = LEFT_RE.search(html).group(1)
+    # 消息中心 is a link of its own with the unread count, no longer under 信息查询
+    link = re.search(r'<li class="nav-top"><a href="/messages/">消息中心\s*'
+                     r'<span class="badge unread-dot" id="unread-dot-messages"[^>]*>(\d+)<', left)
+    assert link and int(link.group(1)) > 0
+    # its people's online learning is queried under 信息查询; seed 004's three pages together
+    query = left[left.index(">信息查询"):left.index(">会员管理")]
+    assert "网络学习" in query and "/lessonprogressview/list/" in query
+    registration = left[left.index(">注册业务"):left.index(">消息中心")]
+    assert [m for m in re.findall(r'href="(/registration/[^"]*)"', registration)] == [
+        "/registration/", "/registration/records/", "/registration/appointments/"]
+
+
+def test_staff_open_on_the_review_centre_and_find_cpe_in_one_group(app, demo, make_client):
+    html = _login(make_client, demo, "staff").get("/").get_data(as_text=True)
+    tops = [t for t in _tops(html) if t != "首页"]
+    assert tops == ["审核中心", "信息查询", "会员管理", "继续教育", "注册业务", "消息中心", "系统管理"]
+    left = LEFT_RE.search(html).group(1)
+    cpe = left[left.index(">继续教育"):left.index(">注册业务")]
+    for header in ("学时申请", "网络学习", "CPA专题培训", "事务所内部培训"):
+        assert f'<li class="dropdown-header">{header}</li>' in cpe
+    messages = left[left.index(">消息中心"):left.index(">系统管理")]
+    assert "/notice-admin/" in messages and "/consultationadminview/list/" in messages
+
+
+@pytest.mark.parametrize("login, shown, hidden", [
+    # a firm's CPA: its cases are filed by the firm (办理记录, no 业务办理)
+    ("110100010001", ["/applications/", "/learning/", "/registration/records/"],
+     ['href="/registration/"']),
+    # 非执业会员: no registration affairs at all
+    ("210080552815", ["/applications/", "/learning/"], ["/registration/"]),
+    # 其他从业人员: neither hour applications, online learning nor registration
+    ("kj", ["/hours/mine/"], ["/applications/", "/learning/", "/registration/"]),
+    # 协会代管注册会计师: files its own cases
+    ("110000990001", ['href="/registration/"', "/registration/records/"], []),
+])
+def test_a_member_sees_only_what_applies_to_its_kind(app, demo, make_client, login, shown,
+                                                      hidden):
+    login = _kj(demo) if login == "kj" else login
+    html = _login(make_client, demo, login).get("/").get_data(as_text=True)
+    left = LEFT_RE.search(html).group(1)
+    for needle in shown:
+        assert needle in left, (login, needle)
+    for needle in hidden:
+        assert needle not in left, (login, needle)
+    assert "审核中心" not in left and "继续教育" in _tops(html)
