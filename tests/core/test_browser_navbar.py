@@ -58,7 +58,7 @@ def test_navbar_is_one_row_at_1280_and_collapses_at_390(app, demo_data, role):
             page.goto(f"{base}/")
             assert not page.locator(".navbar-collapse > ul").first.is_visible()
             page.locator(".navbar-toggle").click()
-            page.locator(".navbar-collapse > ul > li").first.wait_for(state="visible")
+            page.locator(".navbar-collapse.collapse.in").wait_for(state="visible")  # opened
             width = page.evaluate("() => document.documentElement.scrollWidth")
             assert width <= 390, (role, width)
             screenshot(page, f"navbar_{role}_390")
