@@ -1,6 +1,6 @@
 """End to end in a real browser: a member files an 产出式 application with an attachment.
 
-The member signs in, opens 学时申请 → 我的学时申请, clicks 新建产出式学时申请, picks 参加执业质量检查
+The member signs in, opens 继续教育 → 我的学时申请, clicks 新建产出式学时申请, picks 参加执业质量检查
 (每天4学时), enters 3 days (the form shows 12.0 学时 as it is typed) and a 备注, attaches a PDF and saves: the detail shows 未确认, 12.0
 学时 and the file, which downloads with its bytes; staff then confirm it from the queue and
 the member's 学时查询 shows the 12.0 hours."""
@@ -30,7 +30,7 @@ def test_member_files_output_application_with_attachment(app, world, tmp_path):
     proof.write_bytes(PDF)
     with serving(app) as base, browser_page("applications_output") as page:
         _login(page, base, world.member)
-        page.locator(".navbar a.dropdown-toggle", has_text="学时申请").click()
+        page.locator(".navbar a.dropdown-toggle", has_text="继续教育").click()  # issue 26
         page.locator(".navbar .dropdown-menu a", has_text="我的学时申请").click()
         page.locator("#new-output").click()
         page.select_option("#year", str(year))

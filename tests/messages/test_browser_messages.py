@@ -37,12 +37,9 @@ def test_firm_admin_red_dot_disappears_after_reading_the_notice(app):
         page.locator("form [type=submit]").click()
         page.wait_for_url(lambda url: "/login/" not in url)
 
-        category_dot = page.locator("#unread-dot-category")
-        expect(category_dot).to_be_visible()
-        expect(category_dot).to_have_text("1")
-
-        page.locator(".navbar a.dropdown-toggle", has_text="信息查询").click()
-        entry = page.locator(".navbar .dropdown-menu a", has_text="消息中心")
+        # 消息中心 is a top-level entry of the navbar with the unread count (issue 26)
+        entry = page.locator(".navbar li.nav-top > a", has_text="消息中心")
+        expect(entry.locator("#unread-dot-messages")).to_be_visible()
         expect(entry.locator("#unread-dot-messages")).to_have_text("1")
         entry.click()
         page.wait_for_url("**/messages/**")
@@ -54,7 +51,7 @@ def test_firm_admin_red_dot_disappears_after_reading_the_notice(app):
         expect(page.locator("#message-body")).to_contain_text("请各事务所按时报名。")
         expect(page.locator("#message-body b")).to_have_text("按时")
 
-        expect(page.locator("#unread-dot-category")).to_have_count(0)
+        expect(page.locator("#unread-dot-messages")).to_have_count(0)
         page.goto(f"{base}/messages/?tab=协会通知")
         expect(page.locator("#unread-dot-category")).to_have_count(0)
         expect(page.locator("#unread-dot-messages")).to_have_count(0)
