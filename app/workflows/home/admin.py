@@ -68,18 +68,18 @@ def job_problems(now) -> list[JobProblem]:
     return found
 
 
-OUTBOXES = (("邮件", OutboxMail, OutboxMail.to_addr, OutboxMail.subject, "/outboxmailview/list/"),
-            ("短信", OutboxSms, OutboxSms.to_mobile, OutboxSms.body, "/outboxsmsview/list/"),
-            ("微信", OutboxWechat, OutboxWechat.openid, OutboxWechat.title,
-             "/outboxwechatview/list/"))
+# (channel, model, what the row is about): the title, never an address or an openid
+OUTBOXES = (("邮件", OutboxMail, OutboxMail.subject, "/outboxmailview/list/"),
+            ("短信", OutboxSms, OutboxSms.body, "/outboxsmsview/list/"),
+            ("微信", OutboxWechat, OutboxWechat.title, "/outboxwechatview/list/"))
 
 
 def outboxes() -> list:
     found = []
-    for label, model, to, subject, link in OUTBOXES:
+    for label, model, subject, link in OUTBOXES:
         failed = model.status == OutboxStatus.FAILED
         count = db.session.scalar(select(func.count()).select_from(model).where(failed)) or 0
-        latest = db.session.execute(select(to, subject, model.last_error).where(failed)
+        latest = db.session.execute(select(model.created_at, subject).where(failed)
                                     .order_by(model.id.desc()).limit(5)).all()
         found.append((label, count, link, latest))
     return found

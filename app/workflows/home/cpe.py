@@ -53,8 +53,9 @@ def pass_rates(actor, year: int) -> list[TypeRate]:
 
 
 def pass_chart(rates: list[TypeRate]) -> Chart:
-    return Chart("pass", "各类人员学时达标率", "bar", [r.person_type for r in rates],
-                 [("达标率（%）", [r.rate or 0 for r in rates])], unit="%")
+    asked = [r for r in rates if r.required]  # a type the year asks nothing of has no rate
+    return Chart("pass", "各类人员学时达标率", "bar", [r.person_type for r in asked],
+                 [("达标率（%）", [r.rate for r in asked])], unit="%")
 
 
 def hours_by_category(actor, year: int) -> Chart:
