@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import JobRun, JobState, OutboxMail, OutboxSms, OutboxWechat, StoredFile
 from app.models.outbox import OutboxStatus
-from app.workflows.core import files, jobs
+from app.workflows.core import jobs
 from app.workflows.home.common import Chart
 
 LATE = dt.timedelta(hours=1)  # a job this late has not run (the scheduler ticks every 15 s)
@@ -68,9 +68,10 @@ def job_problems(now) -> list[JobProblem]:
     return found
 
 
-# (channel, model, what the row is about): the title, never an address or an openid
+# (channel, model, what the row is about): a title or the SMS's kind — never an address, an
+# openid or an SMS body (a verification code is one)
 OUTBOXES = (("邮件", OutboxMail, OutboxMail.subject, "/outboxmailview/list/"),
-            ("短信", OutboxSms, OutboxSms.body, "/outboxsmsview/list/"),
+            ("短信", OutboxSms, func.coalesce(OutboxSms.kind, "短信"), "/outboxsmsview/list/"),
             ("微信", OutboxWechat, OutboxWechat.title, "/outboxwechatview/list/"))
 
 
@@ -115,10 +116,9 @@ def admin_home(actor, now) -> AdminHome:
                                   .order_by(User.changed_on.desc()).limit(20)).all()
     failing = db.session.scalars(select(User).where(User.fail_login_count >= FAILED_LOGINS)
                                  .order_by(User.fail_login_count.desc()).limit(20)).all()
-    chart = Chart("storage", "文件存储（按业务，MB）", "pie", [k for k, _n, _s in by_kind],
-                  [("MB", [round(s / 1048576, 2) for _k, _n, s in by_kind])], unit="MB")
+    chart = Chart("storage", "文件存储（按业务，KB）", "pie", [k for k, _n, _s in by_kind],
+                  [("KB", [round(s / 1024, 1) for _k, _n, s in by_kind])], unit="KB")
     return AdminHome(job_problems(now), len(jobs.JOBS), outboxes(), total, by_kind, inactive,
                      failing, [chart])
 
 
-human_size = files.human_size
