@@ -8,16 +8,9 @@ from sqlalchemy import func, select
 
 from app import clock
 from app.extensions import db
-from app.models import (Appointment, Consultation, Enrollment, HourApplication,
-                        InhouseClass, InhouseQualification, InhouseRosterEntry, LearningFee,
-                        PersonTransfer, RegistrationCase, SlotTemplate, TrainingClass)
-from app.models.applications import ApplicationStatus
-from app.models.inhouse import EntryStatus, ReviewStatus
-from app.models.learning import FeeStatus
-from app.models.messages import ConsultationStatus
-from app.models.registration import AppointmentStatus, CaseStatus
-from app.models.registry import TransferStatus
-from app.models.training import EnrollmentStatus, TrainingResult
+from app.models import Appointment, Enrollment, SlotTemplate, TrainingClass
+from app.models.registration import AppointmentStatus
+from app.workflows import review_centre
 from app.workflows.home import cpe
 from app.workflows.home.common import Chart, local_day, percent, today
 from app.workflows.training.seats import holds_seat
@@ -60,46 +53,18 @@ class StaffHome:
     charts: list
 
 
-def _queue_definitions(now, day):
-    """(label, link, model, since column, conditions, joins) of every queue waiting on the
-    institute — the states each review page opens on."""
-    return [
-        ("内培资格申请", "/inhouse/review/qualification/", InhouseQualification,
-         InhouseQualification.submitted_at, [InhouseQualification.status == ReviewStatus.PENDING], ()),
-        ("内部培训班", "/inhouse/review/class/", InhouseClass, InhouseClass.created_at,
-         [InhouseClass.status == ReviewStatus.PENDING], ()),
-        ("内培学员名单", "/inhouse/review/entry/", InhouseRosterEntry, InhouseRosterEntry.created_at,
-         [InhouseRosterEntry.status == EntryStatus.ENROLLED], ()),
-        ("培训班报名", "/training-admin/", Enrollment, Enrollment.created_at,
-         [Enrollment.status == EnrollmentStatus.PENDING], ()),
-        ("培训结果登记", "/training-admin/", Enrollment, TrainingClass.end_date,
-         [Enrollment.status == EnrollmentStatus.APPROVED,
-          Enrollment.result == TrainingResult.NOT_YET, TrainingClass.end_date < day],
-         ((TrainingClass, TrainingClass.id == Enrollment.class_id),)),
-        ("学时申请", "/applications/review/", HourApplication, HourApplication.submitted_at,
-         [HourApplication.status == ApplicationStatus.PENDING], ()),
-        ("注册业务", "/registration/records/?status=submitted", RegistrationCase,
-         RegistrationCase.submitted_at, [RegistrationCase.status == CaseStatus.SUBMITTED], ()),
-        ("人员转入", "/persontransferview/list/", PersonTransfer, PersonTransfer.requested_at,
-         [PersonTransfer.status == TransferStatus.PENDING, PersonTransfer.expires_at > now], ()),
-        ("网络学习缴费", "/learningfeeview/list/", LearningFee, LearningFee.created_at,
-         [LearningFee.status == FeeStatus.UNPAID], ()),
-        ("咨询待回复", "/messages/?tab=咨询消息", Consultation, Consultation.updated_at,
-         [Consultation.status == ConsultationStatus.AWAITING_INSTITUTE], ()),
-    ]
-
-
-def queues(now) -> list[Queue]:
-    day = today(now)
+def queues(actor, now) -> list[Queue]:
+    """Every queue waiting on the institute, its count and the day its oldest item began
+    to wait: read from the review centre (app/workflows/review_centre.py), which takes each
+    queue from the domain's own review list — one source of truth for the lists, the 审核中心
+    and this page."""
     found = []
-    for label, link, model, since, conditions, joins in _queue_definitions(now, day):
-        query = select(func.count(), func.min(since)).select_from(model)
-        for target, on in joins:
-            query = query.join(target, on)
-        count, oldest = db.session.execute(query.where(*conditions)).one()
+    for queue in review_centre.assemble(actor, now, limit=1):
+        oldest = queue.items[0].since if queue.items else None
         if isinstance(oldest, dt.datetime):
             oldest = local_day(oldest)
-        found.append(Queue(label, link, count or 0, oldest if count else None))
+        found.append(Queue(queue.label, f"/review-centre/?kind={queue.name}", queue.count,
+                           oldest if queue.count else None))
     return found
 
 
@@ -146,5 +111,5 @@ def staff_home(actor, now) -> StaffHome:
         cpe.monthly_hours(year),
         cpe.pass_chart(rates),
     ]
-    return StaffHome(year, day, queues(now), slot_rows, days, classes, rates,
+    return StaffHome(year, day, queues(actor, now), slot_rows, days, classes, rates,
                      cpe.firms_at_risk(actor, year), charts)
