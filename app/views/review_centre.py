@@ -95,6 +95,7 @@ class ReviewCentreApi(BaseApi):
 
     resource_name = "review_centre"
     class_permission_name = "ReviewCentreApi"
+    chinese_name = "审核中心接口"
     method_permission_name = {"queues": "get", "decide": "act"}
     allow_browser_login = True
     openapi_spec_tag = "Review centre"
