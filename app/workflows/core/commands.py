@@ -79,3 +79,10 @@ def command(func):
 
     wrapper.is_command = True
     return wrapper
+
+
+def run(actor, now, work, *args, **kwargs):
+    """Run `work(*args, **kwargs)` as one command of `actor`: for writes that are no business
+    action of their own — a domain's demo data (`demo seed`), the permissions written at
+    start-up — so that they too commit (or roll back) only here."""
+    return command(lambda _actor, _now: work(*args, **kwargs))(actor, now)
