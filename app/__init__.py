@@ -53,11 +53,9 @@ def sync_permissions(app) -> bool:
         return False
     appbuilder = app.appbuilder
 
-    def write():
-        appbuilder.sm.seed_roles()  # Admin, Public and the built-in roles (no create_all: ours)
-        appbuilder.add_permissions(update_perms=True)  # every view's permissions, to Admin
-
-    commands.run(SystemActor("权限同步"), clock.now(), write)  # commits as a command does
+    appbuilder.sm.seed_roles()  # Admin, Public and the built-in roles (no create_all: ours)
+    appbuilder.add_permissions(update_perms=True)  # every view's permissions, given to Admin
+    commands.save(SystemActor("权限同步"), clock.now())
     return True
 
 

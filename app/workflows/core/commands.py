@@ -81,8 +81,9 @@ def command(func):
     return wrapper
 
 
-def run(actor, now, work, *args, **kwargs):
-    """Run `work(*args, **kwargs)` as one command of `actor`: for writes that are no business
-    action of their own — a domain's demo data (`demo seed`), the permissions written at
-    start-up — so that they too commit (or roll back) only here."""
-    return command(lambda _actor, _now: work(*args, **kwargs))(actor, now)
+@command
+def save(actor, now) -> None:
+    """Save, as a command of `actor`, the rows a tool wrote itself outside any command: the
+    demo's fixtures between the workflows it calls (a firm, a course, the calendar), the
+    permissions FAB writes at start-up. Saved or rolled back here like any command's (a
+    flush that fails rolls back, its stored files go); inside a command it joins it."""

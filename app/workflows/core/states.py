@@ -38,6 +38,7 @@ from typing import Callable, Iterable
 
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.models import StatusHistory
 from app.workflows.core.acting import acts_for
@@ -267,8 +268,6 @@ class Machine:
     # --- reading -------------------------------------------------------------------------
     def state(self, item, now=None) -> str:
         if self.derived is not None:
-            from app import clock
-
             now = now if now is not None else clock.now()
             for state, test in self.derived[:-1]:
                 if test(item, now):

@@ -26,6 +26,7 @@ from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app import clock as wall_clock
 from app.extensions import db
 from app.models import ImportBatch, ImportStatus, StoredFile
 from app.workflows.core import files
@@ -276,15 +277,13 @@ def _give_up(batch_id: int, message: str, clock) -> None:
 
 def start_worker(batch: ImportBatch) -> None:
     """Preview a stored batch on a thread of this process (the sweeper is the safety net)."""
-    from app import clock
-
     app = current_app._get_current_object()
     batch_id = batch.id
 
     def run():
         with app.app_context():
             try:
-                process(batch_id, clock.now)
+                process(batch_id, wall_clock.now)
             finally:
                 db.session.remove()
 
