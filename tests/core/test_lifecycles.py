@@ -5,14 +5,16 @@ import datetime as dt
 
 import pytest
 from flask_appbuilder.security.sqla.models import User
+from sqlalchemy.exc import IntegrityError
 
-from app.models import (Firm, FirmStatus, ImportBatch, ImportStatus, OutboxMail, OutboxSms,
-                        OutboxStatus, OutboxWechat, Person, PersonStatus, PersonType)
-from app.workflows.core import outbox, standing
+from app.models import (AuditLog, Firm, FirmStatus, ImportBatch, ImportStatus, OutboxMail,
+                        OutboxSms, OutboxStatus, OutboxWechat, Person, PersonStatus,
+                        PersonType)
+from app.workflows.core import commands, outbox, standing
 from app.workflows.core.errors import ForbiddenError, ValidationError
 from app.workflows.core.importing import batches
 from app.workflows.core.scoping import SystemActor
-from app.workflows.core.states import Machine, P, T
+from app.workflows.core.states import MACHINES, Machine, P, T
 from tests.helpers import NOW
 
 I = ImportStatus
@@ -145,7 +147,6 @@ def test_a_machine_words_a_refusal_per_state_and_refuses_a_bad_declaration():
         T("drop", S.PARSING, S.FAILED, "放弃"),
     ], permits=[P("look", S.PREVIEWED, "查看", refused={S.PARSING: "还在检查"})],
         labels=S.LABELS)
-    from app.workflows.core.states import MACHINES
     MACHINES.pop("lifecycle_test")
     actor = SystemActor()
     assert machine.refusal(_batch(S.FAILED), "go", actor, NOW).message == "已失败，不能继续"
@@ -170,3 +171,20 @@ def test_standing_reads_the_flag_of_a_person_and_of_a_firm():
     assert not standing.active(Person(person_type=PersonType.CPA, status=PersonStatus.REVOKED))
     assert standing.active(Firm(code="11000001", name="甲", status=FirmStatus.ACTIVE))
     assert not standing.active(Firm(code="11000002", name="乙", status=FirmStatus.CLOSED))
+
+
+# --- rows a tool writes itself (demo seed, the permission sync) --------------------------------
+
+def test_save_commits_what_was_written_outside_a_command_in_the_actors_name(ctx):
+    ctx.add(Firm(code="11999991", name="保存测试会计师事务所", status=FirmStatus.ACTIVE))
+    commands.save(SystemActor("系统（演示数据）"), NOW)
+    ctx.rollback()  # nothing left to roll back: it was saved
+    firm = ctx.query(Firm).filter_by(code="11999991").one()
+    logged = ctx.query(AuditLog).filter_by(entity="firm", entity_id=str(firm.id)).one()
+    assert (logged.action, logged.username) == ("create", "系统（演示数据）")
+    ctx.add(Firm(code="11999991", name="重复的事务所", status=FirmStatus.ACTIVE))
+    with pytest.raises(IntegrityError):
+        commands.save(SystemActor("系统（演示数据）"), NOW)
+    assert ctx.query(Firm).filter_by(name="重复的事务所").count() == 0  # rolled back
+    ctx.delete(firm)
+    commands.save(SystemActor("系统（演示数据）"), NOW)
