@@ -51,7 +51,8 @@ def test_only_a_previewed_batch_in_its_time_may_be_committed_and_each_state_says
 def test_a_preview_past_its_time_may_be_expired_and_no_longer_committed(ctx, world):
     staff = _user(ctx, world.staff)
     M = batches.MACHINE
-    fresh, stale = _batch(I.PREVIEWED), _batch(I.PREVIEWED, expires_at=NOW - dt.timedelta(seconds=1))
+    fresh = _batch(I.PREVIEWED)
+    stale = _batch(I.PREVIEWED, expires_at=NOW - dt.timedelta(seconds=1))
     assert not M.permits(fresh, "expire", staff, NOW) and M.permits(stale, "expire", staff, NOW)
     assert not M.permits(stale, "commit", staff, NOW)
     assert "预览已超过有效期" in M.refusal(stale, "commit", staff, NOW).message
