@@ -44,14 +44,18 @@ def sync_permissions(app) -> bool:
     Run by `flask db upgrade` after the migrations, so a deployment (and `make run`) always
     has them; False when the schema is not there yet.
     """
+    from app import clock
     from app.extensions import db
+    from app.workflows.core import commands
+    from app.workflows.core.scoping import SystemActor
 
     if not schema_ready(db):
         return False
     appbuilder = app.appbuilder
+
     appbuilder.sm.seed_roles()  # Admin, Public and the built-in roles (no create_all: ours)
     appbuilder.add_permissions(update_perms=True)  # every view's permissions, given to Admin
-    db.session.commit()
+    commands.save(SystemActor("权限同步"), clock.now())
     return True
 
 

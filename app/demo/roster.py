@@ -5,7 +5,8 @@ then names one of the second firm's staff, who waits to confirm the transfer (th
 import datetime as dt
 
 from app.extensions import db
-from app.models import Firm, Person, PersonStatus, PersonType
+from app.models import Firm, Person, PersonType
+from app.workflows.core import standing
 
 
 def seed(now) -> list[tuple[str, str, str, str]]:
@@ -21,7 +22,7 @@ def seed(now) -> list[tuple[str, str, str, str]]:
     rows = []
     for firm in db.session.query(Firm).order_by(Firm.code):
         people = [p for p in db.session.query(Person).filter_by(firm_id=firm.id)
-                  if p.person_type != PersonType.CPA and p.status == PersonStatus.ACTIVE]
+                  if p.person_type != PersonType.CPA and standing.active(p)]
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(staff_list.IMPORTER.headers)

@@ -172,6 +172,7 @@ def member_home(actor, now) -> MemberHome:
         [(a, applications.MACHINE.label_of(a.status)) for a in apps],
         {applications.MACHINE.label_of(s): n for s, n in counts.items()},
         [(e, c, ENROLLMENT.label_of(e.status)) for e, c in enrollments],
+        # the 办理期限 to book by, while the case waits for a booking
         [(c, registration.MACHINE.label_of(c.status), local_day(registration.deadline(c))
-          if c.status == CaseStatus.APPROVED else None) for c in open_cases],
+          if registration.MACHINE.state_allows(c, "book") else None) for c in open_cases],
         appointments, transfers.pending_for(actor, now), unread_counts(actor))
