@@ -5,7 +5,7 @@ then names one of the second firm's staff, who waits to confirm the transfer (th
 import datetime as dt
 
 from app.extensions import db
-from app.models import Firm, Person, PersonType
+from app.models import Firm, Person, PersonStatus, PersonType
 from app.workflows.core import standing
 
 
