@@ -9,7 +9,7 @@ import datetime as dt
 from decimal import Decimal
 from urllib.parse import quote
 
-from flask import Response, abort, current_app, send_file, stream_with_context
+from flask import Response, abort, current_app, stream_with_context
 from flask_appbuilder import expose
 from markupsafe import Markup
 from flask_appbuilder.security.decorators import has_access, permission_name
@@ -18,7 +18,10 @@ from sqlalchemy.orm import joinedload
 
 from app import clock
 from app.views.core.labels import code_filter_values
-from app.workflows.core.sheets import XlsxWriter, csv_chunks
+from app.workflows.core.sheets import csv_chunks
+from app.workflows.core.xlsx_stream import xlsx_chunks
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def content_disposition(filename: str) -> str:
@@ -56,17 +59,11 @@ def send_table(fmt: str, rows, title: str, sheet: str = "导出"):
         return response
     if fmt != "xlsx":
         abort(404)
-    # write_only keeps one row in memory at a time; openpyxl spools the sheet to disk
-    writer = XlsxWriter()
-    target = writer.sheet(sheet)
-    for row in rows:
-        writer.append(target, row)
-    return send_file(
-        writer.to_file(),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name=export_filename(title, "xlsx"),
-    )
+    # streamed as it is written: the first bytes leave at once, one batch of rows in memory
+    response = Response(stream_with_context(xlsx_chunks(rows, sheet)), mimetype=XLSX_MIME)
+    response.headers["Content-Disposition"] = content_disposition(
+        export_filename(title, "xlsx"))
+    return response
 
 
 class ExportMixin:
