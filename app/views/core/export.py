@@ -5,6 +5,7 @@ string, joins the view's base filters (row scoping included), keeps the list's
 order and columns, and streams the whole result (not the page) in batches, so
 memory stays flat however many rows there are. Behind its own `can_export`.
 """
+import ctypes
 import datetime as dt
 from decimal import Decimal
 from urllib.parse import quote
@@ -48,6 +49,25 @@ def export_filename(title: str, extension: str) -> str:
     return f"{title}_{stamp}.{extension}"
 
 
+def _libc():
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (macOS, musl): nothing to trim
+        return None
+
+
+_LIBC = _libc()
+
+
+def release_memory() -> None:
+    """Give the memory an export freed back to the system. glibc keeps what a thread freed
+    in that thread's own arena, so with 8 server threads each export grew the process by
+    10–15 MB until every thread had run one (measured: 156 → 221 MB over six exports, flat
+    with one arena); malloc_trim returns the free pages of every arena."""
+    if _LIBC is not None and hasattr(_LIBC, "malloc_trim"):
+        _LIBC.malloc_trim(0)
+
+
 def send_table(fmt: str, rows, title: str, sheet: str = "导出"):
     """Stream `rows` (an iterable of lists, the header first) as CSV or Excel; memory flat.
     Every export of the app goes through here (list views and the query pages)."""
@@ -56,6 +76,7 @@ def send_table(fmt: str, rows, title: str, sheet: str = "导出"):
         response.headers["Content-Type"] = "text/csv; charset=utf-8"
         response.headers["Content-Disposition"] = content_disposition(
             export_filename(title, "csv"))
+        response.call_on_close(release_memory)
         return response
     if fmt != "xlsx":
         abort(404)
@@ -63,6 +84,7 @@ def send_table(fmt: str, rows, title: str, sheet: str = "导出"):
     response = Response(stream_with_context(xlsx_chunks(rows, sheet)), mimetype=XLSX_MIME)
     response.headers["Content-Disposition"] = content_disposition(
         export_filename(title, "xlsx"))
+    response.call_on_close(release_memory)
     return response
 
 
