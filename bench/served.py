@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -154,7 +154,7 @@ class Client:
                 first if first is not None else elapsed, response.headers)
 
     def get(self, path, sink=None):
-        return self.request("GET", path, sink=sink)
+        return self.request("GET", quote(path, safe="/?=&_%.-"), sink=sink)
 
     def login(self, login: str, password: str) -> None:
         status, page, *_ = self.get("/login/")

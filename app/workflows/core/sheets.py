@@ -1,5 +1,6 @@
 """The one writer of every workbook and CSV the app generates: list exports, import
-templates, error reports, the CICPA workbooks.
+templates, error reports, the CICPA workbooks. (A list export's .xlsx is streamed by
+xlsx_stream.py, which writes the same cells by the rules below.)
 
 Nothing a user typed ever becomes a live formula (CSV/formula injection): in .xlsx every
 text cell is written as a string cell (an inline string is never evaluated, and the
