@@ -89,7 +89,7 @@ def seed_base(app) -> list[int]:
     now = dt.datetime.now(dt.timezone.utc)
     with app.app_context():
         db.session.execute(insert(Firm), [
-            {"code": f"3101{n:04d}", "name": f"上海第{n}会计师事务所", "status": "正常",
+            {"code": f"3101{n:04d}", "name": f"上海第{n}会计师事务所", "status": "active",
              "created_at": now} for n in range(1, FIRMS + 1)])
         accounts.create_account(username=STAFF_LOGIN, display_name="基准测试", role_name=STAFF,
                                 password=PASSWORD, now=now, must_change_password=False)
@@ -126,7 +126,7 @@ def add_persons(app, firm_ids, start: int, stop: int, batch: int = 5000) -> None
                     "position": rng.choice(POSITIONS),
                     "cert_number": f"31{n:010d}" if cpa else None,
                     "firm_id": firm_ids[n % len(firm_ids)],
-                    "status": "正常",
+                    "status": "active",
                     "created_at": now,
                 })
             db.session.execute(insert(Person), rows)
