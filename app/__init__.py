@@ -105,6 +105,11 @@ def create_app(config_class=Config, pages: bool = True) -> Flask:
     compile_catalogs(Path(__file__).resolve().parent / "translations")
     skip_translation_for_private_names()
 
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # a file on this machine has no server to drop the connection: no ping (a SELECT 1)
+        # before each request's first statement; a server database keeps it
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "pool_pre_ping": False}
     db.init_app(app)
     from app.workflows.core.acting import check_actor_declarations
     from app.workflows.core.scoping import app_models, check_declarations

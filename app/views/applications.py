@@ -121,6 +121,7 @@ class HourApplicationsView(BaseView):
             local_time=clock.display, args=args, institute=institute,
             editable={r.id for r in listed.rows
                       if rules.MACHINE.permits(r, "edit", user, now())},
+            refused={r.id for r in listed.rows if rules.MACHINE.reached(r, "refuse")},
             page_link=lambda p: url_for(".index", **{**args, "page": p}))
 
     @expose("/export")

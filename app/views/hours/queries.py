@@ -2,6 +2,8 @@
 over app/workflows/hours/queries.py — parse the query string, call the workflow, render or
 export. Staff choose the firm (or every firm); a firm admin sees its own people; a member
 only itself (the workflow scopes every query to the actor)."""
+from operator import itemgetter
+
 from flask import abort, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
@@ -240,10 +242,21 @@ class HourQueryView(BaseView):
         yield ["会员类型", "用户名", "真实姓名", "账号状态", "课程", "学时", "学时类型", "分类",
                "通过时间"]
         query = queries.details(db.session, actor, criteria)
-        for r in db.session.execute(query.execution_options(yield_per=1000)):
-            yield [r.person_type, r.username or "", r.name,
-                   label_of(PersonStatus.LABELS, r.status), r.title, _number(r.hours),
-                   r.delivery, r.category, r.obtained_at]
+        # 100,000 rows in a few seconds (issue 28): the rows straight from the connection
+        # (no ORM loading), their columns picked by position, each 学时 value converted once
+        result = db.session.connection().execute(query.execution_options(yield_per=5000))
+        keys = list(result.keys())
+        pick = itemgetter(*[keys.index(k) for k in (
+            "person_type", "username", "name", "status", "title", "hours", "delivery",
+            "category", "obtained_at")])
+        shown, statuses = {}, PersonStatus.LABELS
+        for row in result:
+            person_type, username, name, status, title, hours, delivery, category, at = pick(row)
+            number = shown.get(hours)
+            if number is None:
+                number = shown[hours] = _number(hours)
+            yield [person_type, username or "", name, label_of(statuses, status), title, number,
+                   delivery, category, at]
 
     # -- 学时查询 (a member's own) -----------------------------------------------------------
 
