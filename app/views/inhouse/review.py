@@ -15,7 +15,7 @@ from app.views.core.machines import flash_outcomes
 from app.views.core.refusals import refusals
 from app.views.core.scoping import current_user, now, scoped_id
 from app.views.inhouse.common import (CATEGORY_CHOICES, MENU_REPORT, MENU_REPORTS, MENU_REVIEW,
-                                      PAGE_SIZE, _like, _text_arg)
+                                      _like, _text_arg)
 from app.workflows.core import files
 from app.workflows.core.scoping import get_scoped, scoped_select
 from app.workflows.inhouse import reports
@@ -117,7 +117,7 @@ class InhouseReviewView(BaseView):
         name = _text_arg("name")
         if name and kind != "qualification":
             query = query.where(model.name.like(_like(name), escape="\\"))
-        listed = paged(query.order_by(model.id.desc()), PAGE_SIZE)
+        listed = paged(query.order_by(model.id.desc()))
         firms = db.session.execute(select(Firm.id, Firm.code, Firm.name).order_by(Firm.code)
                                    .limit(500)).all()
         args = request.args.to_dict()
