@@ -11,6 +11,7 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app import clock
 from app.domains import Domain
@@ -239,7 +240,8 @@ class HourApplicationReviewView(BaseView):
         # the queue opens on what waits for a decision; 状态 “全部” is an empty value
         query, year, kind, status, firm_id = _filtered(
             user, firm_filter=True, default_status=ApplicationStatus.PENDING)
-        listed = paged(query.order_by(HourApplication.id.desc()))
+        listed = paged(query.order_by(HourApplication.id.desc()).options(
+            selectinload(HourApplication.person).selectinload(Person.firm)))
         firms = db.session.execute(select(Firm.id, Firm.code, Firm.name).order_by(Firm.code)
                                    .limit(500)).all()
         args = request.args.to_dict()

@@ -5,7 +5,9 @@ from flask_appbuilder.security.decorators import has_access
 
 from app import clock
 from app.extensions import db
-from app.models import Appointment, AppointmentStatus
+from sqlalchemy.orm import selectinload
+
+from app.models import Appointment, AppointmentStatus, RegistrationCase
 from app.views.core.args import paged
 from app.views.core.calendar import send_ics
 from app.views.core.export import send_table
@@ -38,7 +40,7 @@ class RecordPages:
     @has_access
     def records(self):
         statement, problems = _case_filters(g.user)
-        listed = paged(statement)
+        listed = paged(statement.options(selectinload(RegistrationCase.firm)))
         args = request.args.to_dict()
         institute = is_institute(g.user)
         return self.render_template(
@@ -73,7 +75,8 @@ class RecordPages:
         status = code_of(AppointmentStatus.LABELS, request.args.get("status") or "")
         if status in AppointmentStatus.ALL:
             statement = statement.where(Appointment.status == status)
-        listed = paged(statement.order_by(Appointment.day.desc(), Appointment.start.desc()))
+        listed = paged(statement.order_by(Appointment.day.desc(), Appointment.start.desc())
+                       .options(selectinload(Appointment.cases)))
         moment = now()
         args = request.args.to_dict()
         shown = listed.args()

@@ -10,6 +10,7 @@ import datetime as dt
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import (Enrollment, EnrollmentStatus, Gender, Person, PersonKind, PersonStatus,
@@ -314,7 +315,7 @@ def class_list_select(actor, class_id: int, *, cert: str | None = None, name: st
             query = query.where(column.contains(value, autoescape=True))
     if status in EnrollmentStatus.ALL:
         query = query.where(Enrollment.status == status)
-    return query.order_by(Enrollment.id)
+    return query.order_by(Enrollment.id).options(selectinload(Enrollment.training_class))
 
 
 def enrolled_ids(actor, class_id: int) -> set[int]:
