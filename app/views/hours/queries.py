@@ -179,8 +179,7 @@ class HourQueryView(BaseView):
     def details(self):
         actor, criteria, problems = self._detail_criteria()
         number, size = _page_number(), page_size()
-        rows, total = queries.page(db.session, queries.details(db.session, actor, criteria),
-                                   number, size)
+        rows, total = queries.details_page(db.session, actor, criteria, number, size)
         return self.render_template(
             "hours/details.html", title=MENU_DETAILS, rows=rows, total=total, page=number,
             pages=max(1, -(-total // size)), offset=(number - 1) * size,
