@@ -107,14 +107,17 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        return context.get_context().get_current_heads()
 
 
 if context.is_offline_mode():
     run_migrations_offline()
 else:
-    run_migrations_online()
-    # the app's permissions and built-in roles follow the schema (not every start-up)
+    reached = run_migrations_online()
+    # the app's permissions and built-in roles follow the schema (not every start-up), once
+    # it is the app's: at the head, not at each step of a downgrade or a partial upgrade
     from app import sync_permissions
 
-    if getattr(current_app, "appbuilder", None) is not None:
+    if getattr(current_app, "appbuilder", None) is not None and \
+            set(reached) == set(context.script.get_heads()):
         sync_permissions(current_app)

@@ -124,12 +124,11 @@ def seed(now: dt.datetime):
                "3.0" if index == 0 else None)
     for person in people[12:15]:
         _entry(waiting, person, now, "审计员")
-    db.session.commit()
+    db.session.flush()
     if today > done.end_date:  # 「培训通过人员名单」: approved once the class has ended
         for entry in entries[:8]:
             roster.approve_entry(staff, now, entry.id, notify_firm=False)
     roster.reject_entry(staff, now, entries[8].id, remark="未参加第二天培训")
     reports.upload_report(admin, now, year, files.Upload.from_bytes(
         f"{first.name}{year}年度内部培训工作总结.pdf", PDF))
-    db.session.commit()
     return []

@@ -1,7 +1,8 @@
 """Demo data of 从业人员管理: each firm's non-CPA staff go through the real whole-list import
 (kj + mobile accounts; a 非执业会员 also signs in with its 会员证书编号)."""
 from app.extensions import db
-from app.models import Firm, Person, PersonStatus, PersonType
+from app.models import Firm, Person, PersonType
+from app.workflows.core import standing
 
 
 def seed(now) -> list[tuple[str, str, str, str]]:
@@ -17,7 +18,7 @@ def seed(now) -> list[tuple[str, str, str, str]]:
     rows = []
     for firm in db.session.query(Firm).order_by(Firm.code):
         people = [p for p in db.session.query(Person).filter_by(firm_id=firm.id)
-                  if p.person_type != PersonType.CPA and p.status == PersonStatus.ACTIVE]
+                  if p.person_type != PersonType.CPA and standing.active(p)]
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(staff_list.IMPORTER.headers)

@@ -241,8 +241,42 @@ def year_select(session, year: int):
     return _year_select(year, requirements_of_year(session, year))
 
 
+# what a person still lacks, each measure with the words a member reads (「还差面授 8 学时」)
+GAPS = (("missing_counted", "有效学时"), ("missing_face_to_face", "面授"),
+        ("missing_input", "投入式及课程"), ("missing_ethics", "职业道德"),
+        ("missing_sizheng", "思政"))
+
+
+def year_gap_select(session, year: int):
+    """`year_select` with what each person still lacks: missing_counted, missing_face_to_face,
+    missing_input, missing_ethics, missing_sizheng (hours, 0 when met) and `gap`, the largest
+    of them (the fewest hours that could still make the year: an hour may count toward
+    several minima at once). The same SQL as the verdict, so a 「还差」 and a 未通过 never
+    disagree; home pages order the people at risk by `gap`."""
+    return _year_select(year, requirements_of_year(session, year), True)
+
+
+def missing_words(row) -> str:
+    """「还差面授 8 学时、职业道德 2 学时」 from a row of `year_gap_select` ('' when nothing)."""
+    parts = [f"{label} {fmt_min(Decimal(getattr(row, key)))} 学时" for key, label in GAPS
+             if Decimal(getattr(row, key) or 0) > 0]
+    return "还差" + "、".join(parts) if parts else ""
+
+
+def _short(minimum, value):
+    """Tenths still missing toward `minimum` (0 when met)."""
+    return case((minimum > value, minimum - value), else_=inline(0))
+
+
+def _greatest(*values):
+    result = values[0]
+    for value in values[1:]:
+        result = case((value > result, value), else_=result)
+    return result
+
+
 @functools.lru_cache(maxsize=64)
-def _year_select(year: int, requirements: tuple):
+def _year_select(year: int, requirements: tuple, gaps: bool = False):
     t = HourYearTotal
     # an index probe per person (ix_cpe_exemption_year_person); a joined DISTINCT subquery
     # was scanned whole for every person by SQLite's planner (seconds at 60,000 persons)
@@ -273,10 +307,19 @@ def _year_select(year: int, requirements: tuple):
         # exempted CPA, have nothing to pass)
         (r.c.required == inline(1)).label("required"),
         (r.c.exempt == inline(1)).label("exempt"),
+        *(_gap_columns(r, counted, f2f, total - output, ethics, sizheng) if gaps else ()),
     ).select_from(Person).outerjoin(t, and_(t.person_id == Person.id, t.year == inline(year)))
         # an outer join keeps the planner from putting the six rows first (every person
         # matches exactly one of them)
         .outerjoin(r, and_(r.c.person_type == Person.person_type, r.c.exempt == exempt_flag)))
+
+
+def _gap_columns(r, counted, f2f, input_hours, ethics, sizheng) -> list:
+    shorts = [_short(r.c.min_total, counted), _short(r.c.min_face_to_face, f2f),
+              _short(r.c.min_input, input_hours), _short(r.c.min_ethics, ethics),
+              _short(r.c.min_sizheng, sizheng)]
+    columns = [_hours(short).label(key) for short, (key, _label) in zip(shorts, GAPS)]
+    return columns + [_hours(_greatest(*shorts)).label("gap")]
 
 
 def firm_summary(session, year: int, *where):

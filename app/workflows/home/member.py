@@ -1,0 +1,132 @@
+"""A member's home (注册会计师, 非执业会员, 其他从业人员, 协会代管): its own hours this year
+against the requirement, with what is missing in words, and its own business in flight."""
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from app import clock
+from app.extensions import db
+from app.models import (Appointment, Enrollment, HourApplication, Person, RegistrationCase,
+                        TrainingClass)
+from app.models.registration import AppointmentStatus, CaseStatus
+from app.workflows.applications import rules as applications
+from app.workflows.core.acting import acting_person
+from app.workflows.core.scoping import scoped_select
+from app.workflows.home.common import Chart, local_day, today
+from app.workflows.hours.rules import (effective_requirement, missing_words, requirement_for,
+                                       year_gap_select)
+from app.workflows.learning import member as learning
+from app.workflows.learning.rules import LEARNERS
+from app.workflows.messages.inbox import unread_counts
+from app.workflows.registration import cases as registration
+from app.workflows.registry import transfers
+from app.workflows.training.states import MACHINE as ENROLLMENT
+
+RECENT = 5
+
+
+@dataclasses.dataclass
+class Hours:
+    row: object        # year_gap_select's row: obtained, counted, …, passed, required, gap
+    requirement: object
+    missing: str       # 「还差面授 8 学时、职业道德 2 学时」, '' when met
+    verdict: str
+
+
+@dataclasses.dataclass
+class Learning:
+    institute: str | None
+    courses: int
+    credited_courses: int
+    credited_hours: Decimal
+    required_left: int
+    fee: str | None
+
+
+@dataclasses.dataclass
+class MemberHome:
+    person: Person
+    year: int
+    today: dt.date
+    hours: Hours
+    charts: list
+    learning: Learning | None
+    applications: list   # (application, status label)
+    application_counts: dict
+    enrollments: list    # (enrollment, class, status label)
+    cases: list          # (case, status label, deadline date or None)
+    appointments: list
+    transfers: list
+    unread: dict
+
+
+def own_hours(person: Person, year: int) -> Hours:
+    """The member's year as 学员年度学时 computes it (one SQL, one source of truth)."""
+    row = db.session.execute(year_gap_select(db.session, year)
+                             .where(Person.id == person.id)).one()
+    requirement = effective_requirement(requirement_for(db.session, year, person.person_type),
+                                        person.person_type, bool(row.exempt))
+    if not row.required:
+        verdict = "豁免" if row.exempt else "本年度无学时要求"
+    else:
+        verdict = "已达标" if row.passed else "未达标"
+    return Hours(row, requirement, missing_words(row), verdict)
+
+
+def hours_chart(hours: Hours) -> Chart:
+    r, row = hours.requirement, hours.row
+    measures = [("有效学时", row.counted, r.min_total), ("面授", row.face_to_face, r.min_face_to_face),
+                ("职业道德", row.ethics, r.min_ethics), ("思政", row.sizheng, r.min_sizheng)]
+    return Chart("mine", "本年度学时与要求", "bar", [m[0] for m in measures],
+                 [("已获", [m[1] for m in measures]), ("要求", [m[2] for m in measures])],
+                 unit="学时")
+
+
+def _learning(actor, person, year, now) -> Learning | None:
+    if person.person_type not in LEARNERS:
+        return None
+    seen = learning.overview(person, year, now)
+    if seen.choice is None:
+        return Learning(None, 0, 0, Decimal(0), 0, None)
+    fee = None
+    if seen.fee is not None:
+        fee = "已缴费" if seen.fee.paid_at is not None else "待缴费"
+    return Learning(seen.choice.institute.name, len(seen.lines),
+                    sum(1 for line in seen.lines if line.progress is not None
+                        and line.progress.credited_at is not None),
+                    seen.credited_hours, len(seen.required_left), fee)
+
+
+def member_home(actor, now) -> MemberHome:
+    person = acting_person(actor)
+    local = clock.to_local(now)
+    year, day = local.year, today(now)
+    hours = own_hours(person, year)
+    apps = db.session.scalars(scoped_select(HourApplication, actor)
+                              .order_by(HourApplication.id.desc()).limit(RECENT)).all()
+    counts = dict(db.session.execute(
+        select(HourApplication.status, func.count()).where(HourApplication.person_id == person.id)
+        .group_by(HourApplication.status)).all())
+    enrollments = db.session.execute(
+        scoped_select(Enrollment, actor).add_columns(TrainingClass)
+        .join(TrainingClass, TrainingClass.id == Enrollment.class_id)
+        .where(TrainingClass.end_date >= day - dt.timedelta(days=30))
+        .order_by(TrainingClass.start_date).limit(10)).all()
+    open_cases = db.session.scalars(
+        scoped_select(RegistrationCase, actor).where(RegistrationCase.status != CaseStatus.DONE)
+        .order_by(RegistrationCase.id.desc()).limit(10)).all()
+    appointments = db.session.scalars(
+        scoped_select(Appointment, actor).where(Appointment.status == AppointmentStatus.BOOKED,
+                                                Appointment.day >= day)
+        .order_by(Appointment.day, Appointment.start).limit(10)).all()
+    return MemberHome(
+        person, year, day, hours, [hours_chart(hours)], _learning(actor, person, year, now),
+        [(a, applications.MACHINE.label_of(a.status)) for a in apps],
+        {applications.MACHINE.label_of(s): n for s, n in counts.items()},
+        [(e, c, ENROLLMENT.label_of(e.status)) for e, c in enrollments],
+        # the 办理期限 to book by, while the case waits for a booking
+        [(c, registration.MACHINE.label_of(c.status), local_day(registration.deadline(c))
+          if registration.MACHINE.state_allows(c, "book") else None) for c in open_cases],
+        appointments, transfers.pending_for(actor, now), unread_counts(actor))

@@ -1,0 +1,150 @@
+"""Staff's home: every review queue (count and oldest waiting), today's and tomorrow's
+appointments by slot, the fill of open classes, the year's CPE progress, and the firms
+with the most people short of the requirement."""
+import dataclasses
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from app import clock
+from app.extensions import db
+from app.models import (Appointment, Consultation, Enrollment, HourApplication,
+                        InhouseClass, InhouseQualification, InhouseRosterEntry, LearningFee,
+                        PersonTransfer, RegistrationCase, SlotTemplate, TrainingClass)
+from app.models.applications import ApplicationStatus
+from app.models.inhouse import EntryStatus, ReviewStatus
+from app.models.learning import FeeStatus
+from app.models.messages import ConsultationStatus
+from app.models.registration import AppointmentStatus, CaseStatus
+from app.models.registry import TransferStatus
+from app.models.training import EnrollmentStatus, TrainingResult
+from app.workflows.home import cpe
+from app.workflows.home.common import Chart, local_day, percent, today
+from app.workflows.training.seats import holds_seat
+
+
+@dataclasses.dataclass
+class Queue:
+    label: str
+    link: str
+    count: int
+    oldest: dt.date | None  # the day the oldest item began to wait (Beijing)
+
+    def days(self, day: dt.date) -> int | None:
+        return None if self.oldest is None else (day - self.oldest).days
+
+
+@dataclasses.dataclass
+class ClassFill:
+    class_id: int
+    name: str
+    start: dt.date
+    capacity: int
+    taken: int
+
+    @property
+    def rate(self):
+        return percent(self.taken, self.capacity)
+
+
+@dataclasses.dataclass
+class StaffHome:
+    year: int
+    today: dt.date
+    queues: list
+    slots: list       # (slot label, seats, today's booked, tomorrow's booked)
+    days: tuple       # (today, next day)
+    classes: list
+    rates: list
+    firms: list
+    charts: list
+
+
+def _queue_definitions(now, day):
+    """(label, link, model, since column, conditions, joins) of every queue waiting on the
+    institute — the states each review page opens on."""
+    return [
+        ("内培资格申请", "/inhouse/review/qualification/", InhouseQualification,
+         InhouseQualification.submitted_at, [InhouseQualification.status == ReviewStatus.PENDING], ()),
+        ("内部培训班", "/inhouse/review/class/", InhouseClass, InhouseClass.created_at,
+         [InhouseClass.status == ReviewStatus.PENDING], ()),
+        ("内培学员名单", "/inhouse/review/entry/", InhouseRosterEntry, InhouseRosterEntry.created_at,
+         [InhouseRosterEntry.status == EntryStatus.ENROLLED], ()),
+        ("培训班报名", "/training-admin/", Enrollment, Enrollment.created_at,
+         [Enrollment.status == EnrollmentStatus.PENDING], ()),
+        ("培训结果登记", "/training-admin/", Enrollment, TrainingClass.end_date,
+         [Enrollment.status == EnrollmentStatus.APPROVED,
+          Enrollment.result == TrainingResult.NOT_YET, TrainingClass.end_date < day],
+         ((TrainingClass, TrainingClass.id == Enrollment.class_id),)),
+        ("学时申请", "/applications/review/", HourApplication, HourApplication.submitted_at,
+         [HourApplication.status == ApplicationStatus.PENDING], ()),
+        ("注册业务", "/registration/records/?status=submitted", RegistrationCase,
+         RegistrationCase.submitted_at, [RegistrationCase.status == CaseStatus.SUBMITTED], ()),
+        ("人员转入", "/persontransferview/list/", PersonTransfer, PersonTransfer.requested_at,
+         [PersonTransfer.status == TransferStatus.PENDING, PersonTransfer.expires_at > now], ()),
+        ("网络学习缴费", "/learningfeeview/list/", LearningFee, LearningFee.created_at,
+         [LearningFee.status == FeeStatus.UNPAID], ()),
+        ("咨询待回复", "/messages/?tab=咨询消息", Consultation, Consultation.updated_at,
+         [Consultation.status == ConsultationStatus.AWAITING_INSTITUTE], ()),
+    ]
+
+
+def queues(now) -> list[Queue]:
+    day = today(now)
+    found = []
+    for label, link, model, since, conditions, joins in _queue_definitions(now, day):
+        query = select(func.count(), func.min(since)).select_from(model)
+        for target, on in joins:
+            query = query.join(target, on)
+        count, oldest = db.session.execute(query.where(*conditions)).one()
+        if isinstance(oldest, dt.datetime):
+            oldest = local_day(oldest)
+        found.append(Queue(label, link, count or 0, oldest if count else None))
+    return found
+
+
+def slots(day: dt.date):
+    """Each active slot with its seats and the seats booked today and on the next day."""
+    days = (day, day + dt.timedelta(days=1))
+    booked = {(d, start): n for d, start, n in db.session.execute(
+        select(Appointment.day, Appointment.start, func.sum(Appointment.seats))
+        .where(Appointment.status == AppointmentStatus.BOOKED, Appointment.day.in_(days))
+        .group_by(Appointment.day, Appointment.start)).all()}
+    templates = db.session.scalars(select(SlotTemplate).where(SlotTemplate.active.is_(True))
+                                   .order_by(SlotTemplate.start)).all()
+    return [(f"{t.start}-{t.end}", t.seats, int(booked.get((days[0], t.start)) or 0),
+             int(booked.get((days[1], t.start)) or 0)) for t in templates], days
+
+
+def open_classes(day: dt.date, limit: int = 12) -> list[ClassFill]:
+    """Classes not yet over, by start: capacity and the seats enrollments hold."""
+    held = (select(Enrollment.class_id, func.count().label("n")).where(holds_seat())
+            .group_by(Enrollment.class_id).subquery("held"))
+    rows = db.session.execute(
+        select(TrainingClass.id, TrainingClass.name, TrainingClass.start_date,
+               TrainingClass.capacity, func.coalesce(held.c.n, 0))
+        .outerjoin(held, held.c.class_id == TrainingClass.id)
+        .where(TrainingClass.end_date >= day)
+        .order_by(TrainingClass.start_date, TrainingClass.id).limit(limit)).all()
+    return [ClassFill(*row) for row in rows]
+
+
+def staff_home(actor, now) -> StaffHome:
+    year, day = clock.to_local(now).year, today(now)
+    slot_rows, days = slots(day)
+    classes = open_classes(day)
+    rates = cpe.pass_rates(actor, year)
+    charts = [
+        Chart("slots", "今明两天预约（按时段，人数）", "bar", [s[0] for s in slot_rows],
+              [(f"今天 {days[0].isoformat()}", [s[2] for s in slot_rows]),
+               (f"明天 {days[1].isoformat()}", [s[3] for s in slot_rows]),
+               ("每时段名额", [s[1] for s in slot_rows])], unit="人"),
+        Chart("fill", "开放培训班报名情况", "hbar", [c.name for c in classes],
+              [("已报名", [c.taken for c in classes]),
+               ("剩余名额", [max(c.capacity - c.taken, 0) for c in classes])],
+              unit="人", stacked=True),
+        cpe.monthly_hours(year),
+        cpe.pass_chart(rates),
+    ]
+    return StaffHome(year, day, queues(now), slot_rows, days, classes, rates,
+                     cpe.firms_at_risk(actor, year), charts)

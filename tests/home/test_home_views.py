@@ -1,0 +1,67 @@
+"""The landing page after sign-in is the role's home page (issue 26), scoped to the role."""
+import re
+
+
+
+def _accounts(demo_data):
+    return dict(re.findall(r"^\w+\s+(\S+)\s+(\S+)", demo_data, flags=re.M))
+
+
+def _signed_in(app, make_client, login, password):
+    from app.extensions import db
+    from app.models import Account, Firm
+
+    with app.app_context():  # past each first login (its own tests cover it)
+        db.session.query(Account).update({"must_change_password": False})
+        db.session.query(Firm).update({"contact_name": "王会计", "contact_phone": "13800001111"})
+        db.session.commit()
+    client = make_client()
+    client.login(login, password)
+    return client
+
+
+def test_each_demo_role_lands_on_its_home_page(app, demo_data, make_client):
+    accounts = _accounts(demo_data)
+    expected = {"admin": "系统管理 · 首页", "staff": "协会工作台 · 首页",
+                "P11010001": "待办事项", "110100010001": "年继续教育学时"}
+    for login, words in expected.items():
+        client = _signed_in(app, make_client, login, accounts[login])
+        page = client.get("/")
+        assert page.status_code == 200, login
+        text = page.get_data(as_text=True)
+        assert words in text, login
+        assert "请从上方菜单选择业务" not in text
+        assert 'class="home-chart"' in text and "echarts.min.js" in text
+
+
+def test_a_firm_admin_reads_only_its_own_firm_on_its_home_page(app, world, make_client):
+    from app.extensions import db
+    from app.models.inhouse import ReviewStatus
+    from tests.helpers import NOW
+    from tests.inhouse.world import a_class
+
+    with app.app_context():
+        import datetime as dt
+        from app import clock
+        today = clock.local_today(clock.now())
+        a_class(world.a.id, NOW, name="甲所名单将截止", start=today - dt.timedelta(days=10),
+                status=ReviewStatus.APPROVED)
+        a_class(world.b.id, NOW, name="乙所名单将截止", start=today - dt.timedelta(days=10),
+                status=ReviewStatus.APPROVED)
+        db.session.commit()
+    client = make_client()
+    client.login(world.b.admin)
+    text = client.get("/").get_data(as_text=True)
+    assert "乙所名单将截止" in text and "甲所名单将截止" not in text
+    assert "李一" in text and "张一" not in text  # people at risk: its own CPA only
+    member = make_client()
+    member.login(world.member)
+    page = member.get("/").get_data(as_text=True)
+    assert "张一 · 首页" in page and "乙所" not in page
+
+
+def test_signed_out_the_index_asks_to_sign_in(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "请先" in text and "home-chart" not in text
