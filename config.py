@@ -89,6 +89,7 @@ class Config:
     FAB_API_SWAGGER_UI = True
     FAB_BASE_TEMPLATE = "layout.html"  # FAB's layout plus the app's icon (app/templates)
     FAB_API_MAX_PAGE_SIZE = 1000
+    LIST_PAGE_SIZE = 20  # rows per page of the lists the app draws itself (app.views.core.args)
     AUTH_TYPE = 1  # AUTH_DB
     AUTH_ROLE_ADMIN = "Admin"
     AUTH_ROLE_PUBLIC = "Public"

@@ -120,7 +120,7 @@ class ExportMixin:
 
     def _export_query(self):
         """The list's query: request filters + base filters + the list's order."""
-        filters = self.datamodel.get_filters(self.search_columns)
+        filters = self._search_filters_of_list()
         get_filter_args(filters)
         code_filter_values(filters, self.datamodel.obj)  # a status given in words
         joined = filters.get_joined_filters(self._base_filters)
@@ -145,10 +145,17 @@ class ExportMixin:
         for item in self._export_query():
             yield [self._export_value(item, c) for c in columns]
 
+    def _search_filters_of_list(self):
+        """A fresh Filters object as the list builds it (the view's own ways to search a
+        column included: ScopedModelView._own_filters)."""
+        filters = self.datamodel.get_filters(self.search_columns)
+        own = getattr(self, "_own_filters", None)
+        return own(filters) if own else filters
+
     def _check_filters(self) -> None:
         """Refuse a made-up filter index before the response starts streaming."""
         try:
-            get_filter_args(self.datamodel.get_filters(self.search_columns))
+            get_filter_args(self._search_filters_of_list())
         except IndexError:  # same guard as the list: an index the column does not have
             abort(400, description="筛选条件无效，请从列表页重新设置筛选")
 

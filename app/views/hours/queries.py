@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app import clock
 from app.extensions import db
 from app.models import Firm, Person, PersonStatus, PersonType, SourceKind
-from app.views.core.args import page_number as _page_number
+from app.views.core.args import page_number as _page_number, page_size
 from app.views.core.export import send_table
 from app.workflows.core.sheets import Percent
 from app.views.core.scoping import current_user, scoped_id
@@ -27,7 +27,6 @@ MENU_ANNUAL = "学员年度学时"
 MENU_DETAILS = "学员学时明细"
 MENU_MINE = "学时查询"
 NO_REQUIREMENT = "无学时要求"  # the overview's words for a type the year asks nothing of
-PAGE_SIZE = 20
 EXPORT_FORMATS = ("csv", "xlsx")
 
 
@@ -147,13 +146,13 @@ class HourQueryView(BaseView):
     @has_access
     def annual(self):
         actor, criteria, problems = self._annual_criteria()
-        number = _page_number()
-        rows, total = queries.annual_page(db.session, actor, criteria, number, PAGE_SIZE,
+        number, size = _page_number(), page_size()
+        rows, total = queries.annual_page(db.session, actor, criteria, number, size,
                                           request.args.get("order"),
                                           request.args.get("desc") == "1")
         return self.render_template(
             "hours/annual.html", title=MENU_ANNUAL, rows=rows, total=total, page=number,
-            pages=max(1, -(-total // PAGE_SIZE)), offset=(number - 1) * PAGE_SIZE,
+            pages=max(1, -(-total // size)), offset=(number - 1) * size,
             criteria=criteria, firms=self._firms(actor), problems=problems,
             institute=is_institute(actor), types=PersonType.ALL, verdicts=queries.VERDICTS,
             hours=_hours, verdict=queries.verdict_label, args=request.args,
@@ -181,12 +180,11 @@ class HourQueryView(BaseView):
     @has_access
     def details(self):
         actor, criteria, problems = self._detail_criteria()
-        number = _page_number()
-        rows, total = queries.page(db.session, queries.details(db.session, actor, criteria),
-                                   number, PAGE_SIZE)
+        number, size = _page_number(), page_size()
+        rows, total = queries.details_page(db.session, actor, criteria, number, size)
         return self.render_template(
             "hours/details.html", title=MENU_DETAILS, rows=rows, total=total, page=number,
-            pages=max(1, -(-total // PAGE_SIZE)), offset=(number - 1) * PAGE_SIZE,
+            pages=max(1, -(-total // size)), offset=(number - 1) * size,
             criteria=criteria, firms=self._firms(actor), problems=problems,
             institute=is_institute(actor), types=PersonType.ALL, kinds=tuple(queries.KINDS),
             statuses=PersonStatus.LABELS, hours=_hours, when=_when, args=request.args,

@@ -4,6 +4,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app import clock
 from app.extensions import db
@@ -15,7 +16,7 @@ from app.views.core.machines import flash_outcomes
 from app.views.core.refusals import refusals
 from app.views.core.scoping import current_user, now, scoped_id
 from app.views.inhouse.common import (CATEGORY_CHOICES, MENU_REPORT, MENU_REPORTS, MENU_REVIEW,
-                                      PAGE_SIZE, _like, _text_arg)
+                                      _like, _text_arg)
 from app.workflows.core import files
 from app.workflows.core.scoping import get_scoped, scoped_select
 from app.workflows.inhouse import reports
@@ -117,7 +118,9 @@ class InhouseReviewView(BaseView):
         name = _text_arg("name")
         if name and kind != "qualification":
             query = query.where(model.name.like(_like(name), escape="\\"))
-        listed = paged(query.order_by(model.id.desc()), PAGE_SIZE)
+        load = (selectinload(InhouseRosterEntry.inhouse_class).selectinload(InhouseClass.firm)
+                if kind == "entry" else selectinload(model.firm))
+        listed = paged(query.order_by(model.id.desc()).options(load))
         firms = db.session.execute(select(Firm.id, Firm.code, Firm.name).order_by(Firm.code)
                                    .limit(500)).all()
         args = request.args.to_dict()
