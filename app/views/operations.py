@@ -237,7 +237,7 @@ def _remember_actor_names(usernames):
     from flask import g
     from flask_appbuilder.security.sqla.models import User
     from sqlalchemy import select
-    from sqlalchemy.orm import selectinload
+    from sqlalchemy.orm import joinedload
 
     from app.extensions import db
     from app.models import Account
@@ -247,9 +247,10 @@ def _remember_actor_names(usernames):
     wanted = {u for u in usernames if u and u not in _SYSTEM_ACTORS and u not in names}
     if not wanted:
         return
-    account = selectinload(User.account)
+    # one statement whatever mix of actors the page holds (staff, firms, persons)
+    account = joinedload(User.account)
     users = db.session.scalars(select(User).where(User.username.in_(sorted(wanted))).options(
-        account.selectinload(Account.person), account.selectinload(Account.firm)))
+        account.joinedload(Account.person), account.joinedload(Account.firm))).unique()
     for user in users:
         names[user.username] = f"{audit.actor_name(user)}（{user.username}）"
     for username in wanted - set(names):
