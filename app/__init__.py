@@ -44,14 +44,18 @@ def sync_permissions(app) -> bool:
     Run by `flask db upgrade` after the migrations, so a deployment (and `make run`) always
     has them; False when the schema is not there yet.
     """
+    from app import clock
     from app.extensions import db
+    from app.workflows.core import commands
+    from app.workflows.core.scoping import SystemActor
 
     if not schema_ready(db):
         return False
     appbuilder = app.appbuilder
+
     appbuilder.sm.seed_roles()  # Admin, Public and the built-in roles (no create_all: ours)
     appbuilder.add_permissions(update_perms=True)  # every view's permissions, given to Admin
-    db.session.commit()
+    commands.save(SystemActor("权限同步"), clock.now())
     return True
 
 
@@ -101,6 +105,11 @@ def create_app(config_class=Config, pages: bool = True) -> Flask:
     compile_catalogs(Path(__file__).resolve().parent / "translations")
     skip_translation_for_private_names()
 
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # a file on this machine has no server to drop the connection: no ping (a SELECT 1)
+        # before each request's first statement; a server database keeps it
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "pool_pre_ping": False}
     db.init_app(app)
     from app.workflows.core.acting import check_actor_declarations
     from app.workflows.core.scoping import app_models, check_declarations

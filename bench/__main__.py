@@ -19,6 +19,7 @@ allocations during the export. Flat memory: the peaks do not grow with the rows.
 import argparse
 import datetime as dt
 import json
+import os
 import random
 import resource
 import shutil
@@ -88,7 +89,7 @@ def seed_base(app) -> list[int]:
     now = dt.datetime.now(dt.timezone.utc)
     with app.app_context():
         db.session.execute(insert(Firm), [
-            {"code": f"3101{n:04d}", "name": f"上海第{n}会计师事务所", "status": "正常",
+            {"code": f"3101{n:04d}", "name": f"上海第{n}会计师事务所", "status": "active",
              "created_at": now} for n in range(1, FIRMS + 1)])
         accounts.create_account(username=STAFF_LOGIN, display_name="基准测试", role_name=STAFF,
                                 password=PASSWORD, now=now, must_change_password=False)
@@ -125,7 +126,7 @@ def add_persons(app, firm_ids, start: int, stop: int, batch: int = 5000) -> None
                     "position": rng.choice(POSITIONS),
                     "cert_number": f"31{n:010d}" if cpa else None,
                     "firm_id": firm_ids[n % len(firm_ids)],
-                    "status": "正常",
+                    "status": "active",
                     "created_at": now,
                 })
             db.session.execute(insert(Person), rows)
@@ -350,6 +351,30 @@ def pages(args):
     from bench import pages as pages_bench
 
     pages_bench.main(["--runs", "7", "--requests", "40"])
+
+
+@benchmark
+def exports(args):
+    """学员学时明细, 100,000 rows as CSV and XLSX, served, vs. psql \\copy / openpyxl
+    (bench/exports.py); on BENCH_DATABASE_URL (a database it may empty) or SQLite."""
+    from bench import exports as exports_bench
+
+    url = os.environ.get("BENCH_DATABASE_URL")
+    exports_bench.main(["--rows", "100000"] + (["--database-url", url] if url else []))
+
+
+@benchmark
+def pages_scale(args):
+    """Every daily list at Beijing size, served, vs. its floor (bench/pages_scale.py); needs
+    BENCH_DATABASE_URL, a PostgreSQL database it may empty (skipped without one)."""
+    from bench import pages_scale as pages_scale_bench
+
+    url = os.environ.get("BENCH_DATABASE_URL")
+    if not url or not url.startswith("postgresql"):
+        print("\npages_scale: skipped — set BENCH_DATABASE_URL to a PostgreSQL database it may "
+              "empty (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/bench_pages)")
+        return
+    pages_scale_bench.main(["--database-url", url])
 
 
 @benchmark

@@ -85,7 +85,7 @@ def _generate(app) -> dict:
     started = time.perf_counter()
     with app.app_context():
         db.session.execute(insert(Firm), [
-            {"code": f"1101{n:04d}", "name": f"北京第{n}会计师事务所", "status": "正常",
+            {"code": f"1101{n:04d}", "name": f"北京第{n}会计师事务所", "status": "active",
              "created_at": now} for n in range(1, FIRMS + 1)])
         firm_ids = [row[0] for row in db.session.execute(text("select id from firm order by id"))]
         types = (PersonType.CPA, PersonType.CPA, PersonType.NON_PRACTICING, PersonType.OTHER)
@@ -93,7 +93,7 @@ def _generate(app) -> dict:
         for n in range(PERSONS):
             firm = firm_ids[0] if n < BIG_FIRM else firm_ids[1 + n % (FIRMS - 1)]
             person_type = types[n % 4]
-            rows.append({"person_type": person_type, "name": f"学员{n:05d}", "status": "正常",
+            rows.append({"person_type": person_type, "name": f"学员{n:05d}", "status": "active",
                          "firm_id": firm, "created_at": now,
                          "cert_number": f"11{n:010d}" if person_type == PersonType.CPA else None})
         for start in range(0, len(rows), 10_000):

@@ -78,7 +78,7 @@ def fresh(directory: Path, rows: int):
     now = dt.datetime.now(dt.timezone.utc)
     today = dt.date.today()
     with app.app_context():
-        firm = Firm(code="11019001", name="基准测试会计师事务所", status="正常")
+        firm = Firm(code="11019001", name="基准测试会计师事务所", status="active")
         registry.clean_firm(firm, creating=True)
         registry.on_firm_created(firm, now)
         db.session.add(firm)
@@ -88,7 +88,7 @@ def fresh(directory: Path, rows: int):
             cpa, cert, name, number = _person(i)
             people.append({"person_type": "注册会计师" if cpa else "其他从业人员", "name": name,
                            "id_number": number, "cert_number": cert if cpa else None,
-                           "firm_id": firm.id, "status": "正常", "created_at": now})
+                           "firm_id": firm.id, "status": "active", "created_at": now})
         db.session.execute(insert(Person.__table__), people)
         db.session.add(InhouseQualification(firm_id=firm.id, year=today.year, status="审核通过",
                                             submitted_at=now))

@@ -56,7 +56,7 @@ def fresh(directory: Path, learners: int):
         evaluated = now - dt.timedelta(minutes=1)
         now = now + dt.timedelta(days=1)
     with app.app_context():
-        firm = Firm(code="11019005", name="基准测试网络学习会计师事务所", status="正常")
+        firm = Firm(code="11019005", name="基准测试网络学习会计师事务所", status="active")
         registry.clean_firm(firm, creating=True)
         registry.on_firm_created(firm, now)
         db.session.add(firm)
@@ -69,7 +69,7 @@ def fresh(directory: Path, learners: int):
                                   category="专业课", hours=2, active=True))
         db.session.execute(insert(Person.__table__), [
             {"person_type": "注册会计师", "name": f"学员{i:05d}", "cert_number": f"1101{i:08d}",
-             "firm_id": firm.id, "status": "正常", "created_at": now}
+             "firm_id": firm.id, "status": "active", "created_at": now}
             for i in range(learners)])
         db.session.flush()
         people = list(db.session.scalars(select(Person.id).where(Person.firm_id == firm.id)))

@@ -58,7 +58,7 @@ def fresh(directory: Path):
     now = dt.datetime.now(dt.timezone.utc)
     with app.app_context():
         for n in range(1, FIRMS + 1):
-            firm = Firm(code=f"3101{n:04d}", name=f"上海第{n}会计师事务所", status="正常",
+            firm = Firm(code=f"3101{n:04d}", name=f"上海第{n}会计师事务所", status="active",
                         contact_name="联系人", contact_phone=f"1390000{n:04d}")
             registry.clean_firm(firm, creating=True)
             registry.on_firm_created(firm, now)
@@ -67,7 +67,7 @@ def fresh(directory: Path):
             for i in range(PERSONS_PER_FIRM):
                 db.session.add(Person(
                     person_type=PersonType.OTHER, name=f"人员{n:02d}{i:02d}", firm_id=firm.id,
-                    phone=f"13{n:03d}{i:06d}", position="审计员", status="正常",
+                    phone=f"13{n:03d}{i:06d}", position="审计员", status="active",
                     imported_at=now))
         accounts.create_account(username="bench_staff", display_name="基准测试", role_name=STAFF,
                                 password=PASSWORD, now=now, must_change_password=False)

@@ -77,7 +77,7 @@ def _firm(app):
     from app.workflows import registry
 
     with app.app_context():
-        firm = Firm(code="11019001", name="基准测试会计师事务所", status="正常")
+        firm = Firm(code="11019001", name="基准测试会计师事务所", status="active")
         registry.clean_firm(firm, creating=True)
         registry.on_firm_created(firm, dt.datetime.now(dt.timezone.utc))
         db.session.add(firm)
@@ -134,7 +134,7 @@ def run_floor(path: Path) -> dict:
                 values = tuple(values) + (None,) * (5 - len(values))
                 rows.append({"name": values[0], "phone": str(values[1]), "id_number": values[2],
                              "person_type": values[3], "position": values[4],
-                             "firm_id": firm_id, "status": "正常", "imported_at": now,
+                             "firm_id": firm_id, "status": "active", "imported_at": now,
                              "created_at": now})
             workbook.close()
             db.session.execute(insert(Person.__table__), rows)

@@ -1,20 +1,24 @@
 """`flask --app run.py demo seed`: demo data for every domain, through the domains' own
 workflows, on an empty database. Each domain with demo data has app/demo/<domain>.py with
 `seed(now) -> [(role, login, password, note), …]`; they run in the order of app/domains.py.
-Deterministic (fixed seeds) so that README and screenshots match what users see.
+A seed calls workflows as the CLI does (each command, bulk decision and job owns its
+transactions) and saves the fixtures it writes itself with `commands.save` — never a
+commit of its own. Deterministic (fixed seeds) so that README and screenshots match what
+users see.
 """
 import datetime as dt
 import importlib
 
 from app.domains import DOMAINS
-from app.extensions import db
-from app.workflows.core import audit
+from app.workflows.core import audit, commands
+from app.workflows.core.scoping import SystemActor
 
 ACTOR = "系统（演示数据）"
 
 
 def seed(now: dt.datetime) -> list[tuple[str, str, str, str]]:
     rows = []
+    actor = SystemActor(ACTOR)
     with audit.acting_as(ACTOR):
         for name in DOMAINS:
             try:
@@ -24,7 +28,7 @@ def seed(now: dt.datetime) -> list[tuple[str, str, str, str]]:
                     raise
                 continue
             rows += module.seed(now) or []
-            db.session.commit()
+            commands.save(actor, now)  # what the domain's seed wrote itself
     return rows
 
 

@@ -9,10 +9,25 @@ from flask_appbuilder.security.sqla.models import User
 
 from app.extensions import db
 from app.models import MessageKind, NotifyPreference, OutboxSms, OutboxStatus, OutboxWechat
+from app.workflows.core import outbox
 from app.workflows.core.wechat import template_data
 
 S = OutboxStatus
 MEMBER = "110100010001"
+
+
+def _as_delivered(row, at, run, wait):
+    """The stamps a delivery run leaves on a row in its state: claimed by `run` once taken
+    (发送中, 已发送), sent at `at` when 已发送, due again after `wait` when a failed attempt
+    put it back to 待发送."""
+    machine = outbox.MACHINE_OF[type(row)]
+    sent = machine.reached(row, "sent")
+    claimed = sent or machine.reached(row, "claim")
+    row.claimed_by, row.claimed_at = (run, at) if claimed else (None, None)
+    row.sent_at = at if sent else None
+    row.next_attempt_at = at + (wait if row.last_error and machine.reached(row, "retry")
+                                else dt.timedelta())
+    return row
 
 
 def seed(now: dt.datetime):
@@ -43,15 +58,11 @@ def seed(now: dt.datetime):
         at = now - dt.timedelta(hours=6 - index)
         kind = MessageKind.NOTICE if "协会通知" in title else (
             MessageKind.CONSULTATION if "咨询" in title else MessageKind.SYSTEM)
-        db.session.add(OutboxWechat(
+        db.session.add(_as_delivered(OutboxWechat(
             user_id=user.id, openid=openid, kind=kind, template_id=f"tpl{index:02d}Xk9Qz",
             title=title, data=json.dumps(template_data(kind, title, body, at), ensure_ascii=False),
-            url=None, status=status, attempts=attempts,
-            next_attempt_at=at + (dt.timedelta(hours=1) if error and status == S.PENDING else
-                                  dt.timedelta()),
-            claimed_by="web-1:4242:9f8e7d6c5b4a" if status in (S.SENDING, S.SENT) else None,
-            claimed_at=at if status in (S.SENDING, S.SENT) else None, last_error=error,
-            msgid=msgid, created_at=at, sent_at=at if status == S.SENT else None))
+            url=None, status=status, attempts=attempts, last_error=error, msgid=msgid,
+            created_at=at), at, "web-1:4242:9f8e7d6c5b4a", dt.timedelta(hours=1)))
     sms = [
         (S.SENT, "13911110001", "验证码", ["480213", "10"], 1, None, "2640:110000000001"),
         (S.SENDING, "13911110002", "预约成功", ["李四"], 1, None, None),
@@ -64,12 +75,10 @@ def seed(now: dt.datetime):
     ]
     for index, (status, mobile, kind, params, attempts, error, serial) in enumerate(sms):
         at = now - dt.timedelta(hours=5 - index)
-        db.session.add(OutboxSms(
+        db.session.add(_as_delivered(OutboxSms(
             to_mobile=mobile, body="【北京注协】" + "，".join(params), kind=kind,
             params=json.dumps(params, ensure_ascii=False), status=status, attempts=attempts,
-            next_attempt_at=at + dt.timedelta(minutes=2 if error and status == S.PENDING else 0),
-            claimed_by="worker-2:5151:1a2b3c4d5e6f" if status in (S.SENDING, S.SENT) else None,
-            claimed_at=at if status in (S.SENDING, S.SENT) else None, last_error=error,
-            provider_ref=serial, created_at=at, sent_at=at if status == S.SENT else None))
+            last_error=error, provider_ref=serial, created_at=at),
+            at, "worker-2:5151:1a2b3c4d5e6f", dt.timedelta(minutes=2)))
     db.session.flush()
     return []

@@ -112,6 +112,11 @@ def seed(now: dt.datetime):
     wrong = _class(first, admin, now, "审计准则与职业道德综合班", ended - dt.timedelta(days=3), 1, "6.0")
     classes.reject_class(staff, now, wrong.id,
                          remark="职业道德内容须单独上报，不与其他班级混合上报")
+    # reported for three weeks ahead and sent back: the firm may still correct and report it
+    # until 7 days before the start (its 待办 内部培训班待重新上报)
+    resend = _class(first, admin, now, "新租赁准则实务专题", today + dt.timedelta(days=21), 1, "6.0",
+                    address="科技园2号楼501")
+    classes.reject_class(staff, now, resend.id, remark="培训计划未列明授课老师的职称，请补充后重新上报")
     waiting = _class(first, admin, now, "数据分析在审计中的应用", ended, 1, "8.0",
                      address="公司会议室3022")
     # roster: approved (hours credited), rejected, and waiting entries
@@ -124,12 +129,11 @@ def seed(now: dt.datetime):
                "3.0" if index == 0 else None)
     for person in people[12:15]:
         _entry(waiting, person, now, "审计员")
-    db.session.commit()
+    db.session.flush()
     if today > done.end_date:  # 「培训通过人员名单」: approved once the class has ended
         for entry in entries[:8]:
             roster.approve_entry(staff, now, entry.id, notify_firm=False)
     roster.reject_entry(staff, now, entries[8].id, remark="未参加第二天培训")
     reports.upload_report(admin, now, year, files.Upload.from_bytes(
         f"{first.name}{year}年度内部培训工作总结.pdf", PDF))
-    db.session.commit()
     return []

@@ -16,6 +16,7 @@ from app.models import (Account, Course, Firm, LearningInstitute, Person, Person
                         PersonType)
 from app.roles import INSTITUTE, MEMBER
 from app.workflows.accounts.logins import create_account
+from app.workflows.core import commands
 from app.workflows.core.scoping import SystemActor
 from app.workflows.learning import crediting, fees, lms, rules
 from app.workflows.learning import member as learning_member
@@ -80,7 +81,8 @@ def seed(now: dt.datetime):
         user.account.learning_institute_id = institute.id
         institutes.append(institute)
         lms_users[code] = user
-    db.session.commit()
+    # saved before the learners' story: the daily run below ends its reading transaction
+    commands.save(SystemActor("系统（演示数据）"), now)
     firms = list(db.session.scalars(select(Firm).order_by(Firm.code).limit(3)))
     if len(firms) < 2:
         return []
@@ -130,7 +132,7 @@ def seed(now: dt.datetime):
         study(paid, lms_users["BNAI"], ["R02", "E02", "E04"])
         fees.mark_paid(staff, now, rules.fee_of(paid.account.person_id, year).id,
                         remark="银行转账 20261115-0032")
-    crediting.credit_due(SystemActor("定时任务"), now)
-    db.session.commit()
+    crediting.credit_due(SystemActor("定时任务"), now)  # the daily run, as overnight
     return [("Institute", login, password, f"{name}网络学习接口账号（仅API）")
             for code, name, site, login, password in INSTITUTES]
+

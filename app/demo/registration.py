@@ -203,5 +203,4 @@ def seed(now) -> list[tuple[str, str, str, str]]:
             "您的证书补办已审核通过，请在30天内预约到现场办理，并携带登报挂失声明原件。",
             person_id=person.id)
     _settings(now)
-    db.session.commit()
     return [("Member", cert, person.id_number, f"{name}（协会代管注册会计师，初始密码为身份证号）")]

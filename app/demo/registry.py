@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import Firm, FirmStatus, Person, PersonStatus, PersonType
 from app.roles import ADMIN, MEMBER, STAFF
 from app.workflows import accounts, registry
+from app.workflows.core import standing
 from app.workflows.core.identifiers import id_check_char
 
 
@@ -111,7 +112,7 @@ def seed(now: dt.datetime, persons_per_firm: int = 29) -> list[tuple[str, str, s
                            PersonType.NON_PRACTICING if roll < 0.6 else PersonType.OTHER)
             person = _person(rng, used_phones, person_type, firm, serial + 1, now)
             db.session.add(person)
-            if person_type == PersonType.CPA and person.status == PersonStatus.ACTIVE:
+            if person_type == PersonType.CPA and standing.active(person):
                 members.setdefault(firm.code, person)
     for serial in range(10):  # 协会代管 CPAs: no firm
         db.session.add(_person(rng, used_phones, PersonType.CPA, None, 9000 + serial, now))
@@ -123,7 +124,7 @@ def seed(now: dt.datetime, persons_per_firm: int = 29) -> list[tuple[str, str, s
                                 role_name=MEMBER, password=password, now=now,
                                 firm=person.firm, person=person)
         created.append(member_row(person, password))
-    db.session.commit()
+    db.session.flush()
     return created
 
 

@@ -1,5 +1,4 @@
-"""Demo CPA专题培训: classes in every state (over with results, over with results still to
-record, open, full with a waiting
+"""Demo CPA专题培训: classes in every state (over with results, over awaiting results, open, full with a waiting
 list and a live offer, not yet open, closed before the start, 注册会计师 only), handouts,
 enrollments by form, by ticking and by a member, reviewed and with results that credited
 hours — all through the training workflows, at times inside each class's window."""
@@ -80,13 +79,12 @@ def seed(now: dt.datetime):
     for index, row in enumerate(rows):
         review.set_result(staff, after, row.id, "不合格" if index == 2 else "合格")
 
-    # 1b. ended last week, enrollments approved, 培训结果 not yet recorded: what the 审核中心's
-    # 培训结果 queue waits for
-    ended = _class(staff, now, "2026年第二期审计准则新变化专题培训班", start=-9, days=2, opens=-25,
-                   closes=-12, capacity=60, hours="16", teacher="周立")
-    at = _day(now, -20, 10).astimezone(dt.timezone.utc)
-    rows = tick(admins[2], firms[2], ended, 2, at, skip=1) + tick(admins[5], firms[5], ended, 2, at)
-    review.decide_many(staff, at + dt.timedelta(hours=2), "approve", [r.id for r in rows])
+    # 1b. over two days ago, approved, results not yet recorded (staff's 培训结果登记 queue)
+    recent = _class(staff, now, "审计数据分析实务培训班", start=-2, opens=-20, closes=-6,
+                    capacity=60, hours="8", teacher="刘洋")
+    at = _day(now, -10, 10).astimezone(dt.timezone.utc)
+    review.decide_many(staff, at + dt.timedelta(hours=2), "approve",
+                       [r.id for r in tick(admins[2], firms[2], recent, 2, at, skip=3)])
 
     # 2. open now, enrollments in every review state
     open_ = _class(staff, now, "中小会计师事务所助理人员审计实操专题培训班", start=12, days=6, opens=-5,

@@ -40,6 +40,8 @@ class HourApplication(Reviewable, Model):
     __table_args__ = (
         Index("ix_hour_application_person_year", "person_id", "year"),
         Index("ix_hour_application_year_status", "year", "status"),
+        # 学时申请确认's queue: a status, newest first
+        Index("ix_hour_application_status_id", "status", "id"),
     )
     __scope__ = Scope(firm="person.firm_id", person="person_id")
     __actors__ = Actors(person="person_id")  # the member files, edits and deletes its own

@@ -14,7 +14,9 @@ class AuditLog(Model):
     """One row per created, changed or deleted audited entity. Append-only."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),
+                      # 审计日志 filtered by 操作人, newest first
+                      Index("ix_audit_log_username_at", "username", "at"))
     __scope__ = Scope.institute_only()
 
     id: Mapped[int] = mapped_column(primary_key=True)

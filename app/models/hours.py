@@ -66,6 +66,8 @@ class HourRecord(Model):
         # year-wide aggregates (firm / institute): the index covers what the sums read
         Index("ix_hour_record_year_person_cover", "year", "person_id", "delivery", "category",
               "hours"),
+        # 学员学时明细: a year's records newest first (obtained_at desc, id desc: read backwards)
+        Index("ix_hour_record_year_obtained", "year", "obtained_at", "id"),
     )
     __scope__ = Scope(firm="person.firm_id", person="person_id")
 

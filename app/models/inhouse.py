@@ -45,7 +45,9 @@ class InhouseQualification(Reviewable, Model):
 
     __tablename__ = "inhouse_qualification"
     __labels__ = {"status": ReviewStatus.LABELS}  # the codes' words
-    __table_args__ = (UniqueConstraint("firm_id", "year", name="uq_inhouse_qualification"),)
+    __table_args__ = (UniqueConstraint("firm_id", "year", name="uq_inhouse_qualification"),
+                      # 内部培训审核's queue: a status, newest first
+                      Index("ix_inhouse_qualification_status_id", "status", "id"))
     __scope__ = Scope(firm="firm_id")
     __actors__ = Actors(firm="firm_id")  # the firm's admin applies; staff decide
 
@@ -67,7 +69,10 @@ class InhouseClass(Reviewable, Model):
 
     __tablename__ = "inhouse_class"
     __labels__ = {"status": ReviewStatus.LABELS}  # the codes' words
-    __table_args__ = (Index("ix_inhouse_class_firm_year", "firm_id", "year"),)
+    __table_args__ = (Index("ix_inhouse_class_firm_year", "firm_id", "year"),
+                      # a firm's classes, latest start first; 内部培训审核's queue by status
+                      Index("ix_inhouse_class_firm_start", "firm_id", "start_date", "id"),
+                      Index("ix_inhouse_class_status_id", "status", "id"))
     __scope__ = Scope(firm="firm_id")
     __actors__ = Actors(firm="firm_id")  # the firm's admin reports, edits, deletes
 
@@ -100,7 +105,10 @@ class InhouseRosterEntry(Reviewable, Model):
     __labels__ = {"status": EntryStatus.LABELS}  # the codes' words
     __table_args__ = (
         UniqueConstraint("class_id", "person_key", name="uq_inhouse_roster_person"),
-        Index("ix_inhouse_roster_status", "status"),
+        # 内部培训审核's queue of entries by status, newest first (was: status alone)
+        Index("ix_inhouse_roster_status_id", "status", "id"),
+        # a class's 学员名单, newest first
+        Index("ix_inhouse_roster_class_created", "class_id", "created_at", "id"),
     )
     __scope__ = Scope(firm="inhouse_class.firm_id", person="person_id")
     # the class's firm reports its roster; the person it names sees the line, never files it

@@ -74,6 +74,8 @@ class Message(Model):
     __tablename__ = "message"
     __table_args__ = (
         Index("ix_message_inbox", "user_id", "kind", "read_at"),
+        # 消息中心: a tab of the inbox, newest first
+        Index("ix_message_inbox_created", "user_id", "kind", "created_at", "id"),
         UniqueConstraint("notice_id", "user_id", name="uq_message_notice_user"),
     )
     __scope__ = Scope(user="user_id", institute=False)  # a user's inbox is its own, staff too

@@ -77,6 +77,8 @@ class RegistrationCase(Model):
                         "'processed', 'cert_ready', 'done', 'expired')",
                         name="ck_registration_case_status"),
         Index("ix_registration_case_status_type", "status", "case_type"),
+        # 办理记录 (staff): the cases waiting for review, the longest waiting first; 等待天数
+        Index("ix_registration_case_status_submitted", "status", "submitted_at"),
     )
     __scope__ = Scope(firm="firm_id", person="person_id")
     # the firm files for its CPAs; a 协会代管 CPA (no firm) files for itself
@@ -187,7 +189,9 @@ class Appointment(Model):
 
     __tablename__ = "reg_appointment"
     __labels__ = {"status": AppointmentStatus.LABELS}  # the codes' words
-    __table_args__ = (Index("ix_reg_appointment_day", "day", "start"),)
+    __table_args__ = (Index("ix_reg_appointment_day", "day", "start"),
+                      # 预约记录 filtered by 状态, newest day first
+                      Index("ix_reg_appointment_status_day", "status", "day", "start"))
     __scope__ = Scope(firm="firm_id", person="person_id")
     # whoever filed its cases: the firm, or the 协会代管 CPA itself (person_id only then)
     __actors__ = Actors(firm="firm_id", person="person_id", person_when_firmless=True)

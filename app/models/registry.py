@@ -75,6 +75,8 @@ class Person(Model):
         CheckConstraint("status in ('active', 'revoked')", name="ck_person_status"),
         CheckConstraint("gender is null or gender in ('男', '女')", name="ck_person_gender"),
         Index("ix_person_firm_status", "firm_id", "status"),
+        # 人员信息 sorted by 证书编号 (FAB adds the id to every order)
+        Index("ix_person_cert_number_id", "cert_number", "id"),
     )
     __scope__ = Scope(firm="firm_id", person="id")
     __labels__ = {"status": PersonStatus.LABELS}

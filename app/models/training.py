@@ -99,6 +99,8 @@ class Enrollment(Model):
     __table_args__ = (
         UniqueConstraint("class_id", "dedupe_key", name="uq_training_enrollment_person"),
         Index("ix_training_enrollment_class_firm", "class_id", "firm_id"),
+        # 培训班详情 (staff): a class's enrollments by 报名状态, in the order they came
+        Index("ix_training_enrollment_class_status", "class_id", "status", "id"),
         Index("ix_training_enrollment_person", "person_id"),
     )
     __scope__ = Scope(firm="firm_id", person="person_id")

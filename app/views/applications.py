@@ -11,12 +11,13 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app import clock
 from app.domains import Domain
 from app.extensions import db
 from app.models import (ApplicationKind, ApplicationStatus, Category, Firm, HourApplication,
-                        StoredFile)
+                        Person, StoredFile)
 from app.roles import MEMBER, MENU_CPE, STAFF
 from app.views.core.args import hours_text as _hours, int_arg as _int_arg, paged, shown_versions
 from app.views.core.machines import MachineVerbsMixin, fire_from_page, flash_outcomes
@@ -33,7 +34,6 @@ MENU = "学时申请"
 MENU_MINE = "我的学时申请"
 MENU_REVIEW = "学时申请确认"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PAGE_SIZE = 20
 KIND_SLUGS = {"input": ApplicationKind.INPUT, "output": ApplicationKind.OUTPUT,
               "exemption": ApplicationKind.EXEMPTION}
 SLUG_OF = {v: k for k, v in KIND_SLUGS.items()}
@@ -104,8 +104,7 @@ class HourApplicationsView(BaseView):
         user = current_user()
         institute = is_institute(user)  # staff read every member's applications here
         query, year, kind, status, _ = _filtered(user, firm_filter=institute)
-        listed = paged(query.order_by(HourApplication.year.desc(), HourApplication.id.desc()),
-                       PAGE_SIZE)
+        listed = paged(query.order_by(HourApplication.year.desc(), HourApplication.id.desc()))
         args = request.args.to_dict()
         return self.render_template(
             "applications/index.html", title=TITLES.get(kind, MENU), **listed.args(),
@@ -115,6 +114,7 @@ class HourApplicationsView(BaseView):
             local_time=clock.display, args=args, institute=institute,
             editable={r.id for r in listed.rows
                       if rules.MACHINE.permits(r, "edit", user, now())},
+            refused={r.id for r in listed.rows if rules.MACHINE.reached(r, "refuse")},
             page_link=lambda p: url_for(".index", **{**args, "page": p}))
 
     @expose("/export")
@@ -235,7 +235,8 @@ class HourApplicationReviewView(BaseView):
         # the queue opens on what waits for a decision; 状态 “全部” is an empty value
         query, year, kind, status, firm_id = _filtered(
             user, firm_filter=True, default_status=ApplicationStatus.PENDING)
-        listed = paged(query.order_by(HourApplication.id.desc()), PAGE_SIZE)
+        listed = paged(query.order_by(HourApplication.id.desc()).options(
+            selectinload(HourApplication.person).selectinload(Person.firm)))
         firms = db.session.execute(select(Firm.id, Firm.code, Firm.name).order_by(Firm.code)
                                    .limit(500)).all()
         args = request.args.to_dict()

@@ -38,7 +38,6 @@ from app.workflows.messages.consultations import QUEUES as CONSULTATION_QUEUES
 from app.workflows.messages.notices import FILE_OWNERS as NOTICE_FILES
 from app.workflows.messages.notices import publish_notices
 
-PAGE_SIZE = 20
 MENU_MESSAGES = "消息中心"
 MENU_MESSAGE_ADMIN = "消息管理"
 MENU_NOTICE_ADMIN = "通知管理"
@@ -70,7 +69,7 @@ class MessageCenterView(BaseView):
             query = messages.consultations_query(user)
         else:
             query = messages.inbox_query(user, tab)
-        listed = paged(query, PAGE_SIZE)  # a page past the last: the last
+        listed = paged(query)  # a page past the last: the last
         at = now()
         return self.render_template(
             "messages/center.html", title=MENU_MESSAGES, tab=tab, tabs=TABS,
@@ -179,7 +178,7 @@ class NoticeAdminView(BaseView):
             query = query.where(Notice.published_at.is_(None))
         # chosen firms are shown in the list: load them with the page, not per row
         listed = paged(query.options(selectinload(Notice.firms))
-                       .order_by(Notice.publish_at.desc(), Notice.id.desc()), PAGE_SIZE)
+                       .order_by(Notice.publish_at.desc(), Notice.id.desc()))
         notices = listed.rows
         return self.render_template(
             "messages/notice_admin_list.html", title=MENU_NOTICE_ADMIN, notices=notices,

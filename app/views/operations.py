@@ -220,10 +220,6 @@ def _shown_value(value):
 def _actor_label(username):
     """The actor's display name (a person's name, a firm's name, a staff member's name)."""
     from flask import g
-    from flask_appbuilder.security.sqla.models import User
-
-    from app.extensions import db
-    from app.workflows.core import audit
 
     if not username:
         return "系统"
@@ -231,10 +227,34 @@ def _actor_label(username):
         return _SYSTEM_ACTORS[username]
     names = g.setdefault("audit_actor_names", {})
     if username not in names:
-        user = db.session.query(User).filter_by(username=username).one_or_none()
-        names[username] = (f"{audit.actor_name(user)}（{username}）" if user is not None
-                           else username)
+        _remember_actor_names([username])
     return names[username]
+
+
+def _remember_actor_names(usernames):
+    """The display names of these actors, loaded in one query (a list page asks for its
+    rows' actors at once, not one query per actor)."""
+    from flask import g
+    from flask_appbuilder.security.sqla.models import User
+    from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
+
+    from app.extensions import db
+    from app.models import Account
+    from app.workflows.core import audit
+
+    names = g.setdefault("audit_actor_names", {})
+    wanted = {u for u in usernames if u and u not in _SYSTEM_ACTORS and u not in names}
+    if not wanted:
+        return
+    # one statement whatever mix of actors the page holds (staff, firms, persons)
+    account = joinedload(User.account)
+    users = db.session.scalars(select(User).where(User.username.in_(sorted(wanted))).options(
+        account.joinedload(Account.person), account.joinedload(Account.firm))).unique()
+    for user in users:
+        names[user.username] = f"{audit.actor_name(user)}（{user.username}）"
+    for username in wanted - set(names):
+        names[username] = username
 
 
 class AuditLogView(ScopedModelView):
@@ -265,6 +285,13 @@ class AuditLogView(ScopedModelView):
         "username": _actor_label,
     }
     show_template = "operations/audit_show.html"
+
+    def _get_list_widget(self, filters, **kwargs):
+        widgets = super()._get_list_widget(filters=filters, **kwargs)
+        shown = widgets["list"].template_args
+        shown["value_columns"] = rows = list(shown.get("value_columns", ()))  # a generator
+        _remember_actor_names([row.get("username") for row in rows])
+        return widgets
 
     def render_template(self, template, **kwargs):
         if template == self.show_template and kwargs.get("pk") is not None:

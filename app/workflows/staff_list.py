@@ -32,7 +32,7 @@ from app.extensions import db
 from app.models import Account, Firm, Person, PersonStatus, PersonType
 from app.roles import FIRM_ADMIN, MEMBER
 from app.workflows import accounts
-from app.workflows.core import audit, bulk
+from app.workflows.core import audit, bulk, standing
 from app.workflows.core.errors import ForbiddenError, NotFoundError, ValidationError
 from app.workflows.core.importing import Column, Problem
 from app.workflows.core.importing import batches
@@ -175,7 +175,7 @@ def _plan(firm: Firm, parsed) -> tuple[dict, dict, str]:
             after["id_number"] = person.id_number  # an empty cell keeps what is known
         changes = {key: [getattr(person, key), after[key]] for key in TRACKED
                    if getattr(person, key) != after[key]}
-        if person.status != PersonStatus.ACTIVE:
+        if not standing.active(person):  # listed again: 恢复
             changes["status"] = [person.status, PersonStatus.ACTIVE]
             restored += 1
         needs_account = person.id not in with_account
@@ -187,7 +187,7 @@ def _plan(firm: Firm, parsed) -> tuple[dict, dict, str]:
             unchanged += 1
     roster = [p for p in people.values()
               if p.firm_id == firm.id and p.imported_at is not None]
-    active_roster = [p for p in roster if p.status == PersonStatus.ACTIVE]
+    active_roster = [p for p in roster if standing.active(p)]
     revoked_people = sorted((p for p in active_roster if p.id not in listed),
                             key=lambda p: (p.name or "", p.id))
     revokes = sorted(p.id for p in revoked_people)

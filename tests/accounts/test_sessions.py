@@ -207,3 +207,41 @@ def test_an_admin_ends_a_users_sessions_from_the_user_list(app, world, make_clie
     refused = member.post_form("/users/action_post", {"action": "end_sessions",
                                                       "rowid": [user_id]})
     assert refused.status_code in (302, 403) and _opens_list(member)
+
+
+def test_sign_ins_of_one_account_from_one_address_at_once_all_succeed(app, world):
+    """Two browsers of a shared firm account signing in at the same moment from one office
+    address: each is let in (the address is remembered by one statement, so the second does
+    not fail on the address's unique key) and the address is kept once."""
+    import re
+    import threading
+    import urllib.parse
+    import urllib.request
+    from http.cookiejar import CookieJar
+
+    from app.models import LoginAddress
+    from tests.helpers import serving
+
+    def sign_in(base, outcomes):
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        page = opener.open(f"{base}/login/", timeout=30).read().decode()
+        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        ready.wait(10)
+        response = opener.open(f"{base}/login/", data=urllib.parse.urlencode({
+            "username": world.a.admin, "password": PASSWORD, "csrf_token": csrf}).encode(),
+            timeout=30)
+        outcomes.append((response.status, response.url))
+
+    outcomes, ready = [], threading.Event()
+    with serving(app) as base:
+        threads = [threading.Thread(target=sign_in, args=(base, outcomes)) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        ready.set()
+        for thread in threads:
+            thread.join(60)
+    assert len(outcomes) == 6 and all(status == 200 and "/login/" not in url
+                                      for status, url in outcomes), outcomes
+    with app.app_context():
+        user = db.session.query(User).filter_by(username=world.a.admin).one()
+        assert db.session.query(LoginAddress).filter_by(user_id=user.id).count() == 1

@@ -65,3 +65,15 @@ def test_the_favicon_is_served_and_linked(app, client):
     assert icon.data.startswith(b"\x89PNG")
     page = client.get("/login/").get_data(as_text=True)
     assert '<link rel="icon" type="image/png" href="/static/favicon.png">' in page
+
+
+def test_static_files_are_kept_an_hour_and_pages_never(app, client, world):
+    """A page's scripts and styles are not asked again by every page (a 304 each), while
+    pages and what they download are never stored."""
+    for path in ("/static/favicon.png", "/static/appbuilder/css/bootstrap.min.css"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "public, max-age=3600", path
+    client.login(world.staff)
+    for path in ("/login/", "/personview/list/", "/personview/export/csv/"):
+        assert client.get(path).headers["Cache-Control"] == "no-store", path

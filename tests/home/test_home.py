@@ -7,6 +7,8 @@ from app.extensions import db
 from flask_appbuilder.security.sqla.models import User
 from app.models.hours import Category, Delivery
 from app.models.inhouse import ReviewStatus
+from app.models import Person, PersonType
+from app.workflows.home import cpe
 from app.workflows.home import firm as firm_home
 from app.workflows.home import member as member_home
 from app.workflows.home import pages
@@ -69,6 +71,58 @@ def test_a_member_short_of_face_to_face_hours_reads_how_many(ctx, world):
     chart = home.charts[0]
     assert dict(zip(chart.categories, chart.series[0][1]))["面授"] == 8
     assert dict(zip(chart.categories, chart.series[1][1]))["面授"] == 16
+    # the box's lines, the chart's bars and the words are one list (学员年度学时's measures):
+    # 有效学时 after the online cap, and what is 还差 of each
+    lines = {m.label: (m.done, m.required, m.missing) for m in home.hours.measures}
+    assert lines == {"有效学时": (46, 40, 0), "面授": (8, 16, 8), "职业道德": (2, 4, 2),
+                     "思政": (0, 0, 0)}
+    assert chart.categories == list(lines)
+    assert dict(zip(chart.categories, chart.series[2][1])) == {
+        "有效学时": 0, "面授": 8, "职业道德": 2, "思政": 0}
+    assert [name for name, _values in chart.series] == ["已完成", "要求", "还差"]
+
+
+def test_a_non_practising_member_reads_its_input_hours_in_words_box_and_chart(ctx, world):
+    """非执业会员: 投入式及课程 (min_input) is asked, 面授 and 职业道德 are not; whatever the words
+    say is missing is a line of the box and a bar of the chart."""
+    person = db.session.get(Person, world.a_people[1])
+    person.person_type = PersonType.NON_PRACTICING
+    db.session.commit()
+    _credit(person.id, 1, Category.PROFESSIONAL, Delivery.OUTPUT, "24")
+    _credit(person.id, 2, Category.PROFESSIONAL, Delivery.INPUT, "10")
+
+    hours = member_home.own_hours(person, TODAY.year)
+
+    assert hours.missing == "还差有效学时 6 学时、投入式及课程 6 学时"
+    lines = {m.label: (m.done, m.required, m.missing) for m in hours.measures}
+    assert lines == {"有效学时": (34, 40, 6), "面授": (0, 0, 0), "投入式及课程": (10, 16, 6),
+                     "职业道德": (0, 0, 0), "思政": (0, 0, 0)}
+    chart = member_home.hours_chart(hours)
+    assert chart.categories == list(lines)
+    assert dict(zip(chart.categories, chart.series[2][1]))["投入式及课程"] == 6
+
+
+def test_monthly_hours_take_the_month_in_beijing_time(ctx, world):
+    """1 May 03:00 in Beijing is 30 April 19:00 UTC: May's, not April's; 30 April 23:30 in
+    Beijing (15:30 UTC) stays April's; 1 January 00:30 (31 December UTC) is January's."""
+    beijing = clock.LOCAL_TZ
+    for n, (moment, hours) in enumerate((
+            (dt.datetime(2026, 5, 1, 3, 0, tzinfo=beijing), "8"),
+            (dt.datetime(2026, 4, 30, 23, 30, tzinfo=beijing), "2"),
+            (dt.datetime(2026, 1, 1, 0, 30, tzinfo=beijing), "4"),
+            (dt.datetime(2026, 11, 1, 7, 59, tzinfo=beijing), "1"))):
+        ledger.credit(None, NOW, source_kind="import", source_id=f"month-{n}",
+                      person_id=world.a_people[0], year=2026, title=f"课程{n}",
+                      category=Category.PROFESSIONAL, delivery=Delivery.FACE_TO_FACE,
+                      hours=hours, obtained_at=moment)
+    db.session.commit()
+
+    chart = cpe.monthly_hours(2026)
+
+    per_month = dict(zip(chart.categories, chart.series[0][1]))
+    assert (per_month["1月"], per_month["4月"], per_month["5月"], per_month["10月"],
+            per_month["11月"], per_month["12月"]) == (4, 2, 8, 0, 1, 0)
+    assert chart.series[1][1][-1] == 15  # the running total
 
 
 def test_the_firm_sees_its_people_at_risk_by_gap_and_no_one_elses(ctx, world):

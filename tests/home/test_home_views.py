@@ -65,3 +65,32 @@ def test_signed_out_the_index_asks_to_sign_in(client):
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "请先" in text and "home-chart" not in text
+
+
+def test_the_demo_gives_every_home_page_something_in_each_section(app, demo_data, make_client):
+    """Issue 26's 「the demo seed giving every home page something in each section」: the
+    first firm's 待办 holds every kind, staff's queues each wait on something, and the demo
+    member listed as short of face-to-face hours reads how many."""
+    from flask_appbuilder.security.sqla.models import User
+
+    from app import clock
+    from app.extensions import db
+    from app.workflows.home.pages import home_for
+
+    now = clock.now()
+    with app.app_context():
+        users = {u.username: u for u in db.session.query(User)}
+        _kind, firm = home_for(users["P11010001"], now)
+        kinds = {t.kind for t in firm.todos}
+        assert {"内部培训班待重新上报", "学员名单导入截止", "内培学员审核未通过", "注册业务审核不通过",
+                "注册业务待预约", "本周预约", "人员转入待确认", "咨询待回复", "未读通知"} <= kinds, kinds
+        assert firm.at_risk and firm.rates and len(firm.charts) == 2
+        _kind, staff = home_for(users["staff"], now)
+        assert {q.label: q.count for q in staff.queues if not q.count} == {}
+        assert staff.classes and staff.firms
+    short = re.search(r"^Member\s+(\d{12})\s+(\d{6})\s+.*面授学时不足", demo_data, flags=re.M)
+    assert short, demo_data
+    client = _signed_in(app, make_client, short.group(1), short.group(2))
+    text = client.get("/").get_data(as_text=True)
+    assert "还差面授 8 学时、职业道德 2 学时" in text
+    assert "面授：已完成 8.0 学时，要求 16 学时" in text

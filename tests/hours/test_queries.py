@@ -150,6 +150,57 @@ def test_details_filters_as_the_manual_lists_them(ctx, studied):
         "张二"}
 
 
+COUNTED = [  # every filter of 学员学时明细, alone and combined (issue 28: the count joins only
+    # what a filter needs; its total stays the list's own)
+    {}, {"year": YEAR}, {"year": 2025}, {"year": YEAR, "kinds": ("面授",)},
+    {"year": YEAR, "kinds": ("职业道德", "思政")}, {"year": YEAR, "title": "网络"},
+    {"year": YEAR, "hours_from": Decimal("12"), "hours_to": Decimal("24")},
+    {"year": YEAR, "passed_from": dt.date(2026, 7, 1), "passed_to": dt.date(2026, 7, 31)},
+    {"username": "110100010001"}, {"username": "nobody"}, {"name": "李"}, {"name": "张"},
+    {"status": PersonStatus.REVOKED}, {"status": PersonStatus.ACTIVE},
+    {"year": YEAR, "person_type": PersonType.OTHER}, {"year": YEAR, "person_type": PersonType.CPA},
+    {"year": YEAR, "name": "张", "kinds": ("面授",), "username": "110100010001"},
+]
+
+
+@pytest.mark.parametrize("login", ["staff1", "P11010001", "110100010001"])
+def test_the_details_count_is_the_number_of_rows_listed(ctx, studied, login):
+    """The count is taken on the hour records (person and login joined only for a filter
+    on them) and is, for every filter and role, the number of rows the list has; a firm
+    chosen by staff, or by a firm admin for another firm, too."""
+    actor = _user(ctx, login)
+    firms = [None, studied.a.id, studied.b.id]
+    for criteria in COUNTED:
+        for firm_id in firms:
+            chosen = queries.DetailCriteria(**criteria, firm_id=firm_id)
+            rows = ctx.execute(queries.details(ctx, actor, chosen)).all()
+            assert queries.details_count(ctx, actor, chosen) == len(rows), (login, criteria,
+                                                                            firm_id)
+            page, total = queries.details_page(ctx, actor, chosen, 1, 3)
+            assert total == len(rows) and page == rows[:3]
+
+
+def test_staff_count_every_firm_on_the_hour_records_alone(ctx, studied):
+    """Staff asking for a year of every firm: a count of hour_record with no join."""
+    sent = []
+    from sqlalchemy import event
+
+    def capture(_conn, _cursor, statement, *_args):
+        sent.append(statement)
+
+    engine = ctx.get_bind()
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        total = queries.details_count(ctx, _user(ctx, "staff1"),
+                                      queries.DetailCriteria(year=YEAR, kinds=("面授",)))
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert total == 2
+    counted = [s for s in sent if "count(" in s.lower()]
+    assert len(counted) == 1 and "JOIN" not in counted[0].upper(), counted
+    assert "hour_record" in counted[0]
+
+
 def test_bad_criteria_are_named_in_chinese():
     from app.workflows.core.errors import ValidationError
 

@@ -1,4 +1,7 @@
 """事务所 and 人员 through the UI: CRUD, validation messages, writes into another firm."""
+import json
+import re
+
 from app.models import PersonStatus
 from app.models import FirmStatus
 from app.extensions import db
@@ -142,3 +145,51 @@ def test_a_made_up_filter_index_is_a_clear_400_not_a_crash(app, world, client):
         response = client.get(path)
         assert response.status_code == 400
         assert "筛选条件无效" in response.get_data(as_text=True)
+
+
+def _people_on(page):
+
+    return set(re.findall(r"[张李]一|[张李]二|[张李]三|丙所甲", page))
+
+
+def test_the_firm_search_is_a_text_box_not_every_firm_as_an_option(app, world, make_client):
+    """人员信息's 所在事务所 search (issue 28): a firm's name (contains) or its code, typed —
+    the page lists no firm as an option (3,000 of them at national size made a 423 KB page),
+    staff find each firm's people by it, and a firm admin sees no other firm's name and finds
+    nothing outside its own firm whatever it types."""
+    with app.app_context():
+        for n in range(3, 40):
+            db.session.add(Firm(code=f"110100{n:02d}", name=f"北京第{n}会计师事务所",
+                                status=FirmStatus.ACTIVE))
+        db.session.commit()
+        far = db.session.query(Firm).filter_by(code="11010039").one()
+        db.session.add(Person(person_type="其他从业人员", name="丙所甲", firm_id=far.id,
+                              phone="13700000039", position="助理", status=PersonStatus.ACTIVE))
+        db.session.commit()
+    staff = make_client()
+    staff.login(world.staff)
+    page = staff.get("/personview/list/").get_data(as_text=True)
+    assert "北京第38会计师事务所" not in page  # a firm none of the listed people is in
+    # FAB writes the filters' inputs and names as JSON: a text input, searched 名称或编号
+    assert json.dumps('name="firm" placeholder="所在事务所" type="text"')[1:-1] in page
+    assert json.dumps("名称或编号")[1:-1] in page
+    assert f'<option value="{world.b.id}"' not in page
+    by_words = staff.get("/personview/list/?_flt_0_firm=乙会计师").get_data(as_text=True)
+    assert _people_on(by_words) == {"李一", "李二", "李三"}
+    by_code = staff.get("/personview/list/?_flt_0_firm=11010039").get_data(as_text=True)
+    assert _people_on(by_code) == {"丙所甲"}
+    assert _people_on(staff.get("/personview/list/?_flt_0_firm=1101003").get_data(
+        as_text=True)) == set()  # a code matches whole, the name by its words
+    exported = staff.get("/personview/export/csv/?_flt_0_firm=11010039").get_data(as_text=True)
+    assert "丙所甲" in exported and "张一" not in exported
+    firm_admin = make_client()
+    firm_admin.login(world.a.admin)
+    own = firm_admin.get("/personview/list/").get_data(as_text=True)
+    assert "北京乙会计师事务所" not in own and "北京第3会计师事务所" not in own
+    assert _people_on(own) == {"张一", "张二", "张三"}
+    for typed in ("乙会计师", "11010002", "11010039", "北京"):
+        found = firm_admin.get(f"/personview/list/?_flt_0_firm={typed}").get_data(as_text=True)
+        assert _people_on(found) <= {"张一", "张二", "张三"}, typed
+        assert "北京乙会计师事务所" not in found, typed
+    mine = firm_admin.get("/personview/list/?_flt_0_firm=甲会计师").get_data(as_text=True)
+    assert _people_on(mine) == {"张一", "张二", "张三"}

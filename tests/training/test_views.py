@@ -361,3 +361,27 @@ def test_two_staff_deciding_the_same_enrollment_the_second_is_told(app, world, m
     assert "孙助理：该记录已被他人处理（当前状态：审核通过）" in late and "已审核未通过" not in late
     with app.app_context():
         assert db.session.get(Enrollment, row_id).status == EnrollmentStatus.APPROVED
+
+
+def test_the_enrollment_lists_page_instead_of_drawing_every_row(app, world, make_client):
+    """本单位报名情况 (firm admin) and 培训班详情 (staff) show a page of the class's enrollments
+    with the pager; page 2 holds the rest (issue 28: no list renders an unbounded table)."""
+    with app.app_context():
+        cls = make_class(capacity="100")
+        for n in range(25):
+            enrollment.enroll(user(world.a.admin), NOW, cls,
+                              form(name=f"分页{n:02d}", phone=f"188272{n:05d}"))
+    firm_admin = _signed_in(make_client, world.a.admin)
+    staff = _signed_in(make_client, world.staff)
+    for client, path, row in ((firm_admin, f"/training/classes/{cls}/roster", "roster-row"),
+                              (staff, f"/training-admin/{cls}", "enrollment-row")):
+        with _at(NOW):
+            first = client.get(path).get_data(as_text=True)
+            second = client.get(f"{path}?page=2").get_data(as_text=True)
+        assert first.count(f'class="{row}"') == 20, path
+        assert second.count(f'class="{row}"') == 5, path
+        assert 'id="pager"' in first and "共 25 条，第 1 / 2 页" in first
+        assert "共 25 条，第 2 / 2 页" in second
+        names = re.findall(r"分页\d\d", first + second)
+        assert sorted(set(names)) == [f"分页{n:02d}" for n in range(25)], path
+        assert re.search(rf'href="{path}\?[^"]*page=2"', first), path

@@ -25,7 +25,8 @@
     return {
       tooltip: {trigger: 'axis'},
       legend: {top: 0, type: 'scroll'},
-      grid: {left: 8, right: 24, bottom: 8, top: 40, containLabel: true},
+      // a horizontal chart's unit sits after the value axis, on the right: room for it
+      grid: {left: 8, right: horizontal ? 40 : 24, bottom: 8, top: 40, containLabel: true},
       xAxis: horizontal ? value : category,
       yAxis: horizontal ? category : value,
       series: spec.series.map(function (s) {

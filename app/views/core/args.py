@@ -4,7 +4,7 @@ list, a JSON body that must be an object, and hours as the pages show them (one 
 import dataclasses
 from decimal import Decimal
 
-from flask import request
+from flask import current_app, request
 
 from app.extensions import db
 from app.workflows.core import sql
@@ -51,9 +51,17 @@ class Page:
                 "pages": self.pages, "offset": self.offset}
 
 
-def paged(query, size: int, *, scalars: bool = True) -> Page:
+def page_size() -> int:
+    """Rows per page of every list the app draws itself (LIST_PAGE_SIZE, 20): one setting,
+    so the statement-count test can open each list at two sizes."""
+    return current_app.config.get("LIST_PAGE_SIZE", 20)
+
+
+def paged(query, size: int | None = None, *, scalars: bool = True) -> Page:
     """The page `?page=` asks for of an ordered query (ORM rows, or Row tuples); a number
-    past the last page answers the last page, one past MAX_PAGE never reaches the SQL."""
+    past the last page answers the last page, one past MAX_PAGE never reaches the SQL.
+    `size`: rows per page (default `page_size()`)."""
+    size = size or page_size()
     number = page_number()
     rows, total = sql.page(db.session, query, number, size, scalars=scalars)
     pages = max(1, -(-total // size))

@@ -5,11 +5,12 @@ string, joins the view's base filters (row scoping included), keeps the list's
 order and columns, and streams the whole result (not the page) in batches, so
 memory stays flat however many rows there are. Behind its own `can_export`.
 """
+import ctypes
 import datetime as dt
 from decimal import Decimal
 from urllib.parse import quote
 
-from flask import Response, abort, current_app, send_file, stream_with_context
+from flask import Response, abort, current_app, stream_with_context
 from flask_appbuilder import expose
 from markupsafe import Markup
 from flask_appbuilder.security.decorators import has_access, permission_name
@@ -18,7 +19,10 @@ from sqlalchemy.orm import joinedload
 
 from app import clock
 from app.views.core.labels import code_filter_values
-from app.workflows.core.sheets import XlsxWriter, csv_chunks
+from app.workflows.core.sheets import csv_chunks
+from app.workflows.core.xlsx_stream import xlsx_chunks
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def content_disposition(filename: str) -> str:
@@ -45,6 +49,25 @@ def export_filename(title: str, extension: str) -> str:
     return f"{title}_{stamp}.{extension}"
 
 
+def _libc():
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (macOS, musl): nothing to trim
+        return None
+
+
+_LIBC = _libc()
+
+
+def release_memory() -> None:
+    """Give the memory an export freed back to the system. glibc keeps what a thread freed
+    in that thread's own arena, so with 8 server threads each export grew the process by
+    10–15 MB until every thread had run one (measured: 156 → 221 MB over six exports, flat
+    with one arena); malloc_trim returns the free pages of every arena."""
+    if _LIBC is not None and hasattr(_LIBC, "malloc_trim"):
+        _LIBC.malloc_trim(0)
+
+
 def send_table(fmt: str, rows, title: str, sheet: str = "导出"):
     """Stream `rows` (an iterable of lists, the header first) as CSV or Excel; memory flat.
     Every export of the app goes through here (list views and the query pages)."""
@@ -53,20 +76,16 @@ def send_table(fmt: str, rows, title: str, sheet: str = "导出"):
         response.headers["Content-Type"] = "text/csv; charset=utf-8"
         response.headers["Content-Disposition"] = content_disposition(
             export_filename(title, "csv"))
+        response.call_on_close(release_memory)
         return response
     if fmt != "xlsx":
         abort(404)
-    # write_only keeps one row in memory at a time; openpyxl spools the sheet to disk
-    writer = XlsxWriter()
-    target = writer.sheet(sheet)
-    for row in rows:
-        writer.append(target, row)
-    return send_file(
-        writer.to_file(),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name=export_filename(title, "xlsx"),
-    )
+    # streamed as it is written: the first bytes leave at once, one batch of rows in memory
+    response = Response(stream_with_context(xlsx_chunks(rows, sheet)), mimetype=XLSX_MIME)
+    response.headers["Content-Disposition"] = content_disposition(
+        export_filename(title, "xlsx"))
+    response.call_on_close(release_memory)
+    return response
 
 
 class ExportMixin:
@@ -101,7 +120,7 @@ class ExportMixin:
 
     def _export_query(self):
         """The list's query: request filters + base filters + the list's order."""
-        filters = self.datamodel.get_filters(self.search_columns)
+        filters = self._search_filters_of_list()
         get_filter_args(filters)
         code_filter_values(filters, self.datamodel.obj)  # a status given in words
         joined = filters.get_joined_filters(self._base_filters)
@@ -126,10 +145,17 @@ class ExportMixin:
         for item in self._export_query():
             yield [self._export_value(item, c) for c in columns]
 
+    def _search_filters_of_list(self):
+        """A fresh Filters object as the list builds it (the view's own ways to search a
+        column included: ScopedModelView._own_filters)."""
+        filters = self.datamodel.get_filters(self.search_columns)
+        own = getattr(self, "_own_filters", None)
+        return own(filters) if own else filters
+
     def _check_filters(self) -> None:
         """Refuse a made-up filter index before the response starts streaming."""
         try:
-            get_filter_args(self.datamodel.get_filters(self.search_columns))
+            get_filter_args(self._search_filters_of_list())
         except IndexError:  # same guard as the list: an index the column does not have
             abort(400, description="筛选条件无效，请从列表页重新设置筛选")
 

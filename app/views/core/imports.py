@@ -96,7 +96,7 @@ class ImportView(BaseView):
             filename, data = _read_upload()
             batch = batches.upload(user, now(), kind.name, filename, data,
                                    _params_from(request.form, kind))
-            if batch.status == ImportStatus.PARSING:
+            if batches.MACHINE.state_allows(batch, "check"):  # a large file: a worker checks it
                 batches.start_worker(batch)
             return redirect(url_for(".preview", token=batch.token))
         return self._upload_form(kind_name)
@@ -148,7 +148,9 @@ class ImportView(BaseView):
             categories=categories, wrong_rows=wrong_rows,
             confirm_names=[item["name"] for item in summary.get("listing") or []
                            if confirm_category and item["category"] == confirm_category],
-            statuses=ImportStatus,
+            checking=batches.MACHINE.state_allows(batch, "check"),
+            committed=batches.MACHINE.reached(batch, "commit"),
+            committable=batches.MACHINE.state_allows(batch, "commit"),
             params={k: v for k, v in batches.params_of(batch).items() if v},
             local=clock.display)
 
@@ -157,7 +159,7 @@ class ImportView(BaseView):
     def status(self, token):
         batch = self._batch(token)
         return jsonify(status=label(batch), progress=batch.progress,
-                       done=batch.status != ImportStatus.PARSING)
+                       done=not batches.MACHINE.state_allows(batch, "check"))
 
     @expose("/commit/<string:token>", methods=["POST"])
     @has_access
@@ -331,7 +333,7 @@ def _kind_command(kind):
             batch = batches.upload(actor, clock.now(), kind.name, path.name, path.read_bytes(),
                                    chosen, background=False)
             result = batches.summary_of(batch)
-            if do_commit and batch.status == ImportStatus.PREVIEWED:
+            if do_commit and batches.MACHINE.state_allows(batch, "commit"):
                 result = batches.commit(actor, clock.now(), batch.token, confirm=confirm)
         except DomainError as error:
             click.echo(json.dumps({"error": error.message}, ensure_ascii=False), err=True)

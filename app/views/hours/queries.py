@@ -2,6 +2,8 @@
 over app/workflows/hours/queries.py — parse the query string, call the workflow, render or
 export. Staff choose the firm (or every firm); a firm admin sees its own people; a member
 only itself (the workflow scopes every query to the actor)."""
+from operator import itemgetter
+
 from flask import abort, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
@@ -10,7 +12,7 @@ from sqlalchemy import select
 from app import clock
 from app.extensions import db
 from app.models import Firm, Person, PersonStatus, PersonType, SourceKind
-from app.views.core.args import page_number as _page_number
+from app.views.core.args import page_number as _page_number, page_size
 from app.views.core.export import send_table
 from app.workflows.core.sheets import Percent
 from app.views.core.scoping import current_user, scoped_id
@@ -25,7 +27,6 @@ MENU_ANNUAL = "学员年度学时"
 MENU_DETAILS = "学员学时明细"
 MENU_MINE = "学时查询"
 NO_REQUIREMENT = "无学时要求"  # the overview's words for a type the year asks nothing of
-PAGE_SIZE = 20
 EXPORT_FORMATS = ("csv", "xlsx")
 
 
@@ -145,13 +146,13 @@ class HourQueryView(BaseView):
     @has_access
     def annual(self):
         actor, criteria, problems = self._annual_criteria()
-        number = _page_number()
-        rows, total = queries.annual_page(db.session, actor, criteria, number, PAGE_SIZE,
+        number, size = _page_number(), page_size()
+        rows, total = queries.annual_page(db.session, actor, criteria, number, size,
                                           request.args.get("order"),
                                           request.args.get("desc") == "1")
         return self.render_template(
             "hours/annual.html", title=MENU_ANNUAL, rows=rows, total=total, page=number,
-            pages=max(1, -(-total // PAGE_SIZE)), offset=(number - 1) * PAGE_SIZE,
+            pages=max(1, -(-total // size)), offset=(number - 1) * size,
             criteria=criteria, firms=self._firms(actor), problems=problems,
             institute=is_institute(actor), types=PersonType.ALL, verdicts=queries.VERDICTS,
             hours=_hours, verdict=queries.verdict_label, args=request.args,
@@ -179,12 +180,11 @@ class HourQueryView(BaseView):
     @has_access
     def details(self):
         actor, criteria, problems = self._detail_criteria()
-        number = _page_number()
-        rows, total = queries.page(db.session, queries.details(db.session, actor, criteria),
-                                   number, PAGE_SIZE)
+        number, size = _page_number(), page_size()
+        rows, total = queries.details_page(db.session, actor, criteria, number, size)
         return self.render_template(
             "hours/details.html", title=MENU_DETAILS, rows=rows, total=total, page=number,
-            pages=max(1, -(-total // PAGE_SIZE)), offset=(number - 1) * PAGE_SIZE,
+            pages=max(1, -(-total // size)), offset=(number - 1) * size,
             criteria=criteria, firms=self._firms(actor), problems=problems,
             institute=is_institute(actor), types=PersonType.ALL, kinds=tuple(queries.KINDS),
             statuses=PersonStatus.LABELS, hours=_hours, when=_when, args=request.args,
@@ -240,10 +240,21 @@ class HourQueryView(BaseView):
         yield ["会员类型", "用户名", "真实姓名", "账号状态", "课程", "学时", "学时类型", "分类",
                "通过时间"]
         query = queries.details(db.session, actor, criteria)
-        for r in db.session.execute(query.execution_options(yield_per=1000)):
-            yield [r.person_type, r.username or "", r.name,
-                   label_of(PersonStatus.LABELS, r.status), r.title, _number(r.hours),
-                   r.delivery, r.category, r.obtained_at]
+        # 100,000 rows in a few seconds (issue 28): the rows straight from the connection
+        # (no ORM loading), their columns picked by position, each 学时 value converted once
+        result = db.session.connection().execute(query.execution_options(yield_per=5000))
+        keys = list(result.keys())
+        pick = itemgetter(*[keys.index(k) for k in (
+            "person_type", "username", "name", "status", "title", "hours", "delivery",
+            "category", "obtained_at")])
+        shown, statuses = {}, PersonStatus.LABELS
+        for row in result:
+            person_type, username, name, status, title, hours, delivery, category, at = pick(row)
+            number = shown.get(hours)
+            if number is None:
+                number = shown[hours] = _number(hours)
+            yield [person_type, username or "", name, label_of(statuses, status), title, number,
+                   delivery, category, at]
 
     # -- 学时查询 (a member's own) -----------------------------------------------------------
 

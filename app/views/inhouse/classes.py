@@ -13,8 +13,8 @@ from app.models import Firm, InhouseClass, ReviewStatus
 from app.views.core.args import hours_text as _hours, int_arg as _int_arg, paged
 from app.views.core.refusals import refusals
 from app.views.core.scoping import current_user, now, scoped_id
-from app.views.inhouse.common import (CATEGORY_CHOICES, LOOKS, MENU_CLASSES, NOTES, PAGE_SIZE,
-                                      _class_form, _date_arg, _like, _text_arg)
+from app.views.inhouse.common import (CATEGORY_CHOICES, LOOKS, MENU_CLASSES, NOTES, _class_form,
+                                      _date_arg, _like, _text_arg)
 from app.workflows.core.scoping import is_institute, scoped_select
 from app.workflows.inhouse import classes, importing
 from app.workflows.inhouse.qualification import has_qualification
@@ -52,8 +52,7 @@ class ClassPages:
     def index(self):
         user = current_user()
         query = self._class_query(user)
-        listed = paged(query.order_by(InhouseClass.start_date.desc(), InhouseClass.id.desc()),
-                       PAGE_SIZE)
+        listed = paged(query.order_by(InhouseClass.start_date.desc(), InhouseClass.id.desc()))
         counts = classes.reported_counts([r.id for r in listed.rows])
         years = [y for y in range(clock.local_today(now()).year + 1, 2019, -1)]
         args = request.args.to_dict()

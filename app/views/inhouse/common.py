@@ -18,7 +18,6 @@ MENU_REPORT = "年终总结报告"
 MENU_REVIEW = "内部培训审核"
 MENU_REPORTS = "各所年终总结报告"  # staff: every firm's, 未提交 shown (the firm's own: MENU_REPORT)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PAGE_SIZE = 20
 NOTES = (
     "培训班需在开班前至少提前一周上报，逾期则无法上报。",
     "培训通过人员名单的导入需在培训结束后15天内完成，否则无法导入。",

@@ -4,10 +4,11 @@ from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app import clock
 from app.extensions import db
-from app.models import (EntryStatus, Firm, InhouseQualification,
+from app.models import (EntryStatus, Firm, InhouseClass, InhouseQualification, InhouseRosterEntry,
                         ReviewStatus)
 from app.views.core.args import hours_text as _hours, int_arg as _int_arg, paged, shown_versions
 from app.views.core.export import send_table
@@ -15,7 +16,7 @@ from app.views.core.machines import flash_outcomes
 from app.views.core.refusals import refusals
 from app.views.core.scoping import current_user, now, scoped_id
 from app.views.inhouse.common import (CATEGORY_CHOICES, MENU_REPORT, MENU_REPORTS, MENU_REVIEW,
-                                      PAGE_SIZE, _text_arg)
+                                      _text_arg)
 from app.workflows.core import files
 from app.workflows.core.scoping import get_scoped
 from app.workflows.inhouse import reports
@@ -102,7 +103,9 @@ class InhouseReviewView(BaseView):
         query = review_select(user, kind, firm_id=firm_id, year=year,
                               status=status if status in self._statuses(kind) else None,
                               category=category, class_id=class_id, name=name)
-        listed = paged(query.order_by(model.id.desc()), PAGE_SIZE)
+        load = (selectinload(InhouseRosterEntry.inhouse_class).selectinload(InhouseClass.firm)
+                if kind == "entry" else selectinload(model.firm))
+        listed = paged(query.order_by(model.id.desc()).options(load))
         firms = db.session.execute(select(Firm.id, Firm.code, Firm.name).order_by(Firm.code)
                                    .limit(500)).all()
         args = request.args.to_dict()

@@ -13,7 +13,7 @@ from app.models import Acquisition, EntryStatus, InhouseClass, InhouseRosterEntr
 from app.views.core.args import hours_text as _hours, paged
 from app.views.core.refusals import refusals
 from app.views.core.scoping import current_user, now, scoped_id
-from app.views.inhouse.common import LOOKS, PAGE_SIZE, XLSX, _entry_form, _like, _text_arg
+from app.views.inhouse.common import LOOKS, XLSX, _entry_form, _like, _text_arg
 from app.workflows.core.scoping import is_institute, scoped_select
 from app.workflows.core.sheets import XlsxWriter, csv_chunks
 from app.workflows.inhouse import roster
@@ -51,7 +51,7 @@ class RosterPages:
         fmt = request.args.get("format")
         if fmt in ("xlsx", "csv"):
             return self._roster_export(item, db.session.scalars(query), fmt)
-        listed = paged(query, PAGE_SIZE)
+        listed = paged(query)
         args = request.args.to_dict()
         # 修改 / 删除 where the entry's machine permits them to this user now (the firm's
         # pages: staff decide in the review queue)

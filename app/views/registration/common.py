@@ -19,7 +19,6 @@ MENU_ONSITE = "现场办理"
 MENU_REQUIREMENTS = "所需材料设置"
 MENU_SLOTS = "预约时段设置"
 MENU_HOLIDAYS = "节假日设置"
-PAGE_SIZE = 20
 PLEDGE_KEY = "registration_pledges"
 
 

@@ -5,14 +5,15 @@ from flask_appbuilder.security.decorators import has_access
 
 from app import clock
 from app.extensions import db
-from app.models import Appointment, AppointmentStatus
+from sqlalchemy.orm import selectinload
+
+from app.models import Appointment, AppointmentStatus, RegistrationCase
 from app.views.core.args import paged
 from app.views.core.calendar import send_ics
 from app.views.core.export import send_table
 from app.views.core.refusals import refusals
 from app.views.core.scoping import now, scoped_id
-from app.views.registration.common import (MENU_APPOINTMENTS, MENU_RECORDS, PAGE_SIZE,
-                                           _case_filters)
+from app.views.registration.common import (MENU_APPOINTMENTS, MENU_RECORDS, _case_filters)
 from app.workflows.core.scoping import is_institute
 from app.workflows.registration import booking, cases, types as TY
 from app.workflows.core.labels import code_of, label
@@ -39,7 +40,7 @@ class RecordPages:
     @has_access
     def records(self):
         statement, problems = _case_filters(g.user)
-        listed = paged(statement, PAGE_SIZE)
+        listed = paged(statement.options(selectinload(RegistrationCase.firm)))
         args = request.args.to_dict()
         institute = is_institute(g.user)
         return self.render_template(
@@ -74,8 +75,8 @@ class RecordPages:
         status = code_of(AppointmentStatus.LABELS, request.args.get("status") or "")
         if status in AppointmentStatus.ALL:
             statement = statement.where(Appointment.status == status)
-        listed = paged(statement.order_by(Appointment.day.desc(), Appointment.start.desc()),
-                       PAGE_SIZE)
+        listed = paged(statement.order_by(Appointment.day.desc(), Appointment.start.desc())
+                       .options(selectinload(Appointment.cases)))
         moment = now()
         args = request.args.to_dict()
         shown = listed.args()

@@ -11,7 +11,7 @@ from app import clock
 from app.extensions import db
 from app.models import (Category, Enrollment, EnrollmentStatus, Firm, TrainingAudience as Audience,
                         TrainingClass, TrainingResult)
-from app.views.core.args import shown_versions
+from app.views.core.args import paged, shown_versions
 from app.views.core.export import export_filename, send_table
 from app.views.core.machines import flash_outcomes
 from app.views.core.refusals import refusals
@@ -99,12 +99,14 @@ class TrainingAdminView(BaseView):
         actor, moment = current_user(), now()
         item = classes.get_class(actor, pk)
         status = code_of(EnrollmentStatus.LABELS, request.args.get("status") or "")
-        rows = enrollment.class_list(actor, item.id, status=status or None)
+        listed = paged(enrollment.class_list_select(actor, item.id, status=status or None))
+        rows = listed.rows
         firms = dict(db.session.execute(select(Firm.id, Firm.name).where(
             Firm.id.in_({r.firm_id for r in rows if r.firm_id}))).all()) if rows else {}
         row = classes.catalogue(actor, moment, class_ids=[item.id])[0]
         return self.render_template(
-            "training/admin_detail.html", title=item.name, item=item, row=row, rows=rows,
+            "training/admin_detail.html", title=item.name, item=item, row=row, **listed.args(),
+            page_link=lambda p: url_for(".detail", pk=item.id, status=status or None, page=p),
             firms=firms, status=status, statuses=EnrollmentStatus.LABELS,
             results=TrainingResult.ALL, started=classes.class_started(item, moment),
             recordable={r.id for r in rows

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import (Account, Enrollment, Firm, Person, PersonKind, PersonStatus, PersonType,
                         TrainingAudience as Audience, TrainingClass, WaitlistEntry)
 from app.roles import MEMBER
+from app.views.core.args import paged
 from app.views.core.calendar import send_ics
 from app.views.core.export import send_table
 from app.views.core.refusals import refusals
@@ -184,10 +185,13 @@ class TrainingView(BaseView):
         item = classes.get_class(actor, pk)
         args = {k: (request.args.get(k) or "").strip()[:64]
                 for k in ("cert", "name", "position", "phone")}
-        rows = enrollment.class_list(actor, item.id, **{k: v or None for k, v in args.items()})
+        listed = paged(enrollment.class_list_select(
+            actor, item.id, **{k: v or None for k, v in args.items()}))
         return self.render_template(
-            "training/class_list.html", title=f"{item.name}-报名情况表", item=item, rows=rows,
-            args=args, started=classes.class_started(item, now()), **_helpers())
+            "training/class_list.html", title=f"{item.name}-报名情况表", item=item,
+            **listed.args(), args=args, started=classes.class_started(item, now()),
+            page_link=lambda p: url_for(".class_list", pk=item.id, **{**args, "page": p}),
+            **_helpers())
 
     @expose("/classes/<int:pk>/roster/export")
     @has_access

@@ -11,10 +11,11 @@ import re
 from flask_appbuilder.security.sqla.models import Role, User
 
 from app.extensions import db
-from app.models import Account, Firm, Person, PersonStatus, PersonType
+from app.models import Account, Firm, Person, PersonType
 from app.passwords import check_password, hash_password
 from app.roles import FIRM_ADMIN, MEMBER
 from app.workflows.accounts.sessions import end_sessions
+from app.workflows.core import standing
 from app.workflows.core.commands import command
 from app.workflows.core.errors import Problems, ValidationError
 from app.workflows.core.identifiers import clean_name, validate_mobile
@@ -356,7 +357,7 @@ def refusal_of_inactive(user: User | None, password: str) -> str | None:
         return None
     account = user.account
     person = account.person if account is not None else None
-    if person is not None and person.status == PersonStatus.REVOKED:
+    if person is not None and not standing.active(person):  # 撤销
         if person.firm is not None:
             return (f"该账号已撤销（不在{person.firm.name}的从业人员名单中），不能登录。"
                     f"如有疑问，请联系本所管理员恢复，或联系协会工作人员。")

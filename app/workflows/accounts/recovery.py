@@ -20,9 +20,9 @@ import datetime as dt
 
 from flask_appbuilder.security.sqla.models import User
 
-from app.workflows.core import audit
+from app.workflows.core import audit, standing
 from app.extensions import db
-from app.models import CodePurpose, Firm, Person, PersonStatus
+from app.models import CodePurpose, Firm, Person
 from app.roles import FIRM_ADMIN
 from app.workflows import accounts
 from app.workflows.accounts import codes
@@ -165,7 +165,7 @@ def reset_person_account(actor: User, now: dt.datetime, person_id) -> None:
     if not is_institute(actor) and account is not None:
         if transfers.recently_joined(account, now):
             raise ForbiddenError("该人员近30天内转入本所，不能由事务所重置密码，请联系协会")
-        on_roster = person.imported_at is not None and person.status == PersonStatus.ACTIVE
+        on_roster = person.imported_at is not None and standing.active(person)
         if account.password_changed_at is not None and not on_roster:
             raise ForbiddenError("该人员已自行设置密码且不在本所从业人员名单中，不能由事务所重置，"
                                  "请联系协会")

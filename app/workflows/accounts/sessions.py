@@ -15,6 +15,7 @@ import datetime as dt
 
 from flask_appbuilder.security.sqla.models import User
 
+from app.workflows.core.bulk import upsert_insert
 from app.extensions import db
 from app.models import Account, LoginAddress
 from app.workflows.core.commands import command
@@ -75,11 +76,13 @@ def remember_address(user: User, now: dt.datetime, address: str | None) -> None:
     if not address or user is None or user.id is None:
         return
     address = address[:45]
-    row = db.session.query(LoginAddress).filter_by(user_id=user.id, address=address).first()
-    if row is not None:
-        row.last_at = now
-        return
-    db.session.add(LoginAddress(user_id=user.id, address=address, first_at=now, last_at=now))
+    # one statement, so two sign-ins of the account from one address at the same moment
+    # both succeed (the second moves last_at) instead of one failing on uq_login_address
+    table = LoginAddress.__table__
+    statement = upsert_insert(table).values(user_id=user.id, address=address, first_at=now,
+                                            last_at=now)
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=["user_id", "address"], set_={"last_at": statement.excluded.last_at}))
     stale = db.session.query(LoginAddress.id).filter_by(user_id=user.id) \
         .order_by(LoginAddress.last_at.desc(), LoginAddress.id.desc()).offset(KEPT_ADDRESSES - 1)
     db.session.query(LoginAddress).filter(LoginAddress.id.in_(stale.scalar_subquery())) \

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.models import AuditLog
+from app.workflows.core.bulk import insert_rows
 
 # entity -> columns never written to the log; each domain declares its audited models
 # (app/domains.py, DOMAIN.audited) and create_app registers them here
@@ -73,8 +74,6 @@ def record_many(rows: list[dict], session, now) -> None:
     """
     if not rows:
         return
-    from app.workflows.core.bulk import insert_rows
-
     user_id, username = _current_actor()
     models = {model.__tablename__: model for model in AUDITED}
     for row in rows:

@@ -10,10 +10,20 @@ bind processor is looked up once, and the rows go to the DB-API cursor as plain 
 Callers pass every column they want written: Python-side column defaults are not applied.
 """
 from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
 
 CHUNK = 5000
+
+
+def upsert_insert(table):
+    """INSERT into `table` for the session's database, with its ON CONFLICT clauses
+    (`.on_conflict_do_nothing(...)` / `.on_conflict_do_update(...)`: PostgreSQL's and
+    SQLite's take the same arguments) — the one place that picks the dialect."""
+    dialect = db.session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
 def insert_rows(table, rows: list[dict]) -> int:

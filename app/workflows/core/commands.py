@@ -79,3 +79,11 @@ def command(func):
 
     wrapper.is_command = True
     return wrapper
+
+
+@command
+def save(actor, now) -> None:
+    """Save, as a command of `actor`, the rows a tool wrote itself outside any command: the
+    demo's fixtures between the workflows it calls (a firm, a course, the calendar), the
+    permissions FAB writes at start-up. Saved or rolled back here like any command's (a
+    flush that fails rolls back, its stored files go); inside a command it joins it."""

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import StoredFile
+from app.workflows.core import archives
 from app.workflows.core.errors import NotFoundError, ValidationError
 from app.workflows.core.jobs import job
 from app.workflows.core.scoping import is_institute
@@ -278,8 +279,6 @@ HTML_MARKERS = re.compile(rb"<\s*(?:script|html|body|iframe|svg|object|embed|met
 
 
 def _inflation_problem(path: Path, name: str, kind_of: DocType, limit: int) -> str | None:
-    from app.workflows.core import archives
-
     try:
         with zipfile.ZipFile(path) as archive:
             problem = archives.declared_problem(archive, limit, MAX_PARTS)

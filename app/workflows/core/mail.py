@@ -234,7 +234,7 @@ def requeue(actor, now: dt.datetime, mail_ids) -> int:
     checked did not arrive) go back to 待发送 with a fresh count of attempts.
     Returns how many rows were requeued."""
     return outbox.requeue_rows(db.session.scalars(scoped_select(OutboxMail, actor).where(
-        OutboxMail.id.in_(list(mail_ids)))), now)
+        OutboxMail.id.in_(list(mail_ids)))), actor, now)
 
 
 @job("deliver_outbox", schedule="interval:30", description="发送待发邮件",

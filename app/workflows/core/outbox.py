@@ -13,6 +13,15 @@ row twice:
   may 重新发送 it after checking.
 A failed attempt puts the row back to 待发送 with an exponential back-off; after
 max_attempts attempts it becomes 发送失败 with the last error.
+
+The states and who moves them are the outbox machine (MACHINE_OF, one per outbox model, the
+same transitions): the delivery run claims, marks sent and marks failed; staff 重新发送. The
+run moves rows with conditional UPDATEs — the UPDATE is what keeps two runs from sending a
+row twice — and writes no 流程跟踪: a row carries its own trace (attempts, claimed_by,
+claimed_at, last_error, sent_at), and a history row per attempt of every message would
+double the writes of delivery for nothing staff read. 重新发送 asks the machine
+(`permits(row, "requeue", actor, now)`) and sets the state it names, likewise without
+history.
 """
 import datetime as dt
 import os
@@ -22,12 +31,31 @@ import uuid
 from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.models import OutboxStatus
+from app.models import OutboxMail, OutboxSms, OutboxStatus, OutboxWechat
+from app.workflows.core.states import Guard, Machine, T, institute, system
 
 BACKOFF_BASE = dt.timedelta(minutes=1)  # 1, 2, 4, 8 … minutes
 BACKOFF_CAP = dt.timedelta(hours=6)
 BATCH_SIZE = 100
 STUCK_AFTER = dt.timedelta(minutes=10)  # a 发送中 row older than this lost its sender
+
+S = OutboxStatus
+stuck = Guard("stuck", lambda row, actor, now: None if (
+    row.claimed_at is not None and row.claimed_at < now - STUCK_AFTER)
+    else "正在发送，尚未确认是否送达，请稍后再试")
+TRANSITIONS = (
+    T("claim", S.PENDING, S.SENDING, "开始发送", who=system),
+    T("sent", S.SENDING, S.SENT, "发送成功", who=system),
+    T("retry", S.SENDING, S.PENDING, "稍后重试", who=system),
+    T("fail", S.SENDING, S.FAILED, "发送失败", who=system),
+    T("requeue", S.FAILED, S.PENDING, "重新发送", who=institute),
+    # a row left 发送中 by a run that died: staff checked it did not arrive
+    T("requeue", S.SENDING, S.PENDING, "重新发送", who=institute, guards=[stuck]),
+)
+MACHINE_OF = {model: Machine(model.__tablename__, model, TRANSITIONS, labels=S.LABELS)
+            for model in (OutboxMail, OutboxSms, OutboxWechat)}
+TARGET = {t.event: t.target for t in TRANSITIONS}  # the state each step of a run sets
+COUNTED_AS = {"retry": "retry", "fail": "failed"}  # a failed attempt in a run's counts
 
 
 def run_token() -> str:
@@ -64,7 +92,7 @@ def claim_due(model, now: dt.datetime, token: str, limit: int = BATCH_SIZE) -> l
     db.session.execute(
         update(model)
         .where(model.id.in_(candidates), model.status == OutboxStatus.PENDING)
-        .values(status=OutboxStatus.SENDING, claimed_by=token, claimed_at=now)
+        .values(status=TARGET["claim"], claimed_by=token, claimed_at=now)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -79,7 +107,7 @@ def mark_sent(model, row_id: int, token: str, now: dt.datetime, **values) -> Non
     db.session.execute(
         update(model).where(model.id == row_id, model.claimed_by == token,
                             model.status == OutboxStatus.SENDING)
-        .values(status=OutboxStatus.SENT, sent_at=now, attempts=model.attempts + 1,
+        .values(status=TARGET["sent"], sent_at=now, attempts=model.attempts + 1,
                 last_error=None, **values)
         .execution_options(synchronize_session=False)
     )
@@ -91,13 +119,14 @@ def mark_failed(model, row_id: int, attempts_before: int, token: str, now: dt.da
                 retry_at: dt.datetime | None = None, describe=None) -> str:
     """One failed attempt: back to 待发送 after a back-off (or at `retry_at`), or 发送失败
     for good (after max_attempts, or at once when `final`: an error no retry can mend).
-    `describe(error, attempts, max_attempts, next_attempt_at)` words the error for staff."""
+    `describe(error, attempts, max_attempts, next_attempt_at)` words the error for staff.
+    Returns the step taken, "retry" or "fail" (for `count`)."""
     attempts = (attempts_before or 0) + 1
     if final or attempts >= max_attempts:
-        values = {"status": OutboxStatus.FAILED}
+        event, values = "fail", {"status": TARGET["fail"]}
     else:
-        values = {"status": OutboxStatus.PENDING,
-                  "next_attempt_at": retry_at or now + backoff(attempts)}
+        event, values = "retry", {"status": TARGET["retry"],
+                                  "next_attempt_at": retry_at or now + backoff(attempts)}
     if describe is not None:
         error = describe(error, attempts, max_attempts, values.get("next_attempt_at"))
     db.session.execute(
@@ -107,12 +136,12 @@ def mark_failed(model, row_id: int, attempts_before: int, token: str, now: dt.da
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    return values["status"]
+    return event
 
 
-def count(counts: dict, status: str) -> None:
-    """Tally one failed attempt as retry or failed in a run's counts."""
-    key = "failed" if status == OutboxStatus.FAILED else "retry"
+def count(counts: dict, event: str) -> None:
+    """Tally one failed attempt (the step `mark_failed` took) as retry or failed."""
+    key = COUNTED_AS[event]
     counts[key] = counts.get(key, 0) + 1
 
 
@@ -126,16 +155,19 @@ def stuck_count(model, now: dt.datetime) -> int:
 
 
 def is_stuck(row, now: dt.datetime) -> bool:
-    return (row.status == OutboxStatus.SENDING and row.claimed_at is not None
-            and row.claimed_at < now - STUCK_AFTER)
+    """发送中 (a run has yet to mark it) for longer than STUCK_AFTER."""
+    return (MACHINE_OF[type(row)].state_allows(row, "sent")
+            and stuck(row, None, now) is None)
 
 
-def requeue_rows(rows, now: dt.datetime) -> int:
-    """重新发送: 发送失败 rows (and stuck 发送中 rows staff checked) back to 待发送."""
+def requeue_rows(rows, actor, now: dt.datetime) -> int:
+    """重新发送: the rows the machine lets `actor` requeue — 发送失败, and 发送中 rows stuck
+    for STUCK_AFTER that staff checked — back to 待发送 with a fresh count of attempts (no
+    history: see the module's docstring); the others are left as they are."""
     requeued = 0
     for row in rows:
-        if row.status == OutboxStatus.FAILED or is_stuck(row, now):
-            row.status = OutboxStatus.PENDING
+        if MACHINE_OF[type(row)].permits(row, "requeue", actor, now):
+            row.status = TARGET["requeue"]
             row.attempts = 0
             row.next_attempt_at = now
             requeued += 1

@@ -1,5 +1,6 @@
 """The one writer of every workbook and CSV the app generates: list exports, import
-templates, error reports, the CICPA workbooks.
+templates, error reports, the CICPA workbooks. (A list export's .xlsx is streamed by
+xlsx_stream.py, which writes the same cells by the rules below.)
 
 Nothing a user typed ever becomes a live formula (CSV/formula injection): in .xlsx every
 text cell is written as a string cell (an inline string is never evaluated, and the
@@ -136,17 +137,31 @@ class XlsxWriter:
         return spool
 
 
+def _csv_cell(value):
+    """A cell of the CSV: a plain text as it is (the common case, checked inline), a time
+    in Beijing to the second, everything else by `defuse`."""
+    if type(value) is dt.datetime and value.tzinfo is not None:
+        # = clock.display (strftime to the second), without strftime's cost
+        return clock.to_local(value).replace(tzinfo=None).isoformat(" ", "seconds")
+    return defuse(value)
+
+
 def csv_chunks(rows, every: int = 500):
     """CSV text for Excel (UTF-8 with BOM) in chunks, every cell defused."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     yield "\ufeff"
+    batch, prefixes = [], FORMULA_PREFIXES
     for number, row in enumerate(rows):
-        writer.writerow([defuse(v) for v in row])
+        batch.append([v if type(v) is str and not v.startswith(prefixes) else _csv_cell(v)
+                      for v in row])
         if number % every == 0:
+            writer.writerows(batch)
+            batch.clear()
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
+    writer.writerows(batch)
     yield buffer.getvalue()
 
 

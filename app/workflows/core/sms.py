@@ -74,4 +74,4 @@ def mask_mobile(mobile: str | None) -> str:
 def requeue(actor, now: dt.datetime, row_ids) -> int:
     """重新发送 from 短信发送记录 (only meaningful with a provider configured)."""
     return outbox.requeue_rows(db.session.scalars(scoped_select(OutboxSms, actor).where(
-        OutboxSms.id.in_(list(row_ids)))), now)
+        OutboxSms.id.in_(list(row_ids)))), actor, now)

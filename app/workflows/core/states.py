@@ -14,8 +14,12 @@ A machine also declares, per state, the actions that are not transitions — 修
 
 `permits(item, action, actor, now)` is what a page asks before drawing the button or the
 form, what REST asks before a write, and what the workflow's command calls as `require`
-(raising the reason in the machine's words); `states_for(action)` gives the states for a
-SQL filter. No status is compared outside a machine except in SQL.
+(raising the reason in the machine's words); it answers for a transition's event too (the
+refusal `fire` would raise). `states_for(action)` gives the states for a SQL filter;
+`state_allows(item, action)` and `reached(item, event)` ask the state alone (what a page
+draws by state, whether a worker still has something to do). A refusal may carry its own
+words per state (`refused={COMMITTED: "该预览已正式导入，不能重复提交"}`). No status is
+compared outside a machine except in SQL.
 
 `after(event)` is a Hook (app/workflows/core/hooks.py) sent after a transition is made, in
 the same transaction: another module reacts (handling the last case of an appointment
@@ -34,6 +38,7 @@ from typing import Callable, Iterable
 
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.models import StatusHistory
 from app.workflows.core.acting import acts_for
@@ -89,6 +94,9 @@ class T:
     # for a machine whose state is derived (`read`): what the transition records instead
     # of setting a status column, e.g. lambda item, now: setattr(item, "offered_at", now)
     effect: Callable | None = None
+    # the refusal's own words in a state it cannot be taken from ({state: message}), where
+    # users read more than “当前状态为…，不能…” (an import batch: 该预览已正式导入，不能重复提交)
+    refused: dict | None = None
 
     def __post_init__(self):
         sources = (self.sources,) if isinstance(self.sources, str) else self.sources
@@ -106,6 +114,7 @@ class P:
     label: str
     who: Who = anyone
     guards: tuple = ()
+    refused: dict | None = None  # as T.refused: {state: the refusal's own words}
 
     def __post_init__(self):
         states = (self.states,) if isinstance(self.states, str) else self.states
@@ -128,6 +137,7 @@ class Machine:
         the model's `__labels__` for the column."""
         self.name = name
         self.model = model
+        permits = list(permits)
         self.derived = list(derived) if derived is not None else None
         self.field = None if self.derived is not None else field
         self.initial = initial
@@ -141,12 +151,20 @@ class Machine:
         self.events = {}
         for transition in self.transitions:
             self.events.setdefault(transition.event, []).append(transition)
+        for entry in [*self.transitions, *permits]:
+            unknown = set(entry.refused or ()) - set(self.states)
+            if unknown:
+                raise ValueError(f"{name}: “{entry.label}” words a refusal in states the "
+                                 f"machine does not have: {sorted(unknown)}")
         self.permissions: dict[str, list[P]] = {}
         for permit in permits:
             unknown = permit.states - set(self.states)
             if unknown:
                 raise ValueError(f"{name}: “{permit.label}” names states the machine does not "
                                  f"have: {sorted(unknown)}")
+            if permit.action in self.events:
+                raise ValueError(f"{name}: “{permit.label}” has the name of a transition: "
+                                 f"{permit.action!r}")
             self.permissions.setdefault(permit.action, []).append(permit)
         if labels is None:  # else the words the model declares for the column
             labels = (getattr(model, "__labels__", None) or {}).get(self.field or "status")
@@ -183,15 +201,24 @@ class Machine:
         return frozenset().union(*(p.states for p in self.permissions[action]))
 
     def refusal(self, item, action: str, actor, now) -> DomainError | None:
-        """Why `actor` may not take `action` on `item` now (None: it may)."""
+        """Why `actor` may not take `action` on `item` now (None: it may). `action` is a
+        declared non-transition action, or a transition's event (the refusal `fire` would
+        raise, firing nothing)."""
         if action not in self.permissions:
+            if action in self.events:
+                try:
+                    self.check(item, action, actor, now)
+                except DomainError as error:
+                    return error
+                return None
             raise ValueError(f"{self.name} declares no action {action!r}")
         permits = self.permissions[action]
         label, state = permits[0].label, self.state(item, now)
         words = self.label_of(state)
         fitting = [p for p in permits if state in p.states]
         if not fitting:
-            return ValidationError(f"当前状态为“{words}”，不能{label}", "status")
+            return ValidationError(_refused_in(permits, state)
+                                   or f"当前状态为“{words}”，不能{label}", "status")
         permitted = [p for p in fitting if p.who(actor, item)]
         if not permitted:
             who = "、".join(dict.fromkeys(p.who.label for p in fitting))
@@ -207,7 +234,26 @@ class Machine:
         return ValidationError(f"当前状态为“{words}”，不能{label}：{reason}")
 
     def permits(self, item, action: str, actor, now) -> bool:
+        """Whether `actor` may take `action` (or fire the event `action`) on `item` now."""
         return self.refusal(item, action, actor, now) is None
+
+    def state_allows(self, item, action: str, now=None) -> bool:
+        """Whether `item`'s state is one where `action` (or the event `action`) is taken at
+        all, asking neither who nor the guards: what a page draws by state (the progress
+        of a file still checked, the 正式导入 form of a preview) and a worker's own test."""
+        if action in self.permissions:
+            states = self.states_for(action)
+        elif action in self.events:
+            states = frozenset().union(*(t.sources for t in self.events[action]))
+        else:
+            raise ValueError(f"{self.name} declares no action {action!r}")
+        return self.state(item, now) in states
+
+    def reached(self, item, event: str, now=None) -> bool:
+        """Whether `item` is in the state the event `event` leads to (已导入 after commit)."""
+        if event not in self.events:
+            raise ValueError(f"{self.name} has no event {event!r}")
+        return self.state(item, now) in {t.target for t in self.events[event]}
 
     def require(self, item, action: str, actor, now) -> None:
         """Raise the reason `actor` may not take `action` on `item` now."""
@@ -222,8 +268,6 @@ class Machine:
     # --- reading -------------------------------------------------------------------------
     def state(self, item, now=None) -> str:
         if self.derived is not None:
-            from app import clock
-
             now = now if now is not None else clock.now()
             for state, test in self.derived[:-1]:
                 if test(item, now):
@@ -271,7 +315,8 @@ class Machine:
             raise AlreadyDecided(f"该记录已被他人处理（当前状态：{words}），请刷新页面后再{label}")
         fitting = [t for t in candidates if state in t.sources]
         if not fitting:
-            raise ValidationError(f"当前状态为“{words}”，不能{label}")
+            raise ValidationError(_refused_in(candidates, state)
+                                  or f"当前状态为“{words}”，不能{label}")
         permitted = [t for t in fitting if t.who(actor, item)]
         if not permitted:
             who = "、".join(dict.fromkeys(t.who.label for t in fitting))
@@ -332,6 +377,14 @@ class Machine:
             select(StatusHistory).where(StatusHistory.entity == self.name,
                                         StatusHistory.entity_id == item.id)
             .order_by(StatusHistory.id)))
+
+
+def _refused_in(declared, state) -> str | None:
+    """The refusal's own words for `state` among transitions or permits (T/P.refused)."""
+    for entry in declared:
+        if entry.refused and state in entry.refused:
+            return entry.refused[state]
+    return None
 
 
 def machine_for(model) -> Machine | None:

@@ -307,7 +307,7 @@ def deliver(now: dt.datetime, token: str | None = None) -> dict:
 def requeue(actor, now: dt.datetime, row_ids) -> int:
     """重新发送 from 微信发送记录."""
     return outbox.requeue_rows(db.session.scalars(scoped_select(OutboxWechat, actor).where(
-        OutboxWechat.id.in_(list(row_ids)))), now)
+        OutboxWechat.id.in_(list(row_ids)))), actor, now)
 
 
 @job("deliver_wechat", schedule="interval:30", description="发送微信模板消息",

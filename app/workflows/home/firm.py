@@ -140,7 +140,7 @@ def _consultations(actor):
     rows = db.session.scalars(select(Consultation).where(awaiting_condition(actor))
                               .order_by(Consultation.updated_at).limit(LIMIT))
     return [Todo("咨询待回复", c.subject, None, f"/messages/consultation/{c.id}",
-                 f"协会已回复（{clock.display(c.updated_at)}）") for c in rows]
+                 f"待贵所回复（{clock.display(c.updated_at)}）") for c in rows]
 
 
 def _notices(actor):

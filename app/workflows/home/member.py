@@ -15,8 +15,8 @@ from app.workflows.applications import rules as applications
 from app.workflows.core.acting import acting_person
 from app.workflows.core.scoping import scoped_select
 from app.workflows.home.common import Chart, local_day, today
-from app.workflows.hours.rules import (effective_requirement, missing_words, requirement_for,
-                                       year_gap_select)
+from app.workflows.hours.rules import (GAPS, effective_requirement, fmt_min, missing_words,
+                                       requirement_for, year_gap_select)
 from app.workflows.learning import member as learning
 from app.workflows.learning.rules import LEARNERS
 from app.workflows.messages.inbox import unread_counts
@@ -28,11 +28,57 @@ RECENT = 5
 
 
 @dataclasses.dataclass
+class Measure:
+    """One line of 学员年度学时: what the year asks (0: nothing), what the member has toward
+    it, what is still missing — the words of `missing_words` (rules.GAPS)."""
+    label: str
+    done: Decimal
+    required: Decimal
+    missing: Decimal
+
+    @property
+    def required_text(self) -> str:  # 「16」, as the words write a minimum
+        return fmt_min(self.required)
+
+    @property
+    def missing_text(self) -> str:
+        return fmt_min(self.missing)
+
+
+# (rules.GAPS key of what is missing, the row's column of what is done, the minimum)
+MEASURES = {"missing_counted": ("counted", "min_total"),
+            "missing_face_to_face": ("face_to_face", "min_face_to_face"),
+            "missing_input": ("input_hours", "min_input"),
+            "missing_ethics": ("ethics", "min_ethics"),
+            "missing_sizheng": ("sizheng", "min_sizheng")}
+# shown even when the year asks nothing of them; 投入式及课程 only where it is asked
+# (非执业会员), as 学员年度学时 does
+ALWAYS = ("missing_counted", "missing_face_to_face", "missing_ethics", "missing_sizheng")
+
+
+@dataclasses.dataclass
 class Hours:
     row: object        # year_gap_select's row: obtained, counted, …, passed, required, gap
     requirement: object
     missing: str       # 「还差面授 8 学时、职业道德 2 学时」, '' when met
     verdict: str
+    measures: list     # [Measure]: the box's lines and the chart's bars, in the words' order
+
+    @property
+    def caps(self) -> tuple[str, str]:
+        """(网络课程, 产出式): the most of each that counts toward 有效学时."""
+        return fmt_min(self.requirement.cap_online), fmt_min(self.requirement.cap_output)
+
+
+def measures(row, requirement) -> list[Measure]:
+    found = []
+    for key, label in GAPS:
+        done, minimum = MEASURES[key]
+        required = Decimal(getattr(requirement, minimum))
+        if required > 0 or key in ALWAYS:
+            found.append(Measure(label, Decimal(getattr(row, done) or 0), required,
+                                 Decimal(getattr(row, key) or 0)))
+    return found
 
 
 @dataclasses.dataclass
@@ -72,16 +118,16 @@ def own_hours(person: Person, year: int) -> Hours:
         verdict = "豁免" if row.exempt else "本年度无学时要求"
     else:
         verdict = "已达标" if row.passed else "未达标"
-    return Hours(row, requirement, missing_words(row), verdict)
+    return Hours(row, requirement, missing_words(row), verdict, measures(row, requirement))
 
 
 def hours_chart(hours: Hours) -> Chart:
-    r, row = hours.requirement, hours.row
-    measures = [("有效学时", row.counted, r.min_total), ("面授", row.face_to_face, r.min_face_to_face),
-                ("职业道德", row.ethics, r.min_ethics), ("思政", row.sizheng, r.min_sizheng)]
-    return Chart("mine", "本年度学时与要求", "bar", [m[0] for m in measures],
-                 [("已获", [m[1] for m in measures]), ("要求", [m[2] for m in measures])],
-                 unit="学时")
+    """The box's measures as bars: 已完成 (有效学时 after the online / 产出式 caps) beside
+    the year's 要求 and what is 还差 — the same figures as the words."""
+    lines = hours.measures
+    return Chart("mine", "本年度学时与要求", "bar", [m.label for m in lines],
+                 [("已完成", [m.done for m in lines]), ("要求", [m.required for m in lines]),
+                  ("还差", [m.missing for m in lines])], unit="学时")
 
 
 def _learning(actor, person, year, now) -> Learning | None:
@@ -126,6 +172,7 @@ def member_home(actor, now) -> MemberHome:
         [(a, applications.MACHINE.label_of(a.status)) for a in apps],
         {applications.MACHINE.label_of(s): n for s, n in counts.items()},
         [(e, c, ENROLLMENT.label_of(e.status)) for e, c in enrollments],
+        # the 办理期限 to book by, while the case waits for a booking
         [(c, registration.MACHINE.label_of(c.status), local_day(registration.deadline(c))
-          if c.status == CaseStatus.APPROVED else None) for c in open_cases],
+          if registration.MACHINE.state_allows(c, "book") else None) for c in open_cases],
         appointments, transfers.pending_for(actor, now), unread_counts(actor))

@@ -29,6 +29,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import Integer, case, delete, func, insert, select
 
 from app import clock
+from app.workflows.core.bulk import upsert_insert
 from app.extensions import db
 from app.models.hours import (ACQUISITIONS, NORMAL_ACQUISITION, Category, Delivery,
                               HourRecord, HourYearTotal, SourceKind)
@@ -128,13 +129,8 @@ def _move_sums_many(sums: dict) -> None:
     if not sums:
         return
     table = HourYearTotal.__table__
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
     columns = ["records", *HourYearTotal.SUMS]
-    statement = upsert(table)
+    statement = upsert_insert(table)
     statement = statement.on_conflict_do_update(
         index_elements=["person_id", "year"],
         set_={k: table.c[k] + statement.excluded[k] for k in columns})

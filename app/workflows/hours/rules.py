@@ -249,7 +249,8 @@ GAPS = (("missing_counted", "有效学时"), ("missing_face_to_face", "面授"),
 
 def year_gap_select(session, year: int):
     """`year_select` with what each person still lacks: missing_counted, missing_face_to_face,
-    missing_input, missing_ethics, missing_sizheng (hours, 0 when met) and `gap`, the largest
+    missing_input, missing_ethics, missing_sizheng (hours, 0 when met), input_hours (投入式及课程,
+    what missing_input is measured on) and `gap`, the largest
     of them (the fewest hours that could still make the year: an hour may count toward
     several minima at once). The same SQL as the verdict, so a 「还差」 and a 未通过 never
     disagree; home pages order the people at risk by `gap`."""
@@ -319,7 +320,10 @@ def _gap_columns(r, counted, f2f, input_hours, ethics, sizheng) -> list:
               _short(r.c.min_input, input_hours), _short(r.c.min_ethics, ethics),
               _short(r.c.min_sizheng, sizheng)]
     columns = [_hours(short).label(key) for short, (key, _label) in zip(shorts, GAPS)]
-    return columns + [_hours(_greatest(*shorts)).label("gap")]
+    # 投入式及课程 (all but 产出式): what `missing_input` is measured on, for a page that
+    # shows each measure beside its minimum
+    return columns + [_hours(_greatest(*shorts)).label("gap"),
+                      _hours(input_hours).label("input_hours")]
 
 
 def firm_summary(session, year: int, *where):

@@ -5,10 +5,9 @@ import datetime as dt
 
 from flask_appbuilder.security.sqla.models import Role, User
 from sqlalchemy import func, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app import clock
+from app.workflows.core.bulk import upsert_insert
 from app.extensions import db
 from app.models import (Account, Audience, Firm, Message, MessageKind, Notice, Person,
                         PersonStatus, PersonType)
@@ -191,10 +190,8 @@ def recipients_query(notice: Notice):
 def _insert_ignoring_duplicates(rows: list[dict]) -> int:
     if not rows:
         return 0
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     # RETURNING counts what went in on both databases (psycopg may report rowcount -1)
-    statement = insert(Message.__table__).values(rows).on_conflict_do_nothing(
+    statement = upsert_insert(Message.__table__).values(rows).on_conflict_do_nothing(
         index_elements=["notice_id", "user_id"]).returning(Message.__table__.c.id)
     return len(db.session.execute(statement).all())
 

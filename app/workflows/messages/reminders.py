@@ -2,18 +2,15 @@
 import datetime as dt
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from app.workflows.core.bulk import upsert_insert
 from app.extensions import db
 from app.models import Message, MessageKind, ReminderLog
 from app.workflows.messages.notify import notify
 
 
 def _insert_log(row: dict) -> bool:
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(ReminderLog.__table__).values(**row).on_conflict_do_nothing(
+    statement = upsert_insert(ReminderLog.__table__).values(**row).on_conflict_do_nothing(
         index_elements=["user_id", "kind", "target", "threshold"]
     ).returning(ReminderLog.__table__.c.id)
     return db.session.execute(statement).first() is not None

@@ -14,10 +14,9 @@ import datetime as dt
 import chinese_calendar
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app import clock
+from app.workflows.core.bulk import upsert_insert
 from app.extensions import db
 from app.models import (Account, Appointment, AppointmentStatus, CalendarDay, CaseStatus,
                         MessageKind, RegistrationCase, SlotTemplate, SlotUsage)
@@ -153,9 +152,7 @@ def grid(now: dt.datetime, last_day: dt.date | None = None) -> list[dict]:
 # --- seats -------------------------------------------------------------------------------------
 
 def _ensure_usage(day: dt.date, start: str) -> None:
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    db.session.execute(insert(SlotUsage.__table__).values(day=day, start=start, taken=0)
+    db.session.execute(upsert_insert(SlotUsage.__table__).values(day=day, start=start, taken=0)
                        .on_conflict_do_nothing(index_elements=["day", "start"]))
 
 

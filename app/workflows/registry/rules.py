@@ -7,6 +7,7 @@ from app.extensions import db
 from app.models import Account, Firm, FirmStatus, Gender, Person, PersonStatus, PersonType
 from app.workflows.accounts import provision_firm_admin
 from app.workflows.accounts.sessions import end_sessions
+from app.workflows.core import standing
 from app.workflows.core.errors import Problems, ValidationError
 from app.workflows.core.labels import code_of
 from app.workflows.core.identifiers import (
@@ -129,7 +130,7 @@ def clean_person(person: Person, now: dt.datetime) -> None:
     if account is not None and account.user is not None:
         # 撤销: the account can no longer sign in; its data stay (seed 000 §3); its sessions
         # end (a later 恢复 does not bring them back)
-        active = person.status == PersonStatus.ACTIVE
+        active = standing.active(person)
         if account.user.active and not active:
             end_sessions(account.user)
         account.user.active = active

@@ -10,6 +10,7 @@ import datetime as dt
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import (Enrollment, EnrollmentStatus, Gender, Person, PersonKind, PersonStatus,
@@ -296,15 +297,20 @@ def delete_enrollment(actor, now, enrollment_id: int) -> int:
     return class_id
 
 
-def class_list(actor, class_id: int, *, cert: str | None = None, name: str | None = None,
-               position: str | None = None, phone: str | None = None,
-               status: str | None = None) -> list[Enrollment]:
-    """The class's enrollment list: 本单位已报名人员 (seed 000 §5.1) of a firm, a member's
-    own; for staff, everyone of the class (`status` one of the 报名状态 filters it)."""
+def class_list(actor, class_id: int, **filters) -> list[Enrollment]:
+    """Every row of `class_list_select` (the pages show it a page at a time)."""
+    return list(db.session.scalars(class_list_select(actor, class_id, **filters)))
+
+
+def class_list_select(actor, class_id: int, *, cert: str | None = None, name: str | None = None,
+                      position: str | None = None, phone: str | None = None,
+                      status: str | None = None):
+    """The class's enrollment list, ordered: 本单位已报名人员 (seed 000 §5.1) of a firm, a
+    member's own; for staff, everyone of the class (`status` one of the 报名状态 filters it)."""
     get_scoped(db.session, TrainingClass, class_id, actor, "培训班不存在")
     query = enrollments_select(actor, class_id=class_id, cert=cert, name=name,
                                position=position, phone=phone, status=status)
-    return list(db.session.scalars(query.order_by(Enrollment.id)))
+    return query.order_by(Enrollment.id).options(selectinload(Enrollment.training_class))
 
 
 def enrollments_select(actor, *, class_id: int | None = None, cert: str | None = None,

@@ -26,6 +26,7 @@ from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app import clock as wall_clock
 from app.extensions import db
 from app.models import ImportBatch, ImportStatus, StoredFile
 from app.workflows.core import files
@@ -35,7 +36,7 @@ from app.workflows.core.importing.kinds import ImportKind, kind_named
 from app.workflows.core.importing.reading import FileProblem, MAX_BYTES, estimate_rows, parse
 from app.workflows.core.jobs import job
 from app.workflows.core.scoping import SystemActor, scope_condition
-from app.workflows.core.states import Guard, Machine, T, system
+from app.workflows.core.states import Guard, Machine, P, T, system
 
 log = logging.getLogger(__name__)
 
@@ -59,15 +60,33 @@ def _batch_readable(actor, batch_id) -> bool:
 # the core's declaration (app/views/core) lists it; create_app registers it
 FILE_OWNERS = {OWNER_BATCH: _batch_readable}
 
+S = ImportStatus
 not_expired = Guard("not_expired", lambda batch, actor, now: None if now <= batch.expires_at
                     else "预览已超过有效期")
+expired = Guard("expired", lambda batch, actor, now: None if now > batch.expires_at
+                else "预览尚在有效期内")
+# what 正式导入 answers in each state it cannot be taken from (users and tests read these)
+NOT_COMMITTABLE = {
+    S.COMMITTED: "该预览已正式导入，不能重复提交",
+    S.PARSING: "文件还在检查中，请稍候",
+    **{state: f"该预览不能导入（{S.LABELS[state]}），请修正文件后重新上传"
+       for state in (S.FAILED, S.EXPIRED)},
+}
+# Every change of a batch's status is fired here, with its 流程跟踪 row in status_history
+# (the generic table: entity "import_batch"), so a batch's history needs no schema of its own.
 MACHINE = Machine("import_batch", ImportBatch, [
-    T("parsed", ImportStatus.PARSING, ImportStatus.PREVIEWED, "完成检查"),
-    T("refused", ImportStatus.PARSING, ImportStatus.FAILED, "发现错误"),
-    T("commit", ImportStatus.PREVIEWED, ImportStatus.COMMITTED, "正式导入", guards=[not_expired]),
-    T("expire", ImportStatus.PREVIEWED, ImportStatus.EXPIRED, "失效"),
-    T("abandon", ImportStatus.PARSING, ImportStatus.FAILED, "中断", who=system),
-], labels=ImportStatus.LABELS)
+    T("parsed", S.PARSING, S.PREVIEWED, "完成检查"),
+    T("refused", S.PARSING, S.FAILED, "发现错误"),
+    T("commit", S.PREVIEWED, S.COMMITTED, "正式导入", guards=[not_expired],
+      refused=NOT_COMMITTABLE),
+    T("expire", S.PREVIEWED, S.EXPIRED, "失效", guards=[expired]),
+    T("abandon", S.PARSING, S.FAILED, "中断", who=system),
+], permits=[
+    # the file is still being checked (by this request or a worker): the page shows the
+    # progress, /status answers "not done", a worker may take it up
+    P("check", S.PARSING, "检查文件"),
+], labels=S.LABELS)
+CHECKING = sorted(MACHINE.states_for("check"))  # for the SQL of workers and the sweeper
 
 
 def _dump(value) -> str:
@@ -79,7 +98,7 @@ def summary_of(batch: ImportBatch) -> dict:
     base = {"token": batch.token, "kind": batch.kind, "status": MACHINE.label_of(batch.status)}
     if batch.summary:
         return {**json.loads(batch.summary), **base}
-    if batch.status == ImportStatus.PARSING:
+    if MACHINE.state_allows(batch, "check"):  # still being checked
         return {**base, "total": 0, "valid": 0, "errors": [], "counts": {},
                 "progress": batch.progress}
     message = batch.message or BROKEN
@@ -202,7 +221,7 @@ def _claim(batch_id: int, worker: str, now: dt.datetime) -> bool:
     """Take a 解析中 batch nobody (alive) is working on; the UPDATE decides between rivals."""
     claimed = db.session.execute(
         update(ImportBatch)
-        .where(ImportBatch.id == batch_id, ImportBatch.status == ImportStatus.PARSING,
+        .where(ImportBatch.id == batch_id, ImportBatch.status.in_(CHECKING),
                or_(ImportBatch.worker.is_(None), ImportBatch.heartbeat_at < now - STALE_AFTER))
         .values(worker=worker, heartbeat_at=now, attempts=ImportBatch.attempts + 1,
                 version=ImportBatch.version + 1)
@@ -247,25 +266,24 @@ def process(batch_id: int, clock, worker: str | None = None) -> None:
 def _give_up(batch_id: int, message: str, clock) -> None:
     db.session.rollback()
     batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or batch.status != ImportStatus.PARSING:
-        return
+    actor, now = SystemActor("导入"), clock()
+    if batch is None or not MACHINE.permits(batch, "abandon", actor, now):
+        return  # decided meanwhile (its worker finished after all)
     batch.message = message
     batch.summary = None
-    MACHINE.fire(batch, "abandon", SystemActor("导入"), clock(), remark=message[:200])
+    MACHINE.fire(batch, "abandon", actor, now, remark=message[:200])
     db.session.commit()
 
 
 def start_worker(batch: ImportBatch) -> None:
     """Preview a stored batch on a thread of this process (the sweeper is the safety net)."""
-    from app import clock
-
     app = current_app._get_current_object()
     batch_id = batch.id
 
     def run():
         with app.app_context():
             try:
-                process(batch_id, clock.now)
+                process(batch_id, wall_clock.now)
             finally:
                 db.session.remove()
 
@@ -279,7 +297,7 @@ def sweep_import_batches(now: dt.datetime) -> dict:
     """A 解析中 batch whose worker went quiet is run again (at most MAX_ATTEMPTS times, then
     refused with a message); a 待确认 preview past its time is recorded as 已失效."""
     stale = db.session.scalars(select(ImportBatch).where(
-        ImportBatch.status == ImportStatus.PARSING,
+        ImportBatch.status.in_(CHECKING),
         or_(ImportBatch.heartbeat_at < now - STALE_AFTER,
             ImportBatch.heartbeat_at.is_(None) & (ImportBatch.created_at < now - STALE_AFTER))
     )).all()
@@ -310,17 +328,11 @@ def commit(actor, now: dt.datetime, token: str, confirm: bool = False,
     batch = find(actor, token, kind_name)
     kind = kind_named(batch.kind)
     kind.authorize(actor)
-    if batch.status == ImportStatus.COMMITTED:
-        raise ValidationError("该预览已正式导入，不能重复提交")
-    if batch.status == ImportStatus.PARSING:
-        raise ValidationError("文件还在检查中，请稍候")
-    if batch.status == ImportStatus.PREVIEWED and now > batch.expires_at:
+    if MACHINE.permits(batch, "expire", actor, now):  # a 待确认 preview past its time
         MACHINE.fire(batch, "expire", actor, now)
         raise ValidationError(f"预览已超过{int(kind.ttl.total_seconds() // 60)}分钟失效，"
                               f"请重新上传文件", keep_changes=True)
-    if batch.status != ImportStatus.PREVIEWED:
-        raise ValidationError(f"该预览不能导入（{MACHINE.label_of(batch.status)}），"
-                              f"请修正文件后重新上传")
+    MACHINE.require(batch, "commit", actor, now)  # else NOT_COMMITTABLE's words
     summary = summary_of(batch)
     if batch.needs_confirmation and not confirm:
         raise ValidationError(summary.get("confirmation") or "请勾选再次确认后提交")

@@ -17,6 +17,7 @@ import dataclasses
 import datetime as dt
 from typing import Callable
 
+from app.workflows.core.errors import NotFoundError
 from app.workflows.core.importing.reading import Column, Problem, Row  # noqa: F401
 
 KINDS: dict[str, "ImportKind"] = {}
@@ -130,8 +131,6 @@ def register_kind(kind: ImportKind) -> ImportKind:
 
 
 def kind_named(name: str) -> ImportKind:
-    from app.workflows.core.errors import NotFoundError
-
     kind = KINDS.get(name)
     if kind is None:
         raise NotFoundError(f"没有名为“{name}”的导入")
