@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from app import clock
 from app.extensions import db
-from app.workflows.core import queues as registry
+from app.workflows.core import loading, queues as registry
 from app.workflows.core.commands import command
 from app.workflows.core.decisions import BulkResult, decide_many
 from app.workflows.core.errors import (AlreadyDecided, ForbiddenError, NotFoundError,
@@ -100,7 +100,8 @@ def assemble(actor, now, firm_id=None, kinds=None, limit: int = PAGE_ITEMS) -> l
         query = queue.select(actor, now, firm_id=firm_id)
         count = db.session.scalar(select(func.count()).select_from(
             query.order_by(None).subquery()))
-        rows = db.session.execute(query.add_columns(queue.since).order_by(
+        rows = db.session.execute(query.add_columns(queue.since).options(
+            *loading.loads(queue.model, queue.loads)).order_by(
             queue.since.asc(), queue.model.id.asc()).limit(limit)).all() if count else []
         items = [_item(queue, row, since, today) for row, since in rows]
         shown.append(QueueView(

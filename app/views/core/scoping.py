@@ -27,7 +27,6 @@ from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import ModelView
 from flask_appbuilder.widgets import ListWidget
 from sqlalchemy import inspect as sa_inspect, or_
-from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, StringField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -37,7 +36,7 @@ from app.models import Firm, Person
 from app.views.core.export import ExportMixin
 from app.views.core.labels import (code_filter_values, code_rest_filters, code_statuses,
                                    words_in_result)
-from app.workflows.core import files
+from app.workflows.core import files, loading
 from app.workflows.core.commands import abandon
 from app.workflows.core.errors import DomainError, NotFoundError, error_body
 from app.workflows.core.scoping import enforce_owner, is_institute, scope_condition
@@ -87,10 +86,7 @@ class _ListLoads(SQLAInterface):
         query = self.apply_all(query, filters, order_column, order_direction, page, page_size,
                                select_columns, outer_default_load)
         for path in self.list_loads:
-            option = selectinload(path[0])
-            for step in path[1:]:
-                option = option.selectinload(step)
-            query = query.options(option)
+            query = query.options(loading.option(path))
         rows = query.all()
         if all(hasattr(row, self.obj.__name__) for row in rows):  # rows of several entities
             return count, [getattr(row, self.obj.__name__) for row in rows]
@@ -100,24 +96,17 @@ class _ListLoads(SQLAInterface):
 def _with_list_loads(view):
     """`view.datamodel`, loading the relationships its list columns name (see _ListLoads)."""
     model = view.datamodel
-    paths = {}  # (relationship names) -> (their attributes)
+    paths = {}  # (relationship attributes) -> the same, in the order the columns name them
     for column in view.list_columns or ():
-        mapper, names, path = sa_inspect(model.obj), [], []
-        for part in column.split("."):
-            relation = mapper.relationships.get(part)
-            if relation is None or relation.uselist:
-                break
-            names.append(part)
-            path.append(relation.class_attribute)
-            mapper = relation.mapper
+        path = loading.relation_path(model.obj, column)
         if path:
-            paths.setdefault(tuple(names), tuple(path))
+            paths.setdefault(path, path)
     if not paths or type(model) is not SQLAInterface:
         return model
-    loading = copy.copy(model)
-    loading.__class__ = _ListLoads
-    loading.list_loads = tuple(paths.values())
-    return loading
+    loaded = copy.copy(model)
+    loaded.__class__ = _ListLoads
+    loaded.list_loads = tuple(paths.values())
+    return loaded
 
 
 class RowLinksListWidget(ListWidget):

@@ -544,6 +544,7 @@ QUEUES = (Queue(
     title=lambda row: f"{row.person.name} {row.year}年度{row.kind}申请（{row.route}）"
     if row.route else f"{row.person.name} {row.year}年度{row.kind}申请",
     firm=lambda row: row.person.firm, link=lambda row: f"/applications/{row.id}",
+    loads=("person.firm",),
     decisions=(Decision("confirm", "确认", confirm),
                Decision("refuse", "不予确认", refuse, remark=True)),
     due_days=10, order=30),)

@@ -50,6 +50,9 @@ class Queue:
     # row -> a date by which it must be decided (an in-house class before it starts), or None
     deadline: Callable | None = None
     order: int = 100        # position in the centre (the manuals' order)
+    # the many-to-one paths `title` and `firm` read ("person.firm"), loaded with the page's
+    # rows in one statement each instead of one per row
+    loads: tuple = ()
 
     def decision(self, event: str) -> Decision | None:
         return next((d for d in self.decisions if d.event == event), None)

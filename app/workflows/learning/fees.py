@@ -75,5 +75,6 @@ QUEUES = (Queue(
     title=lambda row: f"{row.person.name} {row.year}年度网络学习费用{row.amount:.2f}元"
                       f"（缴费编号{row.reference or row.id}）",
     firm=lambda row: row.person.firm, link=lambda row: f"/learningfeeview/show/{row.id}",
+    loads=("person.firm",),
     decisions=(Decision("mark_paid", "确认收款", mark_paid),),
     due_days=10, order=60),)

@@ -218,7 +218,7 @@ QUEUES = (Queue(
     name="consultation", label="咨询消息", group="消息中心", model=Consultation,
     select=review_select, since=Consultation.updated_at,
     title=lambda row: f"【{row.business_type}】{row.subject}",
-    firm=lambda row: row.firm, link=lambda row: f"/messages/consultation/{row.id}",
+    firm=lambda row: row.firm, link=lambda row: f"/messages/consultation/{row.id}", loads=("firm",),
     decisions=(Decision("reply", "回复", _reply_with, remark=True),),
     due_days=2, order=70),)
 

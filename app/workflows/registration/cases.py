@@ -606,7 +606,7 @@ QUEUES = (Queue(
     name="registration_case", label="注册业务申请", group="注册业务", model=RegistrationCase,
     select=review_select, since=RegistrationCase.submitted_at,
     title=lambda row: f"{row.name}（{row.case_type}）",
-    firm=lambda row: row.firm, link=lambda row: f"/registration/case/{row.id}",
+    firm=lambda row: row.firm, link=lambda row: f"/registration/case/{row.id}", loads=("firm",),
     decisions=(Decision("approve", "审核通过", approve),
                Decision("reject", "审核不通过", reject, remark=True)),
     due_days=5, order=40),)

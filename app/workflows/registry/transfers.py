@@ -228,6 +228,7 @@ QUEUES = (Queue(
     select=review_select, since=PersonTransfer.requested_at,
     title=lambda row: f"{row.person.name}转入（原单位：{row.from_firm.name if row.from_firm else '协会代管'}）",
     firm=lambda row: row.to_firm, link=lambda row: f"/persontransferview/show/{row.id}",
+    loads=("person", "from_firm", "to_firm"),
     decisions=(Decision("approve", "批准转入", approve),
                Decision("decline", "不予批准", decline, remark=True)),
     due_days=7, deadline=lambda row: row.expires_at, order=5),)
