@@ -11,6 +11,7 @@ from python_calamine import CalamineWorkbook
 
 from app.workflows.core.sheets import Percent, XlsxWriter
 from app.workflows.core.xlsx_stream import xlsx_chunks
+from tests.helpers import NOW
 
 MOMENT = dt.datetime(2026, 3, 4, 1, 2, 3, tzinfo=dt.timezone.utc)  # 09:02:03 in Beijing
 ROWS = [
@@ -24,7 +25,7 @@ ROWS = [
 
 
 def _streamed(rows, title="导出"):
-    return b"".join(xlsx_chunks(iter(rows), title, every=2))
+    return b"".join(xlsx_chunks(iter(rows), NOW, title, every=2))
 
 
 def _openpyxl_written(rows, title="导出"):
@@ -76,6 +77,15 @@ def test_first_bytes_leave_before_the_rows_are_read():
         yield ["姓名"]
         raise AssertionError("read before the package's first bytes were handed out")
 
-    chunks = xlsx_chunks(rows())
+    chunks = xlsx_chunks(rows(), NOW)
     first = next(chunks)
     assert first.startswith(b"PK")  # the zip's first entry, before any row
+
+
+def test_the_workbook_is_created_at_the_time_it_is_given():
+    """The workbook's 创建时间 is the `now` the export passes (UTC in docProps), not the
+    machine's clock, so an export can be checked at any date."""
+    written = openpyxl.load_workbook(io.BytesIO(_streamed(ROWS)))
+    expected = NOW.astimezone(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    assert written.properties.created == expected
+    assert written.properties.modified == expected

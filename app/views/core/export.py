@@ -44,8 +44,8 @@ def plain_value(value):
     return str(value)
 
 
-def export_filename(title: str, extension: str) -> str:
-    stamp = clock.to_local(clock.now()).strftime("%Y%m%d%H%M%S")
+def export_filename(title: str, extension: str, now: dt.datetime | None = None) -> str:
+    stamp = clock.to_local(now or clock.now()).strftime("%Y%m%d%H%M%S")
     return f"{title}_{stamp}.{extension}"
 
 
@@ -81,9 +81,10 @@ def send_table(fmt: str, rows, title: str, sheet: str = "导出"):
     if fmt != "xlsx":
         abort(404)
     # streamed as it is written: the first bytes leave at once, one batch of rows in memory
-    response = Response(stream_with_context(xlsx_chunks(rows, sheet)), mimetype=XLSX_MIME)
+    now = clock.now()
+    response = Response(stream_with_context(xlsx_chunks(rows, now, sheet)), mimetype=XLSX_MIME)
     response.headers["Content-Disposition"] = content_disposition(
-        export_filename(title, "xlsx"))
+        export_filename(title, "xlsx", now))
     response.call_on_close(release_memory)
     return response
 

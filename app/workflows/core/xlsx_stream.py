@@ -106,7 +106,7 @@ def _workbook(title: str) -> str:
 
 
 def _core(now: dt.datetime) -> str:
-    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/'
@@ -186,13 +186,14 @@ class _Sink:
         return data
 
 
-def xlsx_chunks(rows, title: str = "导出", *, every: int = 500, level: int = 1):
+def xlsx_chunks(rows, now: dt.datetime, title: str = "导出", *, every: int = 500,
+                level: int = 1):
     """The bytes of a one-sheet workbook holding `rows` (lists of values, the header first),
-    yielded as they are written (every `every` rows). `level`: zlib's (1: fastest; the
-    sheet's XML is repetitive, so 1 costs little size)."""
+    created at `now` (the workbook's 创建时间), yielded as they are written (every `every`
+    rows). `level`: zlib's (1: fastest; the sheet's XML is repetitive, so 1 costs little
+    size)."""
     sink = _Sink()
     package = zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=level)
-    now = dt.datetime.now(dt.timezone.utc)
     for name, text in (("[Content_Types].xml", _CONTENT_TYPES), ("_rels/.rels", _ROOT_RELS),
                        ("docProps/app.xml", _APP), ("docProps/core.xml", _core(now)),
                        ("xl/workbook.xml", _workbook(title[:31])),
