@@ -93,8 +93,9 @@ def _client(app, login):
     return client
 
 
-def _floor(app, client, path) -> tuple[float, int]:
-    """CPU seconds of the page's own SQL, replayed through the DB-API."""
+def captured(app, client, path):
+    """(status, the statements the page sent with their parameters, the engine), in-process
+    (bench/pages_scale.py replays them too)."""
     from sqlalchemy import event
 
     from app.extensions import db
@@ -108,9 +109,16 @@ def _floor(app, client, path) -> tuple[float, int]:
         engine = db.engine
     event.listen(engine, "before_cursor_execute", capture)
     try:
-        assert client.get(path).status_code == 200
+        status = client.get(path).status_code
     finally:
         event.remove(engine, "before_cursor_execute", capture)
+    return status, sent, engine
+
+
+def _floor(app, client, path) -> tuple[float, int]:
+    """CPU seconds of the page's own SQL, replayed through the DB-API."""
+    status, sent, engine = captured(app, client, path)
+    assert status == 200
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()

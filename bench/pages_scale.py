@@ -257,27 +257,6 @@ def pages() -> list:
     return out
 
 
-def _captured(app, client, path):
-    """(status, the statements the page sent with their parameters), in-process."""
-    from sqlalchemy import event
-
-    from app.extensions import db
-
-    sent = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        sent.append((statement, parameters))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        status = client.get(path).status_code
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-    return status, sent, engine
-
-
 def _time_floor(engine, statements, runs: int) -> float:
     """Median ms of running `statements` (SQL text or (statement, parameters)) on one
     connection, fetching every row."""
@@ -301,6 +280,7 @@ def _time_floor(engine, statements, runs: int) -> float:
 
 def measure(url: str, tmp: Path, requests: int, warm: int) -> list:
     from bench.hours import _config
+    from bench.pages import captured
     from bench.served import Served
     from app import create_app
     from tests.helpers import WebClient
@@ -320,7 +300,7 @@ def measure(url: str, tmp: Path, requests: int, warm: int) -> list:
             for _ in range(requests):
                 status, body, seconds, _first, _h = client.get(path)
                 times.append(seconds * 1000)
-            status_in, sent, engine = _captured(app, inproc[who], path)
+            status_in, sent, engine = captured(app, inproc[who], path)
             runs = max(5, requests // 2)
             try:
                 if floor_sql:
