@@ -321,7 +321,7 @@ def test_the_waiting_list_offers_a_freed_seat_for_48_hours_then_moves_on(ctx, wo
     m_entry = waitlist.join(user(world.member), NOW + dt.timedelta(minutes=1), full)
     with pytest.raises(ValidationError):
         waitlist.join(user(world.b.admin), NOW, full)  # once
-    assert waitlist.MACHINE.state(b_entry, NOW) == waitlist.WAITING and waitlist.position_of(m_entry) == 2
+    assert waitlist.MACHINE.state(b_entry, NOW) == waitlist.WAITING and waitlist.position_of(m_entry, NOW) == 2
     review.reject(staff, NOW, taken.id, remark="名额调整")  # a seat frees
     db.session.expire_all()
     b_entry = db.session.get(WaitlistEntry, b_entry.id)
@@ -416,8 +416,8 @@ def test_the_waiting_lists_sql_counts_read_the_machines_states(ctx, world):
         states = [waitlist.MACHINE.state(e, moment) for e in entries]
         assert waitlist.held_count(full, moment) == states.count(waitlist.OFFERED)
         assert waitlist.waiting_counts([full], moment).get(full, 0) == states.count(waitlist.WAITING)
-    assert waitlist.positions(entries) == {waiting.id: 1}
-    assert waitlist.position_of(db.session.get(WaitlistEntry, offered.id)) == 0
+    assert waitlist.positions(entries, NOW) == {waiting.id: 1}
+    assert waitlist.position_of(db.session.get(WaitlistEntry, offered.id), NOW) == 0
     offer = waitlist.MACHINE.history(db.session.get(WaitlistEntry, offered.id))[-1]
     assert (offer.event, offer.remark) == ("offer", "保留至2026-11-25 10:00")
     # a lapsed offer is refused in the machine's words, and nothing moves

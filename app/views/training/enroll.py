@@ -267,7 +267,7 @@ class TrainingView(BaseView):
     def waitlist(self):
         actor, moment = current_user(), now()
         entries = waitlist.entries(actor, moment)
-        places = waitlist.positions(entries)  # one query for the whole list
+        places = waitlist.positions(entries, moment)  # one query for the whole list
         machine = waitlist.MACHINE
         return self.render_template(
             "training/waitlist.html", title=MENU_WAITLIST, entries=entries, moment=moment,

@@ -187,10 +187,10 @@ def entries(actor, now, class_id: int | None = None) -> list[WaitlistEntry]:
     return list(db.session.scalars(query.order_by(W.class_id, W.joined_at, W.id)))
 
 
-def positions(entries) -> dict[int, int]:
-    """第几位 of each still-waiting entry in its class's line (others' entries count too),
-    for a whole list in one query."""
-    class_ids = {e.class_id for e in entries if MACHINE.permits(e, "queue", None, clock.now())}
+def positions(entries, now) -> dict[int, int]:
+    """第几位 of each still-waiting entry in its class's line at `now` (others' entries count
+    too), for a whole list in one query."""
+    class_ids = {e.class_id for e in entries if MACHINE.permits(e, "queue", None, now)}
     if not class_ids:
         return {}
     found, counter = {}, {}
@@ -202,9 +202,9 @@ def positions(entries) -> dict[int, int]:
     return found
 
 
-def position_of(entry: WaitlistEntry) -> int:
-    """第几位 in the line of those still waiting (0 when not waiting)."""
-    return positions([entry]).get(entry.id, 0)
+def position_of(entry: WaitlistEntry, now) -> int:
+    """第几位 in the line of those still waiting at `now` (0 when not waiting)."""
+    return positions([entry], now).get(entry.id, 0)
 
 
 @command
