@@ -188,10 +188,15 @@ def annual_total(session, actor, criteria: AnnualCriteria) -> int:
 
 def annual_page(session, actor, criteria: AnnualCriteria, number: int, size: int,
                 order: str | None = None, descending: bool = False):
-    """(rows of page `number`, total) of 学员年度学时."""
+    """(rows of page `number`, total) of 学员年度学时. The page's people are chosen first —
+    the same joins, filters and order, selecting their ids alone — and only those 20 rows are
+    built whole: ordering every person's full row (names, login, firm, hours) to keep 20 was
+    most of the institute-wide page's time (60,000 persons)."""
     query = annual_order(annual(session, actor, criteria), order, descending,
                          by_firm=spans_firms(actor, criteria))
-    rows = session.execute(limited(query, size, (number - 1) * size)).all()
+    person_id = query.selected_columns["person_id"]
+    chosen = limited(query.with_only_columns(person_id), size, (number - 1) * size)
+    rows = session.execute(query.where(person_id.in_(chosen.scalar_subquery()))).all()
     return rows, annual_total(session, actor, criteria)
 
 

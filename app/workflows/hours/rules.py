@@ -314,10 +314,11 @@ def year_select(session, year: int):
     ethics, sizheng, passed, required, exempt. Reads the sums and the verdict the ledger
     keeps (HourYearTotal: one row per person and year, in tenths of an hour), never the
     records nor the rules; a person without a row that year (no hours, no exemption) has
-    the verdict of no hours for their type (`_verdict` over zero sums, three literal rows).
+    the verdict of no hours for their type (`_verdict` over zero sums, as literals).
     No Python loop over people; order, page and export it freely. The statement is built
     once per year and set of requirements."""
-    return _year_select(year, requirements_of_year(session, year))
+    requirements = requirements_of_year(session, year)
+    return _year_select(year, requirements, _no_hours(session, requirements))
 
 
 def year_gap_select(session, year: int):
@@ -326,7 +327,8 @@ def year_gap_select(session, year: int):
     what missing_input is measured on) and `gap`, the largest of them. The same kept
     verdict, so a 「还差」 and a 未通过 never disagree; home pages order the people at risk
     by `gap`."""
-    return _year_select(year, requirements_of_year(session, year), True)
+    requirements = requirements_of_year(session, year)
+    return _year_select(year, requirements, _no_hours(session, requirements), True)
 
 
 def missing_words(row) -> str:
@@ -336,38 +338,60 @@ def missing_words(row) -> str:
     return "还差" + "、".join(parts) if parts else ""
 
 
-def _no_hours(requirements: tuple):
-    """Per person type, the verdict of a person with no hours and no exemption (`_verdict`
-    over zero sums): what a person without a HourYearTotal row that year has."""
-    r = requirement_rows(requirements)
-    zero = inline(0)
-    verdict = _verdict(r, zero, zero, zero, zero, zero, zero)
-    return (select(r.c.person_type, *(verdict[key].label(key) for key in KEPT if key != "exempt"))
-            .where(r.c.exempt == inline(0)).subquery("no_hours"))
+_NO_HOURS: dict = {}
+
+
+def _no_hours(session, requirements: tuple) -> tuple:
+    """Per person type, the kept values (KEPT but `exempt`) of a person with no hours and no
+    exemption — `_verdict` over zero sums, run once per set of requirements — what a person
+    without a HourYearTotal row that year has. Literals: the pages' statements only read
+    them where a row is missing, instead of judging a requirement row for every person."""
+    found = _NO_HOURS.get(requirements)
+    if found is None:
+        r = requirement_rows(requirements)
+        zero = inline(0)
+        verdict = _verdict(r, zero, zero, zero, zero, zero, zero)
+        rows = session.execute(select(r.c.person_type, *(verdict[key].label(key)
+                                                         for key in KEPT[1:]))
+                               .where(r.c.exempt == inline(0))).all()
+        found = tuple((row[0], tuple(bool(v) if key in ("required", "passed") else int(v)
+                                     for key, v in zip(KEPT[1:], row[1:]))) for row in rows)
+        if len(_NO_HOURS) > 64:
+            _NO_HOURS.clear()
+        _NO_HOURS[requirements] = found
+    return found
 
 
 @functools.lru_cache(maxsize=64)
-def _year_select(year: int, requirements: tuple, gaps: bool = False):
-    t = HourYearTotal
-    d = _no_hours(requirements)
+def _year_select(year: int, requirements: tuple, no_hours: tuple, gaps: bool = False):
+    t = HourYearTotal.__table__
+
+    def kept(key):
+        """The kept value, else (no row that year) the person type's value of no hours."""
+        at = KEPT[1:].index(key)
+        literal = (lambda v: true() if v else false()) if key in ("required", "passed") \
+            else inline
+        return func.coalesce(t.c[key], case(
+            *((Person.person_type == inline(person_type), literal(values[at]))
+              for person_type, values in no_hours)))
+
     z = lambda col: func.coalesce(col, inline(0))  # noqa: E731
-    kept = lambda key: func.coalesce(t.__table__.c[key], d.c[key])  # noqa: E731
     gap_columns = ([_hours(kept(key)).label(key) for key, _label in GAPS]
                    + [_hours(kept("gap")).label("gap"),
-                      _hours(z(t.total) - z(t.output)).label("input_hours")]) if gaps else []
+                      _hours(z(t.c.total) - z(t.c.output)).label("input_hours")]) if gaps else []
     return (select(
         Person.id.label("person_id"),
-        _hours(z(t.total)).label("obtained"),
+        _hours(z(t.c.total)).label("obtained"),
         _hours(kept("counted")).label("counted"),
-        _hours(z(t.face_to_face)).label("face_to_face"),
-        _hours(z(t.ethics)).label("ethics"),
-        _hours(z(t.sizheng)).label("sizheng"),
+        _hours(z(t.c.face_to_face)).label("face_to_face"),
+        _hours(z(t.c.ethics)).label("ethics"),
+        _hours(z(t.c.sizheng)).label("sizheng"),
         kept("passed").cast(Boolean).label("passed"),
         kept("required").cast(Boolean).label("required"),
-        func.coalesce(t.exempt, false()).cast(Boolean).label("exempt"),
+        func.coalesce(t.c.exempt, false()).cast(Boolean).label("exempt"),
         *gap_columns,
-    ).select_from(Person).outerjoin(t, and_(t.person_id == Person.id, t.year == inline(year)))
-        .outerjoin(d, d.c.person_type == Person.person_type))
+    ).select_from(Person).outerjoin(t, and_(t.c.person_id == Person.id,
+                                            t.c.year == inline(year))))
 
 
 def firm_summary(session, year: int, *where):
