@@ -362,19 +362,38 @@ def _no_hours(session, requirements: tuple) -> tuple:
     return found
 
 
+def _kept(no_hours: tuple, key: str):
+    """The kept value, else (no row that year) the person type's value of no hours."""
+    t = HourYearTotal.__table__
+    at = KEPT[1:].index(key)
+    literal = (lambda v: true() if v else false()) if key in ("required", "passed") else inline
+    return func.coalesce(t.c[key], case(
+        *((Person.person_type == inline(person_type), literal(values[at]))
+          for person_type, values in no_hours)))
+
+
+def year_flags(session, year: int):
+    """For counting people (事务所培训概况, the home pages): per person, `studied` (any hours
+    that year), `passed` and `required` — the kept values alone, no hours computed."""
+    requirements = requirements_of_year(session, year)
+    return _year_flags(year, requirements, _no_hours(session, requirements))
+
+
+@functools.lru_cache(maxsize=64)
+def _year_flags(year: int, requirements: tuple, no_hours: tuple):
+    t = HourYearTotal.__table__
+    return (select(Person.id.label("person_id"),
+                   func.coalesce(t.c.total > inline(0), false()).label("studied"),
+                   _kept(no_hours, "passed").label("passed"),
+                   _kept(no_hours, "required").label("required"))
+            .select_from(Person).outerjoin(t, and_(t.c.person_id == Person.id,
+                                                    t.c.year == inline(year))))
+
+
 @functools.lru_cache(maxsize=64)
 def _year_select(year: int, requirements: tuple, no_hours: tuple, gaps: bool = False):
     t = HourYearTotal.__table__
-
-    def kept(key):
-        """The kept value, else (no row that year) the person type's value of no hours."""
-        at = KEPT[1:].index(key)
-        literal = (lambda v: true() if v else false()) if key in ("required", "passed") \
-            else inline
-        return func.coalesce(t.c[key], case(
-            *((Person.person_type == inline(person_type), literal(values[at]))
-              for person_type, values in no_hours)))
-
+    kept = functools.partial(_kept, no_hours)
     z = lambda col: func.coalesce(col, inline(0))  # noqa: E731
     gap_columns = ([_hours(kept(key)).label(key) for key, _label in GAPS]
                    + [_hours(kept("gap")).label("gap"),
@@ -398,11 +417,11 @@ def firm_summary(session, year: int, *where):
     """事务所培训概况: per firm and person type — people, people who studied (any hours that
     year), people who passed, people the year asks something of. `where`: conditions on
     Person (the actor's scope, a chosen firm) applied before grouping."""
-    rows = year_select(session, year).where(*where).add_columns(
+    rows = year_flags(session, year).where(*where).add_columns(
         Person.firm_id.label("firm_id"), Person.person_type.label("person_type")).subquery("rows")
     return (select(rows.c.firm_id, rows.c.person_type,
                    func.count().label("people"),
-                   func.sum(case((rows.c.obtained > 0, 1), else_=0)).label("studied"),
+                   func.sum(case((rows.c.studied, 1), else_=0)).label("studied"),
                    func.sum(case((rows.c.passed, 1), else_=0)).label("passed"),
                    func.sum(case((rows.c.required, 1), else_=0)).label("required"))
             .group_by(rows.c.firm_id, rows.c.person_type))
