@@ -200,3 +200,31 @@ def test_rebuild_recomputes_spoilt_kept_verdicts(ctx):
     ledger.rebuild(ACTOR, NOW)
     shown = assert_kept(ctx, 2025)
     assert shown[p.id].passed and shown[q.id].exempt
+
+
+def test_the_staff_list_imports_bulk_type_change_is_followed(ctx):
+    """从业人员 whole-list import updates a person's type by one bulk UPDATE (no flush sees
+    it): its own refresh keeps the verdict right."""
+    from app.roles import STAFF
+    from app.workflows import accounts, staff_list
+    from tests.helpers import id_number, new_firm
+    from tests.xlsx import xlsx
+
+    firm = new_firm(ctx, "11010057")
+    staff = accounts.create_account(username="staffk", display_name="协会", role_name=STAFF,
+                                    password="Staff12345", now=NOW, must_change_password=False)
+    ctx.commit()
+    later = NOW + dt.timedelta(minutes=5)
+    rows = [["王五", "13800000003", id_number(3), "非执业会员", None]]
+    staff_list.commit(staff, later, staff_list.preview(staff, NOW, firm, "名单.xlsx",
+                                                       xlsx(rows)).token)
+    ctx.commit()
+    p = ctx.scalars(select(Person).where(Person.phone == "13800000003")).one()
+    _give(ctx, p, "12.0", delivery="投入式")
+    assert assert_kept(ctx, 2025)[p.id].required
+    rows[0][3] = "其他从业人员"
+    staff_list.commit(staff, later, staff_list.preview(staff, NOW, firm, "名单.xlsx",
+                                                       xlsx(rows)).token)
+    ctx.commit()
+    assert ctx.get(Person, p.id).person_type == PersonType.OTHER
+    assert not assert_kept(ctx, 2025)[p.id].required
