@@ -83,6 +83,7 @@ def create_app(config_class=Config, pages: bool = True) -> Flask:
     views, APIs or menus; everything else — models, scopes, audit, jobs, commands — is
     the same."""
     from app.workflows.core import audit  # noqa: F401  (registers the audit-log session hook)
+    from app.workflows.hours import verdicts  # noqa: F401  (registers the kept-verdict hook)
     from app.extensions import csrf, db, migrate
     from app.i18n import compile_catalogs, skip_translation_for_private_names
     from app import domains as domain_list

@@ -5,7 +5,8 @@ from decimal import Decimal
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (Boolean, ForeignKey, Index, Integer, Numeric, String, Text,
+                        UniqueConstraint, false, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.registry import Person
@@ -100,12 +101,22 @@ class HourYearTotal(Model):
     firm or of the whole institute read one row per person instead of summing every
     record (60,000 persons, 2,400,000 records). `records` counts the year's records; the
     sums are what the rules need: all hours, 网络课程, 产出式, face-to-face kinds, 职业道德,
-    思政. `flask --app run.py cpe rebuild` recomputes them from the records."""
+    思政. `flask --app run.py cpe rebuild` recomputes them from the records.
+
+    Beside the sums, the year's verdict (exempt … missing_sizheng, rules.KEPT): written by
+    the one SQL of the rules (rules.verdict_select) for exactly the persons a change touches
+    — a credit or withdrawal, a requirement, an exemption, a person's type (verdicts.py) —
+    so that the institute-wide pages count and order kept values instead of judging 60,000
+    persons at every request. A person with an exemption always has a row (with zero sums
+    when no hours); a person without a row has the verdict of no hours for their type."""
 
     __tablename__ = "hour_year_total"
     __table_args__ = (
         UniqueConstraint("person_id", "year", name="uq_hour_year_total"),
-        Index("ix_hour_year_total_year_person", "year", "person_id"),
+        # a year's rows; on PostgreSQL with what the institute-wide counts read (有无学时,
+        # 通过, 有要求), so that 事务所培训概况 and the home page scan the index alone
+        Index("ix_hour_year_total_year_person", "year", "person_id",
+              postgresql_include=["total", "passed", "required"]),
     )
     __scope__ = Scope(firm="person.firm_id", person="person_id")
 
@@ -121,6 +132,26 @@ class HourYearTotal(Model):
     face_to_face: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     ethics: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     sizheng: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # the kept verdict (rules.KEPT), tenths of an hour like the sums
+    exempt: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                         server_default=false())
+    required: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                           server_default=false())
+    passed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                         server_default=false())
+    counted: Mapped[int] = mapped_column(Integer, nullable=False, default=0,
+                                         server_default=text("0"))
+    gap: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default=text("0"))
+    missing_counted: Mapped[int] = mapped_column(Integer, nullable=False, default=0,
+                                                 server_default=text("0"))
+    missing_face_to_face: Mapped[int] = mapped_column(Integer, nullable=False, default=0,
+                                                      server_default=text("0"))
+    missing_input: Mapped[int] = mapped_column(Integer, nullable=False, default=0,
+                                               server_default=text("0"))
+    missing_ethics: Mapped[int] = mapped_column(Integer, nullable=False, default=0,
+                                                server_default=text("0"))
+    missing_sizheng: Mapped[int] = mapped_column(Integer, nullable=False, default=0,
+                                                 server_default=text("0"))
     person: Mapped[Person] = relationship(Person)
 
     SUMS = ("total", "online", "output", "face_to_face", "ethics", "sizheng")

@@ -38,6 +38,7 @@ from app.workflows.core.importing import Column, Problem
 from app.workflows.core.importing import batches
 from app.workflows.core.importing.kinds import ImportKind, Param, Plan
 from app.workflows.core.scoping import account_of, is_institute, role_names
+from app.workflows.hours import verdicts
 from app.workflows.registry import transfers
 
 KIND = "staff"
@@ -290,6 +291,9 @@ def _apply(plan: dict, firm: Firm, now: dt.datetime, actor=None) -> dict:
             [{"pid": u["id"], "v_name": u["after"]["name"], "v_type": u["after"]["person_type"],
               "v_id": u["after"]["id_number"], "v_position": u["after"]["position"]}
              for u in plan["update"]])
+        # a bulk UPDATE: no flush sees a type change, the kept yearly verdicts follow here
+        verdicts.refresh_persons(db.session, [u["id"] for u in plan["update"]
+                                              if "person_type" in u["changes"]])
         moved = [u["id"] for u in plan["update"]]
         for chunk in _chunks(moved):
             db.session.execute(update(Account).where(Account.person_id.in_(chunk))

@@ -32,7 +32,7 @@ from app.workflows.core.errors import (DomainError, ForbiddenError, NotFoundErro
 from app.workflows.core.queues import Decision, Queue
 from app.workflows.core.scoping import get_scoped, is_institute, person_id_of, scoped_select
 from app.workflows.core.states import Machine, P, T, acting, institute
-from app.workflows.hours import ledger
+from app.workflows.hours import ledger, verdicts
 from app.workflows.hours.rules import fmt_min
 from app.workflows.messages import notify, recipients
 
@@ -429,6 +429,8 @@ def _remove_effect(actor, now, row) -> None:
     db.session.execute(delete(CpeExemption).where(
         CpeExemption.source_kind == SourceKind.APPLICATION,
         CpeExemption.source_id == str(row.id)))
+    if row.kind == ApplicationKind.EXEMPTION:  # a bulk DELETE: no flush sees it go
+        verdicts.exemption_removed(db.session, row.person_id, row.year)
 
 
 def _decide(actor, now, pk, event, remark, expected_version=None):

@@ -88,9 +88,11 @@ def _gaps(actor, year: int, *where):
 def at_risk(actor, year: int, limit: int = 30) -> tuple[list[AtRisk], int]:
     """(the people short of the year's requirement, largest gap first; how many in all)."""
     rows, short = _gaps(actor, year)
-    found = db.session.execute(select(rows).where(short)
-                               .order_by(rows.c.gap.desc(), rows.c.name, rows.c.person_id)
-                               .limit(limit)).all()
+    order = (rows.c.gap.desc(), rows.c.name, rows.c.person_id)
+    # the people chosen first by their kept gap alone, then only their rows built whole
+    chosen = select(rows.c.person_id).where(short).order_by(*order).limit(inline(int(limit)))
+    found = db.session.execute(select(rows).where(rows.c.person_id.in_(
+        chosen.scalar_subquery())).order_by(*order)).all()
     total = db.session.scalar(select(func.count()).select_from(rows).where(short))
     return [AtRisk(r.person_id, r.name, r.person_type, r.cert_number, r.counted, r.gap,
                    missing_words(r), f"/hours/person/{r.person_id}/{year}")

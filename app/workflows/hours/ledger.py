@@ -20,7 +20,8 @@ is refused (not moved to today: a class that has not happened has given nobody a
 Every change also moves the person's yearly sums (HourYearTotal) by exactly the record's
 contribution, in the same transaction, as one upsert that adds to the stored sums (so two
 transactions crediting the same person at once both count: neither reads and rewrites).
-`rebuild_totals` recomputes them from the records (`flask --app run.py cpe rebuild`).
+`rebuild_totals` recomputes them from the records (`flask --app run.py cpe rebuild`). The
+year's verdict kept beside the sums is rewritten for the same person-years (verdicts.py).
 """
 import datetime as dt
 import uuid
@@ -37,6 +38,7 @@ from app.models.registry import Person
 from app.workflows.core.commands import command
 from app.workflows.core.errors import ForbiddenError, ValidationError
 from app.workflows.core.scoping import is_institute
+from app.workflows.hours import verdicts
 
 
 def parse_hours(value, *, allow_negative: bool = False) -> Decimal:
@@ -137,10 +139,13 @@ def _move_sums_many(sums: dict) -> None:
     db.session.execute(statement, [
         {"person_id": person_id, "year": year, **{k: values.get(k, 0) for k in columns}}
         for (person_id, year), values in sums.items()])
+    # the verdict kept beside the sums follows them, in the same transaction
+    verdicts.refresh_pairs(db.session, sums)
 
 
 def rebuild_totals(session, year: int | None = None) -> int:
-    """Recompute HourYearTotal from the records (all years, or one); returns the rows."""
+    """Recompute HourYearTotal from the records (all years, or one), then its kept verdicts
+    (verdicts.refresh_all: an exempted person without hours keeps a row); returns the rows."""
     table, r = HourYearTotal.__table__, HourRecord
     t = func.round(r.hours * 10).cast(Integer)
     sums = lambda condition: func.coalesce(func.sum(case((condition, t), else_=0)), 0)  # noqa: E731
@@ -155,6 +160,7 @@ def rebuild_totals(session, year: int | None = None) -> int:
     session.execute(gone)
     session.execute(insert(table).from_select(
         ["person_id", "year", "records", *HourYearTotal.SUMS], source))
+    verdicts.refresh_all(session, year)
     counted = select(func.count()).select_from(table)
     if year is not None:
         counted = counted.where(table.c.year == year)

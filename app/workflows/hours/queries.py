@@ -27,7 +27,7 @@ from app.models.hours import Category, Delivery
 from app.workflows.core.errors import ValidationError
 from app.workflows.core.scoping import get_scoped, is_institute, scope_condition
 from app.workflows.core.sql import limited, page  # noqa: F401  (page: the lists' pager)
-from app.workflows.hours.rules import person_year, year_results, year_select
+from app.workflows.hours.rules import person_year, year_flags, year_results, year_select
 from app.workflows.hours import ledger
 
 PASSED, FAILED, NOT_REQUIRED, EXEMPT = "通过", "未通过", "无要求", "豁免"
@@ -115,11 +115,11 @@ def text_criterion(value) -> str | None:
 def overview(session, actor, year: int, firm_id: int | None = None):
     """Per person type: people, studied (any hours that year), passed — for the actor's
     scope (staff: every firm, or the chosen one). Rows ordered by person type."""
-    rows = year_select(session, year).add_columns(Person.person_type.label("person_type")) \
+    rows = year_flags(session, year).add_columns(Person.person_type.label("person_type")) \
         .where(_people(actor, firm_id)).subquery("people")
     count = lambda condition: func.sum(case((condition, 1), else_=0)).cast(Integer)  # noqa: E731
     return (select(rows.c.person_type, func.count().label("people"),
-                   count(rows.c.obtained > 0).label("studied"),
+                   count(rows.c.studied).label("studied"),
                    count(rows.c.passed).label("passed"),
                    count(rows.c.required).label("required"))
             .group_by(rows.c.person_type).order_by(_type_order(rows.c.person_type)))
@@ -188,10 +188,15 @@ def annual_total(session, actor, criteria: AnnualCriteria) -> int:
 
 def annual_page(session, actor, criteria: AnnualCriteria, number: int, size: int,
                 order: str | None = None, descending: bool = False):
-    """(rows of page `number`, total) of 学员年度学时."""
+    """(rows of page `number`, total) of 学员年度学时. The page's people are chosen first —
+    the same joins, filters and order, selecting their ids alone — and only those 20 rows are
+    built whole: ordering every person's full row (names, login, firm, hours) to keep 20 was
+    most of the institute-wide page's time (60,000 persons)."""
     query = annual_order(annual(session, actor, criteria), order, descending,
                          by_firm=spans_firms(actor, criteria))
-    rows = session.execute(limited(query, size, (number - 1) * size)).all()
+    person_id = query.selected_columns["person_id"]
+    chosen = limited(query.with_only_columns(person_id), size, (number - 1) * size)
+    rows = session.execute(query.where(person_id.in_(chosen.scalar_subquery()))).all()
     return rows, annual_total(session, actor, criteria)
 
 

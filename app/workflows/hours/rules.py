@@ -197,9 +197,11 @@ def _tenths(value: Decimal) -> int:
 
 
 def requirements_of_year(session, year: int) -> tuple:
-    """((person type, Requirement), …) for every type, in one query (defaults where unset)."""
-    stored = {row.person_type: Requirement(**{f: Decimal(getattr(row, f)) for f in FIELDS})
-              for row in session.execute(select(CpeRequirement).filter_by(year=year)).scalars()}
+    """((person type, Requirement), …) for every type, in one query (defaults where unset).
+    Reads the table's rows, not entities: it also runs inside a flush (verdicts.py)."""
+    table = CpeRequirement.__table__
+    stored = {row.person_type: Requirement(**{f: Decimal(row._mapping[f]) for f in FIELDS})
+              for row in session.execute(select(table).where(table.c.year == year))}
     return tuple((t, stored.get(t) or DEFAULTS.get(t, DEFAULTS[PersonType.OTHER]))
                  for t in PersonType.ALL)
 
@@ -230,38 +232,12 @@ def _hours(tenths):
     return func.round(tenths * inline(Decimal("0.1"), Numeric(2, 1)), inline(1)).cast(HOURS_T)
 
 
-def year_select(session, year: int):
-    """Per-person rows for `year` over every person (filter with .where on Person columns:
-    Person.firm_id == …, Person.person_type == …): person_id, obtained, counted, face_to_face,
-    ethics, sizheng, passed, required, exempt. Reads the sums the ledger keeps
-    (HourYearTotal: one row per person and year, in tenths of an hour), never the records;
-    joins the year's requirement per (type, exempted) as six literal rows; no Python loop
-    over people; order, page and export it freely. The statement is built once per year and
-    set of requirements."""
-    return _year_select(year, requirements_of_year(session, year))
-
-
 # what a person still lacks, each measure with the words a member reads (「还差面授 8 学时」)
 GAPS = (("missing_counted", "有效学时"), ("missing_face_to_face", "面授"),
         ("missing_input", "投入式及课程"), ("missing_ethics", "职业道德"),
         ("missing_sizheng", "思政"))
-
-
-def year_gap_select(session, year: int):
-    """`year_select` with what each person still lacks: missing_counted, missing_face_to_face,
-    missing_input, missing_ethics, missing_sizheng (hours, 0 when met), input_hours (投入式及课程,
-    what missing_input is measured on) and `gap`, the largest
-    of them (the fewest hours that could still make the year: an hour may count toward
-    several minima at once). The same SQL as the verdict, so a 「还差」 and a 未通过 never
-    disagree; home pages order the people at risk by `gap`."""
-    return _year_select(year, requirements_of_year(session, year), True)
-
-
-def missing_words(row) -> str:
-    """「还差面授 8 学时、职业道德 2 学时」 from a row of `year_gap_select` ('' when nothing)."""
-    parts = [f"{label} {fmt_min(Decimal(getattr(row, key)))} 学时" for key, label in GAPS
-             if Decimal(getattr(row, key) or 0) > 0]
-    return "还差" + "、".join(parts) if parts else ""
+# the verdict kept beside each person's yearly sums (HourYearTotal), in tenths of an hour
+KEPT = ("exempt", "required", "passed", "counted", "gap", *(key for key, _label in GAPS))
 
 
 def _short(minimum, value):
@@ -276,65 +252,176 @@ def _greatest(*values):
     return result
 
 
-@functools.lru_cache(maxsize=64)
-def _year_select(year: int, requirements: tuple, gaps: bool = False):
-    t = HourYearTotal
-    # an index probe per person (ix_cpe_exemption_year_person); a joined DISTINCT subquery
-    # was scanned whole for every person by SQLite's planner (seconds at 60,000 persons)
-    # every constant is written into the SQL (`inline`): a statement without parameters
-    # keeps its plan once PostgreSQL has prepared it; with parameters it was planned again
-    # at every call (a generic plan for "some firm" was 9 ms for a big one)
-    exempt_flag = case((exists().where(CpeExemption.year == inline(year),
-                                       CpeExemption.person_id == Person.id), inline(1)),
-                       else_=inline(0))
-    r = requirement_rows(requirements)
-    z = lambda col: func.coalesce(col, inline(0))  # noqa: E731
-    total, online, output = z(t.total), z(t.online), z(t.output)
-    f2f, ethics, sizheng = z(t.face_to_face), z(t.ethics), z(t.sizheng)
+def _verdict(r, total, online, output, f2f, ethics, sizheng) -> dict:
+    """THE verdict as SQL: one person's yearly sums (tenths) against the requirement row `r`
+    of `requirement_rows` — counted, passed, required, what each minimum still lacks and
+    `gap`, the largest of them (the fewest hours that could still make the year: an hour
+    may count toward several minima at once). The ledger keeps its values beside the sums
+    (`verdict_select`, verdicts.py); the pages read them (`year_select`)."""
     counted = (total - online - output + _least(online, r.c.cap_online)
                + _least(output, r.c.cap_output))
     passed = and_(counted >= r.c.min_total, f2f >= r.c.min_face_to_face,
                   total - output >= r.c.min_input, ethics >= r.c.min_ethics,
                   sizheng >= r.c.min_sizheng)
+    shorts = [_short(r.c.min_total, counted), _short(r.c.min_face_to_face, f2f),
+              _short(r.c.min_input, total - output), _short(r.c.min_ethics, ethics),
+              _short(r.c.min_sizheng, sizheng)]
+    return {"counted": counted,
+            "passed": case((passed, true()), else_=false()).cast(Boolean),
+            # whether the year asks anything of this person (其他从业人员 by default, and an
+            # exempted CPA, have nothing to pass)
+            "required": case((r.c.required == inline(1), true()), else_=false()).cast(Boolean),
+            "gap": _greatest(*shorts),
+            **{key: short for short, (key, _label) in zip(shorts, GAPS)}}
+
+
+@functools.lru_cache(maxsize=64)
+def _verdict_select(year: int, requirements: tuple):
+    t = HourYearTotal
+    # an index probe per person (ix_cpe_exemption_year_person); a joined DISTINCT subquery
+    # was scanned whole for every person by SQLite's planner (seconds at 60,000 persons)
+    # every constant is written into the SQL (`inline`): a statement without parameters
+    # keeps its plan once PostgreSQL has prepared it
+    exempt_flag = case((exists().where(CpeExemption.year == inline(year),
+                                       CpeExemption.person_id == Person.id), inline(1)),
+                       else_=inline(0))
+    r = requirement_rows(requirements)
+    z = lambda col: func.coalesce(col, inline(0))  # noqa: E731
+    verdict = _verdict(r, z(t.total), z(t.online), z(t.output), z(t.face_to_face),
+                       z(t.ethics), z(t.sizheng))
+    return (select(Person.id.label("person_id"),
+                   case((r.c.exempt == inline(1), true()), else_=false()).cast(Boolean)
+                   .label("exempt"),
+                   *(verdict[key].label(key) for key in KEPT if key != "exempt"))
+            .select_from(Person)
+            .outerjoin(t, and_(t.person_id == Person.id, t.year == inline(year)))
+            # an outer join keeps the planner from putting the six rows first (every person
+            # matches exactly one of them)
+            .outerjoin(r, and_(r.c.person_type == Person.person_type, r.c.exempt == exempt_flag)))
+
+
+def verdict_select(session, year: int):
+    """The verdict of `year` computed from scratch over every person (filter with .where on
+    Person columns): person_id and KEPT, in tenths of an hour — from the sums, the
+    requirement and the exemptions as they are now. verdicts.py writes it into
+    HourYearTotal for the persons a change touched; tests compare the two."""
+    return _verdict_select(year, requirements_of_year(session, year))
+
+
+def year_select(session, year: int):
+    """Per-person rows for `year` over every person (filter with .where on Person columns:
+    Person.firm_id == …, Person.person_type == …): person_id, obtained, counted, face_to_face,
+    ethics, sizheng, passed, required, exempt. Reads the sums and the verdict the ledger
+    keeps (HourYearTotal: one row per person and year, in tenths of an hour), never the
+    records nor the rules; a person without a row that year (no hours, no exemption) has
+    the verdict of no hours for their type (`_verdict` over zero sums, as literals).
+    No Python loop over people; order, page and export it freely. The statement is built
+    once per year and set of requirements."""
+    requirements = requirements_of_year(session, year)
+    return _year_select(year, requirements, _no_hours(session, requirements))
+
+
+def year_gap_select(session, year: int):
+    """`year_select` with what each person still lacks: missing_counted, missing_face_to_face,
+    missing_input, missing_ethics, missing_sizheng (hours, 0 when met), input_hours (投入式及课程,
+    what missing_input is measured on) and `gap`, the largest of them. The same kept
+    verdict, so a 「还差」 and a 未通过 never disagree; home pages order the people at risk
+    by `gap`."""
+    requirements = requirements_of_year(session, year)
+    return _year_select(year, requirements, _no_hours(session, requirements), True)
+
+
+def missing_words(row) -> str:
+    """「还差面授 8 学时、职业道德 2 学时」 from a row of `year_gap_select` ('' when nothing)."""
+    parts = [f"{label} {fmt_min(Decimal(getattr(row, key)))} 学时" for key, label in GAPS
+             if Decimal(getattr(row, key) or 0) > 0]
+    return "还差" + "、".join(parts) if parts else ""
+
+
+_NO_HOURS: dict = {}
+
+
+def _no_hours(session, requirements: tuple) -> tuple:
+    """Per person type, the kept values (KEPT but `exempt`) of a person with no hours and no
+    exemption — `_verdict` over zero sums, run once per set of requirements — what a person
+    without a HourYearTotal row that year has. Literals: the pages' statements only read
+    them where a row is missing, instead of judging a requirement row for every person."""
+    found = _NO_HOURS.get(requirements)
+    if found is None:
+        r = requirement_rows(requirements)
+        zero = inline(0)
+        verdict = _verdict(r, zero, zero, zero, zero, zero, zero)
+        rows = session.execute(select(r.c.person_type, *(verdict[key].label(key)
+                                                         for key in KEPT[1:]))
+                               .where(r.c.exempt == inline(0))).all()
+        found = tuple((row[0], tuple(bool(v) if key in ("required", "passed") else int(v)
+                                     for key, v in zip(KEPT[1:], row[1:]))) for row in rows)
+        if len(_NO_HOURS) > 64:
+            _NO_HOURS.clear()
+        _NO_HOURS[requirements] = found
+    return found
+
+
+def _kept(no_hours: tuple, key: str):
+    """The kept value, else (no row that year) the person type's value of no hours."""
+    t = HourYearTotal.__table__
+    at = KEPT[1:].index(key)
+    literal = (lambda v: true() if v else false()) if key in ("required", "passed") else inline
+    return func.coalesce(t.c[key], case(
+        *((Person.person_type == inline(person_type), literal(values[at]))
+          for person_type, values in no_hours)))
+
+
+def year_flags(session, year: int):
+    """For counting people (事务所培训概况, the home pages): per person, `studied` (any hours
+    that year), `passed` and `required` — the kept values alone, no hours computed."""
+    requirements = requirements_of_year(session, year)
+    return _year_flags(year, requirements, _no_hours(session, requirements))
+
+
+@functools.lru_cache(maxsize=64)
+def _year_flags(year: int, requirements: tuple, no_hours: tuple):
+    t = HourYearTotal.__table__
+    return (select(Person.id.label("person_id"),
+                   func.coalesce(t.c.total > inline(0), false()).label("studied"),
+                   _kept(no_hours, "passed").label("passed"),
+                   _kept(no_hours, "required").label("required"))
+            .select_from(Person).outerjoin(t, and_(t.c.person_id == Person.id,
+                                                    t.c.year == inline(year))))
+
+
+@functools.lru_cache(maxsize=64)
+def _year_select(year: int, requirements: tuple, no_hours: tuple, gaps: bool = False):
+    t = HourYearTotal.__table__
+    kept = functools.partial(_kept, no_hours)
+    z = lambda col: func.coalesce(col, inline(0))  # noqa: E731
+    gap_columns = ([_hours(kept(key)).label(key) for key, _label in GAPS]
+                   + [_hours(kept("gap")).label("gap"),
+                      _hours(z(t.c.total) - z(t.c.output)).label("input_hours")]) if gaps else []
     return (select(
         Person.id.label("person_id"),
-        _hours(total).label("obtained"),
-        _hours(counted).label("counted"),
-        _hours(f2f).label("face_to_face"),
-        _hours(ethics).label("ethics"),
-        _hours(sizheng).label("sizheng"),
-        case((passed, true()), else_=false()).cast(Boolean).label("passed"),
-        # whether the year asks anything of this person (其他从业人员 by default, and an
-        # exempted CPA, have nothing to pass)
-        (r.c.required == inline(1)).label("required"),
-        (r.c.exempt == inline(1)).label("exempt"),
-        *(_gap_columns(r, counted, f2f, total - output, ethics, sizheng) if gaps else ()),
-    ).select_from(Person).outerjoin(t, and_(t.person_id == Person.id, t.year == inline(year)))
-        # an outer join keeps the planner from putting the six rows first (every person
-        # matches exactly one of them)
-        .outerjoin(r, and_(r.c.person_type == Person.person_type, r.c.exempt == exempt_flag)))
-
-
-def _gap_columns(r, counted, f2f, input_hours, ethics, sizheng) -> list:
-    shorts = [_short(r.c.min_total, counted), _short(r.c.min_face_to_face, f2f),
-              _short(r.c.min_input, input_hours), _short(r.c.min_ethics, ethics),
-              _short(r.c.min_sizheng, sizheng)]
-    columns = [_hours(short).label(key) for short, (key, _label) in zip(shorts, GAPS)]
-    # 投入式及课程 (all but 产出式): what `missing_input` is measured on, for a page that
-    # shows each measure beside its minimum
-    return columns + [_hours(_greatest(*shorts)).label("gap"),
-                      _hours(input_hours).label("input_hours")]
+        _hours(z(t.c.total)).label("obtained"),
+        _hours(kept("counted")).label("counted"),
+        _hours(z(t.c.face_to_face)).label("face_to_face"),
+        _hours(z(t.c.ethics)).label("ethics"),
+        _hours(z(t.c.sizheng)).label("sizheng"),
+        kept("passed").cast(Boolean).label("passed"),
+        kept("required").cast(Boolean).label("required"),
+        func.coalesce(t.c.exempt, false()).cast(Boolean).label("exempt"),
+        *gap_columns,
+    ).select_from(Person).outerjoin(t, and_(t.c.person_id == Person.id,
+                                            t.c.year == inline(year))))
 
 
 def firm_summary(session, year: int, *where):
     """事务所培训概况: per firm and person type — people, people who studied (any hours that
     year), people who passed, people the year asks something of. `where`: conditions on
     Person (the actor's scope, a chosen firm) applied before grouping."""
-    rows = year_select(session, year).where(*where).add_columns(
+    rows = year_flags(session, year).where(*where).add_columns(
         Person.firm_id.label("firm_id"), Person.person_type.label("person_type")).subquery("rows")
     return (select(rows.c.firm_id, rows.c.person_type,
                    func.count().label("people"),
-                   func.sum(case((rows.c.obtained > 0, 1), else_=0)).label("studied"),
+                   func.sum(case((rows.c.studied, 1), else_=0)).label("studied"),
                    func.sum(case((rows.c.passed, 1), else_=0)).label("passed"),
                    func.sum(case((rows.c.required, 1), else_=0)).label("required"))
             .group_by(rows.c.firm_id, rows.c.person_type))
