@@ -1,0 +1,68 @@
+"""per-person monthly hour sums (hour_month_total), kept by the ledger
+
+Revision ID: a7b8c9d0e1f2
+Revises: e5f6a7b8c9d0
+Create Date: 2026-12-07 19:40:00
+
+The staff home page's monthly chart grouped every record of the year (780,000 at Beijing
+size) by a CASE over the month boundaries on every view. The ledger now keeps each
+person's year by month (tenths of an hour, Beijing months; before February is January,
+after December 1st December) beside the yearly sums; this fills them from the records of
+a populated database, one INSERT … SELECT per year present.
+"""
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from alembic import op
+
+
+# revision identifiers, used by Alembic.
+revision = 'a7b8c9d0e1f2'
+down_revision = 'e5f6a7b8c9d0'
+branch_labels = None
+depends_on = None
+
+MONTHS = [f"m{m:02d}" for m in range(1, 13)]
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # the institute's time (app/clock.py)
+
+records = sa.table("hour_record", sa.column("person_id", sa.Integer),
+                   sa.column("year", sa.Integer), sa.column("hours", sa.Numeric(6, 1)),
+                   sa.column("obtained_at", sa.DateTime))
+
+
+def _month(year: int):
+    """The Beijing month of obtained_at (stored naive UTC) within `year`, clamped."""
+    starts = [dt.datetime(year, m, 1, tzinfo=LOCAL_TZ).astimezone(dt.timezone.utc)
+              .replace(tzinfo=None) for m in range(2, 13)]
+    return sa.case(*[(records.c.obtained_at < sa.literal(start, sa.DateTime), m)
+                     for m, start in enumerate(starts, start=1)], else_=12)
+
+
+def upgrade():
+    op.create_table(
+        'hour_month_total',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('person_id', sa.Integer(), nullable=False),
+        sa.Column('year', sa.Integer(), nullable=False),
+        *[sa.Column(m, sa.Integer(), nullable=False, server_default='0') for m in MONTHS],
+        sa.ForeignKeyConstraint(['person_id'], ['person.id']),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('person_id', 'year', name='uq_hour_month_total'),
+    )
+    op.create_index('ix_hour_month_total_year', 'hour_month_total', ['year'])
+    bind = op.get_bind()
+    table = sa.table("hour_month_total", *[sa.column(c) for c in ["person_id", "year", *MONTHS]])
+    tenths = sa.cast(sa.func.round(records.c.hours * 10), sa.Integer)
+    for (year,) in bind.execute(sa.select(records.c.year).distinct()).all():
+        month = _month(year)
+        source = sa.select(records.c.person_id, records.c.year, *[
+            sa.func.coalesce(sa.func.sum(sa.case((month == m, tenths), else_=0)), 0)
+            for m in range(1, 13)]).where(records.c.year == year).group_by(
+            records.c.person_id, records.c.year)
+        bind.execute(table.insert().from_select(["person_id", "year", *MONTHS], source))
+
+
+def downgrade():
+    op.drop_index('ix_hour_month_total_year', table_name='hour_month_total')
+    op.drop_table('hour_month_total')
