@@ -30,6 +30,7 @@ in-process app on the same database). Floors, run in the same minute:
 
     python -m bench.pages_scale --database-url postgresql+psycopg://…/bench_pages
                                 [--scale beijing|national|small] [--requests 20] [--warm 3]
+                                [--only 学员学时明细,home]
                                 [--keep]   (reuse the data of a previous run: migrated to
                                             head, completed with what newer pages need)
 """
@@ -59,7 +60,13 @@ def pages() -> list:
               "r.delivery, r.category, r.obtained_at FROM hour_record r "
               "JOIN person p ON p.id = r.person_id LEFT JOIN account a ON a.person_id = p.id "
               "LEFT JOIN ab_user u ON u.id = a.user_id")
-    detail_count = ("SELECT count(*) FROM hour_record r JOIN person p ON p.id = r.person_id")
+    cap = 10_001  # the pager counts up to 10,000 rows and says 「10000+」 beyond
+
+    def detail_count(where):  # the count of the rows, capped as the pager's
+        join = "" if where.startswith(f"r.year = {YEAR} AND 1 = 1") else \
+            " JOIN person p ON p.id = r.person_id"
+        return (f"SELECT count(*) FROM (SELECT 1 FROM hour_record r{join} WHERE {where} "
+                f"LIMIT {cap}) c")
     case = ("SELECT c.*, f.name FROM registration_case c LEFT JOIN firm f ON f.id = c.firm_id")
     f2f = "('面授', '执业机构内培', '授课', '面授(视同)')"
     audit = "SELECT at, username, entity, entity_id, action, from_state, to_state FROM audit_log"
@@ -87,16 +94,16 @@ def pages() -> list:
             ("学员学时明细", "first", who, f"/hours/details/?{y}", floor(
                 f"{detail} WHERE r.year = {YEAR} AND {scope} "
                 "ORDER BY r.obtained_at DESC, r.id DESC LIMIT 20",
-                f"{detail_count} WHERE r.year = {YEAR} AND {scope}")),
+                detail_count(f"r.year = {YEAR} AND {scope}"))),
             ("学员学时明细", "page 50", who, f"/hours/details/?{y}&page=50", floor(
                 f"{detail} WHERE r.year = {YEAR} AND {scope} "
                 "ORDER BY r.obtained_at DESC, r.id DESC LIMIT 20 OFFSET 980",
-                f"{detail_count} WHERE r.year = {YEAR} AND {scope}")),
+                detail_count(f"r.year = {YEAR} AND {scope}"))),
             # 面授 is every face-to-face kind (the page's filter, DESIGN §3a)
             ("学员学时明细", "filtered 面授", who, f"/hours/details/?{y}&kind=面授", floor(
                 f"{detail} WHERE r.year = {YEAR} AND {scope} AND r.delivery IN {f2f} "
                 "ORDER BY r.obtained_at DESC, r.id DESC LIMIT 20",
-                f"{detail_count} WHERE r.year = {YEAR} AND {scope} AND r.delivery IN {f2f}")),
+                detail_count(f"r.year = {YEAR} AND {scope} AND r.delivery IN {f2f}"))),
             ("学员年度学时", "first", who, f"/hours/annual/?{y}", None),
             ("学员年度学时", "page 50", who, f"/hours/annual/?{y}&page=50", None),
             ("事务所培训概况", "first", who, f"/hours/overview/?{y}", None),
@@ -173,7 +180,7 @@ def _time_floor(engine, statements, runs: int) -> float:
         raw.close()
 
 
-def measure(url: str, tmp: Path, requests: int, warm: int) -> list:
+def measure(url: str, tmp: Path, requests: int, warm: int, only=None) -> list:
     from bench.hours import _config
     from bench.pages import captured
     from bench.served import Served
@@ -192,6 +199,8 @@ def measure(url: str, tmp: Path, requests: int, warm: int) -> list:
     with Served(url, tmp) as server:
         clients = {who: server.client(f"bench_{who}", PASSWORD) for who in ACCOUNTS}
         for name, variant, who, path, floor_sql in pages():
+            if only and not any(word in f"{name} {variant} {who}" for word in only):
+                continue
             path = path.format(**places)
             client = clients[who]
             for _ in range(warm):
@@ -246,6 +255,8 @@ def main(argv=None) -> None:
     parser.add_argument("--scale", choices=sorted(SCALES), default="beijing")
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--warm", type=int, default=3)
+    parser.add_argument("--only", help="measure only the pages whose list, variant or "
+                        "account contains one of these comma-separated words (home,firm)")
     parser.add_argument("--keep", action="store_true",
                         help="reuse the data of a previous run (no generation)")
     args = parser.parse_args(argv)
@@ -266,7 +277,8 @@ def main(argv=None) -> None:
               "requests; ms; ratio = median / floor; SQL = statements the page sends")
         print(f"  {'list':<14} {'variant':<14} {'who':<5} {'HTTP':>4} {'median':>8} {'p95':>8} "
               f"{'floor':>8} {'kind':<6} {'ratio':>8} {'SQL':>4}")
-        measure(args.database_url, tmp, args.requests, args.warm)
+        measure(args.database_url, tmp, args.requests, args.warm,
+                [w for w in (args.only or "").split(",") if w])
 
 
 if __name__ == "__main__":

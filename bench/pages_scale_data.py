@@ -160,7 +160,7 @@ def complete(app, scale: str, now=None) -> list:
 
     firms, persons, big, times = SCALES[scale]
     now = now or dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.timezone.utc)
-    steps = []
+    steps, filled = [], []
 
     def step(label, sql):
         started = time.perf_counter()
@@ -172,7 +172,9 @@ def complete(app, scale: str, now=None) -> list:
         known = set(db.session.scalars(text("SELECT username FROM ab_user")))
         if not db.session.scalar(text("SELECT count(*) FROM training_class")):
             classes = max(int(200 * times), 20)
-            # every 20th class is firm 1's favourite: 1,000 of its people enrolled
+            filled += ["training_class", "training_enrollment"]
+            # every 20th class is firm 1's favourite: 1,000 of its people enrolled; the classes
+            # over by `now` decided and (but every 25th) their results recorded
             step("training classes", f"""
                 INSERT INTO training_class (kind, name, hours, category, start_date, end_date,
                                             enroll_start, enroll_end, location, capacity,
@@ -192,8 +194,13 @@ def complete(app, scale: str, now=None) -> list:
                 SELECT c.id, p.firm_id, p.id,
                        CASE WHEN p.person_type = '注册会计师' THEN '注册会计师' ELSE '其他' END,
                        p.name, p.position, p.phone, p.cert_number, p.gender,
-                       (ARRAY['pending','approved','approved','rejected'])[1 + (c.id + i) % 4],
-                       '尚未参加培训', 'person:' || p.id, '表单',
+                       CASE WHEN c.end_date >= date '2026-11-30'
+                            THEN (ARRAY['pending','approved','approved','rejected'])[1 + (c.id + i) % 4]
+                            WHEN (c.id + i) % 7 = 0 THEN 'rejected' ELSE 'approved' END,
+                       CASE WHEN c.end_date >= date '2026-11-30' OR (c.id + i) % 7 = 0
+                                 OR c.id % 25 = 7 THEN '尚未参加培训'  -- results not yet recorded
+                            WHEN (c.id + i) % 10 = 0 THEN '不合格' ELSE '合格' END,
+                       'person:' || p.id, '表单',
                        c.enroll_start + (i % 400) * interval '1 hour', 1
                 FROM training_class c
                 CROSS JOIN LATERAL generate_series(0, CASE WHEN c.id % 20 = 1 THEN 999
@@ -204,6 +211,7 @@ def complete(app, scale: str, now=None) -> list:
         if not db.session.scalar(text("SELECT count(*) FROM reg_appointment")):
             # every working slot of 2026 and the first half of 2027 (whatever day the pages are
             # read on), 8 a slot, a tenth of them cancelled
+            filled.append("reg_appointment")
             step("appointments", f"""
                 INSERT INTO reg_appointment (case_type, day, start, "end", seats, names, status,
                                              firm_id, person_id, created_at, version)
@@ -232,11 +240,13 @@ def complete(app, scale: str, now=None) -> list:
                                     must_change_password=False)
             made.append("bench_admin")
         db.session.commit()
-        # tables of some size whose visibility map is empty: never vacuumed
+        # tables never analyzed (reltuples -1), or of some size with an empty visibility
+        # map: never vacuumed
         never = [t for (t,) in db.session.execute(text(
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.reltuples > 1000 "
-            "AND c.relallvisible = 0 ORDER BY c.relname"))]
+            "WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relallvisible = 0 "
+            "AND (c.reltuples > 1000 OR c.reltuples < 0) ORDER BY c.relname"))]
+        never += [t for t in filled if t not in never]  # their statistics are stale
         bind = db.engine
     if never:
         started = time.perf_counter()

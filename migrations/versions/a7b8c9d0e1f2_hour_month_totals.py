@@ -1,4 +1,5 @@
-"""per-person monthly hour sums (hour_month_total), kept by the ledger
+"""per-person monthly hour sums (hour_month_total), kept by the ledger; indexes of the
+training review queues
 
 Revision ID: a7b8c9d0e1f2
 Revises: e5f6a7b8c9d0
@@ -9,6 +10,10 @@ size) by a CASE over the month boundaries on every view. The ledger now keeps ea
 person's year by month (tenths of an hour, Beijing months; before February is January,
 after December 1st December) beside the yearly sums; this fills them from the records of
 a populated database, one INSERT … SELECT per year present.
+
+The staff home page counts every review queue and reads its oldest item: the enrollments
+waiting (status, created_at) and those of ended classes waiting for a result (status,
+result, class_id) are read from an index instead of the whole enrollment table.
 """
 import datetime as dt
 from zoneinfo import ZoneInfo
@@ -63,6 +68,14 @@ def upgrade():
         bind.execute(table.insert().from_select(["person_id", "year", *MONTHS], source))
 
 
+    op.create_index('ix_training_enrollment_status_created', 'training_enrollment',
+                    ['status', 'created_at', 'id'])
+    op.create_index('ix_training_enrollment_status_result', 'training_enrollment',
+                    ['status', 'result', 'class_id'])
+
+
 def downgrade():
+    op.drop_index('ix_training_enrollment_status_result', table_name='training_enrollment')
+    op.drop_index('ix_training_enrollment_status_created', table_name='training_enrollment')
     op.drop_index('ix_hour_month_total_year', table_name='hour_month_total')
     op.drop_table('hour_month_total')
