@@ -61,8 +61,9 @@ class HourRecord(Model):
     __tablename__ = "hour_record"
     __table_args__ = (
         UniqueConstraint("source_kind", "source_id", name="uq_hour_record_source"),
-        # per-person detail and per-person-year lookups
-        Index("ix_hour_record_person_year", "person_id", "year"),
+        # per-person detail and per-person-year lookups; a firm's records of a year by
+        # 获得时间 without reading them (学员学时明细's deep pages)
+        Index("ix_hour_record_person_year_obtained", "person_id", "year", "obtained_at", "id"),
         # year-wide aggregates (firm / institute): the index covers what the sums read
         Index("ix_hour_record_year_person_cover", "year", "person_id", "delivery", "category",
               "hours"),

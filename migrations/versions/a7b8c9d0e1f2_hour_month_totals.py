@@ -1,5 +1,5 @@
 """per-person monthly hour sums (hour_month_total), kept by the ledger; indexes of the
-training review queues
+training review queues and of a firm's hour records by 获得时间
 
 Revision ID: a7b8c9d0e1f2
 Revises: e5f6a7b8c9d0
@@ -14,6 +14,10 @@ a populated database, one INSERT … SELECT per year present.
 The staff home page counts every review queue and reads its oldest item: the enrollments
 waiting (status, created_at) and those of ended classes waiting for a result (status,
 result, class_id) are read from an index instead of the whole enrollment table.
+
+学员学时明细's deep pages of a firm pick the ids of its people's records of the year by
+获得时间 from (person_id, year, obtained_at, id) alone; it replaces (person_id, year), which
+it serves as well.
 """
 import datetime as dt
 from zoneinfo import ZoneInfo
@@ -66,8 +70,9 @@ def upgrade():
             for m in range(1, 13)]).where(records.c.year == year).group_by(
             records.c.person_id, records.c.year)
         bind.execute(table.insert().from_select(["person_id", "year", *MONTHS], source))
-
-
+    op.create_index('ix_hour_record_person_year_obtained', 'hour_record',
+                    ['person_id', 'year', 'obtained_at', 'id'])
+    op.drop_index('ix_hour_record_person_year', table_name='hour_record')
     op.create_index('ix_training_enrollment_status_created', 'training_enrollment',
                     ['status', 'created_at', 'id'])
     op.create_index('ix_training_enrollment_status_result', 'training_enrollment',
@@ -77,5 +82,7 @@ def upgrade():
 def downgrade():
     op.drop_index('ix_training_enrollment_status_result', table_name='training_enrollment')
     op.drop_index('ix_training_enrollment_status_created', table_name='training_enrollment')
+    op.create_index('ix_hour_record_person_year', 'hour_record', ['person_id', 'year'])
+    op.drop_index('ix_hour_record_person_year_obtained', table_name='hour_record')
     op.drop_index('ix_hour_month_total_year', table_name='hour_month_total')
     op.drop_table('hour_month_total')
