@@ -119,8 +119,11 @@ def waiting(actor, now, kinds=None) -> list[tuple]:
     _require_staff(actor)
     found = []
     for queue in chosen(kinds):
-        rows = queue.select(actor, now).order_by(None).add_columns(
-            queue.since.label("waiting_since")).subquery("waiting")
+        # the query's own FROM and WHERE with only the two columns read (a subquery of
+        # every column of the row costs more Python than the SQL costs the database)
+        rows = queue.select(actor, now).order_by(None).with_only_columns(
+            queue.model.id, queue.since.label("waiting_since"),
+            maintain_column_froms=True).subquery("waiting")
         count, oldest = db.session.execute(
             select(func.count(), func.min(rows.c.waiting_since))).one()
         found.append((queue, count, oldest if count else None))
