@@ -2,6 +2,8 @@
 import logging
 
 from flask import current_app, g, has_request_context
+from flask_jwt_extended import current_user as current_user_jwt
+from flask_login import current_user
 from flask_appbuilder.security.sqla.manager import SecurityManager as SQLASecurityManager
 from flask_appbuilder.security.sqla.models import assoc_permissionview_role
 from sqlalchemy import inspect
@@ -93,11 +95,15 @@ class SecurityManager(SQLASecurityManager):
         queries each, a dozen checks on the login page); here once per request."""
         if not _memoised():
             return super().is_item_public(permission_name, view_name)
+        return (view_name, permission_name) in self._public_pairs()
+
+    def _public_pairs(self) -> frozenset:
+        """The public role's (view, permission) pairs, read once per request."""
         public = g.get("_public_permissions")
         if public is None:
-            public = g._public_permissions = {
-                (p.view_menu.name, p.permission.name) for p in self.get_public_permissions()}
-        return (view_name, permission_name) in public
+            public = g._public_permissions = frozenset(
+                (p.view_menu.name, p.permission.name) for p in self.get_public_permissions())
+        return public
 
     def _has_access_builtin_roles(self, role, permission_name: str, view_name: str) -> bool:
         """FAB matches every regular expression of a built-in role (FAB_ROLES, fixed at
@@ -115,6 +121,11 @@ class SecurityManager(SQLASecurityManager):
         items; here the roles' (view, permission) pairs are read once per request."""
         if not _memoised():
             return super().exist_permission_on_roles(view_name, permission_name, role_ids)
+        return (view_name, permission_name) in self._role_pairs(role_ids)
+
+    def _role_pairs(self, role_ids) -> frozenset:
+        """The (view, permission) pairs of the database roles `role_ids`, read once per
+        request."""
         cache = g.__dict__.setdefault("_role_permissions", {})
         key = tuple(sorted(role_ids))
         if key not in cache:
@@ -126,8 +137,34 @@ class SecurityManager(SQLASecurityManager):
                     .join(perm, perm.id == pv.permission_id)
                     .join(view, view.id == pv.view_menu_id)
                     .filter(assoc_permissionview_role.c.role_id.in_(key)))
-            cache[key] = {(v, p) for v, p in rows}
-        return (view_name, permission_name) in cache[key]
+            cache[key] = frozenset((v, p) for v, p in rows)
+        return cache[key]
+
+    def access_signature(self):
+        """Everything `has_access` answers from for this request's identity, as one hashable
+        value: the built-in roles' names and the database roles' (view, permission) pairs of
+        the user FAB's `has_access` would check (an API key's, the signed-in one's, a JWT's —
+        the same branches in the same order), or the public role's pairs. Two requests with
+        equal signatures get the same answer to every `has_access(…)`, so what is derived
+        from those answers alone (the navbar's permitted entries, app/views/core/
+        navigation.py) may be kept under it: a role's permissions edited change the pairs
+        read by the next request, and so its signature."""
+        if getattr(g, "_api_key_user", False) and hasattr(g, "user"):
+            user = self._get_safe_user(g.user)
+            if user and user.is_active:
+                return self._user_signature(user)
+        if current_user.is_authenticated:
+            user = self._get_safe_user(g.user)
+            return self._user_signature(user) if user and user.is_active else ("none",)
+        if current_user_jwt and current_user_jwt.is_active:
+            return self._user_signature(current_user_jwt)
+        return ("public", self._public_pairs())
+
+    def _user_signature(self, user):
+        roles = self.get_user_roles(user)
+        builtin = tuple(sorted({r.name for r in roles if r.name in self.builtin_roles}))
+        db_ids = [r.id for r in roles if r.name not in self.builtin_roles]
+        return ("roles", builtin, self._role_pairs(db_ids) if db_ids else frozenset())
 
     # --- sessions that end (issue 22; app/workflows/accounts/sessions.py) ---------------------
     def get_user_by_id(self, pk):

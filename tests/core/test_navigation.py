@@ -1,6 +1,12 @@
 """Menus shaped like the manuals (issue 26): each demo role's navbar holds at most eight
 top-level entries in the manuals' order and words; 消息中心 is a top-level entry with its
-unread count; a member sees only what applies to its kind; staff's 审核中心 comes first."""
+unread count; a member sees only what applies to its kind; staff's 审核中心 comes first.
+
+The navbar kept across requests (app/views/core/navigation.py: its permitted entries under
+the request's access signature, its drawing under the entries shown) shows exactly what a
+navbar built and drawn afresh shows: for every demo role, in turn in one process; a database
+role's permission given or taken shows at the very next page; a member's kind changed does
+too (an `only_for` rule, asked on every page)."""
 import re
 
 import pytest
@@ -107,3 +113,78 @@ def test_a_member_sees_only_what_applies_to_its_kind(app, demo, make_client, log
     for needle in hidden:
         assert needle not in left, (login, needle)
     assert "审核中心" not in left and "继续教育" in _tops(html)
+
+
+NAVBAR_RE = re.compile(r'<div class="navbar .*?<!-- /navbar -->', re.S)
+CSRF_RE = re.compile(r'(name="csrf_token"[^>]*value=")[^"]*"')
+
+
+def _navbar(response) -> str:
+    assert response.status_code == 200, response.status_code
+    html = response.get_data(as_text=True)
+    return CSRF_RE.sub(r'\1"', NAVBAR_RE.search(html).group(0))  # the logout form's token
+
+
+def _fresh(app, client, path):
+    """The page with FAB's own checks on every call and nothing kept."""
+    app.config["PERMISSION_MEMO"] = False
+    try:
+        return _navbar(client.get(path))
+    finally:
+        app.config["PERMISSION_MEMO"] = True
+
+
+def test_a_kept_navbar_is_the_fresh_one_for_every_demo_role(app, demo, make_client):
+    # a CPA, then a 其他从业人员 and a 协会代管 member: one role (Member), three navbars
+    logins = ["admin", "staff", "P11010001", "110100010001", _kj(demo), "110000990001",
+              "210080552815"]
+    seen = set()
+    for login in logins:
+        client = _login(make_client, demo, login)
+        for path in ("/", "/messages/"):
+            client.get(path)  # what the next page draws from is kept now
+            kept = _navbar(client.get(path))
+            assert kept == _fresh(app, client, path), (login, path)
+            seen.add(kept)
+    anonymous = make_client()
+    assert _navbar(anonymous.get("/login/")) == _fresh(app, anonymous, "/login/")
+    assert len(seen) >= 6  # the roles and kinds really draw different navbars
+
+
+def test_a_database_roles_permission_shows_and_leaves_at_the_next_page(app, demo, make_client):
+    from app.extensions import db
+
+    client = _login(make_client, demo, "P11010001")
+    assert "审核中心" not in LEFT_RE.search(client.get("/").get_data(as_text=True)).group(1)
+    sm = app.appbuilder.sm
+    with app.app_context():
+        role = sm.add_role("核对员")
+        user = sm.find_user(username="P11010001")
+        user.roles.append(role)
+        db.session.commit()
+        menu = sm.find_permission_view_menu("menu_access", "审核中心")
+        sm.add_permission_role(role, menu)
+    left = LEFT_RE.search(client.get("/").get_data(as_text=True)).group(1)
+    assert "审核中心" in left  # the role's new pair changed the signature: built afresh
+    with app.app_context():
+        role = sm.find_role("核对员")
+        sm.del_permission_role(role, sm.find_permission_view_menu("menu_access", "审核中心"))
+    left = LEFT_RE.search(client.get("/").get_data(as_text=True)).group(1)
+    assert "审核中心" not in left
+
+
+@pytest.mark.parametrize("kind", ["其他从业人员"])
+def test_a_member_whose_kind_changes_sees_its_menus_change_at_once(app, demo, make_client,
+                                                                    kind):
+    from app.extensions import db
+    from app.models import Person
+
+    client = _login(make_client, demo, "110100010001")
+    left = LEFT_RE.search(client.get("/").get_data(as_text=True)).group(1)
+    assert "/applications/" in left
+    with app.app_context():
+        person = db.session.query(Person).filter_by(cert_number="110100010001").one()
+        person.person_type = kind
+        db.session.commit()
+    left = LEFT_RE.search(client.get("/").get_data(as_text=True)).group(1)
+    assert "/applications/" not in left

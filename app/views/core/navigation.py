@@ -13,10 +13,14 @@ entry and on its own category (app/views/core/visibility.py).
 """
 import dataclasses
 
-from flask import g, has_request_context
+from flask import g, has_request_context, request
+from flask_babel import get_locale
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from app.roles import ADMIN, FIRM_ADMIN, MEMBER, MENU_HELP, MENU_ORDER, STAFF
 from app.views.core.scoping import current_user
+from app.views.core.visibility import shown
 
 RIGHT_GROUPS = (MENU_HELP,)
 # whose placements a user follows, first found first (Admin: its own, then staff's)
@@ -116,15 +120,85 @@ def build(menu, visible, user) -> list[Top]:
     return result
 
 
+class _Kept(dict):
+    """A bounded dict: emptied when full (a few roles make a few keys; a key per edit of a
+    role's permissions is what could grow it)."""
+
+    LIMIT = 256
+
+    def keep(self, key, value):
+        if len(self) >= self.LIMIT:
+            self.clear()
+        self[key] = value
+        return value
+
+
+@dataclasses.dataclass
+class MenuHtml:
+    left: Markup
+    right: Markup
+
+
 def install(app, appbuilder) -> None:
-    """`navigation()` in templates: the signed-in user's navbar, built once per request."""
+    """`navigation()` in templates: the signed-in user's navbar, built once per request;
+    `navigation_html()`: its entries drawn.
+
+    Building it asks FAB about every menu entry (about 75 checks) and drawing it translates
+    and links every label: two thirds of a simple page's time. Both are kept across
+    requests under what they are made of — the permitted entries under the request's
+    `access_signature()` (the roles' permission pairs as the database gives them to this
+    request: an edited role reads differently at once), the drawn entries under the
+    entries shown (after each entry's `only_for` rule, asked per request), the language,
+    the application root and the unread count — so nothing shown can differ from a fresh
+    build. PERMISSION_MEMO = False builds and draws afresh on every page."""
+    permitted_names, drawn = _Kept(), _Kept()
+    sm = appbuilder.sm
+
+    def kept() -> bool:
+        return has_request_context() and app.config.get("PERMISSION_MEMO", True)
+
     def navigation() -> list[Top]:
         if has_request_context() and "_navigation" in g.__dict__:
             return g._navigation
-        visible = app.jinja_env.filters["is_menu_visible"]
+        if kept():
+            signature = sm.access_signature()
+            names = permitted_names.get(signature)
+            if names is None:
+                permitted = app.jinja_env.filters["is_menu_permitted"]
+                names = permitted_names.keep(signature, frozenset(
+                    item.name for top in appbuilder.menu.get_list()
+                    for item in (top, *(top.childs or ())) if item and permitted(item)))
+
+            def visible(item):
+                return item.name in names and shown(item.name)
+        else:
+            visible = app.jinja_env.filters["is_menu_visible"]
         built = build(appbuilder.menu, visible, current_user())
         if has_request_context():
             g._navigation = built
         return built
 
+    @pass_context
+    def navigation_html(context) -> MenuHtml:
+        tops = navigation()
+        unread = context.get("message_unread")
+        unread_total = unread.total if unread is not None else 0
+        message_menu = context.get("message_menu")
+        key = (tuple((t.name, t.label, t.right, tuple((s.header, tuple(i.name for i in s.items))
+                                                     for s in t.sections)) for t in tops),
+               str(get_locale()), request.script_root, unread_total,
+               tuple(sorted(message_menu.items())) if message_menu else None)
+        found = drawn.get(key) if kept() else None
+        if found is None:
+            template = app.jinja_env.get_template("appbuilder/navbar_menu.html")
+            values = {"tops": tops, "unread_total": unread_total}
+            if message_menu is not None:
+                values["message_menu"] = message_menu
+            found = MenuHtml(*(Markup(template.render(side=side, **values))
+                               for side in (False, True)))
+            if kept():
+                drawn.keep(key, found)
+        return found
+
     app.jinja_env.globals["navigation"] = navigation
+    app.jinja_env.globals["navigation_html"] = navigation_html

@@ -52,4 +52,5 @@ def install(app) -> None:
         return permitted(item) and shown(item.name)
 
     app.jinja_env.filters["is_menu_visible"] = is_menu_visible
+    app.jinja_env.filters["is_menu_permitted"] = permitted  # FAB's permission check alone
     app.jinja_env.globals["shown"] = shown
