@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -39,6 +38,56 @@ def _rows_of_every_domain(app, world):
 
     _matrix(world, app)
     return {**_actors(world), STAFF: world.staff}
+
+
+# --- FAB's argument check, its schemas checked once ----------------------------------------
+
+BAD_ARGUMENTS = [{"page": "x"}, {"page_size": -1.5}, {"columns": 3}, {"filters": [{"col": 1}]},
+                 {"order_direction": "sideways"}, {"keys": ["nope"]}, {"bogus": True}, {}]
+
+
+def test_the_kept_argument_check_answers_as_jsonschema_validate_does():
+    import flask_appbuilder.api
+    import jsonschema
+    from flask_appbuilder.api.schemas import get_info_schema, get_item_schema, get_list_schema
+
+    from app.views.core.rest_contract import _CheckedSchemas
+
+    checked = _CheckedSchemas()
+    for schema in (get_list_schema, get_item_schema, get_info_schema):
+        for arguments in BAD_ARGUMENTS:
+            try:
+                jsonschema.validate(instance=arguments, schema=schema)
+                expected = None
+            except jsonschema.ValidationError as error:
+                expected = str(error)
+            for _twice in range(2):  # the second from the kept validator
+                try:
+                    checked.validate(instance=arguments, schema=schema)
+                    found = None
+                except flask_appbuilder.api.jsonschema.ValidationError as error:
+                    found = str(error)
+                assert found == expected, (schema, arguments)
+    assert len(checked._validators) == 3
+    with pytest.raises(jsonschema.SchemaError):  # a schema that is not one is still refused
+        checked.validate(instance={}, schema={"type": "no such type"})
+
+
+def test_a_bad_list_argument_is_400_naming_it(app, world):
+    import flask_appbuilder.api
+
+    from app.views.core.rest_contract import _CheckedSchemas
+
+    assert isinstance(flask_appbuilder.api.jsonschema, _CheckedSchemas)  # installed
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {_token(client, world.staff)}"}
+    for _twice in range(2):
+        response = client.get("/api/v1/person/?q=(page:x)", headers=headers)
+        assert response.status_code == 400, response.get_data(as_text=True)
+        assert response.get_json()["message"] == \
+            "查询参数 q 的内容不符合要求：'x' is not of type 'integer'", response.get_json()
+    assert client.get("/api/v1/person/?q=(page:0,page_size:5)",
+                      headers=headers).status_code == 200
 
 
 # --- 401, not 422 / 400 ---------------------------------------------------------------------
