@@ -7,7 +7,7 @@ clock but one `now`) in SQL — `--scale beijing` (default):
     600 firms, 60,000 persons (firm 1: 3,000 — the firm admin's), 2,400,000 hour records over
     2024–2026 (40 a person) with their yearly and monthly sums, 30,000 registration cases,
     1,200 in-house classes with 36,000 roster entries, 20,000 hour applications, 200
-    training classes with 65,000 enrollments (10 of them 1,000 of firm 1's people), 8
+    training classes with 67,000 enrollments (10 of them 1,000 of firm 1's people), 8
     appointments a slot on every working day of 2026 and 2027's first half, 200,000
     audit-log rows, 2,000 messages for each of staff and firm 1's administrator; accounts
     bench_staff, bench_firm (firm 1), bench_member (person 1: a CPA of firm 1 with hours),
