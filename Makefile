@@ -26,8 +26,11 @@ run: $(STAMP)
 	@echo "注协业务管理系统: http://$(HOST):$(PORT)/"
 	SCHEDULER_ENABLED=1 $(BIN)/waitress-serve --host=$(HOST) --port=$(PORT) --threads=8 --ident= run:app
 
+# the suite keeps its bytecode (pytest's rewritten test modules, the app's) in __pycache__/
+# (git-ignored) even where the environment sets PYTHONDONTWRITEBYTECODE: collecting the
+# suite compiles 274 modules, 12.8 s of CPU a worker without it, 3.4 s with it
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(WORKERS) --dist load --maxschedchunk 2 $(PYTEST_ARGS)
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -n $(WORKERS) --dist load --maxschedchunk 2 $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -378,6 +378,18 @@ def pages_scale(args):
 
 
 @benchmark
+def throughput(args):
+    """Requests per second of a list page under 8 clients, served by waitress, next to the
+    login page's and a static file's (bench/throughput.py); on the Beijing data pages_scale
+    left in BENCH_DATABASE_URL when set, else on a small SQLite database."""
+    from bench import throughput as throughput_bench
+
+    url = os.environ.get("BENCH_DATABASE_URL")
+    throughput_bench.main(["--database-url", url] if url and url.startswith("postgresql")
+                          else [])
+
+
+@benchmark
 def startup(args):
     """`flask --app run.py jobs list`, whole process, vs. importing the framework alone."""
     from bench import startup as startup_bench

@@ -58,10 +58,11 @@ def test_navbar_is_one_row_at_1280_and_collapses_at_390(app, demo_data, role):
             height = page.eval_on_selector(".navbar", "e => e.getBoundingClientRect().height")
             assert height < 60, (role, height, tops)
             screenshot(page, f"navbar_{role}_1280")
+            signed_in = page.context.storage_state()  # the phone reuses the session
         with browser_page(f"navbar_{role}_390", viewport={"width": 390, "height": 844},
-                          is_mobile=True, has_touch=True) as page:
-            _sign_in(page, base, login, accounts[login])
+                          is_mobile=True, has_touch=True, storage_state=signed_in) as page:
             page.goto(f"{base}/")
+            assert "/login/" not in page.url
             assert not page.locator(".navbar-collapse > ul").first.is_visible()
             page.locator(".navbar-toggle").click()
             page.locator(".navbar-collapse.collapse.in").wait_for(state="visible")  # opened

@@ -31,12 +31,14 @@ NOT_A_PAGE = re.compile(r"delete|reset|logout|export|download|template|document|
                         r"/lang|cicpa|\.(xlsx|pdf|csv|ics|png|svg)$")
 
 
-def _pages(page, base):
+def _pages(page, base, check):
+    """The menu's pages, each opened once and `check`ed as it stands; the pages one tap
+    further, to open next."""
     links = page.eval_on_selector_all(".navbar a[href]", "els => els.map(e => e.getAttribute('href'))")
     menu = sorted({h for h in links if h.startswith("/") and "logout" not in h})
     further = {}
     for href in menu:
-        page.goto(f"{base}{href}")
+        check(href, page.goto(f"{base}{href}"))
         for h in page.eval_on_selector_all(".container a[href^='/']",
                                            "els => els.map(e => e.getAttribute('href'))"):
             path = h.split("?")[0]
@@ -59,20 +61,25 @@ def _overflowing(base, login, password):
         page.fill("#password", password)
         page.locator("form [type=submit]").click()
         page.wait_for_url(lambda url: "/login/" not in url)
-        menu, further = _pages(page, base)
-        assert len(menu) >= 10, (login, menu)
-        for href in menu + further:
-            try:
-                response = page.goto(f"{base}{href}")
-            except Exception as error:  # a download, not a page
-                assert "Download is starting" in str(error), (login, href, error)
-                continue
+
+        def check(href, response):
+            nonlocal opened
             assert response.status < 400, (login, href, response.status)
             opened += 1
             scroll, width, culprits = page.evaluate(OVERFLOW)
             if scroll > width:
                 found[f"{login} {href}"] = [f"{scroll}px > {width}px", *culprits]
                 screenshot(page, f"phone_{login}_{href.strip('/').replace('/', '_')}")
+
+        menu, further = _pages(page, base, check)  # each menu page checked as it is opened
+        assert len(menu) >= 10, (login, menu)
+        for href in further:
+            try:
+                response = page.goto(f"{base}{href}")
+            except Exception as error:  # a download, not a page
+                assert "Download is starting" in str(error), (login, href, error)
+                continue
+            check(href, response)
     return found, opened
 
 

@@ -33,8 +33,8 @@ def test_every_home_page_draws_its_charts_in_chinese(app, demo_data):
                 sizes.append(("phone", PHONE))
             for size, options in sizes:
                 with browser_page(f"home_{login}_{size}", **options) as page:
-                    _login(page, base, login, listed[login])
-                    page.goto(f"{base}/")
+                    _login(page, base, login, listed[login])  # lands on the home page
+                    assert page.url == f"{base}/", (login, page.url)
                     page.wait_for_selector(".home-chart[data-drawn='1'] canvas")
                     assert heading in page.inner_text("body")
                     charts = page.locator(".home-chart").count()
