@@ -5,16 +5,21 @@ migrated by Alembic and filled deterministically (fixed arithmetic on row number
 clock but one `now`) in SQL — `--scale beijing` (default):
 
     600 firms, 60,000 persons (firm 1: 3,000 — the firm admin's), 2,400,000 hour records over
-    2024–2026 (40 a person) with their yearly sums, 30,000 registration cases, 1,200 in-house
-    classes with 36,000 roster entries, 20,000 hour applications, 200,000 audit-log rows,
-    2,000 messages for each of the two measured accounts (staff; firm 1's administrator)
+    2024–2026 (40 a person) with their yearly and monthly sums, 30,000 registration cases,
+    1,200 in-house classes with 36,000 roster entries, 20,000 hour applications, 200
+    training classes with 67,000 enrollments (10 of them 1,000 of firm 1's people), 8
+    appointments a slot on every working day of 2026 and 2027's first half, 200,000
+    audit-log rows, 2,000 messages for each of staff and firm 1's administrator; accounts
+    bench_staff, bench_firm (firm 1), bench_member (person 1: a CPA of firm 1 with hours),
+    bench_admin (bench/pages_scale_data.py)
 
 `--scale national`: 3,000 firms, 300,000 persons (12 M hour records), the rest × 5 (not run
 by `make bench`). `--scale small`: a tenth of Beijing, for trying the benchmark out.
 
 The real app is served by waitress (8 threads, as the README's run command); for staff and
 for the firm admin each list is asked for `--warm` times, then `--requests` times, as its
-first page, page 50, filtered and sorted (where the page has them). Printed: median and p95
+first page, page 50, filtered and sorted (where the page has them); 学时申请 as the member
+too, the 审核中心 as staff, the home page of each of the four accounts. Printed: median and p95
 in ms, the floor, the ratio, and the SQL statements the page sends (counted in a second,
 in-process app on the same database). Floors, run in the same minute:
 
@@ -25,10 +30,11 @@ in-process app on the same database). Floors, run in the same minute:
 
     python -m bench.pages_scale --database-url postgresql+psycopg://…/bench_pages
                                 [--scale beijing|national|small] [--requests 20] [--warm 3]
-                                [--keep]   (reuse the data of a previous run: no generation)
+                                [--only 学员学时明细,home]
+                                [--keep]   (reuse the data of a previous run: migrated to
+                                            head, completed with what newer pages need)
 """
 import argparse
-import datetime as dt
 import statistics
 import sys
 import tempfile
@@ -39,141 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-PASSWORD = "Bench2026pass"
-YEAR = 2026
-SCALES = {  # firms, persons, big firm, × for cases / roster / applications / audit / messages
-    "beijing": (600, 60_000, 3_000, 1),
-    "national": (3_000, 300_000, 3_000, 5),
-    "small": (60, 6_000, 3_000, 0.1),
-}
-
-
-# --- the data set ------------------------------------------------------------------------
-
-def generate(app, scale: str) -> dict:
-    from sqlalchemy import insert, text
-
-    from app.extensions import db
-    from app.models import Firm
-    from app.roles import FIRM_ADMIN, STAFF
-    from app.workflows import accounts, hours
-
-    firms, persons, big, times = SCALES[scale]
-    now = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.timezone.utc)
-    steps = []
-
-    def step(label, sql):
-        started = time.perf_counter()
-        db.session.execute(text(sql))
-        db.session.commit()
-        steps.append((label, time.perf_counter() - started))
-
-    with app.app_context():
-        if db.session.get_bind().dialect.name != "postgresql":
-            raise SystemExit("pages_scale needs PostgreSQL (--database-url postgresql+psycopg://…)")
-        db.session.execute(insert(Firm), [
-            {"code": f"1101{n:04d}", "name": f"北京第{n}会计师事务所", "status": "active",
-             "contact_name": "联系人", "contact_phone": f"1380000{n:04d}", "created_at": now}
-            for n in range(1, firms + 1)])
-        db.session.commit()
-        step("persons", f"""
-            INSERT INTO person (person_type, name, gender, phone, cert_number, position, firm_id,
-                                status, imported_at, created_at)
-            SELECT (ARRAY['注册会计师','注册会计师','非执业会员','其他从业人员'])[1 + n % 4],
-                   '学员' || lpad(n::text, 6, '0'), CASE WHEN n % 2 = 0 THEN '男' ELSE '女' END,
-                   '13' || lpad(n::text, 9, '0'),
-                   CASE WHEN n % 4 < 2 THEN '11' || lpad(n::text, 10, '0') END, '审计员',
-                   CASE WHEN n < {big} THEN 1 ELSE 2 + n % ({firms} - 1) END,
-                   CASE WHEN n % 50 = 49 THEN 'revoked' ELSE 'active' END,
-                   timestamptz '2026-01-01 00:00+00' + (n % 300) * interval '1 day',
-                   timestamptz '2026-01-01 00:00+00'
-            FROM generate_series(0, {persons - 1}) n""")
-        step("hour records", """
-            INSERT INTO hour_record (person_id, year, title, category, delivery, hours,
-                                     obtained_at, acquisition, source_kind, source_id, created_at)
-            SELECT p.id, 2024 + i % 3, '课程' || i,
-                   CASE i % 10 WHEN 0 THEN '职业道德' WHEN 1 THEN '思政' ELSE '专业课' END,
-                   CASE (p.id + i) % 5 WHEN 0 THEN '面授' WHEN 1 THEN '执业机构内培'
-                        WHEN 2 THEN '投入式' ELSE '网络课程' END,
-                   ((p.id * 7 + i * 13) % 30 + 5) / 10.0,
-                   make_timestamptz(2024 + i % 3, 1 + (p.id + i) % 12, 1 + i % 28, i % 24,
-                                    p.id % 60, 0, 'UTC'),
-                   '正常', 'import', p.id || ':' || i, timestamptz '2026-01-01 00:00+00'
-            FROM person p CROSS JOIN generate_series(0, 39) i""")
-        started = time.perf_counter()
-        hours.rebuild_totals(db.session)
-        db.session.commit()
-        steps.append(("yearly sums", time.perf_counter() - started))
-        step("registration cases", f"""
-            INSERT INTO registration_case (case_type, status, firm_id, person_id, filer_name, name,
-                                           cert_number, mobile, answers, pledged_at, created_at,
-                                           submitted_at)
-            SELECT (ARRAY['注册申请','注销(撤销)','关系转移','信息变更','其他变更','信息补录',
-                          '证书补办','任职资格检查'])[1 + n % 8],
-                   (ARRAY['draft','submitted','rejected','approved','booked','processed',
-                          'cert_ready','done','expired'])[1 + n % 9],
-                   p.firm_id, p.id, p.name, p.name, p.cert_number, p.phone, '{{}}',
-                   timestamptz '2026-01-01 00:00+00' + (n % 330) * interval '1 day',
-                   timestamptz '2026-01-01 00:00+00' + (n % 330) * interval '1 day',
-                   CASE WHEN n % 9 > 0 THEN timestamptz '2026-01-02 00:00+00'
-                        + (n % 330) * interval '1 day' END
-            FROM generate_series(0, {int(30_000 * times) - 1}) n
-            JOIN person p ON p.id = 1 + (n * 7) % {persons}""")
-        classes = int(1_200 * times)
-        step("in-house classes", f"""
-            INSERT INTO inhouse_class (firm_id, year, name, category, hours, start_date, end_date,
-                                       address, leader, contact, created_at, status, version)
-            SELECT CASE WHEN n < 40 THEN 1 ELSE 1 + n % {firms} END, {YEAR}, '内训班' || n,
-                   CASE WHEN n % 5 = 0 THEN '职业道德' ELSE '专业课' END, 8.0,
-                   date '2026-03-01' + n % 200, date '2026-03-02' + n % 200, '北京市海淀区',
-                   '负责人', '13800000000', timestamptz '2026-02-01 00:00+00',
-                   (ARRAY['pending','approved','rejected'])[1 + n % 3], 1
-            FROM generate_series(0, {classes - 1}) n""")
-        step("roster entries", f"""
-            INSERT INTO inhouse_roster_entry (class_id, is_cpa, cert_number, name, level,
-                                              acquisition, hours, person_id, person_key,
-                                              created_at, status, version)
-            SELECT c.id, p.person_type = '注册会计师', p.cert_number, p.name, '其他', '正常', 8.0,
-                   p.id, 'p' || p.id, timestamptz '2026-03-01 00:00+00',
-                   (ARRAY['enrolled','approved','rejected'])[1 + (c.id + i) % 3], 1
-            FROM inhouse_class c CROSS JOIN generate_series(0, 29) i
-            JOIN LATERAL (SELECT * FROM person WHERE firm_id = c.firm_id
-                          ORDER BY id OFFSET (c.id * 31) % 20 + i LIMIT 1) p ON true""")
-        step("hour applications", f"""
-            INSERT INTO hour_application (person_id, year, kind, route, quantity, hours, category,
-                                          submitted_at, status, version)
-            SELECT 1 + (n * 3) % {persons}, {YEAR}, '投入式', '撰写专业文章', 1, 4.0, '专业课',
-                   timestamptz '2026-02-01 00:00+00' + (n % 300) * interval '1 day',
-                   (ARRAY['pending','confirmed','refused'])[1 + n % 3], 1
-            FROM generate_series(0, {int(20_000 * times) - 1}) n""")
-        step("audit log", f"""
-            INSERT INTO audit_log (at, user_id, username, entity, entity_id, action, to_state)
-            SELECT timestamptz '2026-01-01 00:00+00' + n * interval '1 minute', 1 + n % 50,
-                   'user' || (n % 50), (ARRAY['人员','事务所','办理','学时记录'])[1 + n % 4],
-                   (n % 60000)::text, (ARRAY['create','update','delete'])[1 + n % 3],
-                   CASE WHEN n % 3 = 1 THEN 'approved' END
-            FROM generate_series(0, {int(200_000 * times) - 1}) n""")
-        big_firm = db.session.get(Firm, 1)
-        accounts.create_account(username="bench_staff", display_name="基准测试", role_name=STAFF,
-                                password=PASSWORD, now=now, must_change_password=False)
-        accounts.create_account(username="bench_firm", display_name="基准事务所",
-                                role_name=FIRM_ADMIN, password=PASSWORD, now=now, firm=big_firm,
-                                must_change_password=False)
-        db.session.commit()
-        user_ids = [row[0] for row in db.session.execute(text(
-            "SELECT id FROM ab_user WHERE username IN ('bench_staff', 'bench_firm') ORDER BY id"))]
-        step("messages", f"""
-            INSERT INTO message (user_id, kind, title, body, created_at, read_at)
-            SELECT u, (ARRAY['系统消息','协会通知','咨询消息'])[1 + n % 3], '消息' || n, '内容',
-                   timestamptz '2026-01-01 00:00+00' + n * interval '1 hour',
-                   CASE WHEN n % 4 > 0 THEN timestamptz '2026-11-01 00:00+00' END
-            FROM unnest(ARRAY{user_ids}) u CROSS JOIN generate_series(0, {int(2_000 * times) - 1}) n
-        """)
-        step("analyze", "ANALYZE")
-        counts = {t: db.session.execute(text(f"select count(*) from {t}")).scalar() for t in (
-            "firm", "person", "hour_record", "hour_year_total", "registration_case",
-            "inhouse_class", "inhouse_roster_entry", "hour_application", "audit_log", "message")}
-    return {"steps": steps, "counts": counts}
+from bench.pages_scale_data import ACCOUNTS, PASSWORD, SCALES, YEAR, complete, generate
 
 
 # --- the pages ---------------------------------------------------------------------------
@@ -188,8 +60,15 @@ def pages() -> list:
               "r.delivery, r.category, r.obtained_at FROM hour_record r "
               "JOIN person p ON p.id = r.person_id LEFT JOIN account a ON a.person_id = p.id "
               "LEFT JOIN ab_user u ON u.id = a.user_id")
-    detail_count = ("SELECT count(*) FROM hour_record r JOIN person p ON p.id = r.person_id")
+    cap = 10_001  # the pager counts up to 10,000 rows and says 「10000+」 beyond
+
+    def detail_count(where):  # the count of the rows, capped as the pager's
+        join = "" if where.startswith(f"r.year = {YEAR} AND 1 = 1") else \
+            " JOIN person p ON p.id = r.person_id"
+        return (f"SELECT count(*) FROM (SELECT 1 FROM hour_record r{join} WHERE {where} "
+                f"LIMIT {cap}) c")
     case = ("SELECT c.*, f.name FROM registration_case c LEFT JOIN firm f ON f.id = c.firm_id")
+    f2f = "('面授', '执业机构内培', '授课', '面授(视同)')"
     audit = "SELECT at, username, entity, entity_id, action, from_state, to_state FROM audit_log"
 
     def floor(rows_sql, count_sql):
@@ -215,15 +94,16 @@ def pages() -> list:
             ("学员学时明细", "first", who, f"/hours/details/?{y}", floor(
                 f"{detail} WHERE r.year = {YEAR} AND {scope} "
                 "ORDER BY r.obtained_at DESC, r.id DESC LIMIT 20",
-                f"{detail_count} WHERE r.year = {YEAR} AND {scope}")),
+                detail_count(f"r.year = {YEAR} AND {scope}"))),
             ("学员学时明细", "page 50", who, f"/hours/details/?{y}&page=50", floor(
                 f"{detail} WHERE r.year = {YEAR} AND {scope} "
                 "ORDER BY r.obtained_at DESC, r.id DESC LIMIT 20 OFFSET 980",
-                f"{detail_count} WHERE r.year = {YEAR} AND {scope}")),
-            ("学员学时明细", "filtered 面授", who, f"/hours/details/?{y}&kinds=面授", floor(
-                f"{detail} WHERE r.year = {YEAR} AND {scope} AND r.delivery = '面授' "
+                detail_count(f"r.year = {YEAR} AND {scope}"))),
+            # 面授 is every face-to-face kind (the page's filter, DESIGN §3a)
+            ("学员学时明细", "filtered 面授", who, f"/hours/details/?{y}&kind=面授", floor(
+                f"{detail} WHERE r.year = {YEAR} AND {scope} AND r.delivery IN {f2f} "
                 "ORDER BY r.obtained_at DESC, r.id DESC LIMIT 20",
-                f"{detail_count} WHERE r.year = {YEAR} AND {scope} AND r.delivery = '面授'")),
+                detail_count(f"r.year = {YEAR} AND {scope} AND r.delivery IN {f2f}"))),
             ("学员年度学时", "first", who, f"/hours/annual/?{y}", None),
             ("学员年度学时", "page 50", who, f"/hours/annual/?{y}&page=50", None),
             ("事务所培训概况", "first", who, f"/hours/overview/?{y}", None),
@@ -240,21 +120,43 @@ def pages() -> list:
             ("预约记录", "first", who, "/registration/appointments/", None),
             ("内部培训 classes", "first", who,
              "/inhouse/review/" if who == "staff" else "/inhouse/classes/", None),
-            ("学时申请", "first", who,
-             "/applications/review/" if who == "staff" else "/applications/", None),
+            ("内培学员名单", "first", who, "/inhouse/review/entry/" if who == "staff"
+             else "/inhouse/classes/{inhouse_class}/roster", None),
             ("消息中心", "first", who, "/messages/", None),
             ("消息中心", "page 50", who, "/messages/?page=50", None),
         ]
         if who == "staff":
             out += [
+                ("学时申请", "first", who, "/applications/review/", None),
+                ("内培学员名单", "page 50", who, "/inhouse/review/entry/?page=50", None),
                 ("审计日志", "first", who, "/auditlogview/list/", floor(
                     f"{audit} ORDER BY at DESC LIMIT 20", "SELECT count(*) FROM audit_log")),
                 ("审计日志", "page 50", who, "/auditlogview/list/?page_AuditLogView=49", floor(
                     f"{audit} ORDER BY at DESC LIMIT 20 OFFSET 980",
                     "SELECT count(*) FROM audit_log")),
             ]
-    out.append(("home page (fixed cost)", "first", "staff", "/", None))
+        else:
+            out += [
+                ("培训班报名", "first", who, "/training/classes/{training_class}/roster", None),
+                ("培训班报名", "page 50", who,
+                 "/training/classes/{training_class}/roster?page=50", None),
+            ]
+    out += [
+        ("学时申请", "first", "member", "/applications/", None),  # a firm admin has no access
+        ("审核中心", "first", "staff", "/review-centre/", None),
+    ] + [("home page", "first", who, "/", None) for who in ACCOUNTS]
     return out
+
+
+def _places(engine) -> dict:
+    """The ids the pages' paths name: firm 1's first in-house class, the training class
+    with the most of firm 1's people enrolled."""
+    with engine.connect() as conn:
+        return {"inhouse_class": conn.exec_driver_sql(
+                    "SELECT min(id) FROM inhouse_class WHERE firm_id = 1").scalar(),
+                "training_class": conn.exec_driver_sql(
+                    "SELECT class_id FROM training_enrollment WHERE firm_id = 1 "
+                    "GROUP BY class_id ORDER BY count(*) DESC, class_id LIMIT 1").scalar()}
 
 
 def _time_floor(engine, statements, runs: int) -> float:
@@ -278,21 +180,28 @@ def _time_floor(engine, statements, runs: int) -> float:
         raw.close()
 
 
-def measure(url: str, tmp: Path, requests: int, warm: int) -> list:
+def measure(url: str, tmp: Path, requests: int, warm: int, only=None) -> list:
     from bench.hours import _config
     from bench.pages import captured
     from bench.served import Served
     from app import create_app
     from tests.helpers import WebClient
 
+    from app.extensions import db
+
     app = create_app(_config(tmp, url))
-    inproc = {who: WebClient(app.test_client()) for who in ("staff", "firm")}
+    inproc = {who: WebClient(app.test_client()) for who in ACCOUNTS}
     for who, client in inproc.items():
         assert client.login(f"bench_{who}", PASSWORD).status_code == 302 and client.signed_in
+    with app.app_context():
+        places = _places(db.engine)
     results = []
     with Served(url, tmp) as server:
-        clients = {who: server.client(f"bench_{who}", PASSWORD) for who in ("staff", "firm")}
+        clients = {who: server.client(f"bench_{who}", PASSWORD) for who in ACCOUNTS}
         for name, variant, who, path, floor_sql in pages():
+            if only and not any(word in f"{name} {variant} {who}" for word in only):
+                continue
+            path = path.format(**places)
             client = clients[who]
             for _ in range(warm):
                 status, *_ = client.get(path)
@@ -323,6 +232,20 @@ def measure(url: str, tmp: Path, requests: int, warm: int) -> list:
     return results
 
 
+def _migrated(config):
+    """The app on `config`'s database, migrated to head (its data kept)."""
+    import flask_migrate
+
+    from app import create_app
+    from app.extensions import db
+
+    app = create_app(config)
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    return app
+
+
 def main(argv=None) -> None:
     from bench.hours import _config, _fresh
 
@@ -332,12 +255,18 @@ def main(argv=None) -> None:
     parser.add_argument("--scale", choices=sorted(SCALES), default="beijing")
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--warm", type=int, default=3)
+    parser.add_argument("--only", help="measure only the pages whose list, variant or "
+                        "account contains one of these comma-separated words (home,firm)")
     parser.add_argument("--keep", action="store_true",
                         help="reuse the data of a previous run (no generation)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
         tmp = Path(tmp)
-        if not args.keep:
+        if args.keep:  # data of pages added since the copy was made; a vacuum if never
+            steps = complete(_migrated(_config(tmp, args.database_url)), args.scale)
+            if steps:
+                print("  completed: " + ", ".join(f"{label} {s:.0f} s" for label, s in steps))
+        else:
             started = time.perf_counter()
             facts = generate(_fresh(_config(tmp, args.database_url)), args.scale)
             print(f"\npages_scale — {args.scale}: generated in "
@@ -348,7 +277,8 @@ def main(argv=None) -> None:
               "requests; ms; ratio = median / floor; SQL = statements the page sends")
         print(f"  {'list':<14} {'variant':<14} {'who':<5} {'HTTP':>4} {'median':>8} {'p95':>8} "
               f"{'floor':>8} {'kind':<6} {'ratio':>8} {'SQL':>4}")
-        measure(args.database_url, tmp, args.requests, args.warm)
+        measure(args.database_url, tmp, args.requests, args.warm,
+                [w for w in (args.only or "").split(",") if w])
 
 
 if __name__ == "__main__":

@@ -17,8 +17,8 @@ from app.models.messages import (  # noqa: F401
     NoticeFirm, ReminderLog)
 from app.models.help import FaqEntry, HelpDocument, PolicyText, Suggestion  # noqa: F401
 from app.models.hours import (  # noqa: F401
-    Category, CpeExemption, CpeRequirement, Delivery, HourCertificate, HourRecord, HourYearTotal,
-    SourceKind)
+    Category, CpeExemption, CpeRequirement, Delivery, HourCertificate, HourMonthTotal,
+    HourRecord, HourYearTotal, SourceKind)
 from app.models.training import (  # noqa: F401
     Audience as TrainingAudience, Enrollment, EnrollmentStatus, PersonKind, TrainingClass,
     TrainingResult, WaitlistEntry)

@@ -62,8 +62,9 @@ class HourRecord(Model):
     __tablename__ = "hour_record"
     __table_args__ = (
         UniqueConstraint("source_kind", "source_id", name="uq_hour_record_source"),
-        # per-person detail and per-person-year lookups
-        Index("ix_hour_record_person_year", "person_id", "year"),
+        # per-person detail and per-person-year lookups; a firm's records of a year by
+        # 获得时间 without reading them (学员学时明细's deep pages)
+        Index("ix_hour_record_person_year_obtained", "person_id", "year", "obtained_at", "id"),
         # year-wide aggregates (firm / institute): the index covers what the sums read
         Index("ix_hour_record_year_person_cover", "year", "person_id", "delivery", "category",
               "hours"),
@@ -155,6 +156,42 @@ class HourYearTotal(Model):
     person: Mapped[Person] = relationship(Person)
 
     SUMS = ("total", "online", "output", "face_to_face", "ethics", "sizheng")
+
+
+class HourMonthTotal(Model):
+    """A person's hours of one year by the month they were obtained in (Beijing time: a
+    record of 1 May 03:00 is May's), in tenths, kept by the ledger in the same transaction
+    as every credit and withdrawal — beside HourYearTotal, on the same (person, year) key,
+    so a credit locks no row another person's credit needs. The institute's monthly chart
+    sums one row per person instead of grouping every record of the year (780,000);
+    `flask --app run.py cpe rebuild` recomputes them. A record whose 获得时间 falls outside
+    its year counts in January (before) or December (after), as the chart always showed."""
+
+    __tablename__ = "hour_month_total"
+    __table_args__ = (
+        UniqueConstraint("person_id", "year", name="uq_hour_month_total"),
+        Index("ix_hour_month_total_year", "year"),
+    )
+    __scope__ = Scope(firm="person.firm_id", person="person_id")
+
+    MONTHS = tuple(f"m{m:02d}" for m in range(1, 13))  # m01 … m12
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    m01: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    m02: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    m03: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    m04: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    m05: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    m06: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    m07: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    m08: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    m09: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    m10: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    m11: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    m12: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    person: Mapped[Person] = relationship(Person)
 
 
 class CpeRequirement(Model):

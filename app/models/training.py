@@ -102,6 +102,10 @@ class Enrollment(Model):
         # 培训班详情 (staff): a class's enrollments by 报名状态, in the order they came
         Index("ix_training_enrollment_class_status", "class_id", "status", "id"),
         Index("ix_training_enrollment_person", "person_id"),
+        # the review centre's queues (and the staff home's counts): 未审核 oldest first, the
+        # approved ones of ended classes still waiting for their 培训结果
+        Index("ix_training_enrollment_status_created", "status", "created_at", "id"),
+        Index("ix_training_enrollment_status_result", "status", "result", "class_id"),
     )
     __scope__ = Scope(firm="firm_id", person="person_id")
     # the enrolling firm's admin and the person enrolled (a member, its own) act for it —

@@ -112,9 +112,27 @@ def assemble(actor, now, firm_id=None, kinds=None, limit: int = PAGE_ITEMS) -> l
     return shown
 
 
+def waiting(actor, now, kinds=None) -> list[tuple]:
+    """(queue, items waiting, since when its oldest item waits) of every queue (or those of
+    `kinds`): one aggregate statement per queue over the query its list runs — what the
+    staff home page shows, without loading and sorting any row."""
+    _require_staff(actor)
+    found = []
+    for queue in chosen(kinds):
+        # the query's own FROM and WHERE with only the two columns read (a subquery of
+        # every column of the row costs more Python than the SQL costs the database)
+        rows = queue.select(actor, now).order_by(None).with_only_columns(
+            queue.model.id, queue.since.label("waiting_since"),
+            maintain_column_froms=True).subquery("waiting")
+        count, oldest = db.session.execute(
+            select(func.count(), func.min(rows.c.waiting_since))).one()
+        found.append((queue, count, oldest if count else None))
+    return found
+
+
 def counts(actor, now) -> dict[str, int]:
-    """{queue name: items waiting} (a badge, the staff home page)."""
-    return {q.name: q.count for q in assemble(actor, now, limit=0)}
+    """{queue name: items waiting} (a badge)."""
+    return {queue.name: count for queue, count, _oldest in waiting(actor, now)}
 
 
 def decision_label(queue_name: str, event: str) -> str:

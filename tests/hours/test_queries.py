@@ -326,3 +326,79 @@ def test_the_year_is_the_link_the_mine_page_promises(make_client, studied):
     for year in (YEAR, 2025):
         link = f'<a class="year-link" href="/hours/person/{studied.a_people[0]}/{year}"'
         assert link in page and f">{year}</a>" in page, year
+
+
+def test_the_details_count_stops_past_its_cap(ctx, studied):
+    """Counted up to `cap` + 1 rows: the exact number at or below the cap, cap + 1 (more
+    than the cap) above it; no count at all when the first page is not full."""
+    from sqlalchemy import event
+
+    staff = _user(ctx, "staff1")
+    criteria = queries.DetailCriteria(year=YEAR)
+    assert queries.details_count(ctx, staff, criteria) == 7
+    assert queries.details_count(ctx, staff, criteria, cap=7) == 7
+    assert queries.details_count(ctx, staff, criteria, cap=3) == 4
+    assert queries.details_page(ctx, staff, criteria, 2, 2, cap=3)[1] == 4
+    sent = []
+
+    def capture(_conn, _cursor, statement, *_args):
+        sent.append(statement)
+
+    engine = ctx.get_bind()
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        rows, total = queries.details_page(ctx, staff, criteria, 1, 20, cap=3)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert len(rows) == total == 7 and len(sent) == 1 and "count(" not in sent[0].lower()
+
+
+def test_the_details_page_says_more_than_the_cap(make_client, studied, app, monkeypatch):
+    """Beyond the cap the pager reads 「共 3+ 条」 and keeps a next page while a page is full."""
+    monkeypatch.setattr(queries, "DETAILS_COUNT_CAP", 3)
+    monkeypatch.setitem(app.config, "LIST_PAGE_SIZE", 2)
+    first = _page(make_client, "staff1", f"/hours/details/?year={YEAR}").get_data(as_text=True)
+    assert "共 3+ 条，第 1 / 2 页" in first
+    third = _page(make_client, "staff1", f"/hours/details/?year={YEAR}&page=3")
+    assert "共 3+ 条，第 3 / 4 页" in third.get_data(as_text=True)
+    last = _page(make_client, "staff1", f"/hours/details/?year={YEAR}&page=4")
+    assert "共 3+ 条，第 4 / 4 页" in last.get_data(as_text=True)
+    exact = _page(make_client, "P11010001", f"/hours/details/?year={YEAR}&kind=面授")
+    assert "共 2 条，第 1 / 1 页" in exact.get_data(as_text=True)  # A's 2 面授: under the cap
+
+
+@pytest.mark.parametrize("login", ["staff1", "P11010001"])
+def test_a_deep_page_of_peoples_records_is_the_same_page(ctx, studied, login, monkeypatch):
+    """Far from the first page, records narrowed by person are picked by id first
+    (`_deep_details`): the same rows in the same order as the list's own query, for every
+    filter, firm and page (on SQLite and PostgreSQL)."""
+    from app.workflows.core.sql import limited
+
+    actor = _user(ctx, login)
+    for criteria in COUNTED:
+        for firm_id in (None, studied.a.id):
+            chosen = queries.DetailCriteria(**criteria, firm_id=firm_id)
+            every = ctx.execute(queries.details(ctx, actor, chosen)).all()
+            for size, offset in ((2, 0), (2, 2), (3, 3), (20, 0)):
+                deep = ctx.execute(queries._deep_details(actor, chosen, size, offset)).all()
+                assert deep == every[offset:offset + size], (login, criteria, firm_id, offset)
+                assert deep == ctx.execute(limited(queries.details(ctx, actor, chosen), size,
+                                                   offset)).all()
+    # the page takes that path from DEEP_OFFSET on, when the records are narrowed by person
+    from sqlalchemy import event
+
+    monkeypatch.setattr(queries, "DEEP_OFFSET", 2)
+    chosen = queries.DetailCriteria(year=YEAR, name="张")
+    sent = []
+
+    def capture(_conn, _cursor, statement, *_args):
+        sent.append(statement)
+
+    event.listen(ctx.get_bind(), "before_cursor_execute", capture)
+    try:
+        rows, total = queries.details_page(ctx, actor, chosen, 2, 2)
+    finally:
+        event.remove(ctx.get_bind(), "before_cursor_execute", capture)
+    every = ctx.execute(queries.details(ctx, actor, chosen)).all()
+    assert rows == every[2:4] and total == len(every) and len(every) > 2
+    assert "WITH chosen AS" in sent[0], sent[0]

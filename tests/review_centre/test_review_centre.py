@@ -239,3 +239,28 @@ def test_the_demo_seed_fills_every_queue_for_the_demo_staff_user(app, demo_data)
         shown = review_centre.assemble(staff, clock.now())
         assert {q.name: q.count for q in shown if not q.count} == {}
         assert all(q.items for q in shown)
+
+
+def _agree(staff, now):
+    """Every queue's count and oldest moment by `waiting` (the home page's one aggregate per
+    queue) are the centre's: its count and its first (oldest) item's moment."""
+    shown = {q.name: q for q in review_centre.assemble(staff, now)}
+    found = review_centre.waiting(staff, now)
+    assert [queue.name for queue, _c, _o in found] == list(shown)
+    for queue, count, oldest in found:
+        view = shown[queue.name]
+        assert count == view.count, queue.name
+        assert oldest == (view.items[0].since if view.items else None), queue.name
+    return found
+
+
+def test_the_home_pages_counts_and_oldest_are_the_centres(app, world, waiting):
+    with app.app_context():
+        found = {q.name: (c, o) for q, c, o in _agree(_user(world.staff), NOW)}
+        assert found["inhouse_qualification"] == (1, NOW - dt.timedelta(days=20))
+        assert found["hour_application"][0] == 1 and found["inhouse_class"][0] == 2
+
+
+def test_the_demo_queues_home_counts_are_the_centres(app, demo_data):
+    with app.app_context():
+        assert all(count for _q, count, _o in _agree(_user("staff"), clock.now()))

@@ -198,7 +198,8 @@ def _cli(app) -> None:
     @group.command("rebuild")
     @click.option("--year", "year", type=int, default=None, help="只重算该年度（默认全部年度）")
     def rebuild_command(year):
-        """Recompute the yearly sums (hour_year_total) and their kept verdicts from the records."""
+        """Recompute the yearly and monthly sums (hour_year_total, hour_month_total) and the
+        kept verdicts from the hour records."""
         rows = ledger.rebuild(SystemActor("cpe rebuild"), clock.now(), year)
         click.echo(f"已重算{'全部年度' if year is None else f'{year}年'}学时汇总：{rows}行")
 

@@ -181,10 +181,14 @@ class HourQueryView(BaseView):
     def details(self):
         actor, criteria, problems = self._detail_criteria()
         number, size = _page_number(), page_size()
-        rows, total = queries.details_page(db.session, actor, criteria, number, size)
+        cap = queries.DETAILS_COUNT_CAP
+        rows, total = queries.details_page(db.session, actor, criteria, number, size, cap)
+        pages = max(1, -(-total // size))
+        if total > cap:  # counted up to the cap: 「10000+」, and a next page while one is full
+            pages, total = max(-(-cap // size), number + (len(rows) == size)), f"{cap}+"
         return self.render_template(
             "hours/details.html", title=MENU_DETAILS, rows=rows, total=total, page=number,
-            pages=max(1, -(-total // size)), offset=(number - 1) * size,
+            pages=pages, offset=(number - 1) * size,
             criteria=criteria, firms=self._firms(actor), problems=problems,
             institute=is_institute(actor), types=PersonType.ALL, kinds=tuple(queries.KINDS),
             statuses=PersonStatus.LABELS, hours=_hours, when=_when, args=request.args,

@@ -1,16 +1,13 @@
 """The CPE figures of the home pages, each one SQL aggregate over the actor's people:
 the same verdict as 学员年度学时 (`year_gap_select`) and 事务所培训概况 (`queries.overview`)."""
 import dataclasses
-import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Integer, case, func, literal, select
+from sqlalchemy import Integer, case, func, select
 
-from app import clock
 from app.extensions import db
-from app.models import Firm, HourRecord, Person
-from app.models.hours import Category, HourYearTotal
-from app.models.types import UTCDateTime
+from app.models import Firm, Person
+from app.models.hours import Category, HourMonthTotal, HourYearTotal
 from app.models.registry import PersonStatus
 from app.workflows.core.scoping import scope_condition
 from app.workflows.core.sql import inline
@@ -113,31 +110,16 @@ def firms_at_risk(actor, year: int, limit: int = 10) -> list[tuple]:
         .order_by(counted.c.short.desc(), Firm.code).limit(limit)).all()
 
 
-def month_starts(year: int) -> list:
-    """The first moment of each month of `year` after January, in the institute's time
-    (clock.LOCAL_TZ), as UTC: where one local month ends and the next begins."""
-    return [dt.datetime(year, m, 1, tzinfo=clock.LOCAL_TZ).astimezone(dt.timezone.utc)
-            for m in range(2, 13)]
-
-
-def local_month(column, year: int):
-    """The month of `year` a UTC timestamp falls in, in the institute's time: a CASE over
-    the months' boundaries (the same SQL on SQLite and PostgreSQL, whatever the server's
-    zone); anything before February is January, anything after December 1st December."""
-    return case(*[(column < literal(start, UTCDateTime), inline(m))
-                  for m, start in enumerate(month_starts(year), start=1)], else_=inline(12))
-
-
 def monthly_hours(year: int) -> Chart:
     """Institute-wide hours credited per month of the year (obtained_at, by the month in
-    Beijing time — a record of 1 May 03:00 is May's, not April's) and their running total."""
-    # grouped over a subquery: PostgreSQL would not take the CASE's bound boundaries in
-    # GROUP BY for the same expression as in SELECT
-    records = select(local_month(HourRecord.obtained_at, year).label("month"),
-                     HourRecord.hours).where(HourRecord.year == inline(year)).subquery("records")
-    rows = db.session.execute(
-        select(records.c.month, func.sum(records.c.hours)).group_by(records.c.month)).all()
-    per_month = {int(m): Decimal(h or 0) for m, h in rows if m is not None}
+    Beijing time — a record of 1 May 03:00 is May's, not April's) and their running total:
+    from the monthly sums the ledger keeps (HourMonthTotal, one row per person), not from
+    the year's records (ledger.rebuild_months is the same figure computed from them)."""
+    t = HourMonthTotal
+    row = db.session.execute(
+        select(*[func.coalesce(func.sum(t.__table__.c[c]), 0) for c in t.MONTHS])
+        .where(t.year == inline(year))).one()
+    per_month = {n: Decimal(v) * TENTH for n, v in enumerate(row, start=1)}
     values, running, cumulative = [], Decimal(0), []
     for m in range(1, 13):
         values.append(per_month.get(m, Decimal(0)))

@@ -57,14 +57,12 @@ def queues(actor, now) -> list[Queue]:
     """Every queue waiting on the institute, its count and the day its oldest item began
     to wait: read from the review centre (app/workflows/review_centre.py), which takes each
     queue from the domain's own review list — one source of truth for the lists, the 审核中心
-    and this page."""
+    and this page; one count-and-oldest statement per queue (`review_centre.waiting`)."""
     found = []
-    for queue in review_centre.assemble(actor, now, limit=1):
-        oldest = queue.items[0].since if queue.items else None
+    for queue, count, oldest in review_centre.waiting(actor, now):
         if isinstance(oldest, dt.datetime):
             oldest = local_day(oldest)
-        found.append(Queue(queue.label, f"/review-centre/?kind={queue.name}", queue.count,
-                           oldest if queue.count else None))
+        found.append(Queue(queue.label, f"/review-centre/?kind={queue.name}", count, oldest))
     return found
 
 
@@ -82,15 +80,20 @@ def slots(day: dt.date):
 
 
 def open_classes(day: dt.date, limit: int = 12) -> list[ClassFill]:
-    """Classes not yet over, by start: capacity and the seats enrollments hold."""
-    held = (select(Enrollment.class_id, func.count().label("n")).where(holds_seat())
+    """Classes not yet over, by start: capacity and the seats enrollments hold — counted
+    for the classes shown only (not for every class ever held)."""
+    shown = (select(TrainingClass.id, TrainingClass.name, TrainingClass.start_date,
+                    TrainingClass.capacity).where(TrainingClass.end_date >= day)
+             .order_by(TrainingClass.start_date, TrainingClass.id).limit(limit)
+             .subquery("shown"))
+    held = (select(Enrollment.class_id, func.count().label("n"))
+            .where(holds_seat(), Enrollment.class_id.in_(select(shown.c.id)))
             .group_by(Enrollment.class_id).subquery("held"))
     rows = db.session.execute(
-        select(TrainingClass.id, TrainingClass.name, TrainingClass.start_date,
-               TrainingClass.capacity, func.coalesce(held.c.n, 0))
-        .outerjoin(held, held.c.class_id == TrainingClass.id)
-        .where(TrainingClass.end_date >= day)
-        .order_by(TrainingClass.start_date, TrainingClass.id).limit(limit)).all()
+        select(shown.c.id, shown.c.name, shown.c.start_date, shown.c.capacity,
+               func.coalesce(held.c.n, 0))
+        .outerjoin(held, held.c.class_id == shown.c.id)
+        .order_by(shown.c.start_date, shown.c.id)).all()
     return [ClassFill(*row) for row in rows]
 
 

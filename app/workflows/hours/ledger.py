@@ -20,20 +20,23 @@ is refused (not moved to today: a class that has not happened has given nobody a
 Every change also moves the person's yearly sums (HourYearTotal) by exactly the record's
 contribution, in the same transaction, as one upsert that adds to the stored sums (so two
 transactions crediting the same person at once both count: neither reads and rewrites).
-`rebuild_totals` recomputes them from the records (`flask --app run.py cpe rebuild`). The
+It moves the person's monthly sums (HourMonthTotal: the year by the Beijing month of
+`obtained_at`) the same way, in the same upsert order, on the same (person, year) key.
+`rebuild_totals` recomputes both from the records (`flask --app run.py cpe rebuild`). The
 year's verdict kept beside the sums is rewritten for the same person-years (verdicts.py).
 """
 import datetime as dt
 import uuid
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import Integer, case, delete, func, insert, select
+from sqlalchemy import Integer, case, delete, func, insert, literal, select
 
 from app import clock
 from app.workflows.core.bulk import upsert_insert
 from app.extensions import db
 from app.models.hours import (ACQUISITIONS, NORMAL_ACQUISITION, Category, Delivery,
-                              HourRecord, HourYearTotal, SourceKind)
+                              HourMonthTotal, HourRecord, HourYearTotal, SourceKind)
+from app.models.types import UTCDateTime
 from app.models.registry import Person
 from app.workflows.core.commands import command
 from app.workflows.core.errors import ForbiddenError, ValidationError
@@ -143,6 +146,71 @@ def _move_sums_many(sums: dict) -> None:
     verdicts.refresh_pairs(db.session, sums)
 
 
+def month_starts(year: int) -> list:
+    """The first moment of each month of `year` after January, in the institute's time
+    (clock.LOCAL_TZ), as UTC: where one local month ends and the next begins."""
+    return [dt.datetime(year, m, 1, tzinfo=clock.LOCAL_TZ).astimezone(dt.timezone.utc)
+            for m in range(2, 13)]
+
+
+def month_of(year: int, obtained_at: dt.datetime) -> int:
+    """The month of `year` a record obtained at `obtained_at` (aware) counts in: its month in
+    Beijing time; before February January, from December 1st December (any year)."""
+    return 1 + sum(1 for start in month_starts(year) if obtained_at >= start)
+
+
+def local_month(column, year: int):
+    """`month_of` in SQL: a CASE over the months' boundaries (the same SQL on SQLite and
+    PostgreSQL, whatever the server's zone)."""
+    return case(*[(column < literal(start, UTCDateTime), m)
+                  for m, start in enumerate(month_starts(year), start=1)], else_=12)
+
+
+def _move_months(moves: dict) -> None:
+    """{(person_id, year): {month: tenths}}: every person-year's monthly sums moved by one
+    statement (executemany of one upsert), in the order given (that of the yearly sums)."""
+    moves = {key: months for key, months in moves.items() if any(months.values())}
+    if not moves:
+        return
+    table = HourMonthTotal.__table__
+    statement = upsert_insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=["person_id", "year"],
+        set_={m: table.c[m] + statement.excluded[m] for m in HourMonthTotal.MONTHS})
+    db.session.execute(statement, [
+        {"person_id": person_id, "year": year,
+         **{m: months.get(n, 0) for n, m in enumerate(HourMonthTotal.MONTHS, start=1)}}
+        for (person_id, year), months in moves.items()])
+
+
+def _month_move(person_id: int, year: int, obtained_at, hours, sign: int) -> dict:
+    return {(person_id, year): {month_of(year, obtained_at): tenths(hours) * sign}}
+
+
+def rebuild_months(session, year: int | None = None) -> int:
+    """Recompute HourMonthTotal from the records (all years, or one); returns the rows.
+    One INSERT … SELECT per year: the months' boundaries are the year's."""
+    table, r = HourMonthTotal.__table__, HourRecord
+    t = func.round(r.hours * 10).cast(Integer)
+    gone = delete(table)
+    years = [year] if year is not None else list(session.scalars(select(r.year).distinct()))
+    if year is not None:
+        gone = gone.where(table.c.year == year)
+    session.execute(gone)
+    for y in years:
+        month = local_month(r.obtained_at, y)
+        session.execute(insert(table).from_select(
+            ["person_id", "year", *HourMonthTotal.MONTHS],
+            select(r.person_id, r.year, *[func.coalesce(func.sum(case((month == m, t),
+                                                                       else_=0)), 0)
+                                          for m in range(1, 13)])
+            .where(r.year == y).group_by(r.person_id, r.year)))
+    counted = select(func.count()).select_from(table)
+    if year is not None:
+        counted = counted.where(table.c.year == year)
+    return session.execute(counted).scalar()
+
+
 def rebuild_totals(session, year: int | None = None) -> int:
     """Recompute HourYearTotal from the records (all years, or one), then its kept verdicts
     (verdicts.refresh_all: an exempted person without hours keeps a row); returns the rows."""
@@ -164,12 +232,14 @@ def rebuild_totals(session, year: int | None = None) -> int:
     counted = select(func.count()).select_from(table)
     if year is not None:
         counted = counted.where(table.c.year == year)
+    rebuild_months(session, year)
     return session.execute(counted).scalar()
 
 
 @command
 def rebuild(actor, now, year: int | None = None) -> int:
-    """`flask cpe rebuild`: recompute the yearly sums in one transaction; returns the rows."""
+    """`flask cpe rebuild`: recompute the yearly and monthly sums in one transaction;
+    returns the rows of yearly sums."""
     return rebuild_totals(db.session, year)
 
 
@@ -211,6 +281,8 @@ def credit(actor, now, *, source_kind: str, source_id, person_id: int, year: int
     else:
         before = (record.person_id, record.year, record.category, record.delivery,
                   Decimal(record.hours).quantize(Decimal("0.1")))
+        month_before = _month_move(record.person_id, record.year, record.obtained_at,
+                                   before[-1], -1)
         for key, value in values.items():
             current = getattr(record, key)
             if key == "hours":
@@ -218,11 +290,17 @@ def credit(actor, now, *, source_kind: str, source_id, person_id: int, year: int
             if current != value:
                 setattr(record, key, value)
         after = (record.person_id, record.year, record.category, record.delivery, hours)
-        if before == after:
-            db.session.flush()
-            return record
-        _move_totals(*before, sign=-1)
+        month_after = _month_move(record.person_id, record.year, record.obtained_at, hours, 1)
+        if before != after:
+            _move_totals(*before, sign=-1)
+            _move_totals(*after, sign=1)
+        if month_before != {k: {m: -t for m, t in v.items()} for k, v in month_after.items()}:
+            _move_months(month_before)  # another month, person, year or amount
+            _move_months(month_after)
+        db.session.flush()
+        return record
     _move_totals(record.person_id, record.year, category, delivery, hours, sign=1)
+    _move_months(_month_move(record.person_id, record.year, record.obtained_at, hours, 1))
     db.session.flush()
     return record
 
@@ -250,7 +328,7 @@ def credit_many(actor, now, entries: list[dict]) -> list[HourRecord]:
                     HourRecord.source_kind == kind,
                     HourRecord.source_id.in_(ids[start:start + 500]))):
                 existing[(kind, record.source_id)] = record
-    results, sums, seen = [], {}, set()
+    results, sums, months, seen = [], {}, {}, set()
     for kind, source_id, values in checked:
         if (kind, source_id) in existing or (kind, source_id) in seen:
             # already credited (or twice in this batch): the one-source path decides
@@ -265,8 +343,12 @@ def credit_many(actor, now, entries: list[dict]) -> list[HourRecord]:
         key = (values["person_id"], values["year"])
         adding = contribution(values["category"], values["delivery"], values["hours"])
         sums[key] = {k: sums.get(key, {}).get(k, 0) + v for k, v in adding.items()}
+        month = month_of(values["year"], values["obtained_at"])
+        months.setdefault(key, {})[month] = (months.get(key, {}).get(month, 0)
+                                             + tenths(values["hours"]))
     db.session.flush()
     _move_sums_many(sums)
+    _move_months({key: months[key] for key in sums})
     return results
 
 
@@ -279,6 +361,8 @@ def withdraw(actor, now, source_kind: str, source_id) -> bool:
         return False
     _move_totals(record.person_id, record.year, record.category, record.delivery,
                  record.hours, sign=-1)
+    _move_months(_month_move(record.person_id, record.year, record.obtained_at, record.hours,
+                             -1))
     db.session.delete(record)
     return True
 
