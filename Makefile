@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-test.txt |
 FLASK := $(BIN)/flask --app run.py
 HOST ?= 127.0.0.1
 PORT ?= 8080
-WORKERS ?= 2
+WORKERS ?= 3
 
 .PHONY: run test bench setup
 
