@@ -145,6 +145,8 @@ def pages() -> list:
         ("学时申请", "first", "member", "/applications/", None),  # a firm admin has no access
         ("审核中心", "first", "staff", "/review-centre/", None),
     ] + [("home page", "first", who, "/", None) for who in ACCOUNTS]
+    # the fixed cost of every page: one with no query of its own (the 修改密码 form)
+    out += [("empty page", "修改密码", who, "/account/password/", None) for who in ("staff", "firm")]
     return out
 
 
