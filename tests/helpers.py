@@ -187,3 +187,14 @@ def new_firm(session, code="11010077"):
 
 def admin_of(session, firm):
     return session.execute(select(User).where(User.username == "P" + firm.code)).scalar_one()
+
+
+def past_first_login(app) -> None:
+    """Every account past its first login (the forced password change and, for a firm
+    admin, the firm's contact): for tests of what comes after it."""
+    from app.models import Account
+
+    with app.app_context():
+        db.session.query(Account).update({"must_change_password": False})
+        db.session.query(Firm).update({"contact_name": "王会计", "contact_phone": "13800001111"})
+        db.session.commit()

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from tests.browser import browser_page, require_chromium, screenshot
-from tests.helpers import serving
+from tests.helpers import past_first_login, serving
 
 ACCOUNTS = re.compile(r"^(?:Admin|Staff|FirmAdmin|Member)\s+(\S+)\s+(\S+)", re.M)
 ROLES = ["admin", "staff", "P11010001", "110100010001", "kj", "110000990001"]
@@ -23,13 +23,8 @@ WIDE = """() => Array.from(document.querySelectorAll('body *'))
 
 
 def _accounts(app, demo_data):
-    from app.extensions import db
-    from app.models import Account, Firm
 
-    with app.app_context():  # past each first login (its own tests cover it)
-        db.session.query(Account).update({"must_change_password": False})
-        db.session.query(Firm).update({"contact_name": "王会计", "contact_phone": "13800001111"})
-        db.session.commit()
+    past_first_login(app)  # its own tests cover the first login
     return dict(ACCOUNTS.findall(demo_data))
 
 

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests.browser import browser_page, require_chromium, screenshot
-from tests.helpers import serving
+from tests.helpers import past_first_login, serving
 
 # what sticks out of the screen and is not inside a scrolling frame
 OVERFLOW = """() => {
@@ -92,16 +92,10 @@ PHONE_ACCOUNTS = {"P11010001": 65, "110100010001": 30, "kj": 20}  # opened now: 
 @pytest.mark.parametrize("account", PHONE_ACCOUNTS)
 def test_every_page_of_a_member_and_a_firm_admin_fits_a_phone(app, demo_data, account):
     require_chromium()
-    from app.extensions import db
-    from app.models import Account, Firm
-
     listed = dict(re.findall(r"^\w+\s+(\S+)\s+(\S+)", demo_data, flags=re.M))
     login = account if account in listed else next(
         login for login in listed if login.startswith(account))
-    with app.app_context():  # past each first login (its own tests cover it)
-        db.session.query(Account).update({"must_change_password": False})
-        db.session.query(Firm).update({"contact_name": "王会计", "contact_phone": "13800001111"})
-        db.session.commit()
+    past_first_login(app)  # its own tests cover the first login
     with serving(app) as base:
         found, opened = _overflowing(base, login, listed[login])
     assert opened >= PHONE_ACCOUNTS[account], (login, opened)

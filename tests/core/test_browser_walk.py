@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.browser import browser_page, require_chromium, screenshot
-from tests.helpers import PASSWORD, serving
+from tests.helpers import PASSWORD, past_first_login, serving
 
 ALLOWED = {
     # names of formats and systems, as the manuals write them
@@ -109,17 +109,11 @@ def test_every_menu_entry_on_the_demo_data_reads_in_chinese(app, demo_data, acco
     their states: staff, admin, a firm admin, a CPA member, a firm's 从业人员 (kj…) and a CPA
     managed by the institute."""
     require_chromium()
-    from app.extensions import db
-    from app.models import Account, Firm
-
     listed = dict(re.findall(r"^\w+\s+(\S+)\s+(\S+)", demo_data, flags=re.M))
     wanted = ["admin", "staff", "P11010001", "110100010001", "110000990001"]
     wanted.append(next(login for login in listed if login.startswith("kj")))
     login = next(w for w in wanted if w.startswith(account))
-    with app.app_context():  # past each first login (its own tests cover it)
-        db.session.query(Account).update({"must_change_password": False})
-        db.session.query(Firm).update({"contact_name": "王会计", "contact_phone": "13800001111"})
-        db.session.commit()
+    past_first_login(app)  # its own tests cover the first login
     found, opened = _walk(app, [(login, listed[login])], wanted)
     assert opened >= DEMO_ACCOUNTS[account]
     assert found == {}, found  # {"login path": [words]} in full

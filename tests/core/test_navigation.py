@@ -11,6 +11,8 @@ import re
 
 import pytest
 
+from tests.helpers import past_first_login
+
 from app.roles import MENU_ORDER
 
 LEFT_RE = re.compile(r'<ul class="nav navbar-nav">(.*?)<ul class="nav navbar-nav navbar-right">',
@@ -23,13 +25,8 @@ FIRM_ADMIN_ORDER = ["信息查询", "会员管理", "CPA专题培训", "事务�
 
 @pytest.fixture
 def demo(app, demo_data):
-    from app.extensions import db
-    from app.models import Account, Firm
 
-    with app.app_context():  # past each first login (its own tests cover it)
-        db.session.query(Account).update({"must_change_password": False})
-        db.session.query(Firm).update({"contact_name": "王会计", "contact_phone": "13800001111"})
-        db.session.commit()
+    past_first_login(app)  # its own tests cover the first login
     return dict(ACCOUNTS.findall(demo_data))
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from app.extensions import db
+from tests.helpers import past_first_login
 
 SMALL, LARGE = 5, 25
 NAV_RE = re.compile(r'<div class="navbar-collapse collapse">(.*?)</header>', re.S)
@@ -122,12 +123,8 @@ def _open(app, client, counter, path, view, size):
 
 @pytest.mark.slow("opens every list of four demo accounts three times on `demo seed`'s data")
 def test_no_list_issues_more_statements_for_a_longer_page(app, demo_data, make_client):
-    from app.models import Account, Firm
-
-    with app.app_context():  # past each first login (its own tests cover it)
-        db.session.query(Account).update({"must_change_password": False})
-        db.session.query(Firm).update({"contact_name": "王会计", "contact_phone": "13800001111"})
-        db.session.commit()
+    past_first_login(app)  # its own tests cover the first login
+    with app.app_context():
         engine = db.engine
     counter = Counter(engine)
     model_views = _model_views(app)

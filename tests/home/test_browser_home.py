@@ -7,7 +7,7 @@ import pytest
 
 from tests.browser import browser_page, require_chromium, screenshot
 from tests.core.test_browser_walk import VISIBLE, _english, _login
-from tests.helpers import serving
+from tests.helpers import past_first_login, serving
 
 HOMES = {"admin": "系统管理 · 首页", "staff": "协会工作台 · 首页", "P11010001": "待办事项",
          "110100010001": "年继续教育学时"}
@@ -17,14 +17,8 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 @pytest.mark.slow("a real browser opens the four home pages on the demo data")
 def test_every_home_page_draws_its_charts_in_chinese(app, demo_data):
     require_chromium()
-    from app.extensions import db
-    from app.models import Account, Firm
-
     listed = dict(re.findall(r"^\w+\s+(\S+)\s+(\S+)", demo_data, flags=re.M))
-    with app.app_context():  # past each first login (its own tests cover it)
-        db.session.query(Account).update({"must_change_password": False})
-        db.session.query(Firm).update({"contact_name": "王会计", "contact_phone": "13800001111"})
-        db.session.commit()
+    past_first_login(app)  # its own tests cover the first login
     found = {}
     with serving(app) as base:
         for login, heading in HOMES.items():

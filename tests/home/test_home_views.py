@@ -1,6 +1,7 @@
 """The landing page after sign-in is the role's home page (issue 26), scoped to the role."""
 import re
 
+from tests.helpers import past_first_login
 
 
 def _accounts(demo_data):
@@ -8,13 +9,7 @@ def _accounts(demo_data):
 
 
 def _signed_in(app, make_client, login, password):
-    from app.extensions import db
-    from app.models import Account, Firm
-
-    with app.app_context():  # past each first login (its own tests cover it)
-        db.session.query(Account).update({"must_change_password": False})
-        db.session.query(Firm).update({"contact_name": "王会计", "contact_phone": "13800001111"})
-        db.session.commit()
+    past_first_login(app)  # its own tests cover the first login
     client = make_client()
     client.login(login, password)
     return client
