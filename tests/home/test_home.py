@@ -158,3 +158,50 @@ def test_each_role_has_its_page(ctx, world):
     assert pages.home_kind(_user(world.member)) == "member"
     kind, home = pages.home_for(_user(world.admin), NOW)
     assert kind == "admin" and home.jobs_total >= 1
+
+
+def test_one_grouped_statement_counts_as_the_overview_and_the_gaps_do(ctx, world, app):
+    """`cpe.figures` (one scan for the home pages) against 事务所培训概况's own query and the
+    people-at-risk query, person by person: a revoked person counts in the pass rate but is
+    not at risk; a person without a firm is at risk but in no firm's row; hours of everyone
+    in scope count by category."""
+    from sqlalchemy import select
+
+    from app.models import PersonStatus
+    from app.workflows.hours import queries
+    from app.workflows.hours.rules import year_gap_select
+    from tests.helpers import make_person
+
+    revoked = make_person(app, world.a.id, "张四", person_type=PersonType.CPA,
+                          cert_number="110100010004", status=PersonStatus.REVOKED)
+    loose = make_person(app, None, "无所", person_type=PersonType.CPA,
+                       cert_number="110100000009")
+    _credit(world.a_people[0], 1, Category.PROFESSIONAL, Delivery.FACE_TO_FACE, "30")
+    _credit(world.a_people[0], 2, Category.ETHICS, Delivery.FACE_TO_FACE, "4")
+    _credit(world.a_people[1], 3, Category.SIZHENG, Delivery.FACE_TO_FACE, "2")
+    _credit(revoked, 4, Category.PROFESSIONAL, Delivery.FACE_TO_FACE, "3")
+    _credit(loose, 5, Category.ETHICS, Delivery.FACE_TO_FACE, "1")
+    db.session.commit()
+    year = TODAY.year
+    for login in (world.staff, world.a.admin, world.b.admin):
+        actor = _user(login)
+        found = cpe.figures(actor, year)
+        overview = db.session.execute(queries.overview(db.session, actor, year)).all()
+        assert [(r.person_type, r.people, r.required) for r in found.rates] == \
+            [(r.person_type, r.people, r.required) for r in overview]
+        assert [r.passed for r in found.rates] == [
+            max(r.passed - (r.people - r.required), 0) for r in overview]
+        gaps = year_gap_select(db.session, year).add_columns(Person.firm_id).where(
+            queries._people(actor, None), Person.status == PersonStatus.ACTIVE).subquery()
+        short = [(r.person_id, r.firm_id) for r in db.session.execute(
+            select(gaps).where(gaps.c.required.is_(True), gaps.c.passed.is_(False)))]
+        assert found.short_total == len(short) == len(cpe.at_risk(actor, year, limit=100))
+        assert {f: s for f, (s, _asked) in found.firms_short.items() if s} == {
+            f: sum(1 for _p, g in short if g == f) for f in {g for _p, g in short if g}}
+        assert revoked not in [p for p, _f in short]
+    staff = cpe.figures(_user(world.staff), year)
+    assert loose in [p.person_id for p in cpe.at_risk(_user(world.staff), year)]
+    assert None not in staff.firms_short
+    assert staff.categories == {"专业课": 33, "职业道德": 5, "思政": 2}
+    assert cpe.figures(_user(world.b.admin), year).categories == {
+        "专业课": 0, "职业道德": 0, "思政": 0}

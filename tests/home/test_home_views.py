@@ -49,6 +49,14 @@ def test_a_firm_admin_reads_only_its_own_firm_on_its_home_page(app, world, make_
     text = client.get("/").get_data(as_text=True)
     assert "乙所名单将截止" in text and "甲所名单将截止" not in text
     assert "李一" in text and "张一" not in text  # people at risk: its own CPA only
+    staff = make_client()
+    staff.login(world.staff)
+    page = staff.get("/").get_data(as_text=True)
+    firms = page[page.index("home-firms"):]
+    for firm in (world.a, world.b):  # each has its CPA short: a row with its code and link
+        assert f"<td>{firm.code}</td><td>{firm.name}</td><td>1</td><td>1</td>" in firms
+        assert f"firm={firm.id}&amp;verdict=未通过" in firms or \
+            f"firm={firm.id}&verdict=未通过" in firms
     member = make_client()
     member.login(world.member)
     page = member.get("/").get_data(as_text=True)

@@ -163,7 +163,7 @@ def todos(actor, now) -> list[Todo]:
 
 def firm_home(actor, now) -> FirmHome:
     year = clock.to_local(now).year
-    rates = cpe.pass_rates(actor, year)
-    risky, total = cpe.at_risk(actor, year)
-    return FirmHome(acting_firm(actor), year, today(now), todos(actor, now), rates,
-                    [cpe.pass_chart(rates), cpe.hours_by_category(actor, year)], risky, total)
+    found = cpe.figures(actor, year)
+    return FirmHome(acting_firm(actor), year, today(now), todos(actor, now), found.rates,
+                    [cpe.pass_chart(found.rates), cpe.category_chart(found)],
+                    cpe.at_risk(actor, year), found.short_total)

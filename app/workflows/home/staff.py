@@ -101,7 +101,8 @@ def staff_home(actor, now) -> StaffHome:
     year, day = clock.to_local(now).year, today(now)
     slot_rows, days = slots(day)
     classes = open_classes(day)
-    rates = cpe.pass_rates(actor, year)
+    found = cpe.figures(actor, year)
+    rates = found.rates
     charts = [
         Chart("slots", "今明两天预约（按时段，人数）", "bar", [s[0] for s in slot_rows],
               [(f"今天 {days[0].isoformat()}", [s[2] for s in slot_rows]),
@@ -115,4 +116,4 @@ def staff_home(actor, now) -> StaffHome:
         cpe.pass_chart(rates),
     ]
     return StaffHome(year, day, queues(actor, now), slot_rows, days, classes, rates,
-                     cpe.firms_at_risk(actor, year), charts)
+                     cpe.firms_at_risk(found), charts)
