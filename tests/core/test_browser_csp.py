@@ -45,6 +45,8 @@ def _notice(app, world):
 
 
 @pytest.mark.slow("a real browser opens the pages of every kind under the CSP")
+@pytest.mark.once_per_ci  # what the browser blocks depends on the page's scripts and headers,
+# never on the database (the server's pages run on both: tests/core/test_demo_pages.py)
 def test_pages_work_under_the_csp(app, world):
     require_chromium()
     from playwright.sync_api import expect
@@ -120,6 +122,7 @@ def _post(page, url, fields, token=True):
 
 
 @pytest.mark.slow("a real browser opens every error page")
+@pytest.mark.once_per_ci  # error pages are drawn without the database's rows
 def test_error_pages_in_the_browser(app, world, monkeypatch):
     require_chromium()
     from playwright.sync_api import expect

@@ -37,6 +37,8 @@ def _sign_in(page, base, login, password):
 
 
 @pytest.mark.slow("a real browser signs in as each demo role at two widths")
+@pytest.mark.once_per_ci  # the navbar's layout; which entries it holds is checked on both
+# databases without a browser (tests/core/test_navigation.py)
 @pytest.mark.parametrize("role", ROLES)
 def test_navbar_is_one_row_at_1280_and_collapses_at_390(app, demo_data, role):
     require_chromium()
@@ -67,6 +69,8 @@ def test_navbar_is_one_row_at_1280_and_collapses_at_390(app, demo_data, role):
 
 
 @pytest.mark.slow("a real browser opens the assistant from the floating button")
+@pytest.mark.once_per_ci  # a button and its script; the assistant's answers run on both
+# databases in tests/help
 def test_the_assistant_opens_from_the_button_at_the_bottom_right(app, demo_data):
     require_chromium()
     accounts = _accounts(app, demo_data)

@@ -89,6 +89,8 @@ PHONE_ACCOUNTS = {"P11010001": 65, "110100010001": 30, "kj": 20}  # opened now: 
 
 
 @pytest.mark.slow("some 50 pages of one account in a browser at phone size")
+@pytest.mark.once_per_ci  # the layout at 390 px; the same pages (menu and one tap further)
+# are rendered by the server on both databases in tests/core/test_demo_pages.py
 @pytest.mark.parametrize("account", PHONE_ACCOUNTS)
 def test_every_page_of_a_member_and_a_firm_admin_fits_a_phone(app, demo_data, account):
     require_chromium()

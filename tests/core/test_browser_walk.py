@@ -85,7 +85,7 @@ WORLD_ROLES = {"admin": 10, "staff": 10, "firm_admin": 10, "member": 10}
 
 @pytest.mark.slow("a real browser opens every menu entry of the role (about 15-30 pages)")
 @pytest.mark.once_per_ci  # the words a page shows do not depend on the database; the same
-# pages are opened on both databases by the demo-data walk below and the bad-input sweep
+# pages are opened on both databases by tests/core/test_demo_pages.py and the bad-input sweep
 @pytest.mark.parametrize("role", WORLD_ROLES)
 def test_every_menu_entry_of_every_role_reads_in_chinese(app, world, role):
     require_chromium()
@@ -103,6 +103,8 @@ DEMO_ACCOUNTS = {"admin": 20, "staff": 20, "P11010001": 15, "110100010001": 10,
 
 
 @pytest.mark.slow("a real browser opens every menu entry of the account on the demo data")
+@pytest.mark.once_per_ci  # what scripts draw; the server's words of the same pages are
+# checked on both databases without a browser in tests/core/test_demo_pages.py
 @pytest.mark.parametrize("account", DEMO_ACCOUNTS)
 def test_every_menu_entry_on_the_demo_data_reads_in_chinese(app, demo_data, account):
     """The same walk on `demo seed`'s data, where every domain's screens hold rows in each of
