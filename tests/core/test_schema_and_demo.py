@@ -219,3 +219,48 @@ def test_permissions_follow_the_schema_at_its_head_only(test_config, tmp_path):
         assert db.session.execute(granted).scalar() == 0
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_permission_sync_is_one_transaction_and_falls_back_when_fab_rolls_back(
+        app, monkeypatch):
+    """sync_permissions runs FAB's add_permissions with its per-permission commits turned
+    into flushes (one commit for the whole sync): every grant is written, and the Admin
+    role ends with every view's permissions. When FAB rolls back on the way (it logs a
+    failed add and goes on), what it had flushed is gone, so the sync runs again FAB's way
+    and the grants are all there all the same."""
+    from sqlalchemy import text
+
+    import app as application
+
+    admin = "(select id from ab_role where name = 'Admin')"
+    granted = text(f"select count(*) from ab_permission_view_role where role_id = {admin}")
+    revoke = text(f"delete from ab_permission_view_role where role_id = {admin}")
+    with app.app_context():
+        total = db.session.execute(granted).scalar()
+        assert total > 100, total
+        db.session.execute(revoke)
+        db.session.commit()
+        commits = []
+        real_commit = type(db.session).commit
+        monkeypatch.setattr(type(db.session), "commit",
+                            lambda self: (commits.append(1), real_commit(self))[1])
+        assert application.sync_permissions(app)
+        assert len(commits) == 1  # the caller's, not one per grant
+        assert db.session.execute(granted).scalar() == total
+
+        db.session.execute(revoke)
+        db.session.commit()
+        fallbacks, sm = [], app.appbuilder.sm
+        real_add = type(sm).add_permission_role
+
+        def add_once_failing(self, role, perm_view):
+            if not fallbacks:  # the first grant fails: FAB rolls the transaction back
+                fallbacks.append(perm_view)
+                self.session.rollback()
+                return None
+            return real_add(self, role, perm_view)
+
+        monkeypatch.setattr(type(sm), "add_permission_role", add_once_failing)
+        assert application.sync_permissions(app)
+        assert fallbacks and db.session.execute(granted).scalar() == total
+        db.session.remove()
