@@ -115,9 +115,10 @@ class HourYearTotal(Model):
     __table_args__ = (
         UniqueConstraint("person_id", "year", name="uq_hour_year_total"),
         # a year's rows; on PostgreSQL with what the institute-wide counts read (有无学时,
-        # 通过, 有要求), so that 事务所培训概况 and the home page scan the index alone
+        # 通过, 有要求; the home pages' hours by 分类), so that 事务所培训概况 and the home
+        # pages scan the index alone
         Index("ix_hour_year_total_year_person", "year", "person_id",
-              postgresql_include=["total", "passed", "required"]),
+              postgresql_include=["total", "passed", "required", "ethics", "sizheng"]),
     )
     __scope__ = Scope(firm="person.firm_id", person="person_id")
 
