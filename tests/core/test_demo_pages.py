@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 import pytest
 
 from tests.core.test_browser_phone import NOT_A_PAGE
-from tests.core.test_browser_walk import _english
+from tests.core.test_browser_walk import _english, data_logins
 from tests.helpers import past_first_login
 
 SKIPPED = {"script", "style", "noscript", "template"}
@@ -93,6 +93,7 @@ def test_every_demo_page_renders_on_this_database(app, demo_data, make_client, a
     accounts = _accounts(demo_data)
     login = next(w for w in accounts if w.startswith(account))
     past_first_login(app)  # its own tests cover the first login
+    logins = data_logins(app)
     client = make_client()
     client.login(login, accounts[login])
     assert client.signed_in, login
@@ -105,8 +106,7 @@ def test_every_demo_page_renders_on_this_database(app, demo_data, make_client, a
         assert response.status_code < 400, (login, href, response.status_code)
         page = _read(response.get_data(as_text=True))
         assert "__None" not in page.shown(), (login, href)
-        words = _english(("\n".join(page.text + page.hints), "\n".join(page.cells)),
-                         list(accounts))
+        words = _english(("\n".join(page.text + page.hints), "\n".join(page.cells)), logins)
         if words:
             english[f"{login} {href}"] = words
         for h in page.body_links:
