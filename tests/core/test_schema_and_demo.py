@@ -189,12 +189,32 @@ def test_every_migration_upgrades_a_populated_database(test_config, populated_ur
         db.engine.dispose()
 
 
+ADMIN = "(select id from ab_role where name = 'Admin')"  # given every view's permissions
+
+
+def _admin_grants() -> int:
+    from sqlalchemy import text
+
+    return db.session.execute(text(
+        f"select count(*) from ab_permission_view_role where role_id = {ADMIN}")).scalar()
+
+
+def _revoke_admin_grants() -> int:
+    """Take every permission from the Admin role (committed); how many it had (over 100)."""
+    from sqlalchemy import text
+
+    total = _admin_grants()
+    assert total > 100, total
+    db.session.execute(text(f"delete from ab_permission_view_role where role_id = {ADMIN}"))
+    db.session.commit()
+    return total
+
+
 def test_permissions_follow_the_schema_at_its_head_only(test_config, tmp_path):
     """`flask db upgrade` to the head writes every view's permissions (a deployment has
     them); a step down or a partial upgrade does not (the app's views need the head's schema,
     and each step of a migration walk would otherwise rewrite them all)."""
     import flask_migrate
-    from sqlalchemy import text
 
     from tests.conftest import clone_database
 
@@ -202,21 +222,14 @@ def test_permissions_follow_the_schema_at_its_head_only(test_config, tmp_path):
                          f"{_base(test_config)}_perms", tmp_path)
     migrated = _app_on(url, tmp_path)
     newest, parent = _revisions_with_parent()[0]
-    admin = "(select id from ab_role where name = 'Admin')"  # given every view's permissions
-    granted = text(f"select count(*) from ab_permission_view_role where role_id = {admin}")
-    revoke = text(f"delete from ab_permission_view_role where role_id = {admin}")
     with migrated.app_context():
-        total = db.session.execute(granted).scalar()
-        assert total > 100, total
-        db.session.execute(revoke)
-        db.session.commit()
+        total = _revoke_admin_grants()
         flask_migrate.downgrade(revision=parent)
         flask_migrate.upgrade(revision=newest)  # the head again, so the grants come back
-        assert db.session.execute(granted).scalar() == total
-        db.session.execute(revoke)
-        db.session.commit()
+        assert _admin_grants() == total
+        _revoke_admin_grants()
         flask_migrate.downgrade(revision=parent)
-        assert db.session.execute(granted).scalar() == 0
+        assert _admin_grants() == 0
         db.session.remove()
         db.engine.dispose()
 
@@ -228,28 +241,19 @@ def test_the_permission_sync_is_one_transaction_and_falls_back_when_fab_rolls_ba
     role ends with every view's permissions. When FAB rolls back on the way (it logs a
     failed add and goes on), what it had flushed is gone, so the sync runs again FAB's way
     and the grants are all there all the same."""
-    from sqlalchemy import text
-
     import app as application
 
-    admin = "(select id from ab_role where name = 'Admin')"
-    granted = text(f"select count(*) from ab_permission_view_role where role_id = {admin}")
-    revoke = text(f"delete from ab_permission_view_role where role_id = {admin}")
     with app.app_context():
-        total = db.session.execute(granted).scalar()
-        assert total > 100, total
-        db.session.execute(revoke)
-        db.session.commit()
+        total = _revoke_admin_grants()
         commits = []
         real_commit = type(db.session).commit
         monkeypatch.setattr(type(db.session), "commit",
                             lambda self: (commits.append(1), real_commit(self))[1])
         assert application.sync_permissions(app)
         assert len(commits) == 1  # the caller's, not one per grant
-        assert db.session.execute(granted).scalar() == total
+        assert _admin_grants() == total
 
-        db.session.execute(revoke)
-        db.session.commit()
+        _revoke_admin_grants()
         fallbacks, sm = [], app.appbuilder.sm
         real_add = type(sm).add_permission_role
 
@@ -262,5 +266,5 @@ def test_the_permission_sync_is_one_transaction_and_falls_back_when_fab_rolls_ba
 
         monkeypatch.setattr(type(sm), "add_permission_role", add_once_failing)
         assert application.sync_permissions(app)
-        assert fallbacks and db.session.execute(granted).scalar() == total
+        assert fallbacks and _admin_grants() == total
         db.session.remove()
