@@ -133,6 +133,8 @@ def _move_sums_many(sums: dict) -> None:
     (executemany of one upsert)."""
     if not sums:
         return
+    # before any sums move: a requirement edit in flight finishes first (verdicts.hold)
+    verdicts.hold(db.session, {year for _person, year in sums}, exclusive=False)
     table = HourYearTotal.__table__
     columns = ["records", *HourYearTotal.SUMS]
     statement = upsert_insert(table)

@@ -17,8 +17,16 @@ workflows alike); a bulk UPDATE/DELETE that bypasses the session calls `refresh`
 `refresh_persons` itself (the staff-list import, a withdrawn exemption application).
 A person's firm or status is not part of the verdict: the pages join Person for those.
 `flask --app run.py cpe rebuild` recomputes the sums and then every kept verdict.
+
+Concurrent writers (PostgreSQL, READ COMMITTED): a credit computes its person's verdict
+with the requirement it reads, while a requirement edit in flight recomputes everyone from
+the sums *it* read — each would keep a verdict the other made stale. So the writers of a
+year's verdicts hold that year's advisory lock (`hold`): every credit and withdrawal shared
+(before it moves any sums; credits do not wait for each other), a requirement, exemption or
+type change exclusive (it waits for the credits in flight and they for it), each taken in
+year order and released at commit. SQLite lets one transaction write at a time: no race.
 """
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import event, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from app.models.hours import CpeExemption, CpeRequirement, HourYearTotal
@@ -28,6 +36,17 @@ from app.workflows.core.sql import inline
 from app.workflows.hours.rules import KEPT, verdict_select
 
 CHUNK = 500
+LOCKS = 0x43504531  # the advisory-lock key space of the kept verdicts ("CPE1"); key 2: the year
+
+
+def hold(session, years, *, exclusive: bool) -> None:
+    """The advisory lock of each year in `years`, to the end of the transaction: shared
+    (credits, withdrawals) or exclusive (what changes the verdict of many); see above."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    lock = func.pg_advisory_xact_lock if exclusive else func.pg_advisory_xact_lock_shared
+    for year in sorted({int(y) for y in years}):
+        session.execute(select(lock(LOCKS, year)))
 
 
 def refresh(session, year: int, *where) -> None:
@@ -59,6 +78,7 @@ def refresh_persons(session, person_ids) -> None:
     for start in range(0, len(ids), CHUNK):
         pairs += session.execute(select(table.c.person_id, table.c.year).where(
             table.c.person_id.in_(ids[start:start + CHUNK]))).all()
+    hold(session, {year for _person, year in pairs}, exclusive=True)
     refresh_pairs(session, pairs)
 
 
@@ -123,9 +143,12 @@ def _touched(session) -> tuple[set, set, set]:
 @event.listens_for(Session, "after_flush")
 def _after_flush(session, flush_context):
     requirements, exemptions, persons = _touched(session)
-    for year, person_type in sorted(r for r in requirements if None not in r):
-        refresh(session, year, Person.person_type == person_type)
+    requirements = sorted(r for r in requirements if None not in r)
     exemptions = {e for e in exemptions if None not in e}
+    hold(session, {year for year, _type in requirements} | {year for _p, year in exemptions},
+         exclusive=True)
+    for year, person_type in requirements:
+        refresh(session, year, Person.person_type == person_type)
     if exemptions:
         ensure_rows(session, exemptions)
         refresh_pairs(session, exemptions)
@@ -135,4 +158,5 @@ def _after_flush(session, flush_context):
 
 def exemption_removed(session, person_id: int, year: int) -> None:
     """After a bulk DELETE of an exemption (not seen by a flush)."""
+    hold(session, [year], exclusive=True)
     refresh_pairs(session, [(person_id, year)])
