@@ -10,6 +10,7 @@ names the base database, which is only connected to for creating the others).
 import copy
 import fcntl
 import os
+import pickle
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,6 +52,34 @@ def _run_lock(root: Path):
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def once_per_run(root: Path, name: str, build):
+    """`build()`'s value (picklable): built by the first process of the run that asks (under
+    a lock of its own, `name`.lock), kept in `root`/`name`.pickle and read by the others."""
+    path = root / f"{name}.pickle"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not path.exists():
+                data = pickle.dumps(build())
+                (root / f"{name}.tmp").write_bytes(data)
+                (root / f"{name}.tmp").replace(path)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return pickle.loads(path.read_bytes())
+
+
+def app_on(url: str, folder: Path):
+    """Another application (its own engine and upload folder) on the database at `url`."""
+    from app import create_app
+
+    class Config(TestConfig):
+        INSTANCE_DIR = folder
+        SQLALCHEMY_DATABASE_URI = url
+        UPLOAD_FOLDER = str(folder / "uploads")
+
+    return create_app(Config)
 
 
 def _migrate(url: str, instance: Path) -> None:
@@ -284,19 +313,77 @@ def world(_world_snapshot):
 
 
 @pytest.fixture(scope="session")
-def _demo_snapshot(app, _cleaner):
-    def seed():
-        result = app.test_cli_runner().invoke(args=["demo", "seed"])
-        assert result.exit_code == 0, result.output
-        return result.output
+def populated(test_config):
+    """`demo seed` run once per test run, into a database of its own copied from the run's
+    migrated template (`<base>_populated`; its uploads beside it): {"url", "output" (the
+    accounts and passwords it printed), "uploads", "rows" ({table: rows} of every table it
+    filled), "roles"}. The migration tests copy the database; `demo_data` loads the rows."""
+    root = test_config.RUN_ROOT
 
-    return Snapshot(app, _cleaner, seed)
+    def build():
+        from app.extensions import db
+
+        folder = root / "populated"
+        folder.mkdir(exist_ok=True)
+        template = test_config.TEMPLATE_DATABASE_URI
+        base = template.rpartition("/")[2].removesuffix("_template").removesuffix(".db")
+        url = clone_database(test_config, template, f"{base}_populated", folder)
+        seeded = app_on(url, folder)
+        result = seeded.test_cli_runner().invoke(args=["demo", "seed"])
+        assert result.exit_code == 0, result.output
+        with seeded.app_context():
+            rows = {}
+            for table in db.metadata.sorted_tables:
+                if table.name not in KEEP_TABLES:
+                    found = [dict(row) for row in db.session.execute(table.select()).mappings()]
+                    if found:
+                        rows[table.name] = found
+            roles = sorted(db.session.execute(text("SELECT id, name FROM ab_role")).all())
+            db.session.remove()
+            db.engine.dispose()
+        return {"url": url, "output": result.output, "uploads": str(folder / "uploads"),
+                "rows": rows, "roles": [tuple(role) for role in roles]}
+
+    return once_per_run(root, "populated", build)
+
+
+def load_populated(app, cleaner, populated) -> str:
+    """The rows `demo seed` wrote (see `populated`) inserted into this process's database
+    with their ids, its stored files copied beside them; PostgreSQL's id sequences moved
+    past the ids. Returns the seed's output."""
+    from app.extensions import db
+
+    with app.app_context():
+        roles = sorted(tuple(r) for r in db.session.execute(text("SELECT id, name FROM ab_role")))
+        assert roles == populated["roles"], "the seeded users' roles are not this database's"
+        postgres = db.engine.dialect.name == "postgresql"
+        for table in reversed(cleaner.tables):  # parents before children
+            rows = populated["rows"].get(table.name)
+            if not rows:
+                continue
+            db.session.execute(table.insert(), rows)
+            if postgres and "id" in table.c:
+                db.session.execute(text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f"(SELECT max(id) FROM {table.name}))"))
+        db.session.commit()
+        db.session.remove()
+    files = Path(populated["uploads"]) / "files"
+    if files.is_dir():
+        shutil.copytree(files, Path(app.config["UPLOAD_FOLDER"]) / "files", dirs_exist_ok=True)
+    return populated["output"]
+
+
+@pytest.fixture(scope="session")
+def _demo_snapshot(app, _cleaner, populated):
+    return Snapshot(app, _cleaner, lambda: load_populated(app, _cleaner, populated))
 
 
 @pytest.fixture
 def demo_data(_demo_snapshot):
-    """`demo seed` on an empty database (run once per process, then restored from its
-    rows); returns the command's output (the accounts and their passwords)."""
+    """`demo seed` on an empty database (run once per test run — `populated` — loaded once
+    per process, then restored from its rows); returns the command's output (the accounts
+    and their passwords)."""
     return _demo_snapshot.restore()
 
 

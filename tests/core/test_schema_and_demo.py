@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from app.extensions import db
 from app.models import Firm, Person, PersonType
 from app.workflows.core.identifiers import validate_id_number
+from tests.conftest import app_on
 
 
 def test_models_and_migrations_agree(app):
@@ -88,33 +89,14 @@ def _revisions_with_parent():
     return [(r.revision, r.down_revision) for r in script.walk_revisions() if r.down_revision]
 
 
-def _app_on(url, folder):
-    from app import create_app
-    from config import TestConfig
-
-    class Config(TestConfig):
-        INSTANCE_DIR = folder
-        SQLALCHEMY_DATABASE_URI = url
-        UPLOAD_FOLDER = str(folder / "uploads")
-
-    return create_app(Config)
+_app_on = app_on
 
 
 @pytest.fixture(scope="session")
-def populated_url(test_config, tmp_path_factory):
-    """A database at head filled by `demo seed` — copied from the run's migrated template and
-    seeded once per process; each test below migrates a copy of it."""
-    from tests.conftest import clone_database
-
-    folder = tmp_path_factory.mktemp("populated")
-    url = clone_database(test_config, test_config.TEMPLATE_DATABASE_URI,
-                         f"{_base(test_config)}_populated", folder)
-    populated = _app_on(url, folder)
-    assert populated.test_cli_runner().invoke(args=["demo", "seed"]).exit_code == 0
-    with populated.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    return url
+def populated_url(populated):
+    """A database at head filled by `demo seed` (once per test run: conftest's `populated`);
+    each test below migrates a copy of it."""
+    return populated["url"]
 
 
 def _base(test_config):
@@ -267,4 +249,21 @@ def test_the_permission_sync_is_one_transaction_and_falls_back_when_fab_rolls_ba
         monkeypatch.setattr(type(sm), "add_permission_role", add_once_failing)
         assert application.sync_permissions(app)
         assert fallbacks and _admin_grants() == total
+        db.session.remove()
+
+
+def test_rows_written_after_the_demo_data_get_ids_of_their_own(app, demo_data):
+    """The demo data are loaded with their ids (seeded once per run, `populated`): what a
+    test writes next gets new ids from the same sequences (PostgreSQL's moved past them)."""
+    from sqlalchemy import func, select
+
+    from app.models import AuditLog
+    from tests.helpers import new_firm
+
+    with app.app_context():
+        before = db.session.scalar(select(func.max(Firm.id)))
+        audits = db.session.scalar(select(func.count()).select_from(AuditLog))
+        firm = new_firm(db.session, "11010099")
+        assert firm.id > before
+        assert db.session.scalar(select(func.count()).select_from(AuditLog)) > audits
         db.session.remove()
