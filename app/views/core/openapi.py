@@ -163,7 +163,7 @@ def install(app) -> None:
     """Serve the completed document at /api/<version>/_openapi (FAB's view, wrapped).
 
     FAB writes the document anew on every request: each operation's docstring parsed as
-    YAML twice, about 1.4 s of CPU for our ~280 operations. What it writes depends only on
+    YAML twice, about 1.4 s of CPU for our ~160 operations. What it writes depends only on
     the views registered at start and the version, so the completed document is kept per
     version (a version no API has answers 404 and is not kept); the `servers` entry, which
     FAB takes from the request's host, is set per request. FAB's own `protect()` still
