@@ -1,6 +1,6 @@
 """Each list row's buttons (查看 / 修改 / 删除, FAB's lib.btn_crud) and 操作 links are drawn
-once per page and copied into every row (appbuilder/general/widgets/list.html,
-core/row_links_list.html): every row still points at its own key, and a filtered page
+once per page and copied into every row (appbuilder/general/widgets/list.html, the one
+list table, 操作 column included): every row still points at its own key, and a filtered page
 shows exactly the rows of its filter (a row whose key is not an integer would be drawn by
 FAB's macro itself; our keys all are)."""
 import re

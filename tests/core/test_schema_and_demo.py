@@ -89,9 +89,6 @@ def _revisions_with_parent():
     return [(r.revision, r.down_revision) for r in script.walk_revisions() if r.down_revision]
 
 
-_app_on = app_on
-
-
 @pytest.fixture(scope="session")
 def populated_url(populated):
     """A database at head filled by `demo seed` (once per test run: conftest's `populated`);
@@ -143,7 +140,7 @@ def test_every_migration_upgrades_a_populated_database(test_config, populated_ur
     steps = steps[:HALF] if half == "newer" else steps[HALF:]
     url = clone_database(test_config, populated_url, f"{_base(test_config)}_migrations",
                          tmp_path)
-    migrated = _app_on(url, tmp_path)
+    migrated = app_on(url, tmp_path)
     with migrated.app_context():
         counts = _counts(("firm", "person", "ab_user", "account"))
         assert counts["firm"] == 10 and counts["person"] > 0, counts  # demo seed's data
@@ -202,7 +199,7 @@ def test_permissions_follow_the_schema_at_its_head_only(test_config, tmp_path):
 
     url = clone_database(test_config, test_config.TEMPLATE_DATABASE_URI,
                          f"{_base(test_config)}_perms", tmp_path)
-    migrated = _app_on(url, tmp_path)
+    migrated = app_on(url, tmp_path)
     newest, parent = _revisions_with_parent()[0]
     with migrated.app_context():
         total = _revoke_admin_grants()

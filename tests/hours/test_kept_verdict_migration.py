@@ -8,7 +8,8 @@ from sqlalchemy import func, or_, select, text
 from app.extensions import db
 from app.models import HourYearTotal
 from app.workflows.hours.rules import KEPT, verdict_select
-from tests.core.test_schema_and_demo import _app_on, _base, populated_url  # noqa: F401
+from tests.conftest import app_on
+from tests.core.test_schema_and_demo import _base, populated_url  # noqa: F401
 
 REVISION, PARENT = "f7e8d9c0b1a2", "e5f6a7b8c9d0"
 
@@ -22,7 +23,7 @@ def test_the_migration_fills_the_kept_verdict_as_the_rules_compute_it(test_confi
     from tests.conftest import clone_database
 
     url = clone_database(test_config, populated_url, f"{_base(test_config)}_kept", tmp_path)
-    migrated = _app_on(url, tmp_path)
+    migrated = app_on(url, tmp_path)
     with migrated.app_context():
         flask_migrate.downgrade(revision=PARENT)
         columns = {row[1] if db.engine.dialect.name == "sqlite" else row[0]

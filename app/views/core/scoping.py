@@ -115,7 +115,7 @@ class RowLinksListWidget(ListWidget):
     permission, permission view)]`; each endpoint takes the row's id as `pk` and a link shows
     only to a role holding its permission."""
 
-    template = "core/row_links_list.html"
+    template = "appbuilder/general/widgets/list.html"  # its 操作 column drawn from row_links
     row_links = ()
 
     def __init__(self, **kwargs):
